@@ -1,0 +1,158 @@
+//! The one error type of the library.
+//!
+//! Every failure a caller can act on is its own variant, so code can `match`
+//! instead of parsing messages. Errors the peer sent (JSON-RPC errors) keep
+//! their code, message and data untouched; errors we raise locally (timeouts,
+//! a dead transport) can never be mistaken for them.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to an MCP server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a JSON-RPC error object.
+    #[error("server error {code}: {message}")]
+    Protocol {
+        /// The JSON-RPC error code (see [`crate::protocol::codes`]).
+        code: i64,
+        /// The server's message.
+        message: String,
+        /// Optional structured data the server attached.
+        data: Option<Value>,
+    },
+    /// The server broke the protocol: malformed JSON where a reply was due,
+    /// a result of the wrong shape, an unknown `resultType`, ...
+    #[error("invalid message from server: {0}")]
+    InvalidMessage(String),
+    /// A message exceeded the configured maximum size and was discarded.
+    #[error("message of {size} bytes exceeds the limit of {limit} bytes")]
+    MessageTooLarge {
+        /// Size of the offending message in bytes (at least this many).
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The request did not complete within its deadline.
+    #[error("{method} timed out after {elapsed:?}{}", hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    Timeout {
+        /// The method that timed out.
+        method: String,
+        /// How long we waited.
+        elapsed: Duration,
+        /// What we know that may explain it (ignored garbage, unknown ids...).
+        hint: Option<String>,
+    },
+    /// The request was cancelled by the caller.
+    #[error("request cancelled")]
+    Cancelled,
+    /// The connection to the server is gone (process exited, stream closed).
+    #[error("connection closed: {reason}{}", stderr_suffix(stderr_tail))]
+    ConnectionClosed {
+        /// Why, as far as we know (exit status, EOF, ...).
+        reason: String,
+        /// The last lines the server wrote to stderr, if any.
+        stderr_tail: Vec<String>,
+    },
+    /// The server's connection was restarted while the call was in flight;
+    /// the call may or may not have run. It is never replayed silently.
+    #[error("server restarted while the call was in flight; its outcome is unknown")]
+    ServerRestarted,
+    /// Starting or reaching the server failed.
+    #[error("could not connect: {message}{}", stderr_suffix(stderr_tail))]
+    Connect {
+        /// What failed.
+        message: String,
+        /// The last lines the server wrote to stderr, if any.
+        stderr_tail: Vec<String>,
+    },
+    /// Client and server share no protocol version.
+    #[error("no mutual protocol version: server supports {server:?}, we support {client:?}")]
+    UnsupportedVersion {
+        /// Versions the server offered.
+        server: Vec<String>,
+        /// Versions this client speaks.
+        client: Vec<String>,
+    },
+    /// The operation does not exist in the negotiated protocol era or the
+    /// server did not advertise the capability it needs.
+    #[error("not supported: {0}")]
+    NotSupported(String),
+    /// A tool answered with `isError: true` (only from calls that ask for it,
+    /// like [`crate::CallToolResult::into_result`]).
+    #[error("tool {tool} failed: {message}")]
+    ToolFailed {
+        /// The tool's name.
+        tool: String,
+        /// The text content of the error result.
+        message: String,
+    },
+    /// Structured output did not match the tool's `outputSchema`, or could
+    /// not be decoded into the requested type.
+    #[error("structured output of {tool}: {message}")]
+    OutputValidation {
+        /// The tool's name.
+        tool: String,
+        /// What did not match.
+        message: String,
+    },
+    /// The client was used before it was initialized, or after it was closed.
+    #[error("client is not connected: {0}")]
+    NotConnected(String),
+    /// Input-required rounds went on longer than the configured cap.
+    #[error("{method}: server asked for input more than {rounds} times")]
+    TooManyRounds {
+        /// The method being retried.
+        method: String,
+        /// The cap that was hit.
+        rounds: u32,
+    },
+    /// Bad configuration or arguments from the caller.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Serializing a request failed (a caller-supplied value that is not JSON).
+    #[error("could not encode request: {0}")]
+    Encode(String),
+    /// An I/O error outside any connection (spawning, files).
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn stderr_suffix(tail: &[String]) -> String {
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("; server stderr (last lines):\n  {}", tail.join("\n  "))
+    }
+}
+
+impl Error {
+    /// The JSON-RPC error code, when the server sent an error.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Error::Protocol { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// True for errors that mean the connection itself is gone.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::ConnectionClosed { .. } | Error::ServerRestarted | Error::NotConnected(_)
+        )
+    }
+
+    pub(crate) fn protocol(code: i64, message: impl Into<String>) -> Self {
+        Error::Protocol {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+}

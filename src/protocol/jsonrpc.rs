@@ -1,0 +1,319 @@
+//! The JSON-RPC 2.0 envelope: classifying incoming frames without decoding
+//! their payloads, and encoding outgoing requests without intermediate trees.
+//!
+//! Incoming frames are parsed once into borrowed [`RawValue`]s; a response's
+//! `result` is handed on as a zero-copy [`Bytes`] slice of the frame, so the
+//! waiting caller decodes it straight into its own type.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// A JSON-RPC request id as the peer sent it (integer or string).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestId {
+    /// An integer id (what this client always sends).
+    Number(i64),
+    /// A string id.
+    String(String),
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestId::Number(n) => write!(f, "{n}"),
+            RequestId::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(n: i64) -> Self {
+        RequestId::Number(n)
+    }
+}
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    /// The error code.
+    pub code: i64,
+    /// A short description.
+    pub message: String,
+    /// Optional details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl From<ErrorObject> for crate::Error {
+    fn from(e: ErrorObject) -> Self {
+        crate::Error::Protocol {
+            code: e.code,
+            message: e.message,
+            data: e.data,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<ErrorObject>,
+}
+
+/// One incoming JSON-RPC message, classified.
+#[derive(Debug)]
+pub enum Incoming {
+    /// A reply to one of our requests.
+    Response {
+        /// Our id, when it is one we could have sent (an integer).
+        id: Option<i64>,
+        /// The id exactly as received, for diagnostics.
+        raw_id: String,
+        /// The `result` bytes (a slice of the frame) or the error.
+        outcome: Result<Bytes, ErrorObject>,
+    },
+    /// A request from the server (handshake era only).
+    Request {
+        /// The id to echo in our reply, exactly as received.
+        id: Box<RawValue>,
+        /// The method.
+        method: String,
+        /// The params, if any.
+        params: Option<Bytes>,
+    },
+    /// A notification from the server.
+    Notification {
+        /// The method.
+        method: String,
+        /// The params, if any.
+        params: Option<Bytes>,
+    },
+}
+
+/// Why a frame could not be classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedFrame(pub String);
+
+fn slice_of(frame: &Bytes, raw: &RawValue) -> Bytes {
+    let text = raw.get().as_bytes();
+    let start = text.as_ptr() as usize - frame.as_ptr() as usize;
+    frame.slice(start..start + text.len())
+}
+
+fn integer_id(raw: &RawValue) -> Option<i64> {
+    let s = raw.get();
+    s.parse::<i64>()
+        .ok()
+        .or_else(|| s.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+}
+
+/// Splits a frame into messages: one, or several for a JSON-RPC batch
+/// (which 2025-03-26 servers may send).
+pub fn parse_frame(frame: &Bytes) -> Result<Vec<Incoming>, MalformedFrame> {
+    let first = frame
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .copied()
+        .ok_or_else(|| MalformedFrame("empty message".into()))?;
+    if first == b'[' {
+        let items: Vec<&RawValue> =
+            serde_json::from_slice(frame).map_err(|e| MalformedFrame(e.to_string()))?;
+        items
+            .into_iter()
+            .map(|raw| {
+                let sub = slice_of(frame, raw);
+                parse_one(&sub)
+            })
+            .collect()
+    } else {
+        Ok(vec![parse_one(frame)?])
+    }
+}
+
+/// Classifies a single (non-batch) message.
+pub fn parse_one(frame: &Bytes) -> Result<Incoming, MalformedFrame> {
+    let env: Envelope<'_> =
+        serde_json::from_slice(frame).map_err(|e| MalformedFrame(e.to_string()))?;
+    let id = env.id.filter(|raw| raw.get() != "null");
+    match (env.method, id) {
+        (Some(method), Some(id)) => Ok(Incoming::Request {
+            id: id.to_owned(),
+            method: method.into_owned(),
+            params: env.params.map(|p| slice_of(frame, p)),
+        }),
+        (Some(method), None) => Ok(Incoming::Notification {
+            method: method.into_owned(),
+            params: env.params.map(|p| slice_of(frame, p)),
+        }),
+        (None, id) => {
+            let outcome = match (env.result, env.error) {
+                (_, Some(err)) => Err(err),
+                (Some(result), None) => Ok(slice_of(frame, result)),
+                (None, None) => {
+                    return Err(MalformedFrame(
+                        "message has neither method, result nor error".into(),
+                    ))
+                }
+            };
+            Ok(Incoming::Response {
+                id: id.and_then(integer_id),
+                raw_id: id
+                    .map(|r| r.get().to_owned())
+                    .unwrap_or_else(|| "null".into()),
+                outcome,
+            })
+        }
+    }
+}
+
+/// Encodes a request as one compact line (no trailing newline).
+pub fn encode_request<P: Serialize + ?Sized>(
+    id: i64,
+    method: &str,
+    params: &P,
+) -> Result<Bytes, serde_json::Error> {
+    #[derive(Serialize)]
+    struct Out<'a, P: Serialize + ?Sized> {
+        jsonrpc: &'static str,
+        id: i64,
+        method: &'a str,
+        params: &'a P,
+    }
+    let mut buf = Vec::with_capacity(128);
+    serde_json::to_writer(
+        &mut buf,
+        &Out {
+            jsonrpc: "2.0",
+            id,
+            method,
+            params,
+        },
+    )?;
+    Ok(Bytes::from(buf))
+}
+
+/// Encodes a notification as one compact line.
+pub fn encode_notification<P: Serialize + ?Sized>(
+    method: &str,
+    params: Option<&P>,
+) -> Result<Bytes, serde_json::Error> {
+    #[derive(Serialize)]
+    struct Out<'a, P: Serialize + ?Sized> {
+        jsonrpc: &'static str,
+        method: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        params: Option<&'a P>,
+    }
+    let mut buf = Vec::with_capacity(96);
+    serde_json::to_writer(
+        &mut buf,
+        &Out {
+            jsonrpc: "2.0",
+            method,
+            params,
+        },
+    )?;
+    Ok(Bytes::from(buf))
+}
+
+/// Encodes a successful reply to a server request.
+pub fn encode_result<R: Serialize + ?Sized>(
+    id: &RawValue,
+    result: &R,
+) -> Result<Bytes, serde_json::Error> {
+    #[derive(Serialize)]
+    struct Out<'a, R: Serialize + ?Sized> {
+        jsonrpc: &'static str,
+        id: &'a RawValue,
+        result: &'a R,
+    }
+    serde_json::to_vec(&Out {
+        jsonrpc: "2.0",
+        id,
+        result,
+    })
+    .map(Bytes::from)
+}
+
+/// Encodes an error reply to a server request.
+pub fn encode_error(id: &RawValue, error: &ErrorObject) -> Result<Bytes, serde_json::Error> {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        jsonrpc: &'static str,
+        id: &'a RawValue,
+        error: &'a ErrorObject,
+    }
+    serde_json::to_vec(&Out {
+        jsonrpc: "2.0",
+        id,
+        error,
+    })
+    .map(Bytes::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_result_is_a_slice_of_the_frame() {
+        let frame = Bytes::from_static(br#"{"jsonrpc":"2.0","id":7,"result":{"a":[1,2]}}"#);
+        match parse_one(&frame).unwrap() {
+            Incoming::Response { id, outcome, .. } => {
+                assert_eq!(id, Some(7));
+                assert_eq!(&outcome.unwrap()[..], br#"{"a":[1,2]}"#);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn classifies_requests_notifications_errors_and_batches() {
+        let frame = Bytes::from_static(
+            br#"[{"jsonrpc":"2.0","id":"s1","method":"ping"},{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}},{"jsonrpc":"2.0","id":"3","error":{"code":-32601,"message":"nope"}}]"#,
+        );
+        let msgs = parse_frame(&frame).unwrap();
+        assert!(
+            matches!(&msgs[0], Incoming::Request { id, method, params: None } if id.get() == "\"s1\"" && method == "ping")
+        );
+        assert!(
+            matches!(&msgs[1], Incoming::Notification { method, params: Some(p) } if method == "notifications/message" && p.starts_with(b"{\"level\""))
+        );
+        assert!(
+            matches!(&msgs[2], Incoming::Response { id: Some(3), outcome: Err(e), .. } if e.code == -32601)
+        );
+    }
+
+    #[test]
+    fn rejects_garbage_and_empty_envelopes() {
+        assert!(parse_one(&Bytes::from_static(b"hello world")).is_err());
+        assert!(parse_one(&Bytes::from_static(br#"{"jsonrpc":"2.0","id":1}"#)).is_err());
+        assert!(parse_frame(&Bytes::from_static(b"   ")).is_err());
+    }
+
+    #[test]
+    fn encodes_compact_lines() {
+        let req = encode_request(3, "tools/list", &serde_json::json!({})).unwrap();
+        assert_eq!(
+            &req[..],
+            br#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{}}"#
+        );
+        let id = RawValue::from_string("\"abc\"".into()).unwrap();
+        let res = encode_result(&id, &serde_json::json!({})).unwrap();
+        assert_eq!(&res[..], br#"{"jsonrpc":"2.0","id":"abc","result":{}}"#);
+    }
+}

@@ -1,0 +1,89 @@
+//! Transports move whole JSON-RPC messages between us and a server. They know
+//! nothing of MCP methods: a message goes out as one encoded frame, and every
+//! frame read comes back through an [`InboundSink`].
+//!
+//! [`Source`] turns what a user types (a command line, a script path, a URL,
+//! a config file) into the transport that reaches it.
+
+mod memory;
+mod source;
+pub mod stdio;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc;
+
+pub use memory::{InProcessServer, ServerEnd};
+pub use source::{IntoSource, Source};
+pub use stdio::StdioConfig;
+
+use crate::Result;
+
+/// Default maximum size of one message: 32 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 32 * 1024 * 1024;
+
+/// Why a transport stopped delivering messages.
+#[derive(Debug, Clone)]
+pub struct Closed {
+    /// What happened (EOF, exit status, ...).
+    pub reason: String,
+    /// The last lines of the server's stderr, if it has one.
+    pub stderr_tail: Vec<String>,
+}
+
+/// What a transport hands up.
+#[derive(Debug)]
+pub enum Inbound {
+    /// One complete message (a JSON-RPC object or batch), without framing.
+    Frame(Bytes),
+    /// A message larger than the limit arrived and was discarded; `head` and
+    /// `tail` are its first and last bytes, kept to find its id.
+    Oversized {
+        /// Bytes seen before giving up (at least the limit).
+        size: usize,
+        /// The first bytes of the message.
+        head: Bytes,
+        /// The last bytes of the message.
+        tail: Bytes,
+    },
+    /// No more messages will come.
+    Closed(Closed),
+}
+
+/// Receives everything a transport reads, on the transport's own task.
+/// Implementations must not block.
+pub trait InboundSink: Send + Sync + 'static {
+    /// Called for each inbound event, in order.
+    fn deliver(&self, event: Inbound);
+}
+
+/// Control over a running transport.
+pub trait TransportControl: Send + Sync + 'static {
+    /// Shuts the transport down gracefully and within bounded time
+    /// (for stdio: close stdin, wait, SIGTERM, wait, SIGKILL the group).
+    fn close(&self) -> BoxFuture<'static, ()>;
+    /// The last lines the server wrote to stderr (empty where there is none).
+    fn stderr_tail(&self) -> Vec<String>;
+    /// A short description for logs and errors, e.g. `stdio: node x.js (pid 42)`.
+    fn describe(&self) -> String;
+}
+
+/// A started transport: where to send frames, and how to stop it.
+pub struct TransportHandle {
+    /// Encoded messages to send, one per frame. Bounded: senders feel
+    /// backpressure when the peer reads slowly.
+    pub outbound: mpsc::Sender<Bytes>,
+    /// Shutdown and diagnostics.
+    pub control: Arc<dyn TransportControl>,
+}
+
+/// A transport that has not been started.
+pub trait Transport: Send + 'static {
+    /// Starts it: from now on every inbound event goes to `sink`.
+    fn start(
+        self: Box<Self>,
+        sink: Arc<dyn InboundSink>,
+    ) -> BoxFuture<'static, Result<TransportHandle>>;
+}

@@ -1,0 +1,531 @@
+//! The stdio transport: a child process in its own process group, speaking
+//! newline-delimited JSON-RPC.
+//!
+//! - stdout is split into lines with a hard size limit; a longer line is
+//!   discarded (its head and tail kept to find the id) instead of growing a
+//!   buffer without bound;
+//! - stderr is always drained (an undrained pipe can deadlock the server)
+//!   into a ring buffer of recent lines and into `tracing`;
+//! - shutdown closes stdin, waits, then SIGTERMs and SIGKILLs the whole
+//!   process group, each step bounded; dropping the handle kills the group,
+//!   so no child outlives us.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::future::BoxFuture;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::{mpsc, watch, Notify};
+
+use super::{
+    Closed, Inbound, InboundSink, Transport, TransportControl, TransportHandle,
+    DEFAULT_MAX_MESSAGE_SIZE,
+};
+use crate::{Error, Result};
+
+/// Environment variables a child inherits unless told to inherit everything.
+pub const INHERITED_ENV: &[&str] = &[
+    "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR",
+    "TZ",
+];
+
+/// How to start a stdio server.
+#[derive(Clone, Debug)]
+pub struct StdioConfig {
+    /// The program to run (looked up on `PATH`).
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment, on top of the inherited allowlist.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: Option<PathBuf>,
+    /// Inherit the whole environment instead of [`INHERITED_ENV`].
+    pub inherit_env: bool,
+    /// Longest accepted line, in bytes.
+    pub max_message_size: usize,
+    /// How long each shutdown step waits (stdin close, SIGTERM).
+    pub shutdown_grace: Duration,
+    /// How many stderr lines to keep for error reports.
+    pub stderr_lines: usize,
+}
+
+impl StdioConfig {
+    /// A config for `program args...` with defaults for the rest.
+    pub fn new(
+        program: impl Into<String>,
+        args: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        StdioConfig {
+            program: program.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+            cwd: None,
+            inherit_env: false,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            shutdown_grace: Duration::from_secs(2),
+            stderr_lines: 64,
+        }
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The command line, for messages (environment values are never shown).
+    pub fn command_line(&self) -> String {
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .map(|w| {
+                shlex::try_quote(w)
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|_| w.to_owned())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+pub(crate) struct StdioTransport {
+    config: StdioConfig,
+}
+
+impl StdioTransport {
+    pub(crate) fn new(config: StdioConfig) -> Self {
+        StdioTransport { config }
+    }
+}
+
+/// Recent stderr lines.
+#[derive(Default)]
+struct StderrRing {
+    lines: VecDeque<String>,
+}
+
+struct StdioControl {
+    description: String,
+    pgid: Option<i32>,
+    stderr: Arc<Mutex<StderrRing>>,
+    close_stdin: Arc<Notify>,
+    exit: watch::Receiver<Option<ExitStatus>>,
+    grace: Duration,
+}
+
+fn kill_group(pgid: Option<i32>, signal: i32) {
+    if let Some(pgid) = pgid.filter(|p| *p > 0) {
+        // SAFETY: killpg has no memory-safety preconditions; ESRCH (group
+        // already gone) is expected and ignored.
+        unsafe {
+            libc::killpg(pgid, signal);
+        }
+    }
+}
+
+async fn wait_exit(exit: &mut watch::Receiver<Option<ExitStatus>>, limit: Duration) -> bool {
+    tokio::time::timeout(limit, exit.wait_for(|s| s.is_some()))
+        .await
+        .is_ok()
+}
+
+impl TransportControl for StdioControl {
+    fn close(&self) -> BoxFuture<'static, ()> {
+        let mut exit = self.exit.clone();
+        let pgid = self.pgid;
+        let grace = self.grace;
+        let close_stdin = self.close_stdin.clone();
+        let description = self.description.clone();
+        Box::pin(async move {
+            close_stdin.notify_one();
+            if !wait_exit(&mut exit, grace).await {
+                tracing::debug!(server = %description, "no exit after stdin closed; sending SIGTERM");
+                kill_group(pgid, libc::SIGTERM);
+                if !wait_exit(&mut exit, grace).await {
+                    tracing::warn!(server = %description, "no exit after SIGTERM; sending SIGKILL");
+                    kill_group(pgid, libc::SIGKILL);
+                    wait_exit(&mut exit, grace).await;
+                }
+            }
+            // The leader is gone; take down anything it left in its group.
+            kill_group(pgid, libc::SIGKILL);
+        })
+    }
+
+    fn stderr_tail(&self) -> Vec<String> {
+        lock(&self.stderr).lines.iter().cloned().collect()
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+}
+
+impl Drop for StdioControl {
+    fn drop(&mut self) {
+        // Whatever state we are in, nothing of the group may outlive us.
+        kill_group(self.pgid, libc::SIGKILL);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Transport for StdioTransport {
+    fn start(
+        self: Box<Self>,
+        sink: Arc<dyn InboundSink>,
+    ) -> BoxFuture<'static, Result<TransportHandle>> {
+        Box::pin(async move { spawn(self.config, sink) })
+    }
+}
+
+fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHandle> {
+    let mut cmd = Command::new(&config.program);
+    cmd.args(&config.args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    if !config.inherit_env {
+        cmd.env_clear();
+        for key in INHERITED_ENV {
+            if let Some(v) = std::env::var_os(key) {
+                cmd.env(key, v);
+            }
+        }
+    }
+    cmd.envs(config.env.iter().map(|(k, v)| (k, v)));
+    if let Some(cwd) = &config.cwd {
+        cmd.current_dir(cwd);
+    }
+    let command_line = config.command_line();
+    let mut child = cmd.spawn().map_err(|e| Error::Connect {
+        message: format!("could not start `{command_line}`: {e}"),
+        stderr_tail: Vec::new(),
+    })?;
+    let pid = child.id().map(|p| p as i32);
+    let description = match pid {
+        Some(pid) => format!("stdio: {command_line} (pid {pid})"),
+        None => format!("stdio: {command_line}"),
+    };
+    let (stdin, stdout, stderr) =
+        match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
+            (Some(i), Some(o), Some(e)) => (i, o, e),
+            _ => {
+                return Err(Error::Connect {
+                    message: format!("`{command_line}`: stdio pipes were not created"),
+                    stderr_tail: Vec::new(),
+                })
+            }
+        };
+
+    let ring = Arc::new(Mutex::new(StderrRing::default()));
+    let (exit_tx, exit_rx) = watch::channel(None);
+    let close_stdin = Arc::new(Notify::new());
+    let (outbound, outbound_rx) = mpsc::channel::<Bytes>(256);
+
+    tokio::spawn(watch_process(child, exit_tx));
+    tokio::spawn(drain_stderr(
+        stderr,
+        ring.clone(),
+        config.stderr_lines,
+        description.clone(),
+    ));
+    tokio::spawn(write_frames(stdin, outbound_rx, close_stdin.clone()));
+    tokio::spawn(read_frames(
+        stdout,
+        sink,
+        config.max_message_size,
+        exit_rx.clone(),
+        ring.clone(),
+    ));
+
+    tracing::debug!(server = %description, "started");
+    Ok(TransportHandle {
+        outbound,
+        control: Arc::new(StdioControl {
+            description,
+            pgid: pid,
+            stderr: ring,
+            close_stdin,
+            exit: exit_rx,
+            grace: config.shutdown_grace,
+        }),
+    })
+}
+
+async fn watch_process(mut child: Child, exit_tx: watch::Sender<Option<ExitStatus>>) {
+    match child.wait().await {
+        Ok(status) => {
+            let _ = exit_tx.send(Some(status));
+        }
+        Err(e) => {
+            tracing::warn!("waiting for server process failed: {e}");
+        }
+    }
+}
+
+async fn drain_stderr(
+    stderr: tokio::process::ChildStderr,
+    ring: Arc<Mutex<StderrRing>>,
+    keep: usize,
+    description: String,
+) {
+    const MAX_LINE: usize = 4096;
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::with_capacity(256);
+    loop {
+        line.clear();
+        // Bound each line: read until newline but keep at most MAX_LINE bytes.
+        match (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await
+        {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if line.last() != Some(&b'\n') && line.len() >= MAX_LINE {
+            // Skip the rest of an overlong line.
+            let mut rest = Vec::new();
+            let _ = (&mut reader)
+                .take(u64::MAX)
+                .read_until(b'\n', &mut rest)
+                .await;
+        }
+        let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+        if text.is_empty() {
+            continue;
+        }
+        tracing::debug!(target: "switchboard::server_stderr", server = %description, "{text}");
+        let mut ring = lock(&ring);
+        if ring.lines.len() >= keep.max(1) {
+            ring.lines.pop_front();
+        }
+        ring.lines.push_back(text);
+    }
+}
+
+async fn write_frames(stdin: ChildStdin, mut rx: mpsc::Receiver<Bytes>, close: Arc<Notify>) {
+    let mut stdin = tokio::io::BufWriter::with_capacity(64 * 1024, stdin);
+    let mut batch = Vec::with_capacity(64);
+    loop {
+        tokio::select! {
+            biased;
+            _ = close.notified() => break,
+            n = rx.recv_many(&mut batch, 64) => {
+                if n == 0 {
+                    break;
+                }
+                for frame in batch.drain(..) {
+                    if stdin.write_all(&frame).await.is_err() || stdin.write_all(b"\n").await.is_err() {
+                        return;
+                    }
+                }
+                if stdin.flush().await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = stdin.shutdown().await;
+}
+
+/// Splits stdout into frames: one per line, without the newline.
+struct LineSplitter {
+    buf: BytesMut,
+    scanned: usize,
+    limit: usize,
+    /// While discarding an oversized line: its size so far, head, last bytes.
+    discarding: Option<(usize, Bytes, Vec<u8>)>,
+}
+
+const HEAD_KEEP: usize = 4096;
+const TAIL_KEEP: usize = 256;
+
+impl LineSplitter {
+    fn new(limit: usize) -> Self {
+        LineSplitter {
+            buf: BytesMut::with_capacity(64 * 1024),
+            scanned: 0,
+            limit,
+            discarding: None,
+        }
+    }
+
+    /// Takes every complete event out of the buffer.
+    fn drain(&mut self, out: &mut Vec<Inbound>) {
+        loop {
+            if let Some((size, head, tail)) = &mut self.discarding {
+                match memchr::memchr(b'\n', &self.buf) {
+                    Some(i) => {
+                        keep_tail(tail, &self.buf[..i]);
+                        *size += i;
+                        out.push(Inbound::Oversized {
+                            size: *size,
+                            head: head.clone(),
+                            tail: Bytes::from(std::mem::take(tail)),
+                        });
+                        let _ = self.buf.split_to(i + 1);
+                        self.discarding = None;
+                        self.scanned = 0;
+                        continue;
+                    }
+                    None => {
+                        keep_tail(tail, &self.buf);
+                        *size += self.buf.len();
+                        self.buf.clear();
+                        return;
+                    }
+                }
+            }
+            match memchr::memchr(b'\n', &self.buf[self.scanned..]) {
+                Some(i) => {
+                    let end = self.scanned + i;
+                    let mut line = self.buf.split_to(end + 1).freeze();
+                    self.scanned = 0;
+                    line.truncate(end);
+                    if line.last() == Some(&b'\r') {
+                        line.truncate(end - 1);
+                    }
+                    if line.len() > self.limit {
+                        out.push(Inbound::Oversized {
+                            size: line.len(),
+                            head: line.slice(..HEAD_KEEP.min(line.len())),
+                            tail: line.slice(line.len().saturating_sub(TAIL_KEEP)..),
+                        });
+                    } else if !line.iter().all(u8::is_ascii_whitespace) {
+                        out.push(Inbound::Frame(line));
+                    }
+                }
+                None => {
+                    self.scanned = self.buf.len();
+                    if self.buf.len() > self.limit {
+                        let head =
+                            Bytes::copy_from_slice(&self.buf[..HEAD_KEEP.min(self.buf.len())]);
+                        let mut tail = Vec::new();
+                        keep_tail(&mut tail, &self.buf);
+                        self.discarding = Some((self.buf.len(), head, tail));
+                        self.buf.clear();
+                        self.scanned = 0;
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn keep_tail(tail: &mut Vec<u8>, more: &[u8]) {
+    tail.extend_from_slice(&more[more.len().saturating_sub(TAIL_KEEP)..]);
+    if tail.len() > TAIL_KEEP {
+        tail.drain(..tail.len() - TAIL_KEEP);
+    }
+}
+
+async fn read_frames(
+    mut stdout: ChildStdout,
+    sink: Arc<dyn InboundSink>,
+    limit: usize,
+    mut exit: watch::Receiver<Option<ExitStatus>>,
+    ring: Arc<Mutex<StderrRing>>,
+) {
+    let mut splitter = LineSplitter::new(limit);
+    let mut events = Vec::new();
+    let end = loop {
+        if splitter.buf.capacity() - splitter.buf.len() < 8 * 1024 {
+            splitter.buf.reserve(64 * 1024);
+        }
+        match stdout.read_buf(&mut splitter.buf).await {
+            Ok(0) => break "server closed its stdout".to_owned(),
+            Ok(_) => {
+                splitter.drain(&mut events);
+                for e in events.drain(..) {
+                    sink.deliver(e);
+                }
+            }
+            Err(e) => break format!("reading server stdout failed: {e}"),
+        }
+    };
+    if !splitter.buf.is_empty() && splitter.discarding.is_none() {
+        // A last message without its newline.
+        let rest = splitter.buf.split().freeze();
+        if rest.len() <= limit {
+            sink.deliver(Inbound::Frame(rest));
+        }
+    }
+    // Give the process a moment to be reaped so the reason can say how it ended.
+    wait_exit(&mut exit, Duration::from_millis(500)).await;
+    let reason = match *exit.borrow() {
+        Some(status) => format!("{end}; the server process exited ({status})"),
+        None => end,
+    };
+    // Let stderr's last words arrive before reporting them.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let stderr_tail = lock(&ring).lines.iter().cloned().collect();
+    sink.deliver(Inbound::Closed(Closed {
+        reason,
+        stderr_tail,
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(limit: usize, chunks: &[&[u8]]) -> Vec<String> {
+        let mut s = LineSplitter::new(limit);
+        let mut out = Vec::new();
+        for c in chunks {
+            s.buf.extend_from_slice(c);
+            s.drain(&mut out);
+        }
+        out.into_iter()
+            .map(|e| match e {
+                Inbound::Frame(f) => String::from_utf8(f.to_vec()).unwrap(),
+                Inbound::Oversized { size, head, tail } => {
+                    format!(
+                        "oversized {size} {}..{}",
+                        head.len(),
+                        String::from_utf8_lossy(&tail)
+                    )
+                }
+                Inbound::Closed(_) => "closed".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_lines_across_chunks() {
+        assert_eq!(
+            split(100, &[b"{\"a\":1}\n{\"b\"", b":2}\r\n\n  \n{}\n"]),
+            vec!["{\"a\":1}", "{\"b\":2}", "{}"]
+        );
+    }
+
+    #[test]
+    fn discards_oversized_lines_and_recovers() {
+        let big = vec![b'x'; 50];
+        let out = split(10, &[b"ok\n", &big[..20], &big[20..], b"END\nnext\n"]);
+        assert_eq!(
+            out,
+            vec![
+                "ok".to_string(),
+                format!("oversized 53 20..{}END", "x".repeat(50)),
+                "next".into()
+            ]
+        );
+        // A long line that arrives whole is caught too.
+        let out = split(10, &[b"0123456789ABCDEF\nz\n"]);
+        assert_eq!(out[0], "oversized 16 16..0123456789ABCDEF");
+        assert_eq!(out[1], "z");
+    }
+}
