@@ -301,6 +301,14 @@ def scenario_rounds(era: str) -> None:
              "requestState": r.get("requestState")} if r.get("requestState") else
             {"name": "ask_elicitation", "arguments": {}, "inputResponses": {key: {"action": "decline"}}},
         )
+        print("== tools/call ask_sampling retried WITHOUT requestState", flush=True)
+        resp = p.request("tools/call", {"name": "ask_sampling", "arguments": {}})
+        key = next(iter(resp["result"]["inputRequests"]))
+        ans = {key: answer_input("sampling/createMessage", None)}
+        p.request("tools/call", {"name": "ask_sampling", "arguments": {}, "inputResponses": ans})
+        print("== tools/call ask_sampling retried with a TAMPERED requestState", flush=True)
+        p.request("tools/call", {"name": "ask_sampling", "arguments": {}, "inputResponses": ans,
+                                 "requestState": resp["result"]["requestState"][:-4] + "AAAA"})
     p.close()
 
 
