@@ -38,7 +38,7 @@ MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
 CLIENT_INFO = {"name": "x", "version": "1"}
 CAPS = {"sampling": {}, "elicitation": {"form": {}}, "roots": {}}
-LEGACY_CAPS = {"sampling": {}, "elicitation": {"form": {}}, "roots": {"listChanged": True}}
+LEGACY_CAPS = {"sampling": {}, "elicitation": {"form": {}, "url": {}}, "roots": {"listChanged": True}}
 ROOTS = [{"uri": "file:///work/main", "name": "main"}, {"uri": "file:///tmp", "name": "tmp"}]
 
 MAX_CHARS = int(os.environ.get("DRIVE_MAX_CHARS", "1500"))
@@ -49,6 +49,29 @@ def show(prefix: str, msg: object) -> None:
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS] + f"...<{len(text)} chars>"
     print(f"{prefix} {text}", flush=True)
+
+
+def canned_value(schema: dict):
+    """A value that satisfies one flat elicitation-schema property."""
+    if "default" in schema:
+        return schema["default"]
+    t = schema.get("type")
+    if t == "array":
+        items = schema.get("items", {})
+        opts = items.get("enum") or [o["const"] for o in items.get("anyOf", [])]
+        return opts[:1]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "oneOf" in schema:
+        return schema["oneOf"][0]["const"]
+    if t == "integer":
+        return int(schema.get("minimum", 42))
+    if t == "number":
+        return schema.get("minimum", 4.2)
+    if t == "boolean":
+        return True
+    return {"email": "ada@example.com", "uri": "https://example.com/ada", "date": "1990-01-01",
+            "date-time": "1990-01-01T00:00:00Z"}.get(schema.get("format"), "Ada")
 
 
 def answer_input(method: str, params: dict | None) -> dict:
@@ -62,12 +85,10 @@ def answer_input(method: str, params: dict | None) -> dict:
             "stopReason": "endTurn",
         }
     if method == "elicitation/create":
+        if params.get("mode") == "url":
+            return {"action": "accept"}
         props = (params.get("requestedSchema") or {}).get("properties", {})
-        content = {}
-        for name, schema in props.items():
-            t = schema.get("type")
-            content[name] = {"integer": 42, "number": 4.2, "boolean": True}.get(t, "Ada")
-        return {"action": "accept", "content": content}
+        return {"action": "accept", "content": {k: canned_value(v) for k, v in props.items()}}
     if method == "roots/list":
         return {"roots": ROOTS}
     raise ValueError(f"no canned answer for {method}")
@@ -159,16 +180,22 @@ class Peer:
                 return None
             show("<<", msg)
             if "method" in msg and "id" in msg:  # server->client request (handshake era)
-                try:
-                    self.send({"jsonrpc": "2.0", "id": msg["id"], "result": answer_input(msg["method"], msg.get("params"))})
-                except ValueError:
-                    if msg["method"] == "ping":
-                        self.send({"jsonrpc": "2.0", "id": msg["id"], "result": {}})
-                    else:
-                        self.send({"jsonrpc": "2.0", "id": msg["id"], "error": {"code": -32601, "message": "not supported"}})
+                self.answer_server_request(msg)
                 continue
             if msg.get("id") == rid and "method" not in msg:
                 return msg
+
+    def answer_server_request(self, msg: dict) -> None:
+        """Answer a server->client request (handshake era) with a canned reply."""
+        if msg["method"] == "ping":
+            self.send({"jsonrpc": "2.0", "id": msg["id"], "result": {}})
+            return
+        try:
+            result = answer_input(msg["method"], msg.get("params"))
+        except ValueError:
+            self.send({"jsonrpc": "2.0", "id": msg["id"], "error": {"code": -32601, "message": "not supported"}})
+            return
+        self.send({"jsonrpc": "2.0", "id": msg["id"], "result": result})
 
     def drain(self, secs: float = 0.3) -> None:
         end = time.monotonic() + secs
@@ -180,6 +207,8 @@ class Peer:
             if msg is None:
                 return
             show("<<", msg)
+            if "method" in msg and "id" in msg:
+                self.answer_server_request(msg)
 
     def call(self, method: str, params: dict, meta: dict | None = None, rounds: int = 5):
         """tools/call (etc.) with the MRTR loop: answer inputRequests, echo requestState, new id."""
@@ -323,8 +352,22 @@ def scenario_everything(era: str) -> None:
     for m in ("tools/list", "resources/list", "resources/templates/list", "prompts/list"):
         print(f"== {m}", flush=True)
         p.request(m)
-    print("== tools/call echo", flush=True)
-    p.call("tools/call", {"name": "echo", "arguments": {"message": "hi"}})
+    print("== ping", flush=True)
+    p.request("ping")
+    for tool, args in (
+        ("echo", {"message": "hi"}),
+        ("get-sum", {"a": 2, "b": 3}),
+        ("get-tiny-image", {}),
+        ("get-structured-content", {"location": "Chicago"}),
+        ("get-annotated-message", {"messageType": "error"}),
+        ("get-resource-links", {"count": 2}),
+        ("get-resource-reference", {"resourceType": "Blob", "resourceId": 2}),
+        ("echo", {}),  # invalid arguments
+        ("nope", {}),  # unknown tool
+        ("simulate-research-query", {"topic": "x"}),  # taskSupport=required, called without a task
+    ):
+        print(f"== tools/call {tool} {json.dumps(args)}", flush=True)
+        p.call("tools/call", {"name": tool, "arguments": args})
     print("== tools/call trigger-long-running-operation (progressToken)", flush=True)
     p.call("tools/call", {"name": "trigger-long-running-operation", "arguments": {"duration": 1, "steps": 3}},
            meta={"progressToken": "tok-e"})
@@ -333,10 +376,23 @@ def scenario_everything(era: str) -> None:
     for tool, args in (
         ("trigger-sampling-request", {"prompt": "hi", "maxTokens": 10}),
         ("trigger-elicitation-request", {}),
+        ("trigger-url-elicitation", {"url": "https://example.com/consent"}),
+        ("trigger-url-elicitation", {"url": "https://example.com/other", "errorPath": True}),
         ("get-roots-list", {}),
     ):
-        print(f"== tools/call {tool}", flush=True)
+        print(f"== tools/call {tool} {json.dumps(args)}", flush=True)
         p.call("tools/call", {"name": tool, "arguments": args})
+    for uri in ("demo://resource/dynamic/text/1", "demo://resource/dynamic/blob/1",
+                "demo://resource/static/document/features.md", "demo://nope"):
+        print(f"== resources/read {uri}", flush=True)
+        p.call("resources/read", {"uri": uri})
+    for name, args in (("simple-prompt", None), ("args-prompt", {"city": "Paris"}),
+                       ("resource-prompt", {"resourceType": "Text", "resourceId": "1"}), ("args-prompt", {})):
+        print(f"== prompts/get {name} {json.dumps(args)}", flush=True)
+        p.call("prompts/get", {"name": name, **({"arguments": args} if args is not None else {})})
+    print("== completion/complete", flush=True)
+    p.request("completion/complete", {"ref": {"type": "ref/prompt", "name": "completable-prompt"},
+                                      "argument": {"name": "department", "value": "E"}})
     p.drain(0.5)
     p.close()
 
