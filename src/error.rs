@@ -112,6 +112,17 @@ pub enum Error {
         /// The cap that was hit.
         rounds: u32,
     },
+    /// The server needed input (sampling, elicitation, roots) that this
+    /// client could not or would not give, so the call could not go on.
+    #[error("{method}: could not answer the server's {request}: {message}")]
+    InputDeclined {
+        /// The call that needed the input.
+        method: String,
+        /// What the server asked for, e.g. `sampling/createMessage`.
+        request: String,
+        /// Why not.
+        message: String,
+    },
     /// Bad configuration or arguments from the caller.
     #[error("configuration: {0}")]
     Config(String),
@@ -146,13 +157,5 @@ impl Error {
             self,
             Error::ConnectionClosed { .. } | Error::ServerRestarted | Error::NotConnected(_)
         )
-    }
-
-    pub(crate) fn protocol(code: i64, message: impl Into<String>) -> Self {
-        Error::Protocol {
-            code,
-            message: message.into(),
-            data: None,
-        }
     }
 }

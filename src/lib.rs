@@ -1,8 +1,55 @@
-//! Switchboard: a Model Context Protocol client and actor runtime.
+//! # Switchboard
+//!
+//! A Model Context Protocol (MCP) client for Rust, grown into an actor-based
+//! runtime. It connects to any MCP server from a *source* that picks the
+//! transport, speaks both protocol eras (2026-07-28's stateless protocol and
+//! the `initialize` handshake of 2025-11-25 back to 2024-11-05, negotiated
+//! per server), and answers the server's sampling, elicitation and roots
+//! requests through handlers.
+//!
+//! ```no_run
+//! use serde_json::json;
+//! use switchboard::Client;
+//!
+//! # async fn run() -> switchboard::Result<()> {
+//! // A command line, a script (`server.py`, `server.js`), or a URL.
+//! let client = Client::connect("python3 my_server.py").await?;
+//! println!("{:?} speaks {:?}", client.server_info(), client.protocol_version());
+//!
+//! for tool in client.list_tools().await? {
+//!     println!("{}: {}", tool.name, tool.description.as_deref().unwrap_or(""));
+//! }
+//! let out = client.call_tool("add", json!({"a": 1, "b": 2})).await?;
+//! #[derive(serde::Deserialize)]
+//! struct Sum { sum: i64 }
+//! let sum: Sum = out.data()?; // structuredContent, validated against outputSchema
+//! assert_eq!(sum.sum, 3);
+//! client.close().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Layers
+//! - [`protocol`]: wire types, no I/O.
+//! - [`transport`]: moves whole JSON-RPC messages (stdio, in-memory).
+//! - [`session`]: ids, correlation, deadlines, cancellation, progress,
+//!   negotiation, input-required rounds.
+//! - actors: the connection's control plane (actix, internal).
+//! - [`Client`]: the handle you use; `Send + Sync + Clone`.
+//! - [`testing`]: an in-process MCP server for tests and demos.
 
+mod actors;
+pub mod cli;
+pub mod client;
 pub mod error;
 pub mod protocol;
+pub mod session;
 pub mod transport;
 
+pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
+pub use protocol::{ProtocolVersion, VersionChoice};
+pub use session::{
+    CallOptions, ElicitationHandler, HandlerError, RequestContext, RootsHandler, SamplingHandler,
+    ServerNotification,
+};
 pub use transport::{IntoSource, Source};

@@ -1,0 +1,113 @@
+//! The command line, as clap sees it. The contract is in DESIGN.md.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Talk to any MCP server: inspect it, call its tools, read its resources.
+///
+/// SOURCE is a command line (`"npx -y @modelcontextprotocol/server-everything"`),
+/// a script (`server.py`, `server.js`) or a URL.
+///
+/// Exit codes: 0 ok, 1 the tool answered isError, 2 usage, 3 could not
+/// connect or protocol failure, 4 timeout.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Print exactly the MCP result (or list) as JSON on stdout, nothing else.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Idle deadline per request, in seconds (progress resets it).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Protocol revision: auto, 2026-07-28, 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05.
+    #[arg(long, global = true, default_value = "auto")]
+    pub protocol: String,
+    /// Pick one server of a config file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Offer this root to the server (repeatable).
+    #[arg(long = "root", global = true, value_name = "URI")]
+    pub roots: Vec<String>,
+    /// Answer sampling: `text:REPLY`, `reject`, or `model` (OpenAI-compatible
+    /// endpoint from OPENAI_BASE_URL, OPENAI_API_KEY, SWITCHBOARD_MODEL).
+    #[arg(long, global = true, value_name = "MODE")]
+    pub sampling: Option<String>,
+    /// Answer elicitation: `decline`, `cancel`, `accept-defaults`, `accept:JSON`, or `model`.
+    #[arg(long, global = true, value_name = "MODE")]
+    pub elicitation: Option<String>,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Server info, capabilities, protocol version, and every list.
+    Inspect { source: String },
+    /// List tools.
+    Tools { source: String },
+    /// Call a tool: arguments as a JSON object and/or --arg key=value.
+    Call {
+        source: String,
+        tool: String,
+        /// Arguments as a JSON object.
+        json_args: Option<String>,
+        /// One argument (value parsed as JSON when it is JSON, else a string).
+        #[arg(long = "arg", value_name = "KEY=VALUE")]
+        args: Vec<String>,
+    },
+    /// List resources.
+    Resources { source: String },
+    /// List resource templates.
+    Templates { source: String },
+    /// Read a resource.
+    Read { source: String, uri: String },
+    /// List prompts.
+    Prompts { source: String },
+    /// Render a prompt.
+    Prompt {
+        source: String,
+        name: String,
+        /// Arguments as a JSON object.
+        json_args: Option<String>,
+        /// One argument.
+        #[arg(long = "arg", value_name = "KEY=VALUE")]
+        args: Vec<String>,
+    },
+    /// Check the server answers.
+    Ping { source: String },
+    /// Measure tools/call throughput and latency.
+    Bench {
+        source: String,
+        /// The tool to call.
+        #[arg(long)]
+        tool: String,
+        /// Its arguments as a JSON object.
+        #[arg(long, default_value = "{}")]
+        args: String,
+        /// How many calls.
+        #[arg(long, default_value_t = 1000)]
+        calls: usize,
+        /// How many in flight at once.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
+    /// The embedded default: a tour against built-in servers, no network, no key.
+    Demo,
+    /// Serve the built-in test server over stdio (for tests and benches).
+    #[command(hide = true)]
+    ServeTest {
+        /// Which eras to speak: both, modern, handshake.
+        #[arg(long, default_value = "both")]
+        eras: String,
+    },
+}

@@ -1,0 +1,332 @@
+//! What each command does.
+
+use serde_json::{json, Map, Value};
+
+use super::args::{Cli, Command, Global};
+use super::{bench, connect, demo, exit_code, output, EXIT_TOOL_ERROR, EXIT_USAGE};
+use crate::protocol::{ContentBlock, ResourceContents};
+use crate::{Client, Error, Result};
+
+/// Runs one command; returns the exit code.
+pub async fn run(cli: Cli) -> u8 {
+    let global = cli.global;
+    let outcome = match cli.command {
+        Command::Demo => demo::run(&global).await,
+        Command::ServeTest { eras } => demo::serve_test(&eras).await,
+        Command::Bench {
+            source,
+            tool,
+            args,
+            calls,
+            concurrency,
+        } => bench::run(&source, &global, &tool, &args, calls, concurrency).await,
+        command => with_client(command, &global).await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code(&e)
+        }
+    }
+}
+
+fn source_of(command: &Command) -> &str {
+    match command {
+        Command::Inspect { source }
+        | Command::Tools { source }
+        | Command::Call { source, .. }
+        | Command::Resources { source }
+        | Command::Templates { source }
+        | Command::Read { source, .. }
+        | Command::Prompts { source }
+        | Command::Prompt { source, .. }
+        | Command::Ping { source }
+        | Command::Bench { source, .. } => source,
+        Command::Demo | Command::ServeTest { .. } => "",
+    }
+}
+
+async fn with_client(command: Command, global: &Global) -> Result<u8> {
+    let client = connect(source_of(&command), global).await?;
+    let outcome = one(command, global, &client).await;
+    let _ = client.close().await;
+    outcome
+}
+
+/// Arguments from an optional JSON object plus `--arg key=value` pairs.
+pub fn parse_arguments(json_args: Option<&str>, pairs: &[String]) -> Result<Map<String, Value>> {
+    let mut args = match json_args {
+        None => Map::new(),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(Error::Config("arguments must be a JSON object".into())),
+            Err(e) => return Err(Error::Config(format!("arguments are not valid JSON: {e}"))),
+        },
+    };
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::Config(format!("--arg {pair:?}: expected KEY=VALUE")))?;
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        args.insert(key.to_owned(), value);
+    }
+    Ok(args)
+}
+
+async fn one(command: Command, global: &Global, client: &Client) -> Result<u8> {
+    match command {
+        Command::Inspect { .. } => inspect(global, client).await,
+        Command::Tools { .. } => {
+            let tools = client.list_tools().await?;
+            if global.json {
+                output::json(&tools);
+            } else {
+                let rows = tools
+                    .iter()
+                    .map(|t| vec![t.name.clone(), output::first_line(t.description.as_deref())])
+                    .collect::<Vec<_>>();
+                output::table(&["TOOL", "DESCRIPTION"], &rows);
+            }
+            Ok(0)
+        }
+        Command::Call {
+            tool,
+            json_args,
+            args,
+            ..
+        } => {
+            let arguments = parse_arguments(json_args.as_deref(), &args)?;
+            let out = client.call_tool(&tool, Value::Object(arguments)).await?;
+            if global.json {
+                output::json(&*out);
+            } else {
+                print_content(&out.content);
+                if let Some(structured) = out.structured() {
+                    println!(
+                        "structured: {}",
+                        serde_json::to_string_pretty(structured).unwrap_or_default()
+                    );
+                }
+            }
+            if out.is_error() {
+                if !global.json {
+                    eprintln!("error: the tool reported an error");
+                }
+                Ok(EXIT_TOOL_ERROR)
+            } else {
+                Ok(0)
+            }
+        }
+        Command::Resources { .. } => {
+            let resources = client.list_resources().await?;
+            if global.json {
+                output::json(&resources);
+            } else {
+                let rows = resources
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.uri.clone(),
+                            r.name.clone(),
+                            r.mime_type.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect::<Vec<_>>();
+                output::table(&["URI", "NAME", "MIME"], &rows);
+            }
+            Ok(0)
+        }
+        Command::Templates { .. } => {
+            let templates = client.list_resource_templates().await?;
+            if global.json {
+                output::json(&templates);
+            } else {
+                let rows = templates
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.uri_template.clone(),
+                            t.name.clone(),
+                            output::first_line(t.description.as_deref()),
+                        ]
+                    })
+                    .collect::<Vec<_>>();
+                output::table(&["URI TEMPLATE", "NAME", "DESCRIPTION"], &rows);
+            }
+            Ok(0)
+        }
+        Command::Read { uri, .. } => {
+            let result = client.read_resource(&uri).await?;
+            if global.json {
+                output::json(&result);
+            } else {
+                for c in &result.contents {
+                    match c {
+                        ResourceContents::Text(t) => println!("{}", t.text),
+                        ResourceContents::Blob(b) => println!(
+                            "<{} bytes of base64 {}>",
+                            b.blob.len(),
+                            b.mime_type.as_deref().unwrap_or("binary")
+                        ),
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Prompts { .. } => {
+            let prompts = client.list_prompts().await?;
+            if global.json {
+                output::json(&prompts);
+            } else {
+                let rows = prompts
+                    .iter()
+                    .map(|p| {
+                        let args = p
+                            .arguments
+                            .iter()
+                            .flatten()
+                            .map(|a| {
+                                if a.required == Some(true) {
+                                    a.name.clone()
+                                } else {
+                                    format!("[{}]", a.name)
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        vec![
+                            p.name.clone(),
+                            args,
+                            output::first_line(p.description.as_deref()),
+                        ]
+                    })
+                    .collect::<Vec<_>>();
+                output::table(&["PROMPT", "ARGUMENTS", "DESCRIPTION"], &rows);
+            }
+            Ok(0)
+        }
+        Command::Prompt {
+            name,
+            json_args,
+            args,
+            ..
+        } => {
+            let arguments = parse_arguments(json_args.as_deref(), &args)?;
+            let result = client.get_prompt(&name, Value::Object(arguments)).await?;
+            if global.json {
+                output::json(&result);
+            } else {
+                for m in &result.messages {
+                    let role = serde_json::to_value(&m.role).unwrap_or(Value::Null);
+                    println!("[{}]", role.as_str().unwrap_or("?"));
+                    print_content(std::slice::from_ref(&m.content));
+                }
+            }
+            Ok(0)
+        }
+        Command::Ping { .. } => {
+            let start = std::time::Instant::now();
+            client.ping().await?;
+            let us = start.elapsed().as_micros();
+            if global.json {
+                output::json(&json!({"ok": true, "latency_us": us}));
+            } else {
+                println!("ok ({:.2} ms)", us as f64 / 1000.0);
+            }
+            Ok(0)
+        }
+        Command::Bench { .. } | Command::Demo | Command::ServeTest { .. } => Ok(EXIT_USAGE),
+    }
+}
+
+fn print_content(content: &[ContentBlock]) {
+    for block in content {
+        match block {
+            ContentBlock::Text(t) => println!("{}", t.text),
+            ContentBlock::Image(i) => {
+                println!("<image {} ({} base64 bytes)>", i.mime_type, i.data.len())
+            }
+            ContentBlock::Audio(a) => {
+                println!("<audio {} ({} base64 bytes)>", a.mime_type, a.data.len())
+            }
+            ContentBlock::ResourceLink(l) => println!("<link {} {}>", l.name, l.uri),
+            ContentBlock::Resource(r) => match &r.resource {
+                ResourceContents::Text(t) => println!("<resource {}>\n{}", t.uri, t.text),
+                ResourceContents::Blob(b) => {
+                    println!("<resource {} ({} base64 bytes)>", b.uri, b.blob.len())
+                }
+            },
+        }
+    }
+}
+
+async fn inspect(global: &Global, client: &Client) -> Result<u8> {
+    let caps = client.capabilities().cloned().unwrap_or_default();
+    let tools = client.list_tools().await?;
+    let resources = if caps.resources.is_some() {
+        client.list_resources().await?
+    } else {
+        Vec::new()
+    };
+    let templates = if caps.resources.is_some() {
+        client.list_resource_templates().await?
+    } else {
+        Vec::new()
+    };
+    let prompts = if caps.prompts.is_some() {
+        client.list_prompts().await?
+    } else {
+        Vec::new()
+    };
+    let version = client.protocol_version().map(|v| v.as_str()).unwrap_or("?");
+    if global.json {
+        output::json(&json!({
+            "serverInfo": client.server_info(),
+            "protocolVersion": version,
+            "capabilities": caps,
+            "instructions": client.instructions(),
+            "tools": tools,
+            "resources": resources,
+            "resourceTemplates": templates,
+            "prompts": prompts,
+        }));
+        return Ok(0);
+    }
+    if let Some(info) = client.server_info() {
+        println!("server:    {} {}", info.name, info.version);
+    }
+    println!("protocol:  {version}");
+    println!(
+        "capabilities: {}",
+        serde_json::to_string(&caps).unwrap_or_default()
+    );
+    if let Some(i) = client.instructions() {
+        println!("instructions: {}", output::first_line(Some(i)));
+    }
+    println!("\n{} tools", tools.len());
+    for t in &tools {
+        println!(
+            "  {:<28} {}",
+            t.name,
+            output::first_line(t.description.as_deref())
+        );
+    }
+    println!("\n{} resources", resources.len());
+    for r in &resources {
+        println!("  {:<28} {}", r.uri, r.name);
+    }
+    println!("\n{} resource templates", templates.len());
+    for t in &templates {
+        println!("  {:<28} {}", t.uri_template, t.name);
+    }
+    println!("\n{} prompts", prompts.len());
+    for p in &prompts {
+        println!(
+            "  {:<28} {}",
+            p.name,
+            output::first_line(p.description.as_deref())
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,123 @@
+//! The `switchboard` command. `main.rs` only calls [`main`].
+
+mod args;
+mod bench;
+mod commands;
+mod demo;
+mod modes;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, Global};
+pub use modes::{defaults_of, ElicitationMode, SamplingMode};
+
+use crate::{Client, Error, Result, VersionChoice};
+
+/// Exit code: the tool answered `isError`.
+pub const EXIT_TOOL_ERROR: u8 = 1;
+/// Exit code: bad usage.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: could not connect, or the protocol failed.
+pub const EXIT_CONNECT: u8 = 3;
+/// Exit code: a deadline passed.
+pub const EXIT_TIMEOUT: u8 = 4;
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_CONNECT);
+        }
+    };
+    let code = runtime.block_on(commands::run(cli));
+    // Don't wait for stray blocking tasks (e.g. a stdin reader).
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    ExitCode::from(code)
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The exit code an error maps to.
+pub fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Timeout { .. } => EXIT_TIMEOUT,
+        Error::ToolFailed { .. } => EXIT_TOOL_ERROR,
+        Error::Config(_) => EXIT_USAGE,
+        _ => EXIT_CONNECT,
+    }
+}
+
+/// Connects to SOURCE with the global flags applied.
+pub async fn connect(source: &str, global: &Global) -> Result<Client> {
+    if global.server.is_some() {
+        return Err(Error::NotSupported(
+            "--server picks a server of an mcpServers config; config files are not supported yet"
+                .into(),
+        ));
+    }
+    if !(global.timeout.is_finite() && global.timeout > 0.0) {
+        return Err(Error::Config(format!(
+            "--timeout {} must be a positive number of seconds",
+            global.timeout
+        )));
+    }
+    let timeout = Duration::from_secs_f64(global.timeout);
+    let version: VersionChoice = global.protocol.parse()?;
+    let mut builder = Client::builder(source)
+        .name(short_name(source))
+        .timeout(timeout)
+        .connect_timeout(timeout.max(Duration::from_secs(1)))
+        .protocol(version);
+    if !global.roots.is_empty() {
+        builder = builder.roots(global.roots.iter().cloned());
+    }
+    if let Some(mode) = &global.sampling {
+        builder = builder.sampling(SamplingMode::parse(mode)?.handler());
+    }
+    if let Some(mode) = &global.elicitation {
+        builder = builder.elicitation(ElicitationMode::parse(mode)?.handler());
+    }
+    builder.connect().await
+}
+
+fn short_name(source: &str) -> String {
+    source
+        .split_whitespace()
+        .next()
+        .unwrap_or("server")
+        .rsplit('/')
+        .next()
+        .unwrap_or("server")
+        .to_owned()
+}

@@ -1,0 +1,218 @@
+//! `ClientBuilder`: everything about a connection, set before connecting.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Client;
+use crate::protocol::{
+    LoggingMessageNotificationParams, ProgressNotificationParams, Root, VersionChoice,
+};
+use crate::session::{
+    ElicitationHandler, Handlers, RootsHandler, SamplingHandler, ServerNotification,
+    SessionOptions, StaticRoots,
+};
+use crate::transport::{IntoSource, Source};
+use crate::{Error, Result};
+
+/// Builds a [`Client`]. Start with [`Client::builder`].
+pub struct ClientBuilder {
+    pub(super) source: Result<Source>,
+    pub(super) options: SessionOptions,
+    pub(super) handlers: Handlers,
+    pub(super) auto_initialize: bool,
+    pub(super) roots: Option<Vec<Root>>,
+    pub(super) stdio_env: Vec<(String, String)>,
+    pub(super) stdio_cwd: Option<PathBuf>,
+    pub(super) inherit_env: Option<bool>,
+}
+
+impl ClientBuilder {
+    pub(super) fn new(source: impl IntoSource) -> Self {
+        ClientBuilder {
+            source: source.into_source(),
+            options: SessionOptions::default(),
+            handlers: Handlers::default(),
+            auto_initialize: true,
+            roots: None,
+            stdio_env: Vec::new(),
+            stdio_cwd: None,
+            inherit_env: None,
+        }
+    }
+
+    /// The server's name in logs and errors (default: `server`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.options.server_name = name.into();
+        self
+    }
+
+    /// Idle deadline of each request (default 60 s); progress resets it.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.request_timeout = timeout;
+        self
+    }
+
+    /// Hard cap on each request, progress or not (default 10 min).
+    pub fn max_request_time(mut self, max: Duration) -> Self {
+        self.options.max_request_time = max;
+        self
+    }
+
+    /// Deadline for starting and negotiating (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.options.connect_timeout = timeout;
+        self
+    }
+
+    /// How long the `server/discover` probe may take before falling back to
+    /// the handshake (default 10 s).
+    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+        self.options.probe_timeout = timeout;
+        self
+    }
+
+    /// Which protocol revision to use (default: negotiate).
+    pub fn protocol(mut self, choice: VersionChoice) -> Self {
+        self.options.version = choice;
+        self
+    }
+
+    /// Largest message accepted (default 32 MiB).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.options.max_message_size = bytes;
+        self
+    }
+
+    /// Cap on input-required rounds per call (default 10).
+    pub fn max_rounds(mut self, rounds: u32) -> Self {
+        self.options.max_rounds = rounds;
+        self
+    }
+
+    /// Cap on pages fetched by one list call (default 64).
+    pub fn max_pages(mut self, pages: usize) -> Self {
+        self.options.max_pages = pages;
+        self
+    }
+
+    /// Our name and version as sent to servers.
+    pub fn client_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.options.client_name = name.into();
+        self.options.client_version = version.into();
+        self
+    }
+
+    /// Whether `connect` also negotiates (default true). With `false`, call
+    /// [`Client::initialize`] yourself, with your own deadline.
+    pub fn auto_initialize(mut self, yes: bool) -> Self {
+        self.auto_initialize = yes;
+        self
+    }
+
+    /// Answers the server's sampling requests.
+    pub fn sampling(mut self, handler: impl SamplingHandler) -> Self {
+        self.handlers.sampling = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers the server's elicitation requests.
+    pub fn elicitation(mut self, handler: impl ElicitationHandler) -> Self {
+        self.handlers.elicitation = Some(Arc::new(handler));
+        self
+    }
+
+    /// Offers these roots (URIs, normally `file://`) to the server.
+    pub fn roots<I, S>(mut self, uris: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let roots: Vec<Root> = uris.into_iter().map(|u| Root::new(u.into())).collect();
+        self.roots = Some(roots.clone());
+        self.handlers.roots = Some(Arc::new(StaticRoots(roots)));
+        self
+    }
+
+    /// Answers roots requests with a handler of your own.
+    pub fn roots_handler(mut self, handler: impl RootsHandler) -> Self {
+        self.handlers.roots = Some(Arc::new(handler));
+        self
+    }
+
+    /// Called for progress of any call. Must not block.
+    pub fn on_progress(
+        mut self,
+        f: impl Fn(&ProgressNotificationParams) + Send + Sync + 'static,
+    ) -> Self {
+        self.handlers.on_progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Called for each log message from the server (they also go to
+    /// `tracing`). Must not block.
+    pub fn on_log(
+        mut self,
+        f: impl Fn(&LoggingMessageNotificationParams) + Send + Sync + 'static,
+    ) -> Self {
+        self.handlers.on_log = Some(Arc::new(f));
+        self
+    }
+
+    /// Called for every other notification (list changes, resource
+    /// updates). Must not block.
+    pub fn on_notification(
+        mut self,
+        f: impl Fn(&ServerNotification) + Send + Sync + 'static,
+    ) -> Self {
+        self.handlers.on_notification = Some(Arc::new(f));
+        self
+    }
+
+    /// Adds an environment variable for a stdio server.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.stdio_env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Lets a stdio server inherit our whole environment (default: only
+    /// `PATH`, `HOME` and a few more; see [`crate::transport::stdio::INHERITED_ENV`]).
+    pub fn inherit_env(mut self, yes: bool) -> Self {
+        self.inherit_env = Some(yes);
+        self
+    }
+
+    /// Working directory of a stdio server.
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.stdio_cwd = Some(dir.into());
+        self
+    }
+
+    /// Starts the transport and (unless turned off) negotiates.
+    pub async fn connect(self) -> Result<Client> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::NotConnected("Client::connect must run inside a tokio runtime".into())
+        })?;
+        Client::connect_with(self, runtime).await
+    }
+
+    pub(super) fn into_source(self) -> Result<(Source, Self)> {
+        let mut this = self;
+        let source =
+            std::mem::replace(&mut this.source, Err(Error::Config("source taken".into())))?;
+        let source = match source {
+            Source::Stdio(mut cfg) => {
+                cfg.env.extend(this.stdio_env.drain(..));
+                if let Some(cwd) = this.stdio_cwd.take() {
+                    cfg.cwd = Some(cwd);
+                }
+                if let Some(inherit) = this.inherit_env {
+                    cfg.inherit_env = inherit;
+                }
+                Source::Stdio(cfg)
+            }
+            other => other,
+        };
+        Ok((source, this))
+    }
+}

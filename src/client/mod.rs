@@ -1,0 +1,520 @@
+//! `Client`: the handle for one server.
+
+mod builder;
+mod tool_output;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+pub use builder::ClientBuilder;
+pub use tool_output::ToolOutput;
+
+use crate::actors::server::{Close, Connect, ServerActor};
+use crate::actors::ActorRuntime;
+use crate::protocol::{
+    CallToolResult, CompleteResult, Era, GetPromptResult, Implementation, LoggingLevel, Prompt,
+    ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities, Tool,
+};
+use crate::session::{CallOptions, Session};
+use crate::{Error, IntoSource, Result};
+
+/// A connection to one MCP server.
+///
+/// Cheap to clone and safe to share across tasks: every clone talks over
+/// the same connection, and calls run concurrently. The connection closes
+/// when [`Client::close`] is called or the last clone is dropped (a stdio
+/// server's whole process group is killed then, so nothing is orphaned).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    session: Session,
+    actor: actix::Addr<ServerActor>,
+    tools: RwLock<HashMap<String, Arc<KnownTool>>>,
+}
+
+struct KnownTool {
+    validator: Option<jsonschema::Validator>,
+}
+
+impl Drop for ClientInner {
+    fn drop(&mut self) {
+        // Stops the actor; the session's transport is torn down with the
+        // last reference to it.
+        self.actor.do_send(Close);
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("server", &self.inner.session.name())
+            .field("transport", &self.inner.session.describe())
+            .field("version", &self.protocol_version())
+            .finish()
+    }
+}
+
+/// A page of a list result.
+trait Page: DeserializeOwned {
+    type Item;
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+}
+
+macro_rules! page {
+    ($name:ident, $field:literal, $item:ty) => {
+        #[derive(Deserialize)]
+        struct $name {
+            #[serde(rename = $field, default)]
+            items: Vec<$item>,
+            #[serde(rename = "nextCursor", default)]
+            next_cursor: Option<String>,
+        }
+        impl Page for $name {
+            type Item = $item;
+            fn into_parts(self) -> (Vec<$item>, Option<String>) {
+                (self.items, self.next_cursor)
+            }
+        }
+    };
+}
+
+page!(ToolsPage, "tools", Tool);
+page!(ResourcesPage, "resources", Resource);
+page!(TemplatesPage, "resourceTemplates", ResourceTemplate);
+page!(PromptsPage, "prompts", Prompt);
+
+#[derive(Serialize)]
+struct CursorParams<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursor: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CallParams<'a, A: Serialize> {
+    name: &'a str,
+    arguments: &'a A,
+}
+
+impl Client {
+    /// Starts building a client for `source`: a command line, a script
+    /// path (`.py`, `.js`), a URL, or a [`crate::Source`].
+    pub fn builder(source: impl IntoSource) -> ClientBuilder {
+        ClientBuilder::new(source)
+    }
+
+    /// Connects with default settings.
+    pub async fn connect(source: impl IntoSource) -> Result<Client> {
+        Client::builder(source).connect().await
+    }
+
+    async fn connect_with(
+        builder: ClientBuilder,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<Client> {
+        let (source, builder) = builder.into_source()?;
+        let transport = source.into_transport(builder.options.max_message_size)?;
+        let actors = ActorRuntime::get()?;
+        let actor = actors.start(ServerActor::new(builder.options.server_name.clone()));
+        let session = actor
+            .send(Connect {
+                transport,
+                options: builder.options,
+                handlers: builder.handlers,
+                negotiate: builder.auto_initialize,
+                runtime,
+            })
+            .await
+            .map_err(|e| Error::NotConnected(format!("server actor unavailable: {e}")))??;
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                session,
+                actor,
+                tools: RwLock::new(HashMap::new()),
+            }),
+        })
+    }
+
+    fn session(&self) -> &Session {
+        &self.inner.session
+    }
+
+    /// Negotiates the protocol, for clients built with
+    /// `auto_initialize(false)`. Idempotent.
+    pub async fn initialize(&self) -> Result<()> {
+        if self.session().server_state().is_none() {
+            self.session().negotiate().await?;
+        }
+        Ok(())
+    }
+
+    /// Like [`Client::initialize`], with its own deadline.
+    pub async fn initialize_with_timeout(&self, timeout: Duration) -> Result<()> {
+        tokio::time::timeout(timeout, self.initialize())
+            .await
+            .map_err(|_| Error::Timeout {
+                method: "initialize".into(),
+                elapsed: timeout,
+                hint: None,
+            })?
+    }
+
+    fn state(&self) -> Result<&crate::session::ServerState> {
+        self.session()
+            .server_state()
+            .ok_or_else(|| Error::NotConnected("not initialized: call initialize() first".into()))
+    }
+
+    /// The server's name and version, once negotiated.
+    pub fn server_info(&self) -> Option<&Implementation> {
+        self.session().server_state().map(|s| &s.server_info)
+    }
+
+    /// The server's capabilities, once negotiated.
+    pub fn capabilities(&self) -> Option<&ServerCapabilities> {
+        self.session().server_state().map(|s| &s.capabilities)
+    }
+
+    /// The server's instructions for the model, if it gave any.
+    pub fn instructions(&self) -> Option<&str> {
+        self.session()
+            .server_state()
+            .and_then(|s| s.instructions.as_deref())
+    }
+
+    /// The negotiated protocol revision.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.session().server_state().map(|s| s.version)
+    }
+
+    /// The negotiated era.
+    pub fn era(&self) -> Option<Era> {
+        self.session().era()
+    }
+
+    /// The last lines the server wrote to stderr (stdio servers).
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.session().stderr_tail()
+    }
+
+    /// True once the connection is gone.
+    pub fn is_closed(&self) -> bool {
+        self.session().is_closed()
+    }
+
+    async fn list_all<P: Page>(&self, method: &str) -> Result<Vec<P::Item>> {
+        self.state()?;
+        let max_pages = self.session_options_max_pages();
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..max_pages {
+            let page: P = self
+                .session()
+                .request(
+                    method,
+                    &CursorParams {
+                        cursor: cursor.as_deref(),
+                    },
+                    None,
+                )
+                .await?;
+            let (items, next) = page.into_parts();
+            all.extend(items);
+            match next {
+                None => return Ok(all),
+                Some(next) if cursor.as_deref() == Some(next.as_str()) => {
+                    return Err(Error::InvalidMessage(format!(
+                        "{method}: the server returned the same cursor twice ({next:?})"
+                    )))
+                }
+                Some(next) => cursor = Some(next),
+            }
+        }
+        Err(Error::InvalidMessage(format!(
+            "{method}: more than {max_pages} pages; raise the page cap if this server really lists that much"
+        )))
+    }
+
+    fn session_options_max_pages(&self) -> usize {
+        self.session().max_pages()
+    }
+
+    /// Every tool the server offers (all pages).
+    pub async fn list_tools(&self) -> Result<Vec<Tool>> {
+        let tools: Vec<Tool> = self.list_all::<ToolsPage>("tools/list").await?;
+        let mut known = HashMap::with_capacity(tools.len());
+        for tool in &tools {
+            let validator = tool.output_schema.as_ref().and_then(|schema| {
+                jsonschema::validator_for(&Value::Object(schema.clone()))
+                    .map_err(|e| tracing::warn!(tool = %tool.name, "unusable outputSchema, not validating: {e}"))
+                    .ok()
+            });
+            known.insert(tool.name.clone(), Arc::new(KnownTool { validator }));
+        }
+        *self.inner.tools.write().unwrap_or_else(|p| p.into_inner()) = known;
+        Ok(tools)
+    }
+
+    /// Calls a tool. `arguments` is any serializable object (`json!({...})`,
+    /// a struct, or `()` for none). An `isError` result is returned, not
+    /// raised: see [`ToolOutput::is_error`] and [`ToolOutput::into_result`].
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: impl Serialize + Sync,
+    ) -> Result<ToolOutput> {
+        self.call_tool_with(name, arguments, CallOptions::new())
+            .await
+    }
+
+    /// Calls a tool with per-call options (deadline, progress callback).
+    pub async fn call_tool_with(
+        &self,
+        name: &str,
+        arguments: impl Serialize + Sync,
+        options: CallOptions,
+    ) -> Result<ToolOutput> {
+        self.state()?;
+        let arguments = normalize_arguments(arguments)?;
+        let result: CallToolResult = self
+            .session()
+            .request_with_rounds(
+                "tools/call",
+                &CallParams {
+                    name,
+                    arguments: &arguments,
+                },
+                Some(&options),
+            )
+            .await?;
+        if let Some(structured) = result
+            .structured_content
+            .as_ref()
+            .filter(|_| result.is_error != Some(true))
+        {
+            self.validate_output(name, structured).await?;
+        }
+        Ok(ToolOutput::new(name.to_owned(), result))
+    }
+
+    async fn validate_output(&self, name: &str, structured: &Value) -> Result<()> {
+        let known = self.known_tool(name);
+        let known = match known {
+            Some(k) => Some(k),
+            None => {
+                // First structured result from a tool we have not listed:
+                // fetch its schema once.
+                self.list_tools().await?;
+                self.known_tool(name)
+            }
+        };
+        if let Some(validator) = known.as_ref().and_then(|k| k.validator.as_ref()) {
+            let errors: Vec<String> = validator
+                .iter_errors(structured)
+                .map(|e| e.to_string())
+                .take(5)
+                .collect();
+            if !errors.is_empty() {
+                return Err(Error::OutputValidation {
+                    tool: name.to_owned(),
+                    message: format!(
+                        "does not match the tool's outputSchema: {}",
+                        errors.join("; ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn known_tool(&self, name: &str) -> Option<Arc<KnownTool>> {
+        self.inner
+            .tools
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Every resource the server lists (all pages).
+    pub async fn list_resources(&self) -> Result<Vec<Resource>> {
+        self.list_all::<ResourcesPage>("resources/list").await
+    }
+
+    /// Every resource template (all pages).
+    pub async fn list_resource_templates(&self) -> Result<Vec<ResourceTemplate>> {
+        self.list_all::<TemplatesPage>("resources/templates/list")
+            .await
+    }
+
+    /// Reads a resource by URI (a listed one or one a template matches).
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult> {
+        self.read_resource_with(uri, CallOptions::new()).await
+    }
+
+    /// Reads a resource with per-call options.
+    pub async fn read_resource_with(
+        &self,
+        uri: &str,
+        options: CallOptions,
+    ) -> Result<ReadResourceResult> {
+        self.state()?;
+        self.session()
+            .request_with_rounds("resources/read", &json!({ "uri": uri }), Some(&options))
+            .await
+    }
+
+    /// Every prompt (all pages).
+    pub async fn list_prompts(&self) -> Result<Vec<Prompt>> {
+        self.list_all::<PromptsPage>("prompts/list").await
+    }
+
+    /// Renders a prompt. `arguments` is an object of strings (other JSON
+    /// values are converted to their JSON text), or `()` for none.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: impl Serialize + Sync,
+    ) -> Result<GetPromptResult> {
+        self.state()?;
+        let arguments = normalize_arguments(arguments)?;
+        let strings: Map<String, Value> = arguments
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, Value::String(s)),
+                other => (k, Value::String(other.to_string())),
+            })
+            .collect();
+        self.session()
+            .request_with_rounds(
+                "prompts/get",
+                &json!({"name": name, "arguments": strings}),
+                Some(&CallOptions::new()),
+            )
+            .await
+    }
+
+    /// Asks for completions of a prompt or resource-template argument.
+    /// `reference` is `{"type":"ref/prompt","name":..}` or
+    /// `{"type":"ref/resource","uri":..}`; `context` holds arguments already
+    /// chosen.
+    pub async fn complete(
+        &self,
+        reference: Value,
+        argument: &str,
+        value: &str,
+        context: Option<Map<String, Value>>,
+    ) -> Result<CompleteResult> {
+        self.state()?;
+        let mut params = json!({
+            "ref": reference,
+            "argument": {"name": argument, "value": value},
+        });
+        if let Some(ctx) = context {
+            params["context"] = json!({ "arguments": ctx });
+        }
+        self.session()
+            .request("completion/complete", &params, None)
+            .await
+    }
+
+    /// Checks the server is alive: `ping` in the handshake era; in
+    /// 2026-07-28, which has no ping, a `server/discover` round trip.
+    pub async fn ping(&self) -> Result<()> {
+        let state = self.state()?;
+        match state.version.era() {
+            Era::Handshake => {
+                let _: Value = self.session().request("ping", &json!({}), None).await?;
+            }
+            Era::Modern => {
+                let _: Value = self
+                    .session()
+                    .request("server/discover", &json!({}), None)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the level of log messages the server sends. Handshake era:
+    /// `logging/setLevel`; 2026-07-28: the level rides in each request's
+    /// `_meta` from now on.
+    pub async fn set_log_level(&self, level: LoggingLevel) -> Result<()> {
+        let state = self.state()?;
+        match state.version.era() {
+            Era::Handshake => {
+                let _: Value = self
+                    .session()
+                    .request("logging/setLevel", &json!({ "level": level }), None)
+                    .await?;
+            }
+            Era::Modern => self.session().set_modern_log_level(level),
+        }
+        Ok(())
+    }
+
+    /// Subscribes to updates of a resource (handshake era:
+    /// `resources/subscribe`). Updates arrive through `on_notification`.
+    pub async fn subscribe_resource(&self, uri: &str) -> Result<()> {
+        self.resource_subscription("resources/subscribe", uri).await
+    }
+
+    /// Ends a subscription made with [`Client::subscribe_resource`].
+    pub async fn unsubscribe_resource(&self, uri: &str) -> Result<()> {
+        self.resource_subscription("resources/unsubscribe", uri)
+            .await
+    }
+
+    async fn resource_subscription(&self, method: &str, uri: &str) -> Result<()> {
+        let state = self.state()?;
+        if state.version.era() == Era::Modern {
+            return Err(Error::NotSupported(format!(
+                "{method} does not exist in 2026-07-28; resource updates come through subscriptions/listen"
+            )));
+        }
+        let _: Value = self
+            .session()
+            .request(method, &json!({ "uri": uri }), None)
+            .await?;
+        Ok(())
+    }
+
+    /// Sends any request and decodes its result: an escape hatch for
+    /// methods this client has no call for.
+    pub async fn request<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: impl Serialize + Sync,
+    ) -> Result<R> {
+        let params = normalize_arguments(params)?;
+        self.session().request(method, &params, None).await
+    }
+
+    /// Closes the connection: stdio servers get stdin closed, then SIGTERM,
+    /// then SIGKILL, each step bounded. Other clones see the connection
+    /// closed.
+    pub async fn close(&self) -> Result<()> {
+        let _ = self.inner.actor.send(Close).await;
+        // The actor may already be gone (closed before); close directly too.
+        self.session().close().await;
+        Ok(())
+    }
+}
+
+/// Arguments as a JSON object: `()`/`null` → `{}`, objects as they are.
+fn normalize_arguments(arguments: impl Serialize) -> Result<Map<String, Value>> {
+    match serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))? {
+        Value::Null => Ok(Map::new()),
+        Value::Object(map) => Ok(map),
+        other => Err(Error::Config(format!(
+            "arguments must be a JSON object, not {other}"
+        ))),
+    }
+}

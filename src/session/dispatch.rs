@@ -1,0 +1,240 @@
+//! The reader side: every inbound frame is classified here, on the
+//! transport's task. Replies complete their waiter; notifications go to
+//! their callbacks; server requests (handshake era) are answered on tasks
+//! of their own so a slow handler never holds up the connection.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::{answer, closed_error, lock, Shared};
+use crate::protocol::jsonrpc::{self, Incoming};
+use crate::protocol::{
+    LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken,
+};
+use crate::session::handlers::ServerNotification;
+use crate::transport::{Inbound, InboundSink};
+use crate::Error;
+
+pub(crate) struct Dispatcher {
+    shared: Arc<Shared>,
+}
+
+impl Dispatcher {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Dispatcher { shared }
+    }
+
+    fn frame(&self, frame: Bytes) {
+        match jsonrpc::parse_frame(&frame) {
+            Ok(messages) => {
+                for m in messages {
+                    self.message(m);
+                }
+            }
+            Err(e) => {
+                let d = &self.shared.diag;
+                d.garbage.fetch_add(1, Ordering::Relaxed);
+                let sample: String =
+                    String::from_utf8_lossy(&frame[..frame.len().min(200)]).into_owned();
+                tracing::warn!(server = %self.shared.name, error = %e.0, "ignoring a message that is not JSON-RPC: {sample:?}");
+                *lock(&d.last_garbage) = Some(sample);
+            }
+        }
+    }
+
+    fn message(&self, message: Incoming) {
+        match message {
+            Incoming::Response {
+                id,
+                raw_id,
+                outcome,
+            } => {
+                let outcome = outcome.map_err(Error::from);
+                let delivered = id.is_some_and(|id| self.shared.pending.complete(id, outcome));
+                if !delivered {
+                    self.shared.diag.unknown_ids.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(server = %self.shared.name, id = %raw_id, "ignoring a response nobody waits for (late, cancelled or unknown id)");
+                }
+            }
+            Incoming::Notification { method, params } => self.notification(method, params),
+            Incoming::Request { id, method, params } => {
+                answer::spawn_server_request(self.shared.clone(), id, method, params)
+            }
+        }
+    }
+
+    fn notification(&self, method: String, params: Option<Bytes>) {
+        let shared = &self.shared;
+        match method.as_str() {
+            "notifications/progress" => {
+                let Some(p) = params
+                    .and_then(|p| serde_json::from_slice::<ProgressNotificationParams>(&p).ok())
+                else {
+                    tracing::debug!(server = %shared.name, "ignoring malformed progress notification");
+                    return;
+                };
+                let routed = match &p.progress_token {
+                    ProgressToken::Number(n) => shared.pending.progress(*n, &p),
+                    ProgressToken::String(s) => {
+                        s.parse().is_ok_and(|n| shared.pending.progress(n, &p))
+                    }
+                };
+                if !routed {
+                    tracing::trace!(server = %shared.name, "progress for a finished request");
+                }
+                if let Some(cb) = &shared.handlers.on_progress {
+                    cb(&p);
+                }
+            }
+            "notifications/message" => {
+                let Some(p) = params.and_then(|p| {
+                    serde_json::from_slice::<LoggingMessageNotificationParams>(&p).ok()
+                }) else {
+                    tracing::debug!(server = %shared.name, "ignoring malformed log notification");
+                    return;
+                };
+                log_to_tracing(&shared.name, &p);
+                if let Some(cb) = &shared.handlers.on_log {
+                    cb(&p);
+                }
+            }
+            "notifications/cancelled" => {
+                let request = params
+                    .and_then(|p| serde_json::from_slice::<Value>(&p).ok())
+                    .and_then(|v| v.get("requestId").cloned());
+                if let Some(request) = request {
+                    let key = request.to_string();
+                    if let Some(task) = lock(&shared.server_requests).remove(&key) {
+                        task.abort();
+                        tracing::debug!(server = %shared.name, id = %key, "server cancelled its request");
+                        return;
+                    }
+                }
+                self.other(method, None);
+            }
+            _ => self.other(method, params),
+        }
+    }
+
+    fn other(&self, method: String, params: Option<Bytes>) {
+        let params = params
+            .and_then(|p| serde_json::from_slice(&p).ok())
+            .unwrap_or(Value::Null);
+        tracing::debug!(server = %self.shared.name, %method, "notification");
+        if let Some(cb) = &self.shared.handlers.on_notification {
+            cb(&ServerNotification { method, params });
+        }
+    }
+
+    fn oversized(&self, size: usize, head: &[u8], tail: &[u8]) {
+        let limit = self.shared.options.max_message_size;
+        tracing::warn!(server = %self.shared.name, size, limit, "discarded an oversized message");
+        match find_id(head).or_else(|| find_id(tail)) {
+            Some(id) if self.shared.pending.contains(id) => {
+                self.shared
+                    .pending
+                    .complete(id, Err(Error::MessageTooLarge { size, limit }));
+            }
+            _ => {
+                self.shared.diag.garbage.fetch_add(1, Ordering::Relaxed);
+                *lock(&self.shared.diag.last_garbage) =
+                    Some(format!("<{size}-byte message over the {limit}-byte limit>"));
+            }
+        }
+    }
+
+    fn closed(&self, closed: crate::transport::Closed) {
+        tracing::debug!(server = %self.shared.name, reason = %closed.reason, "transport closed");
+        let err = {
+            let mut slot = lock(&self.shared.closed);
+            if slot.is_none() {
+                *slot = Some(closed);
+            }
+            slot.clone()
+        };
+        if let Some(closed) = err {
+            self.shared.pending.fail_all(|| closed_error(&closed));
+        }
+        for (_, task) in lock(&self.shared.server_requests).drain() {
+            task.abort();
+        }
+        let _ = self.shared.closed_tx.send(true);
+    }
+}
+
+impl InboundSink for Dispatcher {
+    fn deliver(&self, event: Inbound) {
+        match event {
+            Inbound::Frame(frame) => self.frame(frame),
+            Inbound::Oversized { size, head, tail } => self.oversized(size, &head, &tail),
+            Inbound::Closed(closed) => self.closed(closed),
+        }
+    }
+}
+
+/// Finds `"id":<integer>` in a fragment of a discarded message.
+fn find_id(fragment: &[u8]) -> Option<i64> {
+    let finder = memchr::memmem::Finder::new(b"\"id\"");
+    for pos in finder.find_iter(fragment) {
+        let rest = &fragment[pos + 4..];
+        let rest = trim_start(rest);
+        let Some(rest) = rest.strip_prefix(b":") else {
+            continue;
+        };
+        let rest = trim_start(rest);
+        let digits: Vec<u8> = rest
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || **b == b'-')
+            .copied()
+            .collect();
+        if let Some(n) = std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
+fn log_to_tracing(server: &str, p: &LoggingMessageNotificationParams) {
+    let logger = p.logger.as_deref().unwrap_or("");
+    let data = &p.data;
+    match p.level {
+        LoggingLevel::Debug => {
+            tracing::debug!(target: "switchboard::server_log", server, logger, %data)
+        }
+        LoggingLevel::Info | LoggingLevel::Notice => {
+            tracing::info!(target: "switchboard::server_log", server, logger, %data)
+        }
+        LoggingLevel::Warning => {
+            tracing::warn!(target: "switchboard::server_log", server, logger, %data)
+        }
+        _ => {
+            tracing::error!(target: "switchboard::server_log", server, logger, level = %p.level, %data)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_id;
+
+    #[test]
+    fn finds_ids_in_fragments() {
+        assert_eq!(
+            find_id(br#"{"jsonrpc":"2.0","id": 42,"result":{"#),
+            Some(42)
+        );
+        assert_eq!(find_id(br#"xx"},"id":7}"#), Some(7));
+        assert_eq!(find_id(br#"{"params":{"id":"abc"}}"#), None);
+    }
+}

@@ -1,0 +1,186 @@
+//! How the client answers what a server asks (sampling, elicitation, roots)
+//! and hears what it tells (progress, logs, other notifications).
+//!
+//! One handler per capability serves both eras: in the handshake era it
+//! answers server-sent JSON-RPC requests, in 2026-07-28 it answers the
+//! `inputRequests` of input-required rounds.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use crate::protocol::{
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Era,
+    ErrorObject, LoggingMessageNotificationParams, ProgressNotificationParams, Root,
+};
+
+/// Who is asking: handed to every handler.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The server's name (from the client's configuration).
+    pub server: Arc<str>,
+    /// The era the request came through.
+    pub era: Era,
+}
+
+/// A handler's refusal or failure, sent back to the server as a JSON-RPC
+/// error (handshake era) or ending the call (2026-07-28 rounds).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message} (code {code})")]
+pub struct HandlerError {
+    /// JSON-RPC code.
+    pub code: i64,
+    /// Message for the server.
+    pub message: String,
+}
+
+impl HandlerError {
+    /// The user (or policy) rejected the request (code -1).
+    pub fn rejected(message: impl Into<String>) -> Self {
+        HandlerError {
+            code: crate::protocol::codes::USER_REJECTED,
+            message: message.into(),
+        }
+    }
+    /// The handler failed (code -32603).
+    pub fn internal(message: impl Into<String>) -> Self {
+        HandlerError {
+            code: crate::protocol::codes::INTERNAL_ERROR,
+            message: message.into(),
+        }
+    }
+    /// The request was malformed (code -32602).
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        HandlerError {
+            code: crate::protocol::codes::INVALID_PARAMS,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<HandlerError> for ErrorObject {
+    fn from(e: HandlerError) -> Self {
+        ErrorObject {
+            code: e.code,
+            message: e.message,
+            data: None,
+        }
+    }
+}
+
+/// Answers `sampling/createMessage`.
+pub trait SamplingHandler: Send + Sync + 'static {
+    /// Produce a model reply for the server.
+    fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>>;
+
+    /// Whether tool use in sampling is supported (declares `sampling.tools`).
+    fn supports_tools(&self) -> bool {
+        false
+    }
+}
+
+/// Answers `elicitation/create`.
+pub trait ElicitationHandler: Send + Sync + 'static {
+    /// Ask the user (or a policy) and return their answer.
+    fn elicit(
+        &self,
+        params: ElicitRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<ElicitResult, HandlerError>>;
+
+    /// Whether URL-mode elicitation is supported (declares `elicitation.url`).
+    fn supports_url(&self) -> bool {
+        false
+    }
+}
+
+/// Answers `roots/list`.
+pub trait RootsHandler: Send + Sync + 'static {
+    /// The roots this server may see.
+    fn list_roots(
+        &self,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Vec<Root>, HandlerError>>;
+}
+
+impl<F, Fut> SamplingHandler for F
+where
+    F: Fn(CreateMessageRequestParams, RequestContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<CreateMessageResult, HandlerError>> + Send + 'static,
+{
+    fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>> {
+        Box::pin(self(params, ctx))
+    }
+}
+
+impl<F, Fut> ElicitationHandler for F
+where
+    F: Fn(ElicitRequestParams, RequestContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<ElicitResult, HandlerError>> + Send + 'static,
+{
+    fn elicit(
+        &self,
+        params: ElicitRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<ElicitResult, HandlerError>> {
+        Box::pin(self(params, ctx))
+    }
+}
+
+/// A fixed list of roots.
+#[derive(Debug, Clone, Default)]
+pub struct StaticRoots(pub Vec<Root>);
+
+impl RootsHandler for StaticRoots {
+    fn list_roots(
+        &self,
+        _ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Vec<Root>, HandlerError>> {
+        let roots = self.0.clone();
+        Box::pin(async move { Ok(roots) })
+    }
+}
+
+/// A notification from the server that no dedicated callback took.
+#[derive(Debug, Clone)]
+pub struct ServerNotification {
+    /// The method, e.g. `notifications/tools/list_changed`.
+    pub method: String,
+    /// Its params (`Null` when absent).
+    pub params: Value,
+}
+
+/// Callback for progress notifications.
+pub type ProgressCallback = Arc<dyn Fn(&ProgressNotificationParams) + Send + Sync>;
+/// Callback for log messages.
+pub type LogCallback = Arc<dyn Fn(&LoggingMessageNotificationParams) + Send + Sync>;
+/// Callback for any other notification.
+pub type NotificationCallback = Arc<dyn Fn(&ServerNotification) + Send + Sync>;
+
+/// Everything a session calls back into. Callbacks run on the transport's
+/// reader task: they must be quick and must not block (spawn for real work).
+#[derive(Clone, Default)]
+pub struct Handlers {
+    /// Sampling.
+    pub sampling: Option<Arc<dyn SamplingHandler>>,
+    /// Elicitation.
+    pub elicitation: Option<Arc<dyn ElicitationHandler>>,
+    /// Roots.
+    pub roots: Option<Arc<dyn RootsHandler>>,
+    /// Progress of any call.
+    pub on_progress: Option<ProgressCallback>,
+    /// Server log messages (they also go to `tracing`).
+    pub on_log: Option<LogCallback>,
+    /// Every other notification (list changes, resource updates, ...).
+    pub on_notification: Option<NotificationCallback>,
+}

@@ -1,0 +1,554 @@
+//! The session: request ids, correlation, deadlines, cancellation, progress
+//! routing, era negotiation and input-required rounds, over any transport.
+//!
+//! A request's path: encode (params + `_meta`, one buffer) → register the
+//! waiter in the pending map → hand the frame to the transport → the
+//! transport's reader task parses the reply envelope and completes the
+//! waiter with a zero-copy slice of the `result` → the caller decodes it
+//! into its own type. No actor hop and no intermediate JSON tree.
+
+mod answer;
+mod dispatch;
+pub mod handlers;
+mod negotiate;
+pub mod options;
+mod outgoing;
+mod pending;
+mod rounds;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+use crate::protocol::{
+    ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
+    ProtocolVersion, ServerCapabilities,
+};
+use crate::transport::{Closed, Transport, TransportControl};
+use crate::{Error, Result};
+
+pub use handlers::{
+    ElicitationHandler, HandlerError, Handlers, LogCallback, NotificationCallback,
+    ProgressCallback, RequestContext, RootsHandler, SamplingHandler, ServerNotification,
+    StaticRoots,
+};
+pub use options::SessionOptions;
+use outgoing::{MetaOut, ModernIdentity, WithMeta};
+use pending::{CallProgress, Pending, PendingMap};
+
+/// What negotiation settled.
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    /// The revision in use.
+    pub version: ProtocolVersion,
+    /// Who the server says it is.
+    pub server_info: Implementation,
+    /// What it can do.
+    pub capabilities: ServerCapabilities,
+    /// Its instructions for the model, if any.
+    pub instructions: Option<String>,
+}
+
+/// Per-call settings: deadlines, progress, extra `_meta`.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_time: Option<Duration>,
+    pub(crate) on_progress: Option<ProgressCallback>,
+    pub(crate) meta: Option<Map<String, Value>>,
+}
+
+impl CallOptions {
+    /// Defaults: the client's deadlines, no callback.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Idle deadline for this call (reset by progress).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Hard cap for this call, progress or not.
+    pub fn max_time(mut self, max: Duration) -> Self {
+        self.max_time = Some(max);
+        self
+    }
+    /// Progress callback for this call only.
+    pub fn on_progress(
+        mut self,
+        f: impl Fn(&ProgressNotificationParams) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_progress = Some(Arc::new(f));
+        self
+    }
+    /// Extra `_meta` entries to send (e.g. trace context).
+    pub fn meta(mut self, meta: Map<String, Value>) -> Self {
+        self.meta = Some(meta);
+        self
+    }
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("max_time", &self.max_time)
+            .field("on_progress", &self.on_progress.is_some())
+            .field("meta", &self.meta)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Diagnostics {
+    garbage: AtomicU64,
+    last_garbage: Mutex<Option<String>>,
+    unknown_ids: AtomicU64,
+}
+
+/// State shared by callers and the transport's reader task.
+pub(crate) struct Shared {
+    name: Arc<str>,
+    options: SessionOptions,
+    handlers: Handlers,
+    outbound: OnceLock<mpsc::Sender<Bytes>>,
+    next_id: AtomicI64,
+    pending: PendingMap,
+    closed: Mutex<Option<Closed>>,
+    closed_tx: tokio::sync::watch::Sender<bool>,
+    diag: Diagnostics,
+    negotiated: OnceLock<Negotiated>,
+    log_level: Mutex<Option<LoggingLevel>>,
+    server_requests: Mutex<HashMap<String, AbortHandle>>,
+}
+
+struct Negotiated {
+    state: ServerState,
+    modern: Option<ModernIdentity>,
+}
+
+/// One connection to one server. Cheap to clone; the transport stops when
+/// the last clone is dropped.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<SessionInner>,
+}
+
+struct SessionInner {
+    shared: Arc<Shared>,
+    control: Arc<dyn TransportControl>,
+}
+
+/// How a request's `_meta` is filled.
+#[derive(Clone, Copy)]
+enum MetaMode<'a> {
+    /// By the negotiated era (modern: identity fields; handshake: none).
+    Negotiated,
+    /// With this identity (the discovery probe, before negotiation).
+    Modern(&'a ModernIdentity),
+    /// No identity (initialize).
+    Bare,
+}
+
+#[derive(Deserialize)]
+struct Peek<'a> {
+    #[serde(rename = "resultType", borrow, default)]
+    result_type: Option<Cow<'a, str>>,
+}
+
+/// What a result says it is.
+pub(crate) enum ResultKind {
+    Complete,
+    InputRequired,
+}
+
+pub(crate) fn result_kind(bytes: &[u8]) -> Result<ResultKind> {
+    let peek: Peek<'_> = serde_json::from_slice(bytes)
+        .map_err(|e| Error::InvalidMessage(format!("result is not a JSON object: {e}")))?;
+    match peek.result_type.as_deref() {
+        None | Some("complete") => Ok(ResultKind::Complete),
+        Some("input_required") => Ok(ResultKind::InputRequired),
+        Some(other) => Err(Error::InvalidMessage(format!(
+            "unknown resultType {other:?}"
+        ))),
+    }
+}
+
+pub(crate) fn decode<R: DeserializeOwned>(method: &str, bytes: &[u8]) -> Result<R> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::InvalidMessage(format!("{method} result: {e}")))
+}
+
+impl Session {
+    /// Starts the transport and wires it to a new session (not negotiated).
+    pub async fn start(
+        transport: Box<dyn Transport>,
+        options: SessionOptions,
+        handlers: Handlers,
+    ) -> Result<Session> {
+        let (closed_tx, _) = tokio::sync::watch::channel(false);
+        let shared = Arc::new(Shared {
+            name: options.server_name.as_str().into(),
+            options,
+            handlers,
+            outbound: OnceLock::new(),
+            next_id: AtomicI64::new(1),
+            pending: PendingMap::default(),
+            closed: Mutex::new(None),
+            closed_tx,
+            diag: Diagnostics::default(),
+            negotiated: OnceLock::new(),
+            log_level: Mutex::new(None),
+            server_requests: Mutex::new(HashMap::new()),
+        });
+        let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
+        let handle = transport.start(sink).await?;
+        let _ = shared.outbound.set(handle.outbound);
+        Ok(Session {
+            inner: Arc::new(SessionInner {
+                shared,
+                control: handle.control,
+            }),
+        })
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// Negotiates the protocol (discover or initialize) per the options.
+    pub async fn negotiate(&self) -> Result<&ServerState> {
+        let timeout = self.shared().options.connect_timeout;
+        let negotiated = match tokio::time::timeout(timeout, negotiate::negotiate(self)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::Connect {
+                    message: format!("no answer to discover/initialize within {timeout:?}"),
+                    stderr_tail: self.stderr_tail(),
+                })
+            }
+        };
+        let _ = self.shared().negotiated.set(negotiated);
+        self.server_state()
+            .ok_or_else(|| Error::NotConnected("negotiation did not complete".into()))
+    }
+
+    /// The negotiated state, once negotiation is done.
+    pub fn server_state(&self) -> Option<&ServerState> {
+        self.shared().negotiated.get().map(|n| &n.state)
+    }
+
+    /// The negotiated era, once negotiation is done.
+    pub fn era(&self) -> Option<Era> {
+        self.server_state().map(|s| s.version.era())
+    }
+
+    /// The server's name from our configuration.
+    pub fn name(&self) -> &str {
+        &self.shared().name
+    }
+
+    /// The last lines the server wrote to stderr.
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.inner.control.stderr_tail()
+    }
+
+    /// A description of the transport.
+    pub fn describe(&self) -> String {
+        self.inner.control.describe()
+    }
+
+    /// True once the transport has closed.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.shared().closed).is_some()
+    }
+
+    /// Resolves when the transport closes.
+    pub async fn closed(&self) {
+        let mut rx = self.shared().closed_tx.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+
+    /// Cap on pages per list call.
+    pub fn max_pages(&self) -> usize {
+        self.shared().options.max_pages
+    }
+
+    /// The number of requests awaiting a reply.
+    pub fn in_flight(&self) -> usize {
+        self.shared().pending.len()
+    }
+
+    /// Sets the log level (2026-07-28: sent in each request's `_meta`).
+    pub(crate) fn set_modern_log_level(&self, level: LoggingLevel) {
+        *lock(&self.shared().log_level) = Some(level);
+    }
+
+    /// The capabilities we declare, from the handlers we have.
+    pub(crate) fn client_capabilities(&self, era: Era) -> ClientCapabilities {
+        answer::client_capabilities(&self.shared().handlers, era)
+    }
+
+    /// Sends a request and decodes its (complete) result.
+    pub async fn request<P, R>(
+        &self,
+        method: &str,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<R>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
+        let bytes = self
+            .request_bytes(method, params, call, MetaMode::Negotiated)
+            .await?;
+        match result_kind(&bytes)? {
+            ResultKind::Complete => decode(method, &bytes),
+            ResultKind::InputRequired => Err(Error::InvalidMessage(format!(
+                "{method} returned input_required, which only tools/call, resources/read and prompts/get may"
+            ))),
+        }
+    }
+
+    /// Sends a notification.
+    pub async fn notify<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+    ) -> Result<()> {
+        let frame = crate::protocol::jsonrpc::encode_notification(method, params)
+            .map_err(|e| Error::Encode(e.to_string()))?;
+        self.send_frame(frame).await
+    }
+
+    async fn send_frame(&self, frame: Bytes) -> Result<()> {
+        let shared = self.shared();
+        if let Some(closed) = lock(&shared.closed).clone() {
+            return Err(closed_error(&closed));
+        }
+        let tx = shared
+            .outbound
+            .get()
+            .ok_or_else(|| Error::NotConnected("transport not started".into()))?;
+        tx.send(frame).await.map_err(|_| shared.connection_error())
+    }
+
+    async fn request_bytes<P>(
+        &self,
+        method: &str,
+        params: &P,
+        call: Option<&CallOptions>,
+        mode: MetaMode<'_>,
+    ) -> Result<Bytes>
+    where
+        P: Serialize + ?Sized + Sync,
+    {
+        let shared = self.shared();
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let wants_progress = call.is_some_and(|c| c.on_progress.is_some())
+            || (shared.options.progress_tokens
+                && matches!(method, "tools/call" | "resources/read" | "prompts/get"));
+
+        let negotiated = shared.negotiated.get();
+        let level = lock(&shared.log_level).map(|l| l.as_str());
+        let mut meta = match mode {
+            MetaMode::Modern(identity) => MetaOut::modern(identity),
+            MetaMode::Negotiated => match negotiated.and_then(|n| n.modern.as_ref()) {
+                Some(identity) => {
+                    let mut m = MetaOut::modern(identity);
+                    m.log_level = level;
+                    m
+                }
+                None => MetaOut::default(),
+            },
+            MetaMode::Bare => MetaOut::default(),
+        };
+        if wants_progress {
+            meta.progress_token = Some(id);
+        }
+        meta.extra = call.and_then(|c| c.meta.as_ref());
+        let frame =
+            crate::protocol::jsonrpc::encode_request(id, method, &WithMeta { params, meta })
+                .map_err(|e| Error::Encode(e.to_string()))?;
+
+        let progress = wants_progress.then(|| {
+            Arc::new(CallProgress {
+                callback: call.and_then(|c| c.on_progress.clone()),
+                touched: tokio::sync::Notify::new(),
+            })
+        });
+        let (tx, mut rx) = oneshot::channel();
+        shared.pending.insert(
+            id,
+            Pending {
+                tx,
+                progress: progress.clone(),
+            },
+        );
+        let mut guard = InFlight {
+            session: self,
+            id,
+            done: false,
+            cancellable: method != "initialize" && !matches!(mode, MetaMode::Modern(_)),
+        };
+        if let Some(closed) = lock(&shared.closed).clone() {
+            shared.pending.remove(id);
+            guard.done = true;
+            return Err(closed_error(&closed));
+        }
+        let idle = call
+            .and_then(|c| c.timeout)
+            .unwrap_or(shared.options.request_timeout);
+        let cap = call
+            .and_then(|c| c.max_time)
+            .unwrap_or(shared.options.max_request_time)
+            .max(idle);
+        let send = async {
+            match shared.outbound.get() {
+                Some(out) => out.send(frame).await.map_err(|_| shared.connection_error()),
+                None => Err(Error::NotConnected("transport not started".into())),
+            }
+        };
+        // Sending can block on backpressure; it counts against the deadline.
+        let started = tokio::time::Instant::now();
+        match tokio::time::timeout(cap, send).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                shared.pending.remove(id);
+                guard.done = true;
+                return Err(e);
+            }
+            Err(_) => return Err(shared.timeout_error(method, started.elapsed())),
+        }
+        let waited = pending::wait_reply(&mut rx, progress.as_deref(), idle, cap).await;
+        match waited {
+            Ok(outcome) => {
+                guard.done = true;
+                outcome
+            }
+            Err(elapsed) => Err(shared.timeout_error(method, elapsed)),
+        }
+    }
+
+    /// Closes the connection gracefully (bounded in time). In-flight
+    /// requests fail with [`Error::NotConnected`].
+    pub async fn close(&self) {
+        let shared = self.shared();
+        {
+            let mut closed = lock(&shared.closed);
+            if closed.is_none() {
+                *closed = Some(Closed {
+                    reason: "the client closed the connection".into(),
+                    stderr_tail: Vec::new(),
+                });
+            }
+        }
+        shared
+            .pending
+            .fail_all(|| Error::NotConnected("the client closed the connection".into()));
+        for (_, task) in lock(&shared.server_requests).drain() {
+            task.abort();
+        }
+        self.inner.control.close().await;
+        let _ = shared.closed_tx.send(true);
+    }
+}
+
+/// Removes a request that ended without its reply (timeout, caller gave up)
+/// and tells the server to stop working on it.
+struct InFlight<'a> {
+    session: &'a Session,
+    id: i64,
+    done: bool,
+    cancellable: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let shared = self.session.shared();
+        if !shared.pending.remove(self.id) || !self.cancellable || lock(&shared.closed).is_some() {
+            return;
+        }
+        #[derive(Serialize)]
+        struct Cancelled<'a> {
+            #[serde(rename = "requestId")]
+            request_id: i64,
+            reason: &'a str,
+        }
+        let params = Cancelled {
+            request_id: self.id,
+            reason: "the client stopped waiting (timeout or cancellation)",
+        };
+        if let (Ok(frame), Some(out)) = (
+            crate::protocol::jsonrpc::encode_notification("notifications/cancelled", Some(&params)),
+            shared.outbound.get(),
+        ) {
+            if let Err(mpsc::error::TrySendError::Full(frame)) = out.try_send(frame) {
+                let out = out.clone();
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), out.send(frame)).await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn closed_error(closed: &Closed) -> Error {
+    Error::ConnectionClosed {
+        reason: closed.reason.clone(),
+        stderr_tail: closed.stderr_tail.clone(),
+    }
+}
+
+impl Shared {
+    fn connection_error(&self) -> Error {
+        match lock(&self.closed).as_ref() {
+            Some(c) => closed_error(c),
+            None => Error::ConnectionClosed {
+                reason: "the transport stopped accepting messages".into(),
+                stderr_tail: Vec::new(),
+            },
+        }
+    }
+
+    fn timeout_error(&self, method: &str, elapsed: Duration) -> Error {
+        let mut hints = Vec::new();
+        let garbage = self.diag.garbage.load(Ordering::Relaxed);
+        if garbage > 0 {
+            let last = lock(&self.diag.last_garbage).clone().unwrap_or_default();
+            hints.push(format!(
+                "the server wrote {garbage} non-JSON-RPC message(s), last: {last:?}"
+            ));
+        }
+        let unknown = self.diag.unknown_ids.load(Ordering::Relaxed);
+        if unknown > 0 {
+            hints.push(format!(
+                "the server sent {unknown} response(s) with ids nobody asked for"
+            ));
+        }
+        Error::Timeout {
+            method: method.to_owned(),
+            elapsed,
+            hint: (!hints.is_empty()).then(|| hints.join("; ")),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Era negotiation: probe `server/discover` and adopt 2026-07-28, else fall
+//! back to the `initialize` handshake at the newest revision the server
+//! accepts (CLIENT_CHECKLIST A3, B1).
+
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use super::outgoing::{ModernIdentity, NoParams};
+use super::{decode, CallOptions, MetaMode, Negotiated, ServerState, Session};
+use crate::protocol::version::meta;
+use crate::protocol::{
+    codes, DiscoverResult, Era, Implementation, InitializeResult, ProtocolVersion, VersionChoice,
+};
+use crate::{Error, Result};
+
+fn raw(v: &impl serde::Serialize) -> Result<Box<RawValue>> {
+    serde_json::value::to_raw_value(v).map_err(|e| Error::Encode(e.to_string()))
+}
+
+fn client_info(session: &Session) -> Value {
+    let o = &session.shared().options;
+    json!({"name": o.client_name, "version": o.client_version})
+}
+
+fn known(versions: &[String]) -> Vec<ProtocolVersion> {
+    let mut v: Vec<ProtocolVersion> = versions
+        .iter()
+        .filter_map(|s| ProtocolVersion::parse(s))
+        .collect();
+    v.sort_by(|a, b| b.cmp(a));
+    v
+}
+
+fn ours() -> Vec<String> {
+    ProtocolVersion::ALL
+        .iter()
+        .map(|v| v.as_str().to_owned())
+        .collect()
+}
+
+/// Runs negotiation per the session's [`VersionChoice`].
+pub(super) async fn negotiate(session: &Session) -> Result<Negotiated> {
+    match session.shared().options.version {
+        VersionChoice::Exact(v) if v.era() == Era::Modern => discover(session, v, false).await,
+        VersionChoice::Exact(v) => initialize(session, v, true).await,
+        VersionChoice::Auto => discover(session, ProtocolVersion::LATEST, true).await,
+    }
+}
+
+/// The outcome of a discover attempt that did not settle the era.
+async fn discover(
+    session: &Session,
+    version: ProtocolVersion,
+    fall_back: bool,
+) -> Result<Negotiated> {
+    let identity = ModernIdentity {
+        version: version.as_str(),
+        capabilities: raw(&session.client_capabilities(Era::Modern))?,
+        client_info: raw(&client_info(session))?,
+    };
+    let probe = session.shared().options.probe_timeout;
+    let call = CallOptions::new().timeout(probe).max_time(probe);
+    let reply = session
+        .request_bytes(
+            "server/discover",
+            &NoParams {},
+            Some(&call),
+            MetaMode::Modern(&identity),
+        )
+        .await;
+    match reply {
+        Ok(bytes) => {
+            let result: DiscoverResult = decode("server/discover", &bytes)?;
+            let mutual = known(&result.supported_versions);
+            if result
+                .supported_versions
+                .iter()
+                .any(|v| v == version.as_str())
+            {
+                tracing::debug!(server = %session.name(), %version, "server speaks the stateless era");
+                let server_info = result
+                    .meta
+                    .as_ref()
+                    .and_then(|m| m.get(meta::SERVER_INFO))
+                    .and_then(|v| serde_json::from_value::<Implementation>(v.clone()).ok())
+                    .unwrap_or_else(|| unnamed_server());
+                return Ok(Negotiated {
+                    state: ServerState {
+                        version,
+                        server_info,
+                        capabilities: result.capabilities,
+                        instructions: result.instructions,
+                    },
+                    modern: Some(identity),
+                });
+            }
+            pick_other(session, mutual, &result.supported_versions, version).await
+        }
+        Err(Error::Protocol {
+            code,
+            data,
+            message,
+        }) if code == codes::UNSUPPORTED_PROTOCOL_VERSION => {
+            let supported: Vec<String> = data
+                .as_ref()
+                .and_then(|d| d.get("supported"))
+                .and_then(|s| serde_json::from_value(s.clone()).ok())
+                .unwrap_or_default();
+            tracing::debug!(server = %session.name(), ?supported, %message, "server wants another version");
+            pick_other(session, known(&supported), &supported, version).await
+        }
+        Err(e) if e.is_connection_lost() || matches!(e, Error::Encode(_) | Error::Io(_)) => Err(e),
+        Err(Error::Protocol {
+            code,
+            message,
+            data,
+        }) if codes::is_modern_only(code) => Err(Error::Protocol {
+            code,
+            message,
+            data,
+        }),
+        Err(e) if fall_back => {
+            tracing::debug!(server = %session.name(), error = %e, "no stateless-era answer; using the initialize handshake");
+            initialize(session, ProtocolVersion::LATEST_HANDSHAKE, false).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn pick_other(
+    session: &Session,
+    mutual: Vec<ProtocolVersion>,
+    offered: &[String],
+    tried: ProtocolVersion,
+) -> Result<Negotiated> {
+    match mutual.iter().copied().find(|v| *v != tried) {
+        Some(v) if v.era() == Era::Modern => Box::pin(discover(session, v, false)).await,
+        Some(v) => initialize(session, v, false).await,
+        None => Err(Error::UnsupportedVersion {
+            server: offered.to_vec(),
+            client: ours(),
+        }),
+    }
+}
+
+fn unnamed_server() -> Implementation {
+    serde_json::from_value(json!({"name": "unknown", "version": ""})).unwrap_or_default()
+}
+
+async fn initialize(
+    session: &Session,
+    version: ProtocolVersion,
+    exact: bool,
+) -> Result<Negotiated> {
+    let params = json!({
+        "protocolVersion": version.as_str(),
+        "capabilities": session.client_capabilities(Era::Handshake),
+        "clientInfo": client_info(session),
+    });
+    let bytes = match session
+        .request_bytes("initialize", &params, None, MetaMode::Bare)
+        .await
+    {
+        Ok(b) => b,
+        // Some servers reject an unknown version instead of countering it.
+        Err(Error::Protocol {
+            code,
+            message,
+            data,
+        }) if !exact && data.as_ref().and_then(|d| d.get("supported")).is_some() => {
+            let supported: Vec<String> = data
+                .as_ref()
+                .and_then(|d| d.get("supported"))
+                .and_then(|s| serde_json::from_value(s.clone()).ok())
+                .unwrap_or_default();
+            return match known(&supported).into_iter().find(|v| *v != version) {
+                Some(v) if v.era() == Era::Handshake => {
+                    Box::pin(initialize(session, v, true)).await
+                }
+                Some(v) => Box::pin(discover(session, v, false)).await,
+                None => Err(Error::Protocol {
+                    code,
+                    message,
+                    data,
+                }),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    let result: InitializeResult = decode("initialize", &bytes)?;
+    let agreed = match ProtocolVersion::parse(&result.protocol_version) {
+        Some(v) if v.era() == Era::Handshake => v,
+        _ => {
+            return Err(Error::UnsupportedVersion {
+                server: vec![result.protocol_version.clone()],
+                client: ours(),
+            })
+        }
+    };
+    if agreed != version {
+        tracing::info!(server = %session.name(), asked = %version, agreed = %agreed, "server countered with another revision");
+    }
+    session
+        .notify::<Value>("notifications/initialized", None)
+        .await?;
+    tracing::debug!(server = %session.name(), version = %agreed, "initialized");
+    Ok(Negotiated {
+        state: ServerState {
+            version: agreed,
+            server_info: result.server_info,
+            capabilities: result.capabilities,
+            instructions: result.instructions,
+        },
+        modern: None,
+    })
+}

@@ -1,0 +1,116 @@
+//! Input-required rounds (2026-07-28, SEP-2322): a call may come back with
+//! questions for the client; we answer them through the same handlers the
+//! handshake era uses and retry with the answers and the echoed
+//! `requestState`, under a new id, up to a cap.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::handlers::RequestContext;
+use super::outgoing::RoundParams;
+use super::{answer, decode, result_kind, CallOptions, MetaMode, ResultKind, Session};
+use crate::protocol::Era;
+use crate::{Error, Result};
+
+#[derive(Deserialize)]
+struct InputRequired {
+    #[serde(rename = "inputRequests", default)]
+    input_requests: Option<BTreeMap<String, Ask>>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Ask {
+    method: String,
+    #[serde(default)]
+    params: Value,
+}
+
+impl Session {
+    /// Sends a request that may need input-required rounds and decodes the
+    /// final (complete) result.
+    pub async fn request_with_rounds<P, R>(
+        &self,
+        method: &str,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<R>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
+        let max_rounds = self.shared().options.max_rounds;
+        let mut responses: Option<Map<String, Value>> = None;
+        let mut state: Option<String> = None;
+        for round in 0..=max_rounds {
+            let with_answers = RoundParams {
+                params,
+                input_responses: responses.as_ref(),
+                request_state: state.as_deref(),
+            };
+            let bytes = self
+                .request_bytes(method, &with_answers, call, MetaMode::Negotiated)
+                .await?;
+            match result_kind(&bytes)? {
+                ResultKind::Complete => return decode(method, &bytes),
+                ResultKind::InputRequired if round == max_rounds => break,
+                ResultKind::InputRequired => {
+                    let asked: InputRequired = decode(method, &bytes)?;
+                    if asked.input_requests.is_none() && asked.request_state.is_none() {
+                        return Err(Error::InvalidMessage(format!(
+                            "{method}: input_required result with neither inputRequests nor requestState"
+                        )));
+                    }
+                    responses = match asked.input_requests {
+                        Some(asks) => Some(self.fulfil(method, asks).await?),
+                        None => None,
+                    };
+                    state = asked.request_state;
+                    tracing::debug!(server = %self.name(), %method, round = round + 1, "retrying with input");
+                }
+            }
+        }
+        Err(Error::TooManyRounds {
+            method: method.to_owned(),
+            rounds: max_rounds,
+        })
+    }
+
+    async fn fulfil(
+        &self,
+        method: &str,
+        asks: BTreeMap<String, Ask>,
+    ) -> Result<Map<String, Value>> {
+        let shared = self.shared();
+        let answers = join_all(asks.into_iter().map(|(key, ask)| async move {
+            let ctx = RequestContext {
+                server: shared.name.clone(),
+                era: Era::Modern,
+            };
+            let outcome = answer::answer(&shared.handlers, ctx, &ask.method, ask.params).await;
+            (key, ask.method, outcome)
+        }))
+        .await;
+        let mut out = Map::new();
+        for (key, asked, outcome) in answers {
+            match outcome {
+                Ok(v) => {
+                    out.insert(key, v);
+                }
+                Err(e) => {
+                    return Err(Error::InputDeclined {
+                        method: method.to_owned(),
+                        request: asked,
+                        message: e.message,
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+}
