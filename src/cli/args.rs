@@ -103,6 +103,9 @@ pub enum Command {
     },
     /// The embedded default: a tour against built-in servers, no network, no key.
     Demo,
+    /// Serve a minimal one-tool echo server over stdio (for benches).
+    #[command(hide = true)]
+    ServeEcho,
     /// Serve the built-in test server over stdio (for tests and benches).
     #[command(hide = true)]
     ServeTest {

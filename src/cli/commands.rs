@@ -12,6 +12,11 @@ pub async fn run(cli: Cli) -> u8 {
     let global = cli.global;
     let outcome = match cli.command {
         Command::Demo => demo::run(&global).await,
+        Command::ServeEcho => tokio::task::spawn_blocking(super::serve_echo::serve)
+            .await
+            .map_err(|e| Error::NotConnected(e.to_string()))
+            .and_then(|r| r.map_err(Error::Io))
+            .map(|_| 0),
         Command::ServeTest { eras } => demo::serve_test(&eras).await,
         Command::Bench {
             source,
@@ -43,7 +48,7 @@ fn source_of(command: &Command) -> &str {
         | Command::Prompt { source, .. }
         | Command::Ping { source }
         | Command::Bench { source, .. } => source,
-        Command::Demo | Command::ServeTest { .. } => "",
+        Command::Demo | Command::ServeEcho | Command::ServeTest { .. } => "",
     }
 }
 
@@ -236,7 +241,9 @@ async fn one(command: Command, global: &Global, client: &Client) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Bench { .. } | Command::Demo | Command::ServeTest { .. } => Ok(EXIT_USAGE),
+        Command::Bench { .. } | Command::Demo | Command::ServeEcho | Command::ServeTest { .. } => {
+            Ok(EXIT_USAGE)
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod commands;
 mod demo;
 mod modes;
 mod output;
+mod serve_echo;
 
 use std::process::ExitCode;
 use std::time::Duration;

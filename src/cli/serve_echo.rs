@@ -1,0 +1,90 @@
+//! `switchboard serve-echo` (hidden): the smallest MCP server we can write,
+//! one `echo` tool over stdio, in both eras. Benches use it so that what they
+//! measure is the client, not the server.
+
+use std::io::{BufRead, BufWriter, Write};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+struct Request<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<Value>,
+}
+
+/// Serves until stdin closes. Blocking I/O on purpose: it is a benchmark
+/// peer, and a plain loop is the fastest server there is.
+pub fn serve() -> std::io::Result<()> {
+    let stdin = std::io::stdin();
+    let mut input = std::io::BufReader::with_capacity(64 * 1024, stdin.lock());
+    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return out.flush();
+        }
+        let Ok(req) = serde_json::from_str::<Request<'_>>(&line) else {
+            continue;
+        };
+        let (Some(id), Some(method)) = (req.id, req.method.as_deref()) else {
+            continue; // notifications need no answer
+        };
+        let params = req.params.unwrap_or(Value::Null);
+        let result = match method {
+            "initialize" => json!({
+                "protocolVersion": params.get("protocolVersion").cloned().unwrap_or(json!("2025-11-25")),
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "switchboard-echo", "version": env!("CARGO_PKG_VERSION")},
+            }),
+            "server/discover" => json!({
+                "resultType": "complete",
+                "supportedVersions": ["2026-07-28"],
+                "capabilities": {"tools": {}},
+                "ttlMs": 0,
+                "cacheScope": "public",
+                "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "switchboard-echo", "version": env!("CARGO_PKG_VERSION")}},
+            }),
+            "ping" => json!({}),
+            "tools/list" => json!({"tools": [{
+                "name": "echo",
+                "description": "Echoes its text argument",
+                "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}},
+            }]}),
+            "tools/call" => {
+                let text = params
+                    .pointer("/arguments/text")
+                    .cloned()
+                    .unwrap_or(json!(""));
+                json!({"content": [{"type": "text", "text": text}]})
+            }
+            other => {
+                serde_json::to_writer(
+                    &mut out,
+                    &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("method not found: {other}")}}),
+                )?;
+                out.write_all(b"\n")?;
+                if input.buffer().is_empty() {
+                    out.flush()?;
+                }
+                continue;
+            }
+        };
+        serde_json::to_writer(
+            &mut out,
+            &json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        )?;
+        out.write_all(b"\n")?;
+        // Flush only when no more requests are already waiting: pipelined
+        // requests get their replies in one write.
+        if input.buffer().is_empty() {
+            out.flush()?;
+        }
+    }
+}
