@@ -9,5 +9,45 @@ pub mod codes;
 pub mod jsonrpc;
 pub mod version;
 
+pub mod capabilities;
+pub mod common;
+pub mod completion;
+pub mod content;
+pub mod elicitation;
+pub mod input_required;
+pub mod lifecycle;
+pub mod logging;
+pub mod progress;
+pub mod prompts;
+pub mod resources;
+pub mod result;
+pub mod roots;
+pub mod sampling;
+pub mod subscriptions;
+pub mod tools;
+
+#[cfg(test)]
+mod tests;
+
 pub use jsonrpc::{ErrorObject, RequestId};
 pub use version::{Era, ProtocolVersion, VersionChoice};
+
+pub use capabilities::*;
+pub use common::{
+    Annotations, Cursor, Icon, IconTheme, Implementation, JsonObject, Meta, OrderedMap,
+    PaginatedRequestParams, Role,
+};
+pub use completion::*;
+pub use content::*;
+pub use elicitation::*;
+pub use input_required::*;
+pub use lifecycle::*;
+pub use logging::*;
+pub use progress::*;
+pub use prompts::*;
+pub use resources::*;
+pub use result::{Cacheable, EmptyResult, Page, ResultEnvelope, ResultType};
+pub use roots::*;
+pub use sampling::*;
+pub use subscriptions::*;
+pub use tools::*;
