@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::common::Meta;
@@ -35,8 +35,9 @@ pub struct InputRequiredResult {
     pub extra: Map<String, Value>,
 }
 
-/// One thing a server needs, as a bare `{method, params}` object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One thing a server needs, as a bare `{method, params}` object. An
+/// unknown method is a deserialization error.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "method", content = "params")]
 pub enum InputRequest {
     /// `sampling/createMessage`.
@@ -61,7 +62,38 @@ impl InputRequest {
     }
 }
 
+impl Serialize for InputRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Hand-written so that `roots/list` without params omits `params`
+        // (the schema wants an object there, never `null`).
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Params<'a> {
+            CreateMessage(&'a CreateMessageRequestParams),
+            Elicit(&'a ElicitRequestParams),
+            ListRoots(&'a ListRootsRequestParams),
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            method: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            params: Option<Params<'a>>,
+        }
+        let params = match self {
+            InputRequest::CreateMessage(p) => Some(Params::CreateMessage(p)),
+            InputRequest::Elicit(p) => Some(Params::Elicit(p)),
+            InputRequest::ListRoots(p) => p.as_ref().map(Params::ListRoots),
+        };
+        Out {
+            method: self.method(),
+            params,
+        }
+        .serialize(s)
+    }
+}
+
 /// The answer to one [`InputRequest`] (inner results carry no `resultType`).
+#[allow(clippy::large_enum_variant)] // rare, short-lived values
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum InputResponse {

@@ -16,17 +16,13 @@ use super::lifecycle::CacheScope;
 string_enum! {
     /// The `resultType` of a result. Absent (every handshake-era server)
     /// means [`ResultType::Complete`]; extensions add values such as `"task"`.
+    #[derive(Default)]
     pub enum ResultType {
         /// A normal, final result.
+        #[default]
         Complete = "complete",
         /// The server needs input first (an [`InputRequiredResult`]).
         InputRequired = "input_required",
-    }
-}
-
-impl Default for ResultType {
-    fn default() -> Self {
-        ResultType::Complete
     }
 }
 
