@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod protocol;
+pub mod testing;
 pub mod transport;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Driving the server over a raw channel pair, frame by frame.
