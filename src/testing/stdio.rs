@@ -24,55 +24,49 @@ impl TestServer {
 
     /// Serves one client reading lines from `reader` and writing lines to
     /// `writer`, until `reader` ends or a fault closes the connection.
-    pub fn serve_io<R, W>(
-        self,
-        reader: R,
-        writer: W,
-    ) -> impl Future<Output = std::io::Result<()>> + Send + 'static
+    pub async fn serve_io<R, W>(self, reader: R, writer: W) -> std::io::Result<()>
     where
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
     {
-        async move {
-            let (to_server, incoming) = mpsc::channel::<Bytes>(CAPACITY);
-            let (outgoing, mut from_server) = mpsc::channel::<Bytes>(CAPACITY);
-            let serve = dispatch::serve(self, ServerEnd { incoming, outgoing });
-            let write = async move {
-                let mut writer = writer;
-                while let Some(frame) = from_server.recv().await {
-                    writer.write_all(&frame).await?;
-                    writer.write_all(b"\n").await?;
-                    writer.flush().await?;
-                }
-                Ok::<_, std::io::Error>(())
-            };
-            // `to_server` lives in here: when the input ends it is dropped,
-            // which tells the server the client hung up.
-            let read = async move {
-                let mut reader = BufReader::new(reader);
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    if reader.read_until(b'\n', &mut line).await? == 0 {
-                        return Ok::<_, std::io::Error>(());
-                    }
-                    let text = line.trim_ascii();
-                    if text.is_empty() {
-                        continue;
-                    }
-                    if to_server.send(Bytes::copy_from_slice(text)).await.is_err() {
-                        return Ok(());
-                    }
-                }
-            };
-            let server_side = async { tokio::join!(serve, write).1 };
-            tokio::pin!(server_side);
-            tokio::pin!(read);
-            tokio::select! {
-                done = &mut server_side => return done,
-                read_result = &mut read => read_result?,
+        let (to_server, incoming) = mpsc::channel::<Bytes>(CAPACITY);
+        let (outgoing, mut from_server) = mpsc::channel::<Bytes>(CAPACITY);
+        let serve = dispatch::serve(self, ServerEnd { incoming, outgoing });
+        let write = async move {
+            let mut writer = writer;
+            while let Some(frame) = from_server.recv().await {
+                writer.write_all(&frame).await?;
+                writer.write_all(b"\n").await?;
+                writer.flush().await?;
             }
-            server_side.await
+            Ok::<_, std::io::Error>(())
+        };
+        // `to_server` lives in here: when the input ends it is dropped,
+        // which tells the server the client hung up.
+        let read = async move {
+            let mut reader = BufReader::new(reader);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                if reader.read_until(b'\n', &mut line).await? == 0 {
+                    return Ok::<_, std::io::Error>(());
+                }
+                let text = line.trim_ascii();
+                if text.is_empty() {
+                    continue;
+                }
+                if to_server.send(Bytes::copy_from_slice(text)).await.is_err() {
+                    return Ok(());
+                }
+            }
+        };
+        let server_side = async { tokio::join!(serve, write).1 };
+        tokio::pin!(server_side);
+        tokio::pin!(read);
+        tokio::select! {
+            done = &mut server_side => return done,
+            read_result = &mut read => read_result?,
         }
+        server_side.await
     }
 }
