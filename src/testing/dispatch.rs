@@ -215,7 +215,8 @@ impl Conn {
             _ => req.id.clone(),
         };
         if let (Some(Fault::Oversized(size)), Ok(result)) = (&req.fault, &mut outcome) {
-            let overhead = encode_reply(&id, &Ok(Value::Null)).map_or(0, |b| b.len() - 4);
+            let overhead =
+                encode_reply(&id, &Ok(Value::Null)).map_or(0, |b| b.len().saturating_sub(4));
             pad(result, *size, overhead);
         }
         if let Some(frame) = encode_reply(&id, &outcome) {
@@ -323,6 +324,24 @@ impl Conn {
                     obj.insert("uri".into(), json!(uri));
                 }
                 self.notify(method, Some(params));
+            }
+        }
+    }
+
+    /// Ends every modern subscription from the server's side: the listen
+    /// request finally gets its (empty) result.
+    pub(crate) fn end_listens(&self) {
+        let listens: Vec<Listen> = lock(&self.state).listens.drain().map(|(_, l)| l).collect();
+        for l in listens {
+            let result = json!({
+                "resultType": "complete",
+                "_meta": {
+                    meta::SUBSCRIPTION_ID: l.id,
+                    meta::SERVER_INFO: self.spec.server_info(),
+                },
+            });
+            if let Some(frame) = encode_reply(&l.id, &Ok(result)) {
+                self.send_frame(frame);
             }
         }
     }

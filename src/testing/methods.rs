@@ -2,9 +2,11 @@
 //! already been decided and checked (see `dispatch`).
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
 
 use super::builder::{Completer, CompletionRef, Spec};
@@ -261,7 +263,11 @@ async fn call_tool(conn: &Arc<Conn>, req: &Arc<Req>, params: &Value) -> Outcome 
         .cloned()
         .unwrap_or_else(|| json!({}));
     let ctx = ToolContext::new(conn.clone(), req.clone(), answers);
-    let outcome = (tool.handler)(ctx.clone(), args).await;
+    // A panicking handler is a failed tool, not a dead connection.
+    let outcome = AssertUnwindSafe((tool.handler)(ctx.clone(), args))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| Err(ToolError::Failed(format!("tool {name} panicked"))));
     let round = ctx.take_round();
     if modern {
         if let Some(capability) = round.missing_capability {

@@ -31,6 +31,15 @@
 //! [`TestServerBuilder::method_fault`] (see [`Fault`]); [`TestServer::serve_stdio`]
 //! serves over this process's stdin and stdout, so tests can run the server
 //! as a real child process.
+//!
+//! In the modern era an ask from a handler ([`ToolContext::sample`],
+//! [`ToolContext::elicit`], [`ToolContext::list_roots`]) that has no answer
+//! yet ends the run with [`ToolError::InputRequired`]; the server replies
+//! `input_required` with the ask under a key made of its kind and its
+//! position among the run's asks (`sample-0`, `elicit-1`, `roots-2`) and a
+//! `requestState` token standing for the answers so far. The client's retry
+//! re-runs the handler, which now finds those answers.
+#![warn(missing_docs)]
 
 mod builder;
 mod context;
@@ -147,6 +156,15 @@ impl TestServer {
     /// changed: `notifications/resources/updated`.
     pub fn notify_resource_updated(&self, uri: impl Into<String>) {
         self.hub.broadcast(Change::Updated(uri.into()));
+    }
+
+    /// Ends every modern `subscriptions/listen` on every connection, the way
+    /// a server shutting down does: each listen request gets its result
+    /// `{resultType: "complete", _meta: {subscriptionId}}`.
+    pub fn end_subscriptions(&self) {
+        for conn in self.hub.live() {
+            conn.end_listens();
+        }
     }
 
     /// Serves one client over the channel pair until it hangs up.

@@ -870,3 +870,85 @@ async fn serves_newline_delimited_json_over_a_byte_stream() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn server_side_teardown_answers_the_listen_request() {
+    let server = demo_server();
+    let mut p = Peer::connect(&server);
+    let params = plain(json!({"notifications": {"promptsListChanged": true}}));
+    p.send(
+        json!({"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen", "params": params}),
+    )
+    .await;
+    assert_eq!(
+        p.next().await["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    server.end_subscriptions();
+    let end = p.reply(json!("L")).await;
+    assert_eq!(end["result"]["resultType"], "complete");
+    assert_eq!(
+        end["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "L"
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_tool_is_a_failed_call_not_a_dead_server() {
+    let server = TestServer::builder("p")
+        .tool(ToolDef::new("boom"), |_c, _a| async { panic!("kaboom") })
+        .build();
+    let mut p = Peer::connect(&server);
+    let r = p
+        .result(1, "tools/call", plain(json!({"name": "boom"})))
+        .await;
+    assert_eq!(r["isError"], true);
+    p.result(2, "tools/list", plain(json!({}))).await;
+}
+
+#[tokio::test]
+async fn works_behind_the_in_memory_transport() {
+    use std::sync::Arc;
+
+    use crate::transport::{Inbound, InboundSink, Source};
+
+    struct Collect(mpsc::UnboundedSender<Inbound>);
+    impl InboundSink for Collect {
+        fn deliver(&self, event: Inbound) {
+            let _ = self.0.send(event);
+        }
+    }
+    let server = TestServer::builder("m")
+        .tool(ToolDef::new("big"), |_c, _a| async { Ok(json!("x")) })
+        .tool_fault("big", Fault::Oversized(4096))
+        .build();
+    let transport = Source::memory(server).into_transport(1024).unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = transport.start(Arc::new(Collect(tx))).await.unwrap();
+    let discover = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover",
+                          "params": plain(json!({}))});
+    handle
+        .outbound
+        .send(Bytes::from(discover.to_string()))
+        .await
+        .unwrap();
+    match rx.recv().await {
+        Some(Inbound::Frame(f)) => {
+            let v: Value = serde_json::from_slice(&f).unwrap();
+            assert_eq!(v["result"]["supportedVersions"][0], "2026-07-28");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": plain(json!({"name": "big"}))});
+    handle
+        .outbound
+        .send(Bytes::from(call.to_string()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        rx.recv().await,
+        Some(Inbound::Oversized { size, .. }) if size >= 4096
+    ));
+    handle.control.close().await;
+}
