@@ -43,6 +43,7 @@ pub mod client;
 pub mod error;
 pub mod protocol;
 pub mod session;
+pub mod testing;
 pub mod transport;
 
 pub use client::{Client, ClientBuilder, ToolOutput};
