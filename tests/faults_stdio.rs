@@ -1,0 +1,362 @@
+//! Bad behaviour from real child processes (`tests/peers/fault_server.py`):
+//! garbage on stdout, oversized lines, replies to ids nobody asked for,
+//! silence, crashes, servers that will not die. Every fault must end in a
+//! precise error within its deadline, leave no process behind, and leave
+//! this process able to talk to a good server afterwards.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use switchboard::protocol::Era;
+use switchboard::{Client, Error, ProtocolVersion};
+
+const SHORT: Duration = Duration::from_millis(1500);
+
+async fn connect(mode: &str, marker: &str) -> Client {
+    connect_with(mode, marker, |b| b).await
+}
+
+async fn connect_with(
+    mode: &str,
+    marker: &str,
+    tweak: impl FnOnce(switchboard::ClientBuilder) -> switchboard::ClientBuilder,
+) -> Client {
+    let client = tweak(common::script("fault_server.py", &[mode], marker))
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connect to fault_server.py {mode}: {e}"));
+    // -32601 to server/discover: the handshake era at the newest revision.
+    assert_eq!(client.era(), Some(Era::Handshake));
+    assert_eq!(
+        client.protocol_version(),
+        Some(ProtocolVersion::V2025_11_25)
+    );
+    assert_eq!(
+        client.server_info().map(|i| i.name.clone()),
+        Some(format!("fault-server-{mode}"))
+    );
+    client
+}
+
+/// After a fault, this process still talks to a good server normally.
+async fn assert_healthy() {
+    let marker = common::marker("fault-healthy");
+    let client = connect("good", &marker).await;
+    let out = client
+        .call_tool("ok", json!({"n": 1}))
+        .await
+        .expect("good server answers");
+    assert_eq!(out.text(), r#"ok: {"n": 1}"#);
+    let bad_is_good = client
+        .call_tool("bad", json!({"n": 2}))
+        .await
+        .expect("`bad` is fine in good mode");
+    assert_eq!(bad_is_good.text(), r#"ok: {"n": 2}"#);
+    client.close().await.expect("close");
+    common::assert_no_process(&marker, Duration::from_secs(5)).await;
+}
+
+async fn close_and_reap(client: Client, marker: &str) {
+    client.close().await.expect("close");
+    drop(client);
+    common::assert_no_process(marker, Duration::from_secs(6)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_lines_are_ignored_and_explained_on_timeout() {
+    common::bounded(async {
+        let marker = common::marker("fault-garbage");
+        let client = connect_with("garbage", &marker, |b| b.timeout(SHORT)).await;
+
+        // Garbage followed by the real answer: the answer still counts.
+        let out = client
+            .call_tool("noisy", ())
+            .await
+            .expect("garbage before a good reply is skipped");
+        assert_eq!(out.text(), "noisy but fine");
+
+        // Garbage and no answer: a timeout whose hint says what we saw.
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", ())
+            .await
+            .expect_err("no reply must time out");
+        let elapsed = started.elapsed();
+        match &err {
+            Error::Timeout {
+                method,
+                elapsed: reported,
+                hint,
+            } => {
+                assert_eq!(method, "tools/call");
+                assert!(*reported >= SHORT, "reported {reported:?}");
+                let hint = hint.as_deref().expect("a hint about the garbage");
+                assert!(hint.contains("non-JSON-RPC"), "hint: {hint}");
+            }
+            other => panic!("expected Timeout, got {other:?}"),
+        }
+        assert!(elapsed >= SHORT, "timed out early: {elapsed:?}");
+        assert!(
+            elapsed < SHORT + Duration::from_secs(1),
+            "late: {elapsed:?}"
+        );
+
+        // The connection is still usable.
+        let out = client.call_tool("ok", json!({"after": "garbage"})).await;
+        assert_eq!(
+            out.expect("ok after garbage").text(),
+            r#"ok: {"after": "garbage"}"#
+        );
+
+        close_and_reap(client, &marker).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_reply_is_message_too_large_quickly() {
+    common::bounded(async {
+        let marker = common::marker("fault-oversized");
+        let limit = 64 * 1024;
+        let client = connect_with("oversized", &marker, |b| {
+            b.max_message_size(limit).timeout(Duration::from_secs(10))
+        })
+        .await;
+
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", ())
+            .await
+            .expect_err("a 1 MiB reply over a 64 KiB limit");
+        let elapsed = started.elapsed();
+        match err {
+            Error::MessageTooLarge { size, limit: l } => {
+                assert_eq!(l, limit);
+                assert!(size > 1024 * 1024, "size {size}");
+            }
+            other => panic!("expected MessageTooLarge, got {other:?}"),
+        }
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "must fail at once, not at the deadline: {elapsed:?}"
+        );
+
+        // The oversized line was discarded; the stream is still in sync.
+        let out = client.call_tool("ok", json!({"x": 1})).await;
+        assert_eq!(out.expect("ok after oversized").text(), r#"ok: {"x": 1}"#);
+
+        close_and_reap(client, &marker).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_with_unknown_id_times_out_with_hint() {
+    common::bounded(async {
+        let marker = common::marker("fault-unknown-id");
+        let client = connect_with("unknown_id", &marker, |b| b.timeout(SHORT)).await;
+
+        let started = Instant::now();
+        let err = client.call_tool("bad", ()).await.expect_err("timeout");
+        let elapsed = started.elapsed();
+        match &err {
+            Error::Timeout { method, hint, .. } => {
+                assert_eq!(method, "tools/call");
+                let hint = hint.as_deref().expect("a hint about the stray reply");
+                assert!(
+                    hint.contains("ids nobody asked for") || hint.contains("unknown id"),
+                    "hint should mention unknown ids: {hint}"
+                );
+            }
+            other => panic!("expected Timeout, got {other:?}"),
+        }
+        assert!(elapsed >= SHORT, "timed out early: {elapsed:?}");
+        assert!(
+            elapsed < SHORT + Duration::from_secs(1),
+            "late: {elapsed:?}"
+        );
+        // The message names the hint too (what a user sees in a log).
+        assert!(err.to_string().contains("nobody asked for"), "{err}");
+
+        client.ping().await.expect("ping after the stray reply");
+        close_and_reap(client, &marker).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_server_times_out_without_a_misleading_hint() {
+    common::bounded(async {
+        let marker = common::marker("fault-silent");
+        let client = connect_with("silent", &marker, |b| b.timeout(SHORT)).await;
+
+        let started = Instant::now();
+        let err = client.call_tool("bad", ()).await.expect_err("timeout");
+        let elapsed = started.elapsed();
+        match &err {
+            Error::Timeout { method, hint, .. } => {
+                assert_eq!(method, "tools/call");
+                assert_eq!(hint.as_deref(), None, "nothing odd was seen");
+            }
+            other => panic!("expected Timeout, got {other:?}"),
+        }
+        assert!(elapsed >= SHORT, "timed out early: {elapsed:?}");
+        assert!(
+            elapsed < SHORT + Duration::from_secs(1),
+            "late: {elapsed:?}"
+        );
+
+        // A per-call deadline overrides the client's.
+        let started = Instant::now();
+        let err = client
+            .call_tool_with(
+                "bad",
+                (),
+                switchboard::CallOptions::new().timeout(Duration::from_millis(300)),
+            )
+            .await
+            .expect_err("per-call timeout");
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(1300),
+            "{elapsed:?}"
+        );
+
+        assert!(
+            !client.is_closed(),
+            "a timeout does not close the connection"
+        );
+        close_and_reap(client, &marker).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_mid_call_is_connection_closed_with_stderr() {
+    common::bounded(async {
+        let marker = common::marker("fault-exit");
+        let client = connect_with("exit", &marker, |b| b.timeout(Duration::from_secs(10))).await;
+
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", ())
+            .await
+            .expect_err("the server died");
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "must fail when the process dies, not at the deadline: {elapsed:?}"
+        );
+        assert!(err.is_connection_lost(), "{err:?}");
+        match &err {
+            Error::ConnectionClosed {
+                reason,
+                stderr_tail,
+            } => {
+                assert!(
+                    stderr_tail
+                        .iter()
+                        .any(|l| l
+                            .contains("fault_server: fatal: simulated crash during tools/call")),
+                    "stderr tail: {stderr_tail:?}"
+                );
+                assert!(reason.contains("exit status: 3"), "reason: {reason}");
+            }
+            other => panic!("expected ConnectionClosed, got {other:?}"),
+        }
+        assert!(
+            err.to_string().contains("simulated crash"),
+            "the message shows the stderr tail: {err}"
+        );
+
+        assert!(client.is_closed());
+        let again = client.call_tool("ok", ()).await.expect_err("closed");
+        assert!(again.is_connection_lost(), "{again:?}");
+        close_and_reap(client, &marker).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_kills_a_server_that_ignores_sigterm_and_eof() {
+    common::bounded(async {
+        let marker = common::marker("fault-stubborn");
+        let client = connect("stubborn", &marker).await;
+        common::wait_for_processes(&marker, 1, Duration::from_secs(2)).await;
+
+        // A call in flight when we close.
+        let in_flight = {
+            let c = client.clone();
+            tokio::spawn(async move { c.call_tool("bad", ()).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let started = Instant::now();
+        client.close().await.expect("close");
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(5500), "close took {took:?}");
+        common::assert_no_process(&marker, Duration::from_secs(1)).await;
+
+        let outcome = tokio::time::timeout(Duration::from_secs(2), in_flight)
+            .await
+            .expect("the in-flight call ends with the close")
+            .expect("task");
+        let err = outcome.expect_err("closed under the call");
+        assert!(err.is_connection_lost(), "{err:?}");
+        assert!(client.is_closed());
+
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_client_kills_the_process_group() {
+    common::bounded(async {
+        let marker = common::marker("fault-drop");
+        let client = connect("spawner", &marker).await;
+        // The script and its grandchild `sleep 300` (same group).
+        let procs = common::wait_for_processes(&marker, 2, Duration::from_secs(3)).await;
+        assert!(
+            procs.iter().any(|(_, cmd)| cmd.starts_with("sleep 300")),
+            "{procs:?}"
+        );
+        let clone = client.clone();
+        let out = clone.call_tool("ok", json!({"k": "v"})).await.expect("ok");
+        assert_eq!(out.text(), r#"ok: {"k": "v"}"#);
+
+        drop(client);
+        // One clone left: still connected.
+        clone
+            .ping()
+            .await
+            .expect("a clone keeps the connection open");
+        assert_eq!(common::processes_with_marker(&marker).len(), 2);
+        drop(clone);
+
+        common::assert_no_process(&marker, Duration::from_secs(5)).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_client_of_a_stubborn_server_still_kills_it() {
+    common::bounded(async {
+        let marker = common::marker("fault-drop-stubborn");
+        let client = connect("stubborn", &marker).await;
+        common::wait_for_processes(&marker, 1, Duration::from_secs(2)).await;
+        drop(client);
+        common::assert_no_process(&marker, Duration::from_secs(7)).await;
+        assert_healthy().await;
+    })
+    .await
+}

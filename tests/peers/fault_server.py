@@ -1,0 +1,159 @@
+"""A deliberately bad MCP server for Switchboard's fault tests (plain python3, no deps).
+
+    python3 fault_server.py MODE
+
+It speaks just enough of the handshake era: `server/discover` gets -32601
+(like server-everything, so the client falls back to `initialize`),
+`initialize` is answered with the requested version, `ping` and `tools/list`
+work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
+`tools/call` of `noisy` writes garbage lines and then answers properly;
+`tools/call` of `bad` misbehaves according to MODE:
+
+    good        answers like `ok`
+    garbage     writes non-JSON-RPC lines and never answers
+    oversized   answers with a single 1 MiB line (correct id)
+    unknown_id  answers with an id nobody asked for
+    silent      never answers
+    exit        writes a last word to stderr and exits with status 3
+    stubborn    like `silent`, and ignores SIGTERM and stdin EOF (only SIGKILL ends it)
+    spawner     like `good`, after starting a grandchild `sleep 300` in its process group
+
+Every line this script writes to stdout is one JSON-RPC message (or, on
+purpose, garbage).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+MODE = sys.argv[1] if len(sys.argv) > 1 else "good"
+
+
+def send(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def result(msg_id, res):
+    send({"jsonrpc": "2.0", "id": msg_id, "result": res})
+
+
+def error(msg_id, code, message):
+    send({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+
+
+def text_result(msg_id, text):
+    result(msg_id, {"content": [{"type": "text", "text": text}], "isError": False})
+
+
+def garbage():
+    sys.stdout.write("this is not JSON at all\n")
+    sys.stdout.write("{\"jsonrpc\": \"2.0\", \"id\": \n")
+    sys.stdout.write("[1, 2, 3\n")
+    sys.stdout.write("\x00\x01 binary-ish junk \xff\n")
+    sys.stdout.flush()
+
+
+def hang_forever():
+    while True:
+        time.sleep(3600)
+
+
+def misbehave(msg_id, args):
+    if MODE in ("good", "spawner"):
+        text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
+    elif MODE == "garbage":
+        garbage()
+    elif MODE == "oversized":
+        sys.stdout.write(
+            json.dumps({"jsonrpc": "2.0", "id": msg_id,
+                        "result": {"content": [{"type": "text", "text": "x" * (1024 * 1024)}]}})
+            + "\n"
+        )
+        sys.stdout.flush()
+    elif MODE == "unknown_id":
+        text_result(msg_id + 1_000_000 if isinstance(msg_id, int) else "nobody-" + str(msg_id), "misdirected")
+    elif MODE in ("silent", "stubborn"):
+        pass
+    elif MODE == "exit":
+        sys.stderr.write("fault_server: about to crash\n")
+        sys.stderr.write("fault_server: fatal: simulated crash during tools/call\n")
+        sys.stderr.flush()
+        os._exit(3)
+    else:
+        error(msg_id, -32603, "unknown fault mode " + MODE)
+
+
+TOOLS = [
+    {"name": n, "description": d, "inputSchema": {"type": "object"}}
+    for n, d in [("ok", "always answers"), ("noisy", "garbage, then an answer"), ("bad", "misbehaves: " + MODE)]
+]
+
+
+def handle(msg):
+    method = msg.get("method")
+    msg_id = msg.get("id")
+    params = msg.get("params") or {}
+    if msg_id is None:
+        return  # notifications: initialized, cancelled, ...
+    if method is None:
+        return  # a response to something we never sent
+    if method == "server/discover":
+        error(msg_id, -32601, "Method not found")
+    elif method == "initialize":
+        result(msg_id, {
+            "protocolVersion": params.get("protocolVersion", "2025-11-25"),
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "fault-server-" + MODE, "version": "0.0.1"},
+        })
+    elif method == "ping":
+        result(msg_id, {})
+    elif method == "tools/list":
+        result(msg_id, {"tools": TOOLS})
+    elif method == "tools/call":
+        name = params.get("name")
+        args = params.get("arguments") or {}
+        if name == "ok":
+            text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
+        elif name == "noisy":
+            garbage()
+            text_result(msg_id, "noisy but fine")
+        elif name == "bad":
+            misbehave(msg_id, args)
+        else:
+            error(msg_id, -32602, "Unknown tool: " + str(name))
+    else:
+        error(msg_id, -32601, "Method not found")
+
+
+def main():
+    if MODE == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if MODE == "spawner":
+        # Same process group (no new session): only a group kill reaches it.
+        child = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sys.stderr.write("fault_server: grandchild pid %d\n" % child.pid)
+        sys.stderr.flush()
+    sys.stderr.write("fault_server: mode %s ready\n" % MODE)
+    sys.stderr.flush()
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(msg, dict):
+            handle(msg)
+    # stdin closed.
+    if MODE == "stubborn":
+        hang_forever()
+
+
+if __name__ == "__main__":
+    main()
