@@ -1,13 +1,128 @@
-//! `switchboard demo` and the hidden `serve-test`: placeholders until the
-//! testing server lands.
+//! `switchboard demo`: the embedded default. A tour of the client against
+//! built-in servers (one in this process, one a real child process spawned
+//! from this binary), in both protocol eras, with sampling, elicitation and
+//! roots answered by deterministic rules. No network, no API key.
+//!
+//! `switchboard serve-test` (hidden) serves the same built-in server over
+//! stdio.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
 
 use super::args::Global;
-use crate::{Error, Result};
+use super::modes::{ElicitationMode, SamplingMode};
+use crate::protocol::LoggingLevel;
+use crate::testing::{demo_builder, demo_server, Eras};
+use crate::{Client, Error, Result, Source};
 
-pub(super) async fn run(_global: &Global) -> Result<u8> {
-    Err(Error::NotSupported("demo".into()))
+pub(super) async fn serve_test(eras: &str) -> Result<u8> {
+    let eras = match eras {
+        "both" => Eras::Both,
+        "modern" => Eras::ModernOnly,
+        "handshake" => Eras::HandshakeOnly,
+        other => return Err(Error::Config(format!("--eras {other:?}: expected both, modern or handshake"))),
+    };
+    demo_builder().eras(eras).build().serve_stdio().await?;
+    Ok(0)
 }
 
-pub(super) async fn serve_test(_eras: &str) -> Result<u8> {
-    Err(Error::NotSupported("serve-test".into()))
+pub(super) async fn run(global: &Global) -> Result<u8> {
+    let start = Instant::now();
+    println!("Switchboard demo: the client against two built-in MCP servers, no network, no API key.\n");
+
+    println!("1. An in-process server over the in-memory transport (negotiates 2026-07-28):");
+    let memory = tour_client(Client::builder(Source::memory(demo_server())).name("memory"), global).await?;
+    tour(&memory).await?;
+    memory.close().await?;
+
+    let exe = std::env::current_exe().map_err(Error::Io)?;
+    let exe = exe.to_string_lossy().into_owned();
+    println!("\n2. The same server as a real child process over stdio, handshake era only (`{} serve-test --eras handshake`):", short(&exe));
+    let stdio = tour_client(
+        Client::builder(Source::stdio(exe, ["serve-test", "--eras", "handshake"])).name("stdio"),
+        global,
+    )
+    .await?;
+    tour(&stdio).await?;
+    stdio.close().await?;
+
+    println!("\nDone in {:.2} s. Both servers are shut down; no process is left behind.", start.elapsed().as_secs_f64());
+    Ok(0)
+}
+
+fn short(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<Client> {
+    let logs = Arc::new(AtomicUsize::new(0));
+    let seen = logs.clone();
+    builder
+        .timeout(std::time::Duration::from_secs_f64(global.timeout.max(1.0)))
+        .sampling(SamplingMode::Text("A short summary from the demo's rule-based sampler.".into()).handler())
+        .elicitation(ElicitationMode::Accept(serde_json::Map::from_iter([("confirm".into(), json!(true))])).handler())
+        .roots(["file:///tmp/demo-project"])
+        .on_log(move |m| {
+            seen.fetch_add(1, Ordering::Relaxed);
+            println!("     log [{}] {}", m.level, m.data);
+        })
+        .connect()
+        .await
+}
+
+async fn tour(client: &Client) -> Result<()> {
+    let info = client.server_info().map(|i| format!("{} {}", i.name, i.version)).unwrap_or_default();
+    let version = client.protocol_version().map(|v| v.to_string()).unwrap_or_default();
+    println!("   connected to {info}, protocol {version}");
+
+    let tools = client.list_tools().await?;
+    println!("   {} tools: {}", tools.len(), tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "));
+
+    #[derive(serde::Deserialize)]
+    struct Sum {
+        sum: f64,
+    }
+    let sum: Sum = client.call_tool("add", json!({"a": 2, "b": 40})).await?.data()?;
+    println!("   add(2, 40) = {} (structured output, checked against its outputSchema)", sum.sum);
+
+    let progress = Arc::new(AtomicUsize::new(0));
+    let seen = progress.clone();
+    let slow = client
+        .call_tool_with(
+            "slow",
+            json!({"steps": 3, "ms": 30}),
+            crate::CallOptions::new().on_progress(move |p| {
+                seen.fetch_add(1, Ordering::Relaxed);
+                println!("     progress {}/{} {}", p.progress, p.total.unwrap_or(0.0), p.message.as_deref().unwrap_or(""));
+            }),
+        )
+        .await?;
+    println!("   slow: {} ({} progress updates)", slow.text(), progress.load(Ordering::Relaxed));
+
+    let summary = client.call_tool("summarize", json!({"text": "MCP connects models to tools."})).await?;
+    println!("   summarize (the server asked us to sample): {}", summary.text());
+
+    let confirm = client.call_tool("confirm", json!({"action": "deploy"})).await?;
+    println!("   confirm (the server asked us to fill a form): {}", confirm.text());
+
+    let roots = client.call_tool("roots", json!({})).await?;
+    println!("   roots (the server asked for our roots): {}", roots.structured().map(|v| v.to_string()).unwrap_or_default());
+
+    client.set_log_level(LoggingLevel::Info).await?;
+    client.call_tool("log", json!({"message": "hello from the demo"})).await?;
+
+    let config = client.read_resource("config://app").await?;
+    let text = config.contents.first().and_then(|c| c.as_text()).unwrap_or("").replace('\n', "; ");
+    println!("   read config://app: {text}");
+    let greeting = client.read_resource("greet://world").await?;
+    println!("   read greet://world (template): {}", greeting.contents.first().and_then(|c| c.as_text()).unwrap_or(""));
+
+    let prompt = client.get_prompt("review", json!({"code": "fn main() {}"})).await?;
+    println!("   prompt review: {} message(s)", prompt.messages.len());
+    client.ping().await?;
+    println!("   ping ok");
+    Ok(())
 }

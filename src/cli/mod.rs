@@ -55,8 +55,9 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing(verbose: u8) {
+    // Servers' own log messages are shown from -v on.
     let default = match verbose {
-        0 => "warn",
+        0 => "warn,switchboard::server_log=off",
         1 => "info",
         2 => "debug",
         _ => "trace",
@@ -66,6 +67,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 

@@ -1,6 +1,7 @@
 //! The ready-made demo server: a few tools, resources and prompts that show
 //! (and exercise) every feature a client handles, in either era.
 
+use crate::testing::TestServerBuilder;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -31,6 +32,12 @@ fn number(args: &Value, key: &str) -> Result<f64, String> {
 /// - prompts `review` (`code` required, `language` completable) and
 ///   `greeting` (`name`).
 pub fn demo_server() -> TestServer {
+    demo_builder().build()
+}
+
+/// The builder behind [`demo_server`], to change it before building (e.g.
+/// its [`crate::testing::Eras`]).
+pub fn demo_builder() -> TestServerBuilder {
     TestServer::builder("switchboard-demo")
         .version(env!("CARGO_PKG_VERSION"))
         .instructions("A demo server: try `add`, `echo` or the `review` prompt.")
@@ -229,5 +236,4 @@ pub fn demo_server() -> TestServer {
                 ]))
             },
         )
-        .build()
 }

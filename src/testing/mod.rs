@@ -64,7 +64,7 @@ pub use builder::{
     CompletionRef, PromptDef, ResourceBody, ResourceDef, TemplateDef, TestServerBuilder, ToolDef,
 };
 pub use context::{LogLevel, ToolContext, ToolError};
-pub use demo::demo_server;
+pub use demo::{demo_builder, demo_server};
 pub use eras::Eras;
 pub use faults::Fault;
 pub use shapes::{error_result, structured_result, text_result};
