@@ -23,7 +23,11 @@ pub(super) async fn serve_test(eras: &str) -> Result<u8> {
         "both" => Eras::Both,
         "modern" => Eras::ModernOnly,
         "handshake" => Eras::HandshakeOnly,
-        other => return Err(Error::Config(format!("--eras {other:?}: expected both, modern or handshake"))),
+        other => {
+            return Err(Error::Config(format!(
+                "--eras {other:?}: expected both, modern or handshake"
+            )))
+        }
     };
     demo_builder().eras(eras).build().serve_stdio().await?;
     Ok(0)
@@ -31,10 +35,16 @@ pub(super) async fn serve_test(eras: &str) -> Result<u8> {
 
 pub(super) async fn run(global: &Global) -> Result<u8> {
     let start = Instant::now();
-    println!("Switchboard demo: the client against two built-in MCP servers, no network, no API key.\n");
+    println!(
+        "Switchboard demo: the client against two built-in MCP servers, no network, no API key.\n"
+    );
 
     println!("1. An in-process server over the in-memory transport (negotiates 2026-07-28):");
-    let memory = tour_client(Client::builder(Source::memory(demo_server())).name("memory"), global).await?;
+    let memory = tour_client(
+        Client::builder(Source::memory(demo_server())).name("memory"),
+        global,
+    )
+    .await?;
     tour(&memory).await?;
     memory.close().await?;
 
@@ -49,7 +59,10 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
     tour(&stdio).await?;
     stdio.close().await?;
 
-    println!("\nDone in {:.2} s. Both servers are shut down; no process is left behind.", start.elapsed().as_secs_f64());
+    println!(
+        "\nDone in {:.2} s. Both servers are shut down; no process is left behind.",
+        start.elapsed().as_secs_f64()
+    );
     Ok(0)
 }
 
@@ -62,8 +75,17 @@ async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<C
     let seen = logs.clone();
     builder
         .timeout(std::time::Duration::from_secs_f64(global.timeout.max(1.0)))
-        .sampling(SamplingMode::Text("A short summary from the demo's rule-based sampler.".into()).handler())
-        .elicitation(ElicitationMode::Accept(serde_json::Map::from_iter([("confirm".into(), json!(true))])).handler())
+        .sampling(
+            SamplingMode::Text("A short summary from the demo's rule-based sampler.".into())
+                .handler(),
+        )
+        .elicitation(
+            ElicitationMode::Accept(serde_json::Map::from_iter([(
+                "confirm".into(),
+                json!(true),
+            )]))
+            .handler(),
+        )
         .roots(["file:///tmp/demo-project"])
         .on_log(move |m| {
             seen.fetch_add(1, Ordering::Relaxed);
@@ -74,19 +96,39 @@ async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<C
 }
 
 async fn tour(client: &Client) -> Result<()> {
-    let info = client.server_info().map(|i| format!("{} {}", i.name, i.version)).unwrap_or_default();
-    let version = client.protocol_version().map(|v| v.to_string()).unwrap_or_default();
+    let info = client
+        .server_info()
+        .map(|i| format!("{} {}", i.name, i.version))
+        .unwrap_or_default();
+    let version = client
+        .protocol_version()
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     println!("   connected to {info}, protocol {version}");
 
     let tools = client.list_tools().await?;
-    println!("   {} tools: {}", tools.len(), tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "   {} tools: {}",
+        tools.len(),
+        tools
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
     #[derive(serde::Deserialize)]
     struct Sum {
         sum: f64,
     }
-    let sum: Sum = client.call_tool("add", json!({"a": 2, "b": 40})).await?.data()?;
-    println!("   add(2, 40) = {} (structured output, checked against its outputSchema)", sum.sum);
+    let sum: Sum = client
+        .call_tool("add", json!({"a": 2, "b": 40}))
+        .await?
+        .data()?;
+    println!(
+        "   add(2, 40) = {} (structured output, checked against its outputSchema)",
+        sum.sum
+    );
 
     let progress = Arc::new(AtomicUsize::new(0));
     let seen = progress.clone();
@@ -96,31 +138,75 @@ async fn tour(client: &Client) -> Result<()> {
             json!({"steps": 3, "ms": 30}),
             crate::CallOptions::new().on_progress(move |p| {
                 seen.fetch_add(1, Ordering::Relaxed);
-                println!("     progress {}/{} {}", p.progress, p.total.unwrap_or(0.0), p.message.as_deref().unwrap_or(""));
+                println!(
+                    "     progress {}/{} {}",
+                    p.progress,
+                    p.total.unwrap_or(0.0),
+                    p.message.as_deref().unwrap_or("")
+                );
             }),
         )
         .await?;
-    println!("   slow: {} ({} progress updates)", slow.text(), progress.load(Ordering::Relaxed));
+    println!(
+        "   slow: {} ({} progress updates)",
+        slow.text(),
+        progress.load(Ordering::Relaxed)
+    );
 
-    let summary = client.call_tool("summarize", json!({"text": "MCP connects models to tools."})).await?;
-    println!("   summarize (the server asked us to sample): {}", summary.text());
+    let summary = client
+        .call_tool(
+            "summarize",
+            json!({"text": "MCP connects models to tools."}),
+        )
+        .await?;
+    println!(
+        "   summarize (the server asked us to sample): {}",
+        summary.text()
+    );
 
-    let confirm = client.call_tool("confirm", json!({"action": "deploy"})).await?;
-    println!("   confirm (the server asked us to fill a form): {}", confirm.text());
+    let confirm = client
+        .call_tool("confirm", json!({"action": "deploy"}))
+        .await?;
+    println!(
+        "   confirm (the server asked us to fill a form): {}",
+        confirm.text()
+    );
 
     let roots = client.call_tool("roots", json!({})).await?;
-    println!("   roots (the server asked for our roots): {}", roots.structured().map(|v| v.to_string()).unwrap_or_default());
+    println!(
+        "   roots (the server asked for our roots): {}",
+        roots
+            .structured()
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    );
 
     client.set_log_level(LoggingLevel::Info).await?;
-    client.call_tool("log", json!({"message": "hello from the demo"})).await?;
+    client
+        .call_tool("log", json!({"message": "hello from the demo"}))
+        .await?;
 
     let config = client.read_resource("config://app").await?;
-    let text = config.contents.first().and_then(|c| c.as_text()).unwrap_or("").replace('\n', "; ");
+    let text = config
+        .contents
+        .first()
+        .and_then(|c| c.as_text())
+        .unwrap_or("")
+        .replace('\n', "; ");
     println!("   read config://app: {text}");
     let greeting = client.read_resource("greet://world").await?;
-    println!("   read greet://world (template): {}", greeting.contents.first().and_then(|c| c.as_text()).unwrap_or(""));
+    println!(
+        "   read greet://world (template): {}",
+        greeting
+            .contents
+            .first()
+            .and_then(|c| c.as_text())
+            .unwrap_or("")
+    );
 
-    let prompt = client.get_prompt("review", json!({"code": "fn main() {}"})).await?;
+    let prompt = client
+        .get_prompt("review", json!({"code": "fn main() {}"}))
+        .await?;
     println!("   prompt review: {} message(s)", prompt.messages.len());
     client.ping().await?;
     println!("   ping ok");
