@@ -223,7 +223,7 @@ async fn one(command: Command, global: &Global, client: &Client) -> Result<u8> {
                 output::json(&result);
             } else {
                 for m in &result.messages {
-                    let role = serde_json::to_value(&m.role).unwrap_or(Value::Null);
+                    let role = serde_json::to_value(m.role).unwrap_or(Value::Null);
                     println!("[{}]", role.as_str().unwrap_or("?"));
                     print_content(std::slice::from_ref(&m.content));
                 }

@@ -202,7 +202,7 @@ impl ClientBuilder {
             std::mem::replace(&mut this.source, Err(Error::Config("source taken".into())))?;
         let source = match source {
             Source::Stdio(mut cfg) => {
-                cfg.env.extend(this.stdio_env.drain(..));
+                cfg.env.append(&mut this.stdio_env);
                 if let Some(cwd) = this.stdio_cwd.take() {
                     cfg.cwd = Some(cwd);
                 }

@@ -39,7 +39,7 @@ impl SubscriptionFilter {
             && self
                 .resource_subscriptions
                 .as_ref()
-                .map_or(true, Vec::is_empty)
+                .is_none_or(Vec::is_empty)
             && self.extra.is_empty()
     }
 }

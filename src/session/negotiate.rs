@@ -83,7 +83,7 @@ async fn discover(
                     .as_ref()
                     .and_then(|m| m.get(meta::SERVER_INFO))
                     .and_then(|v| serde_json::from_value::<Implementation>(v.clone()).ok())
-                    .unwrap_or_else(|| unnamed_server());
+                    .unwrap_or_else(unnamed_server);
                 return Ok(Negotiated {
                     state: ServerState {
                         version,

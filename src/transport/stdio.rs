@@ -513,7 +513,7 @@ mod tests {
 
     #[test]
     fn discards_oversized_lines_and_recovers() {
-        let big = vec![b'x'; 50];
+        let big = [b'x'; 50];
         let out = split(10, &[b"ok\n", &big[..20], &big[20..], b"END\nnext\n"]);
         assert_eq!(
             out,
