@@ -1,0 +1,279 @@
+//! The `switchboard` command as scripts use it: `--json` output, exit codes,
+//! the deterministic sampling/elicitation modes, against the built-in test
+//! server running as a real child process (`switchboard serve-test`).
+
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn server() -> String {
+    format!("{BIN} serve-test")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run switchboard")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON value ({e}):\n{text}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+#[test]
+fn tools_json_is_exactly_the_tool_array() {
+    let s = server();
+    let out = run(&["tools", &s, "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let tools = stdout_json(&out);
+    let names: Vec<&str> = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "echo",
+            "add",
+            "slow",
+            "summarize",
+            "confirm",
+            "roots",
+            "log"
+        ]
+    );
+    assert_eq!(tools[0]["inputSchema"]["required"], json!(["text"]));
+}
+
+#[test]
+fn call_prints_the_mcp_result_and_merges_arg_pairs() {
+    let s = server();
+    let out = run(&["call", &s, "add", r#"{"a": 1}"#, "--arg", "b=2", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let result = stdout_json(&out);
+    assert_eq!(result["structuredContent"], json!({"sum": 3.0}));
+    assert_eq!(result["content"][0]["type"], "text");
+
+    let human = run(&["call", &s, "echo", "--arg", "text=hello world"]);
+    assert_eq!(code(&human), 0);
+    assert_eq!(String::from_utf8_lossy(&human.stdout).trim(), "hello world");
+}
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    let s = server();
+    // 1: the tool answered isError (add without its arguments).
+    let out = run(&["call", &s, "add", "{}", "--json"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stdout_json(&out)["isError"], json!(true));
+    // 2: usage.
+    assert_eq!(code(&run(&["call", &s, "add", "{not json"])), 2);
+    assert_eq!(code(&run(&["frobnicate"])), 2);
+    assert_eq!(code(&run(&["tools", &s, "--protocol", "1999-01-01"])), 2);
+    // 3: cannot connect.
+    let out = run(&["tools", "/nonexistent/switchboard-test-server"]);
+    assert_eq!(code(&out), 3);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not start"));
+    // 4: timeout (one 3 s step with a 0.5 s idle deadline, no progress before it).
+    let out = run(&[
+        "call",
+        &s,
+        "slow",
+        r#"{"steps": 1, "ms": 3000}"#,
+        "--timeout",
+        "0.5",
+    ]);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
+}
+
+#[test]
+fn protocol_flag_forces_the_era() {
+    for (flag, expected) in [
+        ("auto", "2026-07-28"),
+        ("2025-11-25", "2025-11-25"),
+        ("2025-03-26", "2025-03-26"),
+    ] {
+        let s = server();
+        let out = run(&["inspect", &s, "--json", "--protocol", flag]);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        let info = stdout_json(&out);
+        assert_eq!(info["protocolVersion"], expected);
+        assert_eq!(info["serverInfo"]["name"], "switchboard-demo");
+        assert_eq!(info["tools"].as_array().unwrap().len(), 7);
+        assert_eq!(info["resources"].as_array().unwrap().len(), 2);
+        assert_eq!(info["prompts"].as_array().unwrap().len(), 2);
+    }
+}
+
+#[test]
+fn deterministic_sampling_elicitation_and_roots() {
+    for protocol in ["auto", "2025-11-25"] {
+        let s = server();
+        let out = run(&[
+            "call",
+            &s,
+            "summarize",
+            r#"{"text":"x"}"#,
+            "--sampling",
+            "text:fixed reply",
+            "--protocol",
+            protocol,
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "fixed reply",
+            "{protocol}"
+        );
+
+        let out = run(&[
+            "call",
+            &s,
+            "confirm",
+            r#"{"action":"ship"}"#,
+            "--elicitation",
+            r#"accept:{"confirm":true}"#,
+            "--protocol",
+            protocol,
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "ship: confirmed"
+        );
+        let out = run(&[
+            "call",
+            &s,
+            "confirm",
+            r#"{"action":"ship"}"#,
+            "--elicitation",
+            "accept-defaults",
+            "--protocol",
+            protocol,
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "ship: not confirmed",
+            "the schema's default is false"
+        );
+        let out = run(&[
+            "call",
+            &s,
+            "confirm",
+            r#"{"action":"ship"}"#,
+            "--elicitation",
+            "decline",
+            "--protocol",
+            protocol,
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "ship: declined"
+        );
+
+        let out = run(&[
+            "call",
+            &s,
+            "roots",
+            "--root",
+            "file:///a",
+            "--root",
+            "file:///b",
+            "--json",
+            "--protocol",
+            protocol,
+        ]);
+        assert_eq!(
+            stdout_json(&out)["structuredContent"]["roots"],
+            json!([{"uri": "file:///a"}, {"uri": "file:///b"}])
+        );
+    }
+    let s = server();
+    let out = run(&[
+        "call",
+        &s,
+        "summarize",
+        r#"{"text":"x"}"#,
+        "--sampling",
+        "reject",
+    ]);
+    assert_eq!(code(&out), 3);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sampling/createMessage"));
+}
+
+#[test]
+fn resources_templates_prompts_and_ping() {
+    let s = server();
+    let out = run(&["read", &s, "greet://Ada"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Hello, Ada!");
+    let out = run(&["read", &s, "config://app", "--json"]);
+    assert_eq!(stdout_json(&out)["contents"][0]["uri"], "config://app");
+    let out = run(&["templates", &s, "--json"]);
+    assert_eq!(stdout_json(&out)[0]["uriTemplate"], "greet://{name}");
+    let out = run(&["resources", &s]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("data://logo.png"));
+    let out = run(&["prompt", &s, "review", "--arg", "code=let x = 1;", "--json"]);
+    assert!(stdout_json(&out)["messages"]
+        .to_string()
+        .contains("let x = 1;"));
+    let out = run(&["prompts", &s]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("review"));
+    let out = run(&["ping", &s, "--json"]);
+    assert_eq!(stdout_json(&out)["ok"], json!(true));
+}
+
+#[test]
+fn bench_json_reports_the_documented_fields() {
+    let s = format!("{BIN} serve-echo");
+    let out = run(&[
+        "bench",
+        &s,
+        "--tool",
+        "echo",
+        "--args",
+        r#"{"text":"hi"}"#,
+        "--calls",
+        "200",
+        "--concurrency",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let report = stdout_json(&out);
+    assert_eq!(report["calls"], 200);
+    assert_eq!(report["concurrency"], 4);
+    assert!(report["calls_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(report["p50_us"].as_u64().unwrap() <= report["p99_us"].as_u64().unwrap());
+    assert!(report["seconds"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn demo_runs_offline_and_says_what_it_did() {
+    let out = run(&["demo"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "protocol 2026-07-28",
+        "protocol 2025-11-25",
+        "add(2, 40) = 42",
+        "deploy: confirmed",
+        "Hello, world!",
+        "no process is left behind",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
