@@ -12,3 +12,4 @@ bash .ci/install-peers.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked --no-fail-fast
+cargo run --quiet --locked --example quickstart > /dev/null
