@@ -431,7 +431,8 @@ async fn every_tool() {
         }
 
         // Progress, through a per-call callback.
-        let progress: Arc<Mutex<Vec<(f64, Option<f64>)>>> = Arc::default();
+        type Step = (f64, Option<f64>);
+        let progress: Arc<Mutex<Vec<Step>>> = Arc::default();
         let sink = progress.clone();
         let out = client
             .call_tool_with(

@@ -266,7 +266,8 @@ async fn progress(mode: Mode) {
     let marker = common::marker("fastmcp-progress");
     let client = connect(mode, &marker).await;
 
-    let seen: Arc<Mutex<Vec<(f64, Option<f64>, Option<String>)>>> = Arc::default();
+    type Step = (f64, Option<f64>, Option<String>);
+    let seen: Arc<Mutex<Vec<Step>>> = Arc::default();
     let sink = seen.clone();
     let out = client
         .call_tool_with(

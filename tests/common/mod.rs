@@ -184,10 +184,11 @@ pub fn processes_with_marker(marker: &str) -> Vec<(u32, String)> {
 fn is_zombie(proc_dir: &Path) -> bool {
     match std::fs::read_to_string(proc_dir.join("stat")) {
         // Format: pid (comm) state ...; comm may contain spaces and parens.
-        Ok(stat) => stat
-            .rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().next())
-            .map_or(true, |state| state == "Z" || state == "X"),
+        Ok(stat) => !matches!(
+            stat.rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().next()),
+            Some(state) if state != "Z" && state != "X"
+        ),
         Err(_) => true,
     }
 }
