@@ -307,6 +307,36 @@ async fn progress(mode: Mode) {
         .expect("second slow");
     assert_eq!(*second.lock().unwrap(), [1.0, 2.0]);
 
+    // Progress resets the idle deadline: 12 steps of ~50 ms each outlast a
+    // 300 ms idle timeout without tripping it...
+    let out = client
+        .call_tool_with(
+            "slow",
+            json!({"steps": 12}),
+            switchboard::CallOptions::new().timeout(Duration::from_millis(300)),
+        )
+        .await
+        .expect("progress keeps an idle deadline from firing");
+    assert_eq!(out.text(), "done");
+    // ...but not the hard cap.
+    let started = std::time::Instant::now();
+    let err = client
+        .call_tool_with(
+            "slow",
+            json!({"steps": 30}),
+            switchboard::CallOptions::new()
+                .timeout(Duration::from_millis(200))
+                .max_time(Duration::from_millis(500)),
+        )
+        .await
+        .expect_err("the hard cap fires despite progress");
+    let elapsed = started.elapsed();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_millis(1200),
+        "{elapsed:?}"
+    );
+
     finish(client, &marker).await;
 }
 

@@ -58,6 +58,14 @@ async fn assert_healthy() {
     common::assert_no_process(&marker, Duration::from_secs(5)).await;
 }
 
+fn cancelled_lines(client: &Client) -> usize {
+    client
+        .stderr_tail()
+        .iter()
+        .filter(|l| l.starts_with("fault_server: cancelled request"))
+        .count()
+}
+
 async fn close_and_reap(client: Client, marker: &str) {
     client.close().await.expect("close");
     drop(client);
@@ -232,6 +240,34 @@ async fn silent_server_times_out_without_a_misleading_hint() {
             !client.is_closed(),
             "a timeout does not close the connection"
         );
+
+        // A timed-out call tells the server to stop: notifications/cancelled.
+        common::eventually(
+            "notifications/cancelled reached the server",
+            Duration::from_secs(3),
+            || {
+                let n = cancelled_lines(&client);
+                async move { (n > 0).then_some(()) }
+            },
+        )
+        .await;
+        let cancelled_before = cancelled_lines(&client);
+
+        // So does a call whose future the caller drops.
+        let dropped =
+            tokio::time::timeout(Duration::from_millis(200), client.call_tool("bad", ())).await;
+        assert!(dropped.is_err(), "the call cannot have finished");
+        common::eventually(
+            "cancelled after the caller gave up",
+            Duration::from_secs(3),
+            || {
+                let n = cancelled_lines(&client);
+                async move { (n > cancelled_before).then_some(()) }
+            },
+        )
+        .await;
+        client.ping().await.expect("still usable");
+
         close_and_reap(client, &marker).await;
         assert_healthy().await;
     })
@@ -356,6 +392,94 @@ async fn dropping_a_client_of_a_stubborn_server_still_kills_it() {
         common::wait_for_processes(&marker, 1, Duration::from_secs(2)).await;
         drop(client);
         common::assert_no_process(&marker, Duration::from_secs(7)).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_dying_at_startup_fails_connect_with_its_stderr() {
+    common::bounded(async {
+        let marker = common::marker("fault-startup");
+        let src = switchboard::Source::stdio(
+            "python3",
+            [
+                "-c",
+                "import sys; sys.stderr.write('fault: cannot start: missing config file\\n'); sys.exit(2)",
+            ],
+        );
+        let started = Instant::now();
+        let err = common::tune(Client::builder(src), &marker)
+            .connect()
+            .await
+            .expect_err("the server exits before answering");
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "must not wait for the connect deadline: {elapsed:?}"
+        );
+        let tail = match &err {
+            Error::Connect { stderr_tail, .. } | Error::ConnectionClosed { stderr_tail, .. } => {
+                stderr_tail.clone()
+            }
+            other => panic!("expected Connect or ConnectionClosed, got {other:?}"),
+        };
+        assert!(
+            tail.iter()
+                .any(|l| l.contains("fault: cannot start: missing config file")),
+            "stderr tail: {tail:?} ({err})"
+        );
+        common::assert_no_process(&marker, Duration::from_secs(3)).await;
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_program_is_a_connect_error() {
+    common::bounded(async {
+        let started = Instant::now();
+        let err = Client::builder(switchboard::Source::stdio(
+            "/nonexistent/switchboard-no-such-server",
+            ["--flag"],
+        ))
+        .connect()
+        .await
+        .expect_err("no such program");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        match &err {
+            Error::Connect { message, .. } => assert!(
+                message.contains("/nonexistent/switchboard-no-such-server"),
+                "{message}"
+            ),
+            other => panic!("expected Connect, got {other:?}"),
+        }
+        assert_healthy().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mute_server_fails_connect_at_the_connect_deadline() {
+    common::bounded(async {
+        let marker = common::marker("fault-mute");
+        let connect_limit = Duration::from_secs(2);
+        let started = Instant::now();
+        let err = common::script("fault_server.py", &["mute"], &marker)
+            .connect_timeout(connect_limit)
+            .probe_timeout(Duration::from_millis(800))
+            .connect()
+            .await
+            .expect_err("nothing ever answers");
+        let elapsed = started.elapsed();
+        assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+        assert!(
+            elapsed >= Duration::from_millis(800)
+                && elapsed < connect_limit + Duration::from_secs(1),
+            "{elapsed:?}"
+        );
+        // The failed connection does not leave its process behind.
+        common::assert_no_process(&marker, Duration::from_secs(6)).await;
         assert_healthy().await;
     })
     .await

@@ -17,6 +17,10 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
     exit        writes a last word to stderr and exits with status 3
     stubborn    like `silent`, and ignores SIGTERM and stdin EOF (only SIGKILL ends it)
     spawner     like `good`, after starting a grandchild `sleep 300` in its process group
+    mute        answers nothing at all, not even `initialize`
+
+Every `notifications/cancelled` is reported on stderr as
+`fault_server: cancelled request <id>` so tests can see it arrived.
 
 Every line this script writes to stdout is one JSON-RPC message (or, on
 purpose, garbage).
@@ -97,7 +101,12 @@ def handle(msg):
     method = msg.get("method")
     msg_id = msg.get("id")
     params = msg.get("params") or {}
+    if MODE == "mute":
+        return
     if msg_id is None:
+        if method == "notifications/cancelled":
+            sys.stderr.write("fault_server: cancelled request %s\n" % json.dumps(params.get("requestId")))
+            sys.stderr.flush()
         return  # notifications: initialized, cancelled, ...
     if method is None:
         return  # a response to something we never sent
