@@ -920,3 +920,51 @@ impl switchboard::RootsHandler for CountingRoots {
         })
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_calls_are_correlated() {
+    common::bounded(async {
+        let marker = common::marker("everything-concurrent");
+        let client = connect(common::everything(&marker)).await;
+        // A slow call in flight the whole time, with its own progress.
+        let slow = {
+            let c = client.clone();
+            let steps: Arc<Mutex<Vec<f64>>> = Arc::default();
+            let sink = steps.clone();
+            tokio::spawn(async move {
+                let out = c
+                    .call_tool_with(
+                        "trigger-long-running-operation",
+                        json!({"duration": 1, "steps": 5}),
+                        switchboard::CallOptions::new()
+                            .on_progress(move |p| sink.lock().unwrap().push(p.progress)),
+                    )
+                    .await
+                    .expect("slow call");
+                (out.text(), steps.lock().unwrap().clone())
+            })
+        };
+        let calls = (0..200).map(|i| {
+            let c = client.clone();
+            async move {
+                let out = c
+                    .call_tool("echo", json!({"message": format!("message #{i}")}))
+                    .await
+                    .expect("echo");
+                (i, out.text())
+            }
+        });
+        let results = futures_util::future::join_all(calls).await;
+        for (i, text) in results {
+            assert_eq!(text, format!("Echo: message #{i}"));
+        }
+        let (text, steps) = slow.await.expect("task");
+        assert_eq!(
+            text,
+            "Long running operation completed. Duration: 1 seconds, Steps: 5."
+        );
+        assert_eq!(steps, [1.0, 2.0, 3.0, 4.0, 5.0]);
+        finish(client, &marker).await;
+    })
+    .await
+}

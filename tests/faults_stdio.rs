@@ -484,3 +484,35 @@ async fn mute_server_fails_connect_at_the_connect_deadline() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn structured_output_that_breaks_its_schema_is_rejected() {
+    common::bounded(async {
+        #[derive(Debug, serde::Deserialize, PartialEq)]
+        struct Sum {
+            sum: i64,
+        }
+        let marker = common::marker("fault-typed");
+        let client = connect("good", &marker).await;
+
+        // Not listed first: the client fetches the schema on its own.
+        let out = client
+            .call_tool("typed", json!({}))
+            .await
+            .expect("valid structured output");
+        assert_eq!(out.data::<Sum>().expect("decode"), Sum { sum: 3 });
+
+        match client.call_tool("typed", json!({"lie": true})).await {
+            Err(Error::OutputValidation { tool, message }) => {
+                assert_eq!(tool, "typed");
+                assert!(message.contains("outputSchema"), "{message}");
+            }
+            other => panic!("expected OutputValidation, got {other:?}"),
+        }
+        // The connection is fine afterwards.
+        let out = client.call_tool("ok", json!({})).await.expect("ok");
+        assert_eq!(out.text(), "ok: {}");
+        close_and_reap(client, &marker).await;
+    })
+    .await
+}

@@ -7,6 +7,7 @@ It speaks just enough of the handshake era: `server/discover` gets -32601
 `initialize` is answered with the requested version, `ping` and `tools/list`
 work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
 `tools/call` of `noisy` writes garbage lines and then answers properly;
+`typed` has an outputSchema and breaks it when called with `{"lie": true}`;
 `tools/call` of `bad` misbehaves according to MODE:
 
     good        answers like `ok`
@@ -94,7 +95,12 @@ def misbehave(msg_id, args):
 TOOLS = [
     {"name": n, "description": d, "inputSchema": {"type": "object"}}
     for n, d in [("ok", "always answers"), ("noisy", "garbage, then an answer"), ("bad", "misbehaves: " + MODE)]
-]
+] + [{
+    "name": "typed",
+    "description": "structured output; {\"lie\": true} breaks its own outputSchema",
+    "inputSchema": {"type": "object", "properties": {"lie": {"type": "boolean"}}},
+    "outputSchema": {"type": "object", "properties": {"sum": {"type": "integer"}}, "required": ["sum"]},
+}]
 
 
 def handle(msg):
@@ -132,6 +138,10 @@ def handle(msg):
             text_result(msg_id, "noisy but fine")
         elif name == "bad":
             misbehave(msg_id, args)
+        elif name == "typed":
+            value = {"sum": "three"} if args.get("lie") else {"sum": 3}
+            result(msg_id, {"content": [{"type": "text", "text": json.dumps(value)}],
+                            "structuredContent": value, "isError": False})
         else:
             error(msg_id, -32602, "Unknown tool: " + str(name))
     else:
