@@ -584,3 +584,39 @@ async fn many_concurrent_calls_share_one_client() {
     })
     .await
 }
+
+#[tokio::test]
+async fn changed_roots_are_what_the_server_sees_next() {
+    within(async {
+        for (choice, _) in ERAS {
+            let client = builder(demo_server(), choice)
+                .roots(["file:///old"])
+                .connect()
+                .await
+                .unwrap();
+            let before = client.call_tool("roots", json!({})).await.unwrap();
+            assert_eq!(
+                before.structured().unwrap()["roots"],
+                json!([{"uri": "file:///old"}])
+            );
+            client
+                .set_roots(["file:///new/a", "file:///new/b"])
+                .await
+                .unwrap();
+            let after = client.call_tool("roots", json!({})).await.unwrap();
+            assert_eq!(
+                after.structured().unwrap()["roots"],
+                json!([{"uri": "file:///new/a"}, {"uri": "file:///new/b"}])
+            );
+        }
+        let without = builder(demo_server(), VersionChoice::Auto)
+            .connect()
+            .await
+            .unwrap();
+        assert!(matches!(
+            without.set_roots(["file:///x"]).await,
+            Err(Error::Config(_))
+        ));
+    })
+    .await
+}

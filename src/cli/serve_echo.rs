@@ -12,10 +12,22 @@ use serde_json::{json, Value};
 struct Request<'a> {
     #[serde(borrow, default)]
     id: Option<&'a RawValue>,
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default)]
-    params: Option<Value>,
+    #[serde(borrow, default)]
+    method: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct CallParams<'a> {
+    #[serde(borrow, default)]
+    arguments: Option<EchoArguments<'a>>,
+}
+
+#[derive(Deserialize)]
+struct EchoArguments<'a> {
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
 }
 
 /// Serves until stdin closes. Blocking I/O on purpose: it is a benchmark
@@ -36,7 +48,30 @@ pub fn serve() -> std::io::Result<()> {
         let (Some(id), Some(method)) = (req.id, req.method.as_deref()) else {
             continue; // notifications need no answer
         };
-        let params = req.params.unwrap_or(Value::Null);
+        if method == "tools/call" {
+            // The hot path: copy the text argument through without decoding it.
+            let params: Option<CallParams<'_>> =
+                req.params.and_then(|p| serde_json::from_str(p.get()).ok());
+            let text = params
+                .and_then(|p| p.arguments)
+                .and_then(|a| a.text)
+                .map(|t| t.get())
+                .unwrap_or("\"\"");
+            write!(
+                out,
+                r#"{{"jsonrpc":"2.0","id":{},"result":{{"content":[{{"type":"text","text":{text}}}]}}}}"#,
+                id.get()
+            )?;
+            out.write_all(b"\n")?;
+            if input.buffer().is_empty() {
+                out.flush()?;
+            }
+            continue;
+        }
+        let params: Value = req
+            .params
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .unwrap_or(Value::Null);
         let result = match method {
             "initialize" => json!({
                 "protocolVersion": params.get("protocolVersion").cloned().unwrap_or(json!("2025-11-25")),

@@ -9,8 +9,8 @@ use crate::protocol::{
     LoggingMessageNotificationParams, ProgressNotificationParams, Root, VersionChoice,
 };
 use crate::session::{
-    ElicitationHandler, Handlers, RootsHandler, SamplingHandler, ServerNotification,
-    SessionOptions, StaticRoots,
+    ElicitationHandler, Handlers, ListedRoots, RootsHandler, SamplingHandler, ServerNotification,
+    SessionOptions,
 };
 use crate::transport::{IntoSource, Source};
 use crate::{Error, Result};
@@ -130,13 +130,16 @@ impl ClientBuilder {
     {
         let roots: Vec<Root> = uris.into_iter().map(|u| Root::new(u.into())).collect();
         self.roots = Some(roots.clone());
-        self.handlers.roots = Some(Arc::new(StaticRoots(roots)));
+        let listed = Arc::new(ListedRoots::new(roots));
+        self.handlers.roots = Some(listed.clone());
+        self.handlers.listed_roots = Some(listed);
         self
     }
 
     /// Answers roots requests with a handler of your own.
     pub fn roots_handler(mut self, handler: impl RootsHandler) -> Self {
         self.handlers.roots = Some(Arc::new(handler));
+        self.handlers.listed_roots = None;
         self
     }
 

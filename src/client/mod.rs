@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 pub use builder::ClientBuilder;
@@ -46,8 +47,12 @@ struct KnownTool {
 
 impl Drop for ClientInner {
     fn drop(&mut self) {
-        // Stops the actor; the session's transport is torn down with the
-        // last reference to it.
+        // The last handle is gone without close(): nobody can use the
+        // connection any more, so kill the server (its whole process group)
+        // now rather than leave it to whenever the runtime gets around to it.
+        if !self.session.is_closed() {
+            self.session.kill();
+        }
         self.actor.do_send(Close);
     }
 }
@@ -98,9 +103,9 @@ struct CursorParams<'a> {
 }
 
 #[derive(Serialize)]
-struct CallParams<'a, A: Serialize> {
+struct CallParams<'a> {
     name: &'a str,
-    arguments: &'a A,
+    arguments: &'a RawValue,
 }
 
 impl Client {
@@ -282,7 +287,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<ToolOutput> {
         self.state()?;
-        let arguments = normalize_arguments(arguments)?;
+        let arguments = object_arguments(&arguments)?;
         let result: CallToolResult = self
             .session()
             .request_with_rounds(
@@ -486,6 +491,33 @@ impl Client {
         Ok(())
     }
 
+    /// Replaces the roots offered with [`ClientBuilder::roots`]. In the
+    /// handshake era the server is told (`notifications/roots/list_changed`);
+    /// in 2026-07-28 it sees them on its next ask.
+    pub async fn set_roots<I, S>(&self, uris: I) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let listed = self.session().listed_roots().ok_or_else(|| {
+            Error::Config(
+                "set_roots needs a client built with .roots(...) (not a custom roots handler)"
+                    .into(),
+            )
+        })?;
+        listed.set(
+            uris.into_iter()
+                .map(|u| crate::protocol::Root::new(u.into()))
+                .collect(),
+        );
+        if self.era() == Some(Era::Handshake) {
+            self.session()
+                .notify::<Value>("notifications/roots/list_changed", None)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Sends any request and decodes its result: an escape hatch for
     /// methods this client has no call for.
     pub async fn request<R: DeserializeOwned>(
@@ -505,6 +537,23 @@ impl Client {
         // The actor may already be gone (closed before); close directly too.
         self.session().close().await;
         Ok(())
+    }
+}
+
+/// Arguments serialized once, straight to JSON text (no `Value` tree):
+/// `()`/`null` → `{}`, objects as they are, anything else refused.
+fn object_arguments(arguments: &impl Serialize) -> Result<Box<RawValue>> {
+    let raw =
+        serde_json::value::to_raw_value(arguments).map_err(|e| Error::Encode(e.to_string()))?;
+    match raw.get().as_bytes().first() {
+        Some(b'{') => Ok(raw),
+        _ if raw.get() == "null" => {
+            RawValue::from_string("{}".into()).map_err(|e| Error::Encode(e.to_string()))
+        }
+        _ => Err(Error::Config(format!(
+            "arguments must be a JSON object, not {}",
+            raw.get()
+        ))),
     }
 }
 

@@ -137,16 +137,32 @@ where
     }
 }
 
-/// A fixed list of roots.
-#[derive(Debug, Clone, Default)]
-pub struct StaticRoots(pub Vec<Root>);
+/// A list of roots the client can change while connected (see
+/// `Client::set_roots`).
+#[derive(Debug, Default)]
+pub struct ListedRoots(std::sync::RwLock<Vec<Root>>);
 
-impl RootsHandler for StaticRoots {
+impl ListedRoots {
+    /// Roots from a list.
+    pub fn new(roots: Vec<Root>) -> Self {
+        ListedRoots(std::sync::RwLock::new(roots))
+    }
+    /// Replaces the list.
+    pub fn set(&self, roots: Vec<Root>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = roots;
+    }
+    /// The current list.
+    pub fn get(&self) -> Vec<Root> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl RootsHandler for ListedRoots {
     fn list_roots(
         &self,
         _ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Vec<Root>, HandlerError>> {
-        let roots = self.0.clone();
+        let roots = self.get();
         Box::pin(async move { Ok(roots) })
     }
 }
@@ -177,6 +193,9 @@ pub struct Handlers {
     pub elicitation: Option<Arc<dyn ElicitationHandler>>,
     /// Roots.
     pub roots: Option<Arc<dyn RootsHandler>>,
+    /// The roots list when it came from `ClientBuilder::roots` (so the
+    /// client can change it and tell the server).
+    pub listed_roots: Option<Arc<ListedRoots>>,
     /// Progress of any call.
     pub on_progress: Option<ProgressCallback>,
     /// Server log messages (they also go to `tracing`).

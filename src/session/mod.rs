@@ -37,9 +37,8 @@ use crate::transport::{Closed, Transport, TransportControl};
 use crate::{Error, Result};
 
 pub use handlers::{
-    ElicitationHandler, HandlerError, Handlers, LogCallback, NotificationCallback,
+    ElicitationHandler, HandlerError, Handlers, ListedRoots, LogCallback, NotificationCallback,
     ProgressCallback, RequestContext, RootsHandler, SamplingHandler, ServerNotification,
-    StaticRoots,
 };
 pub use options::SessionOptions;
 use outgoing::{MetaOut, ModernIdentity, WithMeta};
@@ -172,6 +171,10 @@ pub(crate) enum ResultKind {
 }
 
 pub(crate) fn result_kind(bytes: &[u8]) -> Result<ResultKind> {
+    // Handshake-era results never carry the field; skip the parse then.
+    if memchr::memmem::find(bytes, b"\"resultType\"").is_none() {
+        return Ok(ResultKind::Complete);
+    }
     let peek: Peek<'_> = serde_json::from_slice(bytes)
         .map_err(|e| Error::InvalidMessage(format!("result is not a JSON object: {e}")))?;
     match peek.result_type.as_deref() {
@@ -286,6 +289,16 @@ impl Session {
     /// The number of requests awaiting a reply.
     pub fn in_flight(&self) -> usize {
         self.shared().pending.len()
+    }
+
+    /// The roots list the client may change, if it has one.
+    pub(crate) fn listed_roots(&self) -> Option<&Arc<ListedRoots>> {
+        self.shared().handlers.listed_roots.as_ref()
+    }
+
+    /// Kills the transport at once (the last handle is gone).
+    pub(crate) fn kill(&self) {
+        self.inner.control.kill();
     }
 
     /// Sets the log level (2026-07-28: sent in each request's `_meta`).

@@ -47,12 +47,22 @@ impl TransportControl for MemoryControl {
             }
         })
     }
+    fn kill(&self) {
+        for t in lock_tasks(&self.tasks).drain(..) {
+            t.abort();
+        }
+    }
+
     fn stderr_tail(&self) -> Vec<String> {
         Vec::new()
     }
     fn describe(&self) -> String {
         "memory".into()
     }
+}
+
+fn lock_tasks(m: &Mutex<Vec<JoinHandle<()>>>) -> std::sync::MutexGuard<'_, Vec<JoinHandle<()>>> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Drop for MemoryControl {

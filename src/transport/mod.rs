@@ -64,6 +64,9 @@ pub trait TransportControl: Send + Sync + 'static {
     /// Shuts the transport down gracefully and within bounded time
     /// (for stdio: close stdin, wait, SIGTERM, wait, SIGKILL the group).
     fn close(&self) -> BoxFuture<'static, ()>;
+    /// Stops the transport at once, synchronously (for drop paths): a stdio
+    /// server's process group gets SIGKILL.
+    fn kill(&self);
     /// The last lines the server wrote to stderr (empty where there is none).
     fn stderr_tail(&self) -> Vec<String>;
     /// A short description for logs and errors, e.g. `stdio: node x.js (pid 42)`.

@@ -157,6 +157,10 @@ impl TransportControl for StdioControl {
         })
     }
 
+    fn kill(&self) {
+        kill_group(self.pgid, libc::SIGKILL);
+    }
+
     fn stderr_tail(&self) -> Vec<String> {
         lock(&self.stderr).lines.iter().cloned().collect()
     }
