@@ -422,10 +422,12 @@ impl Session {
         let idle = call
             .and_then(|c| c.timeout)
             .unwrap_or(shared.options.request_timeout);
-        let cap = call
-            .and_then(|c| c.max_time)
-            .unwrap_or(shared.options.max_request_time)
-            .max(idle);
+        // A per-call cap below the idle deadline wins; the client-wide cap
+        // never cuts a per-call idle deadline short.
+        let cap = match call.and_then(|c| c.max_time) {
+            Some(max) => max,
+            None => shared.options.max_request_time.max(idle),
+        };
         let send = async {
             match shared.outbound.get() {
                 Some(out) => out.send(frame).await.map_err(|_| shared.connection_error()),
