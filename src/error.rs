@@ -84,7 +84,7 @@ pub enum Error {
     #[error("not supported: {0}")]
     NotSupported(String),
     /// A tool answered with `isError: true` (only from calls that ask for it,
-    /// like [`crate::CallToolResult::into_result`]).
+    /// like [`crate::ToolOutput::into_result`]).
     #[error("tool {tool} failed: {message}")]
     ToolFailed {
         /// The tool's name.

@@ -37,6 +37,8 @@
 //! - [`Client`]: the handle you use; `Send + Sync + Clone`.
 //! - [`testing`]: an in-process MCP server for tests and demos.
 
+#![warn(missing_docs)]
+
 mod actors;
 pub mod cli;
 pub mod client;
