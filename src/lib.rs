@@ -48,6 +48,7 @@ pub mod session;
 pub mod testing;
 pub mod transport;
 
+pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
 pub use protocol::{ProtocolVersion, VersionChoice};

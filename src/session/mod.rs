@@ -417,7 +417,7 @@ impl Session {
         if let Some(closed) = lock(&shared.closed).clone() {
             shared.pending.remove(id);
             guard.done = true;
-            return Err(closed_error(&closed));
+            return Err(closed_error_for(shared, &closed));
         }
         let idle = call
             .and_then(|c| c.timeout)
@@ -531,6 +531,14 @@ impl Drop for InFlight<'_> {
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn closed_error_for(shared: &Shared, closed: &Closed) -> Error {
+    if shared.options.supervised {
+        Error::ServerRestarted
+    } else {
+        closed_error(closed)
+    }
 }
 
 fn closed_error(closed: &Closed) -> Error {
