@@ -42,6 +42,7 @@
 mod actors;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod error;
 pub mod protocol;
 pub mod session;

@@ -91,7 +91,11 @@ impl Ctx<'_> {
         let bad = || {
             self.error(
                 field,
-                format!("expected a number of {}, got {}", unit.name(), describe(v, false)),
+                format!(
+                    "expected a number of {}, got {}",
+                    unit.name(),
+                    describe(v, false)
+                ),
             )
         };
         let amount = match v {
@@ -170,10 +174,9 @@ impl Ctx<'_> {
                 if trimmed.starts_with('[') {
                     return match serde_json::from_str::<Vec<String>>(trimmed) {
                         Ok(items) => Ok(items),
-                        Err(e) => Err(self.error(
-                            field,
-                            format!("expected a JSON array of strings: {e}"),
-                        )),
+                        Err(e) => {
+                            Err(self.error(field, format!("expected a JSON array of strings: {e}")))
+                        }
                     };
                 }
                 match split {

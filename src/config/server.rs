@@ -323,7 +323,10 @@ impl fmt::Debug for RemoteServer {
         };
         f.debug_struct("RemoteServer")
             .field("url", &shown)
-            .field("headers", &Keys(self.headers.iter().map(|(k, _)| k.as_str())))
+            .field(
+                "headers",
+                &Keys(self.headers.iter().map(|(k, _)| k.as_str())),
+            )
             .field("transport", &self.transport)
             .field("auth", &self.auth)
             .finish()
