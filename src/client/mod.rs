@@ -133,9 +133,8 @@ impl Client {
         builder: ClientBuilder,
         runtime: tokio::runtime::Handle,
     ) -> Result<Client> {
-        let (source, mut builder) = builder.into_source()?;
+        let (source, builder) = builder.into_source()?;
         let supervised = builder.restart.is_some();
-        builder.options.supervised = supervised;
         let name = builder.options.server_name.clone();
         let wait_limit = builder.options.connect_timeout;
         let (slot_tx, slot) = watch::channel(Slot::Starting);

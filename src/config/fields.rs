@@ -105,7 +105,7 @@ impl Ctx<'_> {
             _ => None,
         };
         match amount {
-            Some(secs) if secs.is_finite() && secs >= 0.0 && secs < 1e12 => {
+            Some(secs) if (0.0..1e12).contains(&secs) => {
                 Ok(Some(Duration::from_secs_f64(secs)))
             }
             _ => Err(bad()),

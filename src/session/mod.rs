@@ -128,6 +128,9 @@ pub(crate) struct Shared {
     negotiated: OnceLock<Negotiated>,
     log_level: Mutex<Option<LoggingLevel>>,
     server_requests: Mutex<HashMap<String, AbortHandle>>,
+    /// Set once a supervisor has adopted the session: calls cut off by a
+    /// lost transport then fail with `ServerRestarted`.
+    supervised: std::sync::atomic::AtomicBool,
 }
 
 struct Negotiated {
@@ -212,6 +215,7 @@ impl Session {
             negotiated: OnceLock::new(),
             log_level: Mutex::new(None),
             server_requests: Mutex::new(HashMap::new()),
+            supervised: std::sync::atomic::AtomicBool::new(false),
         });
         let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
         let handle = transport.start(sink).await?;
@@ -294,6 +298,12 @@ impl Session {
     /// The roots list the client may change, if it has one.
     pub(crate) fn listed_roots(&self) -> Option<&Arc<ListedRoots>> {
         self.shared().handlers.listed_roots.as_ref()
+    }
+
+    /// From now on, calls cut off by a lost transport fail with
+    /// `ServerRestarted`: a supervisor will bring up a new session.
+    pub(crate) fn mark_supervised(&self) {
+        self.shared().supervised.store(true, Ordering::Relaxed);
     }
 
     /// Kills the transport at once (the last handle is gone).
@@ -534,7 +544,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 pub(crate) fn closed_error_for(shared: &Shared, closed: &Closed) -> Error {
-    if shared.options.supervised {
+    if shared.supervised.load(Ordering::Relaxed) {
         Error::ServerRestarted
     } else {
         closed_error(closed)
