@@ -560,13 +560,11 @@ fn closed_error(closed: &Closed) -> Error {
 
 impl Shared {
     fn connection_error(&self) -> Error {
-        match lock(&self.closed).as_ref() {
-            Some(c) => closed_error(c),
-            None => Error::ConnectionClosed {
-                reason: "the transport stopped accepting messages".into(),
-                stderr_tail: Vec::new(),
-            },
-        }
+        let closed = lock(&self.closed).clone().unwrap_or_else(|| Closed {
+            reason: "the transport stopped accepting messages".into(),
+            stderr_tail: Vec::new(),
+        });
+        closed_error_for(self, &closed)
     }
 
     fn timeout_error(&self, method: &str, elapsed: Duration) -> Error {
