@@ -191,6 +191,14 @@ fn toml_file_with_extensions_and_defaults() {
         [("X-Client".to_string(), "switchboard".to_string())]
     );
     assert_eq!(r.restart.max_restarts, Some(0), "restart = false");
+    assert_eq!(r.restart_policy(), None);
+
+    let policy = e.restart_policy().expect("restarts on");
+    assert_eq!(policy.backoff_initial, Duration::from_millis(250));
+    assert_eq!(policy.backoff_max, Duration::from_secs(5));
+    assert_eq!(policy.breaker_threshold, 4);
+    assert_eq!(policy.breaker_cooldown, Duration::from_secs(15));
+    assert_eq!(policy.health_interval, None, "health_check_secs = 0");
     assert!(!r.lazy);
 
     assert!(cfg.server("archived").unwrap().disabled, "enabled = false");

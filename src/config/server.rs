@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::glob::glob_match;
 use crate::protocol::VersionChoice;
 use crate::transport::{Source, StdioConfig};
-use crate::{Client, ClientBuilder, Result};
+use crate::{Client, ClientBuilder, RestartPolicy, Result};
 
 /// One entry of `mcpServers`, with the file's `defaults` already applied.
 ///
@@ -224,8 +224,9 @@ impl ServerConfig {
     }
 
     /// A [`ClientBuilder`] for this one server, with its name, timeouts,
-    /// protocol choice, roots and message size limit set. Add handlers and
-    /// connect.
+    /// protocol choice, roots, message size limit and (unless restarts are
+    /// off) supervision with [`ServerConfig::restart_policy`] set. Add
+    /// handlers and connect.
     pub fn client_builder(&self) -> Result<ClientBuilder> {
         let mut b = Client::builder(self.to_source()?).name(self.name.clone());
         if let Some(t) = self.timeout {
@@ -244,7 +245,41 @@ impl ServerConfig {
         if !self.roots.is_empty() {
             b = b.roots(self.roots.iter().cloned());
         }
+        if let Some(policy) = self.restart_policy() {
+            b = b.restart(policy);
+        }
         Ok(b)
+    }
+
+    /// The supervisor's [`RestartPolicy`]: the configured backoff, breaker
+    /// and health-check values over its defaults (`health_check_secs = 0`
+    /// turns probes off). `None` when restarts are off (`restart = false` or
+    /// `max_restarts = 0`). `max_restarts` and `window_secs` have no
+    /// counterpart in the supervisor yet and are only kept here.
+    pub fn restart_policy(&self) -> Option<RestartPolicy> {
+        let r = &self.restart;
+        if r.max_restarts == Some(0) {
+            return None;
+        }
+        let mut policy = RestartPolicy::default();
+        if let Some(d) = r.backoff_initial {
+            policy.backoff_initial = d;
+        }
+        if let Some(d) = r.backoff_max {
+            policy.backoff_max = d;
+        }
+        if let Some(n) = r.breaker_threshold {
+            policy.breaker_threshold = n;
+        }
+        if let Some(d) = r.breaker_cooldown {
+            policy.breaker_cooldown = d;
+        }
+        match self.health_check {
+            Some(d) if d.is_zero() => policy.health_interval = None,
+            Some(d) => policy.health_interval = Some(d),
+            None => {}
+        }
+        Some(policy)
     }
 
     /// Whether the tool `name` is exposed by the allow/deny globs (deny wins;
