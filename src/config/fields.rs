@@ -105,9 +105,7 @@ impl Ctx<'_> {
             _ => None,
         };
         match amount {
-            Some(secs) if (0.0..1e12).contains(&secs) => {
-                Ok(Some(Duration::from_secs_f64(secs)))
-            }
+            Some(secs) if (0.0..1e12).contains(&secs) => Ok(Some(Duration::from_secs_f64(secs))),
             _ => Err(bad()),
         }
     }
