@@ -52,17 +52,20 @@ fn test_member(i: usize) -> Member {
 const START_DELAY: Duration = Duration::from_millis(500);
 
 fn main() {
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
-        return; // `cargo test --benches` runs benches as tests: nothing to list.
+    if std::env::args().any(|a| a == "--list") {
+        return;
     }
-    let n: usize = std::env::var("FLEET_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
-    let fan: usize = std::env::var("FANOUT_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
+    // `cargo bench` passes --bench; `cargo test --benches` does not: then
+    // run a small smoke version so the code is exercised in CI.
+    let full = std::env::args().any(|a| a == "--bench");
+    let env_or = |key: &str, full_default: usize| {
+        std::env::var(key)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if full { full_default } else { 4 })
+    };
+    let n = env_or("FLEET_N", 100);
+    let fan = env_or("FANOUT_N", 50);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
