@@ -36,7 +36,7 @@ pub const INHERITED_ENV: &[&str] = &[
 ];
 
 /// How to start a stdio server.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StdioConfig {
     /// The program to run (looked up on `PATH`).
     pub program: String,
@@ -54,6 +54,22 @@ pub struct StdioConfig {
     pub shutdown_grace: Duration,
     /// How many stderr lines to keep for error reports.
     pub stderr_lines: usize,
+}
+
+impl std::fmt::Debug for StdioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Environment values are often secrets: names only.
+        let env: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("StdioConfig")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("env", &env)
+            .field("cwd", &self.cwd)
+            .field("inherit_env", &self.inherit_env)
+            .field("max_message_size", &self.max_message_size)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .finish()
+    }
 }
 
 impl StdioConfig {
@@ -488,6 +504,16 @@ mod tests {
                 Inbound::Closed(_) => "closed".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn debug_never_shows_environment_values() {
+        let cfg = StdioConfig::new("server", ["--x"]).env("API_TOKEN", "s3cr3t");
+        let shown = format!("{cfg:?}");
+        assert!(
+            shown.contains("API_TOKEN") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 
     #[test]
