@@ -126,6 +126,13 @@ async fn fifty_kills_during_a_steady_stream_of_calls() {
             })
             .collect();
 
+        let fds = || {
+            std::fs::read_dir("/proc/self/fd")
+                .map(|d| d.count())
+                .unwrap_or(0)
+        };
+        wait_ready(&client).await;
+        let fds_before = fds();
         let mut last_restarts = 0;
         for round in 0..50 {
             wait_ready(&client).await;
@@ -158,6 +165,13 @@ async fn fifty_kills_during_a_steady_stream_of_calls() {
             c.await.expect("no caller panicked or hung");
         }
         assert_eq!(client.health().restarts, 50);
+        // Each restart's pipes and tasks are released, not piled up.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            fds() <= fds_before + 8,
+            "descriptors leak across restarts: {fds_before} -> {}",
+            fds()
+        );
         assert!(
             restarted.load(Ordering::Relaxed) >= 25,
             "in-flight calls were cut: {}",

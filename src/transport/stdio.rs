@@ -189,8 +189,10 @@ impl TransportControl for StdioControl {
 
 impl Drop for StdioControl {
     fn drop(&mut self) {
-        // Whatever state we are in, nothing of the group may outlive us.
+        // Whatever state we are in, nothing of the group may outlive us,
+        // and the writer task must let go of its descriptor.
         kill_group(self.pgid, libc::SIGKILL);
+        self.stdin.close();
     }
 }
 
@@ -274,6 +276,7 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
         config.max_message_size,
         exit_rx.clone(),
         ring.clone(),
+        stdin.clone(),
     ));
 
     tracing::debug!(server = %description, "started");
@@ -440,6 +443,7 @@ async fn read_frames(
     limit: usize,
     mut exit: watch::Receiver<Option<ExitStatus>>,
     ring: Arc<Mutex<StderrRing>>,
+    stdin: Arc<StdinWriter>,
 ) {
     let mut splitter = LineSplitter::new(limit);
     let mut events = Vec::new();
@@ -465,6 +469,8 @@ async fn read_frames(
             sink.deliver(Inbound::Frame(rest));
         }
     }
+    // Nothing more can be said to a server whose stdout is gone.
+    stdin.close();
     // Give the process a moment to be reaped so the reason can say how it ended.
     wait_exit(&mut exit, Duration::from_millis(500)).await;
     let reason = match *exit.borrow() {
