@@ -332,3 +332,39 @@ async fn a_restart_restores_subscriptions_and_log_level() {
     .await
     .expect("test deadline");
 }
+
+#[tokio::test]
+async fn a_frozen_server_is_found_by_health_probes_and_restarted() {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        // Tools answer, but pings never do: the process is "frozen" as far
+        // as the health probe can tell.
+        let server = demo_builder().method_fault("ping", Fault::Hang).build();
+        let client = Client::builder(Source::memory(server))
+            .protocol(VersionChoice::Exact(ProtocolVersion::V2025_11_25))
+            .restart(RestartPolicy {
+                health_interval: Some(Duration::from_millis(100)),
+                health_timeout: Duration::from_millis(100),
+                ..fast_policy()
+            })
+            .connect()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.health().restarts == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "never restarted: {:?}",
+                client.health()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        wait_ready(&client).await;
+        let out = client
+            .call_tool("echo", json!({"text": "alive"}))
+            .await
+            .unwrap();
+        assert_eq!(out.text(), "alive");
+    })
+    .await
+    .expect("test deadline");
+}

@@ -309,6 +309,11 @@ impl Session {
     /// Kills the transport at once (the last handle is gone).
     pub(crate) fn kill(&self) {
         self.inner.control.kill();
+        self.shared().mark_closed(Closed {
+            reason: "the server was killed (it stopped answering, or its last handle was dropped)"
+                .into(),
+            stderr_tail: self.stderr_tail(),
+        });
     }
 
     /// Sets the log level (2026-07-28: sent in each request's `_meta`).
@@ -559,6 +564,20 @@ fn closed_error(closed: &Closed) -> Error {
 }
 
 impl Shared {
+    /// The connection is over: fail every waiter, stop answering the
+    /// server, wake whoever watches for the end.
+    pub(crate) fn mark_closed(&self, closed: Closed) {
+        let closed = {
+            let mut slot = lock(&self.closed);
+            slot.get_or_insert(closed).clone()
+        };
+        self.pending.fail_all(|| closed_error_for(self, &closed));
+        for (_, task) in lock(&self.server_requests).drain() {
+            task.abort();
+        }
+        let _ = self.closed_tx.send(true);
+    }
+
     fn connection_error(&self) -> Error {
         let closed = lock(&self.closed).clone().unwrap_or_else(|| Closed {
             reason: "the transport stopped accepting messages".into(),
