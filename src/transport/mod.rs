@@ -5,8 +5,11 @@
 //! [`Source`] turns what a user types (a command line, a script path, a URL,
 //! a config file) into the transport that reaches it.
 
+pub mod http;
 mod memory;
 mod source;
+mod sse;
+mod sse_parse;
 pub mod stdio;
 
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
+pub use http::{HttpConfig, HttpMode};
 pub use memory::{InProcessServer, ServerEnd};
 pub use source::{IntoSource, Source};
 pub use stdio::StdioConfig;
