@@ -2,7 +2,7 @@
 //! request tasks and its GET stream: the pooled client, the session id, the
 //! negotiated version, the requests in flight.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +32,9 @@ struct State {
     handshake_version: Option<String>,
     /// Request id (as written) → its task.
     in_flight: HashMap<String, AbortHandle>,
+    /// Requests in flight whose reply came on another stream (the GET
+    /// stream), so a resumption in progress can stop.
+    answered: HashSet<String>,
     /// Background tasks (writer, GET stream, resumptions).
     tasks: Vec<AbortHandle>,
     get_listener: Option<AbortHandle>,
@@ -147,7 +150,24 @@ impl Conn {
     }
 
     pub(crate) fn done_in_flight(&self, id: &str) {
-        lock(&self.state).in_flight.remove(id);
+        let mut s = lock(&self.state);
+        s.in_flight.remove(id);
+        s.answered.remove(id);
+    }
+
+    /// Notes a reply that arrived outside its request's own stream.
+    pub(crate) fn note_reply_elsewhere(&self, frame: &[u8]) {
+        if let Some(id) = peek::reply_id(frame) {
+            let mut s = lock(&self.state);
+            if s.in_flight.contains_key(&id) {
+                s.answered.insert(id);
+            }
+        }
+    }
+
+    /// True if the reply to `id` came on another stream.
+    pub(crate) fn answered_elsewhere(&self, id: &str) -> bool {
+        lock(&self.state).answered.contains(id)
     }
 
     /// Handles a `notifications/cancelled` frame. In 2026-07-28, closing

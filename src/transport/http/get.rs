@@ -102,6 +102,7 @@ fn deliver_unsolicited(conn: &Conn, item: SseItem) {
     match item {
         SseItem::Event { event, data } => {
             if (event.is_empty() || event == "message") && !data.trim_ascii().is_empty() {
+                conn.note_reply_elsewhere(&data);
                 conn.sink().deliver(Inbound::Frame(data));
             }
         }
@@ -179,6 +180,13 @@ pub(crate) async fn resume(
         }
         budget -= 1;
         tokio::time::sleep(backoff(retry, misses.max(1))).await;
+        if out
+            .id
+            .as_deref()
+            .is_some_and(|id| conn.answered_elsewhere(id))
+        {
+            return Ok(());
+        }
         match open(conn, Some(&last)).await {
             Ok(resp) => {
                 let mut parser = SseParser::new(conn.config.max_message_size);

@@ -125,6 +125,15 @@ pub(crate) fn answers(frame: &[u8], id: &str) -> bool {
     }
 }
 
+/// The id of a reply (result or error), as written.
+pub(crate) fn reply_id(frame: &[u8]) -> Option<String> {
+    let env: InEnv<'_> = serde_json::from_slice(frame).ok()?;
+    if env.method.is_some() || (env.result.is_none() && env.error.is_none()) {
+        return None;
+    }
+    Some(env.id?.get().trim().to_owned())
+}
+
 /// Ids compare by value: `7` and `"7"` differ, whitespace does not matter.
 fn same_id(a: &str, b: &str) -> bool {
     a.trim() == b.trim()
