@@ -84,3 +84,4 @@ pub async fn fastmcp(python: &Path, script: &Path) -> Peer {
     wait_for_port(port, Duration::from_secs(20)).await;
     peer
 }
+pub mod fake;
