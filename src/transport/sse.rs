@@ -165,12 +165,14 @@ impl Legacy {
             .headers(h)
             .body(frame)
             .send();
+        let mut code = None;
         let failure = match tokio::time::timeout(i.idle, send).await {
             Err(_) => format!("no HTTP response within {:?}", i.idle),
             Ok(Err(e)) => format!("HTTP POST failed: {}", http::error_chain(&e)),
             Ok(Ok(r)) if r.status().is_success() => return,
             Ok(Ok(r)) => {
                 let status = r.status();
+                code = Some(status.as_u16());
                 let body = tokio::time::timeout(i.idle, r.bytes())
                     .await
                     .ok()
@@ -182,7 +184,7 @@ impl Legacy {
                 format!("HTTP {status}: {text}")
             }
         };
-        http::fail_peeked(&*i.sink, &out, &failure);
+        http::fail_peeked(&*i.sink, &out, &failure, code);
     }
 
     /// Drops the stream and every task.

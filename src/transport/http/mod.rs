@@ -85,14 +85,17 @@ pub(crate) fn is_request(out: &Peeked) -> bool {
 
 /// Delivers a JSON-RPC error in place of the reply to a request that
 /// failed at the HTTP level (logs for anything else).
-pub(crate) fn fail_peeked(sink: &dyn InboundSink, out: &Peeked, message: &str) {
+pub(crate) fn fail_peeked(
+    sink: &dyn InboundSink,
+    out: &Peeked,
+    message: &str,
+    status: Option<u16>,
+) {
     match (&out.kind, &out.id) {
         (Kind::Request, Some(id)) => {
             tracing::debug!(method = %out.method, %id, "{message}");
             sink.deliver(super::Inbound::Frame(peek::error_frame(
-                id,
-                crate::protocol::codes::INTERNAL_ERROR,
-                message,
+                id, message, status,
             )));
         }
         _ => tracing::warn!(method = %out.method, "could not post a message: {message}"),

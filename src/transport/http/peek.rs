@@ -220,12 +220,16 @@ impl ErrorBody {
     }
 }
 
-/// A JSON-RPC error frame for request `id` (an id as written on the wire).
-pub(crate) fn error_frame(id: &str, code: i64, message: &str) -> Bytes {
-    let msg = serde_json::Value::String(message.to_owned());
-    Bytes::from(format!(
-        "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"error\":{{\"code\":{code},\"message\":{msg}}}}}"
-    ))
+/// The error frame standing in for the reply to request `id` (as written
+/// on the wire) that the transport could not get: code -32603, marked so
+/// the session reports [`crate::Error::Transport`].
+pub(crate) fn error_frame(id: &str, message: &str, status: Option<u16>) -> Bytes {
+    let v = serde_json::json!({
+        "code": crate::protocol::codes::INTERNAL_ERROR,
+        "message": message,
+        "data": {crate::protocol::jsonrpc::TRANSPORT_ERROR_KEY: {"status": status}},
+    });
+    Bytes::from(format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"error\":{v}}}"))
 }
 
 /// Encodes a header value per 2026-07-28: visible ASCII (inner spaces

@@ -76,8 +76,19 @@ pub(crate) fn spawn_request(conn: &Arc<Conn>, frame: Bytes, out: Outgoing) {
 
 /// Delivers an error reply for a request (logs for anything else).
 pub(crate) fn fail(conn: &Conn, sink: &dyn InboundSink, out: &Outgoing, message: &str) {
+    fail_status(conn, sink, out, message, None)
+}
+
+/// [`fail`] for an HTTP error status.
+fn fail_status(
+    conn: &Conn,
+    sink: &dyn InboundSink,
+    out: &Outgoing,
+    message: &str,
+    status: Option<u16>,
+) {
     let _span = tracing::debug_span!("http", transport = %conn.describe_url()).entered();
-    super::fail_peeked(sink, out, message);
+    super::fail_peeked(sink, out, message, status);
 }
 
 /// Hands one message of the reply to `out` to the sink; true if it is the
@@ -301,7 +312,7 @@ async fn refused(
             } else {
                 format!("HTTP {status}: {}", text.trim())
             };
-            fail(conn, sink, out, &msg);
+            fail_status(conn, sink, out, &msg, Some(status.as_u16()));
         }
     }
     Exchange::Done
