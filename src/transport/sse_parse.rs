@@ -247,7 +247,7 @@ impl SseParser {
                 head: o.head.freeze(),
                 tail: Bytes::copy_from_slice(&o.tail[tail_start..]),
             });
-        } else if self.has_data {
+        } else if self.has_data && !self.data.is_empty() {
             out.push(SseItem::Event {
                 event: std::mem::take(&mut self.event),
                 data: std::mem::take(&mut self.data).freeze(),

@@ -236,11 +236,10 @@ pub(crate) fn error_frame(id: &str, message: &str, status: Option<u16>) -> Bytes
 /// allowed) goes as is; anything else, and a plain value that looks
 /// encoded, becomes `=?base64?<base64 of the UTF-8>?=`.
 pub(crate) fn encode_header_value(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value.bytes().all(|b| (0x20..=0x7e).contains(&b))
-        && !value.starts_with(' ')
-        && !value.ends_with(' ')
-        && !(value.starts_with("=?base64?") && value.ends_with("?="));
+    let visible = value.bytes().all(|b| (0x20..=0x7e).contains(&b));
+    let padded = value.starts_with(' ') || value.ends_with(' ');
+    let looks_encoded = value.starts_with("=?base64?") && value.ends_with("?=");
+    let plain = !value.is_empty() && visible && !padded && !looks_encoded;
     if plain {
         value.to_owned()
     } else {

@@ -284,7 +284,7 @@ async fn refused(
     let error = ErrorBody::parse(&body);
     if status == StatusCode::NOT_FOUND
         && conn.handshake_version().is_some()
-        && !error.as_ref().is_some_and(|e| e.error.code == -32601)
+        && error.as_ref().is_none_or(|e| e.error.code != -32601)
     {
         if let Some(stale) = sent_session {
             tracing::info!(transport = %conn.describe_url(), "HTTP 404: the server's session expired");
