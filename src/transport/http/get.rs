@@ -87,15 +87,23 @@ async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Respo
     Ok(resp)
 }
 
+/// The longest the writer waits for the GET stream to open before it posts
+/// anything else (servers send requests unrelated to a POST only there).
+const LISTENER_OPEN_WAIT: Duration = Duration::from_secs(2);
+
 /// Opens the standalone GET stream once the session is initialized
-/// (handshake era only; 2026-07-28 has none).
-pub(crate) fn spawn_listener(conn: &Arc<Conn>) {
+/// (handshake era only; 2026-07-28 has none), and waits a little for it
+/// to be open, so that messages the server sends on it right after the
+/// handshake are not lost.
+pub(crate) async fn start_listener(conn: &Arc<Conn>) {
     if conn.handshake_version().is_none() || conn.is_closed() {
         return;
     }
     let c = conn.clone();
-    let task = tokio::spawn(async move { listen(c).await });
+    let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move { listen(c, opened_tx).await });
     conn.set_listener(Some(task.abort_handle()));
+    let _ = tokio::time::timeout(LISTENER_OPEN_WAIT, opened_rx).await;
 }
 
 fn deliver_unsolicited(conn: &Conn, item: SseItem) {
@@ -112,16 +120,21 @@ fn deliver_unsolicited(conn: &Conn, item: SseItem) {
     }
 }
 
-async fn listen(conn: Arc<Conn>) {
+async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
+    let mut opened = Some(opened);
     let url = conn.describe_url();
     let mut last: Option<String> = None;
     let mut retry = DEFAULT_RETRY;
     let mut misses = 0u32;
-    let mut opened = false;
+    let mut was_open = false;
     loop {
-        match open(&conn, last.as_deref()).await {
+        let attempt = open(&conn, last.as_deref()).await;
+        if let Some(tx) = opened.take() {
+            let _ = tx.send(());
+        }
+        match attempt {
             Ok(resp) => {
-                opened = true;
+                was_open = true;
                 tracing::debug!(transport = %url, "GET stream open");
                 let mut parser = SseParser::new(conn.config.max_message_size);
                 parser.set_last_event_id(last.clone());
@@ -141,7 +154,7 @@ async fn listen(conn: Arc<Conn>) {
                     tracing::debug!(transport = %url, "GET stream broke: {e}");
                 }
             }
-            Err(OpenError::NotOffered(status)) if !opened => {
+            Err(OpenError::NotOffered(status)) if !was_open => {
                 tracing::debug!(transport = %url, status, "the server offers no GET stream");
                 return;
             }

@@ -146,7 +146,7 @@ async fn run(conn: Arc<Conn>, mut rx: mpsc::Receiver<Bytes>) {
                 post::exchange(&conn, &frame, &out, conn.sink()).await;
                 if out.method == "notifications/initialized" {
                     conn.remember_initialized(frame);
-                    get::spawn_listener(&conn);
+                    get::start_listener(&conn).await;
                 }
             }
         }

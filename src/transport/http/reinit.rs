@@ -65,6 +65,6 @@ pub(crate) async fn reinitialize(conn: &Arc<Conn>, stale: HeaderValue) -> Result
         }
     }
     tracing::info!(transport = %conn.describe_url(), "started a new HTTP session after the old one expired");
-    get::spawn_listener(conn);
+    get::start_listener(conn).await;
     Ok(())
 }
