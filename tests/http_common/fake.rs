@@ -5,6 +5,7 @@
 //! the client, not finished.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ pub enum End {
     Drop,
     /// Never: the server goes silent.
     Stall,
+    /// Silent until the client closes the connection, which sets the flag.
+    UntilClientCloses(Arc<AtomicBool>),
 }
 
 /// What to answer.
@@ -207,6 +210,13 @@ async fn connection(mut sock: TcpStream, handler: Handler) -> std::io::Result<()
                 }
                 End::Drop => {}
                 End::Stall => tokio::time::sleep(Duration::from_secs(3600)).await,
+                End::UntilClientCloses(flag) => {
+                    // The request was read whole: the next read ends only
+                    // when the client hangs up.
+                    let mut byte = [0u8; 1];
+                    let _ = sock.read(&mut byte).await;
+                    flag.store(true, Ordering::SeqCst);
+                }
             }
         }
         Reply::SseChannel(mut rx) => {
