@@ -125,7 +125,7 @@ impl Client {
         runtime: tokio::runtime::Handle,
     ) -> Result<Client> {
         let (source, builder) = builder.into_source()?;
-        let transport = source.into_transport(builder.options.max_message_size)?;
+        let transport = source.into_transport_for(&builder.options)?;
         let actors = ActorRuntime::get()?;
         let actor = actors.start(ServerActor::new(builder.options.server_name.clone()));
         let session = actor

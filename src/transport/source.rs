@@ -8,6 +8,7 @@ use super::http::{HttpConfig, HttpTransport};
 use super::memory::{InProcessServer, MemoryTransport};
 use super::stdio::{StdioConfig, StdioTransport};
 use super::Transport;
+use crate::session::SessionOptions;
 use crate::{Error, Result};
 
 /// Where a server lives and so which transport reaches it.
@@ -118,6 +119,19 @@ impl Source {
     /// A server in this process, e.g. one built with [`crate::testing::TestServer`].
     pub fn memory(server: impl InProcessServer) -> Source {
         Source::Memory(Arc::new(server))
+    }
+
+    /// Builds the transport for a single server, within the session's
+    /// limits (message size; an HTTP reply waits as long as a request may).
+    pub(crate) fn into_transport_for(self, options: &SessionOptions) -> Result<Box<dyn Transport>> {
+        match self {
+            Source::Http(mut config) => {
+                config.max_message_size = options.max_message_size;
+                config.session_cap = options.max_request_time.max(options.request_timeout);
+                Ok(Box::new(HttpTransport { config }))
+            }
+            other => other.into_transport(options.max_message_size),
+        }
     }
 
     /// Builds the transport for a single server.

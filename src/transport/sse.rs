@@ -125,7 +125,7 @@ impl Legacy {
                 url,
                 endpoint,
                 headers,
-                idle: config.idle_timeout,
+                idle: config.message_idle(),
                 sink,
                 closed,
                 tasks: Mutex::new(vec![reader.abort_handle()]),

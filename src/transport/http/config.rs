@@ -4,6 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
+/// The idle deadline when neither the user nor the session sets one.
+const DEFAULT_IDLE: Duration = Duration::from_secs(60);
+
 /// Which HTTP transport to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -24,21 +27,26 @@ pub struct HttpConfig {
     pub(crate) url: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) mode: HttpMode,
-    pub(crate) idle_timeout: Duration,
+    /// Set by the user; else requests follow the session's deadlines.
+    pub(crate) idle_timeout: Option<Duration>,
+    /// The session's longest wait for one request (its hard cap).
+    pub(crate) session_cap: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_reconnects: u32,
     pub(crate) max_message_size: usize,
 }
 
 impl HttpConfig {
-    /// A server at `url`, with the defaults: [`HttpMode::Auto`], 60 s idle
-    /// deadline on response bodies, 30 s to connect, 5 reconnects.
+    /// A server at `url`, with the defaults: [`HttpMode::Auto`], 30 s to
+    /// connect, 5 reconnects, and no idle deadline on a request's reply of
+    /// its own beyond the client's (60 s for everything else).
     pub fn new(url: impl Into<String>) -> Self {
         HttpConfig {
             url: url.into(),
             headers: Vec::new(),
             mode: HttpMode::Auto,
-            idle_timeout: Duration::from_secs(60),
+            idle_timeout: None,
+            session_cap: DEFAULT_IDLE,
             connect_timeout: Duration::from_secs(30),
             max_reconnects: 5,
             max_message_size: super::super::DEFAULT_MAX_MESSAGE_SIZE,
@@ -64,10 +72,23 @@ impl HttpConfig {
     }
 
     /// The longest wait for response headers or for the next bytes of a
-    /// response body before the request fails.
+    /// response body before the request fails. Unset, a request's reply
+    /// waits as long as the client's own deadlines allow (which cancel it),
+    /// and other messages 60 s.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = timeout;
+        self.idle_timeout = Some(timeout);
         self
+    }
+
+    /// The idle deadline for the reply to a request.
+    pub(crate) fn request_idle(&self) -> Duration {
+        self.idle_timeout.unwrap_or(self.session_cap)
+    }
+
+    /// The idle deadline for everything else (notifications, replies to
+    /// the server, opening GET streams).
+    pub(crate) fn message_idle(&self) -> Duration {
+        self.idle_timeout.unwrap_or(DEFAULT_IDLE)
     }
 
     /// The longest wait to open a connection.

@@ -59,7 +59,7 @@ async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Respo
     if let Some(id) = last_event_id.and_then(|v| HeaderValue::from_str(v).ok()) {
         h.insert("last-event-id", id);
     }
-    let idle = conn.config.idle_timeout;
+    let idle = conn.config.message_idle();
     let send = conn.client.get(conn.url.clone()).headers(h).send();
     let resp = match tokio::time::timeout(idle, send).await {
         Err(_) => {
@@ -208,7 +208,7 @@ pub(crate) async fn resume(
                 let end = body::read_events(
                     resp,
                     &mut parser,
-                    Some(conn.config.idle_timeout),
+                    Some(conn.config.request_idle()),
                     |item, _| {
                         got |= deliver_item(conn, sink, out, item);
                         !got

@@ -141,7 +141,10 @@ pub(crate) async fn exchange(
 ) -> Exchange {
     let headers = conn.post_headers(out);
     let sent_session = headers.get(SESSION_ID).cloned();
-    let idle = conn.config.idle_timeout;
+    let idle = match out.kind {
+        Kind::Request => conn.config.request_idle(),
+        _ => conn.config.message_idle(),
+    };
     let send = conn
         .client
         .post(conn.url.clone())
@@ -226,7 +229,7 @@ async fn stream_reply(
     let end = body::read_events(
         resp,
         &mut parser,
-        Some(conn.config.idle_timeout),
+        Some(conn.config.request_idle()),
         |item, _| {
             got |= deliver_item(conn, sink, out, item);
             !got
@@ -280,7 +283,7 @@ async fn refused(
     sent_session: Option<HeaderValue>,
 ) -> Exchange {
     let status = resp.status();
-    let body = body::read_prefix(resp, ERROR_BODY_LIMIT, conn.config.idle_timeout).await;
+    let body = body::read_prefix(resp, ERROR_BODY_LIMIT, conn.config.message_idle()).await;
     let error = ErrorBody::parse(&body);
     if status == StatusCode::NOT_FOUND
         && conn.handshake_version().is_some()
