@@ -424,6 +424,14 @@ async fn a_legacy_sse_server_behind_a_plain_url_is_found() {
         let out = client.call_tool("anything", json!({})).await.expect("call");
         assert_eq!(out.text(), "legacy ok");
         client.close().await.expect("close");
+        // The SSE stream is gone with the client: writes to it fail.
+        let tx = seen.lock().unwrap().legacy.clone().expect("stream opened");
+        common::eventually("the SSE stream closed", Duration::from_secs(3), || {
+            let _ = tx.send(": ping\n\n".into());
+            let closed = tx.is_closed();
+            async move { closed.then_some(()) }
+        })
+        .await;
     })
     .await;
 }

@@ -208,6 +208,20 @@ impl Legacy {
     }
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The reader task holds no handle to us: stop it with us.
+        for t in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
+        }
+    }
+}
+
 async fn read_stream(
     resp: reqwest::Response,
     max: usize,

@@ -330,9 +330,11 @@ impl Conn {
         })
     }
 
-    /// The session dropped its sender: close.
+    /// The session dropped its sender: close. Runs from the writer task,
+    /// which closing aborts, so the DELETE goes on a task of its own.
     pub(crate) async fn shutdown(&self) {
-        self.begin_close("the client closed the connection").await
+        let delete = self.begin_close("the client closed the connection");
+        let _ = tokio::spawn(delete).await;
     }
 }
 
