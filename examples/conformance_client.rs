@@ -117,7 +117,7 @@ async fn run(url: &str, scenario: &str) -> Result<(), String> {
         client.server_info().map(|i| i.name.clone()),
         client.protocol_version()
     );
-    let caps = client.capabilities().cloned().unwrap_or_default();
+    let caps = client.capabilities().unwrap_or_default();
     if caps.tools.is_some() || scenario == "initialize" {
         let tools = client
             .list_tools()

@@ -20,7 +20,7 @@ async fn main() -> switchboard::Result<()> {
         .await?;
     println!(
         "connected to {} over protocol {}",
-        client.server_info().map(|i| i.name.as_str()).unwrap_or("?"),
+        client.server_info().map(|i| i.name).unwrap_or_default(),
         client.protocol_version().map(|v| v.as_str()).unwrap_or("?")
     );
 

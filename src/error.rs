@@ -63,6 +63,19 @@ pub enum Error {
     /// the call may or may not have run. It is never replayed silently.
     #[error("server restarted while the call was in flight; its outcome is unknown")]
     ServerRestarted,
+    /// The server failed too often in a row; calls fail fast until the
+    /// breaker lets a probe through and it succeeds.
+    #[error(
+        "server {server}: circuit breaker open (retry in {retry_in:?}); last error: {last_error}"
+    )]
+    CircuitOpen {
+        /// The server's name.
+        server: String,
+        /// When the next probe is due.
+        retry_in: Duration,
+        /// What failed last.
+        last_error: String,
+    },
     /// Starting or reaching the server failed.
     #[error("could not connect: {message}{}", stderr_suffix(stderr_tail))]
     Connect {
@@ -84,7 +97,7 @@ pub enum Error {
     #[error("not supported: {0}")]
     NotSupported(String),
     /// A tool answered with `isError: true` (only from calls that ask for it,
-    /// like [`crate::CallToolResult::into_result`]).
+    /// like [`crate::ToolOutput::into_result`]).
     #[error("tool {tool} failed: {message}")]
     ToolFailed {
         /// The tool's name.
@@ -166,7 +179,10 @@ impl Error {
     pub fn is_connection_lost(&self) -> bool {
         matches!(
             self,
-            Error::ConnectionClosed { .. } | Error::ServerRestarted | Error::NotConnected(_)
+            Error::ConnectionClosed { .. }
+                | Error::ServerRestarted
+                | Error::NotConnected(_)
+                | Error::CircuitOpen { .. }
         )
     }
 }

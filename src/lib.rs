@@ -37,6 +37,8 @@
 //! - [`Client`]: the handle you use; `Send + Sync + Clone`.
 //! - [`testing`]: an in-process MCP server for tests and demos.
 
+#![warn(missing_docs)]
+
 mod actors;
 pub mod cli;
 pub mod client;
@@ -46,6 +48,7 @@ pub mod session;
 pub mod testing;
 pub mod transport;
 
+pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
 pub use protocol::{ProtocolVersion, VersionChoice};

@@ -47,7 +47,7 @@ fn assert_era(client: &Client, mode: Mode) {
     assert_eq!(info.name, "switchboard-fastmcp-peer");
     assert_eq!(info.version, "1.0.0");
     assert_eq!(
-        client.instructions(),
+        client.instructions().as_deref(),
         Some("Switchboard test peer (FastMCP 4).")
     );
 }

@@ -418,6 +418,23 @@ async fn faults_give_typed_errors_within_the_deadline() {
                 json!(2.0)
             );
 
+            // A per-call hard cap shorter than the idle deadline wins.
+            let t = Instant::now();
+            let err = client
+                .call_tool_with(
+                    "echo",
+                    json!({"text": "x"}),
+                    CallOptions::new().max_time(Duration::from_millis(100)),
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+            assert!(
+                t.elapsed() < Duration::from_millis(280),
+                "{:?}",
+                t.elapsed()
+            );
+
             // Garbage: Timeout whose hint says what was seen.
             let client = builder(faulty(Fault::Garbage), choice)
                 .timeout(timeout)

@@ -24,7 +24,7 @@ fn assert_modern(client: &Client) {
     );
     assert_eq!(client.era(), Some(Era::Modern));
     assert_eq!(
-        client.server_info().map(|i| i.name.as_str()),
+        client.server_info().map(|i| i.name).as_deref(),
         Some("switchboard-rounds-peer")
     );
 }

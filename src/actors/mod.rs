@@ -7,6 +7,7 @@
 //! public API.
 
 pub(crate) mod server;
+pub mod supervise;
 
 use std::sync::OnceLock;
 use std::thread;

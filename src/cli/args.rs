@@ -12,8 +12,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "switchboard", version, about, long_about)]
 pub struct Cli {
+    /// Flags every command takes.
     #[command(flatten)]
     pub global: Global,
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -52,12 +54,20 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Server info, capabilities, protocol version, and every list.
-    Inspect { source: String },
+    Inspect {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+    },
     /// List tools.
-    Tools { source: String },
+    Tools {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+    },
     /// Call a tool: arguments as a JSON object and/or --arg key=value.
     Call {
+        /// The server: a command line, a script (.py, .js) or a URL.
         source: String,
+        /// The tool's name.
         tool: String,
         /// Arguments as a JSON object.
         json_args: Option<String>,
@@ -66,16 +76,32 @@ pub enum Command {
         args: Vec<String>,
     },
     /// List resources.
-    Resources { source: String },
+    Resources {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+    },
     /// List resource templates.
-    Templates { source: String },
+    Templates {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+    },
     /// Read a resource.
-    Read { source: String, uri: String },
+    Read {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+        /// The resource's URI.
+        uri: String,
+    },
     /// List prompts.
-    Prompts { source: String },
+    Prompts {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+    },
     /// Render a prompt.
     Prompt {
+        /// The server: a command line, a script (.py, .js) or a URL.
         source: String,
+        /// The prompt's name.
         name: String,
         /// Arguments as a JSON object.
         json_args: Option<String>,
@@ -84,9 +110,13 @@ pub enum Command {
         args: Vec<String>,
     },
     /// Check the server answers.
-    Ping { source: String },
+    Ping {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+    },
     /// Measure tools/call throughput and latency.
     Bench {
+        /// The server: a command line, a script (.py, .js) or a URL.
         source: String,
         /// The tool to call.
         #[arg(long)]

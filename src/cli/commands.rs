@@ -269,7 +269,7 @@ fn print_content(content: &[ContentBlock]) {
 }
 
 async fn inspect(global: &Global, client: &Client) -> Result<u8> {
-    let caps = client.capabilities().cloned().unwrap_or_default();
+    let caps = client.capabilities().unwrap_or_default();
     let tools = client.list_tools().await?;
     let resources = if caps.resources.is_some() {
         client.list_resources().await?
@@ -309,7 +309,7 @@ async fn inspect(global: &Global, client: &Client) -> Result<u8> {
         serde_json::to_string(&caps).unwrap_or_default()
     );
     if let Some(i) = client.instructions() {
-        println!("instructions: {}", output::first_line(Some(i)));
+        println!("instructions: {}", output::first_line(Some(&i)));
     }
     println!("\n{} tools", tools.len());
     for t in &tools {

@@ -23,6 +23,7 @@ pub struct ClientBuilder {
     pub(super) auto_initialize: bool,
     pub(super) roots: Option<Vec<Root>>,
     pub(super) stdio_env: Vec<(String, String)>,
+    pub(super) restart: Option<crate::RestartPolicy>,
     pub(super) stdio_cwd: Option<PathBuf>,
     pub(super) inherit_env: Option<bool>,
 }
@@ -36,6 +37,7 @@ impl ClientBuilder {
             auto_initialize: true,
             roots: None,
             stdio_env: Vec::new(),
+            restart: None,
             stdio_cwd: None,
             inherit_env: None,
         }
@@ -107,6 +109,16 @@ impl ClientBuilder {
     /// [`Client::initialize`] yourself, with your own deadline.
     pub fn auto_initialize(mut self, yes: bool) -> Self {
         self.auto_initialize = yes;
+        self
+    }
+
+    /// Supervises the connection: a server that dies (exits, is killed, stops
+    /// answering health probes) is restarted with backoff and jitter, calls
+    /// in flight fail with [`Error::ServerRestarted`] (never replayed), and
+    /// calls made while it restarts wait for it. Repeated failures open a
+    /// circuit breaker ([`Error::CircuitOpen`]) until a probe succeeds.
+    pub fn restart(mut self, policy: crate::RestartPolicy) -> Self {
+        self.restart = Some(policy);
         self
     }
 

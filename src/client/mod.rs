@@ -11,11 +11,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use tokio::sync::watch;
 
 pub use builder::ClientBuilder;
 pub use tool_output::ToolOutput;
 
-use crate::actors::server::{Close, Connect, ServerActor};
+use crate::actors::server::{Close, Restore, ServerActor, Slot, Spec, Start};
+use crate::actors::supervise::{Health, HealthState};
 use crate::actors::ActorRuntime;
 use crate::protocol::{
     CallToolResult, CompleteResult, Era, GetPromptResult, Implementation, LoggingLevel, Prompt,
@@ -36,9 +38,14 @@ pub struct Client {
 }
 
 struct ClientInner {
-    session: Session,
+    name: String,
+    slot: watch::Receiver<Slot>,
     actor: actix::Addr<ServerActor>,
     tools: RwLock<HashMap<String, Arc<KnownTool>>>,
+    health: Arc<std::sync::Mutex<Health>>,
+    restore: Arc<Restore>,
+    wait_limit: Duration,
+    supervised: bool,
 }
 
 struct KnownTool {
@@ -50,8 +57,10 @@ impl Drop for ClientInner {
         // The last handle is gone without close(): nobody can use the
         // connection any more, so kill the server (its whole process group)
         // now rather than leave it to whenever the runtime gets around to it.
-        if !self.session.is_closed() {
-            self.session.kill();
+        if let Slot::Ready(session) = &*self.slot.borrow() {
+            if !session.is_closed() {
+                session.kill();
+            }
         }
         self.actor.do_send(Close);
     }
@@ -60,8 +69,8 @@ impl Drop for ClientInner {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("server", &self.inner.session.name())
-            .field("transport", &self.inner.session.describe())
+            .field("server", &self.inner.name)
+            .field("transport", &self.current().map(|s| s.describe()))
             .field("version", &self.protocol_version())
             .finish()
     }
@@ -124,38 +133,119 @@ impl Client {
         builder: ClientBuilder,
         runtime: tokio::runtime::Handle,
     ) -> Result<Client> {
-        let (source, builder) = builder.into_source()?;
-        let transport = source.into_transport_for(&builder.options)?;
+        let (source, mut builder) = builder.into_source()?;
+        let supervised = builder.restart.is_some();
+        builder.options.supervised = supervised;
+        let name = builder.options.server_name.clone();
+        let wait_limit = builder.options.connect_timeout;
+        let (slot_tx, slot) = watch::channel(Slot::Starting);
+        let health = Arc::new(std::sync::Mutex::new(Health::starting()));
+        let restore = Arc::new(Restore::default());
+        let spec = Spec {
+            source,
+            options: builder.options,
+            handlers: builder.handlers,
+            negotiate: builder.auto_initialize,
+            policy: builder.restart,
+            runtime,
+        };
         let actors = ActorRuntime::get()?;
-        let actor = actors.start(ServerActor::new(builder.options.server_name.clone()));
-        let session = actor
-            .send(Connect {
-                transport,
-                options: builder.options,
-                handlers: builder.handlers,
-                negotiate: builder.auto_initialize,
-                runtime,
-            })
+        let actor = actors.start(ServerActor::new(
+            spec,
+            slot_tx,
+            health.clone(),
+            restore.clone(),
+        ));
+        actor
+            .send(Start)
             .await
             .map_err(|e| Error::NotConnected(format!("server actor unavailable: {e}")))??;
         Ok(Client {
             inner: Arc::new(ClientInner {
-                session,
+                name,
+                slot,
                 actor,
                 tools: RwLock::new(HashMap::new()),
+                health,
+                restore,
+                wait_limit,
+                supervised,
             }),
         })
     }
 
-    fn session(&self) -> &Session {
-        &self.inner.session
+    /// The session in use right now, if there is one.
+    fn current(&self) -> Option<Session> {
+        match &*self.inner.slot.borrow() {
+            Slot::Ready(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// The session to use, waiting (up to the connect deadline) while a
+    /// supervised server restarts.
+    async fn session(&self) -> Result<Session> {
+        let mut slot = self.inner.slot.clone();
+        let settled = tokio::time::timeout(
+            self.inner.wait_limit,
+            slot.wait_for(|s| !matches!(s, Slot::Starting | Slot::Restarting)),
+        )
+        .await;
+        let state = match settled {
+            Ok(Ok(state)) => state.clone(),
+            Ok(Err(_)) => return Err(Error::NotConnected("the connection is gone".into())),
+            Err(_) => {
+                return Err(Error::Timeout {
+                    method: "waiting for the server to restart".into(),
+                    elapsed: self.inner.wait_limit,
+                    hint: self.inner_health().last_error,
+                })
+            }
+        };
+        match state {
+            Slot::Ready(s) => Ok(s),
+            Slot::BreakerOpen { until, last_error } => Err(Error::CircuitOpen {
+                server: self.inner.name.clone(),
+                retry_in: until.saturating_duration_since(std::time::Instant::now()),
+                last_error,
+            }),
+            Slot::Closed(reason) => Err(Error::NotConnected(reason)),
+            Slot::Starting | Slot::Restarting => {
+                Err(Error::NotConnected("still connecting".into()))
+            }
+        }
+    }
+
+    /// The session, negotiated.
+    async fn ready(&self) -> Result<Session> {
+        let session = self.session().await?;
+        if session.server_state().is_none() {
+            return Err(Error::NotConnected(
+                "not initialized: call initialize() first".into(),
+            ));
+        }
+        Ok(session)
+    }
+
+    fn inner_health(&self) -> Health {
+        crate::session::lock(&self.inner.health).clone()
+    }
+
+    /// This server's health: state, restarts, last error and stderr lines.
+    pub fn health(&self) -> Health {
+        let mut h = self.inner_health();
+        if h.state == HealthState::Ready && self.current().is_some_and(|s| s.is_closed()) {
+            h.state = HealthState::Closed;
+        }
+        h
     }
 
     /// Negotiates the protocol, for clients built with
     /// `auto_initialize(false)`. Idempotent.
     pub async fn initialize(&self) -> Result<()> {
-        if self.session().server_state().is_none() {
-            self.session().negotiate().await?;
+        let session = self.session().await?;
+        if session.server_state().is_none() {
+            session.negotiate().await?;
         }
         Ok(())
     }
@@ -171,57 +261,61 @@ impl Client {
             })?
     }
 
-    fn state(&self) -> Result<&crate::session::ServerState> {
-        self.session()
-            .server_state()
-            .ok_or_else(|| Error::NotConnected("not initialized: call initialize() first".into()))
-    }
-
     /// The server's name and version, once negotiated.
-    pub fn server_info(&self) -> Option<&Implementation> {
-        self.session().server_state().map(|s| &s.server_info)
+    pub fn server_info(&self) -> Option<Implementation> {
+        self.current()?
+            .server_state()
+            .map(|s| s.server_info.clone())
     }
 
     /// The server's capabilities, once negotiated.
-    pub fn capabilities(&self) -> Option<&ServerCapabilities> {
-        self.session().server_state().map(|s| &s.capabilities)
+    pub fn capabilities(&self) -> Option<ServerCapabilities> {
+        self.current()?
+            .server_state()
+            .map(|s| s.capabilities.clone())
     }
 
     /// The server's instructions for the model, if it gave any.
-    pub fn instructions(&self) -> Option<&str> {
-        self.session()
+    pub fn instructions(&self) -> Option<String> {
+        self.current()?
             .server_state()
-            .and_then(|s| s.instructions.as_deref())
+            .and_then(|s| s.instructions.clone())
     }
 
     /// The negotiated protocol revision.
     pub fn protocol_version(&self) -> Option<ProtocolVersion> {
-        self.session().server_state().map(|s| s.version)
+        self.current()?.server_state().map(|s| s.version)
     }
 
     /// The negotiated era.
     pub fn era(&self) -> Option<Era> {
-        self.session().era()
+        self.current()?.era()
     }
 
     /// The last lines the server wrote to stderr (stdio servers).
     pub fn stderr_tail(&self) -> Vec<String> {
-        self.session().stderr_tail()
+        match self.current() {
+            Some(s) => s.stderr_tail(),
+            None => self.inner_health().stderr_tail,
+        }
     }
 
     /// True once the connection is gone.
     pub fn is_closed(&self) -> bool {
-        self.session().is_closed()
+        match &*self.inner.slot.borrow() {
+            Slot::Ready(s) => s.is_closed() && !self.inner.supervised,
+            Slot::Closed(_) => true,
+            _ => false,
+        }
     }
 
     async fn list_all<P: Page>(&self, method: &str) -> Result<Vec<P::Item>> {
-        self.state()?;
-        let max_pages = self.session_options_max_pages();
+        let session = self.ready().await?;
+        let max_pages = session.max_pages();
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..max_pages {
-            let page: P = self
-                .session()
+            let page: P = session
                 .request(
                     method,
                     &CursorParams {
@@ -245,10 +339,6 @@ impl Client {
         Err(Error::InvalidMessage(format!(
             "{method}: more than {max_pages} pages; raise the page cap if this server really lists that much"
         )))
-    }
-
-    fn session_options_max_pages(&self) -> usize {
-        self.session().max_pages()
     }
 
     /// Every tool the server offers (all pages).
@@ -286,10 +376,9 @@ impl Client {
         arguments: impl Serialize + Sync,
         options: CallOptions,
     ) -> Result<ToolOutput> {
-        self.state()?;
+        let session = self.ready().await?;
         let arguments = object_arguments(&arguments)?;
-        let result: CallToolResult = self
-            .session()
+        let result: CallToolResult = session
             .request_with_rounds(
                 "tools/call",
                 &CallParams {
@@ -370,8 +459,8 @@ impl Client {
         uri: &str,
         options: CallOptions,
     ) -> Result<ReadResourceResult> {
-        self.state()?;
-        self.session()
+        let session = self.ready().await?;
+        session
             .request_with_rounds("resources/read", &json!({ "uri": uri }), Some(&options))
             .await
     }
@@ -388,7 +477,7 @@ impl Client {
         name: &str,
         arguments: impl Serialize + Sync,
     ) -> Result<GetPromptResult> {
-        self.state()?;
+        let session = self.ready().await?;
         let arguments = normalize_arguments(arguments)?;
         let strings: Map<String, Value> = arguments
             .into_iter()
@@ -397,7 +486,7 @@ impl Client {
                 other => (k, Value::String(other.to_string())),
             })
             .collect();
-        self.session()
+        session
             .request_with_rounds(
                 "prompts/get",
                 &json!({"name": name, "arguments": strings}),
@@ -417,7 +506,7 @@ impl Client {
         value: &str,
         context: Option<Map<String, Value>>,
     ) -> Result<CompleteResult> {
-        self.state()?;
+        let session = self.ready().await?;
         let mut params = json!({
             "ref": reference,
             "argument": {"name": argument, "value": value},
@@ -425,24 +514,19 @@ impl Client {
         if let Some(ctx) = context {
             params["context"] = json!({ "arguments": ctx });
         }
-        self.session()
-            .request("completion/complete", &params, None)
-            .await
+        session.request("completion/complete", &params, None).await
     }
 
     /// Checks the server is alive: `ping` in the handshake era; in
     /// 2026-07-28, which has no ping, a `server/discover` round trip.
     pub async fn ping(&self) -> Result<()> {
-        let state = self.state()?;
-        match state.version.era() {
+        let session = self.ready().await?;
+        match session.era().unwrap_or(Era::Handshake) {
             Era::Handshake => {
-                let _: Value = self.session().request("ping", &json!({}), None).await?;
+                let _: Value = session.request("ping", &json!({}), None).await?;
             }
             Era::Modern => {
-                let _: Value = self
-                    .session()
-                    .request("server/discover", &json!({}), None)
-                    .await?;
+                let _: Value = session.request("server/discover", &json!({}), None).await?;
             }
         }
         Ok(())
@@ -452,16 +536,17 @@ impl Client {
     /// `logging/setLevel`; 2026-07-28: the level rides in each request's
     /// `_meta` from now on.
     pub async fn set_log_level(&self, level: LoggingLevel) -> Result<()> {
-        let state = self.state()?;
-        match state.version.era() {
+        let session = self.ready().await?;
+        match session.era().unwrap_or(Era::Handshake) {
             Era::Handshake => {
-                let _: Value = self
-                    .session()
+                let _: Value = session
                     .request("logging/setLevel", &json!({ "level": level }), None)
                     .await?;
             }
-            Era::Modern => self.session().set_modern_log_level(level),
+            Era::Modern => session.set_modern_log_level(level),
         }
+        // A restarted server gets the same level.
+        *crate::session::lock(&self.inner.restore.log_level) = Some(level);
         Ok(())
     }
 
@@ -478,16 +563,22 @@ impl Client {
     }
 
     async fn resource_subscription(&self, method: &str, uri: &str) -> Result<()> {
-        let state = self.state()?;
-        if state.version.era() == Era::Modern {
+        let session = self.ready().await?;
+        if session.era() == Some(Era::Modern) {
             return Err(Error::NotSupported(format!(
                 "{method} does not exist in 2026-07-28; resource updates come through subscriptions/listen"
             )));
         }
-        let _: Value = self
-            .session()
+        let _: Value = session
             .request(method, &json!({ "uri": uri }), None)
             .await?;
+        // A restarted server gets the same subscriptions.
+        let mut subscriptions = crate::session::lock(&self.inner.restore.subscriptions);
+        if method == "resources/subscribe" {
+            subscriptions.insert(uri.to_owned());
+        } else {
+            subscriptions.remove(uri);
+        }
         Ok(())
     }
 
@@ -499,7 +590,8 @@ impl Client {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let listed = self.session().listed_roots().ok_or_else(|| {
+        let session = self.session().await?;
+        let listed = session.listed_roots().ok_or_else(|| {
             Error::Config(
                 "set_roots needs a client built with .roots(...) (not a custom roots handler)"
                     .into(),
@@ -510,8 +602,8 @@ impl Client {
                 .map(|u| crate::protocol::Root::new(u.into()))
                 .collect(),
         );
-        if self.era() == Some(Era::Handshake) {
-            self.session()
+        if session.era() == Some(Era::Handshake) {
+            session
                 .notify::<Value>("notifications/roots/list_changed", None)
                 .await?;
         }
@@ -526,16 +618,19 @@ impl Client {
         params: impl Serialize + Sync,
     ) -> Result<R> {
         let params = normalize_arguments(params)?;
-        self.session().request(method, &params, None).await
+        self.ready().await?.request(method, &params, None).await
     }
 
     /// Closes the connection: stdio servers get stdin closed, then SIGTERM,
     /// then SIGKILL, each step bounded. Other clones see the connection
     /// closed.
     pub async fn close(&self) -> Result<()> {
+        let current = self.current();
         let _ = self.inner.actor.send(Close).await;
         // The actor may already be gone (closed before); close directly too.
-        self.session().close().await;
+        if let Some(session) = current {
+            session.close().await;
+        }
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ pub mod result;
 pub mod roots;
 pub mod sampling;
 pub mod subscriptions;
+mod tool_result_de;
 pub mod tools;
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{nullable, string_enum, Icon, JsonObject, Meta};
+use super::common::{string_enum, Icon, JsonObject, Meta};
 use super::content::{joined_text, ContentBlock};
 use super::input_required::InputResponses;
 use super::lifecycle::CacheScope;
@@ -180,8 +180,9 @@ impl CallToolRequestParams {
     }
 }
 
-/// The result of `tools/call`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// The result of `tools/call`. (Decoded by a hand-written visitor in
+/// `tool_result_de.rs`: this is the hot path.)
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallToolResult {
     /// `resultType` (2026-07-28).
@@ -192,11 +193,7 @@ pub struct CallToolResult {
     pub content: Vec<ContentBlock>,
     /// Structured output: any JSON value in 2026-07-28 (an object before).
     /// A present `null` is `Some(Value::Null)`.
-    #[serde(
-        default,
-        deserialize_with = "nullable::deserialize",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub structured_content: Option<Value>,
     /// The tool failed (the error is described in `content`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::{answer, closed_error, lock, Shared};
+use super::{answer, lock, Shared};
 use crate::protocol::jsonrpc::{self, Incoming};
 use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken,
@@ -156,7 +156,9 @@ impl Dispatcher {
             slot.clone()
         };
         if let Some(closed) = err {
-            self.shared.pending.fail_all(|| closed_error(&closed));
+            self.shared
+                .pending
+                .fail_all(|| super::closed_error_for(&self.shared, &closed));
         }
         for (_, task) in lock(&self.shared.server_requests).drain() {
             task.abort();

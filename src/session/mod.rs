@@ -26,14 +26,14 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::protocol::{
     ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
     ProtocolVersion, ServerCapabilities,
 };
-use crate::transport::{Closed, Transport, TransportControl};
+use crate::transport::{Closed, Outbound, Transport, TransportControl};
 use crate::{Error, Result};
 
 pub use handlers::{
@@ -119,7 +119,7 @@ pub(crate) struct Shared {
     name: Arc<str>,
     options: SessionOptions,
     handlers: Handlers,
-    outbound: OnceLock<mpsc::Sender<Bytes>>,
+    outbound: OnceLock<Outbound>,
     next_id: AtomicI64,
     pending: PendingMap,
     closed: Mutex<Option<Closed>>,
@@ -401,7 +401,7 @@ impl Session {
             })
         });
         let (tx, mut rx) = oneshot::channel();
-        shared.pending.insert(
+        let in_flight = shared.pending.insert(
             id,
             Pending {
                 tx,
@@ -417,17 +417,25 @@ impl Session {
         if let Some(closed) = lock(&shared.closed).clone() {
             shared.pending.remove(id);
             guard.done = true;
-            return Err(closed_error(&closed));
+            return Err(closed_error_for(shared, &closed));
         }
         let idle = call
             .and_then(|c| c.timeout)
             .unwrap_or(shared.options.request_timeout);
-        let cap = call
-            .and_then(|c| c.max_time)
-            .unwrap_or(shared.options.max_request_time)
-            .max(idle);
+        // A per-call cap below the idle deadline wins; the client-wide cap
+        // never cuts a per-call idle deadline short.
+        let cap = match call.and_then(|c| c.max_time) {
+            Some(max) => max,
+            None => shared.options.max_request_time.max(idle),
+        };
         let send = async {
             match shared.outbound.get() {
+                // Alone on the connection: latency matters most, write now.
+                // Otherwise let the transport batch.
+                Some(out) if in_flight == 1 => out
+                    .send_now(frame)
+                    .await
+                    .map_err(|_| shared.connection_error()),
                 Some(out) => out.send(frame).await.map_err(|_| shared.connection_error()),
                 None => Err(Error::NotConnected("transport not started".into())),
             }
@@ -509,7 +517,7 @@ impl Drop for InFlight<'_> {
             crate::protocol::jsonrpc::encode_notification("notifications/cancelled", Some(&params)),
             shared.outbound.get(),
         ) {
-            if let Err(mpsc::error::TrySendError::Full(frame)) = out.try_send(frame) {
+            if out.send_nowait(frame.clone()).is_err() {
                 let out = out.clone();
                 if let Ok(rt) = tokio::runtime::Handle::try_current() {
                     rt.spawn(async move {
@@ -523,6 +531,14 @@ impl Drop for InFlight<'_> {
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn closed_error_for(shared: &Shared, closed: &Closed) -> Error {
+    if shared.options.supervised {
+        Error::ServerRestarted
+    } else {
+        closed_error(closed)
+    }
 }
 
 fn closed_error(closed: &Closed) -> Error {

@@ -36,8 +36,11 @@ impl PendingMap {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn insert(&self, id: i64, pending: Pending) {
-        self.lock().insert(id, pending);
+    /// Registers a waiter; returns how many are now in flight.
+    pub(crate) fn insert(&self, id: i64, pending: Pending) -> usize {
+        let mut map = self.lock();
+        map.insert(id, pending);
+        map.len()
     }
 
     /// Completes a request; false when nobody waits for this id.

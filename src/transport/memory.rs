@@ -112,7 +112,7 @@ impl Transport for MemoryTransport {
                 }));
             });
             Ok(TransportHandle {
-                outbound: to_server,
+                outbound: super::Outbound::channel(to_server),
                 control: Arc::new(MemoryControl {
                     tasks: Mutex::new(vec![server_task, pump]),
                 }),

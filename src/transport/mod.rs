@@ -7,19 +7,21 @@
 
 pub mod http;
 mod memory;
+mod outbound;
 mod source;
 mod sse;
 mod sse_parse;
+mod stdin_writer;
 pub mod stdio;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use tokio::sync::mpsc;
 
 pub use http::{HttpConfig, HttpMode};
 pub use memory::{InProcessServer, ServerEnd};
+pub use outbound::{Outbound, SendError};
 pub use source::{IntoSource, Source};
 pub use stdio::StdioConfig;
 
@@ -81,7 +83,7 @@ pub trait TransportControl: Send + Sync + 'static {
 pub struct TransportHandle {
     /// Encoded messages to send, one per frame. Bounded: senders feel
     /// backpressure when the peer reads slowly.
-    pub outbound: mpsc::Sender<Bytes>,
+    pub outbound: Outbound,
     /// Shutdown and diagnostics.
     pub control: Arc<dyn TransportControl>,
 }

@@ -63,7 +63,7 @@ pub(crate) async fn start(
     });
     legacy.track(writer.abort_handle());
     Ok(TransportHandle {
-        outbound: tx,
+        outbound: super::Outbound::channel(tx),
         control: Arc::new(legacy),
     })
 }

@@ -18,12 +18,13 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::BoxFuture;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::sync::watch;
 
+use super::stdin_writer::StdinWriter;
 use super::{
-    Closed, Inbound, InboundSink, Transport, TransportControl, TransportHandle,
+    Closed, Inbound, InboundSink, Outbound, Transport, TransportControl, TransportHandle,
     DEFAULT_MAX_MESSAGE_SIZE,
 };
 use crate::{Error, Result};
@@ -113,7 +114,7 @@ struct StdioControl {
     description: String,
     pgid: Option<i32>,
     stderr: Arc<Mutex<StderrRing>>,
-    close_stdin: Arc<Notify>,
+    stdin: Arc<StdinWriter>,
     exit: watch::Receiver<Option<ExitStatus>>,
     grace: Duration,
 }
@@ -139,10 +140,10 @@ impl TransportControl for StdioControl {
         let mut exit = self.exit.clone();
         let pgid = self.pgid;
         let grace = self.grace;
-        let close_stdin = self.close_stdin.clone();
+        let stdin = self.stdin.clone();
         let description = self.description.clone();
         Box::pin(async move {
-            close_stdin.notify_one();
+            stdin.close();
             if !wait_exit(&mut exit, grace).await {
                 tracing::debug!(server = %description, "no exit after stdin closed; sending SIGTERM");
                 kill_group(pgid, libc::SIGTERM);
@@ -233,8 +234,15 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
 
     let ring = Arc::new(Mutex::new(StderrRing::default()));
     let (exit_tx, exit_rx) = watch::channel(None);
-    let close_stdin = Arc::new(Notify::new());
-    let (outbound, outbound_rx) = mpsc::channel::<Bytes>(256);
+    let stdin = stdin
+        .into_owned_fd()
+        .and_then(StdinWriter::new)
+        .map_err(|e| Error::Connect {
+            message: format!("`{command_line}`: cannot set up stdin: {e}"),
+            stderr_tail: Vec::new(),
+        })?;
+    let (stdin, stdin_task_fd) = stdin;
+    let stdin = Arc::new(stdin);
 
     tokio::spawn(watch_process(child, exit_tx));
     tokio::spawn(drain_stderr(
@@ -243,7 +251,7 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
         config.stderr_lines,
         description.clone(),
     ));
-    tokio::spawn(write_frames(stdin, outbound_rx, close_stdin.clone()));
+    tokio::spawn(stdin.clone().run(stdin_task_fd));
     tokio::spawn(read_frames(
         stdout,
         sink,
@@ -254,12 +262,12 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
 
     tracing::debug!(server = %description, "started");
     Ok(TransportHandle {
-        outbound,
+        outbound: Outbound::stdin(stdin.clone()),
         control: Arc::new(StdioControl {
             description,
             pgid: pid,
             stderr: ring,
-            close_stdin,
+            stdin,
             exit: exit_rx,
             grace: config.shutdown_grace,
         }),
@@ -316,31 +324,6 @@ async fn drain_stderr(
         }
         ring.lines.push_back(text);
     }
-}
-
-async fn write_frames(stdin: ChildStdin, mut rx: mpsc::Receiver<Bytes>, close: Arc<Notify>) {
-    let mut stdin = tokio::io::BufWriter::with_capacity(64 * 1024, stdin);
-    let mut batch = Vec::with_capacity(64);
-    loop {
-        tokio::select! {
-            biased;
-            _ = close.notified() => break,
-            n = rx.recv_many(&mut batch, 64) => {
-                if n == 0 {
-                    break;
-                }
-                for frame in batch.drain(..) {
-                    if stdin.write_all(&frame).await.is_err() || stdin.write_all(b"\n").await.is_err() {
-                        return;
-                    }
-                }
-                if stdin.flush().await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-    let _ = stdin.shutdown().await;
 }
 
 /// Splits stdout into frames: one per line, without the newline.

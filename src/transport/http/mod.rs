@@ -66,7 +66,7 @@ impl Transport for HttpTransport {
             let writer = tokio::spawn(run(conn.clone(), rx));
             conn.track(writer.abort_handle());
             Ok(TransportHandle {
-                outbound: tx,
+                outbound: super::Outbound::channel(tx),
                 control: conn,
             })
         })
