@@ -1,6 +1,8 @@
 //! Streamable HTTP in 2026-07-28 against a server written here: the
 //! headers mirroring the body (`MCP-Protocol-Version`, `Mcp-Method`,
-//! `Mcp-Name`, base64-encoded when not plain ASCII), static headers, and
+//! `Mcp-Name`, base64-encoded when not plain ASCII), `Mcp-Param-*` from
+//! `x-mcp-header` annotations (a tool with an invalid one is dropped from
+//! the list), static headers, and
 //! cancellation by closing the request's stream instead of posting
 //! `notifications/cancelled`.
 
@@ -51,6 +53,14 @@ fn handle(seen: &Shared, req: Req) -> Reply {
             "resultType": "complete",
             "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "modern-fake", "version": "1.0.0"}}
         })),
+        "tools/list" => ok(json!({"resultType": "complete", "tools": [
+            {"name": "deploy", "inputSchema": {"type": "object", "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"},
+                "count": {"type": "integer", "x-mcp-header": "Count"}}}},
+            {"name": "broken", "inputSchema": {"type": "object", "properties": {
+                "ratio": {"type": "number", "x-mcp-header": "Ratio"}}}},
+            {"name": "plain", "inputSchema": {"type": "object"}}
+        ]})),
         "tools/call" => match body["params"]["name"].as_str() {
             Some("hang") => Reply::Sse {
                 headers: vec![],
@@ -117,6 +127,29 @@ async fn modern_headers_and_cancellation_by_closing_the_stream() {
             assert_eq!(first_call["mcp-name"], "plain");
         }
 
+        let names: Vec<String> = client
+            .list_tools()
+            .await
+            .expect("tools/list")
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["deploy", "plain"],
+            "the invalid annotation drops `broken`"
+        );
+        client
+            .call_tool("deploy", json!({"region": "eu-west", "count": 3}))
+            .await
+            .expect("deploy");
+        {
+            let s = seen.lock().unwrap();
+            let call = last_post(&s, "tools/call");
+            assert_eq!(call["mcp-param-region"], "eu-west");
+            assert_eq!(call["mcp-param-count"], "3");
+        }
+
         // The caller gives up: the stream is closed, nothing is posted.
         let e = client
             .call_tool_with(
@@ -144,7 +177,7 @@ async fn modern_headers_and_cancellation_by_closing_the_stream() {
             !s.posts.iter().any(|(m, _)| m == "notifications/cancelled"),
             "no notifications/cancelled over HTTP in 2026-07-28"
         );
-        assert_eq!(s.posts.iter().filter(|(m, _)| m == "tools/call").count(), 4);
+        assert_eq!(s.posts.iter().filter(|(m, _)| m == "tools/call").count(), 5);
     })
     .await;
 }

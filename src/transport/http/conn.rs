@@ -14,6 +14,7 @@ use reqwest::Url;
 use tokio::task::AbortHandle;
 
 use super::config::HttpConfig;
+use super::param_headers::ParamHeaders;
 use super::peek::{self, Kind, Outgoing};
 use crate::transport::{Closed, Inbound, InboundSink, TransportControl};
 use crate::{Error, Result};
@@ -53,6 +54,8 @@ pub(crate) struct Conn {
     closed: AtomicBool,
     /// Held while re-initializing an expired session.
     pub(crate) reinit: tokio::sync::Mutex<()>,
+    /// `x-mcp-header` annotations learnt from `tools/list` replies.
+    pub(crate) params: ParamHeaders,
 }
 
 fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -101,6 +104,7 @@ impl Conn {
             state: Mutex::new(State::default()),
             closed: AtomicBool::new(false),
             reinit: tokio::sync::Mutex::new(()),
+            params: ParamHeaders::default(),
         })
     }
 
@@ -238,8 +242,9 @@ impl Conn {
             .is_some_and(|t| !t.is_finished())
     }
 
-    /// Headers for one POST of `out`.
-    pub(crate) fn post_headers(&self, out: &Outgoing) -> HeaderMap {
+    /// Headers for one POST of `out` (`frame` is read again only for the
+    /// `Mcp-Param-*` headers of a tool that has some).
+    pub(crate) fn post_headers(&self, out: &Outgoing, frame: &[u8]) -> HeaderMap {
         let mut h = self.base_headers();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         h.insert(
@@ -261,6 +266,16 @@ impl Conn {
             if let Some(name) = &out.name {
                 if let Ok(v) = HeaderValue::from_str(&peek::encode_header_value(name)) {
                     h.insert("mcp-name", v);
+                }
+                if out.method == "tools/call" {
+                    for (k, v) in self.params.for_call(name, frame) {
+                        if let (Ok(k), Ok(v)) = (
+                            HeaderName::from_bytes(k.as_bytes()),
+                            HeaderValue::from_str(&v),
+                        ) {
+                            h.insert(k, v);
+                        }
+                    }
                 }
             }
         }

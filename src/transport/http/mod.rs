@@ -20,6 +20,7 @@ mod body;
 mod config;
 mod conn;
 mod get;
+mod param_headers;
 mod peek;
 mod post;
 mod reinit;

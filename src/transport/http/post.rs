@@ -123,6 +123,12 @@ pub(crate) fn deliver_item(
 fn deliver_frame(conn: &Conn, sink: &dyn InboundSink, out: &Outgoing, data: Bytes) -> bool {
     let id = out.id.as_deref().unwrap_or("null");
     let mine = out.kind == Kind::Request && peek::answers(&data, id);
+    let mut data = data;
+    if mine && out.method == "tools/list" && out.modern_version.is_some() {
+        if let Some(kept) = conn.params.learn(&data) {
+            data = kept;
+        }
+    }
     if mine && out.method == "initialize" {
         if let Some(v) = peek::initialize_version(&data) {
             conn.set_handshake_version(v);
@@ -139,7 +145,7 @@ pub(crate) async fn exchange(
     out: &Outgoing,
     sink: &dyn InboundSink,
 ) -> Exchange {
-    let headers = conn.post_headers(out);
+    let headers = conn.post_headers(out, frame);
     let sent_session = headers.get(SESSION_ID).cloned();
     let idle = match out.kind {
         Kind::Request => conn.config.request_idle(),
