@@ -147,9 +147,8 @@ impl ParamHeaders {
     /// Learns from a `tools/list` reply; returns the reply without the
     /// tools whose annotations are invalid (or `None` to keep it as is).
     pub(crate) fn learn(&self, frame: &[u8]) -> Option<Bytes> {
-        if memchr::memmem::find(frame, KEY.as_bytes()).is_none() {
-            return None;
-        }
+        // Most lists have no annotation: skip the parse.
+        memchr::memmem::find(frame, KEY.as_bytes())?;
         let mut reply: Value = serde_json::from_slice(frame).ok()?;
         let tools = reply.get_mut("result")?.get_mut("tools")?.as_array_mut()?;
         let mut dropped = false;
