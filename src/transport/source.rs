@@ -30,7 +30,7 @@ impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Stdio(c) => write!(f, "Stdio({})", c.command_line()),
-            Source::Http(c) => write!(f, "Http({})", c.url()),
+            Source::Http(c) => write!(f, "Http({})", c.redacted_url()),
             Source::Memory(_) => f.write_str("Memory"),
             Source::Config(p) => write!(f, "Config({})", p.display()),
         }

@@ -104,6 +104,22 @@ impl HttpConfig {
         self
     }
 
+    /// The URL without credentials or query (which may carry tokens), for
+    /// logs and `Debug`.
+    pub fn redacted_url(&self) -> String {
+        match reqwest::Url::parse(&self.url) {
+            Ok(mut u) => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                if u.query().is_some() {
+                    u.set_query(Some("…"));
+                }
+                u.to_string()
+            }
+            Err(_) => "<invalid URL>".into(),
+        }
+    }
+
     /// True if the path ends in `/sse` (legacy SSE by convention).
     pub(crate) fn looks_like_sse(&self) -> bool {
         let path = self.url.split(['?', '#']).next().unwrap_or("");
@@ -117,7 +133,7 @@ impl fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("HttpConfig")
-            .field("url", &self.url)
+            .field("url", &self.redacted_url())
             .field("headers", &names)
             .field("mode", &self.mode)
             .field("idle_timeout", &self.idle_timeout)
@@ -135,6 +151,17 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(shown.contains("Authorization"));
         assert!(!shown.contains("s3cret"));
+    }
+
+    #[test]
+    fn debug_hides_credentials_in_the_url() {
+        let c = HttpConfig::new("https://me:pw@x.test/mcp?api_key=s3cret");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("pw"),
+            "{shown}"
+        );
+        assert!(shown.contains("x.test/mcp"), "{shown}");
     }
 
     #[test]

@@ -360,7 +360,7 @@ impl TransportControl for Conn {
 
     fn kill(&self) {
         // Best effort: the DELETE runs on the current runtime, if any.
-        let delete = self.begin_close("the client was dropped");
+        let delete = self.begin_close("the transport was stopped");
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(delete);
         }
