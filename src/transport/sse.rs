@@ -83,7 +83,12 @@ impl Legacy {
         let resp =
             match tokio::time::timeout(deadline, client.get(url.clone()).headers(h).send()).await {
                 Err(_) => return Err(format!("no answer to the SSE GET within {deadline:?}")),
-                Ok(Err(e)) => return Err(format!("SSE GET failed: {}", http::error_chain(&e))),
+                Ok(Err(e)) => {
+                    return Err(format!(
+                        "SSE GET failed: {}",
+                        http::error_chain(&e.without_url())
+                    ))
+                }
                 Ok(Ok(r)) => r,
             };
         if !resp.status().is_success() {
@@ -168,7 +173,7 @@ impl Legacy {
         let mut code = None;
         let failure = match tokio::time::timeout(i.idle, send).await {
             Err(_) => format!("no HTTP response within {:?}", i.idle),
-            Ok(Err(e)) => format!("HTTP POST failed: {}", http::error_chain(&e)),
+            Ok(Err(e)) => format!("HTTP POST failed: {}", http::error_chain(&e.without_url())),
             Ok(Ok(r)) if r.status().is_success() => return,
             Ok(Ok(r)) => {
                 let status = r.status();

@@ -52,7 +52,7 @@ where
     match next {
         None => Ok(None),
         Some(Ok(b)) => Ok(Some(b)),
-        Some(Err(e)) => Err(ReadError::Broken(error_chain(&e))),
+        Some(Err(e)) => Err(ReadError::Broken(error_chain(&e.without_url()))),
     }
 }
 

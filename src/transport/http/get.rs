@@ -67,7 +67,7 @@ async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Respo
                 "no HTTP response within {idle:?}"
             )))
         }
-        Ok(Err(e)) => return Err(OpenError::Failed(body::error_chain(&e))),
+        Ok(Err(e)) => return Err(OpenError::Failed(body::error_chain(&e.without_url()))),
         Ok(Ok(r)) => r,
     };
     let status = resp.status();

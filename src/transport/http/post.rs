@@ -168,7 +168,7 @@ pub(crate) async fn exchange(
             return Exchange::Done;
         }
         Ok(Err(e)) => {
-            let msg = format!("HTTP POST failed: {}", body::error_chain(&e));
+            let msg = format!("HTTP POST failed: {}", body::error_chain(&e.without_url()));
             fail(conn, sink, out, &msg);
             return Exchange::Done;
         }
