@@ -274,3 +274,38 @@ async fn fastmcp_over_http_forced_2025_11_25() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_gets_a_new_session() {
+    common::bounded(async {
+        let js = common::everything_js();
+        let peer = http_common::everything(&js, "streamableHttp").await;
+        let port = peer.port;
+        let client = tuned(Source::http(peer.url("/mcp")))
+            .connect()
+            .await
+            .expect("connect");
+        let out = client
+            .call_tool("echo", json!({"message": "before"}))
+            .await
+            .expect("echo before the restart");
+        assert_eq!(out.text(), "Echo: before");
+
+        // The server restarts and forgets the session; the next request
+        // (not a tools/call) renews it transparently.
+        drop(peer);
+        let _peer = http_common::everything_on(&js, "streamableHttp", port).await;
+        let tools = client
+            .list_tools()
+            .await
+            .expect("tools/list after the restart");
+        assert!(tools.iter().any(|t| t.name == "echo"));
+        let out = client
+            .call_tool("echo", json!({"message": "after"}))
+            .await
+            .expect("echo after the restart");
+        assert_eq!(out.text(), "Echo: after");
+        client.close().await.expect("close");
+    })
+    .await;
+}

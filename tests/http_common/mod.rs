@@ -65,7 +65,11 @@ fn spawn(mut cmd: Command, port: u16) -> Peer {
 
 /// server-everything in `mode` (`streamableHttp` or `sse`), ready.
 pub async fn everything(everything_js: &Path, mode: &str) -> Peer {
-    let port = free_port();
+    everything_on(everything_js, mode, free_port()).await
+}
+
+/// server-everything on a given port (e.g. restarted where it was).
+pub async fn everything_on(everything_js: &Path, mode: &str, port: u16) -> Peer {
     let mut cmd = Command::new("node");
     cmd.arg(everything_js)
         .arg(mode)

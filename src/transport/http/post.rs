@@ -53,7 +53,7 @@ pub(crate) fn spawn_request(conn: &Arc<Conn>, frame: Bytes, out: Outgoing) {
                         }
                         Ok(()) => continue,
                         Err(e) => {
-                            fail(&c, c.sink(), &out, &format!("the server's session expired (HTTP 404) and starting a new one failed: {e}"));
+                            fail(&c, c.sink(), &out, &format!("the server's session expired and starting a new one failed: {e}"));
                             break;
                         }
                     }
@@ -63,7 +63,7 @@ pub(crate) fn spawn_request(conn: &Arc<Conn>, frame: Bytes, out: Outgoing) {
                         &c,
                         c.sink(),
                         &out,
-                        "the server's session expired (HTTP 404) again right after a new one was started",
+                        "the server's session expired again right after a new one was started",
                     );
                     break;
                 }
@@ -291,12 +291,19 @@ async fn refused(
     let status = resp.status();
     let body = body::read_prefix(resp, ERROR_BODY_LIMIT, conn.config.message_idle()).await;
     let error = ErrorBody::parse(&body);
-    if status == StatusCode::NOT_FOUND
-        && conn.handshake_version().is_some()
-        && error.as_ref().is_none_or(|e| e.error.code != -32601)
-    {
+    // The spec says 404; servers built on the TS SDK's example code (such
+    // as server-everything) answer an unknown session with 400 and a
+    // JSON-RPC error about the session id.
+    let session_gone = match status {
+        StatusCode::NOT_FOUND => error.as_ref().is_none_or(|e| e.error.code != -32601),
+        StatusCode::BAD_REQUEST => error
+            .as_ref()
+            .is_some_and(|e| e.error.message.to_ascii_lowercase().contains("session")),
+        _ => false,
+    };
+    if session_gone && conn.handshake_version().is_some() {
         if let Some(stale) = sent_session {
-            tracing::info!(transport = %conn.describe_url(), "HTTP 404: the server's session expired");
+            tracing::info!(transport = %conn.describe_url(), %status, "the server's session expired");
             return Exchange::SessionExpired(stale);
         }
     }
