@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Comparison bench: the official TypeScript SDK client (@modelcontextprotocol/sdk
-// 1.32.2, handshake era: initialize with 2025-11-25) calling one tool over stdio.
+// 1.32.2, handshake era: initialize with 2025-11-25) calling one tool over stdio,
+// or over Streamable HTTP with --url.
 //
 //   node benches/ts_client_bench.mjs --calls N --concurrency C --tool NAME --args JSON -- CMD ARGS...
+//   node benches/ts_client_bench.mjs --calls N --concurrency C --tool NAME --args JSON --url http://HOST:PORT/mcp
 //
 // Connects (initialize), lists tools, warms up with 50 calls, then runs N
 // tools/call with C in flight and prints one JSON line:
@@ -43,11 +45,12 @@ function parseArgs(argv) {
         try { opts.args = JSON.parse(next()); } catch (e) { usage(`--args is not JSON: ${e.message}`); }
         break;
       case "--stderr": opts.stderr = true; break;
+      case "--url": opts.url = next(); break;
       case "-h": case "--help": usage(); break;
       default: usage(`unknown argument ${a}`);
     }
   }
-  if (!opts.cmd.length) usage("missing -- CMD ARGS...");
+  if (!opts.cmd.length && !opts.url) usage("missing -- CMD ARGS... or --url URL");
   if (!(opts.calls > 0) || !(opts.concurrency > 0) || !(opts.warmup >= 0)) usage("--calls/--concurrency must be positive");
   return opts;
 }
@@ -56,15 +59,17 @@ async function loadSdk() {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const nm = process.env.SWITCHBOARD_NODE_MODULES || path.join(here, "..", ".peers", "node", "node_modules");
   const esm = path.join(nm, "@modelcontextprotocol", "sdk", "dist", "esm", "client");
-  const files = [path.join(esm, "index.js"), path.join(esm, "stdio.js")];
+  const files = [path.join(esm, "index.js"), path.join(esm, "stdio.js"), path.join(esm, "streamableHttp.js")];
   for (const f of files) {
     if (!existsSync(f)) {
       console.error(`ts_client_bench: ${f} not found; run .ci/install-peers.sh and . .peers/env.sh`);
       process.exit(1);
     }
   }
-  const [{ Client }, { StdioClientTransport }] = await Promise.all(files.map((f) => import(pathToFileURL(f).href)));
-  return { Client, StdioClientTransport };
+  const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all(
+    files.map((f) => import(pathToFileURL(f).href)),
+  );
+  return { Client, StdioClientTransport, StreamableHTTPClientTransport };
 }
 
 function percentile(sorted, p) {
@@ -75,13 +80,15 @@ function percentile(sorted, p) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const { Client, StdioClientTransport } = await loadSdk();
-  const transport = new StdioClientTransport({
-    command: opts.cmd[0],
-    args: opts.cmd.slice(1),
-    env: { ...process.env },
-    stderr: opts.stderr ? "inherit" : "ignore",
-  });
+  const { Client, StdioClientTransport, StreamableHTTPClientTransport } = await loadSdk();
+  const transport = opts.url
+    ? new StreamableHTTPClientTransport(new URL(opts.url))
+    : new StdioClientTransport({
+        command: opts.cmd[0],
+        args: opts.cmd.slice(1),
+        env: { ...process.env },
+        stderr: opts.stderr ? "inherit" : "ignore",
+      });
   const client = new Client({ name: "switchboard-ts-bench", version: "1.0.0" }, { capabilities: {} });
   await client.connect(transport);
   const { tools } = await client.listTools(); // also caches output schemas, as a real client would

@@ -114,6 +114,17 @@ pub enum Error {
         /// What did not match.
         message: String,
     },
+    /// The transport could not carry a request or its reply: an HTTP error
+    /// status without a JSON-RPC error body, a refused or reset connection,
+    /// a response stream that broke. The server may or may not have acted
+    /// on the request.
+    #[error("transport: {message}")]
+    Transport {
+        /// What failed.
+        message: String,
+        /// The HTTP status, when there was one.
+        status: Option<u16>,
+    },
     /// The client was used before it was initialized, or after it was closed.
     #[error("client is not connected: {0}")]
     NotConnected(String),

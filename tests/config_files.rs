@@ -105,7 +105,7 @@ fn cursor_file_with_urls_headers_and_variables() {
         remote.headers,
         [("Authorization".to_string(), "Bearer sekrit-5e1".to_string())]
     );
-    assert!(matches!(linear.to_source().unwrap(), Source::Http(u) if u == remote.url));
+    assert!(matches!(linear.to_source().unwrap(), Source::Http(u) if u.url() == remote.url));
 
     let docs = cfg.server("internal-docs").unwrap().remote().unwrap();
     assert_eq!(docs.transport, RemoteTransport::StreamableHttp);

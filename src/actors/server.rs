@@ -143,10 +143,7 @@ impl ServerActor {
         let restore = self.restore.clone();
         let restarting = self.generation > 0;
         self.spec.runtime.spawn(async move {
-            let transport = spec
-                .source
-                .clone()
-                .into_transport(spec.options.max_message_size)?;
+            let transport = spec.source.clone().into_transport_for(&spec.options)?;
             let session = Session::start(transport, spec.options, spec.handlers).await?;
             if spec.negotiate || restarting {
                 if let Err(e) = session.negotiate().await {

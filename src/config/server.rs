@@ -219,7 +219,31 @@ impl ServerConfig {
                 }
                 Ok(Source::Stdio(cfg))
             }
-            ServerKind::Remote(r) => Ok(Source::Http(r.url.clone())),
+            ServerKind::Remote(r) if r.url.starts_with("memory://") => Source::infer(&r.url),
+            ServerKind::Remote(r) => {
+                use crate::transport::{HttpConfig, HttpMode};
+                let mut cfg = HttpConfig::new(r.url.clone()).mode(match r.transport {
+                    RemoteTransport::Auto => HttpMode::Auto,
+                    RemoteTransport::StreamableHttp => HttpMode::Streamable,
+                    RemoteTransport::Sse => HttpMode::LegacySse,
+                });
+                for (name, value) in &r.headers {
+                    cfg = cfg.header(name.clone(), value.clone());
+                }
+                match &r.auth {
+                    Some(AuthConfig::Bearer(token)) => {
+                        cfg = cfg.header("Authorization", format!("Bearer {token}"));
+                    }
+                    Some(AuthConfig::OAuth(_)) => {
+                        return Err(crate::Error::Config(format!(
+                            "server {:?}: OAuth is not supported yet; use a bearer token or static headers",
+                            self.name
+                        )))
+                    }
+                    None => {}
+                }
+                Ok(Source::Http(cfg))
+            }
         }
     }
 

@@ -50,8 +50,22 @@ pub struct ErrorObject {
     pub data: Option<Value>,
 }
 
+/// Key in `data` of the error frames a transport makes up for a request it
+/// could not complete (HTTP failures): such errors become
+/// [`crate::Error::Transport`], never a server's [`crate::Error::Protocol`].
+pub const TRANSPORT_ERROR_KEY: &str = "io.switchboard/transport";
+
 impl From<ErrorObject> for crate::Error {
     fn from(e: ErrorObject) -> Self {
+        if let Some(t) = e.data.as_ref().and_then(|d| d.get(TRANSPORT_ERROR_KEY)) {
+            return crate::Error::Transport {
+                message: e.message,
+                status: t
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .and_then(|s| u16::try_from(s).ok()),
+            };
+        }
         crate::Error::Protocol {
             code: e.code,
             message: e.message,

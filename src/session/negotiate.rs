@@ -70,7 +70,19 @@ async fn discover(
         .await;
     match reply {
         Ok(bytes) => {
-            let result: DiscoverResult = decode("server/discover", &bytes)?;
+            // A legacy server that answers any method with some result
+            // (e.g. `{}`) has not said it is modern (A3).
+            let result = decode::<DiscoverResult>("server/discover", &bytes)
+                .ok()
+                .filter(|r| !r.supported_versions.is_empty());
+            let result = match result {
+                Some(r) => r,
+                None if fall_back => {
+                    tracing::debug!(server = %session.name(), "discover answered without supportedVersions; using the initialize handshake");
+                    return initialize(session, ProtocolVersion::LATEST_HANDSHAKE, false).await;
+                }
+                None => decode("server/discover", &bytes)?,
+            };
             let mutual = known(&result.supported_versions);
             if result
                 .supported_versions

@@ -5,9 +5,12 @@
 //! [`Source`] turns what a user types (a command line, a script path, a URL,
 //! a config file) into the transport that reaches it.
 
+pub mod http;
 mod memory;
 mod outbound;
 mod source;
+mod sse;
+mod sse_parse;
 mod stdin_writer;
 pub mod stdio;
 
@@ -16,6 +19,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
+pub use http::{HttpConfig, HttpMode};
 pub use memory::{InProcessServer, ServerEnd};
 pub use outbound::{Outbound, SendError};
 pub use source::{IntoSource, Source};

@@ -4,9 +4,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::http::{HttpConfig, HttpTransport};
 use super::memory::{InProcessServer, MemoryTransport};
 use super::stdio::{StdioConfig, StdioTransport};
 use super::Transport;
+use crate::session::SessionOptions;
 use crate::{Error, Result};
 
 /// Where a server lives and so which transport reaches it.
@@ -16,8 +18,8 @@ pub enum Source {
     /// A child process speaking newline-delimited JSON-RPC on stdio.
     Stdio(StdioConfig),
     /// A Streamable HTTP endpoint (falls back to legacy SSE; `/sse` goes
-    /// straight to SSE).
-    Http(String),
+    /// straight to SSE), with its headers and deadlines.
+    Http(HttpConfig),
     /// A server running in this process.
     Memory(Arc<dyn InProcessServer>),
     /// An `mcpServers` config file (JSON or TOML): many servers.
@@ -28,7 +30,7 @@ impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Stdio(c) => write!(f, "Stdio({})", c.command_line()),
-            Source::Http(u) => write!(f, "Http({u})"),
+            Source::Http(c) => write!(f, "Http({})", c.redacted_url()),
             Source::Memory(_) => f.write_str("Memory"),
             Source::Config(p) => write!(f, "Config({})", p.display()),
         }
@@ -47,8 +49,16 @@ impl Source {
             return Err(Error::Config("empty server source".into()));
         }
         let lower = trimmed.to_ascii_lowercase();
+        if let Some(name) = lower.strip_prefix("memory://") {
+            return match name.trim_end_matches('/') {
+                "demo" => Ok(Source::memory(crate::testing::demo_server())),
+                other => Err(Error::Config(format!(
+                    "memory://{other}: the only built-in in-process server is memory://demo"
+                ))),
+            };
+        }
         if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Ok(Source::Http(trimmed.to_owned()));
+            return Ok(Source::Http(HttpConfig::new(trimmed)));
         }
         if !trimmed.contains(char::is_whitespace)
             && (lower.ends_with(".json") || lower.ends_with(".toml"))
@@ -94,12 +104,42 @@ impl Source {
 
     /// A Streamable HTTP (or legacy SSE) URL.
     pub fn http(url: impl Into<String>) -> Source {
-        Source::Http(url.into())
+        Source::Http(HttpConfig::new(url))
+    }
+
+    /// A Streamable HTTP (or legacy SSE) URL with headers sent on every
+    /// request, e.g. `[("Authorization", "Bearer ...")]`. Their values are
+    /// secrets: never logged.
+    pub fn http_with_headers<N, V>(
+        url: impl Into<String>,
+        headers: impl IntoIterator<Item = (N, V)>,
+    ) -> Source
+    where
+        N: Into<String>,
+        V: Into<String>,
+    {
+        let config = headers
+            .into_iter()
+            .fold(HttpConfig::new(url), |c, (n, v)| c.header(n, v));
+        Source::Http(config)
     }
 
     /// A server in this process, e.g. one built with [`crate::testing::TestServer`].
     pub fn memory(server: impl InProcessServer) -> Source {
         Source::Memory(Arc::new(server))
+    }
+
+    /// Builds the transport for a single server, within the session's
+    /// limits (message size; an HTTP reply waits as long as a request may).
+    pub(crate) fn into_transport_for(self, options: &SessionOptions) -> Result<Box<dyn Transport>> {
+        match self {
+            Source::Http(mut config) => {
+                config.max_message_size = options.max_message_size;
+                config.session_cap = options.max_request_time.max(options.request_timeout);
+                Ok(Box::new(HttpTransport { config }))
+            }
+            other => other.into_transport(options.max_message_size),
+        }
     }
 
     /// Builds the transport for a single server.
@@ -113,9 +153,10 @@ impl Source {
                 server,
                 max_message_size,
             })),
-            Source::Http(url) => Err(Error::NotSupported(format!(
-                "{url}: the Streamable HTTP and SSE transports are not built yet; use a stdio command or an in-process server"
-            ))),
+            Source::Http(mut config) => {
+                config.max_message_size = max_message_size;
+                Ok(Box::new(HttpTransport { config }))
+            }
             Source::Config(path) => Err(Error::Config(format!(
                 "{} is an mcpServers config with many servers; a single-server client needs one server's command or URL",
                 path.display()

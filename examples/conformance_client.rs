@@ -1,0 +1,169 @@
+//! The client the official MCP conformance suite drives
+//! (`@modelcontextprotocol/conformance`, `client --command ...`).
+//!
+//! The suite starts a test server and runs this program with the server's
+//! URL as the last argument and the scenario's name in
+//! `MCP_CONFORMANCE_SCENARIO`. It uses only the public API: connect, list
+//! and call every tool (arguments made up from each tool's input schema),
+//! answer sampling with a fixed reply and elicitation by accepting the
+//! form with its schema defaults filled in (SEP-1034), read every resource,
+//! get every prompt. Exit status 0 on success, 1 with a message otherwise.
+//!
+//! ```text
+//! node .../conformance/dist/index.js client \
+//!     --command "target/debug/examples/conformance_client" --scenario tools_call
+//! ```
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use switchboard::protocol::{
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Tool,
+};
+use switchboard::{Client, RequestContext, Source};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Some(url) = std::env::args().skip(1).last() else {
+        eprintln!("usage: conformance_client URL (scenario in MCP_CONFORMANCE_SCENARIO)");
+        std::process::exit(2);
+    };
+    let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
+    match run(&url, &scenario).await {
+        Ok(()) => eprintln!("conformance client: scenario {scenario:?} done"),
+        Err(e) => {
+            eprintln!("conformance client: scenario {scenario:?} failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Every property's `default` from a form's schema.
+fn schema_defaults(schema: &Value) -> Map<String, Value> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .filter_map(|(k, p)| Some((k.clone(), p.get("default")?.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Arguments that satisfy a tool's required properties.
+fn made_up_arguments(tool: &Tool) -> Value {
+    let schema = serde_json::to_value(&tool.input_schema).unwrap_or_default();
+    let props = schema.get("properties").and_then(Value::as_object);
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut args = Map::new();
+    for name in required {
+        let prop = props.and_then(|p| p.get(name));
+        let value = match prop.and_then(|p| p.get("default")) {
+            Some(d) => d.clone(),
+            None => match prop.and_then(|p| p.get("type")).and_then(Value::as_str) {
+                Some("number") | Some("integer") => json!(1),
+                Some("boolean") => json!(true),
+                Some("array") => json!([]),
+                Some("object") => json!({}),
+                _ => json!("test"),
+            },
+        };
+        args.insert(name.to_owned(), value);
+    }
+    Value::Object(args)
+}
+
+async fn run(url: &str, scenario: &str) -> Result<(), String> {
+    let client = Client::builder(Source::http(url))
+        .name("conformance")
+        .client_info("switchboard-conformance-client", env!("CARGO_PKG_VERSION"))
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(10))
+        .probe_timeout(Duration::from_secs(5))
+        .sampling(
+            |_p: CreateMessageRequestParams, _ctx: RequestContext| async {
+                Ok(CreateMessageResult::text(
+                    "switchboard-conformance",
+                    "A reply from the conformance client.",
+                ))
+            },
+        )
+        .elicitation(|p: ElicitRequestParams, _ctx: RequestContext| async move {
+            Ok(match p {
+                ElicitRequestParams::Form(form) => {
+                    let schema = serde_json::to_value(&form.requested_schema).unwrap_or_default();
+                    ElicitResult::accept(schema_defaults(&schema))
+                }
+                _ => ElicitResult::decline(),
+            })
+        })
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    eprintln!(
+        "connected to {:?} using {:?} (scenario {scenario:?})",
+        client.server_info().map(|i| i.name.clone()),
+        client.protocol_version()
+    );
+    let caps = client.capabilities().unwrap_or_default();
+    if caps.tools.is_some() || scenario == "initialize" {
+        let tools = client
+            .list_tools()
+            .await
+            .map_err(|e| format!("tools/list: {e}"))?;
+        if scenario != "initialize" {
+            for tool in &tools {
+                let args = made_up_arguments(tool);
+                let out = client
+                    .call_tool(&tool.name, args.clone())
+                    .await
+                    .map_err(|e| format!("tools/call {} {args}: {e}", tool.name))?;
+                eprintln!("{}: {}", tool.name, out.text());
+            }
+        }
+    }
+    if caps.resources.is_some() {
+        for r in client
+            .list_resources()
+            .await
+            .map_err(|e| format!("resources/list: {e}"))?
+        {
+            client
+                .read_resource(&r.uri)
+                .await
+                .map_err(|e| format!("resources/read {}: {e}", r.uri))?;
+        }
+    }
+    if caps.prompts.is_some() {
+        for p in client
+            .list_prompts()
+            .await
+            .map_err(|e| format!("prompts/list: {e}"))?
+        {
+            let mut args = Map::new();
+            for a in p.arguments.iter().flatten() {
+                if a.required == Some(true) {
+                    args.insert(a.name.clone(), json!("test"));
+                }
+            }
+            client
+                .get_prompt(&p.name, Value::Object(args))
+                .await
+                .map_err(|e| format!("prompts/get {}: {e}", p.name))?;
+        }
+    }
+    client.close().await.map_err(|e| format!("close: {e}"))?;
+    Ok(())
+}

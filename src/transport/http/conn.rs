@@ -1,0 +1,376 @@
+//! The state one Streamable HTTP connection shares between its writer, its
+//! request tasks and its GET stream: the pooled client, the session id, the
+//! negotiated version, the requests in flight.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::Url;
+use tokio::task::AbortHandle;
+
+use super::config::HttpConfig;
+use super::param_headers::ParamHeaders;
+use super::peek::{self, Kind, Outgoing};
+use crate::transport::{Closed, Inbound, InboundSink, TransportControl};
+use crate::{Error, Result};
+
+/// The header carrying the session id (handshake era).
+pub(crate) const SESSION_ID: &str = "mcp-session-id";
+/// The header carrying the protocol version.
+pub(crate) const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+/// Deadline for the DELETE sent on close.
+const DELETE_DEADLINE: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+struct State {
+    session_id: Option<HeaderValue>,
+    /// The version `initialize` agreed (handshake era).
+    handshake_version: Option<String>,
+    /// Request id (as written) → its task.
+    in_flight: HashMap<String, AbortHandle>,
+    /// Requests in flight whose reply came on another stream (the GET
+    /// stream), so a resumption in progress can stop.
+    answered: HashSet<String>,
+    /// Background tasks (writer, GET stream, resumptions).
+    tasks: Vec<AbortHandle>,
+    get_listener: Option<AbortHandle>,
+    initialize: Option<Bytes>,
+    initialized: Option<Bytes>,
+}
+
+/// One Streamable HTTP connection.
+pub(crate) struct Conn {
+    pub(crate) client: reqwest::Client,
+    pub(crate) url: Url,
+    pub(crate) config: HttpConfig,
+    static_headers: HeaderMap,
+    sink: Arc<dyn InboundSink>,
+    state: Mutex<State>,
+    closed: AtomicBool,
+    /// Held while re-initializing an expired session.
+    pub(crate) reinit: tokio::sync::Mutex<()>,
+    /// `x-mcp-header` annotations learnt from `tools/list` replies.
+    pub(crate) params: ParamHeaders,
+}
+
+fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Builds the pooled client every request of one transport shares.
+pub(crate) fn build_client(config: &HttpConfig) -> Result<reqwest::Client> {
+    // reqwest is built without a default crypto provider (ring is lighter
+    // than aws-lc); installing fails harmlessly if one is already set.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The static headers, marked sensitive so they never show in logs.
+pub(crate) fn static_headers(config: &HttpConfig) -> Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for (name, value) in &config.headers {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::Config(format!("invalid HTTP header name {name:?}")))?;
+        let mut v = HeaderValue::from_str(value)
+            .map_err(|_| Error::Config(format!("invalid value for HTTP header {name:?}")))?;
+        v.set_sensitive(true);
+        map.append(n, v);
+    }
+    Ok(map)
+}
+
+/// Parses the URL, failing with a config error.
+pub(crate) fn parse_url(url: &str) -> Result<Url> {
+    Url::parse(url).map_err(|e| Error::Config(format!("invalid URL {url:?}: {e}")))
+}
+
+impl Conn {
+    pub(crate) fn new(config: HttpConfig, sink: Arc<dyn InboundSink>) -> Result<Conn> {
+        Ok(Conn {
+            client: build_client(&config)?,
+            url: parse_url(&config.url)?,
+            static_headers: static_headers(&config)?,
+            config,
+            sink,
+            state: Mutex::new(State::default()),
+            closed: AtomicBool::new(false),
+            reinit: tokio::sync::Mutex::new(()),
+            params: ParamHeaders::default(),
+        })
+    }
+
+    /// The URL without query or credentials, for logs.
+    pub(crate) fn describe_url(&self) -> String {
+        let mut u = self.url.clone();
+        u.set_query(None);
+        let _ = u.set_password(None);
+        let _ = u.set_username("");
+        u.to_string()
+    }
+
+    pub(crate) fn sink(&self) -> &dyn InboundSink {
+        &*self.sink
+    }
+
+    pub(crate) fn sink_arc(&self) -> Arc<dyn InboundSink> {
+        self.sink.clone()
+    }
+
+    pub(crate) fn legacy_config(&self) -> HttpConfig {
+        self.config.clone()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Keeps a background task to abort on close.
+    pub(crate) fn track(&self, task: AbortHandle) {
+        let mut s = lock(&self.state);
+        s.tasks.retain(|t| !t.is_finished());
+        s.tasks.push(task);
+    }
+
+    /// Registers a request's task under its id, spawning it under the lock
+    /// so its own removal cannot run first.
+    pub(crate) fn spawn_in_flight<F>(&self, id: String, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let mut s = lock(&self.state);
+        let task = tokio::spawn(fut);
+        if let Some(old) = s.in_flight.insert(id, task.abort_handle()) {
+            old.abort();
+        }
+    }
+
+    pub(crate) fn done_in_flight(&self, id: &str) {
+        let mut s = lock(&self.state);
+        s.in_flight.remove(id);
+        s.answered.remove(id);
+    }
+
+    /// Notes a reply that arrived outside its request's own stream.
+    pub(crate) fn note_reply_elsewhere(&self, frame: &[u8]) {
+        if let Some(id) = peek::reply_id(frame) {
+            let mut s = lock(&self.state);
+            if s.in_flight.contains_key(&id) {
+                s.answered.insert(id);
+            }
+        }
+    }
+
+    /// True if the reply to `id` came on another stream.
+    pub(crate) fn answered_elsewhere(&self, id: &str) -> bool {
+        lock(&self.state).answered.contains(id)
+    }
+
+    /// Handles a `notifications/cancelled` frame. In 2026-07-28, closing
+    /// the request's stream *is* the cancellation: the POST is aborted and
+    /// the notification not sent (returns true). In the handshake era the
+    /// notification is posted too (returns false).
+    pub(crate) fn cancel(&self, out: &Outgoing) -> bool {
+        let Some(id) = out.cancels.as_deref() else {
+            return false;
+        };
+        let modern = lock(&self.state).handshake_version.is_none();
+        if let Some(task) = lock(&self.state).in_flight.remove(id) {
+            task.abort();
+            tracing::debug!(transport = %self.describe_url(), %id, "closed the response stream of a cancelled request");
+        }
+        modern
+    }
+
+    pub(crate) fn session_id(&self) -> Option<HeaderValue> {
+        lock(&self.state).session_id.clone()
+    }
+
+    pub(crate) fn set_session_id(&self, id: Option<HeaderValue>) {
+        let mut id = id;
+        if let Some(v) = id.as_mut() {
+            v.set_sensitive(true);
+        }
+        lock(&self.state).session_id = id;
+    }
+
+    pub(crate) fn handshake_version(&self) -> Option<String> {
+        lock(&self.state).handshake_version.clone()
+    }
+
+    pub(crate) fn set_handshake_version(&self, v: String) {
+        lock(&self.state).handshake_version = Some(v);
+    }
+
+    pub(crate) fn remember_initialize(&self, frame: Bytes) {
+        let mut s = lock(&self.state);
+        s.initialize = Some(frame);
+        s.initialized = None;
+    }
+
+    pub(crate) fn remember_initialized(&self, frame: Bytes) {
+        lock(&self.state).initialized = Some(frame);
+    }
+
+    /// The captured handshake, for replaying it when the session expires.
+    pub(crate) fn handshake_frames(&self) -> Option<(Bytes, Option<Bytes>)> {
+        let s = lock(&self.state);
+        Some((s.initialize.clone()?, s.initialized.clone()))
+    }
+
+    /// Sets the GET listener, aborting any previous one.
+    pub(crate) fn set_listener(&self, task: Option<AbortHandle>) {
+        let old = std::mem::replace(&mut lock(&self.state).get_listener, task);
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
+
+    /// True while a GET stream task runs.
+    pub(crate) fn has_listener(&self) -> bool {
+        lock(&self.state)
+            .get_listener
+            .as_ref()
+            .is_some_and(|t| !t.is_finished())
+    }
+
+    /// Headers for one POST of `out` (`frame` is read again only for the
+    /// `Mcp-Param-*` headers of a tool that has some).
+    pub(crate) fn post_headers(&self, out: &Outgoing, frame: &[u8]) -> HeaderMap {
+        let mut h = self.base_headers();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+        let version = out.modern_version.clone().or_else(|| {
+            (out.method != "initialize")
+                .then(|| self.handshake_version())
+                .flatten()
+        });
+        if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            h.insert(PROTOCOL_VERSION, v);
+        }
+        if out.modern_version.is_some() && out.kind != Kind::Response {
+            if let Ok(v) = HeaderValue::from_str(&peek::encode_header_value(&out.method)) {
+                h.insert("mcp-method", v);
+            }
+            if let Some(name) = &out.name {
+                if let Ok(v) = HeaderValue::from_str(&peek::encode_header_value(name)) {
+                    h.insert("mcp-name", v);
+                }
+                if out.method == "tools/call" {
+                    for (k, v) in self.params.for_call(name, frame) {
+                        if let (Ok(k), Ok(v)) = (
+                            HeaderName::from_bytes(k.as_bytes()),
+                            HeaderValue::from_str(&v),
+                        ) {
+                            h.insert(k, v);
+                        }
+                    }
+                }
+            }
+        }
+        h
+    }
+
+    /// Static headers plus the session id and, once known, the version.
+    pub(crate) fn base_headers(&self) -> HeaderMap {
+        let mut h = self.static_headers.clone();
+        if let Some(id) = self.session_id() {
+            h.insert(SESSION_ID, id);
+        }
+        h
+    }
+
+    /// Stops everything and tells the session, once.
+    fn stop_tasks(&self) -> Option<HeaderValue> {
+        let (tasks, session) = {
+            let mut s = lock(&self.state);
+            let mut tasks: Vec<AbortHandle> = s.in_flight.drain().map(|(_, t)| t).collect();
+            tasks.append(&mut s.tasks);
+            tasks.extend(s.get_listener.take());
+            (tasks, s.session_id.take())
+        };
+        for t in tasks {
+            t.abort();
+        }
+        session
+    }
+
+    fn deliver_closed(&self, reason: &str) {
+        self.sink.deliver(Inbound::Closed(Closed {
+            reason: reason.into(),
+            stderr_tail: Vec::new(),
+        }));
+    }
+
+    /// Graceful shutdown: abort streams, tell the session, DELETE the
+    /// HTTP session (bounded; a 405 or any failure is fine).
+    pub(crate) fn begin_close(&self, reason: &str) -> BoxFuture<'static, ()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Box::pin(async {});
+        }
+        let session = self.stop_tasks();
+        self.deliver_closed(reason);
+        let Some(id) = session else {
+            return Box::pin(async {});
+        };
+        let mut h = self.static_headers.clone();
+        h.insert(SESSION_ID, id);
+        if let Some(v) = self
+            .handshake_version()
+            .and_then(|v| HeaderValue::from_str(&v).ok())
+        {
+            h.insert(PROTOCOL_VERSION, v);
+        }
+        let delete = self.client.delete(self.url.clone()).headers(h).send();
+        let url = self.describe_url();
+        Box::pin(async move {
+            match tokio::time::timeout(DELETE_DEADLINE, delete).await {
+                Ok(Ok(r)) => {
+                    tracing::debug!(transport = %url, status = %r.status(), "ended the HTTP session")
+                }
+                Ok(Err(e)) => tracing::debug!(transport = %url, "DELETE failed: {e}"),
+                Err(_) => tracing::debug!(transport = %url, "DELETE timed out"),
+            }
+        })
+    }
+
+    /// The session dropped its sender: close. Runs from the writer task,
+    /// which closing aborts, so the DELETE goes on a task of its own.
+    pub(crate) async fn shutdown(&self) {
+        let delete = self.begin_close("the client closed the connection");
+        let _ = tokio::spawn(delete).await;
+    }
+}
+
+impl TransportControl for Conn {
+    fn close(&self) -> BoxFuture<'static, ()> {
+        self.begin_close("the client closed the connection")
+    }
+
+    fn kill(&self) {
+        // Best effort: the DELETE runs on the current runtime, if any.
+        let delete = self.begin_close("the transport was stopped");
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(delete);
+        }
+    }
+
+    fn stderr_tail(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn describe(&self) -> String {
+        format!("streamable http: {}", self.describe_url())
+    }
+}

@@ -1,0 +1,261 @@
+//! GET streams (handshake era): the standalone stream that carries server
+//! requests and notifications, and resuming a request's stream that broke
+//! before its reply (`Last-Event-ID`). Both reconnect after the server's
+//! `retry:` (default 1 s), backing off, and give up after a few attempts
+//! that brought nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+
+use super::body::{self, StreamEnd};
+use super::conn::{Conn, PROTOCOL_VERSION};
+use super::peek::Outgoing;
+use super::post::deliver_item;
+use crate::transport::sse_parse::{SseItem, SseParser};
+use crate::transport::{Inbound, InboundSink};
+
+/// The wait before reconnecting when the server set no `retry:`.
+const DEFAULT_RETRY: Duration = Duration::from_secs(1);
+/// The longest wait between attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Why a GET stream could not be opened.
+enum OpenError {
+    /// 405/404/400: the server has no GET stream (or cannot resume).
+    NotOffered(u16),
+    /// Anything else.
+    Failed(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::NotOffered(s) => write!(f, "the server offers no GET stream (HTTP {s})"),
+            OpenError::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+fn backoff(retry: Duration, misses: u32) -> Duration {
+    if misses <= 1 {
+        return retry;
+    }
+    retry
+        .saturating_mul(1 << (misses - 1).min(10))
+        .min(MAX_BACKOFF.max(retry))
+}
+
+async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Response, OpenError> {
+    let mut h = conn.base_headers();
+    h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+    if let Some(v) = conn
+        .handshake_version()
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+    {
+        h.insert(PROTOCOL_VERSION, v);
+    }
+    if let Some(id) = last_event_id.and_then(|v| HeaderValue::from_str(v).ok()) {
+        h.insert("last-event-id", id);
+    }
+    let idle = conn.config.message_idle();
+    let send = conn.client.get(conn.url.clone()).headers(h).send();
+    let resp = match tokio::time::timeout(idle, send).await {
+        Err(_) => {
+            return Err(OpenError::Failed(format!(
+                "no HTTP response within {idle:?}"
+            )))
+        }
+        Ok(Err(e)) => return Err(OpenError::Failed(body::error_chain(&e.without_url()))),
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status();
+    if matches!(status.as_u16(), 400 | 404 | 405) {
+        return Err(OpenError::NotOffered(status.as_u16()));
+    }
+    let is_sse = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("text/event-stream"));
+    if !status.is_success() || !is_sse {
+        return Err(OpenError::Failed(format!(
+            "GET answered HTTP {status} without an event stream"
+        )));
+    }
+    Ok(resp)
+}
+
+/// The longest the writer waits for the GET stream to open before it posts
+/// anything else (servers send requests unrelated to a POST only there).
+const LISTENER_OPEN_WAIT: Duration = Duration::from_secs(2);
+
+/// Opens the standalone GET stream once the session is initialized
+/// (handshake era only; 2026-07-28 has none), and waits a little for it
+/// to be open, so that messages the server sends on it right after the
+/// handshake are not lost.
+pub(crate) async fn start_listener(conn: &Arc<Conn>) {
+    if conn.handshake_version().is_none() || conn.is_closed() {
+        return;
+    }
+    let c = conn.clone();
+    let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move { listen(c, opened_tx).await });
+    conn.set_listener(Some(task.abort_handle()));
+    let _ = tokio::time::timeout(LISTENER_OPEN_WAIT, opened_rx).await;
+}
+
+fn deliver_unsolicited(conn: &Conn, item: SseItem) {
+    match item {
+        SseItem::Event { event, data } => {
+            if (event.is_empty() || event == "message") && !data.trim_ascii().is_empty() {
+                conn.note_reply_elsewhere(&data);
+                conn.sink().deliver(Inbound::Frame(data));
+            }
+        }
+        SseItem::Oversized { size, head, tail } => {
+            conn.sink().deliver(Inbound::Oversized { size, head, tail })
+        }
+    }
+}
+
+async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
+    let mut opened = Some(opened);
+    let url = conn.describe_url();
+    let mut last: Option<String> = None;
+    let mut retry = DEFAULT_RETRY;
+    let mut misses = 0u32;
+    let mut was_open = false;
+    loop {
+        let attempt = open(&conn, last.as_deref()).await;
+        if let Some(tx) = opened.take() {
+            let _ = tx.send(());
+        }
+        match attempt {
+            Ok(resp) => {
+                was_open = true;
+                tracing::debug!(transport = %url, "GET stream open");
+                let mut parser = SseParser::new(conn.config.max_message_size);
+                parser.set_last_event_id(last.clone());
+                let end = body::read_events(resp, &mut parser, None, |item, _| {
+                    deliver_unsolicited(&conn, item);
+                    true
+                })
+                .await;
+                if parser.take_activity() {
+                    misses = 0;
+                } else {
+                    misses += 1;
+                }
+                last = parser.last_event_id().map(str::to_owned);
+                retry = parser.retry().unwrap_or(retry);
+                if let StreamEnd::Failed(e) = end {
+                    tracing::debug!(transport = %url, "GET stream broke: {e}");
+                }
+            }
+            Err(OpenError::NotOffered(status)) if !was_open => {
+                tracing::debug!(transport = %url, status, "the server offers no GET stream");
+                return;
+            }
+            Err(e) => {
+                misses += 1;
+                tracing::debug!(transport = %url, "GET stream: {e}");
+            }
+        }
+        if conn.is_closed() {
+            return;
+        }
+        if misses > conn.config.max_reconnects {
+            tracing::warn!(transport = %url, attempts = misses, "giving up on the GET stream");
+            return;
+        }
+        tokio::time::sleep(backoff(retry, misses.max(1))).await;
+    }
+}
+
+/// Resumes the stream of request `out` from `last` until its reply comes.
+pub(crate) async fn resume(
+    conn: &Arc<Conn>,
+    out: &Outgoing,
+    sink: &dyn InboundSink,
+    last: String,
+    retry: Option<Duration>,
+) -> Result<(), String> {
+    let mut last = last;
+    let mut retry = retry.unwrap_or(DEFAULT_RETRY);
+    let mut misses = 0u32;
+    // Even a stream that keeps making progress without the reply ends.
+    let mut budget = conn.config.max_reconnects.saturating_mul(10).max(1);
+    loop {
+        if budget == 0 {
+            return Err("gave up: too many reconnects without the reply".into());
+        }
+        budget -= 1;
+        tokio::time::sleep(backoff(retry, misses.max(1))).await;
+        if out
+            .id
+            .as_deref()
+            .is_some_and(|id| conn.answered_elsewhere(id))
+        {
+            return Ok(());
+        }
+        match open(conn, Some(&last)).await {
+            Ok(resp) => {
+                let mut parser = SseParser::new(conn.config.max_message_size);
+                parser.set_last_event_id(Some(last.clone()));
+                let mut got = false;
+                let end = body::read_events(
+                    resp,
+                    &mut parser,
+                    Some(conn.config.request_idle()),
+                    |item, _| {
+                        got |= deliver_item(conn, sink, out, item);
+                        !got
+                    },
+                )
+                .await;
+                if got {
+                    return Ok(());
+                }
+                if parser.take_activity() {
+                    misses = 0;
+                } else {
+                    misses += 1;
+                }
+                if let Some(id) = parser.last_event_id() {
+                    last = id.to_owned();
+                }
+                retry = parser.retry().unwrap_or(retry);
+                if let StreamEnd::Failed(e) = end {
+                    tracing::debug!(transport = %conn.describe_url(), "resumed stream broke: {e}");
+                }
+            }
+            Err(e @ OpenError::NotOffered(_)) => return Err(e.to_string()),
+            Err(e) => {
+                misses += 1;
+                tracing::debug!(transport = %conn.describe_url(), "resuming: {e}");
+            }
+        }
+        if misses > conn.config.max_reconnects {
+            return Err(format!(
+                "gave up after {misses} attempts that brought nothing"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_waits_the_retry_first_then_doubles_within_a_cap() {
+        let r = Duration::from_millis(500);
+        assert_eq!(backoff(r, 0), r);
+        assert_eq!(backoff(r, 1), r);
+        assert_eq!(backoff(r, 2), r * 2);
+        assert_eq!(backoff(r, 3), r * 4);
+        assert_eq!(backoff(r, 30), MAX_BACKOFF);
+    }
+}

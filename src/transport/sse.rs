@@ -1,0 +1,290 @@
+//! Legacy HTTP+SSE (2024-11-05): one long GET stream carries every server
+//! message; its first `endpoint` event names the URL each client message is
+//! POSTed to. Deprecated since 2025-03-26; used as a fallback and for URLs
+//! ending in `/sse`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::Url;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+use super::http::HttpConfig;
+use super::sse_parse::{SseItem, SseParser};
+use super::{http, Closed, Inbound, InboundSink, TransportControl, TransportHandle};
+use crate::{Error, Result};
+
+/// How much of an error body goes into a message.
+const ERROR_BODY_SHOWN: usize = 200;
+
+/// A live legacy SSE connection.
+#[derive(Clone)]
+pub(crate) struct Legacy {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    url: Url,
+    endpoint: Url,
+    headers: HeaderMap,
+    idle: Duration,
+    sink: Arc<dyn InboundSink>,
+    closed: Arc<AtomicBool>,
+    tasks: Mutex<Vec<AbortHandle>>,
+}
+
+/// Starts a legacy SSE transport on its own (no Streamable HTTP attempt).
+pub(crate) async fn start(
+    config: HttpConfig,
+    sink: Arc<dyn InboundSink>,
+) -> Result<TransportHandle> {
+    let legacy = Legacy::connect(config, sink)
+        .await
+        .map_err(|e| Error::Connect {
+            message: e,
+            stderr_tail: Vec::new(),
+        })?;
+    let (tx, mut rx) = mpsc::channel::<Bytes>(64);
+    let l = legacy.clone();
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            match http::peek_frame(&frame) {
+                Some(out) => l.send(frame, out).await,
+                None => tracing::warn!("not posting a frame that is not a JSON-RPC object"),
+            }
+        }
+        l.shutdown();
+    });
+    legacy.track(writer.abort_handle());
+    Ok(TransportHandle {
+        outbound: super::Outbound::channel(tx),
+        control: Arc::new(legacy),
+    })
+}
+
+impl Legacy {
+    /// GETs the URL and waits (up to the connect deadline) for `endpoint`.
+    pub(crate) async fn connect(
+        config: HttpConfig,
+        sink: Arc<dyn InboundSink>,
+    ) -> std::result::Result<Legacy, String> {
+        let client = http::build_client(&config).map_err(|e| e.to_string())?;
+        let url = http::parse_url(&config.url).map_err(|e| e.to_string())?;
+        let headers = http::static_headers(&config).map_err(|e| e.to_string())?;
+        let deadline = config.connect_timeout;
+        let mut h = headers.clone();
+        h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let resp =
+            match tokio::time::timeout(deadline, client.get(url.clone()).headers(h).send()).await {
+                Err(_) => return Err(format!("no answer to the SSE GET within {deadline:?}")),
+                Ok(Err(e)) => {
+                    return Err(format!(
+                        "SSE GET failed: {}",
+                        http::error_chain(&e.without_url())
+                    ))
+                }
+                Ok(Ok(r)) => r,
+            };
+        if !resp.status().is_success() {
+            return Err(format!("SSE GET answered HTTP {}", resp.status()));
+        }
+        let closed = Arc::new(AtomicBool::new(false));
+        let (endpoint_tx, endpoint_rx) = oneshot::channel();
+        let reader = tokio::spawn(read_stream(
+            resp,
+            config.max_message_size,
+            sink.clone(),
+            closed.clone(),
+            endpoint_tx,
+        ));
+        let endpoint = match tokio::time::timeout(deadline, endpoint_rx).await {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                return Err("the SSE stream ended before its endpoint event".into());
+            }
+            Err(_) => {
+                reader.abort();
+                return Err(format!("no endpoint event within {deadline:?}"));
+            }
+        };
+        let endpoint = url
+            .join(endpoint.trim())
+            .map_err(|e| format!("bad endpoint {endpoint:?}: {e}"))?;
+        if endpoint.origin() != url.origin() {
+            reader.abort();
+            return Err(format!(
+                "the endpoint event names another origin ({}); refusing to post there",
+                endpoint.origin().ascii_serialization()
+            ));
+        }
+        tracing::debug!(url = %url.path(), endpoint = %endpoint.path(), "legacy SSE connected");
+        Ok(Legacy {
+            inner: Arc::new(Inner {
+                client,
+                url,
+                endpoint,
+                headers,
+                idle: config.message_idle(),
+                sink,
+                closed,
+                tasks: Mutex::new(vec![reader.abort_handle()]),
+            }),
+        })
+    }
+
+    fn track(&self, task: AbortHandle) {
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
+    }
+
+    /// POSTs one frame; requests on a task of their own (the reply comes
+    /// on the stream), everything else in order.
+    pub(crate) async fn send(&self, frame: Bytes, out: http::Peeked) {
+        if http::is_request(&out) {
+            let me = self.clone();
+            let task = tokio::spawn(async move { me.post(frame, out).await });
+            let mut tasks = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
+            tasks.retain(|t| !t.is_finished());
+            tasks.push(task.abort_handle());
+        } else {
+            self.post(frame, out).await;
+        }
+    }
+
+    async fn post(&self, frame: Bytes, out: http::Peeked) {
+        let i = &self.inner;
+        let mut h = i.headers.clone();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let send = i
+            .client
+            .post(i.endpoint.clone())
+            .headers(h)
+            .body(frame)
+            .send();
+        let mut code = None;
+        let failure = match tokio::time::timeout(i.idle, send).await {
+            Err(_) => format!("no HTTP response within {:?}", i.idle),
+            Ok(Err(e)) => format!("HTTP POST failed: {}", http::error_chain(&e.without_url())),
+            Ok(Ok(r)) if r.status().is_success() => return,
+            Ok(Ok(r)) => {
+                let status = r.status();
+                code = Some(status.as_u16());
+                let body = tokio::time::timeout(i.idle, r.bytes())
+                    .await
+                    .ok()
+                    .and_then(|b| b.ok())
+                    .unwrap_or_default();
+                let text = String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_SHOWN)])
+                    .trim()
+                    .to_owned();
+                format!("HTTP {status}: {text}")
+            }
+        };
+        http::fail_peeked(&*i.sink, &out, &failure, code);
+    }
+
+    /// Drops the stream and every task.
+    pub(crate) fn shutdown(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for t in self
+            .inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
+        }
+        self.inner.sink.deliver(Inbound::Closed(Closed {
+            reason: "the client closed the connection".into(),
+            stderr_tail: Vec::new(),
+        }));
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The reader task holds no handle to us: stop it with us.
+        for t in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
+        }
+    }
+}
+
+async fn read_stream(
+    resp: reqwest::Response,
+    max: usize,
+    sink: Arc<dyn InboundSink>,
+    closed: Arc<AtomicBool>,
+    endpoint_tx: oneshot::Sender<String>,
+) {
+    let mut parser = SseParser::new(max);
+    let mut endpoint_tx = Some(endpoint_tx);
+    let end = http::read_events(resp, &mut parser, None, |item, _| {
+        match item {
+            SseItem::Event { event, data } if event == "endpoint" => {
+                if let Some(tx) = endpoint_tx.take() {
+                    let _ = tx.send(String::from_utf8_lossy(&data).into_owned());
+                }
+            }
+            SseItem::Event { event, data } if event.is_empty() || event == "message" => {
+                sink.deliver(Inbound::Frame(data))
+            }
+            SseItem::Event { event, .. } => {
+                tracing::debug!(%event, "ignoring an SSE event of another type")
+            }
+            SseItem::Oversized { size, head, tail } => {
+                sink.deliver(Inbound::Oversized { size, head, tail })
+            }
+        }
+        true
+    })
+    .await;
+    if endpoint_tx.is_none() && !closed.swap(true, Ordering::AcqRel) {
+        let why = match end {
+            http::StreamEnd::Ended => "the server closed the SSE stream".to_owned(),
+            http::StreamEnd::Failed(e) => format!("the SSE stream broke: {e}"),
+        };
+        sink.deliver(Inbound::Closed(Closed {
+            reason: why,
+            stderr_tail: Vec::new(),
+        }));
+    }
+}
+
+impl TransportControl for Legacy {
+    fn close(&self) -> BoxFuture<'static, ()> {
+        self.shutdown();
+        Box::pin(async {})
+    }
+
+    fn kill(&self) {
+        self.shutdown();
+    }
+
+    fn stderr_tail(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn describe(&self) -> String {
+        let mut u = self.inner.url.clone();
+        u.set_query(None);
+        format!("legacy http+sse: {u}")
+    }
+}
