@@ -405,7 +405,7 @@ fn bad_types_give_exact_messages() {
         ),
         (
             r#"{"s": {"url": "ftp://x.test/secret-token"}}"#,
-            r#"servers.json: server "s": field "url": expected an http:// or https:// URL"#,
+            r#"servers.json: server "s": field "url": expected an http:// or https:// URL (or memory://demo)"#,
         ),
         (
             r#"{"s": {"url": "https://x.test", "auth": 12345}}"#,

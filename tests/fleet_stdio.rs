@@ -219,3 +219,53 @@ async fn lazy_servers_start_on_first_use_and_servers_come_and_go() {
     })
     .await
 }
+
+#[path = "http_common/mod.rs"]
+mod http_common;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_from_one_mcp_servers_file() {
+    common::bounded(async {
+        let marker = common::marker("fleetfile");
+        let http = http_common::everything(&common::everything_js(), "streamableHttp").await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mcp.json");
+        std::fs::write(
+            &path,
+            json!({"mcpServers": {
+                "everything": {"command": "node", "args": [common::everything_js(), "stdio"], "env": {"SWITCHBOARD_TEST_MARKER": marker}},
+                "everything-http": {"url": http.url("/mcp")},
+                "fastmcp": {"command": common::python(), "args": [common::peer_script("fastmcp_server.py")],
+                            "env": {"SWITCHBOARD_TEST_MARKER": marker}, "tools": {"deny": ["fail", "image"]}},
+                "memory": {"url": "memory://demo"},
+                "broken": {"command": "/nonexistent/switchboard-fleet-file", "args": ["--x"]},
+            }})
+            .to_string(),
+        )
+        .unwrap();
+        let fleet = Fleet::from_config(&path).await.unwrap();
+        let states: Vec<(String, String)> = fleet.health().into_iter().map(|h| (h.name, h.state)).collect();
+        assert_eq!(
+            states,
+            [
+                ("broken".to_string(), "down".to_string()),
+                ("everything".into(), "ready".into()),
+                ("everything-http".into(), "ready".into()),
+                ("fastmcp".into(), "ready".into()),
+                ("memory".into(), "ready".into()),
+            ]
+        );
+        let names: Vec<String> = fleet.list_tools().await.into_iter().map(|t| t.name).collect();
+        for expected in ["everything_echo", "everything-http_echo", "fastmcp_add", "memory_add"] {
+            assert!(names.iter().any(|n| n == expected), "{expected} missing: {names:?}");
+        }
+        assert!(!names.iter().any(|n| n == "fastmcp_fail" || n == "fastmcp_image"), "denied tools are hidden");
+        let out = fleet.call_tool("everything-http_echo", json!({"message": "over http"})).await.unwrap();
+        assert!(out.text().contains("over http"));
+        let out = fleet.call_tool("everything_echo", json!({"message": "over stdio"})).await.unwrap();
+        assert!(out.text().contains("over stdio"));
+        fleet.close().await.unwrap();
+        common::assert_no_process(&marker, Duration::from_secs(10)).await;
+    })
+    .await
+}

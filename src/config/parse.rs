@@ -323,8 +323,14 @@ fn remote(
     // A URL can carry a key in its query string: never echo it.
     let url = ctx.text(key, url, true)?.trim().to_owned();
     let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-        return Err(ctx.error(key, "expected an http:// or https:// URL"));
+    if !(lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("memory://"))
+    {
+        return Err(ctx.error(
+            key,
+            "expected an http:// or https:// URL (or memory://demo)",
+        ));
     }
     let headers = opt(f, "headers", |v| ctx.string_map("headers", v, true))?.unwrap_or_default();
     let auth = opt(f, "auth", |v| auth(ctx, v))?.flatten();
