@@ -42,7 +42,9 @@
 mod actors;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod protocol;
 pub mod session;
 pub mod testing;
@@ -51,6 +53,7 @@ pub mod transport;
 pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
+pub use fleet::{Fleet, Member, ServerHealth};
 pub use protocol::{ProtocolVersion, VersionChoice};
 pub use session::{
     CallOptions, ElicitationHandler, HandlerError, RequestContext, RootsHandler, SamplingHandler,

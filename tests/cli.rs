@@ -277,3 +277,73 @@ fn demo_runs_offline_and_says_what_it_did() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+#[test]
+fn a_config_file_is_a_fleet_with_prefixed_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mcp.json");
+    std::fs::write(
+        &path,
+        json!({"mcpServers": {
+            "demo": {"command": BIN, "args": ["serve-test"]},
+            "echoer": {"command": BIN, "args": ["serve-echo"]},
+            "broken": {"command": "/nonexistent/switchboard-cli-test"},
+            "off": {"command": BIN, "args": ["serve-test"], "disabled": true},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let config = path.to_str().unwrap();
+
+    let out = run(&["inspect", config, "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let info = stdout_json(&out);
+    let states: Vec<(String, String)> = info["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("broken".into(), "down".into()),
+            ("demo".into(), "ready".into()),
+            ("echoer".into(), "ready".into())
+        ]
+    );
+    let tools: Vec<&str> = info["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.contains(&"demo_add") && tools.contains(&"echoer_echo"),
+        "{tools:?}"
+    );
+
+    let out = run(&["call", config, "demo_add", r#"{"a": 2, "b": 5}"#, "--json"]);
+    assert_eq!(stdout_json(&out)["structuredContent"]["sum"], json!(7.0));
+    // --server narrows to one server, whose own names are used.
+    let out = run(&[
+        "call",
+        config,
+        "add",
+        r#"{"a": 1, "b": 1}"#,
+        "--server",
+        "demo",
+        "--json",
+    ]);
+    assert_eq!(stdout_json(&out)["structuredContent"]["sum"], json!(2.0));
+    let out = run(&["read", config, "greet://cli", "--server", "demo"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Hello, cli!");
+    // A command that needs one server says so.
+    assert_eq!(code(&run(&["read", config, "greet://x"])), 2);
+    assert_eq!(code(&run(&["tools", config, "--server", "nope"])), 2);
+}

@@ -160,6 +160,9 @@ impl ServerActor {
     fn adopt(&mut self, session: Session, ctx: &mut Context<Self>) {
         self.generation += 1;
         let generation = self.generation;
+        if self.spec.policy.is_some() {
+            session.mark_supervised();
+        }
         self.current = Some(session.clone());
         self.ready_at = Some(Instant::now());
         self.probe_misses = 0;

@@ -53,7 +53,16 @@ fn source_of(command: &Command) -> &str {
 }
 
 async fn with_client(command: Command, global: &Global) -> Result<u8> {
-    let client = connect(source_of(&command), global).await?;
+    let source = source_of(&command);
+    if let crate::Source::Config(path) = crate::Source::infer(source)? {
+        return super::fleet::run(command, global, &path).await;
+    }
+    if global.server.is_some() {
+        return Err(Error::Config(
+            "--server picks a server of an mcpServers config file; SOURCE is not one".into(),
+        ));
+    }
+    let client = connect(source, global).await?;
     let outcome = one(command, global, &client).await;
     let _ = client.close().await;
     outcome
@@ -79,7 +88,7 @@ pub fn parse_arguments(json_args: Option<&str>, pairs: &[String]) -> Result<Map<
     Ok(args)
 }
 
-async fn one(command: Command, global: &Global, client: &Client) -> Result<u8> {
+pub(super) async fn one(command: Command, global: &Global, client: &Client) -> Result<u8> {
     match command {
         Command::Inspect { .. } => inspect(global, client).await,
         Command::Tools { .. } => {

@@ -4,6 +4,7 @@ mod args;
 mod bench;
 mod commands;
 mod demo;
+mod fleet;
 mod modes;
 mod output;
 mod serve_echo;
@@ -83,12 +84,6 @@ pub fn exit_code(e: &Error) -> u8 {
 
 /// Connects to SOURCE with the global flags applied.
 pub async fn connect(source: &str, global: &Global) -> Result<Client> {
-    if global.server.is_some() {
-        return Err(Error::NotSupported(
-            "--server picks a server of an mcpServers config; config files are not supported yet"
-                .into(),
-        ));
-    }
     if !(global.timeout.is_finite() && global.timeout > 0.0) {
         return Err(Error::Config(format!(
             "--timeout {} must be a positive number of seconds",

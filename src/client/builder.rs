@@ -184,6 +184,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a notification hook after any the caller set (the fleet uses it
+    /// to hear list changes without taking the caller's callback away).
+    pub(crate) fn also_on_notification(
+        mut self,
+        f: impl Fn(&ServerNotification) + Send + Sync + 'static,
+    ) -> Self {
+        let previous = self.handlers.on_notification.take();
+        self.handlers.on_notification = Some(Arc::new(move |n: &ServerNotification| {
+            if let Some(p) = &previous {
+                p(n);
+            }
+            f(n);
+        }));
+        self
+    }
+
+    /// Supervision with the default policy unless one was set.
+    pub(crate) fn supervised_by_default(mut self) -> Self {
+        if self.restart.is_none() {
+            self.restart = Some(crate::RestartPolicy::default());
+        }
+        self
+    }
+
+    /// The server's name as configured.
+    pub fn server_name(&self) -> &str {
+        &self.options.server_name
+    }
+
     /// Adds an environment variable for a stdio server.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.stdio_env.push((key.into(), value.into()));

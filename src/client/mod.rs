@@ -133,9 +133,8 @@ impl Client {
         builder: ClientBuilder,
         runtime: tokio::runtime::Handle,
     ) -> Result<Client> {
-        let (source, mut builder) = builder.into_source()?;
+        let (source, builder) = builder.into_source()?;
         let supervised = builder.restart.is_some();
-        builder.options.supervised = supervised;
         let name = builder.options.server_name.clone();
         let wait_limit = builder.options.connect_timeout;
         let (slot_tx, slot) = watch::channel(Slot::Starting);
@@ -186,9 +185,18 @@ impl Client {
     /// supervised server restarts.
     async fn session(&self) -> Result<Session> {
         let mut slot = self.inner.slot.clone();
+        let supervised = self.inner.supervised;
+        // Wait while (re)starting, and, when supervised, while the current
+        // session is already dead but the supervisor has not said so yet:
+        // a new call should wait for the restart, not fail with the old
+        // connection.
         let settled = tokio::time::timeout(
             self.inner.wait_limit,
-            slot.wait_for(|s| !matches!(s, Slot::Starting | Slot::Restarting)),
+            slot.wait_for(|s| match s {
+                Slot::Starting | Slot::Restarting => false,
+                Slot::Ready(session) => !(supervised && session.is_closed()),
+                _ => true,
+            }),
         )
         .await;
         let state = match settled {

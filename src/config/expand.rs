@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn reports_what_went_wrong() {
-        assert_eq!(expand("${NOPE}", env), Err(ExpandError::Unset("NOPE".into())));
+        assert_eq!(
+            expand("${NOPE}", env),
+            Err(ExpandError::Unset("NOPE".into()))
+        );
         assert_eq!(expand("x ${HOME", env), Err(ExpandError::Unclosed));
         assert_eq!(expand("${}", env), Err(ExpandError::EmptyName));
         assert_eq!(expand("${:-x}", env), Err(ExpandError::EmptyName));

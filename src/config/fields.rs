@@ -91,7 +91,11 @@ impl Ctx<'_> {
         let bad = || {
             self.error(
                 field,
-                format!("expected a number of {}, got {}", unit.name(), describe(v, false)),
+                format!(
+                    "expected a number of {}, got {}",
+                    unit.name(),
+                    describe(v, false)
+                ),
             )
         };
         let amount = match v {
@@ -101,9 +105,7 @@ impl Ctx<'_> {
             _ => None,
         };
         match amount {
-            Some(secs) if secs.is_finite() && secs >= 0.0 && secs < 1e12 => {
-                Ok(Some(Duration::from_secs_f64(secs)))
-            }
+            Some(secs) if (0.0..1e12).contains(&secs) => Ok(Some(Duration::from_secs_f64(secs))),
             _ => Err(bad()),
         }
     }
@@ -170,10 +172,9 @@ impl Ctx<'_> {
                 if trimmed.starts_with('[') {
                     return match serde_json::from_str::<Vec<String>>(trimmed) {
                         Ok(items) => Ok(items),
-                        Err(e) => Err(self.error(
-                            field,
-                            format!("expected a JSON array of strings: {e}"),
-                        )),
+                        Err(e) => {
+                            Err(self.error(field, format!("expected a JSON array of strings: {e}")))
+                        }
                     };
                 }
                 match split {

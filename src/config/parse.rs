@@ -53,17 +53,19 @@ pub(crate) fn server(
     };
     let (mut f, shadowed) = Fields::new(map);
     for key in shadowed {
-        tracing::warn!(origin = ctx.origin, server = name, key, "field given twice in different spellings; this spelling is ignored");
+        tracing::warn!(
+            origin = ctx.origin,
+            server = name,
+            key,
+            "field given twice in different spellings; this spelling is ignored"
+        );
     }
 
     let command = f.take("command");
     let mut urls = f.take_any(&["url", "serverUrl", "httpUrl"]);
     if urls.len() > 1 {
         let names: Vec<_> = urls.iter().map(|(n, _)| format!("{n:?}")).collect();
-        return Err(ctx.whole_error(format!(
-            "has {}; give one URL",
-            names.join(" and ")
-        )));
+        return Err(ctx.whole_error(format!("has {}; give one URL", names.join(" and "))));
     }
     let url = urls.pop();
     let transport = transport(ctx, &mut f)?;
@@ -71,13 +73,12 @@ pub(crate) fn server(
     let kind = match (command, url) {
         (Some(_), Some((key, _))) => {
             return Err(ctx.whole_error(format!(
-                "has both \"command\" and {key:?}; a server is either a program to run or a remote URL"
-            )))
+            "has both \"command\" and {key:?}; a server is either a program to run or a remote URL"
+        )))
         }
         (None, None) => {
-            return Err(ctx.whole_error(
-                "needs \"command\" (a program to run) or \"url\" (a remote server)",
-            ))
+            return Err(ctx
+                .whole_error("needs \"command\" (a program to run) or \"url\" (a remote server)"))
         }
         (Some(command), None) => {
             if let Some((field, t)) = transport.filter(|(_, t)| t.is_some()) {
@@ -133,12 +134,30 @@ pub(crate) fn server(
     let is_stdio = matches!(kind, ServerKind::Stdio(_));
     for key in extra.keys() {
         let other_kind = if is_stdio { REMOTE_ONLY } else { STDIO_ONLY };
-        if other_kind.iter().any(|k| super::fields::norm(k) == super::fields::norm(key)) {
-            tracing::warn!(origin = ctx.origin, server = name, key = key.as_str(), "field does not apply to this kind of server; ignored");
+        if other_kind
+            .iter()
+            .any(|k| super::fields::norm(k) == super::fields::norm(key))
+        {
+            tracing::warn!(
+                origin = ctx.origin,
+                server = name,
+                key = key.as_str(),
+                "field does not apply to this kind of server; ignored"
+            );
         } else if FOREIGN_KEYS.contains(&key.as_str()) {
-            tracing::debug!(origin = ctx.origin, server = name, key = key.as_str(), "field of another MCP client; kept, ignored");
+            tracing::debug!(
+                origin = ctx.origin,
+                server = name,
+                key = key.as_str(),
+                "field of another MCP client; kept, ignored"
+            );
         } else {
-            tracing::warn!(origin = ctx.origin, server = name, key = key.as_str(), "unknown field; kept, ignored");
+            tracing::warn!(
+                origin = ctx.origin,
+                server = name,
+                key = key.as_str(),
+                "unknown field; kept, ignored"
+            );
         }
     }
 
@@ -178,10 +197,9 @@ pub(crate) fn defaults(
         Value::Null => return Ok(ServerDefaults::default()),
         Value::Object(m) => m,
         other => {
-            return Err(ctx.whole_error(format!(
-                "expected a table, got {}",
-                describe(&other, false)
-            )))
+            return Err(
+                ctx.whole_error(format!("expected a table, got {}", describe(&other, false)))
+            )
         }
     };
     let (mut f, _) = Fields::new(map);
@@ -209,7 +227,11 @@ pub(crate) fn defaults(
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
     };
     for key in f.rest().keys() {
-        tracing::warn!(origin = ctx.origin, key = key.as_str(), "unknown field in defaults; ignored");
+        tracing::warn!(
+            origin = ctx.origin,
+            key = key.as_str(),
+            "unknown field in defaults; ignored"
+        );
     }
     Ok(d)
 }
@@ -248,10 +270,7 @@ fn transport(ctx: &Ctx<'_>, f: &mut Fields) -> Result<TransportField, Error> {
         };
         match found {
             Some((first, earlier)) if earlier != t => {
-                return Err(ctx.error(
-                    field,
-                    format!("says {text:?}, which contradicts {first:?}"),
-                ))
+                return Err(ctx.error(field, format!("says {text:?}, which contradicts {first:?}")))
             }
             _ => found = Some((field, t)),
         }
@@ -335,12 +354,17 @@ fn auth(ctx: &Ctx<'_>, v: &Value) -> Result<Option<AuthConfig>, Error> {
             let (mut f, _) = Fields::new(m.clone());
             let kind = opt(&mut f, "type", |v| ctx.text("auth.type", v, false))?;
             let token = f.take("token");
-            match (kind.as_deref().map(str::to_ascii_lowercase).as_deref(), token) {
+            match (
+                kind.as_deref().map(str::to_ascii_lowercase).as_deref(),
+                token,
+            ) {
                 (Some("bearer") | None, Some(t)) => {
                     let t = ctx.text("auth.token", &t, true)?;
                     Ok(Some(AuthConfig::Bearer(bearer(t.trim()))))
                 }
-                (Some("bearer"), None) => Err(ctx.error("auth.token", "missing: a bearer auth needs a \"token\"")),
+                (Some("bearer"), None) => {
+                    Err(ctx.error("auth.token", "missing: a bearer auth needs a \"token\""))
+                }
                 (Some("oauth"), token) => {
                     let mut rest = f.rest();
                     if let Some(t) = token {
@@ -383,7 +407,10 @@ fn protocol(ctx: &Ctx<'_>, v: &Value) -> Result<VersionChoice, Error> {
             Error::Config(m) => m,
             other => other.to_string(),
         };
-        ctx.error("protocol", format!("expected \"auto\" or a protocol version: {msg}"))
+        ctx.error(
+            "protocol",
+            format!("expected \"auto\" or a protocol version: {msg}"),
+        )
     })
 }
 
@@ -437,7 +464,12 @@ fn tools(ctx: &Ctx<'_>, f: &mut Fields) -> Result<ToolFilter, Error> {
                     filter.deny = ctx.list("tools.deny", &v, Split::Comma)?;
                 }
                 for key in t.rest().keys() {
-                    tracing::warn!(origin = ctx.origin, server = ctx.server, key = key.as_str(), "unknown field in \"tools\" (it takes \"allow\" and \"deny\"); ignored");
+                    tracing::warn!(
+                        origin = ctx.origin,
+                        server = ctx.server,
+                        key = key.as_str(),
+                        "unknown field in \"tools\" (it takes \"allow\" and \"deny\"); ignored"
+                    );
                 }
             }
             other => {
@@ -479,8 +511,10 @@ fn restart(ctx: &Ctx<'_>, v: &Value) -> Result<RestartConfig, Error> {
     };
     let (mut f, _) = Fields::new(map);
     let mut dur = |field: &'static str, unit: Unit| {
-        opt(&mut f, field, |v| ctx.duration(&format!("restart.{field}"), v, unit))
-            .map(Option::flatten)
+        opt(&mut f, field, |v| {
+            ctx.duration(&format!("restart.{field}"), v, unit)
+        })
+        .map(Option::flatten)
     };
     let window = dur("window_secs", Unit::Secs)?;
     let backoff_initial = dur("backoff_initial_ms", Unit::Millis)?;
@@ -495,7 +529,12 @@ fn restart(ctx: &Ctx<'_>, v: &Value) -> Result<RestartConfig, Error> {
     })?
     .flatten();
     for key in f.rest().keys() {
-        tracing::warn!(origin = ctx.origin, server = ctx.server, key = key.as_str(), "unknown field in \"restart\"; ignored");
+        tracing::warn!(
+            origin = ctx.origin,
+            server = ctx.server,
+            key = key.as_str(),
+            "unknown field in \"restart\"; ignored"
+        );
     }
     Ok(RestartConfig {
         max_restarts,

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::glob::glob_match;
 use crate::protocol::VersionChoice;
-use crate::transport::{Source, StdioConfig};
-use crate::{Client, ClientBuilder, Result};
+use crate::transport::{HttpConfig, HttpMode, Source, StdioConfig};
+use crate::{Client, ClientBuilder, Error, RestartPolicy, Result};
 
 /// One entry of `mcpServers`, with the file's `defaults` already applied.
 ///
@@ -205,8 +205,8 @@ pub struct ServerDefaults {
 impl ServerConfig {
     /// The [`Source`] that reaches this server: a [`StdioConfig`] with the
     /// configured env, cwd, `inherit_env` and message size limit, or the URL.
-    /// Headers, auth and the transport flavour of a remote server are on
-    /// [`RemoteServer`] for the HTTP transport to pick up.
+    /// A remote server's headers, bearer token and transport flavour go
+    /// into its [`HttpConfig`] (OAuth is not built yet: an error).
     pub fn to_source(&self) -> Result<Source> {
         match &self.kind {
             ServerKind::Stdio(s) => {
@@ -219,13 +219,39 @@ impl ServerConfig {
                 }
                 Ok(Source::Stdio(cfg))
             }
-            ServerKind::Remote(r) => Ok(Source::Http(r.url.clone())),
+            ServerKind::Remote(r) => {
+                let mode = match r.transport {
+                    RemoteTransport::Auto => HttpMode::Auto,
+                    RemoteTransport::StreamableHttp => HttpMode::Streamable,
+                    RemoteTransport::Sse => HttpMode::LegacySse,
+                };
+                let mut cfg = r
+                    .headers
+                    .iter()
+                    .fold(HttpConfig::new(r.url.clone()).mode(mode), |c, (n, v)| {
+                        c.header(n.clone(), v.clone())
+                    });
+                match &r.auth {
+                    Some(AuthConfig::Bearer(token)) => {
+                        cfg = cfg.header("Authorization", format!("Bearer {token}"));
+                    }
+                    Some(AuthConfig::OAuth(_)) => {
+                        return Err(Error::NotSupported(format!(
+                            "server {}: OAuth is not built yet; use a bearer token or headers",
+                            self.name
+                        )))
+                    }
+                    None => {}
+                }
+                Ok(Source::Http(cfg))
+            }
         }
     }
 
     /// A [`ClientBuilder`] for this one server, with its name, timeouts,
-    /// protocol choice, roots and message size limit set. Add handlers and
-    /// connect.
+    /// protocol choice, roots, message size limit and (unless restarts are
+    /// off) supervision with [`ServerConfig::restart_policy`] set. Add
+    /// handlers and connect.
     pub fn client_builder(&self) -> Result<ClientBuilder> {
         let mut b = Client::builder(self.to_source()?).name(self.name.clone());
         if let Some(t) = self.timeout {
@@ -244,7 +270,41 @@ impl ServerConfig {
         if !self.roots.is_empty() {
             b = b.roots(self.roots.iter().cloned());
         }
+        if let Some(policy) = self.restart_policy() {
+            b = b.restart(policy);
+        }
         Ok(b)
+    }
+
+    /// The supervisor's [`RestartPolicy`]: the configured backoff, breaker
+    /// and health-check values over its defaults (`health_check_secs = 0`
+    /// turns probes off). `None` when restarts are off (`restart = false` or
+    /// `max_restarts = 0`). `max_restarts` and `window_secs` have no
+    /// counterpart in the supervisor yet and are only kept here.
+    pub fn restart_policy(&self) -> Option<RestartPolicy> {
+        let r = &self.restart;
+        if r.max_restarts == Some(0) {
+            return None;
+        }
+        let mut policy = RestartPolicy::default();
+        if let Some(d) = r.backoff_initial {
+            policy.backoff_initial = d;
+        }
+        if let Some(d) = r.backoff_max {
+            policy.backoff_max = d;
+        }
+        if let Some(n) = r.breaker_threshold {
+            policy.breaker_threshold = n;
+        }
+        if let Some(d) = r.breaker_cooldown {
+            policy.breaker_cooldown = d;
+        }
+        match self.health_check {
+            Some(d) if d.is_zero() => policy.health_interval = None,
+            Some(d) => policy.health_interval = Some(d),
+            None => {}
+        }
+        Some(policy)
     }
 
     /// Whether the tool `name` is exposed by the allow/deny globs (deny wins;
@@ -323,7 +383,10 @@ impl fmt::Debug for RemoteServer {
         };
         f.debug_struct("RemoteServer")
             .field("url", &shown)
-            .field("headers", &Keys(self.headers.iter().map(|(k, _)| k.as_str())))
+            .field(
+                "headers",
+                &Keys(self.headers.iter().map(|(k, _)| k.as_str())),
+            )
             .field("transport", &self.transport)
             .field("auth", &self.auth)
             .finish()

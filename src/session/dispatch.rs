@@ -148,22 +148,7 @@ impl Dispatcher {
 
     fn closed(&self, closed: crate::transport::Closed) {
         tracing::debug!(server = %self.shared.name, reason = %closed.reason, "transport closed");
-        let err = {
-            let mut slot = lock(&self.shared.closed);
-            if slot.is_none() {
-                *slot = Some(closed);
-            }
-            slot.clone()
-        };
-        if let Some(closed) = err {
-            self.shared
-                .pending
-                .fail_all(|| super::closed_error_for(&self.shared, &closed));
-        }
-        for (_, task) in lock(&self.shared.server_requests).drain() {
-            task.abort();
-        }
-        let _ = self.shared.closed_tx.send(true);
+        self.shared.mark_closed(closed);
     }
 }
 

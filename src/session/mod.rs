@@ -128,6 +128,9 @@ pub(crate) struct Shared {
     negotiated: OnceLock<Negotiated>,
     log_level: Mutex<Option<LoggingLevel>>,
     server_requests: Mutex<HashMap<String, AbortHandle>>,
+    /// Set once a supervisor has adopted the session: calls cut off by a
+    /// lost transport then fail with `ServerRestarted`.
+    supervised: std::sync::atomic::AtomicBool,
 }
 
 struct Negotiated {
@@ -212,6 +215,7 @@ impl Session {
             negotiated: OnceLock::new(),
             log_level: Mutex::new(None),
             server_requests: Mutex::new(HashMap::new()),
+            supervised: std::sync::atomic::AtomicBool::new(false),
         });
         let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
         let handle = transport.start(sink).await?;
@@ -296,9 +300,20 @@ impl Session {
         self.shared().handlers.listed_roots.as_ref()
     }
 
+    /// From now on, calls cut off by a lost transport fail with
+    /// `ServerRestarted`: a supervisor will bring up a new session.
+    pub(crate) fn mark_supervised(&self) {
+        self.shared().supervised.store(true, Ordering::Relaxed);
+    }
+
     /// Kills the transport at once (the last handle is gone).
     pub(crate) fn kill(&self) {
         self.inner.control.kill();
+        self.shared().mark_closed(Closed {
+            reason: "the server was killed (it stopped answering, or its last handle was dropped)"
+                .into(),
+            stderr_tail: self.stderr_tail(),
+        });
     }
 
     /// Sets the log level (2026-07-28: sent in each request's `_meta`).
@@ -534,7 +549,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 pub(crate) fn closed_error_for(shared: &Shared, closed: &Closed) -> Error {
-    if shared.options.supervised {
+    if shared.supervised.load(Ordering::Relaxed) {
         Error::ServerRestarted
     } else {
         closed_error(closed)
@@ -549,14 +564,26 @@ fn closed_error(closed: &Closed) -> Error {
 }
 
 impl Shared {
-    fn connection_error(&self) -> Error {
-        match lock(&self.closed).as_ref() {
-            Some(c) => closed_error(c),
-            None => Error::ConnectionClosed {
-                reason: "the transport stopped accepting messages".into(),
-                stderr_tail: Vec::new(),
-            },
+    /// The connection is over: fail every waiter, stop answering the
+    /// server, wake whoever watches for the end.
+    pub(crate) fn mark_closed(&self, closed: Closed) {
+        let closed = {
+            let mut slot = lock(&self.closed);
+            slot.get_or_insert(closed).clone()
+        };
+        self.pending.fail_all(|| closed_error_for(self, &closed));
+        for (_, task) in lock(&self.server_requests).drain() {
+            task.abort();
         }
+        let _ = self.closed_tx.send(true);
+    }
+
+    fn connection_error(&self) -> Error {
+        let closed = lock(&self.closed).clone().unwrap_or_else(|| Closed {
+            reason: "the transport stopped accepting messages".into(),
+            stderr_tail: Vec::new(),
+        });
+        closed_error_for(self, &closed)
     }
 
     fn timeout_error(&self, method: &str, elapsed: Duration) -> Error {

@@ -34,9 +34,6 @@ pub struct SessionOptions {
     pub client_name: String,
     /// Our version, sent to servers.
     pub client_version: String,
-    /// The connection is supervised: calls cut off by a lost transport fail
-    /// with `ServerRestarted` (a new connection is coming).
-    pub supervised: bool,
 }
 
 impl Default for SessionOptions {
@@ -54,7 +51,6 @@ impl Default for SessionOptions {
             progress_tokens: true,
             client_name: "switchboard".into(),
             client_version: env!("CARGO_PKG_VERSION").into(),
-            supervised: false,
         }
     }
 }

@@ -36,7 +36,7 @@ pub const INHERITED_ENV: &[&str] = &[
 ];
 
 /// How to start a stdio server.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StdioConfig {
     /// The program to run (looked up on `PATH`).
     pub program: String,
@@ -54,6 +54,22 @@ pub struct StdioConfig {
     pub shutdown_grace: Duration,
     /// How many stderr lines to keep for error reports.
     pub stderr_lines: usize,
+}
+
+impl std::fmt::Debug for StdioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Environment values are often secrets: names only.
+        let env: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("StdioConfig")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("env", &env)
+            .field("cwd", &self.cwd)
+            .field("inherit_env", &self.inherit_env)
+            .field("max_message_size", &self.max_message_size)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .finish()
+    }
 }
 
 impl StdioConfig {
@@ -173,8 +189,10 @@ impl TransportControl for StdioControl {
 
 impl Drop for StdioControl {
     fn drop(&mut self) {
-        // Whatever state we are in, nothing of the group may outlive us.
+        // Whatever state we are in, nothing of the group may outlive us,
+        // and the writer task must let go of its descriptor.
         kill_group(self.pgid, libc::SIGKILL);
+        self.stdin.close();
     }
 }
 
@@ -258,6 +276,7 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
         config.max_message_size,
         exit_rx.clone(),
         ring.clone(),
+        stdin.clone(),
     ));
 
     tracing::debug!(server = %description, "started");
@@ -424,6 +443,7 @@ async fn read_frames(
     limit: usize,
     mut exit: watch::Receiver<Option<ExitStatus>>,
     ring: Arc<Mutex<StderrRing>>,
+    stdin: Arc<StdinWriter>,
 ) {
     let mut splitter = LineSplitter::new(limit);
     let mut events = Vec::new();
@@ -449,6 +469,8 @@ async fn read_frames(
             sink.deliver(Inbound::Frame(rest));
         }
     }
+    // Nothing more can be said to a server whose stdout is gone.
+    stdin.close();
     // Give the process a moment to be reaped so the reason can say how it ended.
     wait_exit(&mut exit, Duration::from_millis(500)).await;
     let reason = match *exit.borrow() {
@@ -488,6 +510,16 @@ mod tests {
                 Inbound::Closed(_) => "closed".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn debug_never_shows_environment_values() {
+        let cfg = StdioConfig::new("server", ["--x"]).env("API_TOKEN", "s3cr3t");
+        let shown = format!("{cfg:?}");
+        assert!(
+            shown.contains("API_TOKEN") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -1,0 +1,140 @@
+//! The CLI over an `mcpServers` config file: a fleet. Tool and prompt names
+//! are prefixed with the server's name; `--server NAME` narrows to one
+//! server and then every single-server command works as usual.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::args::{Command, Global};
+use super::commands::{one, parse_arguments};
+use super::{output, EXIT_TOOL_ERROR};
+use crate::config::FleetConfig;
+use crate::{Error, Fleet, Result};
+
+pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
+    let config = FleetConfig::from_path(path)?;
+    let fleet = Fleet::from_fleet_config(&config, global.server.as_deref()).await?;
+    let outcome = match &global.server {
+        Some(name) => match fleet.client(name).await {
+            Ok(client) => one(command, global, &client).await,
+            Err(e) => Err(e),
+        },
+        None => merged(command, global, &fleet).await,
+    };
+    // Bounded: a stuck server must not keep the command from exiting.
+    let _ = tokio::time::timeout(Duration::from_secs(10), fleet.close()).await;
+    outcome
+}
+
+async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> {
+    match command {
+        Command::Inspect { .. } => {
+            let tools = fleet.list_tools().await;
+            let prompts = fleet.list_prompts().await;
+            let health = fleet.health();
+            if global.json {
+                output::json(&json!({"servers": health, "tools": tools, "prompts": prompts}));
+            } else {
+                let rows: Vec<Vec<String>> = health
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.name.clone(),
+                            h.state.clone(),
+                            h.restarts.to_string(),
+                            h.last_error.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["SERVER", "STATE", "RESTARTS", "LAST ERROR"], &rows);
+                println!(
+                    "\n{} tools, {} prompts across {} servers",
+                    tools.len(),
+                    prompts.len(),
+                    health.len()
+                );
+            }
+            Ok(0)
+        }
+        Command::Tools { .. } => {
+            let tools = fleet.list_tools().await;
+            if global.json {
+                output::json(&tools);
+            } else {
+                let rows: Vec<Vec<String>> = tools
+                    .iter()
+                    .map(|t| vec![t.name.clone(), output::first_line(t.description.as_deref())])
+                    .collect();
+                output::table(&["TOOL", "DESCRIPTION"], &rows);
+            }
+            Ok(0)
+        }
+        Command::Prompts { .. } => {
+            let prompts = fleet.list_prompts().await;
+            if global.json {
+                output::json(&prompts);
+            } else {
+                let rows: Vec<Vec<String>> = prompts
+                    .iter()
+                    .map(|p| vec![p.name.clone(), output::first_line(p.description.as_deref())])
+                    .collect();
+                output::table(&["PROMPT", "DESCRIPTION"], &rows);
+            }
+            Ok(0)
+        }
+        Command::Resources { .. } => {
+            let resources = fleet.list_resources().await;
+            if global.json {
+                let list: Vec<Value> = resources
+                    .iter()
+                    .map(|(s, r)| json!({"server": s, "resource": r}))
+                    .collect();
+                output::json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = resources
+                    .iter()
+                    .map(|(s, r)| vec![s.clone(), r.uri.clone(), r.name.clone()])
+                    .collect();
+                output::table(&["SERVER", "URI", "NAME"], &rows);
+            }
+            Ok(0)
+        }
+        Command::Call {
+            tool,
+            json_args,
+            args,
+            ..
+        } => {
+            let arguments = parse_arguments(json_args.as_deref(), &args)?;
+            let out = fleet.call_tool(&tool, Value::Object(arguments)).await?;
+            if global.json {
+                output::json(&*out);
+            } else {
+                println!("{}", out.text());
+            }
+            Ok(if out.is_error() { EXIT_TOOL_ERROR } else { 0 })
+        }
+        Command::Ping { .. } => {
+            let mut down = 0;
+            for name in fleet.server_names() {
+                let ok = match fleet.client(&name).await {
+                    Ok(c) => c.ping().await.is_ok(),
+                    Err(_) => false,
+                };
+                down += usize::from(!ok);
+                if !global.json {
+                    println!("{name}: {}", if ok { "ok" } else { "down" });
+                }
+            }
+            if global.json {
+                output::json(&fleet.health());
+            }
+            Ok(if down == 0 { 0 } else { super::EXIT_CONNECT })
+        }
+        _ => Err(Error::Config(
+            "this command needs one server of the config: add --server NAME".into(),
+        )),
+    }
+}

@@ -1,0 +1,221 @@
+//! Environment overrides of server entries:
+//! `SWITCHBOARD__SERVERS__<NAME>__<FIELD>[__<KEY>]=value`.
+//!
+//! The `config` crate's environment source lowercases keys, and server names
+//! and `env` variable names keep their case, so these are applied here, on
+//! the raw tree, before the entries are read.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+use super::fields::norm;
+use crate::{Error, Result};
+
+/// Every override variable starts with this (any case).
+pub(crate) const PREFIX: &str = "SWITCHBOARD__";
+/// Overrides of the `defaults` table, handed to the `config` crate.
+pub(crate) const DEFAULTS: &str = "DEFAULTS__";
+/// Overrides of server entries, applied here.
+pub(crate) const SERVERS: &str = "SERVERS__";
+
+/// Which variables set which fields: server name -> normalized field -> variable.
+pub(crate) type SetBy = BTreeMap<String, BTreeMap<String, String>>;
+
+/// `name` as it can be spelled in a variable name: lowercase, with `-`,
+/// `.` and spaces as `_`.
+fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '-' | '.' | ' ' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Strips `prefix` compared without ASCII case.
+pub(crate) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    match s.get(..prefix.len()) {
+        Some(head) if head.eq_ignore_ascii_case(prefix) => Some(&s[prefix.len()..]),
+        _ => None,
+    }
+}
+
+/// Applies every `SWITCHBOARD__SERVERS__...` variable in `vars` to `servers`.
+pub(crate) fn apply(
+    origin: &str,
+    servers: &mut Map<String, Value>,
+    vars: &HashMap<String, String>,
+) -> Result<SetBy> {
+    let mut set_by = SetBy::new();
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    for var in names {
+        let Some(rest) = strip_prefix_ci(var, PREFIX).and_then(|r| strip_prefix_ci(r, SERVERS))
+        else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split("__").collect();
+        let (server_part, path) = match parts.split_first() {
+            Some((s, path)) if !path.is_empty() && path.len() <= 2 && !s.is_empty() => (*s, path),
+            _ => {
+                tracing::warn!(
+                    variable = var.as_str(),
+                    "ignored: expected SWITCHBOARD__SERVERS__<NAME>__<FIELD> or ..__<FIELD>__<KEY>"
+                );
+                continue;
+            }
+        };
+        let wanted = env_name(server_part);
+        let matches: Vec<String> = servers
+            .keys()
+            .filter(|k| env_name(k) == wanted)
+            .cloned()
+            .collect();
+        let name = match matches.as_slice() {
+            [one] => one.clone(),
+            [] => {
+                tracing::warn!(
+                    origin,
+                    variable = var.as_str(),
+                    "ignored: names no server in the file"
+                );
+                continue;
+            }
+            several => {
+                return Err(Error::Config(format!(
+                    "{origin}: {var} could mean servers {}; rename one of them",
+                    several
+                        .iter()
+                        .map(|s| format!("{s:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )))
+            }
+        };
+        if let Some(Value::Object(entry)) = servers.get_mut(&name) {
+            set(entry, path, &vars[var]);
+            set_by
+                .entry(name)
+                .or_default()
+                .insert(norm(path[0]), var.clone());
+        }
+    }
+    Ok(set_by)
+}
+
+/// Sets `path` (one or two segments) in a server entry to `value`.
+fn set(entry: &mut Map<String, Value>, path: &[&str], value: &str) {
+    let field = norm(path[0]);
+    let spellings: Vec<String> = entry.keys().filter(|k| norm(k) == field).cloned().collect();
+    let Some(sub) = path.get(1) else {
+        for k in &spellings {
+            entry.remove(k);
+        }
+        entry.insert(
+            path[0].to_ascii_lowercase(),
+            Value::String(value.to_owned()),
+        );
+        return;
+    };
+    let key = spellings
+        .first()
+        .cloned()
+        .unwrap_or_else(|| path[0].to_ascii_lowercase());
+    let table = entry
+        .entry(key)
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !table.is_object() {
+        *table = Value::Object(Map::new());
+    }
+    let Value::Object(table) = table else {
+        return;
+    };
+    let value = Value::String(value.to_owned());
+    match field.as_str() {
+        // Variable names are case-sensitive: the key is taken as written.
+        "env" => {
+            table.insert((*sub).to_owned(), value);
+        }
+        // Header names are not.
+        "headers" => {
+            table.retain(|k, _| !k.eq_ignore_ascii_case(sub));
+            table.insert((*sub).to_owned(), value);
+        }
+        _ => {
+            let n = norm(sub);
+            table.retain(|k, _| norm(k) != n);
+            table.insert(sub.to_ascii_lowercase(), value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sets_fields_and_nested_keys() {
+        let mut servers = json!({
+            "brave-search": {"command": "npx", "env": {"BRAVE_API_KEY": "old"}, "Timeout": 5},
+            "GitHub": {"url": "https://x.test", "headers": {"authorization": "old"}}
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        let set_by = apply(
+            "f.json",
+            &mut servers,
+            &vars(&[
+                (
+                    "SWITCHBOARD__SERVERS__BRAVE_SEARCH__ENV__BRAVE_API_KEY",
+                    "new",
+                ),
+                ("SWITCHBOARD__SERVERS__BRAVE_SEARCH__TIMEOUT", "9"),
+                (
+                    "switchboard__servers__github__HEADERS__Authorization",
+                    "tok",
+                ),
+                ("SWITCHBOARD__SERVERS__GITHUB__RESTART__MAX_RESTARTS", "2"),
+                ("SWITCHBOARD__SERVERS__NOPE__TIMEOUT", "1"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(servers),
+            json!({
+                "brave-search": {"command": "npx", "env": {"BRAVE_API_KEY": "new"}, "timeout": "9"},
+                "GitHub": {"url": "https://x.test", "headers": {"Authorization": "tok"},
+                           "restart": {"max_restarts": "2"}}
+            })
+        );
+        assert_eq!(
+            set_by["brave-search"]["timeout"],
+            "SWITCHBOARD__SERVERS__BRAVE_SEARCH__TIMEOUT"
+        );
+    }
+
+    #[test]
+    fn ambiguous_names_are_an_error() {
+        let mut servers = json!({"a-b": {}, "a_b": {}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let err = apply(
+            "f.json",
+            &mut servers,
+            &vars(&[("SWITCHBOARD__SERVERS__A_B__LAZY", "true")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("could mean servers"), "{err}");
+    }
+}
