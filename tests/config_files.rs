@@ -105,7 +105,10 @@ fn cursor_file_with_urls_headers_and_variables() {
         remote.headers,
         [("Authorization".to_string(), "Bearer sekrit-5e1".to_string())]
     );
-    assert!(matches!(linear.to_source().unwrap(), Source::Http(u) if u.url() == remote.url));
+    assert!(matches!(linear.to_source().unwrap(), Source::Http(c) if c.url() == remote.url));
+    // Header values are secrets: the source's Debug never shows them.
+    let shown = format!("{:?}", linear.to_source().unwrap());
+    assert!(!shown.contains("sekrit-5e1"), "{shown}");
 
     let docs = cfg.server("internal-docs").unwrap().remote().unwrap();
     assert_eq!(docs.transport, RemoteTransport::StreamableHttp);

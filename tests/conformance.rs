@@ -1,15 +1,17 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`,
-//! pinned in `.ci/install-peers.sh`) drives `examples/conformance_client`
-//! through each client scenario that needs no authorization. The suite
-//! starts its own test server on localhost for each scenario.
+//! pinned in `.ci/install-peers.sh`: 0.1.16 and the 0.2.0 alpha with the
+//! 2026-07-28 scenarios) drives `examples/conformance_client` through each
+//! client scenario that needs no authorization. The suite starts its own
+//! test server on localhost for each scenario.
 //!
 //! Needs the example built (`cargo test --all-targets` does; alone:
-//! `cargo build --example conformance_client`), `SWITCHBOARD_CONFORMANCE`
-//! and `SWITCHBOARD_NODE22` from `. .peers/env.sh`.
+//! `cargo build --example conformance_client`), `SWITCHBOARD_CONFORMANCE`,
+//! `SWITCHBOARD_CONFORMANCE_NEXT` and `SWITCHBOARD_NODE22` from
+//! `. .peers/env.sh`.
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -52,20 +54,55 @@ fn example_binary() -> PathBuf {
     bin
 }
 
+/// The 0.2.0 alpha's scenarios without authorization or extensions.
+const NEXT_SCENARIOS: [&str; 11] = [
+    "initialize",
+    "tools_call",
+    "elicitation-sep1034-client-defaults",
+    "sse-retry",
+    "request-metadata",
+    "sep-2322-client-request-state",
+    "http-standard-headers",
+    "http-custom-headers",
+    "http-invalid-tool-headers",
+    "json-schema-ref-no-deref",
+    "json-schema-2020-12-preservation",
+];
+
+fn suite(var: &str, dir: &str) -> PathBuf {
+    env_path(
+        var,
+        common::manifest_dir()
+            .join(".peers")
+            .join(dir)
+            .join("node_modules/@modelcontextprotocol/conformance/dist/index.js"),
+    )
+}
+
 #[test]
 fn client_scenarios_pass() {
-    let peers = common::manifest_dir().join(".peers");
-    let suite = env_path(
-        "SWITCHBOARD_CONFORMANCE",
-        peers.join("conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js"),
+    run_scenarios(&suite("SWITCHBOARD_CONFORMANCE", "conformance"), &SCENARIOS);
+}
+
+#[test]
+fn next_client_scenarios_pass() {
+    run_scenarios(
+        &suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next"),
+        &NEXT_SCENARIOS,
     );
+}
+
+/// Runs the scenarios one at a time (sse-retry measures timing).
+fn run_scenarios(suite: &Path, scenarios: &[&str]) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let node = env_path("SWITCHBOARD_NODE22", PathBuf::from("/nonexistent/node22"));
     let client = example_binary();
     let mut failed = Vec::new();
-    for scenario in SCENARIOS {
+    for &scenario in scenarios {
         let started = Instant::now();
         let out = Command::new(&node)
-            .arg(&suite)
+            .arg(suite)
             .args(["client", "--command"])
             .arg(&client)
             .args(["--scenario", scenario, "--timeout", "30000"])

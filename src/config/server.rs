@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::glob::glob_match;
 use crate::protocol::VersionChoice;
-use crate::transport::{Source, StdioConfig};
-use crate::{Client, ClientBuilder, RestartPolicy, Result};
+use crate::transport::{HttpConfig, HttpMode, Source, StdioConfig};
+use crate::{Client, ClientBuilder, Error, RestartPolicy, Result};
 
 /// One entry of `mcpServers`, with the file's `defaults` already applied.
 ///
@@ -205,8 +205,8 @@ pub struct ServerDefaults {
 impl ServerConfig {
     /// The [`Source`] that reaches this server: a [`StdioConfig`] with the
     /// configured env, cwd, `inherit_env` and message size limit, or the URL.
-    /// Headers, auth and the transport flavour of a remote server are on
-    /// [`RemoteServer`] for the HTTP transport to pick up.
+    /// A remote server's headers, bearer token and transport flavour go
+    /// into its [`HttpConfig`] (OAuth is not built yet: an error).
     pub fn to_source(&self) -> Result<Source> {
         match &self.kind {
             ServerKind::Stdio(s) => {
@@ -221,22 +221,24 @@ impl ServerConfig {
             }
             ServerKind::Remote(r) if r.url.starts_with("memory://") => Source::infer(&r.url),
             ServerKind::Remote(r) => {
-                use crate::transport::{HttpConfig, HttpMode};
-                let mut cfg = HttpConfig::new(r.url.clone()).mode(match r.transport {
+                let mode = match r.transport {
                     RemoteTransport::Auto => HttpMode::Auto,
                     RemoteTransport::StreamableHttp => HttpMode::Streamable,
                     RemoteTransport::Sse => HttpMode::LegacySse,
-                });
-                for (name, value) in &r.headers {
-                    cfg = cfg.header(name.clone(), value.clone());
-                }
+                };
+                let mut cfg = r
+                    .headers
+                    .iter()
+                    .fold(HttpConfig::new(r.url.clone()).mode(mode), |c, (n, v)| {
+                        c.header(n.clone(), v.clone())
+                    });
                 match &r.auth {
                     Some(AuthConfig::Bearer(token)) => {
                         cfg = cfg.header("Authorization", format!("Bearer {token}"));
                     }
                     Some(AuthConfig::OAuth(_)) => {
-                        return Err(crate::Error::Config(format!(
-                            "server {:?}: OAuth is not supported yet; use a bearer token or static headers",
+                        return Err(Error::NotSupported(format!(
+                            "server {}: OAuth is not built yet; use a bearer token or headers",
                             self.name
                         )))
                     }

@@ -106,7 +106,7 @@ async fn discover(
                     modern: Some(identity),
                 });
             }
-            pick_other(session, mutual, &result.supported_versions, version).await
+            pick_other(session, mutual, &result.supported_versions, version, false).await
         }
         Err(Error::Protocol {
             code,
@@ -119,7 +119,9 @@ async fn discover(
                 .and_then(|s| serde_json::from_value(s.clone()).ok())
                 .unwrap_or_default();
             tracing::debug!(server = %session.name(), ?supported, %message, "server wants another version");
-            pick_other(session, known(&supported), &supported, version).await
+            // A server may reject a version it lists (e.g. a header it did
+            // not like): the first such rejection is retried once as is.
+            pick_other(session, known(&supported), &supported, version, fall_back).await
         }
         Err(e) if e.is_connection_lost() || matches!(e, Error::Encode(_) | Error::Io(_)) => Err(e),
         Err(Error::Protocol {
@@ -144,7 +146,11 @@ async fn pick_other(
     mutual: Vec<ProtocolVersion>,
     offered: &[String],
     tried: ProtocolVersion,
+    retry_same: bool,
 ) -> Result<Negotiated> {
+    if retry_same && tried.era() == Era::Modern && mutual.contains(&tried) {
+        return Box::pin(discover(session, tried, false)).await;
+    }
     match mutual.iter().copied().find(|v| *v != tried) {
         Some(v) if v.era() == Era::Modern => Box::pin(discover(session, v, false)).await,
         Some(v) => initialize(session, v, false).await,
