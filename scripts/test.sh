@@ -12,5 +12,7 @@ bash .ci/install-peers.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
+# The conformance suite drives the conformance_client example binary.
+cargo build --examples --locked --quiet
 cargo test --all-targets --locked --no-fail-fast
 cargo run --quiet --locked --example quickstart > /dev/null

@@ -48,7 +48,7 @@ fn example_binary() -> PathBuf {
     let bin = profile_dir.join("examples/conformance_client");
     assert!(
         bin.exists(),
-        "{} not built: run `cargo build --example conformance_client` (cargo test --all-targets builds it)",
+        "{} not built: run `cargo build --example conformance_client` (scripts/test.sh does)",
         bin.display()
     );
     bin
