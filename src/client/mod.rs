@@ -184,8 +184,14 @@ impl Client {
     /// The session to use, waiting (up to the connect deadline) while a
     /// supervised server restarts.
     async fn session(&self) -> Result<Session> {
-        let mut slot = self.inner.slot.clone();
         let supervised = self.inner.supervised;
+        // The common case, without waiting machinery: a live session.
+        if let Slot::Ready(session) = &*self.inner.slot.borrow() {
+            if !(supervised && session.is_closed()) {
+                return Ok(session.clone());
+            }
+        }
+        let mut slot = self.inner.slot.clone();
         // Wait while (re)starting, and, when supervised, while the current
         // session is already dead but the supervisor has not said so yet:
         // a new call should wait for the restart, not fail with the old

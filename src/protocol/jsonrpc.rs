@@ -158,6 +158,26 @@ pub fn parse_frame(frame: &Bytes) -> Result<Vec<Incoming>, MalformedFrame> {
     }
 }
 
+/// Like [`parse_frame`], handing each message to `f` without collecting
+/// them (the per-frame hot path: no allocation for the usual single
+/// message). On a malformed batch, messages before the bad one are handled.
+pub fn for_each_message(frame: &Bytes, mut f: impl FnMut(Incoming)) -> Result<(), MalformedFrame> {
+    let first = frame
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .copied()
+        .ok_or_else(|| MalformedFrame("empty message".into()))?;
+    if first == b'[' {
+        for m in parse_frame(frame)? {
+            f(m);
+        }
+        Ok(())
+    } else {
+        f(parse_one(frame)?);
+        Ok(())
+    }
+}
+
 /// Classifies a single (non-batch) message.
 pub fn parse_one(frame: &Bytes) -> Result<Incoming, MalformedFrame> {
     let env: Envelope<'_> =

@@ -28,12 +28,8 @@ impl Dispatcher {
     }
 
     fn frame(&self, frame: Bytes) {
-        match jsonrpc::parse_frame(&frame) {
-            Ok(messages) => {
-                for m in messages {
-                    self.message(m);
-                }
-            }
+        match jsonrpc::for_each_message(&frame, |m| self.message(m)) {
+            Ok(()) => {}
             Err(e) => {
                 let d = &self.shared.diag;
                 d.garbage.fetch_add(1, Ordering::Relaxed);
