@@ -44,20 +44,6 @@ async fn main() {
     }
 }
 
-/// Every property's `default` from a form's schema.
-fn schema_defaults(schema: &Value) -> Map<String, Value> {
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|props| {
-            props
-                .iter()
-                .filter_map(|(k, p)| Some((k.clone(), p.get("default")?.clone())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Arguments that satisfy a tool's required properties.
 fn made_up_arguments(tool: &Tool) -> Value {
     let schema = serde_json::to_value(&tool.input_schema).unwrap_or_default();
@@ -104,7 +90,7 @@ async fn run(url: &str, scenario: &str) -> Result<(), String> {
             Ok(match p {
                 ElicitRequestParams::Form(form) => {
                     let schema = serde_json::to_value(&form.requested_schema).unwrap_or_default();
-                    ElicitResult::accept(schema_defaults(&schema))
+                    ElicitResult::accept(switchboard::cli::defaults_of(&schema))
                 }
                 _ => ElicitResult::decline(),
             })

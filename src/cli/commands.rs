@@ -112,25 +112,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         } => {
             let arguments = parse_arguments(json_args.as_deref(), &args)?;
             let out = client.call_tool(&tool, Value::Object(arguments)).await?;
-            if global.json {
-                output::json(&*out);
-            } else {
-                print_content(&out.content);
-                if let Some(structured) = out.structured() {
-                    println!(
-                        "structured: {}",
-                        serde_json::to_string_pretty(structured).unwrap_or_default()
-                    );
-                }
-            }
-            if out.is_error() {
-                if !global.json {
-                    eprintln!("error: the tool reported an error");
-                }
-                Ok(EXIT_TOOL_ERROR)
-            } else {
-                Ok(0)
-            }
+            Ok(print_tool_output(global, &out))
         }
         Command::Resources { .. } => {
             let resources = client.list_resources().await?;
@@ -253,6 +235,30 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         Command::Bench { .. } | Command::Demo | Command::ServeEcho | Command::ServeTest { .. } => {
             Ok(EXIT_USAGE)
         }
+    }
+}
+
+/// Prints a tool's result (`--json`: the MCP result object) and returns the
+/// exit code: 1 when the tool answered `isError`.
+pub(super) fn print_tool_output(global: &Global, out: &crate::ToolOutput) -> u8 {
+    if global.json {
+        output::json(&**out);
+    } else {
+        print_content(&out.content);
+        if let Some(structured) = out.structured() {
+            println!(
+                "structured: {}",
+                serde_json::to_string_pretty(structured).unwrap_or_default()
+            );
+        }
+    }
+    if out.is_error() {
+        if !global.json {
+            eprintln!("error: the tool reported an error");
+        }
+        EXIT_TOOL_ERROR
+    } else {
+        0
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::args::{Command, Global};
-use super::commands::{one, parse_arguments};
-use super::{output, EXIT_TOOL_ERROR};
+use super::commands::{one, parse_arguments, print_tool_output};
+use super::output;
 use crate::config::FleetConfig;
 use crate::{Error, Fleet, Result};
 
@@ -109,12 +109,7 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
         } => {
             let arguments = parse_arguments(json_args.as_deref(), &args)?;
             let out = fleet.call_tool(&tool, Value::Object(arguments)).await?;
-            if global.json {
-                output::json(&*out);
-            } else {
-                println!("{}", out.text());
-            }
-            Ok(if out.is_error() { EXIT_TOOL_ERROR } else { 0 })
+            Ok(print_tool_output(global, &out))
         }
         Command::Ping { .. } => {
             let mut down = 0;
