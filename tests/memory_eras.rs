@@ -637,3 +637,81 @@ async fn changed_roots_are_what_the_server_sees_next() {
     })
     .await
 }
+
+#[tokio::test]
+async fn change_notifications_arrive_in_both_eras() {
+    within(async {
+        for (choice, era) in ERAS {
+            let server = demo_server();
+            let seen = Arc::new(Mutex::new(Vec::<(String, Value)>::new()));
+            let s = seen.clone();
+            let client = builder(server.clone(), choice)
+                .on_notification(move |n| {
+                    s.lock().unwrap().push((n.method.clone(), n.params.clone()))
+                })
+                .connect()
+                .await
+                .unwrap();
+            client.subscribe_resource("config://app").await.unwrap();
+            // Let the subscription settle (2026-07-28: the listen is acknowledged).
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            server.notify_tools_changed();
+            server.notify_resource_updated("config://app");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let methods: Vec<String> = seen
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|(m, _)| m.clone())
+                    .collect();
+                if methods
+                    .iter()
+                    .any(|m| m == "notifications/tools/list_changed")
+                    && methods
+                        .iter()
+                        .any(|m| m == "notifications/resources/updated")
+                {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{era:?}: notifications missing: {methods:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let updated = seen
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(m, _)| m == "notifications/resources/updated")
+                .map(|(_, p)| p["uri"].clone());
+            assert_eq!(updated, Some(json!("config://app")));
+            if era == Era::Modern {
+                // Delivered through the listen: tagged with its subscription id.
+                let tagged = seen.lock().unwrap().iter().any(|(m, p)| {
+                    m == "notifications/tools/list_changed"
+                        && p.pointer("/_meta/io.modelcontextprotocol~1subscriptionId")
+                            .is_some()
+                });
+                assert!(tagged, "{:?}", seen.lock().unwrap());
+            }
+            // Unsubscribed: no more updates for that URI.
+            client.unsubscribe_resource("config://app").await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let before = seen.lock().unwrap().len();
+            server.notify_resource_updated("config://app");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let after: Vec<String> = seen.lock().unwrap()[before..]
+                .iter()
+                .map(|(m, _)| m.clone())
+                .collect();
+            assert!(
+                !after.iter().any(|m| m == "notifications/resources/updated"),
+                "{era:?}: {after:?}"
+            );
+            client.close().await.unwrap();
+        }
+    })
+    .await
+}

@@ -67,7 +67,15 @@ impl Restore {
             .iter()
             .cloned()
             .collect();
-        if session.era() == Some(Era::Handshake) {
+        if session.era() == Some(Era::Modern) {
+            // 2026-07-28: change notifications come through a listen.
+            let filter = session.listen_filter(uris);
+            if !filter.is_empty() {
+                if let Err(e) = session.listen(&filter).await {
+                    tracing::warn!(server = %session.name(), "could not listen for changes: {e}");
+                }
+            }
+        } else {
             for uri in uris {
                 let r: Result<serde_json::Value> = session
                     .request(

@@ -565,7 +565,9 @@ impl Client {
     }
 
     /// Subscribes to updates of a resource (handshake era:
-    /// `resources/subscribe`). Updates arrive through `on_notification`.
+    /// `resources/subscribe`; 2026-07-28: the client's `subscriptions/listen`
+    /// is renewed with the URI added). Updates arrive through
+    /// `on_notification`.
     pub async fn subscribe_resource(&self, uri: &str) -> Result<()> {
         self.resource_subscription("resources/subscribe", uri).await
     }
@@ -578,17 +580,32 @@ impl Client {
 
     async fn resource_subscription(&self, method: &str, uri: &str) -> Result<()> {
         let session = self.ready().await?;
+        let subscribe = method == "resources/subscribe";
         if session.era() == Some(Era::Modern) {
-            return Err(Error::NotSupported(format!(
-                "{method} does not exist in 2026-07-28; resource updates come through subscriptions/listen"
-            )));
+            // 2026-07-28 has no resources/subscribe: the listen is replaced
+            // by one with the new set of URIs.
+            if !session.capabilities_subscribe() {
+                return Err(Error::NotSupported(format!(
+                    "{method}: the server does not offer resource subscriptions"
+                )));
+            }
+            let uris: Vec<String> = {
+                let mut subscriptions = crate::session::lock(&self.inner.restore.subscriptions);
+                if subscribe {
+                    subscriptions.insert(uri.to_owned());
+                } else {
+                    subscriptions.remove(uri);
+                }
+                subscriptions.iter().cloned().collect()
+            };
+            return session.listen(&session.listen_filter(uris)).await;
         }
         let _: Value = session
             .request(method, &json!({ "uri": uri }), None)
             .await?;
         // A restarted server gets the same subscriptions.
         let mut subscriptions = crate::session::lock(&self.inner.restore.subscriptions);
-        if method == "resources/subscribe" {
+        if subscribe {
             subscriptions.insert(uri.to_owned());
         } else {
             subscriptions.remove(uri);

@@ -10,6 +10,7 @@
 mod answer;
 mod dispatch;
 pub mod handlers;
+mod listen;
 mod negotiate;
 pub mod options;
 mod outgoing;
@@ -40,6 +41,7 @@ pub use handlers::{
     ElicitationHandler, HandlerError, Handlers, ListedRoots, LogCallback, NotificationCallback,
     ProgressCallback, RequestContext, RootsHandler, SamplingHandler, ServerNotification,
 };
+pub use listen::ListenFilter;
 pub use options::SessionOptions;
 use outgoing::{MetaOut, ModernIdentity, WithMeta};
 use pending::{CallProgress, Pending, PendingMap};
@@ -131,6 +133,8 @@ pub(crate) struct Shared {
     /// Set once a supervisor has adopted the session: calls cut off by a
     /// lost transport then fail with `ServerRestarted`.
     supervised: std::sync::atomic::AtomicBool,
+    /// The id of the current `subscriptions/listen`, if any.
+    listen_id: Mutex<Option<i64>>,
 }
 
 struct Negotiated {
@@ -216,6 +220,7 @@ impl Session {
             log_level: Mutex::new(None),
             server_requests: Mutex::new(HashMap::new()),
             supervised: std::sync::atomic::AtomicBool::new(false),
+            listen_id: Mutex::new(None),
         });
         let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
         let handle = transport.start(sink).await?;
