@@ -715,3 +715,54 @@ async fn change_notifications_arrive_in_both_eras() {
     })
     .await
 }
+
+#[tokio::test]
+async fn lists_are_cached_by_ttl_until_they_change() {
+    within(async {
+        // Every tools/list takes 300 ms on this server; its lists say they
+        // stay fresh for a minute (2026-07-28 ttlMs).
+        let server = demo_builder()
+            .ttl_ms(60_000)
+            .method_fault("tools/list", Fault::Delay(Duration::from_millis(300)))
+            .build();
+        let client = builder(server.clone(), VersionChoice::Auto)
+            .connect()
+            .await
+            .unwrap();
+        let timed = |c: Client| async move {
+            let t = Instant::now();
+            let n = c.list_tools().await.unwrap().len();
+            (n, t.elapsed())
+        };
+        let (n, first) = timed(client.clone()).await;
+        assert_eq!(n, 7);
+        assert!(first >= Duration::from_millis(300), "{first:?}");
+        let (n, cached) = timed(client.clone()).await;
+        assert_eq!(n, 7);
+        assert!(
+            cached < Duration::from_millis(100),
+            "served from the cache: {cached:?}"
+        );
+        // A list_changed (through the listen) makes it stale at once.
+        server.notify_tools_changed();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (_, refetched) = timed(client.clone()).await;
+        assert!(
+            refetched >= Duration::from_millis(300),
+            "refetched after list_changed: {refetched:?}"
+        );
+
+        // The handshake era has no ttlMs: nothing is cached.
+        let legacy = builder(server, VersionChoice::Exact(ProtocolVersion::V2025_11_25))
+            .connect()
+            .await
+            .unwrap();
+        let (_, a) = timed(legacy.clone()).await;
+        let (_, b) = timed(legacy.clone()).await;
+        assert!(
+            a >= Duration::from_millis(300) && b >= Duration::from_millis(300),
+            "{a:?} {b:?}"
+        );
+    })
+    .await
+}

@@ -1,6 +1,7 @@
 //! `Client`: the handle for one server.
 
 mod builder;
+mod list_cache;
 mod tool_output;
 
 use std::collections::HashMap;
@@ -46,6 +47,7 @@ struct ClientInner {
     restore: Arc<Restore>,
     wait_limit: Duration,
     supervised: bool,
+    list_cache: Arc<list_cache::ListCache>,
 }
 
 struct KnownTool {
@@ -78,8 +80,8 @@ impl std::fmt::Debug for Client {
 
 /// A page of a list result.
 trait Page: DeserializeOwned {
-    type Item;
-    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+    type Item: Clone + Send + Sync + 'static;
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>, Option<i64>);
 }
 
 macro_rules! page {
@@ -90,11 +92,13 @@ macro_rules! page {
             items: Vec<$item>,
             #[serde(rename = "nextCursor", default)]
             next_cursor: Option<String>,
+            #[serde(rename = "ttlMs", default)]
+            ttl_ms: Option<i64>,
         }
         impl Page for $name {
             type Item = $item;
-            fn into_parts(self) -> (Vec<$item>, Option<String>) {
-                (self.items, self.next_cursor)
+            fn into_parts(self) -> (Vec<$item>, Option<String>, Option<i64>) {
+                (self.items, self.next_cursor, self.ttl_ms)
             }
         }
     };
@@ -134,6 +138,11 @@ impl Client {
         runtime: tokio::runtime::Handle,
     ) -> Result<Client> {
         let (source, builder) = builder.into_source()?;
+        // List results are cached by their ttlMs until a list_changed says
+        // otherwise.
+        let list_cache = Arc::new(list_cache::ListCache::default());
+        let cache = list_cache.clone();
+        let builder = builder.also_on_notification(move |n| cache.invalidate_for(&n.method));
         let supervised = builder.restart.is_some();
         let name = builder.options.server_name.clone();
         let wait_limit = builder.options.connect_timeout;
@@ -169,6 +178,7 @@ impl Client {
                 restore,
                 wait_limit,
                 supervised,
+                list_cache,
             }),
         })
     }
@@ -323,11 +333,15 @@ impl Client {
         }
     }
 
-    async fn list_all<P: Page>(&self, method: &str) -> Result<Vec<P::Item>> {
+    async fn list_all<P: Page>(&self, method: &'static str) -> Result<Vec<P::Item>> {
         let session = self.ready().await?;
+        if let Some(cached) = self.inner.list_cache.get::<P::Item>(session.id(), method) {
+            return Ok(cached);
+        }
         let max_pages = session.max_pages();
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
+        let mut ttl: Option<i64> = None;
         for _ in 0..max_pages {
             let page: P = session
                 .request(
@@ -338,10 +352,19 @@ impl Client {
                     None,
                 )
                 .await?;
-            let (items, next) = page.into_parts();
+            let (items, next, page_ttl) = page.into_parts();
             all.extend(items);
+            // The whole list is as fresh as its stalest page.
+            ttl = match (ttl, page_ttl) {
+                (None, t) if cursor.is_none() => t,
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => Some(0),
+            };
             match next {
-                None => return Ok(all),
+                None => {
+                    self.inner.list_cache.put(session.id(), method, ttl, &all);
+                    return Ok(all);
+                }
                 Some(next) if cursor.as_deref() == Some(next.as_str()) => {
                     return Err(Error::InvalidMessage(format!(
                         "{method}: the server returned the same cursor twice ({next:?})"

@@ -150,6 +150,8 @@ pub struct Session {
 }
 
 struct SessionInner {
+    /// Never reused within the process.
+    id: usize,
     shared: Arc<Shared>,
     control: Arc<dyn TransportControl>,
 }
@@ -225,8 +227,11 @@ impl Session {
         let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
         let handle = transport.start(sink).await?;
         let _ = shared.outbound.set(handle.outbound);
+        static NEXT_SESSION: std::sync::atomic::AtomicUsize =
+            std::sync::atomic::AtomicUsize::new(1);
         Ok(Session {
             inner: Arc::new(SessionInner {
+                id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
                 shared,
                 control: handle.control,
             }),
@@ -288,6 +293,11 @@ impl Session {
     pub async fn closed(&self) {
         let mut rx = self.shared().closed_tx.subscribe();
         let _ = rx.wait_for(|c| *c).await;
+    }
+
+    /// Identifies this connection (distinct from every other live one).
+    pub fn id(&self) -> usize {
+        self.inner.id
     }
 
     /// Cap on pages per list call.
@@ -583,11 +593,22 @@ impl Shared {
         let _ = self.closed_tx.send(true);
     }
 
+    /// The transport refused a frame: the connection is over. Marking it
+    /// closed here (not only when the reader notices) makes callers wait for
+    /// a restart instead of failing again at once in a loop.
     fn connection_error(&self) -> Error {
-        let closed = lock(&self.closed).clone().unwrap_or_else(|| Closed {
-            reason: "the transport stopped accepting messages".into(),
-            stderr_tail: Vec::new(),
-        });
+        let known = lock(&self.closed).clone();
+        let closed = match known {
+            Some(c) => c,
+            None => {
+                let c = Closed {
+                    reason: "the transport stopped accepting messages".into(),
+                    stderr_tail: Vec::new(),
+                };
+                self.mark_closed(c.clone());
+                c
+            }
+        };
         closed_error_for(self, &closed)
     }
 

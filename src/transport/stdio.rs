@@ -469,8 +469,6 @@ async fn read_frames(
             sink.deliver(Inbound::Frame(rest));
         }
     }
-    // Nothing more can be said to a server whose stdout is gone.
-    stdin.close();
     // Give the process a moment to be reaped so the reason can say how it ended.
     wait_exit(&mut exit, Duration::from_millis(500)).await;
     let reason = match *exit.borrow() {
@@ -484,6 +482,9 @@ async fn read_frames(
         reason,
         stderr_tail,
     }));
+    // Only now (the session knows it is over): nothing more can be said to
+    // a server whose stdout is gone.
+    stdin.close();
 }
 
 #[cfg(test)]
