@@ -63,8 +63,14 @@ fn spawn(mut cmd: Command, port: u16) -> Peer {
     Peer { child, port }
 }
 
+/// Tests in one binary run in parallel: picking a free port and starting a
+/// server on it must not interleave, or two servers race for one port and
+/// a test talks to the other test's server.
+static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// server-everything in `mode` (`streamableHttp` or `sse`), ready.
 pub async fn everything(everything_js: &Path, mode: &str) -> Peer {
+    let _one_at_a_time = STARTING.lock().await;
     everything_on(everything_js, mode, free_port()).await
 }
 
@@ -81,6 +87,7 @@ pub async fn everything_on(everything_js: &Path, mode: &str, port: u16) -> Peer 
 
 /// The FastMCP peer over Streamable HTTP (`/mcp`), ready.
 pub async fn fastmcp(python: &Path, script: &Path) -> Peer {
+    let _one_at_a_time = STARTING.lock().await;
     let port = free_port();
     let mut cmd = Command::new(python);
     cmd.arg(script).arg("--http").arg(port.to_string());
