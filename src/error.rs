@@ -175,6 +175,17 @@ impl Error {
         }
     }
 
+    /// The server's last stderr lines carried by a connection error (empty
+    /// for other errors).
+    pub fn stderr_tail(&self) -> &[String] {
+        match self {
+            Error::Connect { stderr_tail, .. } | Error::ConnectionClosed { stderr_tail, .. } => {
+                stderr_tail
+            }
+            _ => &[],
+        }
+    }
+
     /// True for errors that mean the connection itself is gone.
     pub fn is_connection_lost(&self) -> bool {
         matches!(

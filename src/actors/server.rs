@@ -252,7 +252,7 @@ impl ServerActor {
                         actor.adopt(session, ctx);
                     }
                     Err(e) => {
-                        let tail = stderr_of(&e);
+                        let tail = e.stderr_tail().to_vec();
                         actor.after_failure(e.to_string(), tail, ctx);
                     }
                 }
@@ -313,15 +313,6 @@ fn seed(generation: u64, failures: u32) -> u64 {
         .map(|d| d.subsec_nanos() as u64)
         .unwrap_or(0);
     nanos ^ generation.rotate_left(17) ^ (failures as u64).rotate_left(41)
-}
-
-fn stderr_of(e: &Error) -> Vec<String> {
-    match e {
-        Error::Connect { stderr_tail, .. } | Error::ConnectionClosed { stderr_tail, .. } => {
-            stderr_tail.clone()
-        }
-        _ => Vec::new(),
-    }
 }
 
 impl Actor for ServerActor {

@@ -166,11 +166,7 @@ impl Server {
                 Ok(client)
             }
             Err(e) => {
-                let tail = match &e {
-                    Error::Connect { stderr_tail, .. }
-                    | Error::ConnectionClosed { stderr_tail, .. } => stderr_tail.clone(),
-                    _ => Vec::new(),
-                };
+                let tail = e.stderr_tail().to_vec();
                 tracing::warn!(server = %self.member.name, "could not start: {e}");
                 *lock(&self.last_failure) = Some((Instant::now(), e.to_string(), tail));
                 Err(e)
