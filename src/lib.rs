@@ -53,10 +53,10 @@ pub mod transport;
 pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
-pub use fleet::{Fleet, Member, ServerHealth};
+pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth};
 pub use protocol::{ProtocolVersion, VersionChoice};
 pub use session::{
-    CallOptions, ElicitationHandler, HandlerError, RequestContext, RootsHandler, SamplingHandler,
-    ServerNotification,
+    CallOptions, ElicitationHandler, HandlerError, ListKind, ListedRoots, MessageHandler,
+    RequestContext, RootsHandler, SamplingHandler, ServerMessage, ServerNotification,
 };
 pub use transport::{IntoSource, Source};

@@ -81,7 +81,10 @@ async fn tools(mode: Mode) {
     let tools = client.list_tools().await.expect("list_tools");
     let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["add", "echo", "fail", "image", "log", "slow"]);
+    assert_eq!(
+        names,
+        ["add", "announce", "echo", "fail", "image", "log", "slow"]
+    );
     let by_name = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
     let add = by_name("add");
     assert_eq!(

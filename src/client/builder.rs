@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use super::Client;
 use crate::protocol::{
-    LoggingMessageNotificationParams, ProgressNotificationParams, Root, VersionChoice,
+    LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, Root, VersionChoice,
 };
 use crate::session::{
-    ElicitationHandler, Handlers, ListedRoots, RootsHandler, SamplingHandler, ServerNotification,
-    SessionOptions,
+    ElicitationHandler, Handlers, ListedRoots, MessageHandler, RootsHandler, SamplingHandler,
+    ServerNotification, SessionOptions,
 };
 use crate::transport::{IntoSource, Source};
 use crate::{Error, Result};
@@ -26,6 +26,7 @@ pub struct ClientBuilder {
     pub(super) restart: Option<crate::RestartPolicy>,
     pub(super) stdio_cwd: Option<PathBuf>,
     pub(super) inherit_env: Option<bool>,
+    pub(super) log_level: Option<LoggingLevel>,
 }
 
 impl ClientBuilder {
@@ -40,6 +41,7 @@ impl ClientBuilder {
             restart: None,
             stdio_cwd: None,
             inherit_env: None,
+            log_level: None,
         }
     }
 
@@ -155,6 +157,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Asks the server for log messages at this level and above, right
+    /// after connecting and again after every restart (see
+    /// [`Client::set_log_level`]).
+    pub fn log_level(mut self, level: LoggingLevel) -> Self {
+        self.log_level = Some(level);
+        self
+    }
+
     /// Called for progress of any call. Must not block.
     pub fn on_progress(
         mut self,
@@ -184,6 +194,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a typed handler for every message from the server (progress,
+    /// logs, list changes, resource updates, anything else), told the
+    /// server's name. Several can be added; each hears every message.
+    pub fn message_handler(mut self, handler: impl MessageHandler) -> Self {
+        self.handlers.messages.push(Arc::new(handler));
+        self
+    }
+
     /// Adds a notification hook after any the caller set (the fleet uses it
     /// to hear list changes without taking the caller's callback away).
     pub(crate) fn also_on_notification(
@@ -197,6 +215,23 @@ impl ClientBuilder {
             }
             f(n);
         }));
+        self
+    }
+
+    /// Takes the fleet's shared handlers where this builder has none of
+    /// its own; message handlers add to its own.
+    pub(crate) fn with_fleet_handlers(mut self, shared: &crate::fleet::SharedHandlers) -> Self {
+        let h = &mut self.handlers;
+        if h.sampling.is_none() {
+            h.sampling = shared.sampling.clone();
+        }
+        if h.elicitation.is_none() {
+            h.elicitation = shared.elicitation.clone();
+        }
+        if h.roots.is_none() && self.roots.is_none() {
+            h.roots = shared.roots.clone();
+        }
+        h.messages.extend(shared.messages.iter().cloned());
         self
     }
 

@@ -149,6 +149,7 @@ impl Client {
         let (slot_tx, slot) = watch::channel(Slot::Starting);
         let health = Arc::new(std::sync::Mutex::new(Health::starting()));
         let restore = Arc::new(Restore::default());
+        *crate::session::lock(&restore.log_level) = builder.log_level;
         let spec = Spec {
             source,
             options: builder.options,

@@ -170,6 +170,12 @@ pub struct FleetConfig {
     pub servers: Vec<ServerConfig>,
     /// The file's `defaults` table (already applied to every server).
     pub defaults: ServerDefaults,
+    /// The top-level `sampling` table, as written: how every server's
+    /// sampling requests are answered (see [`crate::sampling`]).
+    pub sampling: Option<Value>,
+    /// The top-level `elicitation` table, as written: the rules that
+    /// answer every server's elicitation requests (see [`crate::policy`]).
+    pub elicitation: Option<Value>,
 }
 
 impl FleetConfig {
@@ -302,6 +308,8 @@ fn load(
         top.remove("defaults").unwrap_or(Value::Null),
         base_dir,
     )?;
+    let sampling = top.remove("sampling");
+    let elicitation = top.remove("elicitation");
     for key in top.keys() {
         tracing::debug!(origin, key = key.as_str(), "top-level key ignored");
     }
@@ -335,6 +343,8 @@ fn load(
         origin: origin.to_owned(),
         servers: parsed,
         defaults,
+        sampling,
+        elicitation,
     })
 }
 

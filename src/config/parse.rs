@@ -11,7 +11,7 @@ use super::server::{
     AuthConfig, RemoteServer, RemoteTransport, RestartConfig, ServerConfig, ServerDefaults,
     ServerKind, StdioServer, ToolFilter,
 };
-use crate::protocol::VersionChoice;
+use crate::protocol::{LoggingLevel, VersionChoice};
 use crate::Error;
 
 /// Aliases of `tools.allow` found in other clients' files.
@@ -121,6 +121,7 @@ pub(crate) fn server(
         None => secs(&mut f, "health_check")?,
     };
     let protocol = opt(&mut f, "protocol", |v| protocol(ctx, v))?;
+    let log_level = opt(&mut f, "log_level", |v| log_level(ctx, v))?;
     let roots = opt(&mut f, "roots", |v| roots(ctx, v, base_dir))?;
     let tools = tools(ctx, &mut f)?;
     let restart = opt(&mut f, "restart", |v| restart(ctx, v))?.unwrap_or_default();
@@ -183,6 +184,7 @@ pub(crate) fn server(
         restart: restart.or(&defaults.restart),
         health_check: health_check.or(defaults.health_check),
         max_message_size: max_message_size.or(defaults.max_message_size),
+        log_level: log_level.or(defaults.log_level),
         extra,
     })
 }
@@ -212,6 +214,7 @@ pub(crate) fn defaults(
         max_request_time: secs(&mut f, "max_request_time")?,
         connect_timeout: secs(&mut f, "connect_timeout")?,
         protocol: opt(&mut f, "protocol", |v| protocol(ctx, v))?,
+        log_level: opt(&mut f, "log_level", |v| log_level(ctx, v))?,
         roots: opt(&mut f, "roots", |v| roots(ctx, v, base_dir))?,
         tools: tools(ctx, &mut f)?,
         restart: opt(&mut f, "restart", |v| restart(ctx, v))?.unwrap_or_default(),
@@ -416,6 +419,17 @@ fn protocol(ctx: &Ctx<'_>, v: &Value) -> Result<VersionChoice, Error> {
         ctx.error(
             "protocol",
             format!("expected \"auto\" or a protocol version: {msg}"),
+        )
+    })
+}
+
+fn log_level(ctx: &Ctx<'_>, v: &Value) -> Result<LoggingLevel, Error> {
+    let text = ctx.text("log_level", v, false)?;
+    text.trim().parse::<LoggingLevel>().map_err(|_| {
+        let names: Vec<&str> = LoggingLevel::ALL.iter().map(|l| l.as_str()).collect();
+        ctx.error(
+            "log_level",
+            format!("expected one of {}, got {text:?}", names.join(", ")),
         )
     })
 }

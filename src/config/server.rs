@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::glob::glob_match;
-use crate::protocol::VersionChoice;
+use crate::protocol::{LoggingLevel, VersionChoice};
 use crate::transport::{HttpConfig, HttpMode, Source, StdioConfig};
 use crate::{Client, ClientBuilder, Error, RestartPolicy, Result};
 
@@ -47,6 +47,10 @@ pub struct ServerConfig {
     pub health_check: Option<Duration>,
     /// `max_message_size` (bytes): largest message accepted.
     pub max_message_size: Option<usize>,
+    /// `log_level`: asked of the server at connect and after restarts
+    /// (`debug`, `info`, `notice`, `warning`, `error`, `critical`,
+    /// `alert`, `emergency`).
+    pub log_level: Option<LoggingLevel>,
     /// Keys Switchboard does not know, kept as written (other tools share
     /// these files). Values are never logged or Debug-printed.
     pub extra: BTreeMap<String, Value>,
@@ -200,6 +204,8 @@ pub struct ServerDefaults {
     pub inherit_env: Option<bool>,
     /// Default for [`ServerConfig::max_message_size`].
     pub max_message_size: Option<usize>,
+    /// Default for [`ServerConfig::log_level`].
+    pub log_level: Option<LoggingLevel>,
 }
 
 impl ServerConfig {
@@ -273,6 +279,9 @@ impl ServerConfig {
         }
         if let Some(policy) = self.restart_policy() {
             b = b.restart(policy);
+        }
+        if let Some(level) = self.log_level {
+            b = b.log_level(level);
         }
         Ok(b)
     }

@@ -8,7 +8,11 @@
 //! limit per server, and keeps going when a server is down: that server is
 //! reported in [`Fleet::health`], never allowed to block the others.
 
+mod builder;
 pub mod names;
+
+pub use builder::FleetBuilder;
+pub(crate) use builder::SharedHandlers;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -344,34 +348,18 @@ impl Fleet {
         config: &crate::config::FleetConfig,
         only: Option<&str>,
     ) -> Result<Fleet> {
-        let mut members = Vec::new();
-        for server in config.enabled() {
-            if only.is_some_and(|o| o != server.name) {
-                continue;
-            }
-            // Surface config errors (bad source) now, not on first use.
-            server.client_builder()?;
-            let cfg = server.clone();
-            let filter_cfg = server.clone();
-            let mut member = Member::new(server.name.clone(), move || match cfg.client_builder() {
-                Ok(b) => b,
-                // Validated above; a later failure shows up as a start error.
-                Err(e) => Client::builder(format!("/switchboard-config-error {e}")),
-            });
-            member.lazy = server.lazy;
-            member.tool_filter = Some(Arc::new(move |name: &str| filter_cfg.tool_allowed(name)));
-            members.push(member);
+        let builder = Fleet::builder();
+        match only {
+            Some(name) => builder.config_server(config.clone(), name),
+            None => builder.config(config.clone()),
         }
-        if let Some(name) = only {
-            if members.is_empty() {
-                return Err(Error::Config(format!(
-                    "{}: no enabled server named {name:?} (servers: {})",
-                    config.origin,
-                    config.names().collect::<Vec<_>>().join(", ")
-                )));
-            }
-        }
-        Fleet::new(members).await
+        .build()
+        .await
+    }
+
+    /// Starts building a fleet: servers, and the handlers they share.
+    pub fn builder() -> FleetBuilder {
+        FleetBuilder::default()
     }
 
     fn insert(&self, member: Member) -> Result<Arc<Server>> {
@@ -642,4 +630,41 @@ impl Fleet {
         }
         Ok(())
     }
+}
+
+/// The members for the enabled servers of a config (or the one named
+/// `only`): lazy where configured, with their tool allow/deny lists,
+/// timeouts and restart policy.
+pub(crate) fn config_members(
+    config: &crate::config::FleetConfig,
+    only: Option<&str>,
+) -> Result<Vec<Member>> {
+    let mut members = Vec::new();
+    for server in config.enabled() {
+        if only.is_some_and(|o| o != server.name) {
+            continue;
+        }
+        // Surface config errors (bad source) now, not on first use.
+        server.client_builder()?;
+        let cfg = server.clone();
+        let filter_cfg = server.clone();
+        let mut member = Member::new(server.name.clone(), move || match cfg.client_builder() {
+            Ok(b) => b,
+            // Validated above; a later failure shows up as a start error.
+            Err(e) => Client::builder(format!("/switchboard-config-error {e}")),
+        });
+        member.lazy = server.lazy;
+        member.tool_filter = Some(Arc::new(move |name: &str| filter_cfg.tool_allowed(name)));
+        members.push(member);
+    }
+    if let Some(name) = only {
+        if members.is_empty() {
+            return Err(Error::Config(format!(
+                "{}: no enabled server named {name:?} (servers: {})",
+                config.origin,
+                config.names().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(members)
 }

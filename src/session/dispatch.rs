@@ -15,6 +15,7 @@ use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken,
 };
 use crate::session::handlers::ServerNotification;
+use crate::session::messages::{self, ServerMessage};
 use crate::transport::{Inbound, InboundSink};
 use crate::Error;
 
@@ -84,6 +85,7 @@ impl Dispatcher {
                 if let Some(cb) = &shared.handlers.on_progress {
                     cb(&p);
                 }
+                self.deliver(ServerMessage::Progress(&p));
             }
             "notifications/message" => {
                 let Some(p) = params.and_then(|p| {
@@ -96,6 +98,7 @@ impl Dispatcher {
                 if let Some(cb) = &shared.handlers.on_log {
                     cb(&p);
                 }
+                self.deliver(ServerMessage::Log(&p));
             }
             "notifications/cancelled" => {
                 let request = params
@@ -120,8 +123,16 @@ impl Dispatcher {
             .and_then(|p| serde_json::from_slice(&p).ok())
             .unwrap_or(Value::Null);
         tracing::debug!(server = %self.shared.name, %method, "notification");
+        let notification = ServerNotification { method, params };
         if let Some(cb) = &self.shared.handlers.on_notification {
-            cb(&ServerNotification { method, params });
+            cb(&notification);
+        }
+        self.deliver(messages::classify(&notification));
+    }
+
+    fn deliver(&self, message: ServerMessage<'_>) {
+        for handler in &self.shared.handlers.messages {
+            messages::deliver(handler.as_ref(), &self.shared.name, message);
         }
     }
 

@@ -137,6 +137,43 @@ where
     }
 }
 
+// One handler shared by many clients (every server of a fleet): an `Arc`
+// of a handler is a handler.
+impl<H: SamplingHandler + ?Sized> SamplingHandler for Arc<H> {
+    fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>> {
+        (**self).create_message(params, ctx)
+    }
+    fn supports_tools(&self) -> bool {
+        (**self).supports_tools()
+    }
+}
+
+impl<H: ElicitationHandler + ?Sized> ElicitationHandler for Arc<H> {
+    fn elicit(
+        &self,
+        params: ElicitRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<ElicitResult, HandlerError>> {
+        (**self).elicit(params, ctx)
+    }
+    fn supports_url(&self) -> bool {
+        (**self).supports_url()
+    }
+}
+
+impl<H: RootsHandler + ?Sized> RootsHandler for Arc<H> {
+    fn list_roots(
+        &self,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Vec<Root>, HandlerError>> {
+        (**self).list_roots(ctx)
+    }
+}
+
 /// A list of roots the client can change while connected (see
 /// `Client::set_roots`).
 #[derive(Debug, Default)]
@@ -202,4 +239,6 @@ pub struct Handlers {
     pub on_log: Option<LogCallback>,
     /// Every other notification (list changes, resource updates, ...).
     pub on_notification: Option<NotificationCallback>,
+    /// Typed handlers for every message, told the server's name.
+    pub messages: Vec<Arc<dyn super::MessageHandler>>,
 }

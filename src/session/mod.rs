@@ -11,6 +11,7 @@ mod answer;
 mod dispatch;
 pub mod handlers;
 mod listen;
+pub mod messages;
 mod negotiate;
 pub mod options;
 mod outgoing;
@@ -42,6 +43,7 @@ pub use handlers::{
     ProgressCallback, RequestContext, RootsHandler, SamplingHandler, ServerNotification,
 };
 pub use listen::ListenFilter;
+pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
 use outgoing::{MetaOut, ModernIdentity, WithMeta};
 use pending::{CallProgress, Pending, PendingMap};

@@ -80,6 +80,14 @@ async def log(message: str, ctx: Context) -> str:
     return f"logged: {message}"
 
 
+@mcp.tool
+async def announce(uri: str, ctx: Context) -> str:
+    """Tells the client its tool list changed and that resource `uri` was updated."""
+    await ctx.session.send_tool_list_changed()
+    await ctx.session.send_resource_updated(uri)
+    return f"announced: {uri}"
+
+
 @mcp.tool(output_schema=None)
 def echo(text: str) -> str:
     """Returns `text` unchanged (plain text content, no structuredContent)."""

@@ -1,0 +1,136 @@
+//! `FleetBuilder`: the servers of a fleet and the handlers they share.
+//!
+//! One sampler, one elicitation policy, one roots policy and any number of
+//! message handlers serve every server; each is told which server asks
+//! ([`crate::session::RequestContext::server`], the `server` argument of
+//! [`MessageHandler`] methods). A handler a member's own builder sets wins
+//! over the fleet's.
+
+use std::sync::Arc;
+
+use super::{Fleet, Member};
+use crate::config::FleetConfig;
+use crate::session::{ElicitationHandler, MessageHandler, RootsHandler, SamplingHandler};
+use crate::{ClientBuilder, IntoSource, Result};
+
+/// Handlers every server of a fleet gets unless its own builder set one.
+#[derive(Clone, Default)]
+pub(crate) struct SharedHandlers {
+    pub(crate) sampling: Option<Arc<dyn SamplingHandler>>,
+    pub(crate) elicitation: Option<Arc<dyn ElicitationHandler>>,
+    pub(crate) roots: Option<Arc<dyn RootsHandler>>,
+    pub(crate) messages: Vec<Arc<dyn MessageHandler>>,
+}
+
+impl SharedHandlers {
+    /// Gives `builder` the shared handlers it does not have its own of.
+    pub(crate) fn apply(&self, builder: ClientBuilder) -> ClientBuilder {
+        builder.with_fleet_handlers(self)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sampling.is_none()
+            && self.elicitation.is_none()
+            && self.roots.is_none()
+            && self.messages.is_empty()
+    }
+}
+
+/// Builds a [`Fleet`]. Start with [`Fleet::builder`].
+///
+/// ```no_run
+/// # async fn run() -> switchboard::Result<()> {
+/// use switchboard::Fleet;
+/// let fleet = Fleet::builder()
+///     .server("everything", "npx -y @modelcontextprotocol/server-everything")
+///     .server("local", "python3 server.py")
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+pub struct FleetBuilder {
+    members: Vec<Member>,
+    configs: Vec<(FleetConfig, Option<String>)>,
+    handlers: SharedHandlers,
+}
+
+impl FleetBuilder {
+    /// Adds a member.
+    pub fn member(mut self, member: Member) -> Self {
+        self.members.push(member);
+        self
+    }
+
+    /// Adds a server by name and source (eager, default settings).
+    pub fn server(
+        self,
+        name: impl Into<String>,
+        source: impl IntoSource + Clone + Send + Sync + 'static,
+    ) -> Self {
+        self.member(Member::new(name, move || {
+            crate::Client::builder(source.clone())
+        }))
+    }
+
+    /// Adds every enabled server of a loaded config, and the sampling,
+    /// elicitation and roots sections it has (unless set on this builder).
+    pub fn config(mut self, config: FleetConfig) -> Self {
+        self.configs.push((config, None));
+        self
+    }
+
+    /// Adds one server of a loaded config.
+    pub fn config_server(mut self, config: FleetConfig, name: impl Into<String>) -> Self {
+        self.configs.push((config, Some(name.into())));
+        self
+    }
+
+    /// Answers every server's sampling requests.
+    pub fn sampling(mut self, handler: impl SamplingHandler) -> Self {
+        self.handlers.sampling = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers every server's elicitation requests.
+    pub fn elicitation(mut self, handler: impl ElicitationHandler) -> Self {
+        self.handlers.elicitation = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers every server's roots requests (a server configured with its
+    /// own `roots` keeps them).
+    pub fn roots_handler(mut self, handler: impl RootsHandler) -> Self {
+        self.handlers.roots = Some(Arc::new(handler));
+        self
+    }
+
+    /// Adds a handler that hears every message from every server, told
+    /// the server's name.
+    pub fn message_handler(mut self, handler: impl MessageHandler) -> Self {
+        self.handlers.messages.push(Arc::new(handler));
+        self
+    }
+
+    /// Builds the fleet: eager servers start now, in parallel; one that
+    /// fails is reported in [`Fleet::health`] and retried on use.
+    pub async fn build(self) -> Result<Fleet> {
+        let FleetBuilder {
+            mut members,
+            configs,
+            handlers,
+        } = self;
+        for (config, only) in &configs {
+            members.extend(super::config_members(config, only.as_deref())?);
+        }
+        if !handlers.is_empty() {
+            let shared = Arc::new(handlers);
+            for member in &mut members {
+                let factory = member.factory.clone();
+                let shared = shared.clone();
+                member.factory = Arc::new(move || shared.apply(factory()));
+            }
+        }
+        Fleet::new(members).await
+    }
+}
