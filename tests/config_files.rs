@@ -202,6 +202,8 @@ fn toml_file_with_extensions_and_defaults() {
     assert_eq!(policy.breaker_threshold, 4);
     assert_eq!(policy.breaker_cooldown, Duration::from_secs(15));
     assert_eq!(policy.health_interval, None, "health_check_secs = 0");
+    assert_eq!(policy.max_restarts, Some(3));
+    assert_eq!(policy.restart_window, Duration::from_secs(60));
     assert!(!r.lazy);
 
     assert!(cfg.server("archived").unwrap().disabled, "enabled = false");

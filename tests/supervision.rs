@@ -270,6 +270,89 @@ async fn a_server_that_dies_at_once_trips_the_breaker() {
     .expect("test deadline");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_restarts_in_a_window_then_the_server_is_given_up() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let dir = tempfile::tempdir().unwrap();
+        let spawns = dir.path().join("spawns");
+        // Every start serves, and every one is killed below.
+        let script = format!(
+            "echo x >> '{spawns}'; exec '{BIN}' serve-test",
+            spawns = spawns.display()
+        );
+        let tag = marker("max-restarts");
+        let client = Client::builder(Source::stdio("sh", ["-c", script.as_str()]))
+            .env("SWITCHBOARD_TEST_MARKER", &tag)
+            .timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(5))
+            .restart(RestartPolicy {
+                max_restarts: Some(2),
+                restart_window: Duration::from_secs(60),
+                ..fast_policy()
+            })
+            .connect()
+            .await
+            .unwrap();
+        let count = |p: &Path| {
+            std::fs::read_to_string(p)
+                .map(|s| s.lines().count())
+                .unwrap_or(0)
+        };
+        let kill_all = |tag: &str| {
+            for pid in pids_with(tag) {
+                // SAFETY: kill(2) on a pid we found.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        };
+        // Two losses: two restarts, each serving again.
+        for round in 1..=2 {
+            client
+                .call_tool("echo", json!({"text": "up"}))
+                .await
+                .unwrap();
+            kill_all(&tag);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while count(&spawns) < round + 1 || client.health().state != HealthState::Ready {
+                assert!(
+                    Instant::now() < deadline,
+                    "restart {round}: {:?}",
+                    client.health()
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        client
+            .call_tool("echo", json!({"text": "up"}))
+            .await
+            .unwrap();
+        // The third loss within the window: given up, no more spawns.
+        kill_all(&tag);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.health().state != HealthState::Closed {
+            assert!(
+                Instant::now() < deadline,
+                "never gave up: {:?}",
+                client.health()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        match client.call_tool("echo", json!({"text": "x"})).await {
+            Err(Error::NotConnected(reason)) => {
+                assert!(reason.contains("gave up after 2 restarts"), "{reason}")
+            }
+            other => panic!("expected NotConnected, got {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(count(&spawns), 3, "no spawn after giving up");
+        assert!(pids_with(&tag).is_empty());
+        client.close().await.unwrap();
+    })
+    .await
+    .expect("test deadline");
+}
+
 #[tokio::test]
 async fn a_restart_restores_subscriptions_and_log_level() {
     tokio::time::timeout(Duration::from_secs(30), async {

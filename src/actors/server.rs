@@ -115,6 +115,8 @@ pub(crate) struct ServerActor {
     ready_at: Option<Instant>,
     closing: bool,
     probe_misses: u32,
+    /// When recent restarts began (for `max_restarts` per window).
+    restarts_at: std::collections::VecDeque<Instant>,
 }
 
 impl ServerActor {
@@ -134,6 +136,7 @@ impl ServerActor {
             ready_at: None,
             closing: false,
             probe_misses: 0,
+            restarts_at: std::collections::VecDeque::new(),
         }
     }
 
@@ -207,6 +210,28 @@ impl ServerActor {
             }
             h.consecutive_failures
         };
+        if let Some(max) = policy.max_restarts {
+            let now = Instant::now();
+            while self
+                .restarts_at
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > policy.restart_window)
+            {
+                self.restarts_at.pop_front();
+            }
+            if self.restarts_at.len() >= max as usize {
+                let reason = format!(
+                    "server {} gave up after {max} restarts within {:?}: {error}",
+                    self.name(),
+                    policy.restart_window
+                );
+                tracing::error!(server = %self.name(), "{reason}");
+                self.health().set(HealthState::Closed);
+                let _ = self.slot.send(Slot::Closed(reason));
+                return;
+            }
+            self.restarts_at.push_back(now);
+        }
         if failures >= policy.breaker_threshold {
             tracing::warn!(server = %self.name(), failures, "circuit breaker open for {:?}: {error}", policy.breaker_cooldown);
             self.health().set(HealthState::BreakerOpen);

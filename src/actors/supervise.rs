@@ -25,6 +25,13 @@ pub struct RestartPolicy {
     pub health_interval: Option<Duration>,
     /// Deadline of one health probe; two misses in a row restart the server.
     pub health_timeout: Duration,
+    /// Most restarts within [`RestartPolicy::restart_window`]; one more
+    /// failure after that gives the server up for good (calls fail with
+    /// `NotConnected` naming the last error). `None`: no limit (the
+    /// breaker still slows a server that keeps failing).
+    pub max_restarts: Option<u32>,
+    /// The window `max_restarts` counts in.
+    pub restart_window: Duration,
 }
 
 impl Default for RestartPolicy {
@@ -38,6 +45,8 @@ impl Default for RestartPolicy {
             breaker_cooldown: Duration::from_secs(30),
             health_interval: Some(Duration::from_secs(30)),
             health_timeout: Duration::from_secs(5),
+            max_restarts: None,
+            restart_window: Duration::from_secs(60),
         }
     }
 }

@@ -289,8 +289,8 @@ impl ServerConfig {
     /// The supervisor's [`RestartPolicy`]: the configured backoff, breaker
     /// and health-check values over its defaults (`health_check_secs = 0`
     /// turns probes off). `None` when restarts are off (`restart = false` or
-    /// `max_restarts = 0`). `max_restarts` and `window_secs` have no
-    /// counterpart in the supervisor yet and are only kept here.
+    /// `max_restarts = 0`). `max_restarts` restarts within `window_secs`
+    /// (default 60) are allowed; the next failure gives the server up.
     pub fn restart_policy(&self) -> Option<RestartPolicy> {
         let r = &self.restart;
         if r.max_restarts == Some(0) {
@@ -308,6 +308,10 @@ impl ServerConfig {
         }
         if let Some(d) = r.breaker_cooldown {
             policy.breaker_cooldown = d;
+        }
+        policy.max_restarts = r.max_restarts;
+        if let Some(w) = r.window {
+            policy.restart_window = w;
         }
         match self.health_check {
             Some(d) if d.is_zero() => policy.health_interval = None,
