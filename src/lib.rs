@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 
 mod actors;
+pub mod agent;
 pub mod cli;
 pub mod client;
 pub mod config;

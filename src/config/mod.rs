@@ -119,6 +119,7 @@ mod glob;
 mod order;
 mod overrides;
 mod parse;
+pub(crate) use parse::root_uri;
 mod server;
 
 use std::collections::{BTreeMap, HashMap};
@@ -213,6 +214,16 @@ impl FleetConfig {
         env: &HashMap<String, String>,
     ) -> Result<FleetConfig> {
         load(text, format, origin, env, None)
+    }
+
+    /// Reads an agent file's servers (its `servers` table, `defaults`,
+    /// `sampling` and `elicitation`), with this process's environment.
+    pub(crate) fn parse_agent_file(
+        text: &str,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<FleetConfig> {
+        load(text, Format::Toml, origin, &process_env(), base_dir)
     }
 
     /// The server called `name`, disabled or not.

@@ -438,17 +438,21 @@ fn roots(ctx: &Ctx<'_>, v: &Value, base_dir: Option<&Path>) -> Result<Vec<String
     Ok(ctx
         .list("roots", v, Split::Comma)?
         .into_iter()
-        .map(|r| {
-            if r.contains("://") {
-                r
-            } else {
-                file_uri(&resolve(base_dir, PathBuf::from(r)))
-            }
-        })
+        .map(|r| root_uri(&r, base_dir))
         .collect())
 }
 
 /// A path as a `file://` URI, escaping what would break the URI.
+/// A root as a URI: kept when it has a scheme, else a path made absolute
+/// against `base_dir` and turned into a `file://` URI.
+pub(crate) fn root_uri(root: &str, base_dir: Option<&Path>) -> String {
+    if root.contains("://") {
+        root.to_owned()
+    } else {
+        file_uri(&resolve(base_dir, PathBuf::from(root)))
+    }
+}
+
 fn file_uri(path: &Path) -> String {
     let mut out = String::from("file://");
     for c in path.to_string_lossy().chars() {

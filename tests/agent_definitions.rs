@@ -1,0 +1,125 @@
+//! Agent definitions (`agents/*.toml`): the shipped examples read, and a
+//! bad definition is an error that names the file and the field.
+
+use std::time::Duration;
+
+use switchboard::agent::{AgentDefinition, Provider};
+use switchboard::config::ServerKind;
+
+fn agent_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("agents")
+        .join(name)
+}
+
+#[test]
+fn the_shipped_researcher_reads() {
+    let a = AgentDefinition::from_path(agent_file("researcher.toml")).expect("researcher");
+    assert_eq!(a.name, "researcher");
+    assert_eq!(a.model.provider, Provider::Openai);
+    assert_eq!(a.model.temperature, Some(0.2));
+    let names: Vec<&str> = a.servers.names().collect();
+    assert_eq!(names, ["fetch", "memory"], "file order");
+    match &a.servers.server("fetch").unwrap().kind {
+        ServerKind::Stdio(s) => {
+            assert_eq!(s.command, "uvx");
+            assert_eq!(s.args, ["mcp-server-fetch"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!a.tools.allows("memory_delete_entities"));
+    assert!(a.tools.allows("memory_create_entities"));
+    assert!(a.tools.allows("fetch_fetch"));
+    assert_eq!(a.limits.max_steps, 12);
+    assert_eq!(a.limits.max_tool_calls_per_step, 4);
+    assert_eq!(a.limits.token_budget, Some(60000));
+    assert_eq!(a.limits.deadline, Duration::from_secs(300));
+    assert!(a.servers.elicitation.is_some());
+}
+
+#[test]
+fn the_shipped_coder_reads_with_roots_relative_to_its_file() {
+    let a = AgentDefinition::from_path(agent_file("coder.toml")).expect("coder");
+    let fs = a.servers.server("fs").unwrap();
+    let root = &fs.roots[0];
+    assert!(root.starts_with("file:///"), "{root}");
+    assert!(
+        root.ends_with("agents/.."),
+        "relative to the agent file: {root}"
+    );
+    assert!(a.tools.allows("fs_read_text_file"));
+    assert!(!a.tools.allows("fs_write_file"), "writes are left out");
+    assert_eq!(a.model.max_tokens, Some(2000));
+}
+
+fn error_of(text: &str) -> String {
+    match AgentDefinition::from_toml_str(text) {
+        Ok(a) => panic!("expected an error, got {a:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const SERVER: &str = "[servers.a]\ncommand = \"srv\"\n";
+
+#[test]
+fn a_misspelt_limit_is_an_error_naming_the_field_and_line() {
+    let e = error_of(&format!("name = \"x\"\n{SERVER}[limits]\nmax_step = 3\n"));
+    assert!(e.contains("<toml>"), "{e}");
+    assert!(e.contains("max_step"), "{e}");
+    assert!(e.contains("line 5"), "{e}");
+}
+
+#[test]
+fn bad_values_name_their_field() {
+    let e = error_of(&format!(
+        "name = \"x\"\n{SERVER}[model]\ntemperature = 3.5\n"
+    ));
+    assert!(e.contains("model.temperature") && e.contains("3.5"), "{e}");
+    let e = error_of(&format!("name = \"x\"\n{SERVER}[limits]\nmax_steps = 0\n"));
+    assert!(e.contains("limits.max_steps"), "{e}");
+    let e = error_of(&format!(
+        "name = \"x\"\n{SERVER}[limits]\ndeadline_secs = -1\n"
+    ));
+    assert!(e.contains("limits.deadline_secs"), "{e}");
+    let e = error_of("name = \"x\"\n");
+    assert!(e.contains("servers") && e.contains("no servers"), "{e}");
+    let e = error_of(&format!("name = \"\"\n{SERVER}"));
+    assert!(e.contains("name: must not be empty"), "{e}");
+    let e = error_of("name = \"x\"\n[servers.a]\nurl = \"http://x\"\ncommand = \"y\"\n");
+    assert!(
+        e.contains("\"a\"") || e.contains("a:") || e.contains("server"),
+        "{e}"
+    );
+    let e = error_of(&format!(
+        "name = \"x\"\n{SERVER}[model]\nprovider = \"claude\"\n"
+    ));
+    assert!(e.contains("line 5") && e.contains("unknown variant `claude`"), "{e}");
+}
+
+#[test]
+fn servers_from_a_file_narrowed_by_use_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mcp.json"),
+        r#"{"mcpServers": {"one": {"command": "a"}, "two": {"command": "b"}}}"#,
+    )
+    .unwrap();
+    let agent = dir.path().join("agent.toml");
+    std::fs::write(
+        &agent,
+        "name = \"x\"\nservers_file = \"mcp.json\"\nuse_servers = [\"two\"]\n",
+    )
+    .unwrap();
+    let a = AgentDefinition::from_path(&agent).unwrap();
+    assert_eq!(a.servers.names().collect::<Vec<_>>(), ["two"]);
+
+    std::fs::write(
+        &agent,
+        "name = \"x\"\nservers_file = \"mcp.json\"\nuse_servers = [\"three\"]\n",
+    )
+    .unwrap();
+    let e = AgentDefinition::from_path(&agent).unwrap_err().to_string();
+    assert!(e.contains("agent.toml") && e.contains("use_servers"), "{e}");
+    assert!(e.contains("\"three\"") && e.contains("one, two"), "{e}");
+}
+
