@@ -156,6 +156,10 @@ pub enum Error {
     /// An I/O error outside any connection (spawning, files).
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// A call to a model endpoint failed or was refused (sampling, agents);
+    /// [`crate::model::ModelError::code`] names the kind.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
 }
 
 fn stderr_suffix(tail: &[String]) -> String {

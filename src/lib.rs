@@ -46,11 +46,14 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod fleet;
+pub mod model;
 pub mod protocol;
+pub mod sampling;
 pub mod session;
 pub mod testing;
 pub mod transport;
 
+pub use actors::sampling::Sampler;
 pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
