@@ -109,6 +109,9 @@ pub struct ModelSettings {
     /// Stream the model's text as it is written (default true where the
     /// endpoint streams).
     pub stream: Option<bool>,
+    /// Show the model the images tools return (default false: it reads a
+    /// note that an image came back).
+    pub vision: Option<bool>,
 }
 
 /// Who answers for the model.

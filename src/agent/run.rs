@@ -1,0 +1,392 @@
+//! The tool loop: ask the model, run the tools it asks for (in parallel,
+//! through the fleet), feed the results back, until a final answer or a
+//! limit.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::future::join_all;
+use serde_json::Value;
+
+use super::definition::{Limits, ToolRules};
+use super::model::ChatModel;
+use super::observer::{Quiet, RunObserver};
+use super::tool_text::{self, Rendered};
+use super::transcript::{Step, StopReason, Tokens, ToolCallRecord, Transcript};
+use crate::model::{ChatMessage, ChatRequest, ChatTool, ChatToolCall, ChatToolChoice, ToolCall};
+use crate::Fleet;
+
+/// An agent: a model, a system prompt and a fleet of servers. Cheap to
+/// clone; runs may go on concurrently.
+#[derive(Clone)]
+pub struct Agent {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    system_prompt: Option<String>,
+    model: Arc<dyn ChatModel>,
+    fleet: Fleet,
+    tools: ToolRules,
+    limits: Limits,
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+    vision: bool,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("name", &self.inner.name)
+            .field("model", &self.inner.model.name())
+            .field("fleet", &self.inner.fleet)
+            .finish()
+    }
+}
+
+/// Builds an [`Agent`]. Start with [`Agent::builder`].
+pub struct AgentBuilder {
+    name: String,
+    system_prompt: Option<String>,
+    model: Arc<dyn ChatModel>,
+    fleet: Fleet,
+    tools: ToolRules,
+    limits: Limits,
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+    vision: bool,
+}
+
+impl AgentBuilder {
+    /// The agent's name (default `agent`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+    /// The system prompt.
+    pub fn system_prompt(mut self, prompt: impl Into<String>) -> Self {
+        self.system_prompt = Some(prompt.into());
+        self
+    }
+    /// Which tools the model may see and call.
+    pub fn tools(mut self, rules: ToolRules) -> Self {
+        self.tools = rules;
+        self
+    }
+    /// When to stop.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Sampling temperature.
+    pub fn temperature(mut self, t: f32) -> Self {
+        self.temperature = Some(t);
+        self
+    }
+    /// Most tokens per model reply.
+    pub fn max_tokens(mut self, n: u32) -> Self {
+        self.max_tokens = Some(n);
+        self
+    }
+    /// Show the model the images tools return (for models that take
+    /// images); otherwise it reads a note saying an image was returned.
+    pub fn vision(mut self, yes: bool) -> Self {
+        self.vision = yes;
+        self
+    }
+    /// The agent.
+    pub fn build(self) -> Agent {
+        Agent {
+            inner: Arc::new(Inner {
+                name: self.name,
+                system_prompt: self.system_prompt,
+                model: self.model,
+                fleet: self.fleet,
+                tools: self.tools,
+                limits: self.limits,
+                temperature: self.temperature,
+                max_tokens: self.max_tokens,
+                vision: self.vision,
+            }),
+        }
+    }
+}
+
+impl Agent {
+    /// An agent over `fleet`, talking to `model`.
+    pub fn builder(fleet: Fleet, model: impl ChatModel) -> AgentBuilder {
+        Self::builder_arc(fleet, Arc::new(model))
+    }
+
+    /// An agent over `fleet`, talking to a shared model.
+    pub fn builder_arc(fleet: Fleet, model: Arc<dyn ChatModel>) -> AgentBuilder {
+        AgentBuilder {
+            name: "agent".into(),
+            system_prompt: None,
+            model,
+            fleet,
+            tools: ToolRules::default(),
+            limits: Limits::default(),
+            temperature: None,
+            max_tokens: None,
+            vision: false,
+        }
+    }
+
+    /// The servers.
+    pub fn fleet(&self) -> &Fleet {
+        &self.inner.fleet
+    }
+
+    /// The agent's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Closes every server (their processes end).
+    pub async fn close(&self) -> crate::Result<()> {
+        self.inner.fleet.close().await
+    }
+
+    /// Runs the loop on `prompt` to a final answer or a limit.
+    pub async fn run(&self, prompt: &str) -> Transcript {
+        self.run_with(prompt, &Quiet, std::future::pending()).await
+    }
+
+    /// Runs the loop, telling `observer` as it goes, until a final answer,
+    /// a limit, or `cancel` completes (which stops the model request and
+    /// every tool call in flight: their servers are sent
+    /// `notifications/cancelled`).
+    pub async fn run_with(
+        &self,
+        prompt: &str,
+        observer: &dyn RunObserver,
+        cancel: impl Future<Output = ()>,
+    ) -> Transcript {
+        let started = Instant::now();
+        let a = &self.inner;
+        let deadline = tokio::time::Instant::now() + a.limits.deadline;
+        let mut transcript = Transcript {
+            agent: a.name.clone(),
+            model: a.model.name(),
+            prompt: prompt.to_owned(),
+            steps: Vec::new(),
+            answer: None,
+            stop: StopReason::MaxSteps(a.limits.max_steps),
+            tokens: Tokens::default(),
+            ms: 0,
+        };
+        let mut messages = Vec::new();
+        if let Some(system) = &a.system_prompt {
+            messages.push(ChatMessage::system(system.clone()));
+        }
+        messages.push(ChatMessage::user(prompt));
+
+        tokio::pin!(cancel);
+        let outcome = tokio::select! {
+            biased;
+            _ = &mut cancel => Some(StopReason::Cancelled),
+            r = tokio::time::timeout_at(deadline, self.steps(&mut messages, &mut transcript, observer)) => match r {
+                Ok(stop) => Some(stop),
+                Err(_) => Some(StopReason::Deadline(a.limits.deadline.as_millis() as u64)),
+            },
+        };
+        if let Some(stop) = outcome {
+            transcript.stop = stop;
+        }
+        transcript.ms = started.elapsed().as_millis() as u64;
+        observer.finished(&transcript);
+        transcript
+    }
+
+    async fn steps(
+        &self,
+        messages: &mut Vec<ChatMessage>,
+        transcript: &mut Transcript,
+        observer: &dyn RunObserver,
+    ) -> StopReason {
+        let a = &self.inner;
+        for index in 1..=a.limits.max_steps {
+            if let Some(budget) = a.limits.token_budget {
+                if transcript.tokens.total >= budget {
+                    return StopReason::TokenBudget(budget);
+                }
+            }
+            // The tool list is taken once per turn: it never changes while
+            // the model is deciding or its calls run.
+            let tools: Vec<ChatTool> = a
+                .fleet
+                .list_tools()
+                .await
+                .into_iter()
+                .filter(|t| a.tools.allows(&t.name))
+                .map(|t| ChatTool {
+                    description: t.description.clone(),
+                    parameters: Value::Object(t.input_schema.clone()),
+                    name: t.name,
+                })
+                .collect();
+            observer.step_started(index, tools.len());
+            let mut request = ChatRequest::new(a.model.name());
+            request.messages = messages.clone();
+            request.temperature = a.temperature.map(f64::from);
+            request.max_tokens = a.max_tokens.map(u64::from);
+            if !tools.is_empty() {
+                request.tool_choice = Some(ChatToolChoice::Auto);
+            }
+            request.tools = tools;
+
+            let model_started = Instant::now();
+            let on_text = |delta: &str| observer.text(delta);
+            let reply = match a.model.chat(&request, Some(&on_text)).await {
+                Ok(r) => r,
+                Err(e) => return StopReason::ModelError(e.to_string()),
+            };
+            let model_ms = model_started.elapsed().as_millis() as u64;
+            let tokens = reply
+                .usage
+                .map(|u| Tokens {
+                    prompt: u.prompt_tokens,
+                    completion: u.completion_tokens,
+                    total: u.total_tokens,
+                })
+                .unwrap_or_default();
+            transcript.tokens.add(tokens);
+            let mut step = Step {
+                index,
+                text: reply.text.clone(),
+                tool_calls: Vec::new(),
+                model_ms,
+                tools_ms: 0,
+                tokens,
+                tools_offered: request.tools.len(),
+            };
+
+            if reply.tool_calls.is_empty() {
+                transcript.answer = Some(reply.text.clone());
+                observer.step_finished(&step);
+                transcript.steps.push(step);
+                return StopReason::FinalAnswer;
+            }
+            if let Some(budget) = a.limits.token_budget {
+                if transcript.tokens.total > budget {
+                    // Nothing more is run once the budget is spent.
+                    step.tool_calls = reply
+                        .tool_calls
+                        .iter()
+                        .map(|c| not_run(c, "not run: the token budget is spent"))
+                        .collect();
+                    observer.step_finished(&step);
+                    transcript.steps.push(step);
+                    return StopReason::TokenBudget(budget);
+                }
+            }
+
+            messages.push(ChatMessage::Assistant {
+                content: (!reply.text.is_empty()).then(|| reply.text.clone()),
+                tool_calls: reply
+                    .tool_calls
+                    .iter()
+                    .map(|c| ChatToolCall {
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                        arguments: c.arguments.clone(),
+                    })
+                    .collect(),
+            });
+            let tools_started = Instant::now();
+            let records = self.run_calls(&reply.tool_calls, &request.tools, observer).await;
+            step.tools_ms = tools_started.elapsed().as_millis() as u64;
+            let mut images = Vec::new();
+            for (record, rendered) in records {
+                messages.push(ChatMessage::tool(record.id.clone(), rendered.text));
+                images.extend(rendered.images);
+                step.tool_calls.push(record);
+            }
+            if a.vision && !images.is_empty() {
+                let mut parts = vec![crate::model::ContentPart::text(
+                    "Images the tools returned, in order:",
+                )];
+                parts.extend(images);
+                messages.push(ChatMessage::User {
+                    content: crate::model::UserContent::Parts(parts),
+                });
+            }
+            observer.step_finished(&step);
+            transcript.steps.push(step);
+        }
+        StopReason::MaxSteps(a.limits.max_steps)
+    }
+
+    /// Runs one turn's calls in parallel; each outcome in the model's order.
+    async fn run_calls(
+        &self,
+        calls: &[ToolCall],
+        offered: &[ChatTool],
+        observer: &dyn RunObserver,
+    ) -> Vec<(ToolCallRecord, Rendered)> {
+        let a = &self.inner;
+        let max = a.limits.max_tool_calls_per_step as usize;
+        join_all(calls.iter().enumerate().map(|(i, call)| async move {
+            let started = Instant::now();
+            let arguments = call.parsed.clone().unwrap_or(Value::Null);
+            let server = a
+                .fleet
+                .resolve_tool(&call.name)
+                .map(|(s, _)| s)
+                .unwrap_or_default();
+            let rendered = if i >= max {
+                refused(format!(
+                    "not run: at most {max} tool calls per step; ask for the rest in the next step"
+                ))
+            } else if !offered.iter().any(|t| t.name == call.name) {
+                refused(format!("no tool named {:?} is offered", call.name))
+            } else if !arguments.is_object() {
+                refused(format!(
+                    "the arguments must be a JSON object, got {:?}",
+                    call.arguments
+                ))
+            } else {
+                observer.tool_started(&call.id, &call.name);
+                match a.fleet.call_tool(&call.name, &arguments).await {
+                    Ok(output) => tool_text::render(&output),
+                    Err(e) => tool_text::render_error(&e),
+                }
+            };
+            let record = ToolCallRecord {
+                id: call.id.clone(),
+                name: call.name.clone(),
+                server,
+                arguments,
+                output: rendered.text.clone(),
+                is_error: rendered.is_error,
+                ms: started.elapsed().as_millis() as u64,
+            };
+            observer.tool_finished(&record);
+            (record, rendered)
+        }))
+        .await
+    }
+}
+
+fn refused(text: String) -> Rendered {
+    Rendered {
+        text: format!("Error: {text}"),
+        is_error: true,
+        images: Vec::new(),
+    }
+}
+
+fn not_run(call: &ToolCall, why: &str) -> ToolCallRecord {
+    ToolCallRecord {
+        id: call.id.clone(),
+        name: call.name.clone(),
+        server: String::new(),
+        arguments: call.parsed.clone().unwrap_or(Value::Null),
+        output: why.to_owned(),
+        is_error: true,
+        ms: 0,
+    }
+}
