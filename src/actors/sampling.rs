@@ -179,7 +179,7 @@ impl Sampler {
         };
         let plan = self.ask(admit).await??;
         let (client, model) = match plan {
-            Plan::Reply(result) => return Ok(result),
+            Plan::Reply(result) => return Ok(*result),
             Plan::Call { client, model } => (client, model),
         };
         let Some(mut chat) = request.take() else {
@@ -294,7 +294,7 @@ impl Actor for SamplingActor {
 /// What to do with an admitted request.
 enum Plan {
     /// Answer with this (deterministic backends).
-    Reply(CreateMessageResult),
+    Reply(Box<CreateMessageResult>),
     /// Ask this model.
     Call { client: ModelClient, model: String },
 }
@@ -330,12 +330,12 @@ impl Handler<Admit> for SamplingActor {
                     model,
                 });
             }
-            Backend::Text(text) => Ok(Plan::Reply(CreateMessageResult::text(
+            Backend::Text(text) => Ok(Plan::Reply(Box::new(CreateMessageResult::text(
                 FIXED_MODEL,
                 text.clone(),
-            ))),
+            )))),
             Backend::Scripted(queue) => match queue.pop_front() {
-                Some(reply) => Ok(Plan::Reply(reply.into_result())),
+                Some(reply) => Ok(Plan::Reply(Box::new(reply.into_result()))),
                 None => Err(HandlerError::internal(
                     "scripted sampling has no replies left",
                 )),

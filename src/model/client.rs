@@ -95,16 +95,28 @@ impl ModelClient {
 
     /// POSTs the body and reads the whole response (bounded).
     async fn exchange(&self, body: serde_json::Value) -> Result<(u16, Vec<u8>), ModelError> {
-        let mut response = self
-            .inner
+        let response = self.post(body).await?;
+        let status = response.status().as_u16();
+        Ok((status, Self::read_body(response).await?))
+    }
+
+    /// POSTs a body; the response's headers have arrived.
+    pub(super) async fn post(
+        &self,
+        body: serde_json::Value,
+    ) -> Result<reqwest::Response, ModelError> {
+        self.inner
             .http
             .post(&self.inner.url)
             .headers(self.inner.headers.clone())
             .json(&body)
             .send()
             .await
-            .map_err(connect_error)?;
-        let status = response.status().as_u16();
+            .map_err(connect_error)
+    }
+
+    /// Reads a whole body (bounded).
+    pub(super) async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, ModelError> {
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(read_error)? {
             if bytes.len() + chunk.len() > MAX_BODY {
@@ -114,7 +126,7 @@ impl ModelClient {
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok((status, bytes))
+        Ok(bytes)
     }
 }
 

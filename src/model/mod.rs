@@ -33,6 +33,7 @@ mod endpoint;
 mod error;
 mod reply;
 mod request;
+mod stream;
 
 pub use client::ModelClient;
 pub use endpoint::{ApiKey, MaxTokensField, ModelEndpoint};

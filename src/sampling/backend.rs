@@ -54,7 +54,7 @@ pub enum ScriptedReply {
     /// A text reply.
     Text(String),
     /// A complete result, sent as it is.
-    Result(CreateMessageResult),
+    Result(Box<CreateMessageResult>),
 }
 
 impl ScriptedReply {
@@ -62,7 +62,7 @@ impl ScriptedReply {
     pub fn into_result(self) -> CreateMessageResult {
         match self {
             ScriptedReply::Text(text) => CreateMessageResult::text(SCRIPTED_MODEL, text),
-            ScriptedReply::Result(r) => r,
+            ScriptedReply::Result(r) => *r,
         }
     }
 }

@@ -114,10 +114,12 @@ fn user_messages(
                 result.tool_use_id.clone(),
                 tool_result_text(result),
             )),
-            SamplingContent::ToolUse(u) => return Err(HandlerError::invalid_params(format!(
+            SamplingContent::ToolUse(u) => {
+                return Err(HandlerError::invalid_params(format!(
                 "message {index}: tool_use {:?} in a user message (only the assistant calls tools)",
                 u.id
-            ))),
+            )))
+            }
         }
     }
     let has_results = message
