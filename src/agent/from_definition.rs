@@ -28,7 +28,10 @@ impl Agent {
         definition: &AgentDefinition,
         model: Arc<dyn ChatModel>,
     ) -> Result<Agent> {
-        let fleet = Fleet::builder().config(definition.servers.clone()).build().await?;
+        let fleet = Fleet::builder()
+            .config(definition.servers.clone())
+            .build()
+            .await?;
         let mut b = Agent::builder_arc(fleet, model)
             .name(definition.name.clone())
             .tools(definition.tools.clone())
@@ -81,5 +84,8 @@ pub fn model_for(
         endpoint = endpoint.timeout(Duration::from_secs(secs.max(1)));
     }
     let client = ModelClient::new(endpoint).map_err(|e| Error::Config(e.to_string()))?;
+    if settings.stream == Some(false) {
+        return Ok(Arc::new(super::model::Unstreamed(client)));
+    }
     Ok(Arc::new(client))
 }

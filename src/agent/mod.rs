@@ -33,7 +33,7 @@ mod transcript;
 
 pub use definition::{AgentDefinition, Limits, ModelSettings, Provider, ToolRules};
 pub use from_definition::model_for;
-pub use model::{ChatModel, TextSink};
+pub use model::{ChatModel, TextSink, Unstreamed};
 pub use observer::{Quiet, RunObserver};
 pub use planner::{PlannedCall, Planner};
 pub use run::{Agent, AgentBuilder};

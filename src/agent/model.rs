@@ -23,6 +23,8 @@ pub trait ChatModel: Send + Sync + 'static {
     fn name(&self) -> String;
 }
 
+/// An OpenAI-compatible endpoint streams its text when someone listens
+/// (`stream: true`; an endpoint that answers with one JSON body is fine).
 impl ChatModel for ModelClient {
     fn chat<'a>(
         &'a self,
@@ -30,7 +32,30 @@ impl ChatModel for ModelClient {
         on_text: Option<TextSink<'a>>,
     ) -> BoxFuture<'a, Result<ChatReply, ModelError>> {
         Box::pin(async move {
-            let reply = ModelClient::chat(self, request).await?;
+            match on_text {
+                Some(sink) => self.chat_stream(request, |delta| sink(delta)).await,
+                None => ModelClient::chat(self, request).await,
+            }
+        })
+    }
+
+    fn name(&self) -> String {
+        self.endpoint().model.clone()
+    }
+}
+
+/// An endpoint asked without streaming (for servers whose streams are
+/// broken); the text is heard once, whole.
+pub struct Unstreamed(pub ModelClient);
+
+impl ChatModel for Unstreamed {
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        on_text: Option<TextSink<'a>>,
+    ) -> BoxFuture<'a, Result<ChatReply, ModelError>> {
+        Box::pin(async move {
+            let reply = self.0.chat(request).await?;
             if let Some(sink) = on_text {
                 if !reply.text.is_empty() {
                     sink(&reply.text);
@@ -41,6 +66,6 @@ impl ChatModel for ModelClient {
     }
 
     fn name(&self) -> String {
-        self.endpoint().model.clone()
+        self.0.endpoint().model.clone()
     }
 }

@@ -64,7 +64,11 @@ impl Planner {
 
         let mut calls: Vec<ToolCall> = Vec::new();
         // A call whose server restarted under it is asked for again.
-        for (name, args, text) in results.iter().filter(|r| r.3 == turn) .map(|r| (&r.0, &r.1, &r.2)) {
+        for (name, args, text) in results
+            .iter()
+            .filter(|r| r.3 == turn)
+            .map(|r| (&r.0, &r.1, &r.2))
+        {
             if text.contains("the server restarted during the call") {
                 calls.push(call(turn, calls.len(), name, args.clone()));
             }
@@ -74,7 +78,12 @@ impl Planner {
             let retries = retried_turns(request);
             if let Some(step) = self.steps.get(turn.saturating_sub(retries)) {
                 for planned in step.iter().filter(|p| offered.contains(&p.tool.as_str())) {
-                    calls.push(call(turn, calls.len(), &planned.tool, planned.arguments.clone()));
+                    calls.push(call(
+                        turn,
+                        calls.len(),
+                        &planned.tool,
+                        planned.arguments.clone(),
+                    ));
                 }
             }
         }
@@ -84,14 +93,25 @@ impl Planner {
             String::new()
         };
         let prompt_chars: usize = request.messages.iter().map(message_len).sum();
-        let completion_chars = text.len() + calls.iter().map(|c| c.arguments.len() + c.name.len()).sum::<usize>();
+        let completion_chars = text.len()
+            + calls
+                .iter()
+                .map(|c| c.arguments.len() + c.name.len())
+                .sum::<usize>();
         let usage = Usage {
             prompt_tokens: (prompt_chars / 4) as u64 + 1,
             completion_tokens: (completion_chars / 4) as u64 + 1,
             total_tokens: ((prompt_chars + completion_chars) / 4) as u64 + 2,
         };
         ChatReply {
-            finish_reason: Some(if calls.is_empty() { "stop" } else { "tool_calls" }.into()),
+            finish_reason: Some(
+                if calls.is_empty() {
+                    "stop"
+                } else {
+                    "tool_calls"
+                }
+                .into(),
+            ),
             text,
             tool_calls: calls,
             usage: Some(usage),
@@ -170,7 +190,10 @@ fn retried_turns(request: &ChatRequest) -> usize {
             turns += 1;
         }
         restarted_prev = request.messages.iter().any(|m| match m {
-            ChatMessage::Tool { tool_call_id, content } => {
+            ChatMessage::Tool {
+                tool_call_id,
+                content,
+            } => {
                 ids.contains(&tool_call_id.as_str())
                     && content.contains("the server restarted during the call")
             }
@@ -184,7 +207,11 @@ fn final_answer(results: &[(String, Value, String, usize)], offered: &[&str]) ->
     if results.is_empty() {
         return format!(
             "I had nothing to call. Tools offered: {}.",
-            if offered.is_empty() { "none".to_owned() } else { offered.join(", ") }
+            if offered.is_empty() {
+                "none".to_owned()
+            } else {
+                offered.join(", ")
+            }
         );
     }
     let mut out = format!("I made {} tool calls:\n", results.len());
@@ -200,7 +227,10 @@ fn message_len(m: &ChatMessage) -> usize {
     match m {
         ChatMessage::System { content } => content.len(),
         ChatMessage::User { content } => serde_json::to_string(content).map_or(0, |s| s.len()),
-        ChatMessage::Assistant { content, tool_calls } => {
+        ChatMessage::Assistant {
+            content,
+            tool_calls,
+        } => {
             content.as_ref().map_or(0, String::len)
                 + tool_calls.iter().map(|c| c.arguments.len()).sum::<usize>()
         }

@@ -297,7 +297,9 @@ impl Agent {
                     .collect(),
             });
             let tools_started = Instant::now();
-            let records = self.run_calls(&reply.tool_calls, &request.tools, observer).await;
+            let records = self
+                .run_calls(&reply.tool_calls, &request.tools, observer)
+                .await;
             step.tools_ms = tools_started.elapsed().as_millis() as u64;
             let mut images = Vec::new();
             for (record, rendered) in records {

@@ -25,7 +25,10 @@ impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StopReason::FinalAnswer => f.write_str("final answer"),
-            StopReason::MaxSteps(n) => write!(f, "stopped after {n} steps (max_steps) without a final answer"),
+            StopReason::MaxSteps(n) => write!(
+                f,
+                "stopped after {n} steps (max_steps) without a final answer"
+            ),
             StopReason::TokenBudget(n) => write!(f, "token budget of {n} spent"),
             StopReason::Deadline(ms) => write!(f, "deadline of {} s passed", *ms as f64 / 1000.0),
             StopReason::Cancelled => f.write_str("cancelled"),
