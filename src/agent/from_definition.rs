@@ -2,13 +2,13 @@
 //! the model from its `[model]` table and the environment.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::definition::{AgentDefinition, ModelSettings, Provider};
 use super::model::ChatModel;
 use super::planner::Planner;
 use super::run::Agent;
-use crate::model::{ApiKey, MaxTokensField, ModelClient, ModelEndpoint};
+use crate::model::{MaxTokensField, ModelClient};
+use crate::sampling::ModelConfig;
 use crate::{Error, Fleet, Result};
 
 impl Agent {
@@ -57,32 +57,20 @@ pub fn model_for(
     if settings.provider == Provider::Planner {
         return Ok(Arc::new(Planner::new()));
     }
-    let nonempty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-    let model = settings
-        .model
-        .clone()
-        .or_else(|| nonempty("SWITCHBOARD_MODEL"))
-        .ok_or_else(|| {
-            Error::Config(
-                "no model name: set model.model or SWITCHBOARD_MODEL (and OPENAI_BASE_URL, OPENAI_API_KEY)".into(),
-            )
-        })?;
-    let base_url = settings
-        .base_url
-        .clone()
-        .or_else(|| nonempty("OPENAI_BASE_URL"))
-        .unwrap_or_else(|| "https://api.openai.com/v1".into());
-    let key_var = settings.api_key_env.as_deref().unwrap_or("OPENAI_API_KEY");
-    let mut endpoint = ModelEndpoint::new(base_url, model);
-    if let Some(key) = nonempty(key_var) {
-        endpoint.api_key = ApiKey::new(key);
-    }
-    if settings.max_tokens_field.as_deref() == Some("max_completion_tokens") {
-        endpoint = endpoint.max_tokens_field(MaxTokensField::MaxCompletionTokens);
-    }
-    if let Some(secs) = settings.timeout_secs {
-        endpoint = endpoint.timeout(Duration::from_secs(secs.max(1)));
-    }
+    // The same rules as a config file's `sampling` model: unset values
+    // come from the environment.
+    let config = ModelConfig {
+        base_url: settings.base_url.clone(),
+        api_key_env: settings.api_key_env.clone(),
+        model: settings.model.clone(),
+        models: Vec::new(),
+        max_tokens_field: match settings.max_tokens_field.as_deref() {
+            Some("max_completion_tokens") => MaxTokensField::MaxCompletionTokens,
+            _ => MaxTokensField::MaxTokens,
+        },
+        timeout_secs: settings.timeout_secs.map(|s| s as f64),
+    };
+    let endpoint = config.endpoint(&get)?;
     let client = ModelClient::new(endpoint).map_err(|e| Error::Config(e.to_string()))?;
     if settings.stream == Some(false) {
         return Ok(Arc::new(super::model::Unstreamed(client)));

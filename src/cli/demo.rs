@@ -77,7 +77,7 @@ async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<C
         .timeout(std::time::Duration::from_secs_f64(global.timeout.max(1.0)))
         .sampling(
             SamplingMode::Text("A short summary from the demo's rule-based sampler.".into())
-                .handler(),
+                .sampler()?,
         )
         .elicitation(
             ElicitationMode::Accept(serde_json::Map::from_iter([(

@@ -9,13 +9,32 @@ use serde_json::{json, Value};
 
 use super::args::{Command, Global};
 use super::commands::{one, parse_arguments, print_tool_output};
+use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
 use crate::config::FleetConfig;
 use crate::{Error, Fleet, Result};
 
 pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
     let config = FleetConfig::from_path(path)?;
-    let fleet = Fleet::from_fleet_config(&config, global.server.as_deref()).await?;
+    let mut builder = match &global.server {
+        Some(name) => Fleet::builder().config_server(config, name.clone()),
+        None => Fleet::builder().config(config),
+    };
+    // The command line's answers win over the file's tables.
+    if let Some(mode) = &global.sampling {
+        builder = builder.sampling(SamplingMode::parse(mode)?.sampler()?);
+    }
+    if let Some(mode) = &global.elicitation {
+        builder = builder.elicitation(ElicitationMode::parse(mode)?.handler());
+    }
+    if !global.roots.is_empty() {
+        let roots = global
+            .roots
+            .iter()
+            .map(|r| crate::protocol::Root::new(r.clone()));
+        builder = builder.roots_handler(crate::ListedRoots::new(roots.collect()));
+    }
+    let fleet = builder.build().await?;
     let outcome = match &global.server {
         Some(name) => match fleet.client(name).await {
             Ok(client) => one(command, global, &client).await,

@@ -101,7 +101,7 @@ pub async fn connect(source: &str, global: &Global) -> Result<Client> {
         builder = builder.roots(global.roots.iter().cloned());
     }
     if let Some(mode) = &global.sampling {
-        builder = builder.sampling(SamplingMode::parse(mode)?.handler());
+        builder = builder.sampling(SamplingMode::parse(mode)?.sampler()?);
     }
     if let Some(mode) = &global.elicitation {
         builder = builder.elicitation(ElicitationMode::parse(mode)?.handler());

@@ -3,9 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::protocol::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
-};
+use crate::protocol::{ElicitRequestParams, ElicitResult};
 use crate::session::{HandlerError, RequestContext};
 use crate::{Error, Result};
 
@@ -16,6 +14,9 @@ pub enum SamplingMode {
     Text(String),
     /// Always refuse.
     Reject,
+    /// Ask the OpenAI-compatible endpoint named by `OPENAI_BASE_URL`,
+    /// `OPENAI_API_KEY` and `SWITCHBOARD_MODEL`.
+    Model,
 }
 
 impl SamplingMode {
@@ -26,37 +27,38 @@ impl SamplingMode {
         } else if s == "reject" {
             Ok(SamplingMode::Reject)
         } else if s == "model" {
-            Err(Error::NotSupported(
-                "--sampling model: answering sampling from an OpenAI-compatible model is not built yet; use text:REPLY or reject".into(),
-            ))
+            Ok(SamplingMode::Model)
         } else {
             Err(Error::Config(format!(
-                "--sampling {s:?}: expected text:REPLY or reject"
+                "--sampling {s:?}: expected text:REPLY, reject or model"
             )))
         }
     }
 
-    /// The handler for the client builder.
-    pub fn handler(
-        self,
-    ) -> impl Fn(
-        CreateMessageRequestParams,
-        RequestContext,
-    ) -> std::future::Ready<Result<CreateMessageResult, HandlerError>>
-           + Send
-           + Sync
-           + 'static {
-        move |_params, _ctx| {
-            std::future::ready(match &self {
-                SamplingMode::Text(reply) => Ok(CreateMessageResult::text(
-                    "switchboard-fixed",
-                    reply.clone(),
-                )),
-                SamplingMode::Reject => Err(HandlerError::rejected(
-                    "sampling rejected by --sampling reject",
-                )),
-            })
-        }
+    /// The handler: a [`crate::Sampler`] (its actor answers requests
+    /// concurrently). `model` reads the endpoint from the environment and
+    /// fails here, before connecting, when `SWITCHBOARD_MODEL` is unset.
+    pub fn sampler(self) -> Result<crate::Sampler> {
+        use crate::sampling::{ModelChoice, ModelConfig, SamplingBackend};
+        let backend = match self {
+            SamplingMode::Text(reply) => SamplingBackend::Text(reply),
+            SamplingMode::Reject => {
+                SamplingBackend::Reject("sampling rejected by --sampling reject".into())
+            }
+            SamplingMode::Model => {
+                let endpoint = ModelConfig::default()
+                    .endpoint(&|name| std::env::var(name).ok())
+                    .map_err(|e| Error::Config(format!("--sampling model: {e}")))?;
+                SamplingBackend::Model {
+                    choice: ModelChoice {
+                        default: endpoint.model.clone(),
+                        candidates: Vec::new(),
+                    },
+                    client: crate::model::ModelClient::new(endpoint)?,
+                }
+            }
+        };
+        crate::Sampler::builder(backend).start()
     }
 }
 

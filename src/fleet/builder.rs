@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::{Fleet, Member};
 use crate::config::FleetConfig;
 use crate::session::{ElicitationHandler, MessageHandler, RootsHandler, SamplingHandler};
-use crate::{ClientBuilder, IntoSource, Result};
+use crate::{ClientBuilder, Error, IntoSource, Result};
 
 /// Handlers every server of a fleet gets unless its own builder set one.
 #[derive(Clone, Default)]
@@ -118,9 +118,10 @@ impl FleetBuilder {
         let FleetBuilder {
             mut members,
             configs,
-            handlers,
+            mut handlers,
         } = self;
         for (config, only) in &configs {
+            config_handlers(config, &mut handlers)?;
             members.extend(super::config_members(config, only.as_deref())?);
         }
         if !handlers.is_empty() {
@@ -133,4 +134,19 @@ impl FleetBuilder {
         }
         Fleet::new(members).await
     }
+}
+
+/// The handlers a config's `sampling` (and `elicitation`) tables describe,
+/// for what the builder was not given in code.
+fn config_handlers(config: &FleetConfig, handlers: &mut SharedHandlers) -> Result<()> {
+    if handlers.sampling.is_none() {
+        if let Some(table) = &config.sampling {
+            let parsed: crate::sampling::SamplingConfig = serde_json::from_value(table.clone())
+                .map_err(|e| Error::Config(format!("{}: sampling: {e}", config.origin)))?;
+            let sampler = crate::Sampler::from_config(&parsed)
+                .map_err(|e| Error::Config(format!("{}: sampling: {e}", config.origin)))?;
+            handlers.sampling = Some(Arc::new(sampler));
+        }
+    }
+    Ok(())
 }
