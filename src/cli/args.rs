@@ -131,8 +131,23 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         concurrency: usize,
     },
-    /// The embedded default: a tour against built-in servers, no network, no key.
-    Demo,
+    /// Host an agent (agents/*.toml) over its servers. With no PROMPT, read
+    /// prompts from the terminal (one run each), or the whole of stdin when
+    /// it is not a terminal. Exit codes: 0 final answer, 1 stopped by a
+    /// limit (steps, tokens), 3 the model failed, 4 deadline, 130
+    /// cancelled (Ctrl-C).
+    Run {
+        /// The agent definition (TOML).
+        agent: std::path::PathBuf,
+        /// The task; several words are joined with spaces.
+        prompt: Vec<String>,
+    },
+    /// The embedded default: an agent over built-in servers, no network, no key.
+    Demo {
+        /// Instead, a tour of the client API against the same servers.
+        #[arg(long)]
+        tour: bool,
+    },
     /// Serve a minimal one-tool echo server over stdio (for benches).
     #[command(hide = true)]
     ServeEcho,
@@ -142,5 +157,9 @@ pub enum Command {
         /// Which eras to speak: both, modern, handshake.
         #[arg(long, default_value = "both")]
         eras: String,
+        /// Add a `crash` tool that ends the process at once (for the demo
+        /// and supervision tests).
+        #[arg(long)]
+        crash_tool: bool,
     },
 }

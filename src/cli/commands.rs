@@ -11,13 +11,15 @@ use crate::{Client, Error, Result};
 pub async fn run(cli: Cli) -> u8 {
     let global = cli.global;
     let outcome = match cli.command {
-        Command::Demo => demo::run(&global).await,
+        Command::Demo { tour: true } => demo::run(&global).await,
+        Command::Demo { tour: false } => super::demo_agent::run(&global).await,
+        Command::Run { agent, prompt } => super::run::run(&global, &agent, &prompt).await,
         Command::ServeEcho => tokio::task::spawn_blocking(super::serve_echo::serve)
             .await
             .map_err(|e| Error::NotConnected(e.to_string()))
             .and_then(|r| r.map_err(Error::Io))
             .map(|_| 0),
-        Command::ServeTest { eras } => demo::serve_test(&eras).await,
+        Command::ServeTest { eras, crash_tool } => demo::serve_test(&eras, crash_tool).await,
         Command::Bench {
             source,
             tool,
@@ -48,7 +50,7 @@ fn source_of(command: &Command) -> &str {
         | Command::Prompt { source, .. }
         | Command::Ping { source }
         | Command::Bench { source, .. } => source,
-        Command::Demo | Command::ServeEcho | Command::ServeTest { .. } => "",
+        Command::Demo { .. } | Command::ServeEcho | Command::ServeTest { .. } | Command::Run { .. } => "",
     }
 }
 
@@ -232,7 +234,11 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             }
             Ok(0)
         }
-        Command::Bench { .. } | Command::Demo | Command::ServeEcho | Command::ServeTest { .. } => {
+        Command::Bench { .. }
+        | Command::Demo { .. }
+        | Command::ServeEcho
+        | Command::ServeTest { .. }
+        | Command::Run { .. } => {
             Ok(EXIT_USAGE)
         }
     }

@@ -18,7 +18,7 @@ use crate::protocol::LoggingLevel;
 use crate::testing::{demo_builder, demo_server, Eras};
 use crate::{Client, Error, Result, Source};
 
-pub(super) async fn serve_test(eras: &str) -> Result<u8> {
+pub(super) async fn serve_test(eras: &str, crash_tool: bool) -> Result<u8> {
     let eras = match eras {
         "both" => Eras::Both,
         "modern" => Eras::ModernOnly,
@@ -29,7 +29,18 @@ pub(super) async fn serve_test(eras: &str) -> Result<u8> {
             )))
         }
     };
-    demo_builder().eras(eras).build().serve_stdio().await?;
+    let mut builder = demo_builder().eras(eras);
+    if crash_tool {
+        builder = builder.tool(
+            crate::testing::ToolDef::new("crash")
+                .description("Ends the server process at once, without answering"),
+            |_ctx, _args| async move {
+                tracing::warn!("crash tool called: exiting");
+                std::process::exit(70)
+            },
+        );
+    }
+    builder.build().serve_stdio().await?;
     Ok(0)
 }
 

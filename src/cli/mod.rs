@@ -4,9 +4,12 @@ mod args;
 mod bench;
 mod commands;
 mod demo;
+mod demo_agent;
 mod fleet;
 mod modes;
+mod live;
 mod output;
+mod run;
 mod serve_echo;
 
 use std::process::ExitCode;
