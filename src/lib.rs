@@ -45,6 +45,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod fleet;
+pub mod policy;
 pub mod protocol;
 pub mod session;
 pub mod testing;
@@ -54,6 +55,7 @@ pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
 pub use fleet::{Fleet, Member, ServerHealth};
+pub use policy::Policy;
 pub use protocol::{ProtocolVersion, VersionChoice};
 pub use session::{
     CallOptions, ElicitationHandler, HandlerError, RequestContext, RootsHandler, SamplingHandler,
