@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use switchboard::policy::{
-    FormAnswer, FormPrompt, PolicyConfig, UrlAnswer, UrlConsentRequest, UserCallback,
+    FixedFiller, FormAnswer, FormPrompt, PolicyConfig, UrlAnswer, UrlConsentRequest, UserCallback,
 };
 use switchboard::protocol::{Era, ProtocolVersion, VersionChoice};
 use switchboard::testing::{structured_result, TestServer, ToolDef};
@@ -245,6 +245,43 @@ async fn ask_goes_to_the_callback_with_defaults_prefilled() {
         assert_eq!(forms[0].prefilled["count"], json!(2));
         assert!(forms[0].schema.is_required("confirm"));
         assert_eq!(policy.stats().await.expect("stats").asked, 2);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filler_answers_fill_rules_and_missing_required_fields() {
+    within(async {
+        let mut values = serde_json::Map::new();
+        values.insert("confirm".into(), json!(true));
+        values.insert("count".into(), json!(5));
+        let policy = Policy::builder(config(json!({"elicitation": {
+            "rules": [{"message": "*fill*", "action": "fill"}],
+            "default": "accept_defaults",
+            "missing_required": "fill"
+        }})))
+        .filler(FixedFiller(values))
+        .build()
+        .expect("policy");
+        for (choice, era) in ERAS {
+            let client = connect(&policy, Source::memory(server()), "github", choice).await;
+            let expected = Ok(json!({"action": "accept", "content": {
+                "confirm": true, "note": "approved by policy", "count": 5, "tags": ["a"]
+            }}));
+            // A fill rule, and an accept_defaults that lacks the required field.
+            assert_eq!(
+                elicit(&client, confirm_form("please fill")).await,
+                expected,
+                "{era:?}"
+            );
+            assert_eq!(
+                elicit(&client, confirm_form("defaults?")).await,
+                expected,
+                "{era:?}"
+            );
+            client.close().await.expect("close");
+        }
+        assert_eq!(policy.stats().await.expect("stats").filled, 4);
     })
     .await
 }
