@@ -7,8 +7,9 @@ use std::sync::Arc;
 use super::callback::{FormPrompt, UrlConsentRequest};
 use super::config::{ElicitationConfig, MissingRequired, RuleAction};
 use super::defaults::{compose, missing_required, prefill, validate_content};
-use super::limits::{check_schema, violations_error, SchemaLimits};
+use super::limits::{check_schema, SchemaLimits};
 use super::rules::{first_match, ElicitMode, RuleInput};
+use super::violation::violations_error;
 use super::UrlPrompt;
 use crate::protocol::{
     ElicitRequestFormParams, ElicitRequestParams, ElicitRequestUrlParams, ElicitResult,

@@ -7,17 +7,13 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::callback::{
-    FormAnswer, FormFiller, FormPrompt, UrlAnswer, UrlConsentRequest, UserCallback,
-};
-use super::decide::{settle_form, Engine, Plan};
-use super::limits::SchemaLimits;
-use super::roots::{to_roots, RootsTable};
-use super::{PolicyConfig, PolicyError};
+use super::callback::{FormFiller, UserCallback};
+use super::decide::Plan;
+use super::roots::to_roots;
+use super::{PolicyBuilder, PolicyConfig, PolicyError};
 use crate::actors::policy::{
     Attach, Decide, Detach, Event, ListRoots, PolicyActor, Record, SetRoots, Stats,
 };
-use crate::actors::ActorRuntime;
 use crate::protocol::{ElicitRequestParams, ElicitResult, Root};
 use crate::session::{ElicitationHandler, HandlerError, RequestContext, RootsHandler};
 use crate::{Client, ClientBuilder};
@@ -50,74 +46,11 @@ pub struct PolicyStats {
     pub attached: usize,
 }
 
-/// Builds a [`Policy`]: the configuration, plus the optional user callback,
-/// form filler and limits.
-pub struct PolicyBuilder {
-    config: PolicyConfig,
-    callback: Option<Arc<dyn UserCallback>>,
-    filler: Option<Arc<dyn FormFiller>>,
-    limits: SchemaLimits,
-    ask_timeout: Option<Duration>,
-}
-
-impl PolicyBuilder {
-    /// Forwards `ask` questions (forms and URLs) to a person. With one, the
-    /// policy declares URL-mode elicitation; without, it does not.
-    pub fn callback(mut self, callback: impl UserCallback) -> Self {
-        self.callback = Some(Arc::new(callback));
-        self
-    }
-
-    /// Answers `fill` questions (e.g. with a model).
-    pub fn filler(mut self, filler: impl FormFiller) -> Self {
-        self.filler = Some(Arc::new(filler));
-        self
-    }
-
-    /// Caps on form size (default [`SchemaLimits::default`]).
-    pub fn limits(mut self, limits: SchemaLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// How long the callback or filler may take, overriding the
-    /// configuration's `ask_timeout_secs`; past it the request is cancelled.
-    pub fn ask_timeout(mut self, timeout: Duration) -> Self {
-        self.ask_timeout = Some(timeout);
-        self
-    }
-
-    /// Checks the configuration and starts the policy's actor.
-    pub fn build(self) -> Result<Policy, PolicyError> {
-        self.config.validate()?;
-        let roots = RootsTable::from_config(&self.config.roots)?;
-        let ask_timeout = self.ask_timeout.unwrap_or(Duration::from_secs(
-            self.config.elicitation.ask_timeout_secs,
-        ));
-        let engine = Engine {
-            config: self.config.elicitation,
-            limits: self.limits,
-            has_callback: self.callback.is_some(),
-            has_filler: self.filler.is_some(),
-        };
-        let runtime = ActorRuntime::get().map_err(|e| PolicyError::Unavailable(e.to_string()))?;
-        let actor = runtime.start(PolicyActor::new(engine, roots));
-        Ok(Policy {
-            inner: Arc::new(Inner {
-                actor,
-                callback: self.callback,
-                filler: self.filler,
-                ask_timeout,
-            }),
-        })
-    }
-}
-
-struct Inner {
-    actor: actix::Addr<PolicyActor>,
-    callback: Option<Arc<dyn UserCallback>>,
-    filler: Option<Arc<dyn FormFiller>>,
-    ask_timeout: Duration,
+pub(super) struct Inner {
+    pub(super) actor: actix::Addr<PolicyActor>,
+    pub(super) callback: Option<Arc<dyn UserCallback>>,
+    pub(super) filler: Option<Arc<dyn FormFiller>>,
+    pub(super) ask_timeout: Duration,
 }
 
 /// Answers elicitation (forms and URLs) and roots from declarative rules,
@@ -142,7 +75,7 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Policy {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -167,13 +100,7 @@ impl Policy {
 
     /// Starts building a policy with a callback, filler or limits.
     pub fn builder(config: PolicyConfig) -> PolicyBuilder {
-        PolicyBuilder {
-            config,
-            callback: None,
-            filler: None,
-            limits: SchemaLimits::default(),
-            ask_timeout: None,
-        }
+        PolicyBuilder::new(config)
     }
 
     /// Sets up `builder` to use this policy: elicitation from the policy,
@@ -325,80 +252,6 @@ impl Policy {
         events.push(Event::Answered(result.action));
         self.record(events).await;
         Ok(result)
-    }
-
-    /// Runs `fut` under the ask deadline.
-    async fn within<T>(&self, what: &str, server: &str, fut: BoxFuture<'static, T>) -> Option<T> {
-        match tokio::time::timeout(self.inner.ask_timeout, fut).await {
-            Ok(v) => Some(v),
-            Err(_) => {
-                tracing::warn!(%server, timeout = ?self.inner.ask_timeout, "{what} did not answer in time: cancelling");
-                None
-            }
-        }
-    }
-
-    async fn ask_form(&self, form: FormPrompt) -> (ElicitResult, Vec<Event>) {
-        let Some(callback) = self.inner.callback.clone() else {
-            return (ElicitResult::decline(), vec![]);
-        };
-        let server = form.server.clone();
-        match self
-            .within(
-                "the user callback",
-                &server,
-                callback.ask_form(form.clone()),
-            )
-            .await
-        {
-            None => (ElicitResult::cancel(), vec![Event::Asked, Event::TimedOut]),
-            Some(FormAnswer::Accept(values)) => {
-                (settle_form(&form, &values, "the user"), vec![Event::Asked])
-            }
-            Some(FormAnswer::Decline) => (ElicitResult::decline(), vec![Event::Asked]),
-            Some(FormAnswer::Cancel) => (ElicitResult::cancel(), vec![Event::Asked]),
-        }
-    }
-
-    async fn fill(&self, form: FormPrompt) -> (ElicitResult, Vec<Event>) {
-        let Some(filler) = self.inner.filler.clone() else {
-            return (ElicitResult::decline(), vec![]);
-        };
-        let server = form.server.clone();
-        match self
-            .within("the form filler", &server, filler.fill(form.clone()))
-            .await
-        {
-            None => (ElicitResult::cancel(), vec![Event::Filled, Event::TimedOut]),
-            Some(Ok(values)) => (
-                settle_form(&form, &values, "the filler"),
-                vec![Event::Filled],
-            ),
-            Some(Err(e)) => {
-                tracing::warn!(%server, "cancelling: {e}");
-                (ElicitResult::cancel(), vec![Event::Filled])
-            }
-        }
-    }
-
-    async fn ask_url(&self, request: UrlConsentRequest) -> (ElicitResult, Vec<Event>) {
-        let Some(callback) = self.inner.callback.clone() else {
-            return (ElicitResult::decline(), vec![]);
-        };
-        let server = request.server.clone();
-        let url = request.prompt.full_url.clone();
-        match self
-            .within("the user callback", &server, callback.ask_url(request))
-            .await
-        {
-            None => (ElicitResult::cancel(), vec![Event::Asked, Event::TimedOut]),
-            Some(UrlAnswer::Consent) => {
-                tracing::info!(%server, %url, "the user consented to open the URL");
-                (ElicitResult::accept_url(), vec![Event::Asked])
-            }
-            Some(UrlAnswer::Decline) => (ElicitResult::decline(), vec![Event::Asked]),
-            Some(UrlAnswer::Cancel) => (ElicitResult::cancel(), vec![Event::Asked]),
-        }
     }
 }
 

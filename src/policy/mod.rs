@@ -24,6 +24,8 @@
 //! - **Roots** come per server from the configuration and can change at
 //!   run time ([`Policy::set_roots`]); attached clients are told.
 
+mod ask;
+mod builder;
 mod callback;
 mod config;
 pub(crate) mod decide;
@@ -34,10 +36,12 @@ mod limits;
 pub(crate) mod roots;
 mod rules;
 mod url_prompt;
+mod violation;
 
 #[cfg(test)]
 mod tests;
 
+pub use builder::PolicyBuilder;
 pub use callback::{
     FillError, FixedFiller, FormAnswer, FormFiller, FormPrompt, UrlAnswer, UrlConsentRequest,
     UserCallback,
@@ -45,8 +49,9 @@ pub use callback::{
 pub use config::{ElicitationConfig, MissingRequired, PolicyConfig, RuleAction};
 pub use defaults::{compose, missing_required, prefill, validate_content, FieldProblem};
 pub use error::PolicyError;
-pub use handle::{Policy, PolicyBuilder, PolicyStats};
-pub use limits::{check_schema, violations_error, LimitRule, SchemaLimits, Violation};
+pub use handle::{Policy, PolicyStats};
+pub use limits::{check_schema, SchemaLimits};
 pub use roots::{root_uri, to_roots, DEFAULT_ROOTS_KEY};
 pub use rules::{first_match, ElicitMode, ElicitationRule, RuleInput};
 pub use url_prompt::{UrlPrompt, UrlWarning};
+pub use violation::{violations_error, LimitRule, Violation};
