@@ -47,6 +47,7 @@ pub mod config;
 pub mod error;
 pub mod fleet;
 pub mod model;
+pub mod policy;
 pub mod protocol;
 pub mod sampling;
 pub mod session;
@@ -58,6 +59,7 @@ pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
 pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth};
+pub use policy::Policy;
 pub use protocol::{ProtocolVersion, VersionChoice};
 pub use session::{
     CallOptions, ElicitationHandler, HandlerError, ListKind, ListedRoots, MessageHandler,

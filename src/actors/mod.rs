@@ -6,6 +6,7 @@
 //! `Addr::send`, whose futures are `Send`. No actix type appears in the
 //! public API.
 
+pub(crate) mod policy;
 pub(crate) mod sampling;
 pub(crate) mod server;
 pub mod supervise;
