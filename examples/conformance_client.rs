@@ -17,10 +17,10 @@
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use switchboard::protocol::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Tool,
-};
-use switchboard::{Client, RequestContext, Source};
+use switchboard::cli::ElicitationMode;
+use switchboard::protocol::Tool;
+use switchboard::sampling::SamplingBackend;
+use switchboard::{Client, Sampler, Source};
 
 #[tokio::main]
 async fn main() {
@@ -78,23 +78,20 @@ async fn run(url: &str, scenario: &str) -> Result<(), String> {
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(10))
         .probe_timeout(Duration::from_secs(5))
+        // The actors answer: a fixed reply from the sampling actor, and
+        // forms accepted with their defaults (SEP-1034) by the policy.
         .sampling(
-            |_p: CreateMessageRequestParams, _ctx: RequestContext| async {
-                Ok(CreateMessageResult::text(
-                    "switchboard-conformance",
-                    "A reply from the conformance client.",
-                ))
-            },
+            Sampler::builder(SamplingBackend::Text(
+                "A reply from the conformance client.".into(),
+            ))
+            .start()
+            .map_err(|e| format!("sampler: {e}"))?,
         )
-        .elicitation(|p: ElicitRequestParams, _ctx: RequestContext| async move {
-            Ok(match p {
-                ElicitRequestParams::Form(form) => {
-                    let schema = serde_json::to_value(&form.requested_schema).unwrap_or_default();
-                    ElicitResult::accept(switchboard::cli::defaults_of(&schema))
-                }
-                _ => ElicitResult::decline(),
-            })
-        })
+        .elicitation(
+            ElicitationMode::AcceptDefaults
+                .policy()
+                .map_err(|e| format!("policy: {e}"))?,
+        )
         .connect()
         .await
         .map_err(|e| format!("connect: {e}"))?;

@@ -93,7 +93,10 @@ fn bad_values_name_their_field() {
     let e = error_of(&format!(
         "name = \"x\"\n{SERVER}[model]\nprovider = \"claude\"\n"
     ));
-    assert!(e.contains("line 5") && e.contains("unknown variant `claude`"), "{e}");
+    assert!(
+        e.contains("line 5") && e.contains("unknown variant `claude`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -122,4 +125,3 @@ fn servers_from_a_file_narrowed_by_use_servers() {
     assert!(e.contains("agent.toml") && e.contains("use_servers"), "{e}");
     assert!(e.contains("\"three\"") && e.contains("one, two"), "{e}");
 }
-

@@ -261,9 +261,68 @@ fn bench_json_reports_the_documented_fields() {
     assert!(report["seconds"].as_f64().unwrap() > 0.0);
 }
 
+/// Live processes whose command line contains `needle`.
+fn processes_running(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        if stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+        {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .unwrap_or_default();
+        if cmdline.contains(needle) {
+            found.push(cmdline);
+        }
+    }
+    found
+}
+
 #[test]
-fn demo_runs_offline_and_says_what_it_did() {
+fn demo_runs_an_agent_offline_and_says_what_it_did() {
     let out = run(&["demo"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "the built-in deterministic planner (no network, no API key)",
+        "step 1 (3 calls in parallel",
+        "✓ notes_add -> {\"sum\":42.0}",
+        "✓ worker_echo -> hello from a child process",
+        "✗ worker_crash -> Error: the server restarted during the call",
+        "✓ worker_echo -> back after the restart",
+        "✓ notes_summarize -> MCP lets a model use tools",
+        "✓ worker_confirm -> deploy: confirmed",
+        "server worker: ready after 1 restart(s)",
+        "sampling: 1 request(s) from notes",
+        "(final answer)",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let live = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        live.contains("calling worker_crash"),
+        "the live view on stderr:\n{live}"
+    );
+    assert!(live.contains("demo: final answer"), "{live}");
+    let left = processes_running("serve-test --eras handshake --crash-tool");
+    assert!(left.is_empty(), "the demo left {left:?} behind");
+
+    let json = run(&["demo", "--json"]);
+    assert_eq!(code(&json), 0);
+    let t = stdout_json(&json);
+    assert_eq!(t["stop"]["reason"], "final_answer");
+    assert_eq!(t["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(t["steps"][1]["tool_calls"][0]["is_error"], true);
+}
+
+#[test]
+fn demo_tour_walks_the_client_api() {
+    let out = run(&["demo", "--tour"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     for expected in [

@@ -153,7 +153,11 @@ async fn a_config_files_sampling_table_answers_its_servers() {
     // A model that fails: the server hears an error and says so; the
     // call itself still completes (the connection stayed up).
     let out = switchboard(call("second"), &[]).await;
-    assert_eq!(out.status.code(), Some(1), "exit 1: the tool answered isError");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "exit 1: the tool answered isError"
+    );
     let result = json_out(&out);
     assert_eq!(result["isError"], true, "{result}");
     assert!(

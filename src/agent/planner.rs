@@ -3,9 +3,9 @@
 //!
 //! It follows a plan: step `k` of the conversation (the `k`-th assistant
 //! turn) asks for the tool calls of the plan's step `k`, all at once (so
-//! they run in parallel), skipping any tool not offered that turn. A call
-//! that failed because its server restarted is asked for again on the next
-//! turn. When the plan is done it answers with what each tool returned.
+//! they run in parallel), skipping any tool not offered that turn. When the
+//! plan is done (or a step has nothing it may call) it answers with what
+//! each tool returned.
 
 use std::collections::HashMap;
 
@@ -63,28 +63,14 @@ impl Planner {
         let results = tool_results(request);
 
         let mut calls: Vec<ToolCall> = Vec::new();
-        // A call whose server restarted under it is asked for again.
-        for (name, args, text) in results
-            .iter()
-            .filter(|r| r.3 == turn)
-            .map(|r| (&r.0, &r.1, &r.2))
-        {
-            if text.contains("the server restarted during the call") {
-                calls.push(call(turn, calls.len(), name, args.clone()));
-            }
-        }
-        if calls.is_empty() {
-            // The plan step for this turn (retries delay the plan by one).
-            let retries = retried_turns(request);
-            if let Some(step) = self.steps.get(turn.saturating_sub(retries)) {
-                for planned in step.iter().filter(|p| offered.contains(&p.tool.as_str())) {
-                    calls.push(call(
-                        turn,
-                        calls.len(),
-                        &planned.tool,
-                        planned.arguments.clone(),
-                    ));
-                }
+        if let Some(step) = self.steps.get(turn) {
+            for planned in step.iter().filter(|p| offered.contains(&p.tool.as_str())) {
+                calls.push(call(
+                    turn,
+                    calls.len(),
+                    &planned.tool,
+                    planned.arguments.clone(),
+                ));
             }
         }
         let text = if calls.is_empty() {
@@ -148,7 +134,9 @@ fn call(turn: usize, n: usize, name: &str, arguments: Value) -> ToolCall {
 
 /// `(tool name, arguments, result text, turn that asked for it)` for every
 /// tool result in the conversation.
-fn tool_results(request: &ChatRequest) -> Vec<(String, Value, String, usize)> {
+type Results = Vec<(String, Value, String, usize)>;
+
+fn tool_results(request: &ChatRequest) -> Results {
     let mut asked: HashMap<&str, (&str, &str, usize)> = HashMap::new();
     let mut turn = 0;
     let mut out = Vec::new();
@@ -175,35 +163,7 @@ fn tool_results(request: &ChatRequest) -> Vec<(String, Value, String, usize)> {
     out
 }
 
-/// Turns spent re-asking for calls whose server restarted.
-fn retried_turns(request: &ChatRequest) -> usize {
-    let mut turns = 0;
-    let mut ids_by_turn: Vec<Vec<&str>> = Vec::new();
-    for m in &request.messages {
-        if let ChatMessage::Assistant { tool_calls, .. } = m {
-            ids_by_turn.push(tool_calls.iter().map(|c| c.id.as_str()).collect());
-        }
-    }
-    let mut restarted_prev = false;
-    for ids in &ids_by_turn {
-        if restarted_prev {
-            turns += 1;
-        }
-        restarted_prev = request.messages.iter().any(|m| match m {
-            ChatMessage::Tool {
-                tool_call_id,
-                content,
-            } => {
-                ids.contains(&tool_call_id.as_str())
-                    && content.contains("the server restarted during the call")
-            }
-            _ => false,
-        });
-    }
-    turns
-}
-
-fn final_answer(results: &[(String, Value, String, usize)], offered: &[&str]) -> String {
+fn final_answer(results: &Results, offered: &[&str]) -> String {
     if results.is_empty() {
         return format!(
             "I had nothing to call. Tools offered: {}.",

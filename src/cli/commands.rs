@@ -50,7 +50,10 @@ fn source_of(command: &Command) -> &str {
         | Command::Prompt { source, .. }
         | Command::Ping { source }
         | Command::Bench { source, .. } => source,
-        Command::Demo { .. } | Command::ServeEcho | Command::ServeTest { .. } | Command::Run { .. } => "",
+        Command::Demo { .. }
+        | Command::ServeEcho
+        | Command::ServeTest { .. }
+        | Command::Run { .. } => "",
     }
 }
 
@@ -238,9 +241,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         | Command::Demo { .. }
         | Command::ServeEcho
         | Command::ServeTest { .. }
-        | Command::Run { .. } => {
-            Ok(EXIT_USAGE)
-        }
+        | Command::Run { .. } => Ok(EXIT_USAGE),
     }
 }
 

@@ -95,7 +95,7 @@ async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<C
                 "confirm".into(),
                 json!(true),
             )]))
-            .handler(),
+            .policy()?,
         )
         .roots(["file:///tmp/demo-project"])
         .on_log(move |m| {

@@ -53,8 +53,15 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
         (Arc::new(planner()), sampler)
     };
 
-    println!("Switchboard demo: an agent over two built-in MCP servers.");
-    println!(
+    // With --json, stdout carries only the transcript.
+    let json = global.json;
+    macro_rules! say {
+        ($($arg:tt)*) => {
+            if json { eprintln!($($arg)*) } else { println!($($arg)*) }
+        };
+    }
+    say!("Switchboard demo: an agent over two built-in MCP servers.");
+    say!(
         "  model:   {}",
         if real_model {
             format!("{} (from SWITCHBOARD_MODEL)", model.name())
@@ -62,12 +69,12 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
             "the built-in deterministic planner (no network, no API key)".into()
         }
     );
-    println!("  notes:   an in-process server (in-memory transport)");
-    println!(
+    say!("  notes:   an in-process server (in-memory transport)");
+    say!(
         "  worker:  a child process, `{} serve-test --eras handshake`, supervised",
         short(&exe)
     );
-    println!("  prompt:  {PROMPT}\n");
+    say!("  prompt:  {PROMPT}\n");
 
     let policy = demo_policy()?;
     let worker_exe = exe.clone();
@@ -126,7 +133,14 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
             };
             println!("  step {} ({parallel}, {} ms):", step.index, step.tools_ms);
             for call in &step.tool_calls {
-                let first: String = call.output.lines().next().unwrap_or("").chars().take(90).collect();
+                let first: String = call
+                    .output
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(90)
+                    .collect();
                 println!(
                     "    {} {} -> {first}",
                     if call.is_error { "✗" } else { "✓" },
@@ -140,11 +154,12 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
                 h.name, h.state, h.restarts, h.calls
             );
         }
-        let usage = sampler.usage("notes");
-        println!(
-            "  sampling: {} request(s) from notes answered by the sampling actor",
-            usage.requests
-        );
+        if let Ok(usage) = sampler.usage("notes").await {
+            println!(
+                "  sampling: {} request(s) from notes answered by the sampling actor",
+                usage.requests
+            );
+        }
         println!(
             "\nDone in {:.2} s ({}). Every server is shut down; no process is left behind.",
             started.elapsed().as_secs_f64(),

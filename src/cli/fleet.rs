@@ -25,7 +25,7 @@ pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Resul
         builder = builder.sampling(SamplingMode::parse(mode)?.sampler()?);
     }
     if let Some(mode) = &global.elicitation {
-        builder = builder.elicitation(ElicitationMode::parse(mode)?.handler());
+        builder = builder.elicitation(ElicitationMode::parse(mode)?.policy()?);
     }
     if !global.roots.is_empty() {
         let roots = global

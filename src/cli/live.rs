@@ -81,7 +81,10 @@ impl RunObserver for LiveView {
     fn step_started(&self, index: u32, tools_offered: usize) {
         let mut s = self.state();
         s.step = index;
-        self.status(&mut s, &format!("asking the model ({tools_offered} tools offered)"));
+        self.status(
+            &mut s,
+            &format!("asking the model ({tools_offered} tools offered)"),
+        );
     }
 
     fn text(&self, delta: &str) {
@@ -117,7 +120,8 @@ impl RunObserver for LiveView {
         let _ = writeln!(
             std::io::stderr(),
             "  {mark} {} ({} ms): {first}",
-            call.name, call.ms
+            call.name,
+            call.ms
         );
     }
 

@@ -6,8 +6,8 @@ mod commands;
 mod demo;
 mod demo_agent;
 mod fleet;
-mod modes;
 mod live;
+mod modes;
 mod output;
 mod run;
 mod serve_echo;
@@ -18,7 +18,7 @@ use std::time::Duration;
 use clap::Parser;
 
 pub use args::{Cli, Command, Global};
-pub use modes::{defaults_of, ElicitationMode, SamplingMode};
+pub use modes::{ElicitationMode, SamplingMode};
 
 use crate::{Client, Error, Result, VersionChoice};
 
@@ -107,7 +107,7 @@ pub async fn connect(source: &str, global: &Global) -> Result<Client> {
         builder = builder.sampling(SamplingMode::parse(mode)?.sampler()?);
     }
     if let Some(mode) = &global.elicitation {
-        builder = builder.elicitation(ElicitationMode::parse(mode)?.handler());
+        builder = builder.elicitation(ElicitationMode::parse(mode)?.policy()?);
     }
     builder.connect().await
 }

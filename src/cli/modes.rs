@@ -1,10 +1,8 @@
 //! Deterministic answers to sampling and elicitation for the CLI
 //! (`--sampling`, `--elicitation`).
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
-use crate::protocol::{ElicitRequestParams, ElicitResult};
-use crate::session::{HandlerError, RequestContext};
 use crate::{Error, Result};
 
 /// How to answer sampling.
@@ -73,6 +71,9 @@ pub enum ElicitationMode {
     AcceptDefaults,
     /// Accept forms with these values (defaults fill the rest).
     Accept(Map<String, Value>),
+    /// Ask the OpenAI-compatible endpoint named by the environment to fill
+    /// each form.
+    Model,
 }
 
 impl ElicitationMode {
@@ -82,9 +83,7 @@ impl ElicitationMode {
             "decline" => Ok(ElicitationMode::Decline),
             "cancel" => Ok(ElicitationMode::Cancel),
             "accept-defaults" => Ok(ElicitationMode::AcceptDefaults),
-            "model" => Err(Error::NotSupported(
-                "--elicitation model: answering forms with a model is not built yet".into(),
-            )),
+            "model" => Ok(ElicitationMode::Model),
             other => match other.strip_prefix("accept:") {
                 Some(json) => match serde_json::from_str(json) {
                     Ok(Value::Object(map)) => Ok(ElicitationMode::Accept(map)),
@@ -93,52 +92,30 @@ impl ElicitationMode {
                     ))),
                 },
                 None => Err(Error::Config(format!(
-                    "--elicitation {s:?}: expected decline, cancel, accept-defaults or accept:JSON"
+                    "--elicitation {s:?}: expected decline, cancel, accept-defaults, accept:JSON or model"
                 ))),
             },
         }
     }
 
-    /// The handler for the client builder.
-    pub fn handler(
-        self,
-    ) -> impl Fn(
-        ElicitRequestParams,
-        RequestContext,
-    ) -> std::future::Ready<Result<ElicitResult, HandlerError>>
-           + Send
-           + Sync
-           + 'static {
-        move |params, _ctx| {
-            std::future::ready(Ok(match (&self, &params) {
-                (ElicitationMode::Decline, _) => ElicitResult::decline(),
-                (ElicitationMode::Cancel, _) => ElicitResult::cancel(),
-                // A URL is never opened by the CLI.
-                (_, ElicitRequestParams::Url(_)) => ElicitResult::decline(),
-                (ElicitationMode::AcceptDefaults, ElicitRequestParams::Form(form)) => {
-                    ElicitResult::accept(defaults_of(&form.requested_schema))
-                }
-                (ElicitationMode::Accept(values), ElicitRequestParams::Form(form)) => {
-                    let mut content = defaults_of(&form.requested_schema);
-                    content.extend(values.clone());
-                    ElicitResult::accept(content)
-                }
-            }))
-        }
+    /// The policy that answers this way (its actor checks each form
+    /// against the spec's limits, fills defaults and validates the answer
+    /// before accepting; URLs are never opened by the CLI). `model` reads
+    /// the endpoint from the environment and fails here when
+    /// `SWITCHBOARD_MODEL` is unset.
+    pub fn policy(self) -> Result<crate::Policy> {
+        let (default, rules) = match self {
+            ElicitationMode::Decline => ("decline", json!([])),
+            ElicitationMode::Cancel => ("cancel", json!([])),
+            ElicitationMode::AcceptDefaults => ("accept_defaults", json!([])),
+            ElicitationMode::Accept(values) => (
+                "decline",
+                json!([{"mode": "form", "action": "accept", "values": values}]),
+            ),
+            ElicitationMode::Model => ("fill", json!([])),
+        };
+        let table = json!({"rules": rules, "default": default});
+        crate::policy::policy_from_table(&table, |name| std::env::var(name).ok())
+            .map_err(|e| Error::Config(format!("--elicitation: {e}")))
     }
-}
-
-/// The `default` of every property of a form schema.
-pub fn defaults_of(schema: &impl serde::Serialize) -> Map<String, Value> {
-    let schema = serde_json::to_value(schema).unwrap_or(Value::Null);
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|props| {
-            props
-                .iter()
-                .filter_map(|(k, p)| p.get("default").map(|d| (k.clone(), d.clone())))
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -27,9 +27,13 @@ pub(super) async fn run(global: &Global, file: &Path, prompt: &[String]) -> Resu
         interactive(global, &agent).await
     } else {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(Error::Io)?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(Error::Io)?;
         if text.trim().is_empty() {
-            Err(Error::Config("no prompt: give one after the agent file, or on stdin".into()))
+            Err(Error::Config(
+                "no prompt: give one after the agent file, or on stdin".into(),
+            ))
         } else {
             one(global, &agent, text.trim()).await
         }

@@ -148,5 +148,13 @@ fn config_handlers(config: &FleetConfig, handlers: &mut SharedHandlers) -> Resul
             handlers.sampling = Some(Arc::new(sampler));
         }
     }
+    if handlers.elicitation.is_none() {
+        if let Some(table) = &config.elicitation {
+            let policy =
+                crate::policy::policy_from_table(table, |name| std::env::var(name).ok())
+                    .map_err(|e| Error::Config(format!("{}: elicitation: {e}", config.origin)))?;
+            handlers.elicitation = Some(Arc::new(policy));
+        }
+    }
     Ok(())
 }

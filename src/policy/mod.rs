@@ -33,6 +33,7 @@ mod defaults;
 mod error;
 mod handle;
 mod limits;
+mod model_filler;
 pub(crate) mod roots;
 mod rules;
 mod url_prompt;
@@ -51,6 +52,7 @@ pub use defaults::{compose, missing_required, prefill, validate_content, FieldPr
 pub use error::PolicyError;
 pub use handle::{Policy, PolicyStats};
 pub use limits::{check_schema, SchemaLimits};
+pub use model_filler::{policy_from_table, ModelFiller};
 pub use roots::{root_uri, to_roots, DEFAULT_ROOTS_KEY};
 pub use rules::{first_match, ElicitMode, ElicitationRule, RuleInput};
 pub use url_prompt::{UrlPrompt, UrlWarning};
