@@ -168,3 +168,139 @@ async fn a_config_files_sampling_table_answers_its_servers() {
         "{result}"
     );
 }
+
+fn agent_file(dir: &std::path::Path, base_url: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("agent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "cli-agent"
+system_prompt = "Be brief."
+
+[model]
+model = "agent-model"
+base_url = "{base_url}"
+api_key_env = "SB_TEST_AGENT_KEY"
+
+[servers.demo]
+command = "{BIN}"
+args = ["serve-test", "--eras", "handshake"]
+{extra}"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_hosts_an_agent_and_prints_its_transcript() {
+    let endpoint = ModelServer::start(vec![
+        Step::json(model_common::tool_call_completion(
+            "agent-model",
+            &[("c1", "demo_add", r#"{"a": 20, "b": 22}"#)],
+        )),
+        Step::json(text_completion("agent-model", "The sum is 42.", 40, 6)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent_file(dir.path(), &endpoint.base_url(), "");
+    let out = switchboard(
+        vec![
+            "run".into(),
+            agent.display().to_string(),
+            "Add".into(),
+            "20 and 22.".into(),
+            "--json".into(),
+        ],
+        &[("SB_TEST_AGENT_KEY", "sk-from-env".into())],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = json_out(&out);
+    assert_eq!(t["agent"], "cli-agent");
+    assert_eq!(t["prompt"], "Add 20 and 22.");
+    assert_eq!(t["answer"], "The sum is 42.");
+    assert_eq!(t["steps"][0]["tool_calls"][0]["name"], "demo_add");
+    assert!(t["steps"][0]["tool_calls"][0]["output"]
+        .as_str()
+        .unwrap()
+        .contains("42"));
+    let requests = endpoint.requests();
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Bearer sk-from-env")
+    );
+    assert_eq!(
+        requests[0].body["stream"], true,
+        "the CLI streams the model's text"
+    );
+    // The live view went to stderr.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("calling demo_add"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_reads_the_prompt_from_stdin_and_reports_limits_by_exit_code() {
+    let endpoint = ModelServer::start_repeating(Step::json(model_common::tool_call_completion(
+        "agent-model",
+        &[("c", "demo_echo", r#"{"text": "again"}"#)],
+    )))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent_file(
+        dir.path(),
+        &endpoint.base_url(),
+        "[limits]\nmax_steps = 2\n",
+    );
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(["run", &agent.display().to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"echo things forever\n").await.unwrap();
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a limit: exit 1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stopped after 2 steps (max_steps)"), "{err}");
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[0].body["messages"][1]["content"],
+        "echo things forever"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_a_bad_definition_names_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent_file(
+        dir.path(),
+        "http://127.0.0.1:9/v1",
+        "[limits]\nmax_stepz = 2\n",
+    );
+    let out = switchboard(
+        vec!["run".into(), agent.display().to_string(), "hi".into()],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("agent.toml") && err.contains("max_stepz"),
+        "{err}"
+    );
+}
