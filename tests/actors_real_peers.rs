@@ -225,3 +225,44 @@ async fn input_required_rounds_are_answered_by_the_actors() {
 fn policy_default_decline() -> Policy {
     policy(json!({"elicitation": {"rules": [], "default": "decline"}}))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_fills_a_form_through_the_policy() {
+    common::bounded(async {
+        let marker = common::marker("actors-filler");
+        let endpoint = ModelServer::start(vec![Step::json(model_common::tool_call_completion(
+            "peer-model",
+            &[("f1", "submit_form", r#"{"name": "Grace", "age": 85}"#)],
+        ))])
+        .await;
+        let client = ModelClient::new(
+            ModelEndpoint::new(endpoint.base_url(), "peer-model").timeout(Duration::from_secs(5)),
+        )
+        .unwrap();
+        let config: PolicyConfig =
+            serde_json::from_value(json!({"elicitation": {"default": "fill"}})).unwrap();
+        let policy = Policy::builder(config)
+            .filler(switchboard::policy::ModelFiller::new(client))
+            .build()
+            .unwrap();
+        let mcp = common::rounds(&marker)
+            .elicitation(policy)
+            .connect()
+            .await
+            .expect("connect");
+        let out = mcp
+            .call_tool("ask_elicitation", ())
+            .await
+            .expect("ask_elicitation");
+        assert_eq!(out.text(), "accepted: name=Grace age=85");
+        let body = &endpoint.requests()[0].body;
+        assert_eq!(body["tool_choice"]["function"]["name"], "submit_form");
+        let params = &body["tools"][0]["function"]["parameters"];
+        assert_eq!(params["properties"]["age"]["type"], "integer", "{params}");
+        let user = body["messages"][1]["content"].as_str().unwrap();
+        assert!(user.contains("Who are you?"), "{user}");
+        mcp.close().await.unwrap();
+        common::assert_no_process(&marker, Duration::from_secs(5)).await;
+    })
+    .await
+}
