@@ -547,3 +547,57 @@ async fn the_planner_runs_offline_and_streams_nothing_it_does_not_have() {
     assert!(t.tokens.total > 0);
     agent.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_remembers_and_a_cut_run_leaves_valid_history() {
+    common::bounded(async {
+        let endpoint = ModelServer::start(vec![
+            Reply::json(text_completion("scripted-model", "Hello, Ada.", 5, 3)),
+            // The second run: a slow tool, cancelled mid-call.
+            Reply::json(tool_call_completion(
+                "scripted-model",
+                &[("s", "mem_slow", r#"{"steps":50,"ms":100}"#)],
+            )),
+            Reply::json(text_completion("scripted-model", "You are Ada.", 5, 3)),
+        ])
+        .await;
+        let fleet = Fleet::builder()
+            .member(Member::new("mem", || {
+                Client::builder(Source::memory(demo_server()))
+            }))
+            .build()
+            .await
+            .unwrap();
+        let agent = Agent::builder(fleet, model(&endpoint))
+            .system_prompt("Be brief.")
+            .build();
+        let mut chat = agent.conversation();
+        let t = chat.run("I am Ada.").await;
+        assert_eq!(t.answer.as_deref(), Some("Hello, Ada."));
+        let t = chat
+            .run_with(
+                "Count slowly.",
+                &switchboard::agent::Quiet,
+                tokio::time::sleep(Duration::from_millis(300)),
+            )
+            .await;
+        assert_eq!(t.stop, StopReason::Cancelled);
+        let t = chat.run("Who am I?").await;
+        assert_eq!(t.answer.as_deref(), Some("You are Ada."));
+
+        let third = &endpoint.requests()[2].body["messages"];
+        assert_eq!(
+            *third,
+            json!([
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "I am Ada."},
+                {"role": "assistant", "content": "Hello, Ada."},
+                {"role": "user", "content": "Count slowly."},
+                {"role": "user", "content": "Who am I?"},
+            ]),
+            "the cut run's unanswered tool call is not in the history"
+        );
+        agent.close().await.unwrap();
+    })
+    .await
+}

@@ -304,3 +304,80 @@ async fn run_with_a_bad_definition_names_the_file_and_field() {
         "{err}"
     );
 }
+
+/// A pseudo-terminal: the child's stdin is a terminal, as a person's is.
+fn pty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors we then own.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both are fresh descriptors owned by nothing else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_without_a_prompt_on_a_terminal_is_an_interactive_conversation() {
+    use std::io::Write;
+    let endpoint = ModelServer::start(vec![
+        Step::json(text_completion("agent-model", "Noted: you like tea.", 5, 4)),
+        Step::json(text_completion("agent-model", "Tea.", 9, 1)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent_file(dir.path(), &endpoint.base_url(), "");
+    let (mut master, slave) = pty();
+    let child = tokio::process::Command::new(BIN)
+        .args(["run", &agent.display().to_string()])
+        .stdin(std::process::Stdio::from(slave))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Two tasks, then an empty line to end.
+    master
+        .write_all(b"I like tea.\nWhat do I like?\n\n")
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the session ends on an empty line")
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Noted: you like tea.") && stdout.contains("Tea."),
+        "{stdout}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("type a task"), "{err}");
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[1].body["messages"],
+        json!([
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "I like tea."},
+            {"role": "assistant", "content": "Noted: you like tea."},
+            {"role": "user", "content": "What do I like?"},
+        ])
+    );
+}

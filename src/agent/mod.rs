@@ -36,6 +36,6 @@ pub use from_definition::model_for;
 pub use model::{ChatModel, TextSink, Unstreamed};
 pub use observer::{Quiet, RunObserver};
 pub use planner::{PlannedCall, Planner};
-pub use run::{Agent, AgentBuilder};
+pub use run::{Agent, AgentBuilder, Conversation};
 pub use tool_text::MAX_RESULT_BYTES;
 pub use transcript::{Step, StopReason, Tokens, ToolCallRecord, Transcript};

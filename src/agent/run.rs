@@ -165,6 +165,30 @@ impl Agent {
         observer: &dyn RunObserver,
         cancel: impl Future<Output = ()>,
     ) -> Transcript {
+        let mut conversation = self.conversation();
+        conversation.run_with(prompt, observer, cancel).await
+    }
+
+    /// A conversation: runs that remember the earlier prompts, answers and
+    /// tool results (what an interactive session wants).
+    pub fn conversation(&self) -> Conversation {
+        let mut messages = Vec::new();
+        if let Some(system) = &self.inner.system_prompt {
+            messages.push(ChatMessage::system(system.clone()));
+        }
+        Conversation {
+            agent: self.clone(),
+            messages,
+        }
+    }
+
+    async fn run_in(
+        &self,
+        messages: &mut Vec<ChatMessage>,
+        prompt: &str,
+        observer: &dyn RunObserver,
+        cancel: impl Future<Output = ()>,
+    ) -> Transcript {
         let started = Instant::now();
         let a = &self.inner;
         let deadline = tokio::time::Instant::now() + a.limits.deadline;
@@ -178,23 +202,26 @@ impl Agent {
             tokens: Tokens::default(),
             ms: 0,
         };
-        let mut messages = Vec::new();
-        if let Some(system) = &a.system_prompt {
-            messages.push(ChatMessage::system(system.clone()));
-        }
+        let kept = messages.len();
         messages.push(ChatMessage::user(prompt));
 
         tokio::pin!(cancel);
         let outcome = tokio::select! {
             biased;
             _ = &mut cancel => Some(StopReason::Cancelled),
-            r = tokio::time::timeout_at(deadline, self.steps(&mut messages, &mut transcript, observer)) => match r {
+            r = tokio::time::timeout_at(deadline, self.steps(messages, &mut transcript, observer)) => match r {
                 Ok(stop) => Some(stop),
                 Err(_) => Some(StopReason::Deadline(a.limits.deadline.as_millis() as u64)),
             },
         };
         if let Some(stop) = outcome {
             transcript.stop = stop;
+        }
+        match &transcript.answer {
+            Some(answer) => messages.push(ChatMessage::assistant(answer.clone())),
+            // A run cut short may leave calls without results, which no
+            // model accepts as history: keep what was answered.
+            None => trim_unanswered(messages, kept),
         }
         transcript.ms = started.elapsed().as_millis() as u64;
         observer.finished(&transcript);
@@ -370,6 +397,61 @@ impl Agent {
             (record, rendered)
         }))
         .await
+    }
+}
+
+/// An agent conversation: each run sees the ones before it. Made by
+/// [`Agent::conversation`].
+pub struct Conversation {
+    agent: Agent,
+    messages: Vec<ChatMessage>,
+}
+
+impl Conversation {
+    /// Runs `prompt` after everything said so far (see [`Agent::run_with`]).
+    pub async fn run_with(
+        &mut self,
+        prompt: &str,
+        observer: &dyn RunObserver,
+        cancel: impl Future<Output = ()>,
+    ) -> Transcript {
+        self.agent
+            .run_in(&mut self.messages, prompt, observer, cancel)
+            .await
+    }
+
+    /// Runs `prompt` after everything said so far.
+    pub async fn run(&mut self, prompt: &str) -> Transcript {
+        self.run_with(prompt, &Quiet, std::future::pending()).await
+    }
+
+    /// The conversation so far, as the model sees it.
+    pub fn messages(&self) -> &[ChatMessage] {
+        &self.messages
+    }
+}
+
+/// Drops a trailing assistant turn whose tool calls were not all answered
+/// (and the partial results after it), never going below `floor`.
+fn trim_unanswered(messages: &mut Vec<ChatMessage>, floor: usize) {
+    let Some(i) = messages
+        .iter()
+        .rposition(|m| matches!(m, ChatMessage::Assistant { .. }))
+    else {
+        return;
+    };
+    if i < floor {
+        return;
+    }
+    let ChatMessage::Assistant { tool_calls, .. } = &messages[i] else {
+        return;
+    };
+    let answered = messages[i + 1..]
+        .iter()
+        .filter(|m| matches!(m, ChatMessage::Tool { .. }))
+        .count();
+    if answered < tool_calls.len() {
+        messages.truncate(i);
     }
 }
 

@@ -55,10 +55,11 @@ async fn one(global: &Global, agent: &Agent, prompt: &str) -> Result<u8> {
 
 async fn interactive(global: &Global, agent: &Agent) -> Result<u8> {
     eprintln!(
-        "{}: type a task and press Enter (an empty line or Ctrl-D ends).",
+        "{}: type a task and press Enter; each one sees the conversation so far (an empty line or Ctrl-D ends).",
         agent.name()
     );
     let mut last = 0;
+    let mut conversation = agent.conversation();
     loop {
         eprint!("> ");
         let line = tokio::task::spawn_blocking(|| {
@@ -72,7 +73,13 @@ async fn interactive(global: &Global, agent: &Agent) -> Result<u8> {
         if n == 0 || line.trim().is_empty() {
             return Ok(last);
         }
-        last = one(global, agent, line.trim()).await?;
+        let view = LiveView::new(!global.json);
+        let cancel = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let t = conversation.run_with(line.trim(), &view, cancel).await;
+        report(global, &t);
+        last = exit_code(&t.stop);
     }
 }
 
