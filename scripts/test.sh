@@ -15,4 +15,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 # The conformance suite drives the conformance_client example binary.
 cargo build --examples --locked --quiet
 cargo test --all-targets --locked --no-fail-fast
-cargo run --quiet --locked --example quickstart > /dev/null
+# The examples that need no external service, as a user runs them.
+for example in quickstart many_servers sampling_with_a_model elicitation_to_a_human \
+    tokio_bot supervised in_memory_unit_test agent; do
+    timeout 120 cargo run --quiet --locked --example "$example" < /dev/null > /dev/null
+done
+# The README's first command.
+timeout 120 cargo run --quiet --locked -- demo > /dev/null
