@@ -9,8 +9,9 @@
 //!   (`SamplingBackend::Model`) or, offline, a deterministic reply
 //!   (`SamplingBackend::Text`);
 //! - a [`Budget`] caps how many requests and tokens each server may spend;
-//! - an approval hook sees each request first (here it prints exactly what
-//!   would reach the model, and refuses anything that looks like a secret).
+//! - an approval hook sees each request the budget admits, before the
+//!   model does (here it prints exactly what would reach the model, and
+//!   refuses anything that looks like a secret; a refusal costs no budget).
 //!
 //! ```text
 //! cargo run --example sampling_with_a_model
@@ -79,8 +80,9 @@ async fn main() -> switchboard::Result<()> {
         SamplingBackend::Text("A protocol that connects models to tools and data.".into())
     };
 
-    // 2. The approval hook: sees the request as the server sent it, before
-    //    the budget and before the model. A person could be asked here;
+    // 2. The approval hook: sees the request as the server sent it, after
+    //    the budget admitted it and before the model. A person could be
+    //    asked here (never about a request the budget would refuse);
     //    this one refuses anything that mentions a password.
     let reviewed = Arc::new(AtomicUsize::new(0));
     let counter = reviewed.clone();

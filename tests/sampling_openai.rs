@@ -515,6 +515,46 @@ async fn the_approval_hook_sees_every_request_first() {
     assert_eq!(server.requests().len(), 1);
 }
 
+#[tokio::test]
+async fn the_budget_is_checked_before_anyone_is_asked_and_denials_cost_nothing() {
+    let server = ModelServer::start_repeating(Step::json(text_completion("m", "ok", 1, 1))).await;
+    let reviewed = Arc::new(AtomicUsize::new(0));
+    let r = reviewed.clone();
+    let s = Sampler::builder(model_backend(&server))
+        .budget(Budget {
+            requests: Some(1),
+            tokens: None,
+        })
+        .approval(move |req: ApprovalRequest| {
+            r.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if req.params.messages[0].content.text() == "deny me" {
+                    Approval::Deny("no".into())
+                } else {
+                    Approval::Approve
+                }
+            }
+        })
+        .start()
+        .unwrap();
+    let deny_me = json!({"messages": [{"role": "user", "content": {"type": "text", "text": "deny me"}}], "maxTokens": 5});
+    // Denied: it spends none of the one request the budget allows.
+    sample(&s, "a", deny_me).await.unwrap_err();
+    sample(&s, "a", hello(5)).await.unwrap();
+    assert_eq!(reviewed.load(Ordering::SeqCst), 2);
+    // Spent: refused without bothering the approver.
+    let err = sample(&s, "a", hello(5)).await.unwrap_err();
+    assert!(err.message.contains("budget"), "{err}");
+    assert_eq!(
+        reviewed.load(Ordering::SeqCst),
+        2,
+        "the approver was not asked"
+    );
+    let usage = s.usage("a").await.unwrap();
+    assert_eq!((usage.requests, usage.denied, usage.refused), (1, 1, 1));
+    assert_eq!(server.requests().len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_run_in_parallel() {
     let server = ModelServer::start_repeating(Step::delay(

@@ -4,10 +4,12 @@
 //!
 //! The actor is the bookkeeper: it owns the budgets, the counters and the
 //! backend's state (the scripted queue), and picks the model. It never
-//! waits on a model: the handle asks it to admit a request (a quick
-//! message), makes the HTTP call on the caller's runtime, then reports the
-//! tokens used. So any number of requests run in parallel while budgets
-//! stay exact.
+//! waits on a model or a person: the handle asks it to admit a request
+//! against the budget (a quick message), then asks the approval hook (so
+//! nobody is asked about a request the budget refuses; a denial is taken
+//! back and costs nothing), then asks the actor for the model, makes the
+//! HTTP call on the caller's runtime, and reports the tokens used. So any
+//! number of requests run in parallel while budgets stay exact.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,35 +151,49 @@ impl Sampler {
             check_tool_pairs(&params.messages)?;
             None
         };
+        // The budget first: nobody is asked to approve what would be
+        // refused anyway.
+        let estimate = estimate_tokens(&params);
+        let admitted_estimate = self
+            .ask(Admit {
+                server: ctx.server.clone(),
+                estimate,
+            })
+            .await??;
         if let Some(hook) = &self.shared.approval {
             let review = hook.review(ApprovalRequest {
                 server: ctx.server.clone(),
                 era: ctx.era,
                 params: params.clone(),
             });
-            match tokio::time::timeout(self.shared.approval_timeout, review).await {
-                Ok(Approval::Approve) => {}
+            let refusal = match tokio::time::timeout(self.shared.approval_timeout, review).await {
+                Ok(Approval::Approve) => None,
                 Ok(Approval::Deny(reason)) => {
                     tracing::info!(server = %ctx.server, %reason, "sampling request denied");
-                    return Err(HandlerError::rejected(format!(
-                        "sampling request denied: {reason}"
-                    )));
+                    Some(format!("sampling request denied: {reason}"))
                 }
-                Err(_) => {
-                    return Err(HandlerError::rejected(format!(
-                        "sampling request not approved within {:?}",
-                        self.shared.approval_timeout
-                    )))
+                Err(_) => Some(format!(
+                    "sampling request not approved within {:?}",
+                    self.shared.approval_timeout
+                )),
+            };
+            if let Some(message) = refusal {
+                let withdraw = Withdraw {
+                    server: ctx.server.clone(),
+                    estimate: admitted_estimate,
+                };
+                if self.ask(withdraw).await.is_err() {
+                    tracing::debug!(server = %ctx.server, "could not withdraw a denied request");
                 }
+                return Err(HandlerError::rejected(message));
             }
         }
-        let estimate = estimate_tokens(&params);
-        let admit = Admit {
-            server: ctx.server.clone(),
-            estimate,
-            preferences: params.model_preferences.clone(),
-        };
-        let plan = self.ask(admit).await??;
+        let plan = self
+            .ask(Choose {
+                server: ctx.server.clone(),
+                preferences: params.model_preferences.clone(),
+            })
+            .await??;
         let (client, model) = match plan {
             Plan::Reply(result) => return Ok(*result),
             Plan::Call { client, model } => (client, model),
@@ -299,19 +315,19 @@ enum Plan {
     Call { client: ModelClient, model: String },
 }
 
-/// May this server's request go ahead?
+/// May this server's request go ahead? Reserves its place in the budget;
+/// answers the estimate reserved (0 for answers that cost no tokens).
 struct Admit {
     server: Arc<str>,
     estimate: u64,
-    preferences: Option<ModelPreferences>,
 }
 
 impl Message for Admit {
-    type Result = std::result::Result<Plan, HandlerError>;
+    type Result = std::result::Result<u64, HandlerError>;
 }
 
 impl Handler<Admit> for SamplingActor {
-    type Result = std::result::Result<Plan, HandlerError>;
+    type Result = std::result::Result<u64, HandlerError>;
 
     fn handle(&mut self, msg: Admit, _ctx: &mut Self::Context) -> Self::Result {
         if let Backend::Reject(reason) = &self.backend {
@@ -322,6 +338,42 @@ impl Handler<Admit> for SamplingActor {
         self.books
             .admit(&msg.server, estimate)
             .map_err(HandlerError::rejected)?;
+        Ok(estimate)
+    }
+}
+
+/// An admitted request the approval hook refused: it never happened.
+struct Withdraw {
+    server: Arc<str>,
+    estimate: u64,
+}
+
+impl Message for Withdraw {
+    type Result = ();
+}
+
+impl Handler<Withdraw> for SamplingActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Withdraw, _ctx: &mut Self::Context) {
+        self.books.withdraw(&msg.server, msg.estimate);
+    }
+}
+
+/// An admitted, approved request: which model to call, or the answer.
+struct Choose {
+    server: Arc<str>,
+    preferences: Option<ModelPreferences>,
+}
+
+impl Message for Choose {
+    type Result = std::result::Result<Plan, HandlerError>;
+}
+
+impl Handler<Choose> for SamplingActor {
+    type Result = std::result::Result<Plan, HandlerError>;
+
+    fn handle(&mut self, msg: Choose, _ctx: &mut Self::Context) -> Self::Result {
         let plan = match &mut self.backend {
             Backend::Model { client, choice } => {
                 let model = choice.choose(msg.preferences.as_ref()).to_owned();

@@ -38,6 +38,9 @@ pub struct ServerUsage {
     pub reserved_tokens: u64,
     /// Requests refused because a budget was spent.
     pub refused: u64,
+    /// Requests the approval hook denied (or did not approve in time);
+    /// they count against no budget.
+    pub denied: u64,
 }
 
 /// The books of every server (kept by the sampling actor).
@@ -90,6 +93,15 @@ impl Books {
         let usage = self.servers.entry(server.clone()).or_default();
         usage.reserved_tokens = usage.reserved_tokens.saturating_sub(estimate);
         usage.tokens += used.unwrap_or(estimate);
+    }
+
+    /// Takes back an admission that never reached the model (the approval
+    /// hook said no).
+    pub(crate) fn withdraw(&mut self, server: &Arc<str>, estimate: u64) {
+        let usage = self.servers.entry(server.clone()).or_default();
+        usage.requests = usage.requests.saturating_sub(1);
+        usage.reserved_tokens = usage.reserved_tokens.saturating_sub(estimate);
+        usage.denied += 1;
     }
 
     pub(crate) fn usage(&self, server: &str) -> ServerUsage {
