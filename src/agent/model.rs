@@ -56,16 +56,22 @@ impl ChatModel for Unstreamed {
     ) -> BoxFuture<'a, Result<ChatReply, ModelError>> {
         Box::pin(async move {
             let reply = self.0.chat(request).await?;
-            if let Some(sink) = on_text {
-                if !reply.text.is_empty() {
-                    sink(&reply.text);
-                }
-            }
+            tell_whole_text(on_text, &reply);
             Ok(reply)
         })
     }
 
     fn name(&self) -> String {
         self.0.endpoint().model.clone()
+    }
+}
+
+/// For a model that does not stream: the whole text, once (nothing when
+/// there is none).
+pub(crate) fn tell_whole_text(on_text: Option<TextSink<'_>>, reply: &ChatReply) {
+    if let Some(sink) = on_text {
+        if !reply.text.is_empty() {
+            sink(&reply.text);
+        }
     }
 }

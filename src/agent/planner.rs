@@ -114,11 +114,7 @@ impl ChatModel for Planner {
     ) -> BoxFuture<'a, Result<ChatReply, ModelError>> {
         Box::pin(async move {
             let reply = self.reply(request);
-            if let Some(sink) = on_text {
-                if !reply.text.is_empty() {
-                    sink(&reply.text);
-                }
-            }
+            super::model::tell_whole_text(on_text, &reply);
             Ok(reply)
         })
     }

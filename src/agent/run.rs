@@ -48,68 +48,50 @@ impl std::fmt::Debug for Agent {
 
 /// Builds an [`Agent`]. Start with [`Agent::builder`].
 pub struct AgentBuilder {
-    name: String,
-    system_prompt: Option<String>,
-    model: Arc<dyn ChatModel>,
-    fleet: Fleet,
-    tools: ToolRules,
-    limits: Limits,
-    temperature: Option<f32>,
-    max_tokens: Option<u32>,
-    vision: bool,
+    inner: Inner,
 }
 
 impl AgentBuilder {
     /// The agent's name (default `agent`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.inner.name = name.into();
         self
     }
     /// The system prompt.
     pub fn system_prompt(mut self, prompt: impl Into<String>) -> Self {
-        self.system_prompt = Some(prompt.into());
+        self.inner.system_prompt = Some(prompt.into());
         self
     }
     /// Which tools the model may see and call.
     pub fn tools(mut self, rules: ToolRules) -> Self {
-        self.tools = rules;
+        self.inner.tools = rules;
         self
     }
     /// When to stop.
     pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
+        self.inner.limits = limits;
         self
     }
     /// Sampling temperature.
     pub fn temperature(mut self, t: f32) -> Self {
-        self.temperature = Some(t);
+        self.inner.temperature = Some(t);
         self
     }
     /// Most tokens per model reply.
     pub fn max_tokens(mut self, n: u32) -> Self {
-        self.max_tokens = Some(n);
+        self.inner.max_tokens = Some(n);
         self
     }
     /// Show the model the images tools return (for models that take
     /// images); otherwise it reads a note saying an image was returned.
     pub fn vision(mut self, yes: bool) -> Self {
-        self.vision = yes;
+        self.inner.vision = yes;
         self
     }
     /// The agent.
     pub fn build(self) -> Agent {
         Agent {
-            inner: Arc::new(Inner {
-                name: self.name,
-                system_prompt: self.system_prompt,
-                model: self.model,
-                fleet: self.fleet,
-                tools: self.tools,
-                limits: self.limits,
-                temperature: self.temperature,
-                max_tokens: self.max_tokens,
-                vision: self.vision,
-            }),
+            inner: Arc::new(self.inner),
         }
     }
 }
@@ -123,15 +105,17 @@ impl Agent {
     /// An agent over `fleet`, talking to a shared model.
     pub fn builder_arc(fleet: Fleet, model: Arc<dyn ChatModel>) -> AgentBuilder {
         AgentBuilder {
-            name: "agent".into(),
-            system_prompt: None,
-            model,
-            fleet,
-            tools: ToolRules::default(),
-            limits: Limits::default(),
-            temperature: None,
-            max_tokens: None,
-            vision: false,
+            inner: Inner {
+                name: "agent".into(),
+                system_prompt: None,
+                model,
+                fleet,
+                tools: ToolRules::default(),
+                limits: Limits::default(),
+                temperature: None,
+                max_tokens: None,
+                vision: false,
+            },
         }
     }
 
