@@ -10,16 +10,8 @@ use switchboard::{Client, RestartPolicy, Source};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+mod common;
+use common::rss_kib;
 
 fn child_pids(marker: &str) -> Vec<i32> {
     let needle = format!("SOAK_MARKER={marker}");

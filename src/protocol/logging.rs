@@ -44,6 +44,12 @@ impl LoggingLevel {
         LoggingLevel::Emergency,
     ];
 
+    /// Exactly the wire form (lowercase, no aliases): what a server
+    /// accepts.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
     /// The wire form.
     pub const fn as_str(self) -> &'static str {
         match self {

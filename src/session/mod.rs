@@ -497,21 +497,14 @@ impl Session {
     /// requests fail with [`Error::NotConnected`].
     pub async fn close(&self) {
         let shared = self.shared();
-        {
-            let mut closed = lock(&shared.closed);
-            if closed.is_none() {
-                *closed = Some(Closed {
-                    reason: "the client closed the connection".into(),
-                    stderr_tail: Vec::new(),
-                });
-            }
-        }
+        shared.end(Closed {
+            reason: "the client closed the connection".into(),
+            stderr_tail: Vec::new(),
+        });
         shared
             .pending
             .fail_all(|| Error::NotConnected("the client closed the connection".into()));
-        for (_, task) in lock(&shared.server_requests).drain() {
-            task.abort();
-        }
+        // Watchers hear of the end once the transport is down.
         self.inner.control.close().await;
         let _ = shared.closed_tx.send(true);
     }
@@ -584,15 +577,21 @@ impl Shared {
     /// The connection is over: fail every waiter, stop answering the
     /// server, wake whoever watches for the end.
     pub(crate) fn mark_closed(&self, closed: Closed) {
-        let closed = {
-            let mut slot = lock(&self.closed);
-            slot.get_or_insert(closed).clone()
-        };
+        let closed = self.end(closed);
         self.pending.fail_all(|| closed_error_for(self, &closed));
+        let _ = self.closed_tx.send(true);
+    }
+
+    /// Records why the connection ended (the first reason wins) and stops
+    /// answering the server's requests; returns the reason on record.
+    /// Waiters are failed and watchers told by the caller, each in its
+    /// own way.
+    fn end(&self, closed: Closed) -> Closed {
+        let closed = lock(&self.closed).get_or_insert(closed).clone();
         for (_, task) in lock(&self.server_requests).drain() {
             task.abort();
         }
-        let _ = self.closed_tx.send(true);
+        closed
     }
 
     /// The transport refused a frame: the connection is over. Marking it

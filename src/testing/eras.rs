@@ -88,7 +88,7 @@ pub(crate) fn check_modern_meta(params: &Value) -> Result<ModernMeta, ErrorObjec
         None | Some(Value::Null) => None,
         Some(v) => Some(
             v.as_str()
-                .and_then(LogLevel::parse)
+                .and_then(LogLevel::from_wire)
                 .ok_or_else(|| invalid("invalid _meta logLevel"))?,
         ),
     };

@@ -145,7 +145,7 @@ fn discover(spec: &Spec) -> Value {
 fn set_level(conn: &Conn, params: &Value) -> Outcome {
     let level = str_param(params, "level")?;
     let level =
-        LogLevel::parse(level).ok_or_else(|| invalid(format!("unknown level {level:?}")))?;
+        LogLevel::from_wire(level).ok_or_else(|| invalid(format!("unknown level {level:?}")))?;
     conn.set_log_level(level);
     Ok(json!({}))
 }
