@@ -145,7 +145,7 @@ pub use actors::sampling::Sampler;
 pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
 pub use error::{Error, Result};
-pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth};
+pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;
 pub use protocol::{ProtocolVersion, VersionChoice};
 pub use session::{

@@ -244,7 +244,7 @@ async fn a_fleet_from_one_mcp_servers_file() {
         )
         .unwrap();
         let fleet = Fleet::from_config(&path).await.unwrap();
-        let states: Vec<(String, String)> = fleet.health().into_iter().map(|h| (h.name, h.state)).collect();
+        let states: Vec<(String, String)> = fleet.health().into_iter().map(|h| (h.name, h.state.to_string())).collect();
         assert_eq!(
             states,
             [

@@ -61,7 +61,7 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
                     .map(|h| {
                         vec![
                             h.name.clone(),
-                            h.state.clone(),
+                            h.state.to_string(),
                             h.restarts.to_string(),
                             h.last_error.clone().unwrap_or_default(),
                         ]

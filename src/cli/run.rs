@@ -8,6 +8,7 @@ use super::args::Global;
 use super::live::LiveView;
 use super::output;
 use crate::agent::{Agent, AgentDefinition, StopReason, Transcript};
+use crate::fleet::ServerState;
 use crate::{Error, Result};
 
 /// Exit code: the run was cancelled (Ctrl-C), as a shell reports SIGINT.
@@ -17,7 +18,7 @@ pub(super) async fn run(global: &Global, file: &Path, prompt: &[String]) -> Resu
     let definition = AgentDefinition::from_path(file)?;
     let agent = Agent::from_definition(&definition).await?;
     for h in agent.fleet().health() {
-        if h.state != "ready" && h.state != "not_started" {
+        if !matches!(h.state, ServerState::Ready | ServerState::NotStarted) {
             tracing::warn!(server = %h.name, state = %h.state, "server not ready: {}", h.last_error.unwrap_or_default());
         }
     }

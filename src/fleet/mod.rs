@@ -9,10 +9,12 @@
 //! reported in [`Fleet::health`], never allowed to block the others.
 
 mod builder;
+mod health;
 pub mod names;
 
 pub use builder::FleetBuilder;
 pub(crate) use builder::SharedHandlers;
+pub use health::{ServerHealth, ServerState};
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -63,27 +65,6 @@ impl Member {
             tool_filter: None,
         }
     }
-}
-
-/// One server's health as the fleet sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerHealth {
-    /// The server's name.
-    pub name: String,
-    /// `starting`, `ready`, `restarting`, `breaker_open`, `down` or `not_started`.
-    pub state: String,
-    /// Restarts so far.
-    pub restarts: u32,
-    /// The last failure, if any.
-    pub last_error: Option<String>,
-    /// The server's last stderr lines.
-    pub stderr_tail: Vec<String>,
-    /// Calls made through the fleet.
-    pub calls: u64,
-    /// Of which failed.
-    pub errors: u64,
-    /// Mean latency of those calls, in microseconds.
-    pub mean_latency_us: u64,
 }
 
 struct Snapshot<T> {
@@ -263,20 +244,20 @@ impl Server {
             (Some(c), _) => {
                 let h = c.health();
                 let state = match h.state {
-                    HealthState::Starting => "starting",
-                    HealthState::Ready => "ready",
-                    HealthState::Restarting => "restarting",
-                    HealthState::BreakerOpen => "breaker_open",
-                    HealthState::Closed => "down",
+                    HealthState::Starting => ServerState::Starting,
+                    HealthState::Ready => ServerState::Ready,
+                    HealthState::Restarting => ServerState::Restarting,
+                    HealthState::BreakerOpen => ServerState::BreakerOpen,
+                    HealthState::Closed => ServerState::Down,
                 };
                 (state, h.restarts, h.last_error, h.stderr_tail)
             }
-            (None, Some((_, error, tail))) => ("down", 0, Some(error), tail),
-            (None, None) => ("not_started", 0, None, Vec::new()),
+            (None, Some((_, error, tail))) => (ServerState::Down, 0, Some(error), tail),
+            (None, None) => (ServerState::NotStarted, 0, None, Vec::new()),
         };
         ServerHealth {
             name: self.member.name.clone(),
-            state: state.into(),
+            state,
             restarts,
             last_error,
             stderr_tail,
