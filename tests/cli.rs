@@ -54,7 +54,8 @@ fn tools_json_is_exactly_the_tool_array() {
             "summarize",
             "confirm",
             "roots",
-            "log"
+            "log",
+            "touch"
         ]
     );
     assert_eq!(tools[0]["inputSchema"]["required"], json!(["text"]));
@@ -115,7 +116,7 @@ fn protocol_flag_forces_the_era() {
         let info = stdout_json(&out);
         assert_eq!(info["protocolVersion"], expected);
         assert_eq!(info["serverInfo"]["name"], "switchboard-demo");
-        assert_eq!(info["tools"].as_array().unwrap().len(), 7);
+        assert_eq!(info["tools"].as_array().unwrap().len(), 8);
         assert_eq!(info["resources"].as_array().unwrap().len(), 2);
         assert_eq!(info["prompts"].as_array().unwrap().len(), 2);
     }

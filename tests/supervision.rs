@@ -353,6 +353,97 @@ async fn max_restarts_in_a_window_then_the_server_is_given_up() {
     .expect("test deadline");
 }
 
+/// A real child process is killed; the new process it is replaced by has
+/// never heard of the client's subscription, so an update reaching the
+/// client proves the subscription was restored (by `resources/subscribe`
+/// in the handshake era, by a new `subscriptions/listen` in 2026-07-28).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_process_is_replaced_and_its_subscriptions_restored() {
+    for (eras, expected) in [
+        ("handshake", switchboard::protocol::Era::Handshake),
+        ("both", switchboard::protocol::Era::Modern),
+    ] {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            let tag = marker(&format!("resubscribe-{eras}"));
+            let updates = Arc::new(Mutex::new(Vec::<String>::new()));
+            let u = updates.clone();
+            let client = Client::builder(Source::stdio(BIN, ["serve-test", "--eras", eras]))
+                .env("SWITCHBOARD_TEST_MARKER", &tag)
+                .timeout(Duration::from_secs(5))
+                .connect_timeout(Duration::from_secs(5))
+                .restart(fast_policy())
+                .on_notification(move |n| {
+                    if n.method == "notifications/resources/updated" {
+                        u.lock()
+                            .unwrap()
+                            .push(n.params["uri"].as_str().unwrap_or("").to_owned());
+                    }
+                })
+                .connect()
+                .await
+                .unwrap();
+            assert_eq!(client.era(), Some(expected));
+            client.subscribe_resource("config://app").await.unwrap();
+            // Before the kill: the subscription works.
+            client
+                .call_tool("touch", json!({"uri": "config://app"}))
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while updates.lock().unwrap().is_empty() {
+                assert!(
+                    Instant::now() < deadline,
+                    "{eras}: no update before the kill"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            updates.lock().unwrap().clear();
+
+            let before = pids_with(&tag);
+            assert_eq!(before.len(), 1, "{before:?}");
+            // SAFETY: kill(2) on a pid we found.
+            unsafe {
+                libc::kill(before[0], libc::SIGKILL);
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while client.health().restarts < 1 || client.health().state != HealthState::Ready {
+                assert!(
+                    Instant::now() < deadline,
+                    "{eras}: not restarted: {:?}",
+                    client.health()
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let after = pids_with(&tag);
+            assert_eq!(after.len(), 1);
+            assert_ne!(after, before, "a new process");
+
+            // The new process tells subscribers only: the restored one.
+            client
+                .call_tool("touch", json!({"uri": "config://app"}))
+                .await
+                .unwrap();
+            client
+                .call_tool("touch", json!({"uri": "data://logo.png"}))
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while updates.lock().unwrap().is_empty() {
+                assert!(
+                    Instant::now() < deadline,
+                    "{eras}: the subscription was not restored"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert_eq!(*updates.lock().unwrap(), ["config://app"], "{eras}");
+            client.close().await.unwrap();
+        })
+        .await
+        .expect("test deadline");
+    }
+}
+
 #[tokio::test]
 async fn a_restart_restores_subscriptions_and_log_level() {
     tokio::time::timeout(Duration::from_secs(30), async {

@@ -40,7 +40,32 @@ pub(super) async fn serve_test(eras: &str, crash_tool: bool) -> Result<u8> {
             },
         );
     }
-    builder.build().serve_stdio().await?;
+    // `touch` tells subscribers a resource changed (supervision tests use
+    // it to see a subscription restored in a new process).
+    let server_cell: Arc<std::sync::OnceLock<crate::testing::TestServer>> = Arc::default();
+    let cell = server_cell.clone();
+    builder = builder.tool(
+        crate::testing::ToolDef::new("touch")
+            .description("Tells subscribers that the resource `uri` changed")
+            .input_schema(json!({
+                "type": "object",
+                "properties": {"uri": {"type": "string"}},
+                "required": ["uri"],
+            })),
+        move |_ctx, args| {
+            let cell = cell.clone();
+            async move {
+                let uri = args.get("uri").and_then(|u| u.as_str()).unwrap_or("");
+                if let Some(server) = cell.get() {
+                    server.notify_resource_updated(uri);
+                }
+                Ok(crate::testing::text_result(format!("touched {uri}")))
+            }
+        },
+    );
+    let server = builder.build();
+    let _ = server_cell.set(server.clone());
+    server.serve_stdio().await?;
     Ok(0)
 }
 
