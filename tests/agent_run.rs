@@ -601,3 +601,57 @@ async fn a_conversation_remembers_and_a_cut_run_leaves_valid_history() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_model_is_heard_as_it_writes_and_its_streamed_calls_run() {
+    common::bounded(async {
+        let sse = |chunks: &[Value]| {
+            let mut events: Vec<String> = chunks.iter().map(|c| c.to_string()).collect();
+            events.push("[DONE]".into());
+            Reply::Sse(events)
+        };
+        let endpoint = ModelServer::start(vec![
+            sse(&[
+                json!({"model": "streamer", "choices": [{"index": 0, "delta": {"content": "Let me add. "}}]}),
+                json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "s1", "type": "function",
+                    "function": {"name": "mem_add", "arguments": "{\"a\": 40,"}}]}}]}),
+                json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": " \"b\": 2}"}}]}}]}),
+                json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+            ]),
+            sse(&[
+                json!({"choices": [{"index": 0, "delta": {"content": "It is "}}]}),
+                json!({"choices": [{"index": 0, "delta": {"content": "42."}}]}),
+                json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+                json!({"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}),
+            ]),
+        ])
+        .await;
+        let fleet = Fleet::builder()
+            .member(Member::new("mem", || Client::builder(Source::memory(demo_server()))))
+            .build()
+            .await
+            .unwrap();
+        struct Deltas(Mutex<Vec<String>>);
+        impl RunObserver for Deltas {
+            fn text(&self, delta: &str) {
+                self.0.lock().unwrap().push(delta.to_owned());
+            }
+        }
+        let deltas = Deltas(Mutex::new(Vec::new()));
+        let agent = Agent::builder(fleet, model(&endpoint)).build();
+        let t = agent
+            .run_with("What is 40 + 2?", &deltas, std::future::pending())
+            .await;
+        assert_eq!(t.stop, StopReason::FinalAnswer);
+        assert_eq!(t.answer.as_deref(), Some("It is 42."));
+        assert_eq!(*deltas.0.lock().unwrap(), ["Let me add. ", "It is ", "42."]);
+        let call = &t.steps[0].tool_calls[0];
+        assert_eq!(call.arguments, json!({"a": 40, "b": 2}));
+        assert!(call.output.contains("\"sum\":42"), "{call:?}");
+        assert_eq!(t.steps[0].text, "Let me add. ");
+        assert_eq!(t.steps[1].tokens.total, 10);
+        assert_eq!(endpoint.requests()[0].body["stream"], true);
+        agent.close().await.unwrap();
+    })
+    .await
+}
