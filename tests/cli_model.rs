@@ -381,3 +381,44 @@ async fn run_without_a_prompt_on_a_terminal_is_an_interactive_conversation() {
         ])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_uses_a_configured_model_instead_of_the_planner() {
+    let endpoint = ModelServer::start(vec![
+        Step::json(model_common::tool_call_completion(
+            "demo-model",
+            &[("d1", "notes_add", r#"{"a": 2, "b": 40}"#)],
+        )),
+        Step::json(text_completion("demo-model", "2 + 40 = 42.", 30, 5)),
+    ])
+    .await;
+    let out = switchboard(
+        vec!["demo".into(), "--json".into()],
+        &[
+            ("OPENAI_BASE_URL", endpoint.base_url()),
+            ("SWITCHBOARD_MODEL", "demo-model".into()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = json_out(&out);
+    assert_eq!(t["model"], "demo-model");
+    assert_eq!(t["answer"], "2 + 40 = 42.");
+    assert_eq!(t["steps"][0]["tool_calls"][0]["name"], "notes_add");
+    let offered: Vec<String> = endpoint.requests()[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        offered.contains(&"worker_crash".to_owned())
+            && offered.contains(&"notes_summarize".to_owned()),
+        "{offered:?}"
+    );
+}
