@@ -7,7 +7,8 @@ use super::common::{Annotations, Icon, Meta};
 
 /// One piece of content, tagged by `"type"`. A block of an unknown type is a
 /// deserialization error (never a panic).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Deserialize is hand-written (content_de.rs): no buffering on the hot path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentBlock {
     /// `"text"`.
@@ -88,7 +89,8 @@ impl From<&str> for ContentBlock {
 }
 
 /// Text content.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+// Deserialize is hand-written (content_de.rs).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TextContent {
     /// The text.

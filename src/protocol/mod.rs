@@ -13,6 +13,7 @@ pub mod capabilities;
 pub mod common;
 pub mod completion;
 pub mod content;
+mod content_de;
 pub mod elicitation;
 pub mod input_required;
 pub mod lifecycle;

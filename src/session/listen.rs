@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use super::outgoing::{MetaOut, WithMeta};
+use super::outgoing::MetaOut;
 use super::pending::Pending;
 use super::{lock, Session};
 use crate::protocol::Era;
@@ -68,13 +68,11 @@ impl Session {
         }
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
         let params = json!({ "notifications": filter });
-        let frame = crate::protocol::jsonrpc::encode_request(
+        let frame = super::outgoing::encode_request(
             id,
             "subscriptions/listen",
-            &WithMeta {
-                params: &params,
-                meta: MetaOut::modern(identity),
-            },
+            &params,
+            &MetaOut::modern(identity),
         )
         .map_err(|e| Error::Encode(e.to_string()))?;
         // Registered so the teardown reply is expected, not "unknown"; no

@@ -45,7 +45,7 @@ pub use handlers::{
 pub use listen::ListenFilter;
 pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
-use outgoing::{MetaOut, ModernIdentity, WithMeta};
+use outgoing::{MetaOut, ModernIdentity};
 use pending::{CallProgress, Pending, PendingMap};
 
 /// What negotiation settled.
@@ -422,9 +422,8 @@ impl Session {
             meta.progress_token = Some(id);
         }
         meta.extra = call.and_then(|c| c.meta.as_ref());
-        let frame =
-            crate::protocol::jsonrpc::encode_request(id, method, &WithMeta { params, meta })
-                .map_err(|e| Error::Encode(e.to_string()))?;
+        let frame = outgoing::encode_request(id, method, params, &meta)
+            .map_err(|e| Error::Encode(e.to_string()))?;
 
         let progress = wants_progress.then(|| {
             Arc::new(CallProgress {

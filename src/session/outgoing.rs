@@ -17,7 +17,7 @@ pub(crate) struct ModernIdentity {
 }
 
 /// The `_meta` object of one request.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, Clone, Copy)]
 pub(crate) struct MetaOut<'a> {
     #[serde(rename = "progressToken", skip_serializing_if = "Option::is_none")]
     pub(crate) progress_token: Option<i64>,
@@ -65,13 +65,98 @@ impl MetaOut<'_> {
     }
 }
 
-/// Params with `_meta` merged in.
+/// Params with `_meta` merged in, by serde: the reference the hand-written
+/// [`encode_request`] is tested against.
+#[cfg(test)]
 #[derive(Serialize)]
 pub(crate) struct WithMeta<'a, P: Serialize + ?Sized> {
     #[serde(flatten)]
     pub(crate) params: &'a P,
     #[serde(rename = "_meta", skip_serializing_if = "MetaOut::is_empty")]
     pub(crate) meta: MetaOut<'a>,
+}
+
+/// Encodes a request whose params carry `meta`, as one compact line.
+///
+/// The hot path of every call. The envelope and the `_meta` keys are
+/// written as pre-escaped bytes and the precomputed identity is copied in
+/// raw: only the method, the params and any caller-given `_meta` entries
+/// go through serde. The params must serialize to a JSON object (`null`
+/// is taken as `{}`, as JSON-RPC wants structured params); `_meta` is
+/// appended to it.
+pub(crate) fn encode_request<P: Serialize + ?Sized>(
+    id: i64,
+    method: &str,
+    params: &P,
+    meta: &MetaOut<'_>,
+) -> Result<bytes::Bytes, serde_json::Error> {
+    let mut buf = Vec::with_capacity(256);
+    buf.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    buf.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
+    buf.extend_from_slice(b",\"method\":");
+    serde_json::to_writer(&mut buf, method)?;
+    buf.extend_from_slice(b",\"params\":");
+    let start = buf.len();
+    serde_json::to_writer(&mut buf, params)?;
+    // JSON-RPC params are structured or absent: no params is `{}`.
+    if &buf[start..] == b"null" {
+        buf.truncate(start);
+        buf.extend_from_slice(b"{}");
+    }
+    if !meta.is_empty() {
+        if buf.len() - start < 2 || buf[start] != b'{' || buf.last() != Some(&b'}') {
+            return Err(serde::ser::Error::custom(
+                "request params must be a JSON object to carry _meta",
+            ));
+        }
+        buf.pop();
+        if buf.len() - start > 1 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"\"_meta\":{");
+        write_meta(&mut buf, meta)?;
+        buf.extend_from_slice(b"}}");
+    }
+    buf.push(b'}');
+    Ok(bytes::Bytes::from(buf))
+}
+
+/// The entries of `_meta`, comma-separated, without the braces.
+fn write_meta(buf: &mut Vec<u8>, meta: &MetaOut<'_>) -> Result<(), serde_json::Error> {
+    let mut first = true;
+    let mut key = |buf: &mut Vec<u8>, k: &[u8]| {
+        if !std::mem::take(&mut first) {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(k);
+    };
+    if let Some(token) = meta.progress_token {
+        key(buf, b"\"progressToken\":");
+        buf.extend_from_slice(itoa::Buffer::new().format(token).as_bytes());
+    }
+    if let Some(version) = meta.protocol_version {
+        key(buf, b"\"io.modelcontextprotocol/protocolVersion\":");
+        serde_json::to_writer(&mut *buf, version)?;
+    }
+    if let Some(caps) = meta.client_capabilities {
+        key(buf, b"\"io.modelcontextprotocol/clientCapabilities\":");
+        buf.extend_from_slice(caps.get().as_bytes());
+    }
+    if let Some(info) = meta.client_info {
+        key(buf, b"\"io.modelcontextprotocol/clientInfo\":");
+        buf.extend_from_slice(info.get().as_bytes());
+    }
+    if let Some(level) = meta.log_level {
+        key(buf, b"\"io.modelcontextprotocol/logLevel\":");
+        serde_json::to_writer(&mut *buf, level)?;
+    }
+    for (k, v) in meta.extra.into_iter().flatten() {
+        key(buf, b"");
+        serde_json::to_writer(&mut *buf, k)?;
+        buf.push(b':');
+        serde_json::to_writer(&mut *buf, v)?;
+    }
+    Ok(())
 }
 
 /// Params of a request that has none of its own.
@@ -121,5 +206,52 @@ mod tests {
             meta: MetaOut::default(),
         };
         assert_eq!(serde_json::to_string(&bare).unwrap(), "{}");
+    }
+
+    #[test]
+    fn the_hand_written_encoder_matches_serde() {
+        let identity = ModernIdentity {
+            version: "2026-07-28",
+            capabilities: RawValue::from_string(r#"{"sampling":{}}"#.into()).unwrap(),
+            client_info: RawValue::from_string(r#"{"name":"c","version":"1"}"#.into()).unwrap(),
+        };
+        let extra: Map<String, Value> =
+            serde_json::from_value(json!({"trace\"id": "x\ny", "n": 1})).unwrap();
+        let mut full = MetaOut::modern(&identity);
+        full.progress_token = Some(-7);
+        full.log_level = Some("warning");
+        full.extra = Some(&extra);
+        let metas = [MetaOut::default(), MetaOut::modern(&identity), full];
+        let params = [
+            json!({"name": "add", "arguments": {"a": "\u{1F600}\"", "b": [1, null]}}),
+            json!({}),
+            Value::Null,
+        ];
+        for meta in &metas {
+            for p in &params {
+                let ours = encode_request(41, "tools/\"call", p, meta).unwrap();
+                let theirs = crate::protocol::jsonrpc::encode_request(
+                    41,
+                    "tools/\"call",
+                    &WithMeta {
+                        params: p,
+                        meta: *meta,
+                    },
+                )
+                .unwrap();
+                let ours: Value = serde_json::from_slice(&ours).unwrap();
+                let theirs: Value = serde_json::from_slice(&theirs).unwrap();
+                assert_eq!(ours, theirs, "{p} with {}", meta.is_empty());
+            }
+        }
+        // A non-object cannot carry _meta: a clear error, not bad JSON.
+        let err = encode_request(1, "m", &json!([1]), &metas[1]).unwrap_err();
+        assert!(err.to_string().contains("JSON object"), "{err}");
+        // Exact bytes for the common case.
+        let frame = encode_request(3, "tools/call", &json!({"name": "echo"}), &metas[1]).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&frame).unwrap(),
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"}}}}"#
+        );
     }
 }
