@@ -205,10 +205,13 @@ async fn resource_metadata(
 }
 
 /// Fetches the metadata of `issuer`, keeping only a document whose
-/// `issuer` is identical to it.
+/// `issuer` is identical to it (unless `exact` is false: the 2025-03-26
+/// lookup at the server's origin, where no issuer was named to compare
+/// with).
 async fn auth_server_metadata(
     client: &reqwest::Client,
     issuer: &str,
+    exact: bool,
     deadline: Duration,
 ) -> Result<Option<AuthServerMetadata>> {
     let issuer_url = checked_url("authorization server issuer", issuer)?;
@@ -220,7 +223,7 @@ async fn auth_server_metadata(
         else {
             continue;
         };
-        if doc.issuer == issuer {
+        if doc.issuer == issuer || !exact {
             return Ok(Some(doc));
         }
         tracing::warn!(url = %http::shown(&url), "authorization server metadata names another issuer; ignored");
@@ -259,7 +262,7 @@ pub(crate) async fn discover(
                 Error::Auth("the protected resource metadata lists no authorization server".into())
             })?
             .clone();
-        let metadata = auth_server_metadata(client, &issuer, deadline)
+        let metadata = auth_server_metadata(client, &issuer, true, deadline)
             .await?
             .ok_or_else(|| {
                 Error::Auth(format!(
@@ -290,10 +293,15 @@ pub(crate) async fn discover(
         });
     }
     // 2025-03-26: the authorization server lives at the server's origin.
-    let issuer = origin(server);
-    tracing::debug!(%issuer, "no protected resource metadata: using the 2025-03-26 discovery");
-    let metadata = auth_server_metadata(client, &issuer, deadline).await?;
-    let base = checked_url("server origin", &issuer)?;
+    let origin = origin(server);
+    tracing::debug!(%origin, "no protected resource metadata: using the 2025-03-26 discovery");
+    let metadata = auth_server_metadata(client, &origin, false, deadline).await?;
+    let base = checked_url("server origin", &origin)?;
+    // The issuer the metadata names (recorded for the `iss` check), else
+    // the origin.
+    let issuer = metadata
+        .as_ref()
+        .map_or_else(|| origin.clone(), |m| m.issuer.clone());
     let default = |p: &str| {
         let mut u = base.clone();
         u.set_path(p);
