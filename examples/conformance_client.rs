@@ -9,14 +9,21 @@
 //! form with its schema defaults filled in (SEP-1034), read every resource,
 //! get every prompt. Exit status 0 on success, 1 with a message otherwise.
 //!
+//! For the `auth/*` scenarios it authorizes with [`switchboard::auth::OAuth`]:
+//! the headless handler (the suite's authorization server redirects at
+//! once), credentials from `MCP_CONFORMANCE_CONTEXT` when the scenario
+//! pre-registers a client, and the suite's Client ID Metadata Document URL.
+//!
 //! ```text
 //! node .../conformance/dist/index.js client \
 //!     --command "target/debug/examples/conformance_client" --scenario tools_call
 //! ```
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
+use switchboard::auth::{Grant, HeadlessHandler, OAuthConfig};
 use switchboard::cli::ElicitationMode;
 use switchboard::protocol::Tool;
 use switchboard::sampling::SamplingBackend;
@@ -71,8 +78,46 @@ fn made_up_arguments(tool: &Tool) -> Value {
     Value::Object(args)
 }
 
+/// The OAuth provider for an `auth/*` scenario.
+fn oauth(url: &str, scenario: &str, context: &Value) -> Result<Source, String> {
+    let handler =
+        HeadlessHandler::with_timeout(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let mut config = OAuthConfig::new()
+        .client_name("switchboard-conformance-client")
+        // The URL the suite expects as a metadata-document client id.
+        .client_metadata_url("https://conformance-test.local/client-metadata.json")
+        .redirect_uri("http://localhost:3000/callback")
+        .handler(Arc::new(handler))
+        .timeout(Duration::from_secs(10));
+    if let Some(id) = context["client_id"].as_str() {
+        config = config.client_id(id);
+    }
+    if let Some(secret) = context["client_secret"].as_str() {
+        config = config.client_secret(secret);
+    }
+    if let Some(issuer) = context["issuer"].as_str() {
+        config = config.issuer(issuer);
+    }
+    if scenario.starts_with("auth/client-credentials") {
+        config = config.grant(Grant::ClientCredentials);
+    }
+    let provider = config.build().map_err(|e| format!("oauth: {e}"))?;
+    Ok(Source::http_with_auth(url, Arc::new(provider)))
+}
+
 async fn run(url: &str, scenario: &str) -> Result<(), String> {
-    let client = Client::builder(Source::http(url))
+    // Scenarios may name the calls to make (and their arguments), or
+    // pre-registered credentials.
+    let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or_default();
+    let source = if scenario.starts_with("auth/") {
+        oauth(url, scenario, &context)?
+    } else {
+        Source::http(url)
+    };
+    let client = Client::builder(source)
         .name("conformance")
         .client_info("switchboard-conformance-client", env!("CARGO_PKG_VERSION"))
         .timeout(Duration::from_secs(10))
@@ -101,11 +146,6 @@ async fn run(url: &str, scenario: &str) -> Result<(), String> {
         client.protocol_version()
     );
     let caps = client.capabilities().unwrap_or_default();
-    // Scenarios may name the calls to make (and their arguments).
-    let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
-        .ok()
-        .and_then(|c| serde_json::from_str(&c).ok())
-        .unwrap_or_default();
     let planned: Vec<(String, Value)> = context["toolCalls"]
         .as_array()
         .map(|calls| {

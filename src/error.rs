@@ -147,6 +147,11 @@ pub enum Error {
         /// Why not.
         message: String,
     },
+    /// Authorizing to an HTTP server failed (OAuth discovery,
+    /// registration, the user's consent, the token endpoint) or was
+    /// refused for safety (an issuer or resource that does not match).
+    #[error("authorization: {0}")]
+    Auth(String),
     /// Bad configuration or arguments from the caller.
     #[error("configuration: {0}")]
     Config(String),

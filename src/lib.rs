@@ -128,6 +128,7 @@
 
 mod actors;
 pub mod agent;
+pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod config;

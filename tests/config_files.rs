@@ -579,6 +579,26 @@ fn camel_case_spellings_and_auth_forms() {
     assert!(matches!(remote("c").auth, Some(AuthConfig::OAuth(m)) if m.is_empty()));
     assert!(matches!(remote("d").auth, Some(AuthConfig::OAuth(m)) if m.contains_key("scopes")));
     assert_eq!(remote("e").auth, Some(AuthConfig::Bearer("xyz".into())));
+    // An oauth table builds the OAuth provider into the HTTP config.
+    for name in ["c", "d"] {
+        let Source::Http(http) = cfg.server(name).unwrap().to_source().unwrap() else {
+            panic!("{name}: not an HTTP source");
+        };
+        let shown = format!("{http:?}");
+        assert!(shown.contains("auth: true"), "{shown}");
+    }
+    let bad = json(
+        r#"{"mcpServers": {"x": {"url": "https://x.test/mcp", "auth": {"type": "oauth", "client_ip": "1"}}}}"#,
+        &[],
+    )
+    .unwrap();
+    let e = bad
+        .server("x")
+        .unwrap()
+        .to_source()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("client_ip") && e.contains("server x"), "{e}");
 }
 
 #[test]

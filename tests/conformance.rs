@@ -1,8 +1,10 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`,
 //! pinned in `.ci/install-peers.sh`: 0.1.16 and the 0.2.0 alpha with the
 //! 2026-07-28 scenarios) drives `examples/conformance_client` through each
-//! client scenario that needs no authorization. The suite starts its own
-//! test server on localhost for each scenario.
+//! client scenario it passes, the `auth/*` ones included (OAuth through
+//! `switchboard::auth` with the headless handler). The suite starts its
+//! own test server (and authorization servers) on localhost for each
+//! scenario.
 //!
 //! Needs the example built (`cargo test --all-targets` does; alone:
 //! `cargo build --example conformance_client`), `SWITCHBOARD_CONFORMANCE`,
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The scenarios that pass today (the `auth/*` ones need OAuth).
+/// The scenarios that pass today without authorization.
 const SCENARIOS: [&str; 4] = [
     "initialize",
     "tools_call",
@@ -69,6 +71,71 @@ const NEXT_SCENARIOS: [&str; 11] = [
     "json-schema-2020-12-preservation",
 ];
 
+/// The 0.1.16 authorization scenarios. Left out, both extensions:
+/// `auth/client-credentials-jwt` (`private_key_jwt` needs JWT signing) and
+/// `auth/cross-app-access-complete-flow` (token exchange for an ID-JAG).
+const AUTH_SCENARIOS: [&str; 20] = [
+    "auth/metadata-default",
+    "auth/metadata-var1",
+    "auth/metadata-var2",
+    "auth/metadata-var3",
+    "auth/basic-cimd",
+    "auth/scope-from-www-authenticate",
+    "auth/scope-from-scopes-supported",
+    "auth/scope-omitted-when-undefined",
+    "auth/scope-step-up",
+    "auth/scope-retry-limit",
+    "auth/token-endpoint-auth-basic",
+    "auth/token-endpoint-auth-post",
+    "auth/token-endpoint-auth-none",
+    "auth/pre-registration",
+    "auth/2025-03-26-oauth-metadata-backcompat",
+    "auth/2025-03-26-oauth-endpoint-fallback",
+    "auth/resource-mismatch",
+    "auth/offline-access-scope",
+    "auth/offline-access-not-supported",
+    // Extension (oauth-client-credentials).
+    "auth/client-credentials-basic",
+];
+
+/// The 0.2.0 alpha's authorization scenarios: the 0.1.16 ones plus the
+/// 2026-07-28 checks (issuer binding, RFC 9207 `iss`, AS migration).
+/// Left out, all extensions: `auth/client-credentials-jwt`
+/// (`private_key_jwt`), `auth/enterprise-managed-authorization` (token
+/// exchange for an ID-JAG), `auth/dpop` and `auth/dpop-nonce` (DPoP
+/// proofs), `auth/wif-jwt-bearer` (RFC 7523 JWT-bearer grant).
+const NEXT_AUTH_SCENARIOS: [&str; 28] = [
+    "auth/metadata-default",
+    "auth/metadata-var1",
+    "auth/metadata-var2",
+    "auth/metadata-var3",
+    "auth/basic-cimd",
+    "auth/scope-from-www-authenticate",
+    "auth/scope-from-scopes-supported",
+    "auth/scope-omitted-when-undefined",
+    "auth/scope-step-up",
+    "auth/scope-retry-limit",
+    "auth/token-endpoint-auth-basic",
+    "auth/token-endpoint-auth-post",
+    "auth/token-endpoint-auth-none",
+    "auth/pre-registration",
+    "auth/2025-03-26-oauth-metadata-backcompat",
+    "auth/2025-03-26-oauth-endpoint-fallback",
+    "auth/resource-mismatch",
+    "auth/offline-access-scope",
+    "auth/offline-access-not-supported",
+    "auth/authorization-server-migration",
+    "auth/iss-supported",
+    "auth/iss-not-advertised",
+    "auth/iss-supported-missing",
+    "auth/iss-wrong-issuer",
+    "auth/iss-unexpected",
+    "auth/iss-normalized",
+    "auth/metadata-issuer-mismatch",
+    // Extension (oauth-client-credentials).
+    "auth/client-credentials-basic",
+];
+
 fn suite(var: &str, dir: &str) -> PathBuf {
     env_path(
         var,
@@ -89,6 +156,22 @@ fn next_client_scenarios_pass() {
     run_scenarios(
         &suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next"),
         &NEXT_SCENARIOS,
+    );
+}
+
+#[test]
+fn auth_scenarios_pass() {
+    run_scenarios(
+        &suite("SWITCHBOARD_CONFORMANCE", "conformance"),
+        &AUTH_SCENARIOS,
+    );
+}
+
+#[test]
+fn next_auth_scenarios_pass() {
+    run_scenarios(
+        &suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next"),
+        &NEXT_AUTH_SCENARIOS,
     );
 }
 

@@ -212,7 +212,9 @@ impl ServerConfig {
     /// The [`Source`] that reaches this server: a [`StdioConfig`] with the
     /// configured env, cwd, `inherit_env` and message size limit, or the URL.
     /// A remote server's headers, bearer token and transport flavour go
-    /// into its [`HttpConfig`] (OAuth is not built yet: an error).
+    /// into its [`HttpConfig`]; an OAuth table becomes an
+    /// [`crate::auth::OAuth`] provider (see
+    /// [`crate::auth::OAuthConfig::from_table`]).
     pub fn to_source(&self) -> Result<Source> {
         match &self.kind {
             ServerKind::Stdio(s) => {
@@ -242,17 +244,33 @@ impl ServerConfig {
                     Some(AuthConfig::Bearer(token)) => {
                         cfg = cfg.header("Authorization", format!("Bearer {token}"));
                     }
-                    Some(AuthConfig::OAuth(_)) => {
-                        return Err(Error::NotSupported(format!(
-                            "server {}: OAuth is not built yet; use a bearer token or headers",
-                            self.name
-                        )))
+                    Some(AuthConfig::OAuth(table)) => {
+                        cfg = cfg.auth(std::sync::Arc::new(self.oauth(table)?));
                     }
                     None => {}
                 }
                 Ok(Source::Http(cfg))
             }
         }
+    }
+
+    /// The OAuth provider for an `auth` table (`${VAR}` expanded).
+    fn oauth(&self, table: &BTreeMap<String, Value>) -> Result<crate::auth::OAuth> {
+        let mut expanded = BTreeMap::new();
+        for (k, v) in table {
+            let v = match v {
+                Value::String(s) => {
+                    Value::String(super::expand::expand(s, |n| std::env::var(n).ok()).map_err(
+                        |e| Error::Config(format!("server {}: auth.{k}: {e:?}", self.name)),
+                    )?)
+                }
+                other => other.clone(),
+            };
+            expanded.insert(k.clone(), v);
+        }
+        crate::auth::OAuthConfig::from_table(&expanded)
+            .map_err(|e| Error::Config(format!("server {}: {e}", self.name)))?
+            .build()
     }
 
     /// A [`ClientBuilder`] for this one server, with its name, timeouts,

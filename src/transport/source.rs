@@ -124,6 +124,15 @@ impl Source {
         Source::Http(config)
     }
 
+    /// A Streamable HTTP URL whose requests `auth` authorizes, e.g. an
+    /// [`crate::auth::OAuth`] built from [`crate::auth::OAuthConfig`].
+    pub fn http_with_auth(
+        url: impl Into<String>,
+        auth: std::sync::Arc<dyn crate::auth::AuthProvider>,
+    ) -> Source {
+        Source::Http(HttpConfig::new(url).auth(auth))
+    }
+
     /// A server in this process, e.g. one built with [`crate::testing::TestServer`].
     pub fn memory(server: impl InProcessServer) -> Source {
         Source::Memory(Arc::new(server))

@@ -2,7 +2,10 @@
 //! (secrets: never logged), deadlines and which transport to use.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::auth::AuthProvider;
 
 /// The idle deadline when neither the user nor the session sets one.
 const DEFAULT_IDLE: Duration = Duration::from_secs(60);
@@ -34,6 +37,8 @@ pub struct HttpConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) max_reconnects: u32,
     pub(crate) max_message_size: usize,
+    /// Supplies `Authorization` and handles 401/403 (e.g. OAuth).
+    pub(crate) auth: Option<Arc<dyn AuthProvider>>,
 }
 
 impl HttpConfig {
@@ -50,6 +55,7 @@ impl HttpConfig {
             connect_timeout: Duration::from_secs(30),
             max_reconnects: 5,
             max_message_size: super::super::DEFAULT_MAX_MESSAGE_SIZE,
+            auth: None,
         }
     }
 
@@ -62,6 +68,15 @@ impl HttpConfig {
     /// are treated as secrets: never logged nor shown by `Debug`.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Authorizes requests with `provider` (e.g. [`crate::auth::OAuth`]):
+    /// it supplies the `Authorization` header and is told about 401 and
+    /// 403 answers, after which the request is sent again (Streamable HTTP
+    /// only; the legacy SSE transport sends static headers alone).
+    pub fn auth(mut self, provider: Arc<dyn AuthProvider>) -> Self {
+        self.auth = Some(provider);
         self
     }
 
@@ -137,6 +152,7 @@ impl fmt::Debug for HttpConfig {
             .field("headers", &names)
             .field("mode", &self.mode)
             .field("idle_timeout", &self.idle_timeout)
+            .field("auth", &self.auth.is_some())
             .finish_non_exhaustive()
     }
 }

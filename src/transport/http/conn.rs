@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Url;
 use tokio::task::AbortHandle;
 
@@ -41,6 +41,8 @@ struct State {
     get_listener: Option<AbortHandle>,
     initialize: Option<Bytes>,
     initialized: Option<Bytes>,
+    /// The auth provider's latest `Authorization` value (sensitive).
+    authorization: Option<HeaderValue>,
 }
 
 /// One Streamable HTTP connection.
@@ -282,13 +284,44 @@ impl Conn {
         h
     }
 
-    /// Static headers plus the session id and, once known, the version.
+    /// Static headers plus the session id and the auth provider's
+    /// `Authorization`, once known.
     pub(crate) fn base_headers(&self) -> HeaderMap {
         let mut h = self.static_headers.clone();
-        if let Some(id) = self.session_id() {
+        let (session, auth) = {
+            let s = lock(&self.state);
+            (s.session_id.clone(), s.authorization.clone())
+        };
+        if let Some(id) = session {
             h.insert(SESSION_ID, id);
         }
+        if let Some(a) = auth {
+            h.insert(AUTHORIZATION, a);
+        }
         h
+    }
+
+    /// Asks the auth provider, if any, for the current `Authorization`
+    /// (it may refresh a token first) and keeps it for every request.
+    pub(crate) async fn refresh_auth(&self) -> std::result::Result<(), String> {
+        let Some(auth) = self.config.auth.clone() else {
+            return Ok(());
+        };
+        let value = auth
+            .authorization(&self.url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let value = match value {
+            Some(v) => {
+                let mut v = HeaderValue::from_str(&v)
+                    .map_err(|_| "the auth provider gave an invalid Authorization value")?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+            None => None,
+        };
+        lock(&self.state).authorization = value;
+        Ok(())
     }
 
     /// Stops everything and tells the session, once.
@@ -326,6 +359,9 @@ impl Conn {
         };
         let mut h = self.static_headers.clone();
         h.insert(SESSION_ID, id);
+        if let Some(a) = lock(&self.state).authorization.clone() {
+            h.insert(reqwest::header::AUTHORIZATION, a);
+        }
         if let Some(v) = self
             .handshake_version()
             .and_then(|v| HeaderValue::from_str(&v).ok())

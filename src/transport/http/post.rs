@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
 
 use super::body::{self, Body, StreamEnd};
@@ -15,6 +15,7 @@ use super::conn::{Conn, SESSION_ID};
 use super::get;
 use super::peek::{self, ErrorBody, Kind, Outgoing};
 use super::reinit;
+use crate::auth::Refusal;
 use crate::transport::sse_parse::{SseItem, SseParser};
 use crate::transport::{Inbound, InboundSink};
 
@@ -22,6 +23,9 @@ use crate::transport::{Inbound, InboundSink};
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// How much of an error body goes into a message.
 const ERROR_BODY_SHOWN: usize = 200;
+/// How many times one message is re-sent after the auth provider renewed
+/// credentials (a 401, or a 403 asking for more scopes).
+const MAX_AUTH_ROUNDS: u32 = 3;
 
 /// How a POST ended, when the caller has something left to do.
 pub(crate) enum Exchange {
@@ -145,34 +149,73 @@ pub(crate) async fn exchange(
     out: &Outgoing,
     sink: &dyn InboundSink,
 ) -> Exchange {
-    let headers = conn.post_headers(out, frame);
-    let sent_session = headers.get(SESSION_ID).cloned();
     let idle = match out.kind {
         Kind::Request => conn.config.request_idle(),
         _ => conn.config.message_idle(),
     };
-    let send = conn
-        .client
-        .post(conn.url.clone())
-        .headers(headers)
-        .body(frame.clone())
-        .send();
-    let resp = match tokio::time::timeout(idle, send).await {
-        Err(_) => {
-            fail(
-                conn,
-                sink,
-                out,
-                &format!("no HTTP response within {idle:?}"),
-            );
+    let mut auth_rounds = 0;
+    let (resp, sent_session) = loop {
+        if let Err(e) = conn.refresh_auth().await {
+            fail(conn, sink, out, &format!("authorization failed: {e}"));
             return Exchange::Done;
         }
-        Ok(Err(e)) => {
-            let msg = format!("HTTP POST failed: {}", body::error_chain(&e.without_url()));
-            fail(conn, sink, out, &msg);
-            return Exchange::Done;
+        let headers = conn.post_headers(out, frame);
+        let sent_session = headers.get(SESSION_ID).cloned();
+        let sent_auth = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let send = conn
+            .client
+            .post(conn.url.clone())
+            .headers(headers)
+            .body(frame.clone())
+            .send();
+        let resp = match tokio::time::timeout(idle, send).await {
+            Err(_) => {
+                fail(
+                    conn,
+                    sink,
+                    out,
+                    &format!("no HTTP response within {idle:?}"),
+                );
+                return Exchange::Done;
+            }
+            Ok(Err(e)) => {
+                let msg = format!("HTTP POST failed: {}", body::error_chain(&e.without_url()));
+                fail(conn, sink, out, &msg);
+                return Exchange::Done;
+            }
+            Ok(Ok(r)) => r,
+        };
+        let code = resp.status().as_u16();
+        if let (Some(auth), 401 | 403) = (conn.config.auth.as_ref(), code) {
+            if auth_rounds < MAX_AUTH_ROUNDS {
+                auth_rounds += 1;
+                let refusal = Refusal {
+                    status: code,
+                    www_authenticate: resp
+                        .headers()
+                        .get_all(WWW_AUTHENTICATE)
+                        .iter()
+                        .filter_map(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                        .collect(),
+                    server_url: &conn.url,
+                    sent_authorization: sent_auth.as_deref(),
+                };
+                match auth.refused(refusal).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        let msg = format!("authorization failed: {e}");
+                        fail_status(conn, sink, out, &msg, Some(code));
+                        return Exchange::Done;
+                    }
+                }
+            }
         }
-        Ok(Ok(r)) => r,
+        break (resp, sent_session);
     };
     let status = resp.status();
     if out.method == "initialize" && status.is_success() {

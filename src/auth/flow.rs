@@ -1,0 +1,353 @@
+//! The authorization code flow's pure parts and its token requests:
+//! scope selection, the authorization URL (PKCE S256, `state`,
+//! `resource`), checking the redirect (`state`, RFC 9207 `iss`), and the
+//! token endpoint calls (code, refresh, client credentials).
+
+use std::time::Duration;
+
+use reqwest::Url;
+
+use super::http;
+use super::metadata::AuthServerMetadata;
+use super::pkce::Pkce;
+use super::registration::{authenticate, ClientAuth};
+use super::store::{now_secs, ClientCredentials, Tokens};
+use crate::{Error, Result};
+
+/// The scopes to ask for first (MCP §Scope Selection Strategy): the
+/// challenge's `scope`, else the PRM's `scopes_supported`, else the
+/// configured ones, else none (the parameter is omitted). `offline_access`
+/// is added when the authorization server lists it, so a refresh token
+/// may be issued.
+pub fn select_scopes(
+    challenge: &[String],
+    resource_scopes: Option<&[String]>,
+    configured: &[String],
+    server_scopes: Option<&[String]>,
+) -> Vec<String> {
+    let mut out: Vec<String> = if !challenge.is_empty() {
+        challenge.to_vec()
+    } else if let Some(s) = resource_scopes.filter(|s| !s.is_empty()) {
+        s.to_vec()
+    } else {
+        configured.to_vec()
+    };
+    let offline = "offline_access";
+    if !out.is_empty()
+        && !out.iter().any(|s| s == offline)
+        && server_scopes.is_some_and(|s| s.iter().any(|x| x == offline))
+    {
+        out.push(offline.to_owned());
+    }
+    out
+}
+
+/// `a` plus the scopes of `b` it lacks, in order.
+pub fn union_scopes(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for s in b {
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// An authorization request on its way: what is needed to check the
+/// redirect and to redeem the code. Holds the PKCE verifier: no `Debug`.
+pub(crate) struct Pending {
+    pub(crate) url: Url,
+    pub(crate) state: String,
+    pub(crate) pkce: Pkce,
+    pub(crate) issuer: String,
+    pub(crate) iss_required: bool,
+    pub(crate) redirect_uri: String,
+}
+
+/// Builds the authorization URL. Refuses an authorization server whose
+/// metadata does not list `S256` in `code_challenge_methods_supported`
+/// (an absent list included); with no metadata at all (2025-03-26 default
+/// endpoints) S256 is used as the spec requires.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn authorization_request(
+    endpoint: &Url,
+    metadata: Option<&AuthServerMetadata>,
+    issuer: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scopes: &[String],
+    resource: &str,
+) -> Result<Pending> {
+    if let Some(m) = metadata {
+        let s256 = m
+            .code_challenge_methods_supported
+            .as_deref()
+            .is_some_and(|l| l.iter().any(|x| x == "S256"));
+        if !s256 {
+            return Err(Error::Auth(format!(
+                "the authorization server {issuer} does not advertise PKCE S256 (code_challenge_methods_supported); refusing to authorize"
+            )));
+        }
+    }
+    let pkce = Pkce::new()?;
+    let state = super::pkce::random_string(32)?;
+    let mut url = endpoint.clone();
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("code_challenge", pkce.challenge())
+            .append_pair("code_challenge_method", pkce.method())
+            .append_pair("state", &state)
+            .append_pair("resource", resource);
+        if !scopes.is_empty() {
+            q.append_pair("scope", &scopes.join(" "));
+        }
+    }
+    Ok(Pending {
+        url,
+        state,
+        pkce,
+        issuer: issuer.to_owned(),
+        iss_required: metadata
+            .and_then(|m| m.authorization_response_iss_parameter_supported)
+            .unwrap_or(false),
+        redirect_uri: redirect_uri.to_owned(),
+    })
+}
+
+/// Checks the redirect the user agent came back with and returns the
+/// code. RFC 9207 first: a present `iss` must equal the recorded issuer
+/// byte for byte, and must be present when the server advertised it; on
+/// a mismatch the response's `error` is neither acted on nor shown. Then
+/// `state`, then `error`, then `code`.
+pub(crate) fn check_redirect(
+    redirect: &str,
+    state: &str,
+    issuer: &str,
+    iss_required: bool,
+) -> Result<String> {
+    let url = Url::parse(redirect)
+        .map_err(|e| Error::Auth(format!("the authorization redirect is not a URL: {e}")))?;
+    let get = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    match get("iss") {
+        Some(iss) if iss != issuer => {
+            return Err(Error::Auth(format!(
+                "the authorization response came from issuer {iss:?}, expected {issuer:?} (possible mix-up attack); refusing it"
+            )))
+        }
+        None if iss_required => {
+            return Err(Error::Auth(
+                "the authorization server advertises the iss parameter but its response has none; refusing it".into(),
+            ))
+        }
+        _ => {}
+    }
+    if get("state").as_deref() != Some(state) {
+        return Err(Error::Auth(
+            "the authorization response's state does not match the request".into(),
+        ));
+    }
+    if let Some(error) = get("error") {
+        let desc = get("error_description")
+            .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
+            .unwrap_or_default();
+        return Err(Error::Auth(format!(
+            "authorization was refused: {error}{desc}"
+        )));
+    }
+    get("code")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::Auth("the authorization response has no code".into()))
+}
+
+/// Calls the token endpoint with `form` (plus client authentication) and
+/// reads the tokens. `previous_refresh` is kept when the server issues no
+/// new refresh token.
+pub(crate) async fn token_request(
+    client: &reqwest::Client,
+    endpoint: &Url,
+    mut form: Vec<(&'static str, String)>,
+    credentials: &ClientCredentials,
+    how: ClientAuth,
+    previous_refresh: Option<String>,
+    deadline: Duration,
+) -> Result<Tokens> {
+    let headers = authenticate(credentials, how, &mut form);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let grant = pairs
+        .iter()
+        .find(|(k, _)| *k == "grant_type")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    let reply = http::post(
+        client,
+        "token request",
+        endpoint,
+        headers,
+        http::form(&pairs),
+        deadline,
+    )
+    .await?;
+    if !reply.status.is_success() {
+        return Err(Error::Auth(format!(
+            "the token endpoint refused the {grant} grant ({})",
+            reply.oauth_error()
+        )));
+    }
+    let v = reply
+        .json()
+        .ok_or_else(|| Error::Auth("the token response is not JSON".into()))?;
+    let access_token = v["access_token"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::Auth("the token response has no access_token".into()))?;
+    let expires_in = v["expires_in"]
+        .as_u64()
+        .or_else(|| v["expires_in"].as_str().and_then(|s| s.parse().ok()));
+    Ok(Tokens {
+        access_token: access_token.to_owned(),
+        token_type: v["token_type"].as_str().map(str::to_owned),
+        refresh_token: v["refresh_token"]
+            .as_str()
+            .map(str::to_owned)
+            .or(previous_refresh),
+        expires_at: expires_in.map(|s| now_secs().saturating_add(s)),
+        scope: v["scope"].as_str().map(str::to_owned),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn scope_selection_order() {
+        let prm = s(&["mcp:read", "mcp:write"]);
+        assert_eq!(
+            select_scopes(&s(&["mcp:basic"]), Some(&prm), &[], None),
+            s(&["mcp:basic"])
+        );
+        assert_eq!(select_scopes(&[], Some(&prm), &s(&["cfg"]), None), prm);
+        assert_eq!(select_scopes(&[], None, &s(&["cfg"]), None), s(&["cfg"]));
+        assert!(select_scopes(&[], Some(&[]), &[], None).is_empty());
+        let as_scopes = s(&["mcp:basic", "offline_access"]);
+        assert_eq!(
+            select_scopes(&s(&["mcp:basic"]), None, &[], Some(&as_scopes)),
+            s(&["mcp:basic", "offline_access"])
+        );
+        // Nothing requested: the parameter stays omitted.
+        assert!(select_scopes(&[], None, &[], Some(&as_scopes)).is_empty());
+    }
+
+    #[test]
+    fn union_keeps_order() {
+        assert_eq!(
+            union_scopes(&s(&["a", "b"]), &s(&["b", "c"])),
+            s(&["a", "b", "c"])
+        );
+    }
+
+    fn metadata(methods: Option<&[&str]>, iss: Option<bool>) -> AuthServerMetadata {
+        AuthServerMetadata {
+            issuer: "https://as.example".into(),
+            code_challenge_methods_supported: methods.map(s),
+            authorization_response_iss_parameter_supported: iss,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn authorization_url_carries_pkce_state_resource_scope() {
+        let ep = Url::parse("https://as.example/authorize?tenant=1").unwrap();
+        let m = metadata(Some(&["S256"]), Some(true));
+        let p = authorization_request(
+            &ep,
+            Some(&m),
+            "https://as.example",
+            "cid",
+            "http://localhost:1/cb",
+            &s(&["a", "b"]),
+            "https://mcp.example/mcp",
+        )
+        .unwrap();
+        let q: std::collections::HashMap<String, String> =
+            p.url.query_pairs().into_owned().collect();
+        assert_eq!(q["tenant"], "1");
+        assert_eq!(q["code_challenge"], p.pkce.challenge());
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["state"], p.state);
+        assert_eq!(q["resource"], "https://mcp.example/mcp");
+        assert_eq!(q["scope"], "a b");
+        assert!(p.iss_required);
+        let none = authorization_request(&ep, None, "i", "c", "r", &[], "x").unwrap();
+        assert!(!none.url.query_pairs().any(|(k, _)| k == "scope"));
+    }
+
+    #[test]
+    fn pkce_support_is_required_when_there_is_metadata() {
+        let ep = Url::parse("https://as.example/authorize").unwrap();
+        for m in [metadata(None, None), metadata(Some(&["plain"]), None)] {
+            assert!(authorization_request(&ep, Some(&m), "i", "c", "r", &[], "x").is_err());
+        }
+    }
+
+    #[test]
+    fn iss_checks() {
+        let issuer = "http://localhost:9000";
+        let ok = "http://localhost:1/cb?code=c&state=st&iss=http%3A%2F%2Flocalhost%3A9000";
+        assert_eq!(check_redirect(ok, "st", issuer, true).unwrap(), "c");
+        // Not advertised, absent: proceed.
+        assert_eq!(
+            check_redirect("http://l/cb?code=c&state=st", "st", issuer, false).unwrap(),
+            "c"
+        );
+        // Advertised but absent.
+        assert!(check_redirect("http://l/cb?code=c&state=st", "st", issuer, true).is_err());
+        // Wrong, or only equal after normalization: rejected, advertised or not.
+        for iss in [
+            "https://evil.example.com",
+            "http://localhost:9000/",
+            "HTTP://localhost:9000",
+        ] {
+            let url = Url::parse_with_params(
+                "http://l/cb",
+                [("code", "c"), ("state", "st"), ("iss", iss)],
+            )
+            .unwrap();
+            assert!(
+                check_redirect(url.as_str(), "st", issuer, false).is_err(),
+                "{iss}"
+            );
+        }
+        // A mismatched iss hides the error it carries.
+        let e = check_redirect(
+            "http://l/cb?error=access_denied&error_description=click%20here&state=st&iss=x",
+            "st",
+            issuer,
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("click here"), "{e}");
+    }
+
+    #[test]
+    fn state_and_error_checks() {
+        assert!(check_redirect("http://l/cb?code=c&state=other", "st", "i", false).is_err());
+        let e = check_redirect("http://l/cb?error=access_denied&state=st", "st", "i", false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("access_denied"), "{e}");
+        assert!(check_redirect("http://l/cb?state=st", "st", "i", false).is_err());
+    }
+}

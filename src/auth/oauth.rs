@@ -1,0 +1,556 @@
+//! [`OAuth`]: the MCP authorization spec as an [`AuthProvider`] for one
+//! server. On a 401 it discovers the authorization server, identifies the
+//! client, runs the authorization code flow with PKCE (or the client
+//! credentials grant) and keeps the tokens; on a 403 `insufficient_scope`
+//! it re-authorizes with the union of the scopes; tokens about to expire
+//! are refreshed first. One flow or refresh at a time per server.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use reqwest::Url;
+
+use super::challenge::bearer_challenge;
+use super::flow::{self, select_scopes, union_scopes};
+use super::handler::AuthorizationHandler;
+use super::metadata::{discover, Discovery};
+use super::provider::{AuthProvider, Refusal};
+use super::registration::{choose_client_auth, register, ClientMetadata};
+use super::store::{ClientCredentials, MemoryTokenStore, StoreKey, StoredAuth, TokenStore, Tokens};
+use super::{browser::BrowserHandler, http};
+use crate::{Error, Result};
+
+/// Refresh a token this long before it expires.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// Which grant obtains tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Grant {
+    /// Authorization code with PKCE: a user authorizes (the default).
+    #[default]
+    AuthorizationCode,
+    /// Client credentials (the `oauth-client-credentials` extension): a
+    /// machine client with a pre-registered id and secret.
+    ClientCredentials,
+}
+
+/// How to authorize to one server. Every field has a default; the client
+/// secret is never shown by `Debug`.
+#[derive(Clone)]
+pub struct OAuthConfig {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    issuer: Option<String>,
+    client_metadata_url: Option<String>,
+    client_name: String,
+    scopes: Vec<String>,
+    redirect_uri: Option<String>,
+    grant: Grant,
+    timeout: Duration,
+    handler: Option<Arc<dyn AuthorizationHandler>>,
+    store: Option<Arc<dyn TokenStore>>,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            client_id: None,
+            client_secret: None,
+            issuer: None,
+            client_metadata_url: None,
+            client_name: "Switchboard".into(),
+            scopes: Vec::new(),
+            redirect_uri: None,
+            grant: Grant::AuthorizationCode,
+            timeout: Duration::from_secs(30),
+            handler: None,
+            store: None,
+        }
+    }
+}
+
+impl fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("issuer", &self.issuer)
+            .field("client_metadata_url", &self.client_metadata_url)
+            .field("client_name", &self.client_name)
+            .field("scopes", &self.scopes)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("grant", &self.grant)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthConfig {
+    /// The defaults: dynamic registration (or a metadata document, when
+    /// set and supported), the browser handler, an in-memory store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A pre-registered client id (used before anything else).
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// The pre-registered client's secret (a confidential client).
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// The issuer the pre-registered client belongs to: authorization
+    /// fails if the server's authorization server is another one.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// An `https` URL serving this client's Client ID Metadata Document,
+    /// used as the client id where the authorization server supports it.
+    pub fn client_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.client_metadata_url = Some(url.into());
+        self
+    }
+
+    /// The name sent when registering dynamically.
+    pub fn client_name(mut self, name: impl Into<String>) -> Self {
+        self.client_name = name.into();
+        self
+    }
+
+    /// Scopes to ask for when neither the server's challenge nor its
+    /// resource metadata names any.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The redirect URI (when the handler does not choose one). A
+    /// loopback `http` URI with a port makes the default browser handler
+    /// listen on that port.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Which grant to use.
+    pub fn grant(mut self, grant: Grant) -> Self {
+        self.grant = grant;
+        self
+    }
+
+    /// The deadline of each call to the authorization server (default
+    /// 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Who visits the authorization URL (default: a [`BrowserHandler`],
+    /// created on first use).
+    pub fn handler(mut self, handler: Arc<dyn AuthorizationHandler>) -> Self {
+        self.handler = Some(handler);
+        self
+    }
+
+    /// Where tokens and registrations are kept (default: in memory).
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The provider.
+    pub fn build(self) -> Result<OAuth> {
+        OAuth::new(self)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<(StoreKey, Tokens)>,
+    requested: Vec<String>,
+    discovery: Option<Discovery>,
+}
+
+/// The MCP authorization flow for one server (see the module docs). Give
+/// it to [`crate::transport::HttpConfig::auth`] or
+/// [`crate::Source::http_with_auth`].
+pub struct OAuth {
+    config: OAuthConfig,
+    http: reqwest::Client,
+    store: Arc<dyn TokenStore>,
+    handler: Mutex<Option<Arc<dyn AuthorizationHandler>>>,
+    state: Mutex<State>,
+    /// One flow or refresh at a time.
+    flow: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bearer(t: &Tokens) -> String {
+    format!("Bearer {}", t.access_token)
+}
+
+impl OAuth {
+    /// A provider with `config`.
+    pub fn new(config: OAuthConfig) -> Result<OAuth> {
+        if config.grant == Grant::ClientCredentials
+            && (config.client_id.is_none() || config.client_secret.is_none())
+        {
+            return Err(Error::Config(
+                "OAuth client credentials need a client_id and a client_secret".into(),
+            ));
+        }
+        Ok(OAuth {
+            http: http::client(config.timeout)?,
+            store: config
+                .store
+                .clone()
+                .unwrap_or_else(|| Arc::new(MemoryTokenStore::new())),
+            handler: Mutex::new(config.handler.clone()),
+            config,
+            state: Mutex::new(State::default()),
+            flow: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn current(&self) -> Option<(StoreKey, Tokens)> {
+        self.state().current.clone()
+    }
+
+    fn handler(&self) -> Result<Arc<dyn AuthorizationHandler>> {
+        let mut h = self.handler.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = h.as_ref() {
+            return Ok(h.clone());
+        }
+        let port = self
+            .config
+            .redirect_uri
+            .as_deref()
+            .and_then(|r| Url::parse(r).ok())
+            .filter(|u| u.scheme() == "http" && http::is_loopback(u))
+            .and_then(|u| u.port())
+            .unwrap_or(0);
+        let made: Arc<dyn AuthorizationHandler> = Arc::new(BrowserHandler::on_port(port)?);
+        *h = Some(made.clone());
+        Ok(made)
+    }
+
+    fn adopt(&self, key: StoreKey, tokens: Tokens, requested: Option<Vec<String>>, d: Discovery) {
+        let mut s = self.state();
+        s.current = Some((key, tokens));
+        if let Some(r) = requested {
+            s.requested = r;
+        }
+        s.discovery = Some(d);
+    }
+
+    fn configured_client(&self) -> Option<ClientCredentials> {
+        self.config
+            .client_id
+            .as_ref()
+            .map(|id| ClientCredentials::new(id.clone(), self.config.client_secret.clone()))
+    }
+
+    /// The client to present to the discovered authorization server:
+    /// pre-registered, else registered before (same issuer), else a
+    /// metadata document URL, else a dynamic registration.
+    async fn client_for(
+        &self,
+        d: &Discovery,
+        entry: &mut StoredAuth,
+        scopes: &[String],
+    ) -> Result<ClientCredentials> {
+        if let Some(c) = self.configured_client() {
+            if let Some(iss) = self.config.issuer.as_deref().filter(|i| *i != d.issuer) {
+                return Err(Error::Auth(format!(
+                    "the pre-registered client belongs to {iss}, but this server's authorization server is {}",
+                    d.issuer
+                )));
+            }
+            return Ok(c);
+        }
+        if let Some(c) = &entry.client {
+            return Ok(c.clone());
+        }
+        let cimd = d
+            .metadata
+            .as_ref()
+            .and_then(|m| m.client_id_metadata_document_supported)
+            .unwrap_or(false);
+        if let (true, Some(url)) = (cimd, &self.config.client_metadata_url) {
+            let mut c = ClientCredentials::new(url.clone(), None);
+            c.token_endpoint_auth_method = Some("none".into());
+            return Ok(c);
+        }
+        let Some(endpoint) = &d.registration_endpoint else {
+            return Err(Error::Auth(format!(
+                "{} offers no dynamic client registration: configure a client_id for it",
+                d.issuer
+            )));
+        };
+        let meta = ClientMetadata {
+            client_name: self.config.client_name.clone(),
+            redirect_uri: self.redirect_uri()?,
+            scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+            client_credentials: self.config.grant == Grant::ClientCredentials,
+        };
+        let c = register(&self.http, endpoint, &meta, self.config.timeout).await?;
+        tracing::debug!(issuer = %d.issuer, client_id = %c.client_id, "registered a client");
+        entry.client = Some(c.clone());
+        Ok(c)
+    }
+
+    fn redirect_uri(&self) -> Result<String> {
+        if self.config.grant == Grant::ClientCredentials {
+            return Ok(String::new());
+        }
+        let h = self.handler()?;
+        Ok(h.redirect_uri()
+            .or_else(|| self.config.redirect_uri.clone())
+            .unwrap_or_else(|| "http://127.0.0.1/callback".into()))
+    }
+
+    fn auth_method(&self, d: &Discovery, c: &ClientCredentials) -> super::ClientAuth {
+        let supported = d
+            .metadata
+            .as_ref()
+            .and_then(|m| m.token_endpoint_auth_methods_supported.as_deref());
+        choose_client_auth(c, supported)
+    }
+
+    async fn refresh(
+        &self,
+        d: &Discovery,
+        client: &ClientCredentials,
+        refresh_token: String,
+    ) -> Result<Tokens> {
+        let form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh_token.clone()),
+            ("resource", d.resource.clone()),
+        ];
+        let how = self.auth_method(d, client);
+        flow::token_request(
+            &self.http,
+            &d.token_endpoint,
+            form,
+            client,
+            how,
+            Some(refresh_token),
+            self.config.timeout,
+        )
+        .await
+    }
+
+    async fn obtain(
+        &self,
+        d: &Discovery,
+        client: &ClientCredentials,
+        scopes: &[String],
+    ) -> Result<Tokens> {
+        let how = self.auth_method(d, client);
+        if self.config.grant == Grant::ClientCredentials {
+            let mut form = vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("resource", d.resource.clone()),
+            ];
+            if !scopes.is_empty() {
+                form.push(("scope", scopes.join(" ")));
+            }
+            return flow::token_request(
+                &self.http,
+                &d.token_endpoint,
+                form,
+                client,
+                how,
+                None,
+                self.config.timeout,
+            )
+            .await;
+        }
+        let redirect_uri = self.redirect_uri()?;
+        let pending = flow::authorization_request(
+            &d.authorization_endpoint,
+            d.metadata.as_ref(),
+            &d.issuer,
+            &client.client_id,
+            &redirect_uri,
+            scopes,
+            &d.resource,
+        )?;
+        tracing::debug!(issuer = %d.issuer, scopes = %scopes.join(" "), "asking for authorization");
+        let back = self.handler()?.authorize(&pending.url).await?;
+        let code =
+            flow::check_redirect(&back, &pending.state, &pending.issuer, pending.iss_required)?;
+        let form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", pending.redirect_uri.clone()),
+            ("code_verifier", pending.pkce.verifier().to_owned()),
+            ("resource", d.resource.clone()),
+        ];
+        flow::token_request(
+            &self.http,
+            &d.token_endpoint,
+            form,
+            client,
+            how,
+            None,
+            self.config.timeout,
+        )
+        .await
+    }
+
+    async fn handle(&self, r: Refusal<'_>) -> Result<bool> {
+        let challenge =
+            bearer_challenge(r.www_authenticate.iter().map(String::as_str)).unwrap_or_default();
+        let step_up = match r.status {
+            401 => false,
+            403 if challenge.error() == Some("insufficient_scope") => true,
+            _ => return Ok(false),
+        };
+        let _one_at_a_time = self.flow.lock().await;
+        let current = self.current();
+        let current_header = current.as_ref().map(|(_, t)| bearer(t));
+        if current_header.is_some() && current_header.as_deref() != r.sent_authorization {
+            // Another request renewed the credentials while this one was
+            // refused: try again with them.
+            return Ok(true);
+        }
+        let scopes = if step_up {
+            let before = self.state().requested.clone();
+            let wanted = union_scopes(&before, &challenge.scopes());
+            if wanted == before {
+                tracing::warn!(
+                    "the server wants scopes that were already granted; not asking again"
+                );
+                return Ok(false);
+            }
+            Some(wanted)
+        } else {
+            None
+        };
+        let d = discover(
+            &self.http,
+            r.server_url,
+            challenge.resource_metadata(),
+            self.config.issuer.as_deref(),
+            self.config.timeout,
+        )
+        .await?;
+        let key = StoreKey {
+            issuer: d.issuer.clone(),
+            resource: d.resource.clone(),
+        };
+        let mut entry = self.store.load(&key)?.unwrap_or_default();
+        if !step_up {
+            if let Some(t) = entry.tokens.take() {
+                if Some(bearer(&t).as_str()) != r.sent_authorization
+                    && !t.expires_within(Duration::ZERO)
+                {
+                    tracing::debug!(issuer = %d.issuer, "using a stored token");
+                    self.adopt(key, t, None, d);
+                    return Ok(true);
+                }
+                let client = entry.client.clone().or_else(|| self.configured_client());
+                if let (Some(rt), Some(client)) = (t.refresh_token.clone(), client) {
+                    match self.refresh(&d, &client, rt).await {
+                        Ok(new) => {
+                            entry.tokens = Some(new.clone());
+                            self.store.save(&key, &entry)?;
+                            self.adopt(key, new, None, d);
+                            return Ok(true);
+                        }
+                        Err(e) => tracing::debug!("refreshing failed, authorizing again: {e}"),
+                    }
+                }
+            }
+        }
+        let scopes = match scopes {
+            Some(s) => s,
+            None => select_scopes(
+                &challenge.scopes(),
+                d.resource_scopes.as_deref(),
+                &self.config.scopes,
+                d.metadata
+                    .as_ref()
+                    .and_then(|m| m.scopes_supported.as_deref()),
+            ),
+        };
+        let client = self.client_for(&d, &mut entry, &scopes).await?;
+        let tokens = self.obtain(&d, &client, &scopes).await?;
+        entry.tokens = Some(tokens.clone());
+        self.store.save(&key, &entry)?;
+        self.adopt(key, tokens, Some(scopes), d);
+        Ok(true)
+    }
+
+    async fn header(&self) -> Result<Option<String>> {
+        let Some((key, t)) = self.current() else {
+            return Ok(None);
+        };
+        if !(t.expires_within(REFRESH_MARGIN) && t.refresh_token.is_some()) {
+            return Ok(Some(bearer(&t)));
+        }
+        let _one_at_a_time = self.flow.lock().await;
+        let (Some((key2, t2)), Some(d)) = (self.current(), self.state().discovery.clone()) else {
+            return Ok(Some(bearer(&t)));
+        };
+        if key2 != key || t2 != t {
+            return Ok(Some(bearer(&t2)));
+        }
+        let mut entry = self.store.load(&key)?.unwrap_or_default();
+        let client = entry.client.clone().or_else(|| self.configured_client());
+        let (Some(rt), Some(client)) = (t.refresh_token.clone(), client) else {
+            return Ok(Some(bearer(&t)));
+        };
+        match self.refresh(&d, &client, rt).await {
+            Ok(new) => {
+                entry.tokens = Some(new.clone());
+                self.store.save(&key, &entry)?;
+                let h = bearer(&new);
+                self.adopt(key, new, None, d);
+                Ok(Some(h))
+            }
+            Err(e) => {
+                // The server will refuse the old token; the 401 path
+                // authorizes again.
+                tracing::debug!("refreshing an expiring token failed: {e}");
+                Ok(Some(bearer(&t)))
+            }
+        }
+    }
+}
+
+impl AuthProvider for OAuth {
+    fn authorization<'a>(&'a self, _server_url: &'a Url) -> BoxFuture<'a, Result<Option<String>>> {
+        Box::pin(self.header())
+    }
+
+    fn refused<'a>(&'a self, refusal: Refusal<'a>) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.handle(refusal))
+    }
+}

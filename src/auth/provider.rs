@@ -1,0 +1,54 @@
+//! What the Streamable HTTP transport asks of an authorization scheme: a
+//! header for each request, and what to do when the server refuses one.
+
+use std::fmt;
+
+use futures_util::future::BoxFuture;
+use reqwest::Url;
+
+use crate::Result;
+
+/// A request the server refused with 401 or 403.
+pub struct Refusal<'a> {
+    /// The HTTP status (401 or 403).
+    pub status: u16,
+    /// Every `WWW-Authenticate` value of the response.
+    pub www_authenticate: Vec<String>,
+    /// The MCP server's URL.
+    pub server_url: &'a Url,
+    /// The `Authorization` value the refused request carried (a secret:
+    /// compare it, never log it). Lets a provider see that another
+    /// request already renewed the credentials.
+    pub sent_authorization: Option<&'a str>,
+}
+
+impl fmt::Debug for Refusal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refusal")
+            .field("status", &self.status)
+            .field("www_authenticate", &self.www_authenticate)
+            .field("server_url", &self.server_url.as_str())
+            .field(
+                "sent_authorization",
+                &self.sent_authorization.map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// Supplies credentials to the Streamable HTTP transport
+/// ([`crate::transport::HttpConfig::auth`]). [`crate::auth::OAuth`] is
+/// the implementation for the MCP authorization spec.
+pub trait AuthProvider: Send + Sync + 'static {
+    /// The `Authorization` header value for the next request to
+    /// `server_url`, if there is one yet. May refresh a token about to
+    /// expire.
+    fn authorization<'a>(&'a self, server_url: &'a Url) -> BoxFuture<'a, Result<Option<String>>>;
+
+    /// The server refused a request. Returns `Ok(true)` when new
+    /// credentials are ready and the request should be sent again,
+    /// `Ok(false)` when the refusal is not ours to fix (the request then
+    /// fails with the server's answer), or the reason authorization
+    /// failed.
+    fn refused<'a>(&'a self, refusal: Refusal<'a>) -> BoxFuture<'a, Result<bool>>;
+}

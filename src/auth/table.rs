@@ -1,0 +1,147 @@
+//! [`OAuthConfig`] from a config file's `auth` table
+//! (`{"type": "oauth", ...}` in `mcpServers`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::oauth::{Grant, OAuthConfig};
+use super::store::{FileTokenStore, MemoryTokenStore};
+use crate::{Error, Result};
+
+/// The keys an `auth` table of type `oauth` may have.
+pub const OAUTH_KEYS: [&str; 10] = [
+    "client_id",
+    "client_secret",
+    "issuer",
+    "client_metadata_url",
+    "client_name",
+    "scopes",
+    "redirect_uri",
+    "token_store",
+    "grant",
+    "timeout",
+];
+
+fn text(key: &str, v: &Value) -> Result<String> {
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Config(format!("auth.{key}: expected a string")))
+}
+
+impl OAuthConfig {
+    /// Reads an `auth` table: `client_id`, `client_secret`, `issuer`,
+    /// `client_metadata_url`, `client_name`, `scopes` (a list or a
+    /// space-separated string), `redirect_uri`, `token_store` (`"memory"`,
+    /// the default, or a file path), `grant` (`"authorization_code"` or
+    /// `"client_credentials"`), `timeout` (seconds). Camel-case spellings
+    /// (`clientId`, ...) are accepted too. Unknown keys are an error.
+    pub fn from_table(table: &BTreeMap<String, Value>) -> Result<OAuthConfig> {
+        let mut c = OAuthConfig::new();
+        for (raw_key, v) in table {
+            let key = snake(raw_key);
+            c = match key.as_str() {
+                "client_id" => c.client_id(text(&key, v)?),
+                "client_secret" => c.client_secret(text(&key, v)?),
+                "issuer" => c.issuer(text(&key, v)?),
+                "client_metadata_url" => c.client_metadata_url(text(&key, v)?),
+                "client_name" => c.client_name(text(&key, v)?),
+                "redirect_uri" => c.redirect_uri(text(&key, v)?),
+                "scopes" | "scope" => match v {
+                    Value::String(s) => c.scopes(s.split_ascii_whitespace()),
+                    Value::Array(a) => c.scopes(
+                        a.iter()
+                            .map(|x| text(&key, x))
+                            .collect::<Result<Vec<_>>>()?,
+                    ),
+                    _ => {
+                        return Err(Error::Config(
+                            "auth.scopes: expected a list or a space-separated string".into(),
+                        ))
+                    }
+                },
+                "token_store" => {
+                    let s = text(&key, v)?;
+                    if s.eq_ignore_ascii_case("memory") {
+                        c.store(Arc::new(MemoryTokenStore::new()))
+                    } else {
+                        c.store(Arc::new(FileTokenStore::new(s)))
+                    }
+                }
+                "grant" => match text(&key, v)?.as_str() {
+                    "authorization_code" => c.grant(Grant::AuthorizationCode),
+                    "client_credentials" => c.grant(Grant::ClientCredentials),
+                    other => {
+                        return Err(Error::Config(format!(
+                            "auth.grant: expected \"authorization_code\" or \"client_credentials\", got {other:?}"
+                        )))
+                    }
+                },
+                "timeout" => match v.as_f64() {
+                    Some(s) if s > 0.0 && s.is_finite() => c.timeout(Duration::from_secs_f64(s)),
+                    _ => {
+                        return Err(Error::Config(
+                            "auth.timeout: expected a positive number of seconds".into(),
+                        ))
+                    }
+                },
+                other => {
+                    return Err(Error::Config(format!(
+                        "auth.{other}: unknown OAuth setting (known: {})",
+                        OAUTH_KEYS.join(", ")
+                    )))
+                }
+            };
+        }
+        Ok(c)
+    }
+}
+
+/// `clientId` → `client_id`.
+fn snake(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for ch in key.chars() {
+        if ch.is_ascii_uppercase() {
+            out.push('_');
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn table(v: Value) -> BTreeMap<String, Value> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn reads_the_keys() {
+        let c = OAuthConfig::from_table(&table(json!({
+            "clientId": "abc", "client_secret": "s3cret", "scopes": "a b",
+            "redirect_uri": "http://127.0.0.1:8765/callback", "token_store": "memory",
+            "timeout": 5
+        })))
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("abc") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert!(shown.contains("\"a\", \"b\""), "{shown}");
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_bad_values() {
+        assert!(OAuthConfig::from_table(&table(json!({"client_ip": "x"}))).is_err());
+        assert!(OAuthConfig::from_table(&table(json!({"grant": "password"}))).is_err());
+        assert!(OAuthConfig::from_table(&table(json!({"scopes": 3}))).is_err());
+    }
+}
