@@ -15,6 +15,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::content::{ContentBlock, TextContent};
+use super::key::KeyBuf;
 
 impl<'de> Deserialize<'de> for ContentBlock {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -107,44 +108,6 @@ impl<'de> Visitor<'de> for TextVisitor {
         }
         out.text = text.ok_or_else(|| de::Error::missing_field("text"))?;
         Ok(out)
-    }
-}
-
-/// A key or short string, borrowed when the input allows, owned when it
-/// had escapes.
-enum KeyBuf<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl KeyBuf<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            KeyBuf::Borrowed(s) => s,
-            KeyBuf::Owned(s) => s,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for KeyBuf<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = KeyBuf<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<KeyBuf<'de>, E> {
-                Ok(KeyBuf::Borrowed(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyBuf<'de>, E> {
-                Ok(KeyBuf::Owned(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<KeyBuf<'de>, E> {
-                Ok(KeyBuf::Owned(v))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 

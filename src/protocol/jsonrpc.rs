@@ -95,8 +95,9 @@ pub enum Incoming {
     Response {
         /// Our id, when it is one we could have sent (an integer).
         id: Option<i64>,
-        /// The id exactly as received, for diagnostics.
-        raw_id: String,
+        /// The id exactly as received (a slice of the frame, or `null`),
+        /// for diagnostics.
+        raw_id: Bytes,
         /// The `result` bytes (a slice of the frame) or the error.
         outcome: Result<Bytes, ErrorObject>,
     },
@@ -206,8 +207,8 @@ pub fn parse_one(frame: &Bytes) -> Result<Incoming, MalformedFrame> {
             Ok(Incoming::Response {
                 id: id.and_then(integer_id),
                 raw_id: id
-                    .map(|r| r.get().to_owned())
-                    .unwrap_or_else(|| "null".into()),
+                    .map(|r| slice_of(frame, r))
+                    .unwrap_or_else(|| Bytes::from_static(b"null")),
                 outcome,
             })
         }

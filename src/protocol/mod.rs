@@ -16,6 +16,7 @@ pub mod content;
 mod content_de;
 pub mod elicitation;
 pub mod input_required;
+mod key;
 pub mod lifecycle;
 pub mod logging;
 pub mod progress;

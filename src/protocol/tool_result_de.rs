@@ -32,8 +32,8 @@ impl<'de> Visitor<'de> for ResultVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CallToolResult, A::Error> {
         let mut out = CallToolResult::default();
         let mut extra = Map::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<super::key::KeyBuf<'de>>()? {
+            match key.as_str() {
                 "resultType" => out.result_type = map.next_value()?,
                 "content" => out.content = map.next_value::<Option<_>>()?.unwrap_or_default(),
                 // A present `null` stays `Some(Value::Null)`.

@@ -53,7 +53,7 @@ impl Dispatcher {
                 let delivered = id.is_some_and(|id| self.shared.pending.complete(id, outcome));
                 if !delivered {
                     self.shared.diag.unknown_ids.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(server = %self.shared.name, id = %raw_id, "ignoring a response nobody waits for (late, cancelled or unknown id)");
+                    tracing::debug!(server = %self.shared.name, id = %String::from_utf8_lossy(&raw_id), "ignoring a response nobody waits for (late, cancelled or unknown id)");
                 }
             }
             Incoming::Notification { method, params } => self.notification(method, params),

@@ -390,9 +390,9 @@ impl Conn {
                 Incoming::Response {
                     raw_id, outcome, ..
                 } => {
-                    let key = serde_json::from_str::<Value>(&raw_id)
+                    let key = serde_json::from_slice::<Value>(&raw_id)
                         .map(|v| id_key(&v))
-                        .unwrap_or(raw_id);
+                        .unwrap_or_else(|_| String::from_utf8_lossy(&raw_id).into_owned());
                     if let Some(tx) = lock(&self.pending).remove(&key) {
                         let outcome = outcome
                             .map(|bytes| serde_json::from_slice(&bytes).unwrap_or(Value::Null));
