@@ -78,7 +78,7 @@ impl Session {
         // Registered so the teardown reply is expected, not "unknown"; no
         // one waits on it.
         let (tx, _rx) = oneshot::channel();
-        shared.pending.insert(id, Pending { tx, progress: None });
+        shared.pending.insert(id, Pending::new(tx, false, None));
         *lock(&shared.listen_id) = Some(id);
         self.send_frame(frame).await?;
         tracing::debug!(server = %self.name(), id, ?filter, "listening");

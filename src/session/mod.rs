@@ -46,7 +46,7 @@ pub use listen::ListenFilter;
 pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
 use outgoing::{MetaOut, ModernIdentity};
-use pending::{CallProgress, Pending, PendingMap};
+use pending::{Pending, PendingMap};
 
 /// What negotiation settled.
 #[derive(Debug, Clone)]
@@ -425,19 +425,10 @@ impl Session {
         let frame = outgoing::encode_request(id, method, params, &meta)
             .map_err(|e| Error::Encode(e.to_string()))?;
 
-        let progress = wants_progress.then(|| {
-            Arc::new(CallProgress {
-                callback: call.and_then(|c| c.on_progress.clone()),
-                touched: tokio::sync::Notify::new(),
-            })
-        });
         let (tx, mut rx) = oneshot::channel();
         let in_flight = shared.pending.insert(
             id,
-            Pending {
-                tx,
-                progress: progress.clone(),
-            },
+            Pending::new(tx, wants_progress, call.and_then(|c| c.on_progress.clone())),
         );
         let mut guard = InFlight {
             session: self,
@@ -482,7 +473,7 @@ impl Session {
             }
             Err(_) => return Err(shared.timeout_error(method, started.elapsed())),
         }
-        let waited = pending::wait_reply(&mut rx, progress.as_deref(), idle, cap).await;
+        let waited = pending::wait_reply(&mut rx, &shared.pending, id, idle, cap).await;
         match waited {
             Ok(outcome) => {
                 guard.done = true;

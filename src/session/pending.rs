@@ -3,26 +3,43 @@
 //! hard cap).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::handlers::ProgressCallback;
 use crate::protocol::ProgressNotificationParams;
 use crate::{Error, Result};
 
-/// Progress routing of one call.
-pub(crate) struct CallProgress {
-    pub(crate) callback: Option<ProgressCallback>,
-    pub(crate) touched: Notify,
-}
-
 pub(crate) struct Pending {
     pub(crate) tx: oneshot::Sender<Result<Bytes>>,
-    pub(crate) progress: Option<Arc<CallProgress>>,
+    /// Whether progress for this id is expected (a progress token was
+    /// sent); progress resets the idle deadline.
+    pub(crate) tracks_progress: bool,
+    /// Called with each progress notification of this call.
+    pub(crate) on_progress: Option<ProgressCallback>,
+    /// When progress last arrived (read by the waiter when its idle
+    /// deadline passes, so no wake-up per progress message).
+    pub(crate) last_progress: Option<Instant>,
+}
+
+impl Pending {
+    /// A waiter.
+    pub(crate) fn new(
+        tx: oneshot::Sender<Result<Bytes>>,
+        tracks_progress: bool,
+        on_progress: Option<ProgressCallback>,
+    ) -> Self {
+        Pending {
+            tx,
+            tracks_progress,
+            on_progress,
+            last_progress: None,
+        }
+    }
 }
 
 /// The map of in-flight requests.
@@ -65,17 +82,26 @@ impl PendingMap {
     /// Routes a progress notification to its call; false when no call has
     /// that token.
     pub(crate) fn progress(&self, token: i64, params: &ProgressNotificationParams) -> bool {
-        let route = match self.lock().get(&token) {
-            Some(p) => p.progress.clone(),
-            None => return false,
-        };
-        if let Some(route) = route {
-            route.touched.notify_one();
-            if let Some(cb) = &route.callback {
-                cb(params);
+        let callback = {
+            let mut map = self.lock();
+            let Some(p) = map.get_mut(&token) else {
+                return false;
+            };
+            if !p.tracks_progress {
+                return true;
             }
+            p.last_progress = Some(Instant::now());
+            p.on_progress.clone()
+        };
+        if let Some(cb) = callback {
+            cb(params);
         }
         true
+    }
+
+    /// When progress last arrived for `id`.
+    fn last_progress(&self, id: i64) -> Option<Instant> {
+        self.lock().get(&id).and_then(|p| p.last_progress)
     }
 
     /// Fails every waiter (the connection is gone).
@@ -91,10 +117,13 @@ impl PendingMap {
     }
 }
 
-/// Waits for a reply: `idle` without reply or progress, `cap` in all.
+/// Waits for the reply to `id`: `idle` without reply or progress, `cap` in
+/// all. Progress does not wake the waiter: when the idle deadline passes,
+/// the last progress time decides whether to wait on.
 pub(crate) async fn wait_reply(
     rx: &mut oneshot::Receiver<Result<Bytes>>,
-    progress: Option<&CallProgress>,
+    pending: &PendingMap,
+    id: i64,
     idle: Duration,
     cap: Duration,
 ) -> std::result::Result<Result<Bytes>, Duration> {
@@ -108,15 +137,15 @@ pub(crate) async fn wait_reply(
             reply = &mut *rx => {
                 return Ok(reply.unwrap_or_else(|_| Err(Error::NotConnected("the session ended".into()))));
             }
-            _ = async {
-                match progress {
-                    Some(p) => p.touched.notified().await,
-                    None => std::future::pending().await,
+            _ = &mut sleep => {
+                let now = Instant::now();
+                match pending.last_progress(id) {
+                    Some(at) if at + idle > now && now < hard => {
+                        sleep.as_mut().reset((at + idle).min(hard));
+                    }
+                    _ => return Err(start.elapsed()),
                 }
-            } => {
-                sleep.as_mut().reset((Instant::now() + idle).min(hard));
             }
-            _ = &mut sleep => return Err(start.elapsed()),
         }
     }
 }
