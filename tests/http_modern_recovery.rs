@@ -1,0 +1,171 @@
+//! 2026-07-28 over Streamable HTTP, recovering from what the spec expects
+//! a client to recover from, against a server written here (127.0.0.1):
+//! a -32020 HeaderMismatch from stale tool definitions (one refetch, one
+//! retry, no loop), and a response stream cut before its reply (a safe
+//! request is re-sent once under a new id; a `tools/call` is not).
+
+mod common;
+mod http_common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_common::fake::{self, End, Reply, Req};
+use serde_json::{json, Value};
+use switchboard::{Client, Error, Source};
+
+/// What the server saw: (method, id, headers) of every POST.
+#[derive(Default)]
+struct Seen {
+    posts: Vec<(String, Value, Req)>,
+}
+
+type Shared = Arc<Mutex<Seen>>;
+
+impl Seen {
+    fn count(&self, method: &str) -> usize {
+        self.posts.iter().filter(|(m, _, _)| m == method).count()
+    }
+    fn ids(&self, method: &str) -> Vec<Value> {
+        self.posts
+            .iter()
+            .filter(|(m, _, _)| m == method)
+            .map(|(_, id, _)| id.clone())
+            .collect()
+    }
+}
+
+fn ok(id: &Value, result: Value) -> Reply {
+    Reply::json(
+        200,
+        json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string(),
+    )
+}
+
+fn text(id: &Value, t: &str) -> Reply {
+    ok(
+        id,
+        json!({"content": [{"type": "text", "text": t}], "resultType": "complete"}),
+    )
+}
+
+fn discover(id: &Value) -> Reply {
+    ok(
+        id,
+        json!({
+            "supportedVersions": ["2026-07-28"],
+            "capabilities": {"tools": {}},
+            "resultType": "complete",
+            "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "recovering-fake", "version": "1.0.0"}}
+        }),
+    )
+}
+
+fn mismatch(id: &Value) -> Reply {
+    Reply::json(
+        400,
+        json!({"jsonrpc": "2.0", "id": id, "error": {
+            "code": -32020, "message": "Mcp-Param-Zone does not match the body"}})
+        .to_string(),
+    )
+}
+
+/// Records the POST; returns (method, id) or `None` for a notification.
+fn record(seen: &Shared, req: &Req) -> Option<(String, Value)> {
+    let body = req.json();
+    let method = body["method"].as_str().unwrap_or_default().to_owned();
+    let id = body.get("id").cloned().unwrap_or(Value::Null);
+    seen.lock()
+        .unwrap()
+        .posts
+        .push((method.clone(), id.clone(), req.clone()));
+    (!id.is_null()).then_some((method, id))
+}
+
+/// The deploy tool's region is mirrored into a header whose name changed:
+/// the first tools/list still says `Region`, later ones say `Zone`, and the
+/// server only accepts `Mcp-Param-Zone`.
+fn header_server(seen: &Shared, req: Req) -> Reply {
+    let Some((method, id)) = record(seen, &req) else {
+        return Reply::status(202, "text/plain", "");
+    };
+    let body = req.json();
+    match method.as_str() {
+        "server/discover" => discover(&id),
+        "tools/list" => {
+            let header = if seen.lock().unwrap().count("tools/list") == 1 {
+                "Region"
+            } else {
+                "Zone"
+            };
+            ok(
+                &id,
+                json!({"resultType": "complete", "tools": [
+                    {"name": "deploy", "inputSchema": {"type": "object", "properties": {
+                        "region": {"type": "string", "x-mcp-header": header}}}},
+                    {"name": "stubborn", "inputSchema": {"type": "object", "properties": {
+                        "region": {"type": "string", "x-mcp-header": header}}}}
+                ]}),
+            )
+        }
+        "tools/call" => {
+            let region = body["params"]["arguments"]["region"].as_str();
+            match body["params"]["name"].as_str() {
+                Some("deploy") if req.header("mcp-param-zone") == region => text(&id, "deployed"),
+                _ => mismatch(&id),
+            }
+        }
+        _ => ok(&id, json!({"resultType": "complete"})),
+    }
+}
+
+async fn connect(url: &str) -> Client {
+    Client::builder(Source::http(url))
+        .timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("connect")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_mismatch_refetches_the_tools_and_retries_once() {
+    common::bounded(async {
+        let seen: Shared = Arc::default();
+        let s = seen.clone();
+        let port = fake::serve(Arc::new(move |req| header_server(&s, req))).await;
+        let client = connect(&format!("http://127.0.0.1:{port}/mcp")).await;
+
+        client.list_tools().await.expect("tools/list");
+        let out = client
+            .call_tool("deploy", json!({"region": "eu-west"}))
+            .await
+            .expect("the retry with fresh definitions succeeds");
+        assert_eq!(out.text(), "deployed");
+        {
+            let s = seen.lock().unwrap();
+            assert_eq!(s.count("tools/list"), 2, "exactly one refetch");
+            assert_eq!(s.count("tools/call"), 2, "exactly one retry");
+            let calls: Vec<&Req> = s
+                .posts
+                .iter()
+                .filter(|(m, _, _)| m == "tools/call")
+                .map(|(_, _, r)| r)
+                .collect();
+            assert_eq!(calls[0].header("mcp-param-region"), Some("eu-west"));
+            assert_eq!(calls[1].header("mcp-param-zone"), Some("eu-west"));
+            assert_eq!(calls[1].header("mcp-param-region"), None);
+        }
+
+        // A server that always answers -32020: one refetch, one retry, then
+        // the typed error.
+        let e = client
+            .call_tool("stubborn", json!({"region": "eu-west"}))
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, Error::Protocol { code: -32020, .. }), "{e:?}");
+        let s = seen.lock().unwrap();
+        assert_eq!(s.count("tools/list"), 3);
+        assert_eq!(s.count("tools/call"), 4);
+    })
+    .await;
+}
