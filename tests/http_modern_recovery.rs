@@ -169,3 +169,63 @@ async fn a_header_mismatch_refetches_the_tools_and_retries_once() {
     })
     .await;
 }
+
+/// The first tools/list and every `cut` call get a stream that breaks
+/// before the reply.
+fn cutting_server(seen: &Shared, req: Req) -> Reply {
+    let Some((method, id)) = record(seen, &req) else {
+        return Reply::status(202, "text/plain", "");
+    };
+    let cut = || Reply::Sse {
+        headers: vec![],
+        chunks: vec![": working\n\n".into()],
+        end: End::Drop,
+    };
+    let body = req.json();
+    match method.as_str() {
+        "server/discover" => discover(&id),
+        "tools/list" if seen.lock().unwrap().count("tools/list") == 1 => cut(),
+        "tools/list" => ok(
+            &id,
+            json!({"resultType": "complete", "tools": [
+                {"name": "cut", "inputSchema": {"type": "object"}}]}),
+        ),
+        "tools/call" if body["params"]["name"] == "cut" => cut(),
+        "tools/call" => text(&id, "fine"),
+        _ => ok(&id, json!({"resultType": "complete"})),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_stream_is_reissued_under_a_new_id_unless_it_is_a_call() {
+    common::bounded(async {
+        let seen: Shared = Arc::default();
+        let s = seen.clone();
+        let port = fake::serve(Arc::new(move |req| cutting_server(&s, req))).await;
+        let client = connect(&format!("http://127.0.0.1:{port}/mcp")).await;
+
+        let tools = client.list_tools().await.expect("re-issued tools/list");
+        assert_eq!(tools.len(), 1);
+        assert_eq!(tools[0].name, "cut");
+        {
+            let s = seen.lock().unwrap();
+            let ids = s.ids("tools/list");
+            assert_eq!(ids.len(), 2, "one re-send");
+            assert_ne!(ids[0], ids[1], "under a new id");
+        }
+
+        let e = client.call_tool("cut", json!({})).await.unwrap_err();
+        match &e {
+            Error::Transport { message, .. } => assert!(
+                message.contains("unknown") && message.contains("not re-sent"),
+                "{message}"
+            ),
+            other => panic!("expected a transport error, got {other:?}"),
+        }
+        assert_eq!(seen.lock().unwrap().count("tools/call"), 1, "not re-sent");
+
+        let out = client.call_tool("other", json!({})).await.expect("usable");
+        assert_eq!(out.text(), "fine");
+    })
+    .await;
+}
