@@ -2,16 +2,20 @@
 //! a client to recover from, against a server written here (127.0.0.1):
 //! a -32020 HeaderMismatch from stale tool definitions (one refetch, one
 //! retry, no loop), and a response stream cut before its reply (a safe
-//! request is re-sent once under a new id; a `tools/call` is not).
+//! request is re-sent once under a new id; a `tools/call` is not), and the
+//! era remembered per origin (no second probe of a handshake-era server,
+//! a re-probe when the remembered era fails).
 
 mod common;
 mod http_common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_common::fake::{self, End, Reply, Req};
 use serde_json::{json, Value};
+use switchboard::protocol::Era;
 use switchboard::{Client, Error, Source};
 
 /// What the server saw: (method, id, headers) of every POST.
@@ -226,6 +230,73 @@ async fn a_broken_stream_is_reissued_under_a_new_id_unless_it_is_a_call() {
 
         let out = client.call_tool("other", json!({})).await.expect("usable");
         assert_eq!(out.text(), "fine");
+    })
+    .await;
+}
+
+/// Handshake-only until `modern` is set, then modern-only (initialize is
+/// "method not found").
+fn switching_server(seen: &Shared, modern: &AtomicBool, req: Req) -> Reply {
+    if req.method != "POST" {
+        return Reply::status(405, "text/plain", "");
+    }
+    let Some((method, id)) = record(seen, &req) else {
+        return Reply::status(202, "text/plain", "");
+    };
+    let not_found = || {
+        Reply::json(
+            404,
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}})
+                .to_string(),
+        )
+    };
+    let modern = modern.load(Ordering::SeqCst);
+    match method.as_str() {
+        "server/discover" if modern => discover(&id),
+        "initialize" if !modern => ok(
+            &id,
+            json!({"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+                   "serverInfo": {"name": "old", "version": "1.0.0"}}),
+        ),
+        "server/discover" | "initialize" => not_found(),
+        _ => ok(&id, json!({})),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_era_is_remembered_per_origin_and_reprobed_when_it_fails() {
+    common::bounded(async {
+        let seen: Shared = Arc::default();
+        let modern = Arc::new(AtomicBool::new(false));
+        let (s, m) = (seen.clone(), modern.clone());
+        let port = fake::serve(Arc::new(move |req| switching_server(&s, &m, req))).await;
+        let url = format!("http://127.0.0.1:{port}/mcp");
+        let counts = || {
+            let s = seen.lock().unwrap();
+            (s.count("server/discover"), s.count("initialize"))
+        };
+
+        let first = connect(&url).await;
+        assert_eq!(first.era(), Some(Era::Handshake));
+        assert_eq!(counts(), (1, 1), "probed, then the handshake");
+        first.close().await.expect("close");
+
+        let second = connect(&url).await;
+        assert_eq!(second.era(), Some(Era::Handshake));
+        assert_eq!(counts(), (1, 2), "straight to initialize");
+        second.close().await.expect("close");
+
+        // The server now speaks only 2026-07-28: the cached choice fails,
+        // is forgotten, and the server is probed again.
+        modern.store(true, Ordering::SeqCst);
+        let third = connect(&url).await;
+        assert_eq!(third.era(), Some(Era::Modern));
+        assert_eq!(counts(), (2, 3));
+        third.close().await.expect("close");
+
+        let fourth = connect(&url).await;
+        assert_eq!(fourth.era(), Some(Era::Modern));
+        assert_eq!(counts(), (3, 3), "discover only, no initialize probe");
     })
     .await;
 }

@@ -9,6 +9,7 @@
 
 mod answer;
 mod dispatch;
+mod era_cache;
 pub mod handlers;
 mod listen;
 pub mod messages;
@@ -279,6 +280,11 @@ impl Session {
     /// The last lines the server wrote to stderr.
     pub fn stderr_tail(&self) -> Vec<String> {
         self.inner.control.stderr_tail()
+    }
+
+    /// Where this server's era is remembered (see `era_cache`).
+    fn era_key(&self) -> Option<String> {
+        self.inner.control.era_key()
     }
 
     /// A description of the transport.
