@@ -60,6 +60,11 @@ impl ListCache {
         }
     }
 
+    /// Drops the cached list of `method`.
+    pub(crate) fn invalidate(&self, method: &str) {
+        self.lock().remove(method);
+    }
+
     /// Drops what a notification says has changed.
     pub(crate) fn invalidate_for(&self, notification: &str) {
         let method = match notification {

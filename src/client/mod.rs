@@ -21,8 +21,9 @@ use crate::actors::server::{Close, Restore, ServerActor, Slot, Spec, Start};
 use crate::actors::supervise::{Health, HealthState};
 use crate::actors::ActorRuntime;
 use crate::protocol::{
-    CallToolResult, CompleteResult, Era, GetPromptResult, Implementation, LoggingLevel, Prompt,
-    ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities, Tool,
+    codes, CallToolResult, CompleteResult, Era, GetPromptResult, Implementation, LoggingLevel,
+    Prompt, ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities,
+    Tool,
 };
 use crate::session::{CallOptions, Session};
 use crate::{Error, IntoSource, Result};
@@ -416,16 +417,28 @@ impl Client {
     ) -> Result<ToolOutput> {
         let session = self.ready().await?;
         let arguments = object_arguments(&arguments)?;
-        let result: CallToolResult = session
-            .request_with_rounds(
-                "tools/call",
-                &CallParams {
-                    name,
-                    arguments: &arguments,
-                },
-                Some(&options),
-            )
-            .await?;
+        let params = CallParams {
+            name,
+            arguments: &arguments,
+        };
+        let first = session
+            .request_with_rounds::<_, CallToolResult>("tools/call", &params, Some(&options))
+            .await;
+        let result = match first {
+            // 2026-07-28: the `Mcp-Param-*` headers did not match what the
+            // server expects, so our tool definitions are stale. Refetch
+            // them (the transport learns the new annotations from the
+            // reply) and retry once; a second mismatch is the caller's.
+            Err(Error::Protocol { code, message, .. }) if code == codes::HEADER_MISMATCH => {
+                tracing::debug!(server = %self.inner.name, tool = %name, %message, "header mismatch: refetching tools/list and retrying once");
+                self.inner.list_cache.invalidate("tools/list");
+                self.list_tools().await?;
+                session
+                    .request_with_rounds("tools/call", &params, Some(&options))
+                    .await?
+            }
+            other => other?,
+        };
         if let Some(structured) = result
             .structured_content
             .as_ref()

@@ -9,6 +9,7 @@
 
 mod answer;
 mod dispatch;
+mod era_cache;
 pub mod handlers;
 mod listen;
 pub mod messages;
@@ -32,7 +33,7 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::protocol::{
-    ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
+    jsonrpc, ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
     ProtocolVersion, ServerCapabilities,
 };
 use crate::transport::{Closed, Outbound, Transport, TransportControl};
@@ -281,6 +282,11 @@ impl Session {
         self.inner.control.stderr_tail()
     }
 
+    /// Where this server's era is remembered (see `era_cache`).
+    fn era_key(&self) -> Option<String> {
+        self.inner.control.era_key()
+    }
+
     /// A description of the transport.
     pub fn describe(&self) -> String {
         self.inner.control.describe()
@@ -388,7 +394,47 @@ impl Session {
         tx.send(frame).await.map_err(|_| shared.connection_error())
     }
 
+    /// Sends a request and waits for its reply. In 2026-07-28 a request
+    /// whose response stream broke before the reply is lost (there is no
+    /// resumption): one that is safe to repeat is re-sent once, under a new
+    /// id (a late reply to the old id is ignored as unknown).
     async fn request_bytes<P>(
+        &self,
+        method: &str,
+        params: &P,
+        call: Option<&CallOptions>,
+        mode: MetaMode<'_>,
+    ) -> Result<Bytes>
+    where
+        P: Serialize + ?Sized + Sync,
+    {
+        let first = self.request_once(method, params, call, mode).await;
+        match first {
+            Err(e)
+                if jsonrpc::is_stream_lost(&e)
+                    && jsonrpc::safe_to_repeat(method)
+                    && self.is_modern_request(mode) =>
+            {
+                tracing::debug!(server = %self.name(), %method, error = %e, "re-sending under a new id");
+                self.request_once(method, params, call, mode).await
+            }
+            other => other,
+        }
+    }
+
+    fn is_modern_request(&self, mode: MetaMode<'_>) -> bool {
+        match mode {
+            MetaMode::Modern(_) => true,
+            MetaMode::Negotiated => self
+                .shared()
+                .negotiated
+                .get()
+                .is_some_and(|n| n.modern.is_some()),
+            MetaMode::Bare => false,
+        }
+    }
+
+    async fn request_once<P>(
         &self,
         method: &str,
         params: &P,

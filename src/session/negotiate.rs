@@ -5,6 +5,7 @@
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::era_cache;
 use super::outgoing::{ModernIdentity, NoParams};
 use super::{decode, CallOptions, MetaMode, Negotiated, ServerState, Session};
 use crate::protocol::version::meta;
@@ -38,13 +39,43 @@ fn ours() -> Vec<String> {
         .collect()
 }
 
-/// Runs negotiation per the session's [`VersionChoice`].
+/// Runs negotiation per the session's [`VersionChoice`]. In auto mode, an
+/// origin known (in this process) to speak the handshake era skips the
+/// `server/discover` probe; if that assumption fails, it is forgotten and
+/// the server probed again.
 pub(super) async fn negotiate(session: &Session) -> Result<Negotiated> {
-    match session.shared().options.version {
+    let negotiated = match session.shared().options.version {
         VersionChoice::Exact(v) if v.era() == Era::Modern => discover(session, v, false).await,
         VersionChoice::Exact(v) => initialize(session, v, true).await,
-        VersionChoice::Auto => discover(session, ProtocolVersion::LATEST, true).await,
+        VersionChoice::Auto => auto(session).await,
+    };
+    if let (Ok(n), Some(key)) = (&negotiated, session.era_key()) {
+        let era = if n.modern.is_some() {
+            Era::Modern
+        } else {
+            Era::Handshake
+        };
+        era_cache::put(&key, era);
     }
+    negotiated
+}
+
+async fn auto(session: &Session) -> Result<Negotiated> {
+    let key = session.era_key();
+    if let Some(key) = &key {
+        if era_cache::get(key) == Some(Era::Handshake) {
+            tracing::debug!(server = %session.name(), origin = %key, "known handshake-era server: no discover probe");
+            match initialize(session, ProtocolVersion::LATEST_HANDSHAKE, false).await {
+                Ok(n) => return Ok(n),
+                Err(e) if e.is_connection_lost() => return Err(e),
+                Err(e) => {
+                    tracing::debug!(server = %session.name(), origin = %key, error = %e, "the cached era failed; probing again");
+                    era_cache::forget(key);
+                }
+            }
+        }
+    }
+    discover(session, ProtocolVersion::LATEST, true).await
 }
 
 /// The outcome of a discover attempt that did not settle the era.

@@ -77,6 +77,12 @@ pub trait TransportControl: Send + Sync + 'static {
     fn stderr_tail(&self) -> Vec<String>;
     /// A short description for logs and errors, e.g. `stdio: node x.js (pid 42)`.
     fn describe(&self) -> String;
+    /// The key under which the server's era is remembered for later
+    /// connections in this process (Streamable HTTP: scheme, host, port and
+    /// path), or `None` to probe every time.
+    fn era_key(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A started transport: where to send frames, and how to stop it.

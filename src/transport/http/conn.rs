@@ -409,4 +409,15 @@ impl TransportControl for Conn {
     fn describe(&self) -> String {
         format!("streamable http: {}", self.describe_url())
     }
+
+    fn era_key(&self) -> Option<String> {
+        let u = &self.url;
+        Some(format!(
+            "{}://{}:{}{}",
+            u.scheme(),
+            u.host_str()?,
+            u.port_or_known_default()?,
+            u.path()
+        ))
+    }
 }

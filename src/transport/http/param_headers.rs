@@ -147,8 +147,11 @@ impl ParamHeaders {
     /// Learns from a `tools/list` reply; returns the reply without the
     /// tools whose annotations are invalid (or `None` to keep it as is).
     pub(crate) fn learn(&self, frame: &[u8]) -> Option<Bytes> {
-        // Most lists have no annotation: skip the parse.
-        memchr::memmem::find(frame, KEY.as_bytes())?;
+        // Most lists have no annotation: skip the parse, unless a tool
+        // listed before had some (a new list may have taken them away).
+        if memchr::memmem::find(frame, KEY.as_bytes()).is_none() && self.is_empty() {
+            return None;
+        }
         let mut reply: Value = serde_json::from_slice(frame).ok()?;
         let tools = reply.get_mut("result")?.get_mut("tools")?.as_array_mut()?;
         let mut dropped = false;
@@ -157,6 +160,10 @@ impl ParamHeaders {
             let name = tool.get("name").and_then(Value::as_str).unwrap_or_default();
             let schema = tool.get("inputSchema").unwrap_or(&Value::Null);
             match annotations(schema) {
+                Ok(found) if found.is_empty() => {
+                    map.remove(name);
+                    true
+                }
                 Ok(found) => {
                     map.insert(name.to_owned(), found);
                     true
@@ -173,6 +180,10 @@ impl ParamHeaders {
         dropped
             .then(|| serde_json::to_vec(&reply).ok().map(Bytes::from))
             .flatten()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
     }
 
     /// The `Mcp-Param-*` headers for a call of `tool` (parsing the frame's

@@ -261,6 +261,12 @@ pub(crate) async fn exchange(
         Ok(Body::Oversized { size, head, tail }) => {
             sink.deliver(Inbound::Oversized { size, head, tail })
         }
+        Err(e) if out.modern_version.is_some() => fail(
+            conn,
+            sink,
+            out,
+            &lost_message(out, &format!("reading the reply failed: {e}")),
+        ),
         Err(e) => fail(conn, sink, out, &format!("reading the reply failed: {e}")),
     }
     Exchange::Done
@@ -303,6 +309,14 @@ async fn stream_reply(
         }
         return Exchange::Done;
     }
+    if out.modern_version.is_some() {
+        let detail = match end {
+            StreamEnd::Ended => "the server ended it".to_owned(),
+            StreamEnd::Failed(e) => e.to_string(),
+        };
+        fail(conn, sink, out, &lost_message(out, &detail));
+        return Exchange::Done;
+    }
     match end {
         StreamEnd::Ended if handshake && conn.has_listener() => {
             tracing::debug!(transport = %conn.describe_url(), id = ?out.id, "response stream ended without the reply; it may come on the GET stream");
@@ -321,6 +335,22 @@ async fn stream_reply(
         ),
     }
     Exchange::Done
+}
+
+/// The error for a 2026-07-28 request whose reply was lost with its
+/// stream: the session re-sends a request that is safe to repeat under a
+/// new id (there is no resumption in 2026-07-28); any other request's
+/// outcome is unknown.
+fn lost_message(out: &Outgoing, detail: &str) -> String {
+    use crate::protocol::jsonrpc::{safe_to_repeat, STREAM_LOST};
+    if safe_to_repeat(&out.method) {
+        format!("{STREAM_LOST} ({detail})")
+    } else {
+        format!(
+            "{STREAM_LOST} ({detail}); the outcome of {} is unknown (the server may have acted on it), so it was not re-sent",
+            out.method
+        )
+    }
 }
 
 /// A non-2xx status.
