@@ -123,11 +123,34 @@ impl Dispatcher {
             .and_then(|p| serde_json::from_slice(&p).ok())
             .unwrap_or(Value::Null);
         tracing::debug!(server = %self.shared.name, %method, "notification");
+        if !self.of_current_subscription(&method, &params) {
+            return;
+        }
         let notification = ServerNotification { method, params };
         if let Some(cb) = &self.shared.handlers.on_notification {
             cb(&notification);
         }
         self.deliver(messages::classify(&notification));
+    }
+
+    /// 2026-07-28 subscriptions: a message that names a subscription
+    /// (`_meta` `subscriptionId`, the id of the `subscriptions/listen`
+    /// request) counts only when it is the current one; a replaced or
+    /// cancelled listen's stragglers are dropped. The acknowledgement is
+    /// logged, not delivered.
+    fn of_current_subscription(&self, method: &str, params: &Value) -> bool {
+        let current = *super::lock(&self.shared.listen_id);
+        match subscription_verdict(method, params, current) {
+            Verdict::Deliver => true,
+            Verdict::Acknowledged => {
+                tracing::debug!(server = %self.shared.name, id = ?current, agreed = %params, "subscription acknowledged");
+                false
+            }
+            Verdict::Stale => {
+                tracing::debug!(server = %self.shared.name, %method, ?current, "dropping a message of another subscription");
+                false
+            }
+        }
     }
 
     fn deliver(&self, message: ServerMessage<'_>) {
@@ -230,5 +253,83 @@ mod tests {
         );
         assert_eq!(find_id(br#"xx"},"id":7}"#), Some(7));
         assert_eq!(find_id(br#"{"params":{"id":"abc"}}"#), None);
+    }
+}
+
+/// What to do with a notification, given the current listen's id.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Not tied to a subscription, or tied to the current one.
+    Deliver,
+    /// The current subscription's acknowledgement (logged only).
+    Acknowledged,
+    /// Names another (replaced, cancelled or unknown) subscription.
+    Stale,
+}
+
+/// A message naming a subscription (`_meta` `subscriptionId`, the id of the
+/// `subscriptions/listen` request) counts only for the current listen.
+fn subscription_verdict(method: &str, params: &Value, current: Option<i64>) -> Verdict {
+    let Some(named) = params
+        .get("_meta")
+        .and_then(|m| m.get(crate::protocol::version::meta::SUBSCRIPTION_ID))
+    else {
+        return Verdict::Deliver;
+    };
+    let named = match named {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    };
+    if named.is_none() || named != current {
+        return Verdict::Stale;
+    }
+    if method == "notifications/subscriptions/acknowledged" {
+        return Verdict::Acknowledged;
+    }
+    Verdict::Deliver
+}
+
+#[cfg(test)]
+mod subscription_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn messages_are_demultiplexed_by_subscription_id() {
+        let updated = "notifications/resources/updated";
+        let tagged = |id: Value| json!({"uri": "a://b", "_meta": {"io.modelcontextprotocol/subscriptionId": id}});
+        assert_eq!(
+            subscription_verdict(updated, &json!({"uri": "a://b"}), None),
+            Verdict::Deliver
+        );
+        assert_eq!(
+            subscription_verdict(updated, &tagged(json!(7)), Some(7)),
+            Verdict::Deliver
+        );
+        assert_eq!(
+            subscription_verdict(updated, &tagged(json!("7")), Some(7)),
+            Verdict::Deliver
+        );
+        assert_eq!(
+            subscription_verdict(updated, &tagged(json!(6)), Some(7)),
+            Verdict::Stale
+        );
+        assert_eq!(
+            subscription_verdict(updated, &tagged(json!(7)), None),
+            Verdict::Stale
+        );
+        assert_eq!(
+            subscription_verdict(updated, &tagged(json!({"x": 1})), Some(7)),
+            Verdict::Stale
+        );
+        assert_eq!(
+            subscription_verdict(
+                "notifications/subscriptions/acknowledged",
+                &tagged(json!(7)),
+                Some(7)
+            ),
+            Verdict::Acknowledged
+        );
     }
 }
