@@ -124,21 +124,7 @@ pub(crate) async fn get(
     url: &Url,
     deadline: Duration,
 ) -> Result<Reply> {
-    let call = async {
-        let resp = http
-            .get(url.clone())
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| Error::Auth(format!("{what} ({}): {}", shown(url), e.without_url())))?;
-        finish(what, resp).await
-    };
-    tokio::time::timeout(deadline, call).await.map_err(|_| {
-        Error::Auth(format!(
-            "{what} ({}): no answer within {deadline:?}",
-            shown(url)
-        ))
-    })?
+    send(what, url, http.get(url.clone()), deadline).await
 }
 
 /// POST a body (form or JSON, per `headers`) to `url`.
@@ -150,12 +136,20 @@ pub(crate) async fn post(
     body: Vec<u8>,
     deadline: Duration,
 ) -> Result<Reply> {
+    let request = http.post(url.clone()).headers(headers).body(body);
+    send(what, url, request, deadline).await
+}
+
+/// Sends `request` (asking for JSON) and reads the reply within `deadline`.
+async fn send(
+    what: &str,
+    url: &Url,
+    request: reqwest::RequestBuilder,
+    deadline: Duration,
+) -> Result<Reply> {
     let call = async {
-        let resp = http
-            .post(url.clone())
+        let resp = request
             .header(ACCEPT, "application/json")
-            .headers(headers)
-            .body(body)
             .send()
             .await
             .map_err(|e| Error::Auth(format!("{what} ({}): {}", shown(url), e.without_url())))?;
