@@ -95,6 +95,11 @@ fn oauth(url: &str, scenario: &str, context: &Value) -> Result<Source, String> {
     if let Some(secret) = context["client_secret"].as_str() {
         config = config.client_secret(secret);
     }
+    if let Some(pem) = context["private_key_pem"].as_str() {
+        let key =
+            switchboard::auth::SigningKey::from_pem(pem).map_err(|e| format!("oauth: {e}"))?;
+        config = config.signing_key(key);
+    }
     if let Some(issuer) = context["issuer"].as_str() {
         config = config.issuer(issuer);
     }

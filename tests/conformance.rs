@@ -71,10 +71,9 @@ const NEXT_SCENARIOS: [&str; 11] = [
     "json-schema-2020-12-preservation",
 ];
 
-/// The 0.1.16 authorization scenarios. Left out, both extensions:
-/// `auth/client-credentials-jwt` (`private_key_jwt` needs JWT signing) and
+/// The 0.1.16 authorization scenarios. Left out, an extension:
 /// `auth/cross-app-access-complete-flow` (token exchange for an ID-JAG).
-const AUTH_SCENARIOS: [&str; 20] = [
+const AUTH_SCENARIOS: [&str; 21] = [
     "auth/metadata-default",
     "auth/metadata-var1",
     "auth/metadata-var2",
@@ -96,15 +95,15 @@ const AUTH_SCENARIOS: [&str; 20] = [
     "auth/offline-access-not-supported",
     // Extension (oauth-client-credentials).
     "auth/client-credentials-basic",
+    "auth/client-credentials-jwt",
 ];
 
 /// The 0.2.0 alpha's authorization scenarios: the 0.1.16 ones plus the
 /// 2026-07-28 checks (issuer binding, RFC 9207 `iss`, AS migration).
-/// Left out, all extensions: `auth/client-credentials-jwt`
-/// (`private_key_jwt`), `auth/enterprise-managed-authorization` (token
-/// exchange for an ID-JAG), `auth/dpop` and `auth/dpop-nonce` (DPoP
+/// Left out, all extensions: `auth/enterprise-managed-authorization`
+/// (token exchange for an ID-JAG), `auth/dpop` and `auth/dpop-nonce` (DPoP
 /// proofs), `auth/wif-jwt-bearer` (RFC 7523 JWT-bearer grant).
-const NEXT_AUTH_SCENARIOS: [&str; 28] = [
+const NEXT_AUTH_SCENARIOS: [&str; 29] = [
     "auth/metadata-default",
     "auth/metadata-var1",
     "auth/metadata-var2",
@@ -134,6 +133,7 @@ const NEXT_AUTH_SCENARIOS: [&str; 28] = [
     "auth/metadata-issuer-mismatch",
     // Extension (oauth-client-credentials).
     "auth/client-credentials-basic",
+    "auth/client-credentials-jwt",
 ];
 
 fn suite(var: &str, dir: &str) -> PathBuf {

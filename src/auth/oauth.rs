@@ -15,6 +15,7 @@ use reqwest::Url;
 use super::challenge::bearer_challenge;
 use super::flow::{self, select_scopes, union_scopes};
 use super::handler::AuthorizationHandler;
+use super::jwt::SigningKey;
 use super::metadata::{discover, Discovery};
 use super::provider::{AuthProvider, Refusal};
 use super::registration::{choose_client_auth, register, ClientMetadata};
@@ -43,6 +44,7 @@ pub enum Grant {
 pub struct OAuthConfig {
     client_id: Option<String>,
     client_secret: Option<String>,
+    signing_key: Option<SigningKey>,
     issuer: Option<String>,
     client_metadata_url: Option<String>,
     client_name: String,
@@ -59,6 +61,7 @@ impl Default for OAuthConfig {
         OAuthConfig {
             client_id: None,
             client_secret: None,
+            signing_key: None,
             issuer: None,
             client_metadata_url: None,
             client_name: "Switchboard".into(),
@@ -80,6 +83,7 @@ impl fmt::Debug for OAuthConfig {
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
+            .field("signing_key", &self.signing_key)
             .field("issuer", &self.issuer)
             .field("client_metadata_url", &self.client_metadata_url)
             .field("client_name", &self.client_name)
@@ -107,6 +111,13 @@ impl OAuthConfig {
     /// The pre-registered client's secret (a confidential client).
     pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
         self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// A pre-registered client that authenticates with a signed JWT
+    /// (`private_key_jwt`, ES256) instead of a secret.
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
         self
     }
 
@@ -213,10 +224,12 @@ impl OAuth {
     /// A provider with `config`.
     pub fn new(config: OAuthConfig) -> Result<OAuth> {
         if config.grant == Grant::ClientCredentials
-            && (config.client_id.is_none() || config.client_secret.is_none())
+            && (config.client_id.is_none()
+                || (config.client_secret.is_none() && config.signing_key.is_none()))
         {
             return Err(Error::Config(
-                "OAuth client credentials need a client_id and a client_secret".into(),
+                "OAuth client credentials need a client_id and a client_secret or signing key"
+                    .into(),
             ));
         }
         Ok(OAuth {
@@ -334,6 +347,9 @@ impl OAuth {
     }
 
     fn auth_method(&self, d: &Discovery, c: &ClientCredentials) -> super::ClientAuth {
+        if self.config.signing_key.is_some() {
+            return super::ClientAuth::PrivateKeyJwt;
+        }
         let supported = d
             .metadata
             .as_ref()
@@ -353,9 +369,8 @@ impl OAuth {
             ("resource", d.resource.clone()),
         ];
         let how = self.auth_method(d, client);
-        flow::token_request(
-            &self.http,
-            &d.token_endpoint,
+        self.token_request(
+            d,
             form,
             client,
             how,
@@ -380,16 +395,9 @@ impl OAuth {
             if !scopes.is_empty() {
                 form.push(("scope", scopes.join(" ")));
             }
-            return flow::token_request(
-                &self.http,
-                &d.token_endpoint,
-                form,
-                client,
-                how,
-                None,
-                self.config.timeout,
-            )
-            .await;
+            return self
+                .token_request(d, form, client, how, None, self.config.timeout)
+                .await;
         }
         let redirect_uri = self.redirect_uri()?;
         let pending = flow::authorization_request(
@@ -412,14 +420,37 @@ impl OAuth {
             ("code_verifier", pending.pkce.verifier().to_owned()),
             ("resource", d.resource.clone()),
         ];
+        self.token_request(d, form, client, how, None, self.config.timeout)
+            .await
+    }
+
+    /// A token request, with the client's signed assertion when it
+    /// authenticates by key.
+    #[allow(clippy::too_many_arguments)]
+    async fn token_request(
+        &self,
+        d: &Discovery,
+        mut form: Vec<(&'static str, String)>,
+        client: &ClientCredentials,
+        how: super::ClientAuth,
+        refresh_token: Option<String>,
+        timeout: Duration,
+    ) -> Result<Tokens> {
+        if let (super::ClientAuth::PrivateKeyJwt, Some(key)) = (how, &self.config.signing_key) {
+            // The audience is the authorization server's issuer (what
+            // servers check; RFC 7523 allows it alongside the endpoint).
+            let assertion = key.client_assertion(&client.client_id, d.issuer.as_str())?;
+            form.push(("client_assertion_type", super::JWT_BEARER.to_owned()));
+            form.push(("client_assertion", assertion));
+        }
         flow::token_request(
             &self.http,
             &d.token_endpoint,
             form,
             client,
             how,
-            None,
-            self.config.timeout,
+            refresh_token,
+            timeout,
         )
         .await
     }

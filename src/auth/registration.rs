@@ -23,6 +23,9 @@ pub enum ClientAuth {
     Post,
     /// A public client: `client_id` in the body, no secret.
     None,
+    /// `private_key_jwt`: `client_id` in the body with a signed
+    /// `client_assertion` (added by whoever holds the key).
+    PrivateKeyJwt,
 }
 
 /// Picks the method: the one the server assigned at registration, else
@@ -83,7 +86,9 @@ pub(crate) fn authenticate(
             form.push(("client_id", client.client_id.clone()));
             form.push(("client_secret", secret));
         }
-        ClientAuth::None => form.push(("client_id", client.client_id.clone())),
+        ClientAuth::None | ClientAuth::PrivateKeyJwt => {
+            form.push(("client_id", client.client_id.clone()))
+        }
     }
     headers
 }

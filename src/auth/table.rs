@@ -12,9 +12,10 @@ use super::store::{FileTokenStore, MemoryTokenStore};
 use crate::{Error, Result};
 
 /// The keys an `auth` table of type `oauth` may have.
-pub const OAUTH_KEYS: [&str; 10] = [
+pub const OAUTH_KEYS: [&str; 11] = [
     "client_id",
     "client_secret",
+    "private_key_pem",
     "issuer",
     "client_metadata_url",
     "client_name",
@@ -33,6 +34,8 @@ fn text(key: &str, v: &Value) -> Result<String> {
 
 impl OAuthConfig {
     /// Reads an `auth` table: `client_id`, `client_secret`, `issuer`,
+    /// `private_key_pem` (a P-256 PKCS#8 key, for `private_key_jwt`: put
+    /// it in an environment variable and write `"${MY_KEY}"`),
     /// `client_metadata_url`, `client_name`, `scopes` (a list or a
     /// space-separated string), `redirect_uri`, `token_store` (`"memory"`,
     /// the default, or a file path), `grant` (`"authorization_code"` or
@@ -45,6 +48,7 @@ impl OAuthConfig {
             c = match key.as_str() {
                 "client_id" => c.client_id(text(&key, v)?),
                 "client_secret" => c.client_secret(text(&key, v)?),
+                "private_key_pem" => c.signing_key(super::SigningKey::from_pem(&text(&key, v)?)?),
                 "issuer" => c.issuer(text(&key, v)?),
                 "client_metadata_url" => c.client_metadata_url(text(&key, v)?),
                 "client_name" => c.client_name(text(&key, v)?),
