@@ -12,7 +12,7 @@ use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use super::body::{self, StreamEnd};
 use super::conn::{Conn, PROTOCOL_VERSION};
 use super::peek::Outgoing;
-use super::post::deliver_item;
+use super::post::read_until_reply;
 use crate::transport::sse_parse::{SseItem, SseParser};
 use crate::transport::{Inbound, InboundSink};
 
@@ -204,17 +204,7 @@ pub(crate) async fn resume(
             Ok(resp) => {
                 let mut parser = SseParser::new(conn.config.max_message_size);
                 parser.set_last_event_id(Some(last.clone()));
-                let mut got = false;
-                let end = body::read_events(
-                    resp,
-                    &mut parser,
-                    Some(conn.config.request_idle()),
-                    |item, _| {
-                        got |= deliver_item(conn, sink, out, item);
-                        !got
-                    },
-                )
-                .await;
+                let (got, end) = read_until_reply(conn, resp, &mut parser, out, sink).await;
                 if got {
                     return Ok(());
                 }

@@ -95,6 +95,24 @@ fn fail_status(
     super::fail_peeked(sink, out, message, status);
 }
 
+/// Reads an SSE response, handing its messages to the sink, until the
+/// reply to `out` arrives (true) or the stream ends (false, with how).
+pub(crate) async fn read_until_reply(
+    conn: &Conn,
+    resp: reqwest::Response,
+    parser: &mut SseParser,
+    out: &Outgoing,
+    sink: &dyn InboundSink,
+) -> (bool, StreamEnd) {
+    let mut got = false;
+    let end = body::read_events(resp, parser, Some(conn.config.request_idle()), |item, _| {
+        got |= deliver_item(conn, sink, out, item);
+        !got
+    })
+    .await;
+    (got, end)
+}
+
 /// Hands one message of the reply to `out` to the sink; true if it is the
 /// reply itself. Notes the agreed version from an `initialize` reply.
 pub(crate) fn deliver_item(
@@ -280,17 +298,7 @@ async fn stream_reply(
     sink: &dyn InboundSink,
 ) -> Exchange {
     let mut parser = SseParser::new(conn.config.max_message_size);
-    let mut got = false;
-    let end = body::read_events(
-        resp,
-        &mut parser,
-        Some(conn.config.request_idle()),
-        |item, _| {
-            got |= deliver_item(conn, sink, out, item);
-            !got
-        },
-    )
-    .await;
+    let (got, end) = read_until_reply(conn, resp, &mut parser, out, sink).await;
     if got {
         return Exchange::Done;
     }
