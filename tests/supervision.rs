@@ -47,6 +47,16 @@ fn pids_with(marker: &str) -> Vec<i32> {
     pids
 }
 
+/// SIGKILLs every live process carrying the marker.
+fn kill_all(marker: &str) {
+    for pid in pids_with(marker) {
+        // SAFETY: kill(2) on a pid we found.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
 fn fast_policy() -> RestartPolicy {
     RestartPolicy {
         backoff_initial: Duration::from_millis(20),
@@ -228,12 +238,7 @@ async fn a_server_that_dies_at_once_trips_the_breaker() {
         let count = |p: &Path| std::fs::read_to_string(p).map(|s| s.lines().count()).unwrap_or(0);
         assert_eq!(count(&spawns), 1);
 
-        for pid in pids_with(&tag) {
-            // SAFETY: kill(2) on a pid we found.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
+        kill_all(&tag);
         // Failures pile up, then the breaker opens: calls fail fast.
         let deadline = Instant::now() + Duration::from_secs(10);
         while client.health().state != HealthState::BreakerOpen {
@@ -297,14 +302,6 @@ async fn max_restarts_in_a_window_then_the_server_is_given_up() {
             std::fs::read_to_string(p)
                 .map(|s| s.lines().count())
                 .unwrap_or(0)
-        };
-        let kill_all = |tag: &str| {
-            for pid in pids_with(tag) {
-                // SAFETY: kill(2) on a pid we found.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-            }
         };
         // Two losses: two restarts, each serving again.
         for round in 1..=2 {
