@@ -14,11 +14,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Demo { tour: true } => demo::run(&global).await,
         Command::Demo { tour: false } => super::demo_agent::run(&global).await,
         Command::Run { agent, prompt } => super::run::run(&global, &agent, &prompt).await,
-        Command::ServeEcho => tokio::task::spawn_blocking(super::serve_echo::serve)
-            .await
-            .map_err(|e| Error::NotConnected(e.to_string()))
-            .and_then(|r| r.map_err(Error::Io))
-            .map(|_| 0),
+        Command::ServeEcho => super::serve_echo::serve().map_err(Error::Io).map(|_| 0),
         Command::ServeTest { eras, crash_tool } => demo::serve_test(&eras, crash_tool).await,
         Command::Bench {
             source,

@@ -42,6 +42,17 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing(cli.global.verbose);
+    if matches!(cli.command, Command::ServeEcho) {
+        // A blocking loop: no runtime, no worker threads to start (a fleet
+        // bench spawns a hundred of these at once).
+        return match serve_echo::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_CONNECT)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

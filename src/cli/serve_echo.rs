@@ -5,8 +5,8 @@
 use std::io::{BufRead, BufWriter, Write};
 
 use serde::Deserialize;
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 
 #[derive(Deserialize)]
 struct Request<'a> {
@@ -14,14 +14,17 @@ struct Request<'a> {
     id: Option<&'a RawValue>,
     #[serde(borrow, default)]
     method: Option<std::borrow::Cow<'a, str>>,
+    /// Only what the echo server reads, in the same pass over the line.
     #[serde(borrow, default)]
-    params: Option<&'a RawValue>,
+    params: Option<Params<'a>>,
 }
 
 #[derive(Deserialize)]
-struct CallParams<'a> {
+struct Params<'a> {
     #[serde(borrow, default)]
     arguments: Option<EchoArguments<'a>>,
+    #[serde(borrow, default, rename = "protocolVersion")]
+    protocol_version: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -50,9 +53,8 @@ pub fn serve() -> std::io::Result<()> {
         };
         if method == "tools/call" {
             // The hot path: copy the text argument through without decoding it.
-            let params: Option<CallParams<'_>> =
-                req.params.and_then(|p| serde_json::from_str(p.get()).ok());
-            let text = params
+            let text = req
+                .params
                 .and_then(|p| p.arguments)
                 .and_then(|a| a.text)
                 .map(|t| t.get())
@@ -68,13 +70,10 @@ pub fn serve() -> std::io::Result<()> {
             }
             continue;
         }
-        let params: Value = req
-            .params
-            .and_then(|p| serde_json::from_str(p.get()).ok())
-            .unwrap_or(Value::Null);
+        let params = req.params.as_ref();
         let result = match method {
             "initialize" => json!({
-                "protocolVersion": params.get("protocolVersion").cloned().unwrap_or(json!("2025-11-25")),
+                "protocolVersion": params.and_then(|p| p.protocol_version.as_deref()).unwrap_or("2025-11-25"),
                 "capabilities": {"tools": {}},
                 "serverInfo": {"name": "switchboard-echo", "version": env!("CARGO_PKG_VERSION")},
             }),
@@ -92,13 +91,6 @@ pub fn serve() -> std::io::Result<()> {
                 "description": "Echoes its text argument",
                 "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}},
             }]}),
-            "tools/call" => {
-                let text = params
-                    .pointer("/arguments/text")
-                    .cloned()
-                    .unwrap_or(json!(""));
-                json!({"content": [{"type": "text", "text": text}]})
-            }
             other => {
                 serde_json::to_writer(
                     &mut out,

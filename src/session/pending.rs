@@ -3,6 +3,7 @@
 //! hard cap).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -42,27 +43,55 @@ impl Pending {
     }
 }
 
+/// Shards of the map: callers on different threads insert and the reader
+/// completes at once; consecutive ids land in different shards, so they
+/// rarely wait for each other's lock.
+const SHARDS: usize = 16;
+
 /// The map of in-flight requests.
-#[derive(Default)]
 pub(crate) struct PendingMap {
-    map: Mutex<HashMap<i64, Pending>>,
+    shards: [Mutex<HashMap<i64, Pending>>; SHARDS],
+    /// How many are in flight, over all shards.
+    count: AtomicUsize,
+}
+
+impl Default for PendingMap {
+    fn default() -> Self {
+        PendingMap {
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            count: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl PendingMap {
-    fn lock(&self) -> MutexGuard<'_, HashMap<i64, Pending>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self, id: i64) -> MutexGuard<'_, HashMap<i64, Pending>> {
+        self.shards[(id as u64 as usize) % SHARDS]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take(&self, id: i64) -> Option<Pending> {
+        let taken = self.lock(id).remove(&id);
+        if taken.is_some() {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        taken
     }
 
     /// Registers a waiter; returns how many are now in flight.
     pub(crate) fn insert(&self, id: i64, pending: Pending) -> usize {
-        let mut map = self.lock();
-        map.insert(id, pending);
-        map.len()
+        let replaced = self.lock(id).insert(id, pending).is_some();
+        if replaced {
+            self.count.load(Ordering::Relaxed)
+        } else {
+            self.count.fetch_add(1, Ordering::Relaxed) + 1
+        }
     }
 
     /// Completes a request; false when nobody waits for this id.
     pub(crate) fn complete(&self, id: i64, outcome: Result<Bytes>) -> bool {
-        match self.lock().remove(&id) {
+        match self.take(id) {
             Some(p) => {
                 let _ = p.tx.send(outcome);
                 true
@@ -72,18 +101,18 @@ impl PendingMap {
     }
 
     pub(crate) fn remove(&self, id: i64) -> bool {
-        self.lock().remove(&id).is_some()
+        self.take(id).is_some()
     }
 
     pub(crate) fn contains(&self, id: i64) -> bool {
-        self.lock().contains_key(&id)
+        self.lock(id).contains_key(&id)
     }
 
     /// Routes a progress notification to its call; false when no call has
     /// that token.
     pub(crate) fn progress(&self, token: i64, params: &ProgressNotificationParams) -> bool {
         let callback = {
-            let mut map = self.lock();
+            let mut map = self.lock(token);
             let Some(p) = map.get_mut(&token) else {
                 return false;
             };
@@ -101,19 +130,27 @@ impl PendingMap {
 
     /// When progress last arrived for `id`.
     fn last_progress(&self, id: i64) -> Option<Instant> {
-        self.lock().get(&id).and_then(|p| p.last_progress)
+        self.lock(id).get(&id).and_then(|p| p.last_progress)
     }
 
     /// Fails every waiter (the connection is gone).
     pub(crate) fn fail_all(&self, make: impl Fn() -> Error) {
-        let drained: Vec<Pending> = self.lock().drain().map(|(_, p)| p).collect();
-        for p in drained {
-            let _ = p.tx.send(Err(make()));
+        for shard in &self.shards {
+            let drained: Vec<Pending> = shard
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain()
+                .map(|(_, p)| p)
+                .collect();
+            self.count.fetch_sub(drained.len(), Ordering::Relaxed);
+            for p in drained {
+                let _ = p.tx.send(Err(make()));
+            }
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.count.load(Ordering::Relaxed)
     }
 }
 
