@@ -23,14 +23,18 @@ fn member(i: usize) -> Member {
 }
 
 /// A server that takes `START_DELAY` to come up, like real ones do (npx,
-/// Python imports): what matters is that starts overlap.
+/// Python imports): what matters is that starts overlap. The server waits
+/// in-process (`serve-echo --start-delay-ms`), as a real server is one
+/// process; a `sh -c "sleep ..; exec .."` wrapper would start three
+/// processes per server, and on a 2-core VM every process start costs
+/// about a millisecond of CPU in the dynamic loader alone.
 fn slow_start_member(i: usize) -> Member {
     Member::new(format!("s{i:03}"), || {
-        let script = format!(
-            "sleep {}; exec '{BIN}' serve-echo",
-            START_DELAY.as_secs_f64()
-        );
-        Client::builder(Source::stdio("sh", ["-c", script.as_str()]))
+        let delay = START_DELAY.as_millis().to_string();
+        Client::builder(Source::stdio(
+            BIN,
+            ["serve-echo", "--start-delay-ms", delay.as_str()],
+        ))
     })
 }
 

@@ -150,7 +150,12 @@ pub enum Command {
     },
     /// Serve a minimal one-tool echo server over stdio (for benches).
     #[command(hide = true)]
-    ServeEcho,
+    ServeEcho {
+        /// Wait this long before reading anything, like a server with a
+        /// slow start (imports, a JIT) but without spending CPU on it.
+        #[arg(long, default_value_t = 0)]
+        start_delay_ms: u64,
+    },
     /// Serve the built-in test server over stdio (for tests and benches).
     #[command(hide = true)]
     ServeTest {

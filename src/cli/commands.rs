@@ -14,7 +14,9 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Demo { tour: true } => demo::run(&global).await,
         Command::Demo { tour: false } => super::demo_agent::run(&global).await,
         Command::Run { agent, prompt } => super::run::run(&global, &agent, &prompt).await,
-        Command::ServeEcho => super::serve_echo::serve().map_err(Error::Io).map(|_| 0),
+        Command::ServeEcho { start_delay_ms } => super::serve_echo::serve(start_delay_ms)
+            .map_err(Error::Io)
+            .map(|_| 0),
         Command::ServeTest { eras, crash_tool } => demo::serve_test(&eras, crash_tool).await,
         Command::Bench {
             source,
@@ -47,7 +49,7 @@ fn source_of(command: &Command) -> &str {
         | Command::Ping { source }
         | Command::Bench { source, .. } => source,
         Command::Demo { .. }
-        | Command::ServeEcho
+        | Command::ServeEcho { .. }
         | Command::ServeTest { .. }
         | Command::Run { .. } => "",
     }
@@ -235,7 +237,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         }
         Command::Bench { .. }
         | Command::Demo { .. }
-        | Command::ServeEcho
+        | Command::ServeEcho { .. }
         | Command::ServeTest { .. }
         | Command::Run { .. } => Ok(EXIT_USAGE),
     }

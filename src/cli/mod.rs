@@ -42,10 +42,10 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing(cli.global.verbose);
-    if matches!(cli.command, Command::ServeEcho) {
+    if let Command::ServeEcho { start_delay_ms } = cli.command {
         // A blocking loop: no runtime, no worker threads to start (a fleet
         // bench spawns a hundred of these at once).
-        return match serve_echo::serve() {
+        return match serve_echo::serve(start_delay_ms) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -35,7 +35,8 @@ struct EchoArguments<'a> {
 
 /// Serves until stdin closes. Blocking I/O on purpose: it is a benchmark
 /// peer, and a plain loop is the fastest server there is.
-pub fn serve() -> std::io::Result<()> {
+pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
+    std::thread::sleep(std::time::Duration::from_millis(start_delay_ms));
     let stdin = std::io::stdin();
     let mut input = std::io::BufReader::with_capacity(64 * 1024, stdin.lock());
     let mut out = BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
