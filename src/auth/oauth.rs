@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use reqwest::Url;
 
+use super::assertion::{jwt_bearer_form, Assertion};
 use super::challenge::bearer_challenge;
 use super::flow::{self, select_scopes, union_scopes};
 use super::handler::AuthorizationHandler;
@@ -20,6 +21,7 @@ use super::metadata::{discover, Discovery};
 use super::provider::{AuthProvider, Refusal};
 use super::registration::{choose_client_auth, register, ClientMetadata};
 use super::store::{ClientCredentials, MemoryTokenStore, StoreKey, StoredAuth, TokenStore, Tokens};
+use super::token_exchange::TokenExchange;
 use super::{browser::BrowserHandler, http};
 use crate::{Error, Result};
 
@@ -36,6 +38,25 @@ pub enum Grant {
     /// Client credentials (the `oauth-client-credentials` extension): a
     /// machine client with a pre-registered id and secret.
     ClientCredentials,
+    /// The RFC 7523 JWT-bearer grant: a JWT the client holds (e.g. a
+    /// workload identity token, SEP-1933) is the grant, from
+    /// [`OAuthConfig::assertion`]. Its audience must be the authorization
+    /// server's issuer. A refused assertion is an error at once: the
+    /// request is not retried and no other grant is tried.
+    JwtBearer,
+    /// Enterprise-managed authorization (SEP-990, cross-app access): the
+    /// user's ID token is exchanged at the identity provider for an
+    /// ID-JAG ([`OAuthConfig::token_exchange`]), then presented to the
+    /// MCP server's authorization server as a JWT-bearer grant by the
+    /// pre-registered client ([`OAuthConfig::client_id`]).
+    IdJag,
+}
+
+impl Grant {
+    /// True for the grants that need a person at a browser.
+    fn interactive(self) -> bool {
+        self == Grant::AuthorizationCode
+    }
 }
 
 /// How to authorize to one server. Every field has a default; the client
@@ -45,6 +66,8 @@ pub struct OAuthConfig {
     client_id: Option<String>,
     client_secret: Option<String>,
     signing_key: Option<SigningKey>,
+    assertion: Option<Assertion>,
+    token_exchange: Option<TokenExchange>,
     issuer: Option<String>,
     client_metadata_url: Option<String>,
     client_name: String,
@@ -62,6 +85,8 @@ impl Default for OAuthConfig {
             client_id: None,
             client_secret: None,
             signing_key: None,
+            assertion: None,
+            token_exchange: None,
             issuer: None,
             client_metadata_url: None,
             client_name: "Switchboard".into(),
@@ -84,6 +109,8 @@ impl fmt::Debug for OAuthConfig {
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("signing_key", &self.signing_key)
+            .field("assertion", &self.assertion)
+            .field("token_exchange", &self.token_exchange)
             .field("issuer", &self.issuer)
             .field("client_metadata_url", &self.client_metadata_url)
             .field("client_name", &self.client_name)
@@ -118,6 +145,20 @@ impl OAuthConfig {
     /// (`private_key_jwt`, ES256) instead of a secret.
     pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(key);
+        self
+    }
+
+    /// The JWT presented by the [`Grant::JwtBearer`] grant (read again at
+    /// each token request when it is a file).
+    pub fn assertion(mut self, assertion: Assertion) -> Self {
+        self.assertion = Some(assertion);
+        self
+    }
+
+    /// Where the [`Grant::IdJag`] grant gets its ID-JAG: the identity
+    /// provider's token endpoint and the user's ID token.
+    pub fn token_exchange(mut self, exchange: TokenExchange) -> Self {
+        self.token_exchange = Some(exchange);
         self
     }
 
@@ -232,6 +273,20 @@ impl OAuth {
                     .into(),
             ));
         }
+        if config.grant == Grant::JwtBearer && config.assertion.is_none() {
+            return Err(Error::Config(
+                "the OAuth JWT-bearer grant needs an assertion (a JWT or a file holding one)"
+                    .into(),
+            ));
+        }
+        if config.grant == Grant::IdJag
+            && (config.token_exchange.is_none() || config.client_id.is_none())
+        {
+            return Err(Error::Config(
+                "the OAuth ID-JAG grant needs a token exchange (the identity provider's token endpoint and ID token) and a client_id"
+                    .into(),
+            ));
+        }
         Ok(OAuth {
             http: http::client(config.timeout)?,
             store: config
@@ -337,7 +392,7 @@ impl OAuth {
     }
 
     fn redirect_uri(&self) -> Result<String> {
-        if self.config.grant == Grant::ClientCredentials {
+        if !self.config.grant.interactive() {
             return Ok(String::new());
         }
         let h = self.handler()?;
@@ -387,14 +442,50 @@ impl OAuth {
         scopes: &[String],
     ) -> Result<Tokens> {
         let how = self.auth_method(d, client);
-        if self.config.grant == Grant::ClientCredentials {
-            let mut form = vec![
-                ("grant_type", "client_credentials".to_owned()),
-                ("resource", d.resource.clone()),
-            ];
-            if !scopes.is_empty() {
-                form.push(("scope", scopes.join(" ")));
+        let form = match self.config.grant {
+            Grant::AuthorizationCode => None,
+            Grant::ClientCredentials => {
+                let mut form = vec![
+                    ("grant_type", "client_credentials".to_owned()),
+                    ("resource", d.resource.clone()),
+                ];
+                if !scopes.is_empty() {
+                    form.push(("scope", scopes.join(" ")));
+                }
+                Some(form)
             }
+            Grant::JwtBearer => {
+                let Some(assertion) = &self.config.assertion else {
+                    return Err(Error::Config(
+                        "the JWT-bearer grant has no assertion".into(),
+                    ));
+                };
+                Some(jwt_bearer_form(
+                    assertion.read().await?,
+                    &d.resource,
+                    scopes,
+                ))
+            }
+            Grant::IdJag => {
+                let Some(exchange) = &self.config.token_exchange else {
+                    return Err(Error::Config(
+                        "the ID-JAG grant has no token exchange".into(),
+                    ));
+                };
+                let id_jag = exchange
+                    .request_id_jag(
+                        &self.http,
+                        &d.issuer,
+                        &d.resource,
+                        scopes,
+                        self.config.timeout,
+                    )
+                    .await?;
+                tracing::debug!(issuer = %d.issuer, "exchanged the ID token for an ID-JAG");
+                Some(jwt_bearer_form(id_jag, &d.resource, scopes))
+            }
+        };
+        if let Some(form) = form {
             return self
                 .token_request(d, form, client, how, None, self.config.timeout)
                 .await;
