@@ -15,7 +15,8 @@
 //! pre-registers a client, and the suite's Client ID Metadata Document URL.
 //! When the context carries an identity provider's ID token it uses the
 //! ID-JAG grant (enterprise-managed authorization); a workload JWT, the
-//! JWT-bearer grant.
+//! JWT-bearer grant. DPoP is on: tokens are key-bound wherever the
+//! authorization server advertises it.
 //!
 //! ```text
 //! node .../conformance/dist/index.js client \
@@ -91,6 +92,8 @@ fn oauth(url: &str, scenario: &str, context: &Value) -> Result<Source, String> {
         .client_metadata_url("https://conformance-test.local/client-metadata.json")
         .redirect_uri("http://localhost:3000/callback")
         .handler(Arc::new(handler))
+        // DPoP where the authorization server offers it (RFC 9449).
+        .dpop(true)
         .timeout(Duration::from_secs(10));
     if let Some(id) = context["client_id"].as_str() {
         config = config.client_id(id);

@@ -101,9 +101,9 @@ const AUTH_SCENARIOS: [&str; 22] = [
 ];
 
 /// The 0.2.0 alpha's authorization scenarios: the 0.1.16 ones plus the
-/// 2026-07-28 checks (issuer binding, RFC 9207 `iss`, AS migration).
-/// Left out, extensions: `auth/dpop` and `auth/dpop-nonce` (DPoP proofs).
-const NEXT_AUTH_SCENARIOS: [&str; 31] = [
+/// 2026-07-28 checks (issuer binding, RFC 9207 `iss`, AS migration), the
+/// extensions included.
+const NEXT_AUTH_SCENARIOS: [&str; 33] = [
     "auth/metadata-default",
     "auth/metadata-var1",
     "auth/metadata-var2",
@@ -139,6 +139,10 @@ const NEXT_AUTH_SCENARIOS: [&str; 31] = [
     "auth/enterprise-managed-authorization",
     // Extension (workload identity federation): RFC 7523 JWT-bearer grant.
     "auth/wif-jwt-bearer",
+    // Extension (DPoP, RFC 9449): key-bound tokens, a proof on the token
+    // request and on each MCP request; then with the servers' nonces.
+    "auth/dpop",
+    "auth/dpop-nonce",
 ];
 
 fn suite(var: &str, dir: &str) -> PathBuf {

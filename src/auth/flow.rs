@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
 use reqwest::Url;
 
+use super::dpop::{Dpop, DPOP_HEADER};
 use super::http;
 use super::metadata::AuthServerMetadata;
 use super::pkce::Pkce;
@@ -168,7 +170,10 @@ pub(crate) fn check_redirect(
 
 /// Calls the token endpoint with `form` (plus client authentication) and
 /// reads the tokens. `previous_refresh` is kept when the server issues no
-/// new refresh token.
+/// new refresh token. With `dpop`, each attempt carries a fresh DPoP
+/// proof, and a `use_dpop_nonce` refusal with a `DPoP-Nonce` is retried
+/// once with that nonce (RFC 9449 §8); each attempt has the deadline.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn token_request(
     client: &reqwest::Client,
     endpoint: &Url,
@@ -177,6 +182,7 @@ pub(crate) async fn token_request(
     how: ClientAuth,
     previous_refresh: Option<String>,
     deadline: Duration,
+    dpop: Option<&Dpop>,
 ) -> Result<Tokens> {
     let headers = authenticate(credentials, how, &mut form);
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -185,15 +191,39 @@ pub(crate) async fn token_request(
         .find(|(k, _)| *k == "grant_type")
         .map(|(_, v)| v.to_string())
         .unwrap_or_default();
-    let reply = http::post(
-        client,
-        "token request",
-        endpoint,
-        headers,
-        http::form(&pairs),
-        deadline,
-    )
-    .await?;
+    let body = http::form(&pairs);
+    let mut retried = false;
+    let reply = loop {
+        let mut headers = headers.clone();
+        if let Some(dpop) = dpop {
+            let proof = HeaderValue::from_str(&dpop.proof("POST", endpoint, None)?)
+                .map_err(|_| Error::Auth("the DPoP proof is not a header value".into()))?;
+            headers.insert(DPOP_HEADER, proof);
+        }
+        let reply = http::post(
+            client,
+            "token request",
+            endpoint,
+            headers,
+            body.clone(),
+            deadline,
+        )
+        .await?;
+        let (Some(dpop), Some(nonce)) = (dpop, reply.dpop_nonce.as_deref()) else {
+            break reply;
+        };
+        let learned = dpop.learn_nonce(endpoint, nonce);
+        if learned
+            && !retried
+            && !reply.status.is_success()
+            && reply.error_code().as_deref() == Some("use_dpop_nonce")
+        {
+            tracing::debug!("the token endpoint wants a DPoP nonce; sending the request again");
+            retried = true;
+            continue;
+        }
+        break reply;
+    };
     if !reply.status.is_success() {
         return Err(Error::Auth(format!(
             "the token endpoint refused the {grant} grant ({})",
@@ -349,5 +379,102 @@ mod tests {
             .to_string();
         assert!(e.contains("access_denied"), "{e}");
         assert!(check_redirect("http://l/cb?state=st", "st", "i", false).is_err());
+    }
+
+    /// A token endpoint that wants DPoP nonces: it records the `nonce`
+    /// of each proof and answers `use_dpop_nonce` with nonce `n-<call>`
+    /// until a proof carries `n-1` (or always, when stubborn).
+    async fn nonce_server(
+        stubborn: bool,
+    ) -> (Url, std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>) {
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::response::IntoResponse;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let app = axum::Router::new().route(
+            "/token",
+            axum::routing::post(move |headers: HeaderMap| {
+                let log = log.clone();
+                async move {
+                    let proof = headers
+                        .get("dpop")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let payload = proof.split('.').nth(1).unwrap_or_default();
+                    let claims: serde_json::Value = crate::auth::jwt::base64_decode(
+                        &payload.replace('-', "+").replace('_', "/"),
+                    )
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or_default();
+                    assert_eq!(claims["htm"], "POST");
+                    let nonce = claims["nonce"].as_str().map(str::to_owned);
+                    let calls = {
+                        let mut l = log.lock().unwrap();
+                        l.push(nonce.clone());
+                        l.len()
+                    };
+                    if stubborn || nonce.as_deref() != Some("n-1") {
+                        let body = serde_json::json!({"error": "use_dpop_nonce"}).to_string();
+                        return (
+                            StatusCode::BAD_REQUEST,
+                            [
+                                ("dpop-nonce", format!("n-{calls}")),
+                                ("content-type", "application/json".into()),
+                            ],
+                            body,
+                        )
+                            .into_response();
+                    }
+                    let body = serde_json::json!({"access_token": "tok", "token_type": "DPoP"});
+                    axum::Json(body).into_response()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (Url::parse(&format!("http://{addr}/token")).unwrap(), seen)
+    }
+
+    async fn dpop_token_request(endpoint: &Url, dpop: &Dpop) -> Result<Tokens> {
+        let http = reqwest::Client::new();
+        let client = ClientCredentials::new("c".to_owned(), None);
+        let form = vec![("grant_type", "client_credentials".to_owned())];
+        let deadline = Duration::from_secs(5);
+        token_request(
+            &http,
+            endpoint,
+            form,
+            &client,
+            ClientAuth::None,
+            None,
+            deadline,
+            Some(dpop),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_token_request_is_retried_once_with_the_servers_dpop_nonce() {
+        let (endpoint, seen) = nonce_server(false).await;
+        let dpop = Dpop::new(crate::auth::SigningKey::generate().unwrap());
+        let tokens = dpop_token_request(&endpoint, &dpop).await.unwrap();
+        assert_eq!(tokens.token_type.as_deref(), Some("DPoP"));
+        assert_eq!(*seen.lock().unwrap(), vec![None, Some("n-1".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_keeps_asking_for_nonces_gets_one_retry_then_an_error() {
+        let (endpoint, seen) = nonce_server(true).await;
+        let dpop = Dpop::new(crate::auth::SigningKey::generate().unwrap());
+        let e = dpop_token_request(&endpoint, &dpop)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("use_dpop_nonce"), "{e}");
+        assert_eq!(*seen.lock().unwrap(), vec![None, Some("n-1".to_owned())]);
     }
 }

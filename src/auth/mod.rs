@@ -21,6 +21,8 @@
 //!    without a browser: client credentials, a JWT-bearer assertion
 //!    (workload identity), or an ID-JAG from the enterprise identity
 //!    provider ([`TokenExchange`], SEP-990);
+//!    With [`OAuthConfig::dpop`], tokens are bound to a key (DPoP, RFC
+//!    9449) where the authorization server supports it;
 //! 4. tokens in a [`TokenStore`] ([`MemoryTokenStore`], [`FileTokenStore`])
 //!    keyed by issuer and resource, refreshed before they expire; a 403
 //!    `insufficient_scope` re-authorizes with the union of the scopes.
@@ -50,6 +52,7 @@
 mod assertion;
 mod browser;
 mod challenge;
+mod dpop;
 mod flow;
 mod handler;
 mod http;
@@ -65,7 +68,8 @@ mod token_exchange;
 
 pub use assertion::{Assertion, JWT_BEARER_GRANT};
 pub use browser::BrowserHandler;
-pub use challenge::{bearer_challenge, Challenge};
+pub use challenge::{bearer_challenge, oauth_challenge, wants_dpop_nonce, Challenge};
+pub use dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
 pub use flow::{select_scopes, union_scopes};
 pub use handler::{AuthorizationHandler, HeadlessHandler};
 pub use jwt::{SigningKey, JWT_BEARER};

@@ -14,7 +14,7 @@ use super::token_exchange::TokenExchange;
 use crate::{Error, Result};
 
 /// The keys an `auth` table of type `oauth` may have.
-pub const OAUTH_KEYS: [&str; 18] = [
+pub const OAUTH_KEYS: [&str; 20] = [
     "client_id",
     "client_secret",
     "private_key_pem",
@@ -25,6 +25,8 @@ pub const OAUTH_KEYS: [&str; 18] = [
     "idp_client_secret",
     "id_token",
     "id_token_file",
+    "dpop",
+    "dpop_key_pem",
     "issuer",
     "client_metadata_url",
     "client_name",
@@ -53,7 +55,10 @@ impl OAuthConfig {
     /// JWT-bearer grant's JWT: `assertion`, or `assertion_file` (read at
     /// each use). The ID-JAG grant's identity provider:
     /// `idp_token_endpoint`, `idp_client_id`, `idp_client_secret`, and
-    /// the user's `id_token` or `id_token_file`. Camel-case spellings
+    /// the user's `id_token` or `id_token_file`. DPoP: `dpop` (`true`
+    /// to bind tokens to a key where the authorization server supports
+    /// it) and `dpop_key_pem` (a P-256 PKCS#8 key to sign the proofs
+    /// with; implies `dpop`). Camel-case spellings
     /// (`clientId`, ...) are accepted too. Unknown keys are an error.
     pub fn from_table(table: &BTreeMap<String, Value>) -> Result<OAuthConfig> {
         let mut c = OAuthConfig::new();
@@ -64,6 +69,11 @@ impl OAuthConfig {
         for (raw_key, v) in table {
             let key = snake(raw_key);
             c = match key.as_str() {
+                "dpop" => match v.as_bool() {
+                    Some(b) => c.dpop(b),
+                    None => return Err(Error::Config("auth.dpop: expected true or false".into())),
+                },
+                "dpop_key_pem" => c.dpop_key(super::SigningKey::from_pem(&text(&key, v)?)?),
                 "assertion" => c.assertion(Assertion::value(text(&key, v)?)),
                 "assertion_file" => c.assertion(Assertion::file(text(&key, v)?)),
                 "idp_token_endpoint" => {
@@ -201,6 +211,8 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("\"a\", \"b\""), "{shown}");
+        let c = OAuthConfig::from_table(&table(json!({"dpop": true}))).unwrap();
+        assert!(format!("{c:?}").contains("dpop: true"));
     }
 
     #[test]
@@ -241,5 +253,7 @@ mod tests {
         assert!(OAuthConfig::from_table(&table(json!({"client_ip": "x"}))).is_err());
         assert!(OAuthConfig::from_table(&table(json!({"grant": "password"}))).is_err());
         assert!(OAuthConfig::from_table(&table(json!({"scopes": 3}))).is_err());
+        assert!(OAuthConfig::from_table(&table(json!({"dpop": "yes"}))).is_err());
+        assert!(OAuthConfig::from_table(&table(json!({"dpop_key_pem": "nope"}))).is_err());
     }
 }
