@@ -579,19 +579,22 @@ impl OAuth {
     async fn token_request(
         &self,
         d: &Discovery,
-        mut form: Vec<(&'static str, String)>,
+        form: Vec<(&'static str, String)>,
         client: &ClientCredentials,
         how: super::ClientAuth,
         refresh_token: Option<String>,
         timeout: Duration,
     ) -> Result<Tokens> {
-        if let (super::ClientAuth::PrivateKeyJwt, Some(key)) = (how, &self.config.signing_key) {
+        let client_key = match (how, &self.config.signing_key) {
             // The audience is the authorization server's issuer (what
             // servers check; RFC 7523 allows it alongside the endpoint).
-            let assertion = key.client_assertion(&client.client_id, d.issuer.as_str())?;
-            form.push(("client_assertion_type", super::JWT_BEARER.to_owned()));
-            form.push(("client_assertion", assertion));
-        }
+            (super::ClientAuth::PrivateKeyJwt, Some(key)) => Some((key, d.issuer.as_str())),
+            _ => None,
+        };
+        let signers = flow::Signers {
+            client_key,
+            dpop: self.dpop_for(d),
+        };
         flow::token_request(
             &self.http,
             &d.token_endpoint,
@@ -600,7 +603,7 @@ impl OAuth {
             how,
             refresh_token,
             timeout,
-            self.dpop_for(d),
+            signers,
         )
         .await
     }

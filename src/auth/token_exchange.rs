@@ -220,6 +220,102 @@ mod tests {
         assert!(!bare.iter().any(|(k, _)| *k == "scope"));
     }
 
+    /// Each request's `Authorization` header and form body.
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, String)>>>;
+
+    /// An identity provider's token endpoint answering `reply` (status,
+    /// JSON) and recording each request.
+    async fn idp(status: u16, reply: serde_json::Value) -> (String, Seen) {
+        use axum::http::{HeaderMap, StatusCode};
+        let seen: Seen = Default::default();
+        let log = seen.clone();
+        let app = axum::Router::new().route(
+            "/token",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let (log, reply) = (log.clone(), reply.clone());
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    log.lock().unwrap().push((auth, body));
+                    (StatusCode::from_u16(status).unwrap(), axum::Json(reply))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (format!("http://{addr}/token"), seen)
+    }
+
+    async fn exchange(endpoint: &str, secret: Option<&str>) -> Result<String> {
+        let mut tx =
+            TokenExchange::new(endpoint, Assertion::value("id.token.sig")).client_id("idp-client");
+        if let Some(s) = secret {
+            tx = tx.client_secret(s);
+        }
+        tx.request_id_jag(
+            &reqwest::Client::new(),
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2/mcp",
+            &[],
+            Duration::from_secs(5),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_id_jag_comes_back_and_the_client_authenticates_at_the_idp() {
+        let ok = serde_json::json!({
+            "access_token": "the.id.jag", "issued_token_type": ID_JAG_TOKEN_TYPE, "token_type": "N_A"
+        });
+        let (endpoint, seen) = idp(200, ok.clone()).await;
+        assert_eq!(exchange(&endpoint, None).await.unwrap(), "the.id.jag");
+        assert_eq!(
+            exchange(&endpoint, Some("s3cret")).await.unwrap(),
+            "the.id.jag"
+        );
+        let seen = seen.lock().unwrap();
+        let form = |i: usize| -> std::collections::HashMap<String, String> {
+            url::form_urlencoded::parse(seen[i].1.as_bytes())
+                .into_owned()
+                .collect()
+        };
+        // A public client names itself in the form...
+        assert_eq!(seen[0].0, None);
+        assert_eq!(form(0)["client_id"], "idp-client");
+        assert_eq!(form(0)["audience"], "http://127.0.0.1:1");
+        assert_eq!(form(0)["resource"], "http://127.0.0.1:2/mcp");
+        assert_eq!(form(0)["subject_token"], "id.token.sig");
+        // ...a confidential one with HTTP Basic, its secret not in the form.
+        assert!(seen[1].0.as_deref().unwrap().starts_with("Basic "));
+        assert!(!form(1).contains_key("client_secret"));
+    }
+
+    #[tokio::test]
+    async fn refusals_and_other_token_types_are_errors() {
+        let (endpoint, _) = idp(
+            400,
+            serde_json::json!({"error": "invalid_grant", "error_description": "expired"}),
+        )
+        .await;
+        let e = exchange(&endpoint, None).await.unwrap_err().to_string();
+        assert!(e.contains("invalid_grant") && e.contains("expired"), "{e}");
+        let access = serde_json::json!({
+            "access_token": "x", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"
+        });
+        let (endpoint, _) = idp(200, access).await;
+        let e = exchange(&endpoint, None).await.unwrap_err().to_string();
+        assert!(e.contains("not an ID-JAG"), "{e}");
+        let (endpoint, _) = idp(200, serde_json::json!({"access_token": "x"})).await;
+        assert!(exchange(&endpoint, None).await.is_err());
+        // Only https, or http to a loopback host.
+        assert!(exchange("http://idp.example/token", None).await.is_err());
+    }
+
     #[test]
     fn secrets_are_not_shown() {
         let tx = TokenExchange::new(
