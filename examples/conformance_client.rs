@@ -13,6 +13,10 @@
 //! the headless handler (the suite's authorization server redirects at
 //! once), credentials from `MCP_CONFORMANCE_CONTEXT` when the scenario
 //! pre-registers a client, and the suite's Client ID Metadata Document URL.
+//! When the context carries an identity provider's ID token it uses the
+//! ID-JAG grant (enterprise-managed authorization); a workload JWT, the
+//! JWT-bearer grant. DPoP is on: tokens are key-bound wherever the
+//! authorization server advertises it.
 //!
 //! ```text
 //! node .../conformance/dist/index.js client \
@@ -23,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use switchboard::auth::{Grant, HeadlessHandler, OAuthConfig};
+use switchboard::auth::{Assertion, Grant, HeadlessHandler, OAuthConfig, TokenExchange};
 use switchboard::cli::ElicitationMode;
 use switchboard::protocol::Tool;
 use switchboard::sampling::SamplingBackend;
@@ -88,6 +92,8 @@ fn oauth(url: &str, scenario: &str, context: &Value) -> Result<Source, String> {
         .client_metadata_url("https://conformance-test.local/client-metadata.json")
         .redirect_uri("http://localhost:3000/callback")
         .handler(Arc::new(handler))
+        // DPoP where the authorization server offers it (RFC 9449).
+        .dpop(true)
         .timeout(Duration::from_secs(10));
     if let Some(id) = context["client_id"].as_str() {
         config = config.client_id(id);
@@ -105,6 +111,24 @@ fn oauth(url: &str, scenario: &str, context: &Value) -> Result<Source, String> {
     }
     if scenario.starts_with("auth/client-credentials") {
         config = config.grant(Grant::ClientCredentials);
+    }
+    // Enterprise-managed authorization: the IdP's ID token, exchanged
+    // there for an ID-JAG.
+    if let (Some(endpoint), Some(id_token)) = (
+        context["idp_token_endpoint"].as_str(),
+        context["idp_id_token"].as_str(),
+    ) {
+        let mut exchange = TokenExchange::new(endpoint, Assertion::value(id_token));
+        if let Some(id) = context["idp_client_id"].as_str() {
+            exchange = exchange.client_id(id);
+        }
+        config = config.grant(Grant::IdJag).token_exchange(exchange);
+    }
+    // Workload identity federation: the platform's JWT is the grant.
+    if let Some(jwt) = context["valid_jwt"].as_str() {
+        config = config
+            .grant(Grant::JwtBearer)
+            .assertion(Assertion::value(jwt));
     }
     let provider = config.build().map_err(|e| format!("oauth: {e}"))?;
     Ok(Source::http_with_auth(url, Arc::new(provider)))

@@ -71,9 +71,8 @@ const NEXT_SCENARIOS: [&str; 11] = [
     "json-schema-2020-12-preservation",
 ];
 
-/// The 0.1.16 authorization scenarios. Left out, an extension:
-/// `auth/cross-app-access-complete-flow` (token exchange for an ID-JAG).
-const AUTH_SCENARIOS: [&str; 21] = [
+/// The 0.1.16 authorization scenarios, the extensions included.
+const AUTH_SCENARIOS: [&str; 22] = [
     "auth/metadata-default",
     "auth/metadata-var1",
     "auth/metadata-var2",
@@ -96,14 +95,15 @@ const AUTH_SCENARIOS: [&str; 21] = [
     // Extension (oauth-client-credentials).
     "auth/client-credentials-basic",
     "auth/client-credentials-jwt",
+    // Extension (enterprise-managed authorization): token exchange for an
+    // ID-JAG, then the JWT-bearer grant.
+    "auth/cross-app-access-complete-flow",
 ];
 
 /// The 0.2.0 alpha's authorization scenarios: the 0.1.16 ones plus the
-/// 2026-07-28 checks (issuer binding, RFC 9207 `iss`, AS migration).
-/// Left out, all extensions: `auth/enterprise-managed-authorization`
-/// (token exchange for an ID-JAG), `auth/dpop` and `auth/dpop-nonce` (DPoP
-/// proofs), `auth/wif-jwt-bearer` (RFC 7523 JWT-bearer grant).
-const NEXT_AUTH_SCENARIOS: [&str; 29] = [
+/// 2026-07-28 checks (issuer binding, RFC 9207 `iss`, AS migration), the
+/// extensions included.
+const NEXT_AUTH_SCENARIOS: [&str; 33] = [
     "auth/metadata-default",
     "auth/metadata-var1",
     "auth/metadata-var2",
@@ -134,6 +134,15 @@ const NEXT_AUTH_SCENARIOS: [&str; 29] = [
     // Extension (oauth-client-credentials).
     "auth/client-credentials-basic",
     "auth/client-credentials-jwt",
+    // Extension (enterprise-managed authorization): token exchange for an
+    // ID-JAG, then the JWT-bearer grant.
+    "auth/enterprise-managed-authorization",
+    // Extension (workload identity federation): RFC 7523 JWT-bearer grant.
+    "auth/wif-jwt-bearer",
+    // Extension (DPoP, RFC 9449): key-bound tokens, a proof on the token
+    // request and on each MCP request; then with the servers' nonces.
+    "auth/dpop",
+    "auth/dpop-nonce",
 ];
 
 fn suite(var: &str, dir: &str) -> PathBuf {

@@ -41,6 +41,23 @@ pub fn bearer_challenge<'a>(headers: impl IntoIterator<Item = &'a str>) -> Optio
         .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
 }
 
+/// The OAuth challenge among all `WWW-Authenticate` values: `Bearer`,
+/// else `DPoP` (RFC 9449 §7.1, which carries the same parameters).
+pub fn oauth_challenge<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<Challenge> {
+    let all: Vec<Challenge> = headers.into_iter().flat_map(parse).collect();
+    let pick = |scheme: &str| all.iter().find(|c| c.scheme.eq_ignore_ascii_case(scheme));
+    pick("bearer").or_else(|| pick("dpop")).cloned()
+}
+
+/// True when a `DPoP` challenge says `error="use_dpop_nonce"` (RFC 9449
+/// §9): the server wants the proof to carry its `DPoP-Nonce`.
+pub fn wants_dpop_nonce<'a>(headers: impl IntoIterator<Item = &'a str>) -> bool {
+    headers
+        .into_iter()
+        .flat_map(parse)
+        .any(|c| c.scheme.eq_ignore_ascii_case("dpop") && c.error() == Some("use_dpop_nonce"))
+}
+
 /// Parses one `WWW-Authenticate` value, which may hold several challenges.
 pub fn parse(header: &str) -> Vec<Challenge> {
     let mut out: Vec<Challenge> = Vec::new();
@@ -149,6 +166,24 @@ mod tests {
             c.resource_metadata(),
             Some("http://x/.well-known/oauth-protected-resource/mcp")
         );
+    }
+
+    #[test]
+    fn dpop_challenges_and_the_nonce_error() {
+        let only_dpop = [r#"DPoP algs="ES256", resource_metadata="http://x/prm""#];
+        let c = oauth_challenge(only_dpop).unwrap();
+        assert_eq!(c.scheme, "DPoP");
+        assert_eq!(c.resource_metadata(), Some("http://x/prm"));
+        assert!(!wants_dpop_nonce(only_dpop));
+        // Bearer first when both are offered.
+        let both = [r#"DPoP algs="ES256""#, r#"Bearer scope="a""#];
+        assert_eq!(oauth_challenge(both).unwrap().scheme, "Bearer");
+        assert!(wants_dpop_nonce([
+            r#"DPoP error="use_dpop_nonce", resource_metadata="http://x/prm""#
+        ]));
+        // The same error under another scheme is not a DPoP nonce request.
+        assert!(!wants_dpop_nonce([r#"Bearer error="use_dpop_nonce""#]));
+        assert!(oauth_challenge(["Basic realm=x"]).is_none());
     }
 
     #[test]

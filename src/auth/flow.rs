@@ -5,9 +5,12 @@
 
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
 use reqwest::Url;
 
+use super::dpop::{Dpop, DPOP_HEADER};
 use super::http;
+use super::jwt::{SigningKey, JWT_BEARER};
 use super::metadata::AuthServerMetadata;
 use super::pkce::Pkce;
 use super::registration::{authenticate, ClientAuth};
@@ -166,9 +169,22 @@ pub(crate) fn check_redirect(
         .ok_or_else(|| Error::Auth("the authorization response has no code".into()))
 }
 
+/// What a token request signs afresh at each attempt (a retried request
+/// must not replay a `jti`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Signers<'a> {
+    /// `private_key_jwt`: the client's key and the assertion's audience.
+    pub(crate) client_key: Option<(&'a SigningKey, &'a str)>,
+    /// DPoP proofs for the token endpoint.
+    pub(crate) dpop: Option<&'a Dpop>,
+}
+
 /// Calls the token endpoint with `form` (plus client authentication) and
 /// reads the tokens. `previous_refresh` is kept when the server issues no
-/// new refresh token.
+/// new refresh token. With a DPoP signer, each attempt carries a fresh
+/// proof, and a `use_dpop_nonce` refusal with a `DPoP-Nonce` is retried
+/// once with that nonce (RFC 9449 §8); each attempt has the deadline.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn token_request(
     client: &reqwest::Client,
     endpoint: &Url,
@@ -177,23 +193,49 @@ pub(crate) async fn token_request(
     how: ClientAuth,
     previous_refresh: Option<String>,
     deadline: Duration,
+    signers: Signers<'_>,
 ) -> Result<Tokens> {
     let headers = authenticate(credentials, how, &mut form);
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let grant = pairs
+    let grant = form
         .iter()
         .find(|(k, _)| *k == "grant_type")
         .map(|(_, v)| v.to_string())
         .unwrap_or_default();
-    let reply = http::post(
-        client,
-        "token request",
-        endpoint,
-        headers,
-        http::form(&pairs),
-        deadline,
-    )
-    .await?;
+    let dpop = signers.dpop;
+    let mut retried = false;
+    let reply = loop {
+        let mut form = form.clone();
+        if let Some((key, audience)) = signers.client_key {
+            form.push(("client_assertion_type", JWT_BEARER.to_owned()));
+            form.push((
+                "client_assertion",
+                key.client_assertion(&credentials.client_id, audience)?,
+            ));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let body = http::form(&pairs);
+        let mut headers = headers.clone();
+        if let Some(dpop) = dpop {
+            let proof = HeaderValue::from_str(&dpop.proof("POST", endpoint, None)?)
+                .map_err(|_| Error::Auth("the DPoP proof is not a header value".into()))?;
+            headers.insert(DPOP_HEADER, proof);
+        }
+        let reply = http::post(client, "token request", endpoint, headers, body, deadline).await?;
+        let (Some(dpop), Some(nonce)) = (dpop, reply.dpop_nonce.as_deref()) else {
+            break reply;
+        };
+        let learned = dpop.learn_nonce(endpoint, nonce);
+        if learned
+            && !retried
+            && !reply.status.is_success()
+            && reply.error_code().as_deref() == Some("use_dpop_nonce")
+        {
+            tracing::debug!("the token endpoint wants a DPoP nonce; sending the request again");
+            retried = true;
+            continue;
+        }
+        break reply;
+    };
     if !reply.status.is_success() {
         return Err(Error::Auth(format!(
             "the token endpoint refused the {grant} grant ({})",
@@ -349,5 +391,126 @@ mod tests {
             .to_string();
         assert!(e.contains("access_denied"), "{e}");
         assert!(check_redirect("http://l/cb?state=st", "st", "i", false).is_err());
+    }
+
+    /// What the nonce server saw of one token request: the DPoP
+    /// proof's `nonce` and the client assertion's `jti`, if any.
+    type SeenRequests = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Option<String>)>>>;
+
+    fn jwt_claims(jwt: &str) -> serde_json::Value {
+        let payload = jwt.split('.').nth(1).unwrap_or_default();
+        crate::auth::jwt::base64_decode(&payload.replace('-', "+").replace('_', "/"))
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// A token endpoint that wants DPoP nonces: it answers
+    /// `use_dpop_nonce` with nonce `n-<call>` until a proof carries `n-1`
+    /// (or always, when stubborn).
+    async fn nonce_server(stubborn: bool) -> (Url, SeenRequests) {
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::response::IntoResponse;
+        let seen: SeenRequests = Default::default();
+        let log = seen.clone();
+        let app = axum::Router::new().route(
+            "/token",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let log = log.clone();
+                async move {
+                    let proof = headers
+                        .get("dpop")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    let claims = jwt_claims(proof);
+                    assert_eq!(claims["htm"], "POST");
+                    let nonce = claims["nonce"].as_str().map(str::to_owned);
+                    let jti = url::form_urlencoded::parse(body.as_bytes())
+                        .find(|(k, _)| k == "client_assertion")
+                        .and_then(|(_, v)| jwt_claims(&v)["jti"].as_str().map(str::to_owned));
+                    let calls = {
+                        let mut l = log.lock().unwrap();
+                        l.push((nonce.clone(), jti));
+                        l.len()
+                    };
+                    if stubborn || nonce.as_deref() != Some("n-1") {
+                        let body = serde_json::json!({"error": "use_dpop_nonce"}).to_string();
+                        let headers = [
+                            ("dpop-nonce", format!("n-{calls}")),
+                            ("content-type", "application/json".into()),
+                        ];
+                        return (StatusCode::BAD_REQUEST, headers, body).into_response();
+                    }
+                    let body = serde_json::json!({"access_token": "tok", "token_type": "DPoP"});
+                    axum::Json(body).into_response()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (Url::parse(&format!("http://{addr}/token")).unwrap(), seen)
+    }
+
+    async fn dpop_token_request(
+        endpoint: &Url,
+        dpop: &Dpop,
+        client_key: Option<&SigningKey>,
+    ) -> Result<Tokens> {
+        let http = reqwest::Client::new();
+        let client = ClientCredentials::new("c".to_owned(), None);
+        let form = vec![("grant_type", "client_credentials".to_owned())];
+        let signers = Signers {
+            client_key: client_key.map(|k| (k, "http://127.0.0.1")),
+            dpop: Some(dpop),
+        };
+        let how = if client_key.is_some() {
+            ClientAuth::PrivateKeyJwt
+        } else {
+            ClientAuth::None
+        };
+        let deadline = Duration::from_secs(5);
+        token_request(&http, endpoint, form, &client, how, None, deadline, signers).await
+    }
+
+    #[tokio::test]
+    async fn a_token_request_is_retried_once_with_the_servers_dpop_nonce() {
+        let (endpoint, seen) = nonce_server(false).await;
+        let dpop = Dpop::new(SigningKey::generate().unwrap());
+        let tokens = dpop_token_request(&endpoint, &dpop, None).await.unwrap();
+        assert_eq!(tokens.token_type.as_deref(), Some("DPoP"));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![(None, None), (Some("n-1".to_owned()), None)]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_retried_request_signs_a_new_client_assertion() {
+        let (endpoint, seen) = nonce_server(false).await;
+        let dpop = Dpop::new(SigningKey::generate().unwrap());
+        let client_key = SigningKey::generate().unwrap();
+        dpop_token_request(&endpoint, &dpop, Some(&client_key))
+            .await
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        let (first, second) = (seen[0].1.clone(), seen[1].1.clone());
+        assert!(first.is_some() && second.is_some());
+        assert_ne!(first, second, "a replayed jti would be refused");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_keeps_asking_for_nonces_gets_one_retry_then_an_error() {
+        let (endpoint, seen) = nonce_server(true).await;
+        let dpop = Dpop::new(SigningKey::generate().unwrap());
+        let e = dpop_token_request(&endpoint, &dpop, None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("use_dpop_nonce"), "{e}");
+        let nonces: Vec<_> = seen.lock().unwrap().iter().map(|s| s.0.clone()).collect();
+        assert_eq!(nonces, vec![None, Some("n-1".to_owned())]);
     }
 }

@@ -66,12 +66,19 @@ pub(crate) fn shown(url: &Url) -> String {
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) body: Vec<u8>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8), if any.
+    pub(crate) dpop_nonce: Option<String>,
 }
 
 impl Reply {
     /// The body as JSON, if it is.
     pub(crate) fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The OAuth `error` code of the body, if any.
+    pub(crate) fn error_code(&self) -> Option<String> {
+        self.json()?["error"].as_str().map(str::to_owned)
     }
 
     /// `error` / `error_description` of an OAuth error body, for messages
@@ -92,6 +99,11 @@ impl Reply {
 
 async fn finish(what: &str, resp: reqwest::Response) -> Result<Reply> {
     let status = resp.status();
+    let dpop_nonce = resp
+        .headers()
+        .get(super::dpop::DPOP_NONCE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut resp = resp;
     let mut body = Vec::new();
     loop {
@@ -113,7 +125,11 @@ async fn finish(what: &str, resp: reqwest::Response) -> Result<Reply> {
             }
         }
     }
-    Ok(Reply { status, body })
+    Ok(Reply {
+        status,
+        body,
+        dpop_nonce,
+    })
 }
 
 /// GET `url` asking for JSON. The client's timeout bounds the whole call;

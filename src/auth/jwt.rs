@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ring::digest::{digest, SHA256};
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use serde_json::json;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::{json, Value};
 
 use super::pkce::{base64url, random_string};
 use crate::{Error, Result};
@@ -49,13 +50,64 @@ impl SigningKey {
         })
     }
 
+    /// A fresh random P-256 key (e.g. an ephemeral DPoP key), never
+    /// written anywhere.
+    pub fn generate() -> Result<SigningKey> {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| Error::Auth("generating a P-256 key failed".into()))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(|_| Error::Auth("loading the generated P-256 key failed".into()))?;
+        Ok(SigningKey {
+            pair: Arc::new(pair),
+        })
+    }
+
+    /// The public key as a JWK (RFC 7517): `kty`, `crv`, `x`, `y`, never
+    /// the private part.
+    pub fn public_jwk(&self) -> Value {
+        let (x, y) = self.coordinates();
+        json!({"kty": "EC", "crv": "P-256", "x": x, "y": y})
+    }
+
+    /// The RFC 7638 JWK SHA-256 thumbprint of the public key (what a
+    /// DPoP-bound token names in `cnf.jkt`).
+    pub fn thumbprint(&self) -> String {
+        let (x, y) = self.coordinates();
+        // The required members in lexicographic order, no whitespace.
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        base64url(digest(&SHA256, canonical.as_bytes()).as_ref())
+    }
+
+    /// The public point's coordinates, base64url (the key is the
+    /// uncompressed point `04 || x || y`).
+    fn coordinates(&self) -> (String, String) {
+        let point = self.pair.public_key().as_ref();
+        let (x, y) = point
+            .get(1..)
+            .unwrap_or_default()
+            .split_at(point.len().saturating_sub(1) / 2);
+        (base64url(x), base64url(y))
+    }
+
+    /// A compact JWS (ES256) of `header` and `claims`.
+    pub(crate) fn sign_jwt(&self, header: &Value, claims: &Value) -> Result<String> {
+        let signing_input = format!(
+            "{}.{}",
+            base64url(header.to_string().as_bytes()),
+            base64url(claims.to_string().as_bytes())
+        );
+        let signature = self
+            .pair
+            .sign(&SystemRandom::new(), signing_input.as_bytes())
+            .map_err(|_| Error::Auth("signing a JWT failed".into()))?;
+        Ok(format!("{signing_input}.{}", base64url(signature.as_ref())))
+    }
+
     /// A client assertion for `client_id` at `audience` (the
     /// authorization server's issuer), valid for five minutes.
     pub fn client_assertion(&self, client_id: &str, audience: &str) -> Result<String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = now_secs();
         let header = json!({"alg": "ES256", "typ": "JWT"});
         let claims = json!({
             "iss": client_id,
@@ -65,21 +117,20 @@ impl SigningKey {
             "exp": now + 300,
             "jti": random_string(16)?,
         });
-        let signing_input = format!(
-            "{}.{}",
-            base64url(header.to_string().as_bytes()),
-            base64url(claims.to_string().as_bytes())
-        );
-        let signature = self
-            .pair
-            .sign(&SystemRandom::new(), signing_input.as_bytes())
-            .map_err(|_| Error::Auth("signing the client assertion failed".into()))?;
-        Ok(format!("{signing_input}.{}", base64url(signature.as_ref())))
+        self.sign_jwt(&header, &claims)
     }
 }
 
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// Standard base64 (padding optional).
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let mut acc = 0u32;
     let mut bits = 0;
@@ -107,7 +158,6 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::signature::KeyPair;
     use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 
     // A throwaway P-256 key (generated for this test only).
@@ -138,6 +188,34 @@ mod tests {
             .verify(signed.as_bytes(), &decode(parts[2]))
             .expect("a valid ES256 signature");
         assert!(!format!("{key:?}").contains("MIGH"));
+    }
+
+    #[test]
+    fn generated_keys_have_a_public_jwk_and_its_thumbprint() {
+        let key = SigningKey::generate().unwrap();
+        let jwk = key.public_jwk();
+        assert_eq!(jwk["kty"], "EC");
+        assert_eq!(jwk["crv"], "P-256");
+        assert!(jwk.get("d").is_none());
+        let x = jwk["x"].as_str().unwrap();
+        let y = jwk["y"].as_str().unwrap();
+        assert_eq!((x.len(), y.len()), (43, 43));
+        // The thumbprint is SHA-256 over the canonical JSON (RFC 7638 §3).
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        assert_eq!(
+            key.thumbprint(),
+            base64url(digest(&SHA256, canonical.as_bytes()).as_ref())
+        );
+        assert_ne!(
+            key.thumbprint(),
+            SigningKey::generate().unwrap().thumbprint()
+        );
+        // The JWK's point is the key's public key.
+        let std = |s: &str| base64_decode(&s.replace('-', "+").replace('_', "/")).unwrap();
+        let mut point = vec![4u8];
+        point.extend(std(x));
+        point.extend(std(y));
+        assert_eq!(point, key.pair.public_key().as_ref());
     }
 
     #[test]

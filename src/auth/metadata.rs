@@ -60,6 +60,10 @@ pub struct AuthServerMetadata {
     /// The server accepts Client ID Metadata Document URLs as client ids.
     #[serde(default)]
     pub client_id_metadata_document_supported: Option<bool>,
+    /// DPoP proof algorithms the server accepts (RFC 9449 §5.1); present
+    /// when it supports DPoP.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// What discovery found for one MCP server.

@@ -17,8 +17,12 @@
 //! 3. the authorization code flow with PKCE S256, `state`, `resource`
 //!    (RFC 8707) and the RFC 9207 `iss` check, through an
 //!    [`AuthorizationHandler`] ([`BrowserHandler`] for people,
-//!    [`HeadlessHandler`] for unattended servers and tests); or the client
-//!    credentials grant;
+//!    [`HeadlessHandler`] for unattended servers and tests); or a grant
+//!    without a browser: client credentials, a JWT-bearer assertion
+//!    (workload identity), or an ID-JAG from the enterprise identity
+//!    provider ([`TokenExchange`], SEP-990);
+//!    With [`OAuthConfig::dpop`], tokens are bound to a key (DPoP, RFC
+//!    9449) where the authorization server supports it;
 //! 4. tokens in a [`TokenStore`] ([`MemoryTokenStore`], [`FileTokenStore`])
 //!    keyed by issuer and resource, refreshed before they expire; a 403
 //!    `insufficient_scope` re-authorizes with the union of the scopes.
@@ -45,8 +49,10 @@
 //! follows redirects; its URLs must be `https`, or `http` to a loopback
 //! host.
 
+mod assertion;
 mod browser;
 mod challenge;
+mod dpop;
 mod flow;
 mod handler;
 mod http;
@@ -58,9 +64,12 @@ mod provider;
 mod registration;
 mod store;
 mod table;
+mod token_exchange;
 
+pub use assertion::{Assertion, JWT_BEARER_GRANT};
 pub use browser::BrowserHandler;
-pub use challenge::{bearer_challenge, Challenge};
+pub use challenge::{bearer_challenge, oauth_challenge, wants_dpop_nonce, Challenge};
+pub use dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
 pub use flow::{select_scopes, union_scopes};
 pub use handler::{AuthorizationHandler, HeadlessHandler};
 pub use jwt::{SigningKey, JWT_BEARER};
@@ -76,3 +85,4 @@ pub use store::{
     ClientCredentials, FileTokenStore, MemoryTokenStore, StoreKey, StoredAuth, TokenStore, Tokens,
 };
 pub use table::OAUTH_KEYS;
+pub use token_exchange::{TokenExchange, ID_JAG_TOKEN_TYPE, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT};

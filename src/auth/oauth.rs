@@ -12,7 +12,9 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use reqwest::Url;
 
-use super::challenge::bearer_challenge;
+use super::assertion::{jwt_bearer_form, Assertion};
+use super::challenge::{oauth_challenge, wants_dpop_nonce};
+use super::dpop::Dpop;
 use super::flow::{self, select_scopes, union_scopes};
 use super::handler::AuthorizationHandler;
 use super::jwt::SigningKey;
@@ -20,6 +22,7 @@ use super::metadata::{discover, Discovery};
 use super::provider::{AuthProvider, Refusal};
 use super::registration::{choose_client_auth, register, ClientMetadata};
 use super::store::{ClientCredentials, MemoryTokenStore, StoreKey, StoredAuth, TokenStore, Tokens};
+use super::token_exchange::TokenExchange;
 use super::{browser::BrowserHandler, http};
 use crate::{Error, Result};
 
@@ -36,6 +39,25 @@ pub enum Grant {
     /// Client credentials (the `oauth-client-credentials` extension): a
     /// machine client with a pre-registered id and secret.
     ClientCredentials,
+    /// The RFC 7523 JWT-bearer grant: a JWT the client holds (e.g. a
+    /// workload identity token, SEP-1933) is the grant, from
+    /// [`OAuthConfig::assertion`]. Its audience must be the authorization
+    /// server's issuer. A refused assertion is an error at once: the
+    /// request is not retried and no other grant is tried.
+    JwtBearer,
+    /// Enterprise-managed authorization (SEP-990, cross-app access): the
+    /// user's ID token is exchanged at the identity provider for an
+    /// ID-JAG ([`OAuthConfig::token_exchange`]), then presented to the
+    /// MCP server's authorization server as a JWT-bearer grant by the
+    /// pre-registered client ([`OAuthConfig::client_id`]).
+    IdJag,
+}
+
+impl Grant {
+    /// True for the grants that need a person at a browser.
+    fn interactive(self) -> bool {
+        self == Grant::AuthorizationCode
+    }
 }
 
 /// How to authorize to one server. Every field has a default; the client
@@ -45,6 +67,10 @@ pub struct OAuthConfig {
     client_id: Option<String>,
     client_secret: Option<String>,
     signing_key: Option<SigningKey>,
+    assertion: Option<Assertion>,
+    token_exchange: Option<TokenExchange>,
+    dpop: bool,
+    dpop_key: Option<SigningKey>,
     issuer: Option<String>,
     client_metadata_url: Option<String>,
     client_name: String,
@@ -62,6 +88,10 @@ impl Default for OAuthConfig {
             client_id: None,
             client_secret: None,
             signing_key: None,
+            assertion: None,
+            token_exchange: None,
+            dpop: false,
+            dpop_key: None,
             issuer: None,
             client_metadata_url: None,
             client_name: "Switchboard".into(),
@@ -84,6 +114,10 @@ impl fmt::Debug for OAuthConfig {
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("signing_key", &self.signing_key)
+            .field("assertion", &self.assertion)
+            .field("token_exchange", &self.token_exchange)
+            .field("dpop", &self.dpop)
+            .field("dpop_key", &self.dpop_key)
             .field("issuer", &self.issuer)
             .field("client_metadata_url", &self.client_metadata_url)
             .field("client_name", &self.client_name)
@@ -118,6 +152,43 @@ impl OAuthConfig {
     /// (`private_key_jwt`, ES256) instead of a secret.
     pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(key);
+        self
+    }
+
+    /// The JWT presented by the [`Grant::JwtBearer`] grant (read again at
+    /// each token request when it is a file).
+    pub fn assertion(mut self, assertion: Assertion) -> Self {
+        self.assertion = Some(assertion);
+        self
+    }
+
+    /// Where the [`Grant::IdJag`] grant gets its ID-JAG: the identity
+    /// provider's token endpoint and the user's ID token.
+    pub fn token_exchange(mut self, exchange: TokenExchange) -> Self {
+        self.token_exchange = Some(exchange);
+        self
+    }
+
+    /// Use DPoP (RFC 9449, the MCP `dpop` extension) with authorization
+    /// servers that advertise ES256 in `dpop_signing_alg_values_supported`
+    /// (default off): token requests carry a proof, and a token the
+    /// server binds to the key (`token_type` `DPoP`) is sent as
+    /// `Authorization: DPoP ...` with a fresh proof on every request.
+    /// Servers that ask for a nonce (`use_dpop_nonce`) get it on the
+    /// retried request. The key is [`OAuthConfig::dpop_key`], else one
+    /// generated for this provider (tokens in a file store then outlive
+    /// it: after a restart they are refused and authorization runs again).
+    pub fn dpop(mut self, enabled: bool) -> Self {
+        self.dpop = enabled;
+        self
+    }
+
+    /// The P-256 key DPoP proofs are signed with (implies
+    /// [`OAuthConfig::dpop`]); keep it with the token store so stored
+    /// DPoP-bound tokens stay usable.
+    pub fn dpop_key(mut self, key: SigningKey) -> Self {
+        self.dpop = true;
+        self.dpop_key = Some(key);
         self
     }
 
@@ -204,6 +275,7 @@ pub struct OAuth {
     store: Arc<dyn TokenStore>,
     handler: Mutex<Option<Arc<dyn AuthorizationHandler>>>,
     state: Mutex<State>,
+    dpop: Option<Dpop>,
     /// One flow or refresh at a time.
     flow: tokio::sync::Mutex<()>,
 }
@@ -214,10 +286,6 @@ impl fmt::Debug for OAuth {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-fn bearer(t: &Tokens) -> String {
-    format!("Bearer {}", t.access_token)
 }
 
 impl OAuth {
@@ -232,7 +300,27 @@ impl OAuth {
                     .into(),
             ));
         }
+        if config.grant == Grant::JwtBearer && config.assertion.is_none() {
+            return Err(Error::Config(
+                "the OAuth JWT-bearer grant needs an assertion (a JWT or a file holding one)"
+                    .into(),
+            ));
+        }
+        if config.grant == Grant::IdJag
+            && (config.token_exchange.is_none() || config.client_id.is_none())
+        {
+            return Err(Error::Config(
+                "the OAuth ID-JAG grant needs a token exchange (the identity provider's token endpoint and ID token) and a client_id"
+                    .into(),
+            ));
+        }
+        let dpop = match (&config.dpop_key, config.dpop) {
+            (Some(key), _) => Some(Dpop::new(key.clone())),
+            (None, true) => Some(Dpop::new(SigningKey::generate()?)),
+            (None, false) => None,
+        };
         Ok(OAuth {
+            dpop,
             http: http::client(config.timeout)?,
             store: config
                 .store
@@ -243,6 +331,31 @@ impl OAuth {
             state: Mutex::new(State::default()),
             flow: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The `Authorization` value for `t`: `DPoP` for a token bound to our
+    /// key, else `Bearer`.
+    fn auth_value(&self, t: &Tokens) -> String {
+        let bound = t
+            .token_type
+            .as_deref()
+            .is_some_and(|ty| ty.eq_ignore_ascii_case("dpop"));
+        if bound && self.dpop.is_some() {
+            format!("DPoP {}", t.access_token)
+        } else {
+            format!("Bearer {}", t.access_token)
+        }
+    }
+
+    /// The DPoP prover, when enabled and the authorization server
+    /// advertises ES256 proofs.
+    fn dpop_for(&self, d: &Discovery) -> Option<&Dpop> {
+        let advertised = d
+            .metadata
+            .as_ref()
+            .and_then(|m| m.dpop_signing_alg_values_supported.as_deref())
+            .is_some_and(|algs| algs.iter().any(|a| a == "ES256"));
+        self.dpop.as_ref().filter(|_| advertised)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -337,7 +450,7 @@ impl OAuth {
     }
 
     fn redirect_uri(&self) -> Result<String> {
-        if self.config.grant == Grant::ClientCredentials {
+        if !self.config.grant.interactive() {
             return Ok(String::new());
         }
         let h = self.handler()?;
@@ -387,14 +500,50 @@ impl OAuth {
         scopes: &[String],
     ) -> Result<Tokens> {
         let how = self.auth_method(d, client);
-        if self.config.grant == Grant::ClientCredentials {
-            let mut form = vec![
-                ("grant_type", "client_credentials".to_owned()),
-                ("resource", d.resource.clone()),
-            ];
-            if !scopes.is_empty() {
-                form.push(("scope", scopes.join(" ")));
+        let form = match self.config.grant {
+            Grant::AuthorizationCode => None,
+            Grant::ClientCredentials => {
+                let mut form = vec![
+                    ("grant_type", "client_credentials".to_owned()),
+                    ("resource", d.resource.clone()),
+                ];
+                if !scopes.is_empty() {
+                    form.push(("scope", scopes.join(" ")));
+                }
+                Some(form)
             }
+            Grant::JwtBearer => {
+                let Some(assertion) = &self.config.assertion else {
+                    return Err(Error::Config(
+                        "the JWT-bearer grant has no assertion".into(),
+                    ));
+                };
+                Some(jwt_bearer_form(
+                    assertion.read().await?,
+                    &d.resource,
+                    scopes,
+                ))
+            }
+            Grant::IdJag => {
+                let Some(exchange) = &self.config.token_exchange else {
+                    return Err(Error::Config(
+                        "the ID-JAG grant has no token exchange".into(),
+                    ));
+                };
+                let id_jag = exchange
+                    .request_id_jag(
+                        &self.http,
+                        &d.issuer,
+                        &d.resource,
+                        scopes,
+                        self.config.timeout,
+                    )
+                    .await?;
+                tracing::debug!(issuer = %d.issuer, "exchanged the ID token for an ID-JAG");
+                Some(jwt_bearer_form(id_jag, &d.resource, scopes))
+            }
+        };
+        if let Some(form) = form {
             return self
                 .token_request(d, form, client, how, None, self.config.timeout)
                 .await;
@@ -430,19 +579,22 @@ impl OAuth {
     async fn token_request(
         &self,
         d: &Discovery,
-        mut form: Vec<(&'static str, String)>,
+        form: Vec<(&'static str, String)>,
         client: &ClientCredentials,
         how: super::ClientAuth,
         refresh_token: Option<String>,
         timeout: Duration,
     ) -> Result<Tokens> {
-        if let (super::ClientAuth::PrivateKeyJwt, Some(key)) = (how, &self.config.signing_key) {
+        let client_key = match (how, &self.config.signing_key) {
             // The audience is the authorization server's issuer (what
             // servers check; RFC 7523 allows it alongside the endpoint).
-            let assertion = key.client_assertion(&client.client_id, d.issuer.as_str())?;
-            form.push(("client_assertion_type", super::JWT_BEARER.to_owned()));
-            form.push(("client_assertion", assertion));
-        }
+            (super::ClientAuth::PrivateKeyJwt, Some(key)) => Some((key, d.issuer.as_str())),
+            _ => None,
+        };
+        let signers = flow::Signers {
+            client_key,
+            dpop: self.dpop_for(d),
+        };
         flow::token_request(
             &self.http,
             &d.token_endpoint,
@@ -451,13 +603,22 @@ impl OAuth {
             how,
             refresh_token,
             timeout,
+            signers,
         )
         .await
     }
 
     async fn handle(&self, r: Refusal<'_>) -> Result<bool> {
-        let challenge =
-            bearer_challenge(r.www_authenticate.iter().map(String::as_str)).unwrap_or_default();
+        let headers = || r.www_authenticate.iter().map(String::as_str);
+        if let (401, Some(dpop), Some(nonce)) = (r.status, &self.dpop, r.dpop_nonce.as_deref()) {
+            if wants_dpop_nonce(headers()) {
+                // RFC 9449 §9: the next proof carries the server's nonce.
+                // The transport bounds how often a request is sent again.
+                tracing::debug!("the server wants a DPoP nonce; sending the request again");
+                return Ok(dpop.learn_nonce(r.server_url, nonce));
+            }
+        }
+        let challenge = oauth_challenge(headers()).unwrap_or_default();
         let step_up = match r.status {
             401 => false,
             403 if challenge.error() == Some("insufficient_scope") => true,
@@ -465,7 +626,7 @@ impl OAuth {
         };
         let _one_at_a_time = self.flow.lock().await;
         let current = self.current();
-        let current_header = current.as_ref().map(|(_, t)| bearer(t));
+        let current_header = current.as_ref().map(|(_, t)| self.auth_value(t));
         if current_header.is_some() && current_header.as_deref() != r.sent_authorization {
             // Another request renewed the credentials while this one was
             // refused: try again with them.
@@ -499,7 +660,7 @@ impl OAuth {
         let mut entry = self.store.load(&key)?.unwrap_or_default();
         if !step_up {
             if let Some(t) = entry.tokens.take() {
-                if Some(bearer(&t).as_str()) != r.sent_authorization
+                if Some(self.auth_value(&t).as_str()) != r.sent_authorization
                     && !t.expires_within(Duration::ZERO)
                 {
                     tracing::debug!(issuer = %d.issuer, "using a stored token");
@@ -544,25 +705,25 @@ impl OAuth {
             return Ok(None);
         };
         if !(t.expires_within(REFRESH_MARGIN) && t.refresh_token.is_some()) {
-            return Ok(Some(bearer(&t)));
+            return Ok(Some(self.auth_value(&t)));
         }
         let _one_at_a_time = self.flow.lock().await;
         let (Some((key2, t2)), Some(d)) = (self.current(), self.state().discovery.clone()) else {
-            return Ok(Some(bearer(&t)));
+            return Ok(Some(self.auth_value(&t)));
         };
         if key2 != key || t2 != t {
-            return Ok(Some(bearer(&t2)));
+            return Ok(Some(self.auth_value(&t2)));
         }
         let mut entry = self.store.load(&key)?.unwrap_or_default();
         let client = entry.client.clone().or_else(|| self.configured_client());
         let (Some(rt), Some(client)) = (t.refresh_token.clone(), client) else {
-            return Ok(Some(bearer(&t)));
+            return Ok(Some(self.auth_value(&t)));
         };
         match self.refresh(&d, &client, rt).await {
             Ok(new) => {
                 entry.tokens = Some(new.clone());
                 self.store.save(&key, &entry)?;
-                let h = bearer(&new);
+                let h = self.auth_value(&new);
                 self.adopt(key, new, None, d);
                 Ok(Some(h))
             }
@@ -570,7 +731,7 @@ impl OAuth {
                 // The server will refuse the old token; the 401 path
                 // authorizes again.
                 tracing::debug!("refreshing an expiring token failed: {e}");
-                Ok(Some(bearer(&t)))
+                Ok(Some(self.auth_value(&t)))
             }
         }
     }
@@ -583,5 +744,74 @@ impl AuthProvider for OAuth {
 
     fn refused<'a>(&'a self, refusal: Refusal<'a>) -> BoxFuture<'a, Result<bool>> {
         Box::pin(self.handle(refusal))
+    }
+
+    fn dpop_proof(&self, method: &str, url: &Url, authorization: &str) -> Result<Option<String>> {
+        match (&self.dpop, authorization.strip_prefix("DPoP ")) {
+            (Some(dpop), Some(token)) => dpop.proof(method, url, Some(token)).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(proof: &str) -> serde_json::Value {
+        let payload = proof.split('.').nth(1).unwrap();
+        let bytes =
+            super::super::jwt::base64_decode(&payload.replace('-', "+").replace('_', "/")).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_resource_servers_nonce_is_learned_and_the_request_retried() {
+        let oauth = OAuthConfig::new().dpop(true).build().unwrap();
+        let url = Url::parse("http://127.0.0.1:9/mcp").unwrap();
+        let first = oauth.dpop_proof("POST", &url, "DPoP tok").unwrap().unwrap();
+        assert!(claims(&first).get("nonce").is_none());
+        let retry = oauth
+            .refused(Refusal {
+                status: 401,
+                www_authenticate: vec![r#"DPoP error="use_dpop_nonce", algs="ES256""#.into()],
+                server_url: &url,
+                sent_authorization: Some("DPoP tok"),
+                dpop_nonce: Some("rs-nonce".into()),
+            })
+            .await
+            .unwrap();
+        assert!(
+            retry,
+            "a nonce refusal is retried, without a new authorization"
+        );
+        let next = claims(&oauth.dpop_proof("POST", &url, "DPoP tok").unwrap().unwrap());
+        assert_eq!(next["nonce"], "rs-nonce");
+        assert_eq!(next["ath"], super::super::dpop::ath("tok").as_str());
+        assert_eq!(next["htu"], "http://127.0.0.1:9/mcp");
+        // A bearer token gets no proof.
+        assert!(oauth
+            .dpop_proof("POST", &url, "Bearer tok")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn dpop_bound_tokens_use_the_dpop_scheme_only_with_a_key() {
+        let mut t = Tokens::bearer("tok");
+        t.token_type = Some("DPoP".into());
+        let with = OAuthConfig::new().dpop(true).build().unwrap();
+        assert_eq!(with.auth_value(&t), "DPoP tok");
+        assert_eq!(with.auth_value(&Tokens::bearer("tok")), "Bearer tok");
+        let without = OAuthConfig::new().build().unwrap();
+        assert_eq!(without.auth_value(&t), "Bearer tok");
+        assert!(without
+            .dpop_proof(
+                "POST",
+                &Url::parse("http://127.0.0.1:9/mcp").unwrap(),
+                "DPoP tok"
+            )
+            .unwrap()
+            .is_none());
     }
 }

@@ -20,6 +20,9 @@ pub struct Refusal<'a> {
     /// compare it, never log it). Lets a provider see that another
     /// request already renewed the credentials.
     pub sent_authorization: Option<&'a str>,
+    /// The response's `DPoP-Nonce` header (RFC 9449 §9), if any: a
+    /// `use_dpop_nonce` refusal asks for the next proof to carry it.
+    pub dpop_nonce: Option<String>,
 }
 
 impl fmt::Debug for Refusal<'_> {
@@ -32,6 +35,7 @@ impl fmt::Debug for Refusal<'_> {
                 "sent_authorization",
                 &self.sent_authorization.map(|_| "<redacted>"),
             )
+            .field("dpop_nonce", &self.dpop_nonce)
             .finish()
     }
 }
@@ -44,6 +48,16 @@ pub trait AuthProvider: Send + Sync + 'static {
     /// `server_url`, if there is one yet. May refresh a token about to
     /// expire.
     fn authorization<'a>(&'a self, server_url: &'a Url) -> BoxFuture<'a, Result<Option<String>>>;
+
+    /// The `DPoP` header value (RFC 9449 proof of possession) for one
+    /// request that carries `authorization` (the value
+    /// [`AuthProvider::authorization`] gave): a fresh proof bound to
+    /// `method`, `url` and the access token. `None` (the default) when
+    /// the credentials are not bound to a key.
+    fn dpop_proof(&self, method: &str, url: &Url, authorization: &str) -> Result<Option<String>> {
+        let _ = (method, url, authorization);
+        Ok(None)
+    }
 
     /// The server refused a request. Returns `Ok(true)` when new
     /// credentials are ready and the request should be sent again,

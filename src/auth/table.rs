@@ -7,15 +7,26 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::assertion::Assertion;
 use super::oauth::{Grant, OAuthConfig};
 use super::store::{FileTokenStore, MemoryTokenStore};
+use super::token_exchange::TokenExchange;
 use crate::{Error, Result};
 
 /// The keys an `auth` table of type `oauth` may have.
-pub const OAUTH_KEYS: [&str; 11] = [
+pub const OAUTH_KEYS: [&str; 20] = [
     "client_id",
     "client_secret",
     "private_key_pem",
+    "assertion",
+    "assertion_file",
+    "idp_token_endpoint",
+    "idp_client_id",
+    "idp_client_secret",
+    "id_token",
+    "id_token_file",
+    "dpop",
+    "dpop_key_pem",
     "issuer",
     "client_metadata_url",
     "client_name",
@@ -38,14 +49,53 @@ impl OAuthConfig {
     /// it in an environment variable and write `"${MY_KEY}"`),
     /// `client_metadata_url`, `client_name`, `scopes` (a list or a
     /// space-separated string), `redirect_uri`, `token_store` (`"memory"`,
-    /// the default, or a file path), `grant` (`"authorization_code"` or
-    /// `"client_credentials"`), `timeout` (seconds). Camel-case spellings
+    /// the default, or a file path),
+    /// `grant` (`"authorization_code"`, `"client_credentials"`,
+    /// `"jwt_bearer"` or `"id_jag"`), `timeout` (seconds). The
+    /// JWT-bearer grant's JWT: `assertion`, or `assertion_file` (read at
+    /// each use). The ID-JAG grant's identity provider:
+    /// `idp_token_endpoint`, `idp_client_id`, `idp_client_secret`, and
+    /// the user's `id_token` or `id_token_file`. DPoP: `dpop` (`true`
+    /// to bind tokens to a key where the authorization server supports
+    /// it) and `dpop_key_pem` (a P-256 PKCS#8 key to sign the proofs
+    /// with; implies `dpop`). Camel-case spellings
     /// (`clientId`, ...) are accepted too. Unknown keys are an error.
     pub fn from_table(table: &BTreeMap<String, Value>) -> Result<OAuthConfig> {
         let mut c = OAuthConfig::new();
+        let mut idp_endpoint = None;
+        let mut idp_client_id = None;
+        let mut idp_client_secret = None;
+        let mut id_token = None;
         for (raw_key, v) in table {
             let key = snake(raw_key);
             c = match key.as_str() {
+                "dpop" => match v.as_bool() {
+                    Some(b) => c.dpop(b),
+                    None => return Err(Error::Config("auth.dpop: expected true or false".into())),
+                },
+                "dpop_key_pem" => c.dpop_key(super::SigningKey::from_pem(&text(&key, v)?)?),
+                "assertion" => c.assertion(Assertion::value(text(&key, v)?)),
+                "assertion_file" => c.assertion(Assertion::file(text(&key, v)?)),
+                "idp_token_endpoint" => {
+                    idp_endpoint = Some(text(&key, v)?);
+                    c
+                }
+                "idp_client_id" => {
+                    idp_client_id = Some(text(&key, v)?);
+                    c
+                }
+                "idp_client_secret" => {
+                    idp_client_secret = Some(text(&key, v)?);
+                    c
+                }
+                "id_token" => {
+                    id_token = Some(Assertion::value(text(&key, v)?));
+                    c
+                }
+                "id_token_file" => {
+                    id_token = Some(Assertion::file(text(&key, v)?));
+                    c
+                }
                 "client_id" => c.client_id(text(&key, v)?),
                 "client_secret" => c.client_secret(text(&key, v)?),
                 "private_key_pem" => c.signing_key(super::SigningKey::from_pem(&text(&key, v)?)?),
@@ -77,9 +127,11 @@ impl OAuthConfig {
                 "grant" => match text(&key, v)?.as_str() {
                     "authorization_code" => c.grant(Grant::AuthorizationCode),
                     "client_credentials" => c.grant(Grant::ClientCredentials),
+                    "jwt_bearer" => c.grant(Grant::JwtBearer),
+                    "id_jag" => c.grant(Grant::IdJag),
                     other => {
                         return Err(Error::Config(format!(
-                            "auth.grant: expected \"authorization_code\" or \"client_credentials\", got {other:?}"
+                            "auth.grant: expected \"authorization_code\", \"client_credentials\", \"jwt_bearer\" or \"id_jag\", got {other:?}"
                         )))
                     }
                 },
@@ -98,6 +150,25 @@ impl OAuthConfig {
                     )))
                 }
             };
+        }
+        match (idp_endpoint, id_token) {
+            (Some(endpoint), Some(token)) => {
+                let mut exchange = TokenExchange::new(endpoint, token);
+                if let Some(id) = idp_client_id {
+                    exchange = exchange.client_id(id);
+                }
+                if let Some(secret) = idp_client_secret {
+                    exchange = exchange.client_secret(secret);
+                }
+                c = c.token_exchange(exchange);
+            }
+            (None, None) if idp_client_id.is_none() && idp_client_secret.is_none() => {}
+            _ => {
+                return Err(Error::Config(
+                    "auth: the identity provider needs both idp_token_endpoint and id_token (or id_token_file)"
+                        .into(),
+                ))
+            }
         }
         Ok(c)
     }
@@ -140,6 +211,41 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("\"a\", \"b\""), "{shown}");
+        let c = OAuthConfig::from_table(&table(json!({"dpop": true}))).unwrap();
+        assert!(format!("{c:?}").contains("dpop: true"));
+    }
+
+    #[test]
+    fn reads_the_id_jag_and_jwt_bearer_keys() {
+        let c = OAuthConfig::from_table(&table(json!({
+            "grant": "id_jag", "client_id": "as-client",
+            "idpTokenEndpoint": "https://idp.example/token", "idp_client_id": "idp-client",
+            "idp_client_secret": "idp-s3cret", "id_token": "id.tok.en"
+        })))
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("IdJag") && shown.contains("https://idp.example/token"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("idp-s3cret") && !shown.contains("id.tok.en"),
+            "{shown}"
+        );
+        assert!(c.build().is_ok());
+        let c = OAuthConfig::from_table(&table(json!({
+            "grant": "jwt_bearer", "client_id": "w", "assertion_file": "/var/run/token"
+        })))
+        .unwrap();
+        assert!(format!("{c:?}").contains("/var/run/token"));
+        // Half an identity provider, or a grant without its JWT.
+        assert!(OAuthConfig::from_table(&table(json!({"idp_client_id": "x"}))).is_err());
+        assert!(OAuthConfig::from_table(&table(json!({"id_token": "x"}))).is_err());
+        let no_jwt = OAuthConfig::from_table(&table(json!({"grant": "jwt_bearer"}))).unwrap();
+        assert!(no_jwt.build().is_err());
+        let no_idp =
+            OAuthConfig::from_table(&table(json!({"grant": "id_jag", "client_id": "c"}))).unwrap();
+        assert!(no_idp.build().is_err());
     }
 
     #[test]
@@ -147,5 +253,7 @@ mod tests {
         assert!(OAuthConfig::from_table(&table(json!({"client_ip": "x"}))).is_err());
         assert!(OAuthConfig::from_table(&table(json!({"grant": "password"}))).is_err());
         assert!(OAuthConfig::from_table(&table(json!({"scopes": 3}))).is_err());
+        assert!(OAuthConfig::from_table(&table(json!({"dpop": "yes"}))).is_err());
+        assert!(OAuthConfig::from_table(&table(json!({"dpop_key_pem": "nope"}))).is_err());
     }
 }

@@ -301,6 +301,31 @@ impl Conn {
         h
     }
 
+    /// Adds the auth provider's proof of possession for a `method`
+    /// request (a DPoP proof, RFC 9449) when `h` carries an
+    /// `Authorization` the provider binds to a key.
+    pub(crate) fn add_auth_proof(
+        &self,
+        method: &str,
+        h: &mut HeaderMap,
+    ) -> std::result::Result<(), String> {
+        let (Some(auth), Some(value)) = (
+            self.config.auth.as_ref(),
+            h.get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
+        ) else {
+            return Ok(());
+        };
+        let proof = auth
+            .dpop_proof(method, &self.url, value)
+            .map_err(|e| e.to_string())?;
+        if let Some(proof) = proof {
+            let v = HeaderValue::from_str(&proof)
+                .map_err(|_| "the auth provider gave an invalid DPoP proof")?;
+            h.insert(HeaderName::from_static("dpop"), v);
+        }
+        Ok(())
+    }
+
     /// Asks the auth provider, if any, for the current `Authorization`
     /// (it may refresh a token first) and keeps it for every request.
     pub(crate) async fn refresh_auth(&self) -> std::result::Result<(), String> {
@@ -361,6 +386,9 @@ impl Conn {
         h.insert(SESSION_ID, id);
         if let Some(a) = lock(&self.state).authorization.clone() {
             h.insert(reqwest::header::AUTHORIZATION, a);
+        }
+        if let Err(e) = self.add_auth_proof("DELETE", &mut h) {
+            tracing::debug!("no DPoP proof for the DELETE: {e}");
         }
         if let Some(v) = self
             .handshake_version()

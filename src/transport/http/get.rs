@@ -49,6 +49,8 @@ fn backoff(retry: Duration, misses: u32) -> Duration {
 
 async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Response, OpenError> {
     let mut h = conn.base_headers();
+    conn.add_auth_proof("GET", &mut h)
+        .map_err(|e| OpenError::Failed(format!("authorization failed: {e}")))?;
     h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     if let Some(v) = conn
         .handshake_version()

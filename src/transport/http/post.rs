@@ -177,7 +177,11 @@ pub(crate) async fn exchange(
             fail(conn, sink, out, &format!("authorization failed: {e}"));
             return Exchange::Done;
         }
-        let headers = conn.post_headers(out, frame);
+        let mut headers = conn.post_headers(out, frame);
+        if let Err(e) = conn.add_auth_proof("POST", &mut headers) {
+            fail(conn, sink, out, &format!("authorization failed: {e}"));
+            return Exchange::Done;
+        }
         let sent_session = headers.get(SESSION_ID).cloned();
         let sent_auth = headers
             .get(AUTHORIZATION)
@@ -221,6 +225,11 @@ pub(crate) async fn exchange(
                         .collect(),
                     server_url: &conn.url,
                     sent_authorization: sent_auth.as_deref(),
+                    dpop_nonce: resp
+                        .headers()
+                        .get(crate::auth::DPOP_NONCE_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
                 };
                 match auth.refused(refusal).await {
                     Ok(true) => continue,
