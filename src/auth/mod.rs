@@ -63,6 +63,7 @@ pub use browser::BrowserHandler;
 pub use challenge::{bearer_challenge, Challenge};
 pub use flow::{select_scopes, union_scopes};
 pub use handler::{AuthorizationHandler, HeadlessHandler};
+pub(crate) use jwt::base64_decode;
 pub use jwt::{SigningKey, JWT_BEARER};
 pub use metadata::{
     auth_server_metadata_urls, canonical_resource, resource_matches, resource_metadata_urls,
