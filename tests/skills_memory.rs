@@ -13,7 +13,7 @@ use switchboard::protocol::{
     ProtocolVersion, Skill, SkillFile, SkillResources, VersionChoice, SKILLS_EXTENSION,
 };
 use switchboard::skills::sha256_digest;
-use switchboard::testing::{demo_server, ResourceBody, TestServer};
+use switchboard::testing::{demo_server, structured_result, ResourceBody, TestServer, ToolDef};
 use switchboard::{Client, Error, Source};
 
 const SKILL_MD_URI: &str = "skill://pdf-processing/SKILL.md";
@@ -380,6 +380,28 @@ async fn a_server_without_the_extension_gets_a_typed_error() {
                     other => panic!("{version:?}: expected ExtensionNotDeclared, got {other:?}"),
                 }
             }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_client_declares_the_extension_in_both_eras() {
+    within(async {
+        for version in VERSIONS {
+            let server = TestServer::builder("caps")
+                .tool(ToolDef::new("caps"), |ctx, _args| async move {
+                    Ok(structured_result(ctx.client_capabilities().clone()))
+                })
+                .build();
+            let client = connect(server, version).await;
+            let out = client.call_tool("caps", json!({})).await.expect("caps");
+            let caps = out.structured().expect("structured").clone();
+            assert_eq!(
+                caps["extensions"][SKILLS_EXTENSION],
+                json!({}),
+                "{version:?}: {caps}"
+            );
         }
     })
     .await;

@@ -150,3 +150,59 @@ pub struct GetSkillResult {
     #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_listed_entry_round_trips_with_unknown_fields_kept() {
+        let wire = json!({
+            "uri": "skill://acme/pdf/SKILL.md",
+            "frontmatter": {"name": "pdf", "description": "PDFs", "metadata": {"v": 2}},
+            "resources": [
+                {"uri": "skill://acme/pdf/SKILL.md", "digest": "sha256:00", "size": 12, "mimeType": "text/markdown"},
+                {"uri": "skill://acme/pdf/a/B.md", "digest": "sha256:11", "size": 3}
+            ],
+            "_meta": {"k": 1},
+            "future": true
+        });
+        let skill: Skill = serde_json::from_value(wire.clone()).expect("decodes");
+        assert_eq!(skill.name(), Some("pdf"));
+        assert_eq!(skill.description(), Some("PDFs"));
+        assert_eq!(skill.base_uri(), "skill://acme/pdf/");
+        assert_eq!(
+            skill.file("skill://acme/pdf/a/B.md").map(|f| f.size),
+            Some(3)
+        );
+        assert!(skill.file("skill://acme/pdf/C.md").is_none());
+        let supporting: Vec<&str> = skill.supporting_files().map(|f| f.uri.as_str()).collect();
+        assert_eq!(supporting, ["skill://acme/pdf/a/B.md"]);
+        assert_eq!(skill.extra["future"], json!(true));
+        assert_eq!(serde_json::to_value(&skill).expect("encodes"), wire);
+    }
+
+    #[test]
+    fn dynamic_resources_round_trip_and_other_shapes_are_refused() {
+        let wire = json!({"uri": "skill://g/SKILL.md", "frontmatter": {}, "resources": "dynamic"});
+        let skill: Skill = serde_json::from_value(wire.clone()).expect("decodes");
+        assert_eq!(skill.resources, SkillResources::Dynamic);
+        assert_eq!(skill.supporting_files().count(), 0);
+        assert_eq!(serde_json::to_value(&skill).expect("encodes"), wire);
+        for bad in [json!("static"), json!(7), json!({"uri": "x"})] {
+            let wire = json!({"uri": "skill://g/SKILL.md", "resources": bad});
+            assert!(serde_json::from_value::<Skill>(wire).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn get_skill_result_keeps_cache_fields() {
+        let wire = json!({"resultType": "complete", "ttlMs": 0, "cacheScope": "private",
+            "skill": {"uri": "skill://g/SKILL.md", "frontmatter": {"name": "g"}, "resources": []}});
+        let got: GetSkillResult = serde_json::from_value(wire).expect("decodes");
+        assert_eq!(got.skill.name(), Some("g"));
+        assert_eq!(got.extra["ttlMs"], json!(0));
+    }
+}
