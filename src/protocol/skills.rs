@@ -28,7 +28,8 @@ pub struct Skill {
     #[serde(default)]
     pub frontmatter: JsonObject,
     /// The skill's files (the `SKILL.md` included), or
-    /// [`SkillResources::Dynamic`] for a generated file set.
+    /// [`SkillResources::Dynamic`] for a generated file set. An entry
+    /// without one lists no file, so it cannot be loaded.
     #[serde(default)]
     pub resources: SkillResources,
     /// Entry metadata.
