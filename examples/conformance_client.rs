@@ -7,7 +7,9 @@
 //! and call every tool (arguments made up from each tool's input schema),
 //! answer sampling with a fixed reply and elicitation by accepting the
 //! form with its schema defaults filled in (SEP-1034), read every resource,
-//! get every prompt. Exit status 0 on success, 1 with a message otherwise.
+//! get every prompt; list skills (SEP-2640) and, in the skill verification
+//! scenarios, load them through the verifying API, refusing any that fail.
+//! Exit status 0 on success, 1 with a message otherwise.
 //!
 //! For the `auth/*` scenarios it authorizes with [`switchboard::auth::OAuth`]:
 //! the headless handler (the suite's authorization server redirects at
@@ -240,6 +242,9 @@ async fn run(url: &str, scenario: &str) -> Result<(), String> {
                 .map_err(|e| format!("resources/read {}: {e}", r.uri))?;
         }
     }
+    if client.has_skills() {
+        skills(&client, scenario).await?;
+    }
     if caps.prompts.is_some() {
         for p in client
             .list_prompts()
@@ -259,5 +264,53 @@ async fn run(url: &str, scenario: &str) -> Result<(), String> {
         }
     }
     client.close().await.map_err(|e| format!("close: {e}"))?;
+    Ok(())
+}
+
+/// The skills extension (SEP-2640) as a host uses it: list the skills
+/// (no file is read), and only when one is needed load it and read its
+/// files, each verified against the listing. In the suite the
+/// `sep-2640-client-verify-*` scenarios stand for "a skill is needed"; the
+/// others only list. A skill that fails verification is refused (reported,
+/// its content never used) and the client goes on: that is not a failure
+/// of the client.
+async fn skills(client: &Client, scenario: &str) -> Result<(), String> {
+    let skills = client
+        .list_skills()
+        .await
+        .map_err(|e| format!("skills/list: {e}"))?;
+    for skill in &skills {
+        eprintln!(
+            "skill {}: {} ({})",
+            skill.name().unwrap_or("?"),
+            skill.description().unwrap_or(""),
+            skill.uri
+        );
+    }
+    if !scenario.starts_with("sep-2640-client-verify") {
+        return Ok(());
+    }
+    for skill in &skills {
+        let loaded = match client.load_skill(skill).await {
+            Ok(loaded) => loaded,
+            Err(e) if e.is_skill_verification() => {
+                eprintln!("skill {} refused: {e}", skill.uri);
+                continue;
+            }
+            Err(e) => return Err(format!("loading skill {}: {e}", skill.uri)),
+        };
+        eprintln!(
+            "skill {} loaded ({} bytes of instructions)",
+            skill.uri,
+            loaded.instructions().len()
+        );
+        for file in skill.supporting_files() {
+            match loaded.read_file(&file.uri).await {
+                Ok(content) => eprintln!("  {}: {} bytes", content.uri(), content.bytes().len()),
+                Err(e) if e.is_skill_verification() => eprintln!("  {} refused: {e}", file.uri),
+                Err(e) => return Err(format!("reading {}: {e}", file.uri)),
+            }
+        }
+    }
     Ok(())
 }

@@ -96,6 +96,74 @@ pub enum Error {
     /// server did not advertise the capability it needs.
     #[error("not supported: {0}")]
     NotSupported(String),
+    /// The call belongs to an extension the server did not declare in its
+    /// `capabilities.extensions` (e.g. `skills/list` without
+    /// `io.modelcontextprotocol/skills`).
+    #[error("the server does not declare the {extension} extension")]
+    ExtensionNotDeclared {
+        /// The extension's identifier.
+        extension: String,
+    },
+    /// A skill file's bytes do not hash to the digest its manifest lists.
+    /// The content was discarded.
+    #[error(
+        "skill file {uri}: digest mismatch (listed {expected}, read {actual}); content refused"
+    )]
+    SkillDigestMismatch {
+        /// The file's URI.
+        uri: String,
+        /// The digest the manifest lists.
+        expected: String,
+        /// The digest of the bytes read (`sha256:<hex>`).
+        actual: String,
+    },
+    /// A skill file's length differs from the size its manifest lists (a
+    /// verification failure like a digest mismatch). The content was
+    /// discarded.
+    #[error(
+        "skill file {uri}: size mismatch (listed {expected} bytes, read {actual}); content refused"
+    )]
+    SkillSizeMismatch {
+        /// The file's URI.
+        uri: String,
+        /// The size the manifest lists.
+        expected: u64,
+        /// The length of the bytes read.
+        actual: u64,
+    },
+    /// A `SKILL.md`'s frontmatter differs from the frontmatter its
+    /// `skills/list` entry carries. The skill was not loaded.
+    #[error("skill {uri}: frontmatter field {field:?} differs (listed {listed}, file has {file}); skill not loaded")]
+    SkillFrontmatterMismatch {
+        /// The `SKILL.md` URI.
+        uri: String,
+        /// The first field that differs.
+        field: String,
+        /// The field's value in the listed entry (`null` when absent).
+        listed: Value,
+        /// The field's value in the file (`null` when absent).
+        file: Value,
+    },
+    /// A skill file could not be verified: a `SKILL.md` without parseable
+    /// YAML frontmatter, a read that returned no content for the file, a
+    /// manifest digest this client cannot check. The skill was not loaded
+    /// (or the file not returned).
+    #[error("skill file {uri}: {message}; content refused")]
+    SkillInvalid {
+        /// The file's URI.
+        uri: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file was asked of a skill whose manifest does not list it:
+    /// reading it would be a verification failure, so it is not read.
+    #[error("skill {skill}: {uri} is not listed in its manifest; not read")]
+    SkillFileNotListed {
+        /// The skill's URI.
+        skill: String,
+        /// The file asked for.
+        uri: String,
+    },
     /// A tool answered with `isError: true` (only from calls that ask for it,
     /// like [`crate::ToolOutput::into_result`]).
     #[error("tool {tool} failed: {message}")]
@@ -193,6 +261,19 @@ impl Error {
             }
             _ => &[],
         }
+    }
+
+    /// True for a skill verification failure (digest, size, frontmatter,
+    /// unverifiable or unlisted file): the content was refused.
+    pub fn is_skill_verification(&self) -> bool {
+        matches!(
+            self,
+            Error::SkillDigestMismatch { .. }
+                | Error::SkillSizeMismatch { .. }
+                | Error::SkillFrontmatterMismatch { .. }
+                | Error::SkillInvalid { .. }
+                | Error::SkillFileNotListed { .. }
+        )
     }
 
     /// True for errors that mean the connection itself is gone.

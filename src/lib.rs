@@ -121,6 +121,9 @@
 //! - [`Client`] and [`Fleet`]: the handles you use.
 //! - [`model`]: an OpenAI-compatible chat client; [`sampling`], [`policy`]
 //!   and [`agent`] build on it.
+//! - [`skills`]: the skills extension (SEP-2640): list skills, load one
+//!   and read its files, each verified against the listed digest, size and
+//!   frontmatter.
 //! - [`config`]: `mcpServers` files; [`testing`]: an in-process MCP server
 //!   for tests and demos; [`cli`]: the `switchboard` command.
 
@@ -139,6 +142,7 @@ pub mod policy;
 pub mod protocol;
 pub mod sampling;
 pub mod session;
+pub mod skills;
 pub mod testing;
 pub mod transport;
 

@@ -2,7 +2,8 @@
 //! pinned in `.ci/install-peers.sh`: 0.1.16 and the 0.2.0 alpha with the
 //! 2026-07-28 scenarios) drives `examples/conformance_client` through each
 //! client scenario it passes, the `auth/*` ones included (OAuth through
-//! `switchboard::auth` with the headless handler). The suite starts its
+//! `switchboard::auth` with the headless handler) and those of the skills
+//! extension (SEP-2640, through `Client::list_skills`/`load_skill`). The suite starts its
 //! own test server (and authorization servers) on localhost for each
 //! scenario.
 //!
@@ -56,8 +57,11 @@ fn example_binary() -> PathBuf {
     bin
 }
 
-/// The 0.2.0 alpha's scenarios without authorization or extensions.
-const NEXT_SCENARIOS: [&str; 11] = [
+/// The 0.2.0 alpha's scenarios without authorization, and the client
+/// scenarios of the skills extension (SEP-2640): no file read before a
+/// skill is loaded, and a skill whose `SKILL.md` fails digest, size or
+/// frontmatter verification refused.
+const NEXT_SCENARIOS: [&str; 15] = [
     "initialize",
     "tools_call",
     "elicitation-sep1034-client-defaults",
@@ -69,6 +73,11 @@ const NEXT_SCENARIOS: [&str; 11] = [
     "http-invalid-tool-headers",
     "json-schema-ref-no-deref",
     "json-schema-2020-12-preservation",
+    // Extension (io.modelcontextprotocol/skills).
+    "sep-2640-client-no-prefetch",
+    "sep-2640-client-verify-digest",
+    "sep-2640-client-verify-size",
+    "sep-2640-client-verify-frontmatter",
 ];
 
 /// The 0.1.16 authorization scenarios, the extensions included.

@@ -2,6 +2,7 @@
 
 mod builder;
 mod list_cache;
+mod skills;
 mod tool_output;
 
 use std::collections::HashMap;
@@ -109,6 +110,7 @@ page!(ToolsPage, "tools", Tool);
 page!(ResourcesPage, "resources", Resource);
 page!(TemplatesPage, "resourceTemplates", ResourceTemplate);
 page!(PromptsPage, "prompts", Prompt);
+page!(SkillsPage, "skills", crate::protocol::Skill);
 
 #[derive(Serialize)]
 struct CursorParams<'a> {

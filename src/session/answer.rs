@@ -15,7 +15,8 @@ use crate::protocol::{
     codes, ClientCapabilities, CreateMessageRequestParams, ElicitRequestParams, Era, ErrorObject,
 };
 
-/// The capabilities our handlers let us declare.
+/// The capabilities our handlers let us declare, and the extensions we
+/// implement (the skills extension, SEP-2640).
 pub(crate) fn client_capabilities(handlers: &Handlers, era: Era) -> ClientCapabilities {
     let mut caps = serde_json::Map::new();
     if handlers.roots.is_some() {
@@ -47,6 +48,14 @@ pub(crate) fn client_capabilities(handlers: &Handlers, era: Era) -> ClientCapabi
             },
         );
     }
+    // Extensions this client implements whatever the handlers: a server
+    // that holds to SEP-2133 serves an extension's methods only to clients
+    // that declare it. `extensions` is a 2026-07-28 field; earlier servers
+    // ignore it, and those that know the extensions read it there too.
+    caps.insert(
+        "extensions".into(),
+        json!({ crate::protocol::SKILLS_EXTENSION: {} }),
+    );
     serde_json::from_value(Value::Object(caps)).unwrap_or_default()
 }
 

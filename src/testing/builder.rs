@@ -350,6 +350,8 @@ pub(crate) struct Spec {
     pub(crate) resources: Vec<Resource>,
     pub(crate) templates: Vec<Template>,
     pub(crate) prompts: Vec<Prompt>,
+    /// Skill entries (SEP-2640), served by `skills/list` and `skills/get`.
+    pub(crate) skills: Vec<Value>,
     pub(crate) completers: HashMap<(CompletionRef, String), Completer>,
     pub(crate) page_size: Option<usize>,
     pub(crate) eras: Eras,
@@ -386,6 +388,12 @@ impl Spec {
         if !self.prompts.is_empty() {
             caps.insert("prompts".into(), json!({"listChanged": true}));
         }
+        if !self.skills.is_empty() {
+            caps.insert(
+                "extensions".into(),
+                json!({ crate::protocol::SKILLS_EXTENSION: {} }),
+            );
+        }
         caps.insert("completions".into(), json!({}));
         caps.insert("logging".into(), json!({}));
         Value::Object(caps)
@@ -408,6 +416,7 @@ impl TestServerBuilder {
                 resources: Vec::new(),
                 templates: Vec::new(),
                 prompts: Vec::new(),
+                skills: Vec::new(),
                 completers: HashMap::new(),
                 page_size: None,
                 eras: Eras::Both,
@@ -458,6 +467,18 @@ impl TestServerBuilder {
     /// Adds a static resource with a full description.
     pub fn resource_with(mut self, def: ResourceDef, body: ResourceBody) -> Self {
         self.spec.resources.push(Resource { def, body });
+        self
+    }
+
+    /// Serves a skill (the skills extension, SEP-2640): the entry is listed
+    /// by `skills/list` and returned by `skills/get`, and the server
+    /// declares `io.modelcontextprotocol/skills`. The entry is served as
+    /// given, so it can lie about its files; serve the files themselves as
+    /// resources (a template lets a test count the reads).
+    pub fn skill(mut self, entry: crate::protocol::Skill) -> Self {
+        self.spec
+            .skills
+            .push(serde_json::to_value(entry).unwrap_or_default());
         self
     }
 

@@ -47,6 +47,8 @@ const HANDSHAKE_METHODS: &[&str] = &[
     "prompts/get",
     "completion/complete",
     "logging/setLevel",
+    "skills/list",
+    "skills/get",
 ];
 
 /// One request being served.

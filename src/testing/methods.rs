@@ -69,6 +69,7 @@ pub(crate) fn handle(
         let has_tools = !spec.tools.is_empty();
         let has_resources = !spec.resources.is_empty() || !spec.templates.is_empty();
         let has_prompts = !spec.prompts.is_empty();
+        let has_skills = !spec.skills.is_empty();
         let modern = req.era == Era::Modern;
         let out = match req.method.as_str() {
             "ping" => Ok(json!({})),
@@ -96,6 +97,10 @@ pub(crate) fn handle(
             "prompts/list" if has_prompts => list(&spec, &req, &params, "prompts", |s| {
                 s.prompts.iter().map(|p| p.def.to_json()).collect()
             }),
+            "skills/list" if has_skills => {
+                list(&spec, &req, &params, "skills", |s| s.skills.clone())
+            }
+            "skills/get" if has_skills => get_skill(&spec, &req, &params),
             "tools/call" if has_tools => call_tool(&conn, &req, &params).await,
             "resources/read" if has_resources => read_resource(&spec, &req, &params).await,
             "prompts/get" if has_prompts => get_prompt(&spec, &params).await,
@@ -317,6 +322,16 @@ async fn read_resource(spec: &Spec, req: &Req, params: &Value) -> Outcome {
         contents(uri, template.def.mime(), &produced.map_err(missing)?)
     };
     Ok(cacheable(spec, req, json!({"contents": [body]})))
+}
+
+fn get_skill(spec: &Spec, req: &Req, params: &Value) -> Outcome {
+    let uri = str_param(params, "uri")?;
+    let skill = spec
+        .skills
+        .iter()
+        .find(|s| s["uri"] == uri)
+        .ok_or_else(|| invalid(format!("unknown skill: {uri}")))?;
+    Ok(cacheable(spec, req, json!({ "skill": skill })))
 }
 
 async fn get_prompt(spec: &Spec, params: &Value) -> Outcome {
