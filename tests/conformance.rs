@@ -193,6 +193,61 @@ fn next_auth_scenarios_pass() {
     );
 }
 
+/// Every client scenario each pinned suite lists is run above: a suite
+/// upgrade that adds one fails here until it is added (and passes).
+#[test]
+fn every_listed_client_scenario_is_run() {
+    let node = env_path("SWITCHBOARD_NODE22", PathBuf::from("/nonexistent/node22"));
+    let suites: [(&str, &str, Vec<&str>); 2] = [
+        (
+            "SWITCHBOARD_CONFORMANCE",
+            "conformance",
+            SCENARIOS.iter().chain(&AUTH_SCENARIOS).copied().collect(),
+        ),
+        (
+            "SWITCHBOARD_CONFORMANCE_NEXT",
+            "conformance-next",
+            NEXT_SCENARIOS
+                .iter()
+                .chain(&NEXT_AUTH_SCENARIOS)
+                .copied()
+                .collect(),
+        ),
+    ];
+    for (var, dir, run) in suites {
+        let out = Command::new(&node)
+            .arg(suite(var, dir))
+            .arg("list")
+            .output()
+            .expect("list the conformance scenarios");
+        let listing = String::from_utf8_lossy(&out.stdout);
+        // "Client scenarios (test against a client):" then "  - name [versions]"
+        // lines, up to the next section.
+        let listed: Vec<&str> = listing
+            .lines()
+            .skip_while(|l| !l.starts_with("Client scenarios"))
+            .skip(1)
+            .take_while(|l| l.trim_start().starts_with("- "))
+            .filter_map(|l| l.trim_start().strip_prefix("- "))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert!(
+            listed.len() >= 20,
+            "{dir}: could not read the client scenarios from `list`:\n{listing}"
+        );
+        let missing: Vec<&&str> = listed.iter().filter(|s| !run.contains(s)).collect();
+        assert!(
+            missing.is_empty(),
+            "{dir} lists client scenarios this file does not run: {missing:?}"
+        );
+        let unknown: Vec<&&str> = run.iter().filter(|s| !listed.contains(s)).collect();
+        assert!(
+            unknown.is_empty(),
+            "{dir} does not list scenarios this file runs: {unknown:?}"
+        );
+    }
+}
+
 /// Runs the scenarios one at a time (sse-retry measures timing).
 fn run_scenarios(suite: &Path, scenarios: &[&str]) {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
