@@ -154,7 +154,8 @@ pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;
 pub use protocol::{ProtocolVersion, VersionChoice};
 pub use session::{
-    CallOptions, ElicitationHandler, HandlerError, ListKind, ListedRoots, MessageHandler,
-    RequestContext, RootsHandler, SamplingHandler, ServerMessage, ServerNotification,
+    CallOptions, ElicitationHandler, HandlerError, ListKind, ListedRoots, ListenFilter,
+    MessageHandler, RequestContext, RootsHandler, SamplingHandler, ServerMessage,
+    ServerNotification, Subscription,
 };
 pub use transport::{IntoSource, Source};

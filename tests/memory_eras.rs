@@ -638,6 +638,70 @@ async fn changed_roots_are_what_the_server_sees_next() {
     .await
 }
 
+/// 2026-07-28: the acknowledgement is compared with what was asked. A URI
+/// the server cannot serve is left out of the agreed subset; the client
+/// reports it as omitted and keeps the rest of the subscription working.
+#[tokio::test]
+async fn subscription_acknowledgement_is_compared_with_the_request() {
+    within(async {
+        let server = demo_server();
+        let updates = Arc::new(Mutex::new(Vec::<String>::new()));
+        let u = updates.clone();
+        let client = builder(server.clone(), VersionChoice::Auto)
+            .on_notification(move |n| {
+                if n.method == "notifications/resources/updated" {
+                    u.lock()
+                        .unwrap()
+                        .push(n.params["uri"].as_str().unwrap_or("").to_owned());
+                }
+            })
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(client.era(), Some(Era::Modern));
+        client.subscribe_resource("config://app").await.unwrap();
+        client
+            .subscribe_resource("nowhere://unknown")
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let subscription = loop {
+            let s = client.subscription().expect("a subscription");
+            if s.agreed.is_some() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "never acknowledged: {s:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let mut requested = subscription.requested.resource_subscriptions.clone();
+        requested.sort();
+        assert_eq!(requested, ["config://app", "nowhere://unknown"]);
+        let agreed = subscription.agreed.clone().unwrap();
+        assert_eq!(agreed.resource_subscriptions, ["config://app"]);
+        let omitted = subscription.omitted();
+        assert_eq!(omitted.resource_subscriptions, ["nowhere://unknown"]);
+        assert!(!omitted.tools_list_changed && !omitted.prompts_list_changed);
+        // What was agreed still works.
+        server.notify_resource_updated("config://app");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !updates.lock().unwrap().iter().any(|u| u == "config://app") {
+            assert!(
+                Instant::now() < deadline,
+                "the agreed subscription delivered nothing"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Handshake era: no listen, no subscription state.
+        let handshake = builder(server, VersionChoice::Exact(ProtocolVersion::V2025_11_25))
+            .connect()
+            .await
+            .unwrap();
+        handshake.subscribe_resource("config://app").await.unwrap();
+        assert_eq!(handshake.subscription(), None);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn change_notifications_arrive_in_both_eras() {
     within(async {

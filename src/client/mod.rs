@@ -26,7 +26,7 @@ use crate::protocol::{
     Prompt, ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities,
     Tool,
 };
-use crate::session::{CallOptions, Session};
+use crate::session::{CallOptions, Session, Subscription};
 use crate::{Error, IntoSource, Result};
 
 /// A connection to one MCP server.
@@ -609,6 +609,16 @@ impl Client {
     /// `on_notification`.
     pub async fn subscribe_resource(&self, uri: &str) -> Result<()> {
         self.resource_subscription("resources/subscribe", uri).await
+    }
+
+    /// The current 2026-07-28 subscription (`subscriptions/listen`): what
+    /// was asked for and, once the server acknowledged it, what it agreed
+    /// to. A server may agree to a subset (an unknown resource URI, a
+    /// notification it does not send); [`Subscription::omitted`](crate::Subscription::omitted) says what
+    /// will not come. `None` in the handshake era, before any subscription,
+    /// or while the server restarts.
+    pub fn subscription(&self) -> Option<Subscription> {
+        self.current().and_then(|s| s.subscription())
     }
 
     /// Ends a subscription made with [`Client::subscribe_resource`].

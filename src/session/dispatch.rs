@@ -7,12 +7,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{answer, lock, Shared};
 use crate::protocol::jsonrpc::{self, Incoming};
 use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken,
+    SubscriptionsAcknowledgedParams,
 };
 use crate::session::handlers::ServerNotification;
 use crate::session::messages::{self, ServerMessage};
@@ -139,11 +141,19 @@ impl Dispatcher {
     /// cancelled listen's stragglers are dropped. The acknowledgement is
     /// logged, not delivered.
     fn of_current_subscription(&self, method: &str, params: &Value) -> bool {
-        let current = *super::lock(&self.shared.listen_id);
+        let current = super::lock(&self.shared.listen).as_ref().map(|s| s.id);
         match subscription_verdict(method, params, current) {
             Verdict::Deliver => true,
             Verdict::Acknowledged => {
                 tracing::debug!(server = %self.shared.name, id = ?current, agreed = %params, "subscription acknowledged");
+                let agreed = SubscriptionsAcknowledgedParams::deserialize(params)
+                    .map(|p| p.notifications)
+                    .unwrap_or_default();
+                if let Some(subscription) = super::lock(&self.shared.listen).as_mut() {
+                    if Some(subscription.id) == current {
+                        subscription.acknowledge(&self.shared.name, &agreed);
+                    }
+                }
                 false
             }
             Verdict::Stale => {

@@ -43,7 +43,7 @@ pub use handlers::{
     ElicitationHandler, HandlerError, Handlers, ListedRoots, LogCallback, NotificationCallback,
     ProgressCallback, RequestContext, RootsHandler, SamplingHandler, ServerNotification,
 };
-pub use listen::ListenFilter;
+pub use listen::{ListenFilter, Subscription};
 pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
 use outgoing::{MetaOut, ModernIdentity};
@@ -136,8 +136,9 @@ pub(crate) struct Shared {
     /// Set once a supervisor has adopted the session: calls cut off by a
     /// lost transport then fail with `ServerRestarted`.
     supervised: std::sync::atomic::AtomicBool,
-    /// The id of the current `subscriptions/listen`, if any.
-    listen_id: Mutex<Option<i64>>,
+    /// The current `subscriptions/listen`, if any: its id, what it asked
+    /// for, and what the server acknowledged.
+    listen: Mutex<Option<Subscription>>,
 }
 
 struct Negotiated {
@@ -225,7 +226,7 @@ impl Session {
             log_level: Mutex::new(None),
             server_requests: Mutex::new(HashMap::new()),
             supervised: std::sync::atomic::AtomicBool::new(false),
-            listen_id: Mutex::new(None),
+            listen: Mutex::new(None),
         });
         let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
         let handle = transport.start(sink).await?;

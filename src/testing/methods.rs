@@ -194,8 +194,18 @@ fn listen(conn: &Conn, req: &Req, params: &Value) -> Option<Outcome> {
             .get("resourceSubscriptions")
             .and_then(Value::as_array)
             .map(|a| {
+                // Only what it can serve: a URI it does not know is left
+                // out of the acknowledgement (the agreed subset).
                 a.iter()
-                    .filter_map(|u| u.as_str().map(str::to_owned))
+                    .filter_map(Value::as_str)
+                    .filter(|uri| {
+                        spec.resources.iter().any(|r| r.def.uri() == *uri)
+                            || spec
+                                .templates
+                                .iter()
+                                .any(|t| t.pattern.matches(uri).is_some())
+                    })
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default()
