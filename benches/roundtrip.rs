@@ -3,7 +3,9 @@
 //! Against `switchboard serve-echo` (a minimal stdio echo server of ours):
 //! - `bare_loop`: write a request line, read the reply line; no client at all.
 //!   The floor any client pays for the pipe and the server.
-//! - `client_sequential`: the same round trip through `Client::call_tool`.
+//! - `client_sequential`: the same round trip through `Client::call_tool`
+//!   (`block_on` per call; `_in_task`: from a task on a multi-thread
+//!   runtime; `_current_thread`: on a single-threaded runtime).
 //! - `client_concurrent_32`: 32 calls in flight; the throughput figure.
 //!
 //! Run: `cargo bench --bench roundtrip`. The issue's targets:
@@ -66,10 +68,16 @@ impl Drop for BareServer {
     }
 }
 
+/// The line the client writes for `call_tool("echo", {"text": "hi"})`
+/// (2026-07-28: the protocol version, capabilities and identity ride in
+/// every request's `_meta`), so both sides of the comparison move the same
+/// bytes and the server does the same work.
+const CLIENT_LINE: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},"_meta":{"progressToken":1,"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"extensions":{"io.modelcontextprotocol/skills":{}}},"io.modelcontextprotocol/clientInfo":{"name":"switchboard","version":"0.1.0"}}}}"#;
+
 #[divan::bench]
 fn bare_loop(bencher: Bencher) {
     let mut server = BareServer::start();
-    let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}"#;
+    let line = CLIENT_LINE;
     bencher.bench_local(|| server.round_trip(line));
 }
 
@@ -112,6 +120,27 @@ fn client_sequential_in_task(bencher: Bencher) {
             }
         }))
         .expect("task")
+    });
+}
+
+#[divan::bench]
+fn client_sequential_current_thread(bencher: Bencher) {
+    // The same from a single-threaded runtime (`#[tokio::main(flavor =
+    // "current_thread")]`, a bot's usual shape): the reader task and the
+    // caller share a thread, so a reply costs one wake-up, as in the bare
+    // loop.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = connect(&rt);
+    bencher.counter(ItemsCount::new(1000usize)).bench_local(|| {
+        rt.block_on(async {
+            let args = json!({"text": "hi"});
+            for _ in 0..1000 {
+                client.call_tool("echo", &args).await.expect("call");
+            }
+        })
     });
 }
 
