@@ -103,10 +103,16 @@ struct Envelope<'a> {
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     params: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    /// Present even when `null` (a reply whose result is `null` is a reply,
+    /// not a message with neither result nor error).
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<ErrorObject>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// One incoming JSON-RPC message, classified.
@@ -200,8 +206,51 @@ pub fn for_each_message(frame: &Bytes, mut f: impl FnMut(Incoming)) -> Result<()
     }
 }
 
+/// The common reply, `{"jsonrpc":"2.0","id":<integer>,"result":<value>}`
+/// exactly as servers write it (compact, in this key order), read without
+/// the general envelope parser: the id is read in place and the result is
+/// checked to be one whole JSON value. Anything else (other spacing, key
+/// order or members, string ids) returns `None` and takes the general path,
+/// which accepts the same messages.
+fn compact_response(frame: &Bytes) -> Option<Incoming> {
+    const HEAD: &[u8] = br#"{"jsonrpc":"2.0","id":"#;
+    const RESULT: &[u8] = br#","result":"#;
+    let bytes = frame.as_ref();
+    let end = bytes.len()
+        - bytes
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    let rest = bytes[..end].strip_prefix(HEAD)?;
+    let digits = rest
+        .iter()
+        .enumerate()
+        .take_while(|&(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-'))
+        .count();
+    // Up to 18 digits always fit in an i64; JSON has no leading zeros.
+    let unsigned = rest[..digits].strip_prefix(b"-").unwrap_or(&rest[..digits]);
+    if !(1..=18).contains(&digits) || (unsigned.len() > 1 && unsigned[0] == b'0') {
+        return None;
+    }
+    let id_text = std::str::from_utf8(&rest[..digits]).ok()?;
+    let id: i64 = id_text.parse().ok()?;
+    let body = rest[digits..].strip_prefix(RESULT)?.strip_suffix(b"}")?;
+    // Exactly one value (a trailing member would make this fail).
+    let result: &RawValue = serde_json::from_slice(body).ok()?;
+    let id_start = HEAD.len();
+    Some(Incoming::Response {
+        id: Some(id),
+        raw_id: frame.slice(id_start..id_start + digits),
+        outcome: Ok(slice_of(frame, result)),
+    })
+}
+
 /// Classifies a single (non-batch) message.
 pub fn parse_one(frame: &Bytes) -> Result<Incoming, MalformedFrame> {
+    if let Some(reply) = compact_response(frame) {
+        return Ok(reply);
+    }
     let env: Envelope<'_> =
         serde_json::from_slice(frame).map_err(|e| MalformedFrame(e.to_string()))?;
     let id = env.id.filter(|raw| raw.get() != "null");
@@ -324,6 +373,73 @@ pub fn encode_error(id: &RawValue, error: &ErrorObject) -> Result<Bytes, serde_j
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The compact fast path and the general parser agree wherever the fast
+    /// path answers, and it declines everything that is not its shape.
+    #[test]
+    fn compact_replies_read_like_the_general_parser() {
+        fn general(frame: &Bytes) -> Option<(Option<i64>, Vec<u8>, Vec<u8>)> {
+            let env: Envelope<'_> = serde_json::from_slice(frame).ok()?;
+            let id = env.id?;
+            Some((
+                integer_id(id),
+                id.get().as_bytes().to_vec(),
+                env.result?.get().as_bytes().to_vec(),
+            ))
+        }
+        let fast_cases: [&[u8]; 6] = [
+            br#"{"jsonrpc":"2.0","id":7,"result":{"a":[1,2]}}"#,
+            br#"{"jsonrpc":"2.0","id":0,"result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":-12,"result":"}"}"#,
+            br#"{"jsonrpc":"2.0","id":123456789012345678,"result":[{"x":"{}"}]}"#,
+            b"{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"content\":[]}}\r\n",
+            br#"{"jsonrpc":"2.0","id":9,"result":null}"#,
+        ];
+        for case in fast_cases {
+            let frame = Bytes::copy_from_slice(case);
+            let Some(Incoming::Response {
+                id,
+                raw_id,
+                outcome,
+            }) = compact_response(&frame)
+            else {
+                panic!("fast path declined {}", String::from_utf8_lossy(case));
+            };
+            let (gid, graw, gresult) = general(&frame).expect("valid");
+            assert_eq!(id, gid);
+            assert_eq!(&raw_id[..], &graw[..]);
+            assert_eq!(&outcome.unwrap()[..], &gresult[..]);
+        }
+        let declined: [&[u8]; 9] = [
+            br#"{"jsonrpc":"2.0","id":7,"result":{"a":1},"extra":true}"#,
+            br#"{"jsonrpc":"2.0","id":"7","result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":07,"result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":1234567890123456789,"result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":-,"result":{}}"#,
+            br#"{"id":7,"jsonrpc":"2.0","result":{}}"#,
+            br#"{"jsonrpc":"2.0","id":7,"result":{"a":}"#,
+            br#"{"jsonrpc":"2.0","id":7,"error":{"code":1,"message":"x"}}"#,
+            br#" {"jsonrpc":"2.0","id":7,"result":{}}"#,
+        ];
+        for case in declined {
+            assert!(
+                compact_response(&Bytes::copy_from_slice(case)).is_none(),
+                "fast path took {}",
+                String::from_utf8_lossy(case)
+            );
+        }
+        // Declined messages still parse (or fail) through the general path.
+        let trailing =
+            Bytes::from_static(br#"{"jsonrpc":"2.0","id":7,"result":{"a":1},"extra":true}"#);
+        assert!(matches!(
+            parse_one(&trailing),
+            Ok(Incoming::Response { id: Some(7), .. })
+        ));
+        assert!(parse_one(&Bytes::from_static(
+            br#"{"jsonrpc":"2.0","id":07,"result":{}}"#
+        ))
+        .is_err());
+    }
 
     #[test]
     fn response_result_is_a_slice_of_the_frame() {
