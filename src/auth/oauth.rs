@@ -752,6 +752,12 @@ impl AuthProvider for OAuth {
             _ => Ok(None),
         }
     }
+
+    fn observe_nonce(&self, server_url: &Url, nonce: &str) {
+        if let Some(dpop) = &self.dpop {
+            dpop.learn_nonce(server_url, nonce);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -794,6 +800,15 @@ mod tests {
             .dpop_proof("POST", &url, "Bearer tok")
             .unwrap()
             .is_none());
+        // A nonce a successful response handed out goes in the next proof.
+        oauth.observe_nonce(&url, "rs-nonce-2");
+        let next = claims(&oauth.dpop_proof("GET", &url, "DPoP tok").unwrap().unwrap());
+        assert_eq!(next["nonce"], "rs-nonce-2");
+        // Without DPoP there is nothing to keep.
+        OAuthConfig::new()
+            .build()
+            .unwrap()
+            .observe_nonce(&url, "ignored");
     }
 
     #[test]
