@@ -175,9 +175,11 @@ impl OAuthConfig {
     /// server binds to the key (`token_type` `DPoP`) is sent as
     /// `Authorization: DPoP ...` with a fresh proof on every request.
     /// Servers that ask for a nonce (`use_dpop_nonce`) get it on the
-    /// retried request. The key is [`OAuthConfig::dpop_key`], else one
-    /// generated for this provider (tokens in a file store then outlive
-    /// it: after a restart they are refused and authorization runs again).
+    /// retried request; a nonce a successful response hands out
+    /// (`DPoP-Nonce`) goes in the next proof to that server. The key is
+    /// [`OAuthConfig::dpop_key`], else one generated for this provider
+    /// (tokens in a file store then outlive it: after a restart they are
+    /// refused and authorization runs again).
     pub fn dpop(mut self, enabled: bool) -> Self {
         self.dpop = enabled;
         self
