@@ -4,7 +4,8 @@
 //! client secret from registration), refreshing a token about to expire
 //! before a request, a file store that lets a second client start
 //! without authorizing again; the handshake-era GET stream refused until
-//! the client authorizes (and again when its token is revoked); a legacy
+//! the client authorizes (and again when its token is revoked), and the
+//! `Last-Event-ID` resumption refused for a revoked token; a legacy
 //! HTTP+SSE server behind the same authorization server (through the API
 //! and a config file), and refusals no renewal fixes; a DPoP server that
 //! rotates its nonce on every successful response.
@@ -53,6 +54,12 @@ struct Seen {
     nonce: usize,
     /// `use_dpop_nonce` refusals.
     nonce_refusals: usize,
+    /// A `tools/call` is answered with an event stream that breaks before
+    /// the reply, and the token is revoked: the reply waits for a GET
+    /// with `Last-Event-ID` (kept here: the call's id).
+    break_calls: bool,
+    pending_call: Option<Value>,
+    resumes: usize,
 }
 
 type Shared = Arc<Mutex<Seen>>;
@@ -224,6 +231,17 @@ fn mcp(s: &mut Seen, req: &Req) -> Reply {
             r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"},"id":null}"#,
         );
     }
+    if s.break_calls && body["method"] == "tools/call" {
+        s.pending_call = body.get("id").cloned();
+        s.valid = Some("revoked".into());
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/message",
+                          "params": {"level": "info", "data": "working"}});
+        return Reply::Sse {
+            headers: vec![],
+            chunks: vec![format!("id: e1\nretry: 100\ndata: {note}\n\n")],
+            end: fake::End::Drop,
+        };
+    }
     let reply = match mcp_reply(&body, &token, "2025-11-25") {
         Some(r) => Reply::json(200, r.to_string()),
         None => Reply::status(202, "text/plain", ""),
@@ -249,9 +267,23 @@ fn mcp_get(s: &mut Seen, req: &Req) -> Reply {
         return Reply::status(405, "text/plain", "");
     }
     s.gets += 1;
-    if let Err(refusal) = check_token(s, req, "/mcp") {
-        s.get_refusals += 1;
-        return refusal;
+    let token = match check_token(s, req, "/mcp") {
+        Ok(t) => t,
+        Err(refusal) => {
+            s.get_refusals += 1;
+            return refusal;
+        }
+    };
+    if req.header("last-event-id") == Some("e1") {
+        s.resumes += 1;
+        let id = s.pending_call.take().unwrap_or(Value::Null);
+        let reply = json!({"jsonrpc": "2.0", "id": id,
+                           "result": {"content": [{"type": "text", "text": token}]}});
+        return Reply::Sse {
+            headers: vec![],
+            chunks: vec![format!("id: e2\ndata: {reply}\n\n")],
+            end: fake::End::Finish,
+        };
     }
     // Reconnect quickly after the stream ends.
     open_stream(s, Some("retry: 200\n\n".into()))
@@ -563,6 +595,34 @@ async fn the_get_stream_authorizes_on_401_and_again_when_its_token_is_revoked() 
         }
         notify_and_expect(&seen, &notes).await;
         assert_eq!(client.list_tools().await.unwrap().len(), 1);
+        client.close().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_get_refused_for_a_revoked_token_refreshes_and_gets_the_reply() {
+    common::bounded(async {
+        let (seen, url) = start().await;
+        let (client, _notes) = connect_noting(Source::http_with_auth(&url, oauth()))
+            .await
+            .expect("connect");
+        until("the GET stream opened", || {
+            seen.lock().unwrap().streams_opened == 1
+        })
+        .await;
+        seen.lock().unwrap().break_calls = true;
+        // The call's stream breaks after event e1 and the token is
+        // revoked: the GET with Last-Event-ID is refused, the client
+        // refreshes, resumes with the new token and gets the reply.
+        assert_eq!(whoami(&client).await, "at-2");
+        {
+            let s = seen.lock().unwrap();
+            assert_eq!(s.resumes, 1);
+            assert_eq!(s.get_refusals, 1);
+            assert_eq!(s.authorizes, 1);
+            assert_eq!(s.grants.last().unwrap().0, "refresh_token");
+        }
         client.close().await.unwrap();
     })
     .await;
