@@ -75,6 +75,15 @@ pub(crate) fn sent_authorization(h: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// An authorization error's text without the `authorization:` prefix of
+/// [`Error::Auth`] (for messages that say so already).
+pub(crate) fn detail(e: Error) -> String {
+    match e {
+        Error::Auth(m) => m,
+        other => other.to_string(),
+    }
+}
+
 /// What to do with a response after the provider saw it.
 pub(crate) enum AuthStep {
     /// The provider has new credentials: send the request again.

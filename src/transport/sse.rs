@@ -82,7 +82,7 @@ impl Legacy {
         match tokio::time::timeout(overall, Self::connect_inner(config, sink)).await {
             Ok(r) => r,
             Err(_) => Err(connect_error(format!(
-                "no endpoint event within {overall:?}"
+                "not connected (authorization included) within {overall:?}"
             ))),
         }
     }
@@ -100,7 +100,7 @@ impl Legacy {
             let sent = match auth.as_deref() {
                 Some(a) => auth::authorize(a, &url, "GET", &url, &mut h)
                     .await
-                    .map_err(|e| Error::Auth(format!("the SSE GET: {e}")))?,
+                    .map_err(|e| Error::Auth(format!("the SSE GET: {}", auth::detail(e))))?,
                 None => None,
             };
             let resp =
@@ -127,8 +127,9 @@ impl Legacy {
                 AuthStep::Proceed => break resp,
                 AuthStep::Failed(e) => {
                     return Err(Error::Auth(format!(
-                        "the SSE GET was refused with HTTP {}: {e}",
-                        resp.status()
+                        "the SSE GET was refused with HTTP {}: {}",
+                        resp.status(),
+                        auth::detail(e)
                     )))
                 }
             }
@@ -142,13 +143,15 @@ impl Legacy {
         }
         let closed = Arc::new(AtomicBool::new(false));
         let (endpoint_tx, endpoint_rx) = oneshot::channel();
-        let reader = tokio::spawn(read_stream(
+        // Aborted if connecting fails or is given up (also from outside,
+        // by the overall deadline), kept once connected.
+        let reader = ReaderGuard(Some(tokio::spawn(read_stream(
             resp,
             config.max_message_size,
             sink.clone(),
             closed.clone(),
             endpoint_tx,
-        ));
+        ))));
         let endpoint = match tokio::time::timeout(deadline, endpoint_rx).await {
             Ok(Ok(text)) => text,
             Ok(Err(_)) => {
@@ -157,7 +160,6 @@ impl Legacy {
                 ));
             }
             Err(_) => {
-                reader.abort();
                 return Err(connect_error(format!(
                     "no endpoint event within {deadline:?}"
                 )));
@@ -166,12 +168,10 @@ impl Legacy {
         let endpoint = match url.join(endpoint.trim()) {
             Ok(e) => e,
             Err(e) => {
-                reader.abort();
                 return Err(connect_error(format!("bad endpoint {endpoint:?}: {e}")));
             }
         };
         if endpoint.origin() != url.origin() {
-            reader.abort();
             return Err(connect_error(format!(
                 "the endpoint event names another origin ({}); refusing to post there",
                 endpoint.origin().ascii_serialization()
@@ -188,7 +188,7 @@ impl Legacy {
                 idle: config.message_idle(),
                 sink,
                 closed,
-                tasks: Mutex::new(vec![reader.abort_handle()]),
+                tasks: Mutex::new(reader.keep().into_iter().collect()),
             }),
         })
     }
@@ -228,7 +228,7 @@ impl Legacy {
             let sent = match i.auth.as_deref() {
                 Some(a) => match auth::authorize(a, &i.url, "POST", &i.endpoint, &mut h).await {
                     Ok(sent) => sent,
-                    Err(e) => break format!("authorization failed: {e}"),
+                    Err(e) => break format!("authorization failed: {}", auth::detail(e)),
                 },
                 None => None,
             };
@@ -253,7 +253,7 @@ impl Legacy {
                 AuthStep::Proceed => {}
                 AuthStep::Failed(e) => {
                     code = Some(status.as_u16());
-                    break format!("authorization failed: {e}");
+                    break format!("authorization failed: {}", auth::detail(e));
                 }
             }
             if status.is_success() {
@@ -306,6 +306,23 @@ impl Drop for Inner {
             .unwrap_or_else(|p| p.into_inner())
             .drain(..)
         {
+            t.abort();
+        }
+    }
+}
+
+/// The SSE reader task while connecting: aborted on drop unless kept.
+struct ReaderGuard(Option<tokio::task::JoinHandle<()>>);
+
+impl ReaderGuard {
+    fn keep(mut self) -> Option<AbortHandle> {
+        self.0.take().map(|t| t.abort_handle())
+    }
+}
+
+impl Drop for ReaderGuard {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
             t.abort();
         }
     }

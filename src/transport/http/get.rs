@@ -118,7 +118,7 @@ async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Respo
             AuthStep::Failed(e) => {
                 return Err(OpenError::Unauthorized {
                     status: Some(resp.status().as_u16()),
-                    message: format!("authorization failed: {e}"),
+                    message: format!("authorization failed: {}", auth::detail(e)),
                 })
             }
         }
