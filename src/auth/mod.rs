@@ -1,8 +1,9 @@
 //! OAuth 2.1 for HTTP servers, as the MCP authorization spec asks.
 //!
-//! The Streamable HTTP transport asks an [`AuthProvider`] for the
-//! `Authorization` header of each request and tells it about 401 and 403
-//! answers. [`OAuth`] is the provider for the MCP spec:
+//! The HTTP transports (Streamable HTTP: POSTs, the GET stream, DELETE;
+//! legacy HTTP+SSE: the GET stream and each POST) ask an [`AuthProvider`]
+//! for the `Authorization` header of each request and tell it about 401
+//! and 403 answers. [`OAuth`] is the provider for the MCP spec:
 //!
 //! 1. on a 401, discovery: the challenge's `resource_metadata` or the
 //!    well-known Protected Resource Metadata (RFC 9728), whose `resource`

@@ -175,9 +175,11 @@ impl OAuthConfig {
     /// server binds to the key (`token_type` `DPoP`) is sent as
     /// `Authorization: DPoP ...` with a fresh proof on every request.
     /// Servers that ask for a nonce (`use_dpop_nonce`) get it on the
-    /// retried request. The key is [`OAuthConfig::dpop_key`], else one
-    /// generated for this provider (tokens in a file store then outlive
-    /// it: after a restart they are refused and authorization runs again).
+    /// retried request; a nonce a successful response hands out
+    /// (`DPoP-Nonce`) goes in the next proof to that server. The key is
+    /// [`OAuthConfig::dpop_key`], else one generated for this provider
+    /// (tokens in a file store then outlive it: after a restart they are
+    /// refused and authorization runs again).
     pub fn dpop(mut self, enabled: bool) -> Self {
         self.dpop = enabled;
         self
@@ -752,6 +754,12 @@ impl AuthProvider for OAuth {
             _ => Ok(None),
         }
     }
+
+    fn observe_nonce(&self, server_url: &Url, nonce: &str) {
+        if let Some(dpop) = &self.dpop {
+            dpop.learn_nonce(server_url, nonce);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -794,6 +802,15 @@ mod tests {
             .dpop_proof("POST", &url, "Bearer tok")
             .unwrap()
             .is_none());
+        // A nonce a successful response handed out goes in the next proof.
+        oauth.observe_nonce(&url, "rs-nonce-2");
+        let next = claims(&oauth.dpop_proof("GET", &url, "DPoP tok").unwrap().unwrap());
+        assert_eq!(next["nonce"], "rs-nonce-2");
+        // Without DPoP there is nothing to keep.
+        OAuthConfig::new()
+            .build()
+            .unwrap()
+            .observe_nonce(&url, "ignored");
     }
 
     #[test]

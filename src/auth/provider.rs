@@ -1,5 +1,6 @@
-//! What the Streamable HTTP transport asks of an authorization scheme: a
-//! header for each request, and what to do when the server refuses one.
+//! What the HTTP transports (Streamable HTTP and legacy HTTP+SSE) ask of
+//! an authorization scheme: a header for each request, what to do when
+//! the server refuses one, and the DPoP nonces the server hands out.
 
 use std::fmt;
 
@@ -40,9 +41,13 @@ impl fmt::Debug for Refusal<'_> {
     }
 }
 
-/// Supplies credentials to the Streamable HTTP transport
-/// ([`crate::transport::HttpConfig::auth`]). [`crate::auth::OAuth`] is
-/// the implementation for the MCP authorization spec.
+/// Supplies credentials to the HTTP transports
+/// ([`crate::transport::HttpConfig::auth`]): every request to the server
+/// (Streamable HTTP's POST, GET and DELETE; legacy HTTP+SSE's GET and
+/// POST) carries [`AuthProvider::authorization`], and a 401 or 403 answer
+/// goes to [`AuthProvider::refused`] before the request is sent again (at
+/// most three times). [`crate::auth::OAuth`] is the implementation for
+/// the MCP authorization spec.
 pub trait AuthProvider: Send + Sync + 'static {
     /// The `Authorization` header value for the next request to
     /// `server_url`, if there is one yet. May refresh a token about to
@@ -65,4 +70,13 @@ pub trait AuthProvider: Send + Sync + 'static {
     /// fails with the server's answer), or the reason authorization
     /// failed.
     fn refused<'a>(&'a self, refusal: Refusal<'a>) -> BoxFuture<'a, Result<bool>>;
+
+    /// A successful response from `server_url` carried this `DPoP-Nonce`
+    /// (RFC 9449 §9: a server rotating its nonce hands out the next one
+    /// this way). A provider that signs DPoP proofs puts it in the next
+    /// proof to that server, sparing a `use_dpop_nonce` refusal. The
+    /// default ignores it.
+    fn observe_nonce(&self, server_url: &Url, nonce: &str) {
+        let _ = (server_url, nonce);
+    }
 }

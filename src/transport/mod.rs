@@ -5,6 +5,7 @@
 //! [`Source`] turns what a user types (a command line, a script path, a URL,
 //! a config file) into the transport that reaches it.
 
+mod auth;
 pub mod http;
 mod memory;
 mod outbound;

@@ -124,8 +124,11 @@ impl Source {
         Source::Http(config)
     }
 
-    /// A Streamable HTTP URL whose requests `auth` authorizes, e.g. an
-    /// [`crate::auth::OAuth`] built from [`crate::auth::OAuthConfig`].
+    /// A Streamable HTTP (or legacy SSE: a path ending in `/sse`, or a
+    /// refused `initialize`) URL whose requests `auth` authorizes, e.g. an
+    /// [`crate::auth::OAuth`] built from [`crate::auth::OAuthConfig`]. For
+    /// a legacy SSE server whose path does not end in `/sse`, use
+    /// `Source::Http(HttpConfig::new(url).mode(HttpMode::LegacySse).auth(auth))`.
     pub fn http_with_auth(
         url: impl Into<String>,
         auth: std::sync::Arc<dyn crate::auth::AuthProvider>,
@@ -145,6 +148,7 @@ impl Source {
             Source::Http(mut config) => {
                 config.max_message_size = options.max_message_size;
                 config.session_cap = options.max_request_time.max(options.request_timeout);
+                config.connect_deadline = options.connect_timeout;
                 Ok(Box::new(HttpTransport { config }))
             }
             other => other.into_transport(options.max_message_size),

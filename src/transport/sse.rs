@@ -2,6 +2,11 @@
 //! message; its first `endpoint` event names the URL each client message is
 //! POSTed to. Deprecated since 2025-03-26; used as a fallback and for URLs
 //! ending in `/sse`.
+//!
+//! With an auth provider ([`HttpConfig::auth`]), the GET and every POST
+//! carry its `Authorization` (and DPoP proof); a 401/403 on either goes to
+//! the provider and the request is sent again when it renewed the
+//! credentials, as on Streamable HTTP.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,9 +19,11 @@ use reqwest::Url;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+use super::auth::{self, AuthStep};
 use super::http::HttpConfig;
 use super::sse_parse::{SseItem, SseParser};
 use super::{http, Closed, Inbound, InboundSink, TransportControl, TransportHandle};
+use crate::auth::AuthProvider;
 use crate::{Error, Result};
 
 /// How much of an error body goes into a message.
@@ -33,6 +40,7 @@ struct Inner {
     url: Url,
     endpoint: Url,
     headers: HeaderMap,
+    auth: Option<Arc<dyn AuthProvider>>,
     idle: Duration,
     sink: Arc<dyn InboundSink>,
     closed: Arc<AtomicBool>,
@@ -44,12 +52,7 @@ pub(crate) async fn start(
     config: HttpConfig,
     sink: Arc<dyn InboundSink>,
 ) -> Result<TransportHandle> {
-    let legacy = Legacy::connect(config, sink)
-        .await
-        .map_err(|e| Error::Connect {
-            message: e,
-            stderr_tail: Vec::new(),
-        })?;
+    let legacy = Legacy::connect(config, sink).await?;
     let (tx, mut rx) = mpsc::channel::<Bytes>(64);
     let l = legacy.clone();
     let writer = tokio::spawn(async move {
@@ -69,59 +72,110 @@ pub(crate) async fn start(
 }
 
 impl Legacy {
-    /// GETs the URL and waits (up to the connect deadline) for `endpoint`.
-    pub(crate) async fn connect(
-        config: HttpConfig,
-        sink: Arc<dyn InboundSink>,
-    ) -> std::result::Result<Legacy, String> {
-        let client = http::build_client(&config).map_err(|e| e.to_string())?;
-        let url = http::parse_url(&config.url).map_err(|e| e.to_string())?;
-        let headers = http::static_headers(&config).map_err(|e| e.to_string())?;
+    /// GETs the URL and waits for `endpoint`, within the connect
+    /// deadline (each HTTP request) and the session's (all of it, OAuth
+    /// included). An authorization that fails, or a refusal the provider
+    /// cannot fix, is an [`Error::Auth`]; anything else an
+    /// [`Error::Connect`].
+    pub(crate) async fn connect(config: HttpConfig, sink: Arc<dyn InboundSink>) -> Result<Legacy> {
+        let overall = config.connect_deadline.max(config.connect_timeout);
+        match tokio::time::timeout(overall, Self::connect_inner(config, sink)).await {
+            Ok(r) => r,
+            Err(_) => Err(connect_error(format!(
+                "not connected (authorization included) within {overall:?}"
+            ))),
+        }
+    }
+
+    async fn connect_inner(config: HttpConfig, sink: Arc<dyn InboundSink>) -> Result<Legacy> {
+        let client = http::build_client(&config)?;
+        let url = http::parse_url(&config.url)?;
+        let headers = http::static_headers(&config)?;
+        let auth = config.auth.clone();
         let deadline = config.connect_timeout;
-        let mut h = headers.clone();
-        h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-        let resp =
-            match tokio::time::timeout(deadline, client.get(url.clone()).headers(h).send()).await {
-                Err(_) => return Err(format!("no answer to the SSE GET within {deadline:?}")),
-                Ok(Err(e)) => {
-                    return Err(format!(
-                        "SSE GET failed: {}",
-                        http::error_chain(&e.without_url())
-                    ))
-                }
-                Ok(Ok(r)) => r,
+        let mut rounds = 0;
+        let resp = loop {
+            let mut h = headers.clone();
+            h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+            let sent = match auth.as_deref() {
+                Some(a) => auth::authorize(a, &url, "GET", &url, &mut h)
+                    .await
+                    .map_err(|e| Error::Auth(format!("the SSE GET: {}", auth::detail(e))))?,
+                None => None,
             };
-        if !resp.status().is_success() {
-            return Err(format!("SSE GET answered HTTP {}", resp.status()));
+            let resp =
+                match tokio::time::timeout(deadline, client.get(url.clone()).headers(h).send())
+                    .await
+                {
+                    Err(_) => {
+                        return Err(connect_error(format!(
+                            "no answer to the SSE GET within {deadline:?}"
+                        )))
+                    }
+                    Ok(Err(e)) => {
+                        return Err(connect_error(format!(
+                            "SSE GET failed: {}",
+                            http::error_chain(&e.without_url())
+                        )))
+                    }
+                    Ok(Ok(r)) => r,
+                };
+            match auth::on_response(auth.as_deref(), &url, &resp, sent.as_deref(), &mut rounds)
+                .await
+            {
+                AuthStep::Retry => continue,
+                AuthStep::Proceed => break resp,
+                AuthStep::Failed(e) => {
+                    return Err(Error::Auth(format!(
+                        "the SSE GET was refused with HTTP {}: {}",
+                        resp.status(),
+                        auth::detail(e)
+                    )))
+                }
+            }
+        };
+        let status = resp.status();
+        if auth.is_some() && matches!(status.as_u16(), 401 | 403) {
+            return Err(Error::Auth(refused_message("the SSE GET", status, rounds)));
+        }
+        if !status.is_success() {
+            return Err(connect_error(format!("SSE GET answered HTTP {status}")));
         }
         let closed = Arc::new(AtomicBool::new(false));
         let (endpoint_tx, endpoint_rx) = oneshot::channel();
-        let reader = tokio::spawn(read_stream(
+        // Aborted if connecting fails or is given up (also from outside,
+        // by the overall deadline), kept once connected.
+        let reader = ReaderGuard(Some(tokio::spawn(read_stream(
             resp,
             config.max_message_size,
             sink.clone(),
             closed.clone(),
             endpoint_tx,
-        ));
+        ))));
         let endpoint = match tokio::time::timeout(deadline, endpoint_rx).await {
             Ok(Ok(text)) => text,
             Ok(Err(_)) => {
-                return Err("the SSE stream ended before its endpoint event".into());
+                return Err(connect_error(
+                    "the SSE stream ended before its endpoint event",
+                ));
             }
             Err(_) => {
-                reader.abort();
-                return Err(format!("no endpoint event within {deadline:?}"));
+                return Err(connect_error(format!(
+                    "no endpoint event within {deadline:?}"
+                )));
             }
         };
-        let endpoint = url
-            .join(endpoint.trim())
-            .map_err(|e| format!("bad endpoint {endpoint:?}: {e}"))?;
+        let endpoint = match url.join(endpoint.trim()) {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(connect_error(format!("bad endpoint {endpoint:?}: {e}")));
+            }
+        };
         if endpoint.origin() != url.origin() {
-            reader.abort();
-            return Err(format!(
+            return Err(connect_error(format!(
                 "the endpoint event names another origin ({}); refusing to post there",
                 endpoint.origin().ascii_serialization()
-            ));
+            )));
         }
         tracing::debug!(url = %url.path(), endpoint = %endpoint.path(), "legacy SSE connected");
         Ok(Legacy {
@@ -130,10 +184,11 @@ impl Legacy {
                 url,
                 endpoint,
                 headers,
+                auth,
                 idle: config.message_idle(),
                 sink,
                 closed,
-                tasks: Mutex::new(vec![reader.abort_handle()]),
+                tasks: Mutex::new(reader.keep().into_iter().collect()),
             }),
         })
     }
@@ -160,34 +215,63 @@ impl Legacy {
         }
     }
 
+    /// POSTs one frame to the endpoint, with the provider's credentials
+    /// (sent again, bounded, after it renewed them on a 401/403); a
+    /// failure becomes the request's error reply.
     async fn post(&self, frame: Bytes, out: http::Peeked) {
         let i = &self.inner;
-        let mut h = i.headers.clone();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let send = i
-            .client
-            .post(i.endpoint.clone())
-            .headers(h)
-            .body(frame)
-            .send();
+        let mut rounds = 0;
         let mut code = None;
-        let failure = match tokio::time::timeout(i.idle, send).await {
-            Err(_) => format!("no HTTP response within {:?}", i.idle),
-            Ok(Err(e)) => format!("HTTP POST failed: {}", http::error_chain(&e.without_url())),
-            Ok(Ok(r)) if r.status().is_success() => return,
-            Ok(Ok(r)) => {
-                let status = r.status();
-                code = Some(status.as_u16());
-                let body = tokio::time::timeout(i.idle, r.bytes())
-                    .await
-                    .ok()
-                    .and_then(|b| b.ok())
-                    .unwrap_or_default();
-                let text = String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_SHOWN)])
-                    .trim()
-                    .to_owned();
-                format!("HTTP {status}: {text}")
+        let failure = loop {
+            let mut h = i.headers.clone();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let sent = match i.auth.as_deref() {
+                Some(a) => match auth::authorize(a, &i.url, "POST", &i.endpoint, &mut h).await {
+                    Ok(sent) => sent,
+                    Err(e) => break format!("authorization failed: {}", auth::detail(e)),
+                },
+                None => None,
+            };
+            let send = i
+                .client
+                .post(i.endpoint.clone())
+                .headers(h)
+                .body(frame.clone())
+                .send();
+            let r = match tokio::time::timeout(i.idle, send).await {
+                Err(_) => break format!("no HTTP response within {:?}", i.idle),
+                Ok(Err(e)) => {
+                    break format!("HTTP POST failed: {}", http::error_chain(&e.without_url()))
+                }
+                Ok(Ok(r)) => r,
+            };
+            let status = r.status();
+            match auth::on_response(i.auth.as_deref(), &i.url, &r, sent.as_deref(), &mut rounds)
+                .await
+            {
+                AuthStep::Retry => continue,
+                AuthStep::Proceed => {}
+                AuthStep::Failed(e) => {
+                    code = Some(status.as_u16());
+                    break format!("authorization failed: {}", auth::detail(e));
+                }
             }
+            if status.is_success() {
+                return;
+            }
+            code = Some(status.as_u16());
+            if i.auth.is_some() && matches!(status.as_u16(), 401 | 403) {
+                break refused_message("the POST", status, rounds);
+            }
+            let body = tokio::time::timeout(i.idle, r.bytes())
+                .await
+                .ok()
+                .and_then(|b| b.ok())
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_SHOWN)])
+                .trim()
+                .to_owned();
+            break format!("HTTP {status}: {text}");
         };
         http::fail_peeked(&*i.sink, &out, &failure, code);
     }
@@ -224,6 +308,40 @@ impl Drop for Inner {
         {
             t.abort();
         }
+    }
+}
+
+/// The SSE reader task while connecting: aborted on drop unless kept.
+struct ReaderGuard(Option<tokio::task::JoinHandle<()>>);
+
+impl ReaderGuard {
+    fn keep(mut self) -> Option<AbortHandle> {
+        self.0.take().map(|t| t.abort_handle())
+    }
+}
+
+impl Drop for ReaderGuard {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            t.abort();
+        }
+    }
+}
+
+fn connect_error(message: impl Into<String>) -> Error {
+    Error::Connect {
+        message: message.into(),
+        stderr_tail: Vec::new(),
+    }
+}
+
+/// A 401/403 the auth provider did not fix, after `rounds` renewals.
+fn refused_message(what: &str, status: reqwest::StatusCode, rounds: u32) -> String {
+    match rounds {
+        0 => format!("{what} was refused with HTTP {status}, which the auth provider could not fix"),
+        n => format!(
+            "{what} was refused with HTTP {status} again after the auth provider renewed the credentials {n} times"
+        ),
     }
 }
 

@@ -35,6 +35,10 @@ pub struct HttpConfig {
     /// The session's longest wait for one request (its hard cap).
     pub(crate) session_cap: Duration,
     pub(crate) connect_timeout: Duration,
+    /// The session's connect deadline (set when a session builds the
+    /// transport): bounds connecting to a legacy SSE server as a whole,
+    /// an authorization flow included.
+    pub(crate) connect_deadline: Duration,
     pub(crate) max_reconnects: u32,
     pub(crate) max_message_size: usize,
     /// Supplies `Authorization` and handles 401/403 (e.g. OAuth).
@@ -53,6 +57,7 @@ impl HttpConfig {
             idle_timeout: None,
             session_cap: DEFAULT_IDLE,
             connect_timeout: Duration::from_secs(30),
+            connect_deadline: Duration::ZERO,
             max_reconnects: 5,
             max_message_size: super::super::DEFAULT_MAX_MESSAGE_SIZE,
             auth: None,
@@ -72,9 +77,13 @@ impl HttpConfig {
     }
 
     /// Authorizes requests with `provider` (e.g. [`crate::auth::OAuth`]):
-    /// it supplies the `Authorization` header and is told about 401 and
-    /// 403 answers, after which the request is sent again (Streamable HTTP
-    /// only; the legacy SSE transport sends static headers alone).
+    /// it supplies the `Authorization` header (and DPoP proof) of every
+    /// request, on Streamable HTTP (POST, the GET stream, DELETE) and on
+    /// legacy HTTP+SSE (the GET stream and each POST), and is told about
+    /// 401 and 403 answers, after which the request is sent again (at most
+    /// three times). A refusal it cannot fix fails the request (a GET
+    /// stream ends; connecting to a legacy SSE server fails with
+    /// [`crate::Error::Auth`]).
     pub fn auth(mut self, provider: Arc<dyn AuthProvider>) -> Self {
         self.auth = Some(provider);
         self

@@ -309,42 +309,22 @@ impl Conn {
         method: &str,
         h: &mut HeaderMap,
     ) -> std::result::Result<(), String> {
-        let (Some(auth), Some(value)) = (
-            self.config.auth.as_ref(),
-            h.get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
-        ) else {
-            return Ok(());
-        };
-        let proof = auth
-            .dpop_proof(method, &self.url, value)
-            .map_err(|e| e.to_string())?;
-        if let Some(proof) = proof {
-            let v = HeaderValue::from_str(&proof)
-                .map_err(|_| "the auth provider gave an invalid DPoP proof")?;
-            h.insert(HeaderName::from_static("dpop"), v);
+        match self.config.auth.as_deref() {
+            Some(auth) => crate::transport::auth::add_proof(auth, method, &self.url, h)
+                .map_err(|e| e.to_string()),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Asks the auth provider, if any, for the current `Authorization`
     /// (it may refresh a token first) and keeps it for every request.
     pub(crate) async fn refresh_auth(&self) -> std::result::Result<(), String> {
-        let Some(auth) = self.config.auth.clone() else {
+        let Some(auth) = self.config.auth.as_deref() else {
             return Ok(());
         };
-        let value = auth
-            .authorization(&self.url)
+        let value = crate::transport::auth::authorization(auth, &self.url)
             .await
             .map_err(|e| e.to_string())?;
-        let value = match value {
-            Some(v) => {
-                let mut v = HeaderValue::from_str(&v)
-                    .map_err(|_| "the auth provider gave an invalid Authorization value")?;
-                v.set_sensitive(true);
-                Some(v)
-            }
-            None => None,
-        };
         lock(&self.state).authorization = value;
         Ok(())
     }

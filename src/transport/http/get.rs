@@ -13,6 +13,7 @@ use super::body::{self, StreamEnd};
 use super::conn::{Conn, PROTOCOL_VERSION};
 use super::peek::Outgoing;
 use super::post::read_until_reply;
+use crate::transport::auth::{self, AuthStep};
 use crate::transport::sse_parse::{SseItem, SseParser};
 use crate::transport::{Inbound, InboundSink};
 
@@ -22,17 +23,38 @@ const DEFAULT_RETRY: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Why a GET stream could not be opened.
-enum OpenError {
+pub(crate) enum OpenError {
     /// 405/404/400: the server has no GET stream (or cannot resume).
     NotOffered(u16),
+    /// Authorizing failed, or the server refused (401/403) what the auth
+    /// provider gave and the provider could not renew it: opening again
+    /// with the same credentials would not help.
+    Unauthorized {
+        /// The refusal's status (none when the provider failed first).
+        status: Option<u16>,
+        /// What happened.
+        message: String,
+    },
     /// Anything else.
     Failed(String),
+}
+
+impl OpenError {
+    /// The HTTP status that ended the attempt, if any.
+    pub(crate) fn status(&self) -> Option<u16> {
+        match self {
+            OpenError::NotOffered(s) => Some(*s),
+            OpenError::Unauthorized { status, .. } => *status,
+            OpenError::Failed(_) => None,
+        }
+    }
 }
 
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OpenError::NotOffered(s) => write!(f, "the server offers no GET stream (HTTP {s})"),
+            OpenError::Unauthorized { message, .. } => f.write_str(message),
             OpenError::Failed(e) => f.write_str(e),
         }
     }
@@ -47,34 +69,76 @@ fn backoff(retry: Duration, misses: u32) -> Duration {
         .min(MAX_BACKOFF.max(retry))
 }
 
+/// GETs the stream (resuming after `last_event_id`), with the auth
+/// provider's current credentials; a 401/403 goes to the provider and,
+/// when it renewed them, the GET is sent again (bounded).
 async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Response, OpenError> {
-    let mut h = conn.base_headers();
-    conn.add_auth_proof("GET", &mut h)
-        .map_err(|e| OpenError::Failed(format!("authorization failed: {e}")))?;
-    h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-    if let Some(v) = conn
-        .handshake_version()
-        .and_then(|v| HeaderValue::from_str(&v).ok())
-    {
-        h.insert(PROTOCOL_VERSION, v);
-    }
-    if let Some(id) = last_event_id.and_then(|v| HeaderValue::from_str(v).ok()) {
-        h.insert("last-event-id", id);
-    }
+    let mut auth_rounds = 0;
     let idle = conn.config.message_idle();
-    let send = conn.client.get(conn.url.clone()).headers(h).send();
-    let resp = match tokio::time::timeout(idle, send).await {
-        Err(_) => {
-            return Err(OpenError::Failed(format!(
-                "no HTTP response within {idle:?}"
-            )))
+    let resp = loop {
+        let unauthorized = |message: String| OpenError::Unauthorized {
+            status: None,
+            message: format!("authorization failed: {message}"),
+        };
+        conn.refresh_auth().await.map_err(unauthorized)?;
+        let mut h = conn.base_headers();
+        conn.add_auth_proof("GET", &mut h).map_err(unauthorized)?;
+        h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        if let Some(v) = conn
+            .handshake_version()
+            .and_then(|v| HeaderValue::from_str(&v).ok())
+        {
+            h.insert(PROTOCOL_VERSION, v);
         }
-        Ok(Err(e)) => return Err(OpenError::Failed(body::error_chain(&e.without_url()))),
-        Ok(Ok(r)) => r,
+        if let Some(id) = last_event_id.and_then(|v| HeaderValue::from_str(v).ok()) {
+            h.insert("last-event-id", id);
+        }
+        let sent_auth = auth::sent_authorization(&h);
+        let send = conn.client.get(conn.url.clone()).headers(h).send();
+        let resp = match tokio::time::timeout(idle, send).await {
+            Err(_) => {
+                return Err(OpenError::Failed(format!(
+                    "no HTTP response within {idle:?}"
+                )))
+            }
+            Ok(Err(e)) => return Err(OpenError::Failed(body::error_chain(&e.without_url()))),
+            Ok(Ok(r)) => r,
+        };
+        let step = auth::on_response(
+            conn.config.auth.as_deref(),
+            &conn.url,
+            &resp,
+            sent_auth.as_deref(),
+            &mut auth_rounds,
+        )
+        .await;
+        match step {
+            AuthStep::Retry => continue,
+            AuthStep::Proceed => break resp,
+            AuthStep::Failed(e) => {
+                return Err(OpenError::Unauthorized {
+                    status: Some(resp.status().as_u16()),
+                    message: format!("authorization failed: {}", auth::detail(e)),
+                })
+            }
+        }
     };
     let status = resp.status();
     if matches!(status.as_u16(), 400 | 404 | 405) {
         return Err(OpenError::NotOffered(status.as_u16()));
+    }
+    if matches!(status.as_u16(), 401 | 403) {
+        let message = match (conn.config.auth.is_some(), auth_rounds) {
+            (false, _) => format!("GET answered HTTP {status}"),
+            (true, 0) => format!("GET answered HTTP {status}, which the auth provider could not fix"),
+            (true, n) => format!(
+                "GET answered HTTP {status} again after the auth provider renewed the credentials {n} times"
+            ),
+        };
+        return Err(OpenError::Unauthorized {
+            status: Some(status.as_u16()),
+            message,
+        });
     }
     let is_sse = resp
         .headers()
@@ -160,6 +224,13 @@ async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
                 tracing::debug!(transport = %url, status, "the server offers no GET stream");
                 return;
             }
+            Err(e @ OpenError::Unauthorized { .. }) => {
+                // Reopening with credentials the server refuses would
+                // only spin: the stream ends here (requests go on, and
+                // report their own refusals).
+                tracing::warn!(transport = %url, "closing the GET stream: {e}");
+                return;
+            }
             Err(e) => {
                 misses += 1;
                 tracing::debug!(transport = %url, "GET stream: {e}");
@@ -183,7 +254,7 @@ pub(crate) async fn resume(
     sink: &dyn InboundSink,
     last: String,
     retry: Option<Duration>,
-) -> Result<(), String> {
+) -> Result<(), OpenError> {
     let mut last = last;
     let mut retry = retry.unwrap_or(DEFAULT_RETRY);
     let mut misses = 0u32;
@@ -191,7 +262,9 @@ pub(crate) async fn resume(
     let mut budget = conn.config.max_reconnects.saturating_mul(10).max(1);
     loop {
         if budget == 0 {
-            return Err("gave up: too many reconnects without the reply".into());
+            return Err(OpenError::Failed(
+                "gave up: too many reconnects without the reply".into(),
+            ));
         }
         budget -= 1;
         tokio::time::sleep(backoff(retry, misses.max(1))).await;
@@ -223,16 +296,16 @@ pub(crate) async fn resume(
                     tracing::debug!(transport = %conn.describe_url(), "resumed stream broke: {e}");
                 }
             }
-            Err(e @ OpenError::NotOffered(_)) => return Err(e.to_string()),
+            Err(e @ (OpenError::NotOffered(_) | OpenError::Unauthorized { .. })) => return Err(e),
             Err(e) => {
                 misses += 1;
                 tracing::debug!(transport = %conn.describe_url(), "resuming: {e}");
             }
         }
         if misses > conn.config.max_reconnects {
-            return Err(format!(
+            return Err(OpenError::Failed(format!(
                 "gave up after {misses} attempts that brought nothing"
-            ));
+            )));
         }
     }
 }

@@ -132,12 +132,18 @@ async fn run(conn: Arc<Conn>, mut rx: mpsc::Receiver<Bytes>) {
                             l.send(frame, out).await;
                             legacy = Some(l);
                         }
-                        Err(e) => post::fail(
-                            &conn,
-                            conn.sink(),
-                            &out,
-                            &format!("{why}; legacy HTTP+SSE failed too: {e}"),
-                        ),
+                        Err(e) => {
+                            let e = match e {
+                                crate::Error::Connect { message, .. } => message,
+                                other => other.to_string(),
+                            };
+                            post::fail(
+                                &conn,
+                                conn.sink(),
+                                &out,
+                                &format!("{why}; legacy HTTP+SSE failed too: {e}"),
+                            )
+                        }
                     }
                 }
             }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::StatusCode;
 
 use super::body::{self, Body, StreamEnd};
@@ -15,7 +15,7 @@ use super::conn::{Conn, SESSION_ID};
 use super::get;
 use super::peek::{self, ErrorBody, Kind, Outgoing};
 use super::reinit;
-use crate::auth::Refusal;
+use crate::transport::auth::{self, AuthStep};
 use crate::transport::sse_parse::{SseItem, SseParser};
 use crate::transport::{Inbound, InboundSink};
 
@@ -23,9 +23,6 @@ use crate::transport::{Inbound, InboundSink};
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// How much of an error body goes into a message.
 const ERROR_BODY_SHOWN: usize = 200;
-/// How many times one message is re-sent after the auth provider renewed
-/// credentials (a 401, or a 403 asking for more scopes).
-const MAX_AUTH_ROUNDS: u32 = 3;
 
 /// How a POST ended, when the caller has something left to do.
 pub(crate) enum Exchange {
@@ -183,10 +180,7 @@ pub(crate) async fn exchange(
             return Exchange::Done;
         }
         let sent_session = headers.get(SESSION_ID).cloned();
-        let sent_auth = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let sent_auth = auth::sent_authorization(&headers);
         let send = conn
             .client
             .post(conn.url.clone())
@@ -210,36 +204,21 @@ pub(crate) async fn exchange(
             }
             Ok(Ok(r)) => r,
         };
-        let code = resp.status().as_u16();
-        if let (Some(auth), 401 | 403) = (conn.config.auth.as_ref(), code) {
-            if auth_rounds < MAX_AUTH_ROUNDS {
-                auth_rounds += 1;
-                let refusal = Refusal {
-                    status: code,
-                    www_authenticate: resp
-                        .headers()
-                        .get_all(WWW_AUTHENTICATE)
-                        .iter()
-                        .filter_map(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                        .collect(),
-                    server_url: &conn.url,
-                    sent_authorization: sent_auth.as_deref(),
-                    dpop_nonce: resp
-                        .headers()
-                        .get(crate::auth::DPOP_NONCE_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned),
-                };
-                match auth.refused(refusal).await {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(e) => {
-                        let msg = format!("authorization failed: {e}");
-                        fail_status(conn, sink, out, &msg, Some(code));
-                        return Exchange::Done;
-                    }
-                }
+        let step = auth::on_response(
+            conn.config.auth.as_deref(),
+            &conn.url,
+            &resp,
+            sent_auth.as_deref(),
+            &mut auth_rounds,
+        )
+        .await;
+        match step {
+            AuthStep::Retry => continue,
+            AuthStep::Proceed => {}
+            AuthStep::Failed(e) => {
+                let msg = format!("authorization failed: {e}");
+                fail_status(conn, sink, out, &msg, Some(resp.status().as_u16()));
+                return Exchange::Done;
             }
         }
         break (resp, sent_session);
@@ -315,13 +294,14 @@ async fn stream_reply(
     if let (true, Some(last)) = (handshake, parser.last_event_id()) {
         let last = last.to_owned();
         if let Err(e) = get::resume(conn, out, sink, last, parser.retry()).await {
-            fail(
+            fail_status(
                 conn,
                 sink,
                 out,
                 &format!(
                     "the response stream ended before the reply and could not be resumed: {e}"
                 ),
+                e.status(),
             );
         }
         return Exchange::Done;
