@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use futures_util::future::join_all;
 use tokio::sync::watch;
 
 use super::ActorRuntime;
@@ -185,7 +186,7 @@ impl Handler<Add> for RouterActor {
                 addr.do_send(Changed(name.to_owned()));
             }
         });
-        let mut starts = Vec::new();
+        let mut eager = Vec::new();
         for member in msg.0 {
             let lazy = member.lazy;
             let server = Server::new(member, signal.clone());
@@ -193,19 +194,19 @@ impl Handler<Add> for RouterActor {
                 .entries
                 .insert(server.name().to_owned(), Entry::new(server.clone()));
             if !lazy {
-                starts.push(self.runtime.spawn(async move {
-                    let _ = server.client().await;
-                }));
+                eager.push(server);
             }
         }
         self.publish();
+        // One task starts them all at once (a failure is kept in the
+        // member, for health and the retry pause).
+        let starting = self.runtime.spawn(async move {
+            join_all(eager.iter().map(|s| s.client())).await;
+        });
         Box::pin(async move {
-            for start in starts {
-                if let Err(e) = start.await {
-                    tracing::warn!("a server start task failed: {e}");
-                }
-            }
-            Ok(())
+            starting
+                .await
+                .map_err(|e| Error::NotConnected(format!("starting servers failed: {e}")))
         })
     }
 }
