@@ -260,3 +260,116 @@ impl Snapshot {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::member::Member;
+    use crate::{Client, Error, Result, Source};
+
+    fn server(name: &str) -> Arc<Server> {
+        let member = Member::new(name, || {
+            Client::builder(Source::memory(crate::testing::demo_server()))
+        });
+        Server::new(member, Arc::new(|_: &str| {}))
+    }
+
+    fn tools(names: &[&str]) -> Lists {
+        Lists::Tools(
+            names
+                .iter()
+                .map(|n| {
+                    serde_json::from_value(serde_json::json!({
+                        "name": n, "inputSchema": {"type": "object"}
+                    }))
+                    .expect("a tool")
+                })
+                .collect(),
+        )
+    }
+
+    fn fetch(server: &Arc<Server>, seen: u64, taken: Instant, result: Result<Lists>) -> Fetch {
+        Fetch {
+            server: server.clone(),
+            kind: Kind::Tools,
+            seen,
+            taken,
+            result,
+        }
+    }
+
+    fn listed(entry: &Entry) -> Vec<String> {
+        entry.tools.as_ref().map_or_else(Vec::new, |l| {
+            l.items.iter().map(|t| t.name.clone()).collect()
+        })
+    }
+
+    #[test]
+    fn an_older_answer_never_replaces_a_newer_one() {
+        let s = server("s");
+        let mut entry = Entry::new(s.clone());
+        assert!(entry.stale(Kind::Tools, Duration::from_secs(60)));
+        let early = Instant::now();
+        let late = early + Duration::from_millis(5);
+        assert!(entry.apply(fetch(&s, 1, late, Ok(tools(&["new"])))));
+        assert!(!entry.apply(fetch(&s, 0, early, Ok(tools(&["old"])))));
+        assert!(!entry.apply(fetch(&s, 1, early, Ok(tools(&["old"])))));
+        assert_eq!(listed(&entry), ["new"]);
+        // A failure as new as the list drops it: the server is left out.
+        let failed = Err(Error::NotConnected("down".into()));
+        assert!(entry.apply(fetch(&s, 1, late, failed)));
+        assert!(entry.tools.is_none());
+        let failed = Err(Error::NotConnected("down".into()));
+        assert!(
+            !entry.apply(fetch(&s, 1, late, failed)),
+            "nothing left to drop"
+        );
+    }
+
+    #[test]
+    fn a_list_is_stale_after_its_ttl_or_an_announced_change() {
+        let s = server("s");
+        let mut entry = Entry::new(s.clone());
+        entry.apply(fetch(
+            &s,
+            s.changes(Kind::Tools),
+            Instant::now(),
+            Ok(tools(&["a"])),
+        ));
+        assert!(!entry.stale(Kind::Tools, Duration::from_secs(60)));
+        assert!(entry.stale(Kind::Tools, Duration::ZERO));
+        assert!(!entry.changed(Kind::Tools));
+        // Prompts were never fetched.
+        assert!(entry.stale(Kind::Prompts, Duration::from_secs(60)));
+        assert!(
+            !entry.changed(Kind::Prompts),
+            "never listed: fetched on use"
+        );
+    }
+
+    #[test]
+    fn merged_names_are_stable_and_removal_forgets_them() {
+        let mut tables = Tables::default();
+        for name in ["b", "a"] {
+            let s = server(name);
+            let mut entry = Entry::new(s.clone());
+            entry.apply(fetch(&s, 0, Instant::now(), Ok(tools(&["x", "y.z"]))));
+            tables.entries.insert(name.into(), entry);
+        }
+        let first = tables.snapshot();
+        let names: Vec<&str> = first.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["a_x", "a_y_z", "b_x", "b_y_z"]);
+        assert_eq!(
+            first.resolve_tool("a_y_z"),
+            Some(("a".into(), "y.z".into()))
+        );
+        assert_eq!(first.servers_with_tool("x").len(), 2);
+        tables.remove("a");
+        let second = tables.snapshot();
+        assert_eq!(second.resolve_tool("a_x"), None);
+        assert_eq!(second.resolve_tool("b_x"), Some(("b".into(), "x".into())));
+        // The published snapshot is immutable: the first still resolves.
+        assert_eq!(first.resolve_tool("a_x"), Some(("a".into(), "x".into())));
+        assert_eq!(second.tools.len(), 2);
+    }
+}
