@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
+use switchboard::session::{ListKind, MessageHandler};
 use switchboard::testing::{demo_builder, demo_server, Eras, TestServer};
 use switchboard::transport::{InProcessServer, ServerEnd};
 use switchboard::{Client, Fleet, Member, ProtocolVersion, Source, VersionChoice};
@@ -112,12 +113,33 @@ impl InProcessServer for Relay {
     }
 }
 
-async fn fleet_of(relay: &Relay, debounce: Duration) -> Fleet {
+/// Counts the `list_changed` notifications the fleet's clients heard.
+#[derive(Clone, Default)]
+struct Heard(Arc<AtomicUsize>);
+
+impl MessageHandler for Heard {
+    fn on_list_changed(&self, _server: &str, _list: ListKind) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Heard {
+    async fn wait(&self, n: usize, deadline: Duration) -> bool {
+        let start = Instant::now();
+        while self.0.load(Ordering::SeqCst) < n && start.elapsed() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.0.load(Ordering::SeqCst) >= n
+    }
+}
+
+async fn fleet_of(relay: &Relay, debounce: Duration, heard: Heard) -> Fleet {
     let relay = relay.clone();
     Fleet::builder()
         .member(Member::new("dyn", move || {
             Client::builder(Source::memory(relay.clone()))
         }))
+        .message_handler(heard)
         .list_debounce(debounce)
         .build()
         .await
@@ -133,7 +155,8 @@ async fn a_burst_of_list_changed_costs_one_refetch_and_the_next_list_is_warm() {
     common::bounded(async {
         let relay = Relay::new();
         let debounce = Duration::from_millis(300);
-        let fleet = fleet_of(&relay, debounce).await;
+        let heard = Heard::default();
+        let fleet = fleet_of(&relay, debounce, heard.clone()).await;
         let tools = fleet.list_tools().await;
         assert!(names(&tools).contains(&"dyn_add"), "{:?}", names(&tools));
         assert!(!names(&tools).contains(&"dyn_fresh"));
@@ -161,7 +184,9 @@ async fn a_burst_of_list_changed_costs_one_refetch_and_the_next_list_is_warm() {
             burst.elapsed() >= debounce,
             "not before the debounce window closed"
         );
-        // Exactly one refetch for the whole burst.
+        // Exactly one refetch for the whole burst, every one of which the
+        // client heard.
+        assert!(heard.wait(20, Duration::from_secs(5)).await);
         tokio::time::sleep(debounce * 2).await;
         assert_eq!(relay.lists(), before + 1);
 
@@ -192,7 +217,8 @@ async fn a_list_call_during_the_debounce_window_sees_the_change() {
     common::bounded(async {
         let relay = Relay::new();
         let debounce = Duration::from_secs(2);
-        let fleet = fleet_of(&relay, debounce).await;
+        let heard = Heard::default();
+        let fleet = fleet_of(&relay, debounce, heard.clone()).await;
         fleet.list_tools().await;
         let before = relay.lists();
 
@@ -202,7 +228,8 @@ async fn a_list_call_during_the_debounce_window_sees_the_change() {
         }
         // The notifications are in flight: wait until the client heard
         // them (the list call below must not race the relay).
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(heard.wait(5, Duration::from_secs(5)).await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
         let t = Instant::now();
         let tools = fleet.list_tools().await;
         assert!(
