@@ -19,7 +19,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use switchboard::session::{ListKind, MessageHandler};
-use switchboard::testing::{demo_builder, demo_server, Eras, TestServer};
+use switchboard::testing::{demo_builder, demo_server, Eras, Fault, TestServer};
 use switchboard::transport::{InProcessServer, ServerEnd};
 use switchboard::{Client, Fleet, Member, ProtocolVersion, Source, VersionChoice};
 use tokio::sync::mpsc;
@@ -35,8 +35,12 @@ struct Relay {
 
 impl Relay {
     fn new() -> Self {
+        Relay::of(demo_builder().eras(Eras::HandshakeOnly).build())
+    }
+
+    fn of(server: TestServer) -> Self {
         Relay {
-            server: demo_builder().eras(Eras::HandshakeOnly).build(),
+            server,
             lists: Arc::new(AtomicUsize::new(0)),
             grown: Arc::new(AtomicBool::new(false)),
         }
@@ -386,6 +390,47 @@ async fn a_refetch_due_after_close_never_brings_a_real_server_back() {
         );
         fleet.close().await.unwrap();
         common::assert_no_process(&marker, Duration::from_secs(10)).await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_is_listed_afresh_though_it_said_nothing() {
+    common::bounded(async {
+        let relay = Relay::of(
+            demo_builder()
+                .eras(Eras::HandshakeOnly)
+                .tool_fault_times("echo", Fault::CloseConnection, 1)
+                .build(),
+        );
+        let fleet = fleet_of(&relay, Duration::from_millis(50), Heard::default()).await;
+        assert!(!names(&fleet.list_tools().await).contains(&"dyn_fresh"));
+        let before = relay.lists();
+        fleet.list_tools().await;
+        assert_eq!(relay.lists(), before, "warm");
+
+        // The server dies mid-call and comes back with one more tool,
+        // without a list_changed.
+        relay.grown.store(true, Ordering::SeqCst);
+        assert!(fleet
+            .call_tool("dyn_echo", json!({"text": "boom"}))
+            .await
+            .is_err());
+        let start = Instant::now();
+        while !(fleet.health()[0].restarts >= 1 && fleet.health()[0].state == "ready") {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{:?}",
+                fleet.health()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let tools = fleet.list_tools().await;
+        assert!(names(&tools).contains(&"dyn_fresh"), "{:?}", names(&tools));
+        assert_eq!(relay.lists(), before + 1);
+        fleet.list_tools().await;
+        assert_eq!(relay.lists(), before + 1, "warm again");
+        fleet.close().await.unwrap();
     })
     .await
 }

@@ -111,6 +111,9 @@ pub(crate) struct Fetch {
     pub(crate) kind: Kind,
     /// The change count when the fetch began.
     pub(crate) seen: u64,
+    /// The client's restart count when the fetch began (`None`: no
+    /// client).
+    pub(crate) restarts: Option<u32>,
     /// When the fetch began (the TTL counts from here).
     pub(crate) taken: Instant,
     pub(crate) result: Result<Lists>,
@@ -245,6 +248,7 @@ impl Server {
             })
         };
         let seen = self.changes(kind);
+        let restarts = client.as_ref().ok().map(Client::restarts);
         let result = match client {
             Ok(client) => self.list(&client, kind).await,
             Err(e) => Err(e),
@@ -256,9 +260,17 @@ impl Server {
             server: self,
             kind,
             seen,
+            restarts,
             taken,
             result,
         }
+    }
+
+    /// The running client's restart count, if it can be read without
+    /// waiting (`None` while a start holds the slot, or with no client).
+    pub(crate) fn restarts(&self) -> Option<u32> {
+        let slot = self.client.try_lock().ok()?;
+        slot.as_ref().map(Client::restarts)
     }
 
     async fn list(&self, client: &Client, kind: Kind) -> Result<Lists> {

@@ -17,8 +17,9 @@
 //! [`Fleet::health`] and never blocks the others.
 //!
 //! A list call that finds a server's list stale (never fetched, past its
-//! TTL, or announced changed and not refetched yet, even while the
-//! router's debounced refetch is pending) fetches that list itself, in
+//! TTL, taken before the server last restarted, or announced changed and
+//! not refetched yet, even while the router's debounced refetch is
+//! pending) fetches that list itself, in
 //! parallel with the other stale ones, and hands the results to the router
 //! to merge: it never waits out a debounce window and never returns a list
 //! the server said has changed. The router's pending refetch then finds

@@ -50,6 +50,9 @@ pub(crate) struct Listed<T> {
     pub(crate) taken: Instant,
     /// The server's change count when the fetch began.
     pub(crate) seen: u64,
+    /// The client's restart count then: a restarted server may list
+    /// other things, and need not say so.
+    pub(crate) restarts: Option<u32>,
 }
 
 impl<T> Clone for Listed<T> {
@@ -58,6 +61,25 @@ impl<T> Clone for Listed<T> {
             items: self.items.clone(),
             taken: self.taken,
             seen: self.seen,
+            restarts: self.restarts,
+        }
+    }
+}
+
+/// When and from what a list was taken.
+struct Stamp {
+    taken: Instant,
+    seen: u64,
+    restarts: Option<u32>,
+}
+
+impl Stamp {
+    fn listed<T>(&self, items: Vec<T>) -> Listed<T> {
+        Listed {
+            items: Arc::new(items),
+            taken: self.taken,
+            seen: self.seen,
+            restarts: self.restarts,
         }
     }
 }
@@ -91,12 +113,26 @@ impl Entry {
         }
     }
 
-    /// The kept list is missing, older than `ttl`, or older than a change
-    /// the server announced.
+    /// The kept list is missing, older than `ttl`, older than a change
+    /// the server announced, or from before the server restarted.
     pub(crate) fn stale(&self, kind: Kind, ttl: Duration) -> bool {
         match self.stamp(kind) {
             None => true,
-            Some((taken, seen)) => seen != self.server.changes(kind) || taken.elapsed() >= ttl,
+            Some((taken, seen)) => {
+                seen != self.server.changes(kind) || taken.elapsed() >= ttl || self.restarted(kind)
+            }
+        }
+    }
+
+    fn restarted(&self, kind: Kind) -> bool {
+        let kept = match kind {
+            Kind::Tools => self.tools.as_ref().and_then(|l| l.restarts),
+            Kind::Prompts => self.prompts.as_ref().and_then(|l| l.restarts),
+            Kind::Resources => self.resources.as_ref().and_then(|l| l.restarts),
+        };
+        match (kept, self.server.restarts()) {
+            (Some(then), Some(now)) => now != then,
+            _ => false,
         }
     }
 
@@ -115,18 +151,16 @@ impl Entry {
                 return false;
             }
         }
-        let (taken, seen) = (fetch.taken, fetch.seen);
-        fn listed<T>(items: Vec<T>, taken: Instant, seen: u64) -> Option<Listed<T>> {
-            Some(Listed {
-                items: Arc::new(items),
-                taken,
-                seen,
-            })
-        }
+        let (taken, seen, restarts) = (fetch.taken, fetch.seen, fetch.restarts);
+        let stamp = Stamp {
+            taken,
+            seen,
+            restarts,
+        };
         match (fetch.kind, fetch.result) {
-            (_, Ok(Lists::Tools(items))) => self.tools = listed(items, taken, seen),
-            (_, Ok(Lists::Prompts(items))) => self.prompts = listed(items, taken, seen),
-            (_, Ok(Lists::Resources(items))) => self.resources = listed(items, taken, seen),
+            (_, Ok(Lists::Tools(items))) => self.tools = Some(stamp.listed(items)),
+            (_, Ok(Lists::Prompts(items))) => self.prompts = Some(stamp.listed(items)),
+            (_, Ok(Lists::Resources(items))) => self.resources = Some(stamp.listed(items)),
             (kind, Err(_)) => {
                 let had = self.stamp(kind).is_some();
                 match kind {
@@ -293,6 +327,7 @@ mod tests {
             server: server.clone(),
             kind: Kind::Tools,
             seen,
+            restarts: None,
             taken,
             result,
         }
