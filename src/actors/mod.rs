@@ -7,6 +7,7 @@
 //! public API.
 
 pub(crate) mod policy;
+pub(crate) mod router;
 pub(crate) mod sampling;
 pub(crate) mod server;
 pub mod supervise;

@@ -259,6 +259,11 @@ impl Client {
         crate::session::lock(&self.inner.health).clone()
     }
 
+    /// Successful restarts so far (cheaper than [`Client::health`]).
+    pub(crate) fn restarts(&self) -> u32 {
+        crate::session::lock(&self.inner.health).restarts
+    }
+
     /// This server's health: state, restarts, last error and stderr lines.
     pub fn health(&self) -> Health {
         let mut h = self.inner_health();

@@ -7,8 +7,10 @@
 //! over the fleet's.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{Fleet, Member};
+use super::{Fleet, Member, DEFAULT_LIST_DEBOUNCE, DEFAULT_SNAPSHOT_TTL};
+use crate::actors::router::RouterSettings;
 use crate::config::FleetConfig;
 use crate::session::{ElicitationHandler, MessageHandler, RootsHandler, SamplingHandler};
 use crate::{ClientBuilder, Error, IntoSource, Result};
@@ -48,11 +50,24 @@ impl SharedHandlers {
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Default)]
 pub struct FleetBuilder {
     members: Vec<Member>,
     configs: Vec<(FleetConfig, Option<String>)>,
     handlers: SharedHandlers,
+    debounce: Duration,
+    ttl: Duration,
+}
+
+impl Default for FleetBuilder {
+    fn default() -> Self {
+        FleetBuilder {
+            members: Vec::new(),
+            configs: Vec::new(),
+            handlers: SharedHandlers::default(),
+            debounce: DEFAULT_LIST_DEBOUNCE,
+            ttl: DEFAULT_SNAPSHOT_TTL,
+        }
+    }
 }
 
 impl FleetBuilder {
@@ -112,6 +127,22 @@ impl FleetBuilder {
         self
     }
 
+    /// How long the fleet waits after a server's `list_changed` for more
+    /// before it refetches that server's list (default 75 ms): a burst of
+    /// notifications within the window costs one refetch.
+    pub fn list_debounce(mut self, window: Duration) -> Self {
+        self.debounce = window;
+        self
+    }
+
+    /// How long a server's tool, prompt and resource lists are trusted
+    /// without a change notification (default 60 s); past it, the next
+    /// list call fetches them again.
+    pub fn snapshot_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
     /// Builds the fleet: eager servers start now, in parallel; one that
     /// fails is reported in [`Fleet::health`] and retried on use.
     pub async fn build(self) -> Result<Fleet> {
@@ -119,6 +150,8 @@ impl FleetBuilder {
             mut members,
             configs,
             mut handlers,
+            debounce,
+            ttl,
         } = self;
         for (config, only) in &configs {
             config_handlers(config, &mut handlers)?;
@@ -132,7 +165,7 @@ impl FleetBuilder {
                 member.factory = Arc::new(move || shared.apply(factory()));
             }
         }
-        Fleet::new(members).await
+        Fleet::with_settings(members, RouterSettings { debounce, ttl }).await
     }
 }
 

@@ -1,276 +1,61 @@
 //! `Fleet`: one handle for many servers.
 //!
 //! Each server is a supervised [`Client`] (its own actor, restarts, breaker).
-//! The fleet starts servers eagerly or on first use, merges their tool and
-//! prompt lists under namespaced names (`<server>_<name>`, see [`names`]),
-//! serves lists from snapshots refreshed when a server says its list
-//! changed (or after a TTL), fans calls out in parallel with a concurrency
-//! limit per server, and keeps going when a server is down: that server is
-//! reported in [`Fleet::health`], never allowed to block the others.
+//! The fleet's control plane is the router actor (`actors/router.rs`): it
+//! owns the membership (servers added and removed at runtime, eager ones
+//! started at once, lazy ones on first use) and the merged tables: tool
+//! and prompt lists under namespaced names (`<server>_<name>`, see
+//! [`names`]), published as an immutable snapshot that the handle reads
+//! without a mailbox hop. When a server says a list changed, the router
+//! waits a short debounce window (a burst costs one refetch), refetches and
+//! republishes, so the next list call is served warm; lists also expire
+//! after a TTL.
+//!
+//! Calls do not pass through the router: [`Fleet::call_tool`] resolves the
+//! name in the snapshot and calls the member's client directly, within a
+//! concurrency limit per server. A server that is down is reported in
+//! [`Fleet::health`] and never blocks the others.
+//!
+//! A list call that finds a server's list stale (never fetched, past its
+//! TTL, taken before the server last restarted, or announced changed and
+//! not refetched yet, even while the router's debounced refetch is
+//! pending) fetches that list itself, in
+//! parallel with the other stale ones, and hands the results to the router
+//! to merge: it never waits out a debounce window and never returns a list
+//! the server said has changed. The router's pending refetch then finds
+//! nothing left to do.
 
 mod builder;
 mod health;
+pub(crate) mod member;
 pub mod names;
+pub(crate) mod snapshot;
 
 pub use builder::FleetBuilder;
 pub(crate) use builder::SharedHandlers;
 pub use health::{ServerHealth, ServerState};
+pub use member::{BuilderFactory, Member, ToolFilter};
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::watch;
 
+use crate::actors::router::{Router, RouterSettings};
 use crate::protocol::{GetPromptResult, Prompt, ReadResourceResult, Resource, Tool};
-use crate::{Client, ClientBuilder, Error, HealthState, Result, ToolOutput};
-use names::NameTable;
-
-/// Makes a server's client builder (again, for each start attempt).
-pub type BuilderFactory = Arc<dyn Fn() -> ClientBuilder + Send + Sync>;
-
-/// Decides which of a server's tools the fleet exposes.
-pub type ToolFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
-
-/// How one server takes part in a fleet.
-#[derive(Clone)]
-pub struct Member {
-    /// Its name (the namespace prefix).
-    pub name: String,
-    /// How to build its client.
-    pub factory: BuilderFactory,
-    /// Start on first use instead of at once.
-    pub lazy: bool,
-    /// Most calls in flight to this server at once.
-    pub max_concurrency: usize,
-    /// Which of its tools are exposed (`None`: all).
-    pub tool_filter: Option<ToolFilter>,
-}
-
-impl Member {
-    /// A member with defaults: eager, 32 calls in flight, every tool.
-    pub fn new(
-        name: impl Into<String>,
-        factory: impl Fn() -> ClientBuilder + Send + Sync + 'static,
-    ) -> Self {
-        Member {
-            name: name.into(),
-            factory: Arc::new(factory),
-            lazy: false,
-            max_concurrency: 32,
-            tool_filter: None,
-        }
-    }
-}
-
-struct Snapshot<T> {
-    items: Vec<T>,
-    taken: Instant,
-}
-
-struct Server {
-    member: Member,
-    client: tokio::sync::Mutex<Option<Client>>,
-    last_failure: Mutex<Option<(Instant, String, Vec<String>)>>,
-    limit: Semaphore,
-    tools_dirty: Arc<AtomicBool>,
-    prompts_dirty: Arc<AtomicBool>,
-    tools: Mutex<Option<Snapshot<Tool>>>,
-    prompts: Mutex<Option<Snapshot<Prompt>>>,
-    calls: AtomicU64,
-    errors: AtomicU64,
-    /// Total latency of all calls, in microseconds.
-    latency_us: AtomicU64,
-}
+use crate::{Client, Error, Result, ToolOutput};
+use member::Server;
+use snapshot::{Kind, Snapshot};
 
 /// How long a snapshot of a server's lists is trusted without a change
-/// notification.
-const SNAPSHOT_TTL: Duration = Duration::from_secs(60);
-/// After a failed start, how long calls fail fast before another attempt.
-const RETRY_AFTER: Duration = Duration::from_secs(2);
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Server {
-    fn new(member: Member) -> Arc<Self> {
-        let limit = Semaphore::new(member.max_concurrency.max(1));
-        Arc::new(Server {
-            member,
-            client: tokio::sync::Mutex::new(None),
-            last_failure: Mutex::new(None),
-            limit,
-            tools_dirty: Arc::new(AtomicBool::new(true)),
-            prompts_dirty: Arc::new(AtomicBool::new(true)),
-            tools: Mutex::new(None),
-            prompts: Mutex::new(None),
-            calls: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            latency_us: AtomicU64::new(0),
-        })
-    }
-
-    /// The server's client, starting it if needed. Only one start runs at a
-    /// time; after a failure, callers fail fast for a while.
-    async fn client(&self) -> Result<Client> {
-        let mut slot = self.client.lock().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        if let Some((at, error, _)) = lock(&self.last_failure).as_ref() {
-            if at.elapsed() < RETRY_AFTER {
-                return Err(Error::Connect {
-                    message: format!("server {} is down: {error}", self.member.name),
-                    stderr_tail: Vec::new(),
-                });
-            }
-        }
-        let tools_dirty = self.tools_dirty.clone();
-        let prompts_dirty = self.prompts_dirty.clone();
-        let builder = (self.member.factory)()
-            .name(self.member.name.clone())
-            .supervised_by_default()
-            .also_on_notification(move |n| match n.method.as_str() {
-                "notifications/tools/list_changed" => tools_dirty.store(true, Ordering::Relaxed),
-                "notifications/prompts/list_changed" => {
-                    prompts_dirty.store(true, Ordering::Relaxed)
-                }
-                _ => {}
-            });
-        match builder.connect().await {
-            Ok(client) => {
-                *lock(&self.last_failure) = None;
-                self.tools_dirty.store(true, Ordering::Relaxed);
-                self.prompts_dirty.store(true, Ordering::Relaxed);
-                *slot = Some(client.clone());
-                Ok(client)
-            }
-            Err(e) => {
-                let tail = e.stderr_tail().to_vec();
-                tracing::warn!(server = %self.member.name, "could not start: {e}");
-                *lock(&self.last_failure) = Some((Instant::now(), e.to_string(), tail));
-                Err(e)
-            }
-        }
-    }
-
-    fn allows(&self, tool: &str) -> bool {
-        self.member.tool_filter.as_ref().is_none_or(|f| f(tool))
-    }
-
-    async fn tools(&self) -> Result<Vec<Tool>> {
-        let fresh = !self.tools_dirty.load(Ordering::Relaxed)
-            && lock(&self.tools)
-                .as_ref()
-                .is_some_and(|s| s.taken.elapsed() < SNAPSHOT_TTL);
-        if fresh {
-            if let Some(s) = lock(&self.tools).as_ref() {
-                return Ok(s.items.clone());
-            }
-        }
-        let client = self.client().await?;
-        self.tools_dirty.store(false, Ordering::Relaxed);
-        let tools: Vec<Tool> = client
-            .list_tools()
-            .await?
-            .into_iter()
-            .filter(|t| self.allows(&t.name))
-            .collect();
-        *lock(&self.tools) = Some(Snapshot {
-            items: tools.clone(),
-            taken: Instant::now(),
-        });
-        Ok(tools)
-    }
-
-    async fn prompts(&self) -> Result<Vec<Prompt>> {
-        let fresh = !self.prompts_dirty.load(Ordering::Relaxed)
-            && lock(&self.prompts)
-                .as_ref()
-                .is_some_and(|s| s.taken.elapsed() < SNAPSHOT_TTL);
-        if fresh {
-            if let Some(s) = lock(&self.prompts).as_ref() {
-                return Ok(s.items.clone());
-            }
-        }
-        let client = self.client().await?;
-        self.prompts_dirty.store(false, Ordering::Relaxed);
-        let has_prompts = client.capabilities().is_some_and(|c| c.has_prompts());
-        let prompts = if has_prompts {
-            client.list_prompts().await?
-        } else {
-            Vec::new()
-        };
-        *lock(&self.prompts) = Some(Snapshot {
-            items: prompts.clone(),
-            taken: Instant::now(),
-        });
-        Ok(prompts)
-    }
-
-    async fn call(&self, tool: &str, arguments: &Value) -> Result<ToolOutput> {
-        if !self.allows(tool) {
-            return Err(Error::Config(format!(
-                "tool {tool:?} of server {} is not allowed by its filter",
-                self.member.name
-            )));
-        }
-        let _permit = self
-            .limit
-            .acquire()
-            .await
-            .map_err(|_| Error::NotConnected("the fleet is closed".into()))?;
-        let client = self.client().await?;
-        let start = Instant::now();
-        let out = client.call_tool(tool, arguments).await;
-        let us = start.elapsed().as_micros() as u64;
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.latency_us.fetch_add(us, Ordering::Relaxed);
-        if out.is_err() {
-            self.errors.fetch_add(1, Ordering::Relaxed);
-        }
-        out
-    }
-
-    fn health(&self) -> ServerHealth {
-        let client = self.client.try_lock().ok().and_then(|c| c.clone());
-        let failure = lock(&self.last_failure).clone();
-        let (state, restarts, last_error, stderr_tail) = match (&client, failure) {
-            (Some(c), _) => {
-                let h = c.health();
-                let state = match h.state {
-                    HealthState::Starting => ServerState::Starting,
-                    HealthState::Ready => ServerState::Ready,
-                    HealthState::Restarting => ServerState::Restarting,
-                    HealthState::BreakerOpen => ServerState::BreakerOpen,
-                    HealthState::Closed => ServerState::Down,
-                };
-                (state, h.restarts, h.last_error, h.stderr_tail)
-            }
-            (None, Some((_, error, tail))) => (ServerState::Down, 0, Some(error), tail),
-            (None, None) => (ServerState::NotStarted, 0, None, Vec::new()),
-        };
-        ServerHealth {
-            name: self.member.name.clone(),
-            state,
-            restarts,
-            last_error,
-            stderr_tail,
-            calls: self.calls.load(Ordering::Relaxed),
-            errors: self.errors.load(Ordering::Relaxed),
-            mean_latency_us: self
-                .latency_us
-                .load(Ordering::Relaxed)
-                .checked_div(self.calls.load(Ordering::Relaxed))
-                .unwrap_or(0),
-        }
-    }
-}
+/// notification, by default.
+pub const DEFAULT_SNAPSHOT_TTL: Duration = Duration::from_secs(60);
+/// How long the router waits after a `list_changed` for more before it
+/// refetches, by default.
+pub const DEFAULT_LIST_DEBOUNCE: Duration = Duration::from_millis(75);
 
 /// Many servers behind one handle. Cheap to clone, `Send + Sync`.
 #[derive(Clone)]
@@ -279,9 +64,9 @@ pub struct Fleet {
 }
 
 struct FleetInner {
-    servers: RwLock<BTreeMap<String, Arc<Server>>>,
-    tool_names: Mutex<NameTable>,
-    prompt_names: Mutex<NameTable>,
+    router: Router,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    settings: RouterSettings,
 }
 
 impl std::fmt::Debug for Fleet {
@@ -297,22 +82,26 @@ impl Fleet {
     /// that fails to start is reported in [`Fleet::health`] and retried on
     /// use, and never fails the fleet.
     pub async fn new(members: impl IntoIterator<Item = Member>) -> Result<Fleet> {
+        let settings = RouterSettings {
+            debounce: DEFAULT_LIST_DEBOUNCE,
+            ttl: DEFAULT_SNAPSHOT_TTL,
+        };
+        Fleet::with_settings(members.into_iter().collect(), settings).await
+    }
+
+    pub(crate) async fn with_settings(
+        members: Vec<Member>,
+        settings: RouterSettings,
+    ) -> Result<Fleet> {
+        let (router, snapshots) = Router::start(settings)?;
         let fleet = Fleet {
             inner: Arc::new(FleetInner {
-                servers: RwLock::new(BTreeMap::new()),
-                tool_names: Mutex::new(NameTable::new()),
-                prompt_names: Mutex::new(NameTable::new()),
+                router,
+                snapshots,
+                settings,
             }),
         };
-        let mut eager = Vec::new();
-        for member in members {
-            let lazy = member.lazy;
-            let server = fleet.insert(member)?;
-            if !lazy {
-                eager.push(server);
-            }
-        }
-        join_all(eager.iter().map(|s| s.client())).await;
+        fleet.inner.router.add(members).await?;
         Ok(fleet)
     }
 
@@ -343,77 +132,48 @@ impl Fleet {
         FleetBuilder::default()
     }
 
-    fn insert(&self, member: Member) -> Result<Arc<Server>> {
-        let mut servers = self
-            .inner
-            .servers
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        if servers.contains_key(&member.name) {
-            return Err(Error::Config(format!(
-                "a server named {:?} is already in the fleet",
-                member.name
-            )));
+    /// The router's latest snapshot.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshots.borrow().clone()
+    }
+
+    /// A snapshot whose lists of this kind are fresh: stale ones are
+    /// fetched now (in parallel) and merged by the router. Servers that
+    /// are down are left out.
+    async fn fresh(&self, kind: Kind) -> Arc<Snapshot> {
+        let snapshot = self.snapshot();
+        let stale = snapshot.stale(kind, self.inner.settings.ttl);
+        if stale.is_empty() {
+            return snapshot;
         }
-        let server = Server::new(member);
-        servers.insert(server.member.name.clone(), server.clone());
-        Ok(server)
+        let fetches = join_all(stale.into_iter().map(|s| s.fetch(kind, true))).await;
+        match self.inner.router.integrate(fetches).await {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                tracing::warn!("the fleet's lists could not be merged: {e}");
+                self.snapshot()
+            }
+        }
     }
 
     /// Adds a server at runtime (started at once unless lazy).
     pub async fn add_server(&self, member: Member) -> Result<()> {
-        let lazy = member.lazy;
-        let server = self.insert(member)?;
-        if !lazy {
-            let _ = server.client().await;
-        }
-        Ok(())
+        self.inner.router.add(vec![member]).await
     }
 
     /// Removes a server and closes its connection.
     pub async fn remove_server(&self, name: &str) -> Result<()> {
-        let removed = self
-            .inner
-            .servers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
-        let server = removed.ok_or_else(|| Error::Config(format!("no server named {name:?}")))?;
-        lock(&self.inner.tool_names).remove_server(name);
-        lock(&self.inner.prompt_names).remove_server(name);
-        if let Some(client) = server.client.lock().await.take() {
-            client.close().await?;
-        }
-        Ok(())
+        self.inner.router.remove(name).await
     }
 
     /// The servers' names, sorted.
     pub fn server_names(&self) -> Vec<String> {
-        self.inner
-            .servers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect()
-    }
-
-    fn servers(&self) -> Vec<Arc<Server>> {
-        self.inner
-            .servers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.snapshot().entries.keys().cloned().collect()
     }
 
     fn server(&self, name: &str) -> Result<Arc<Server>> {
-        self.inner
-            .servers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
+        self.snapshot()
+            .server(name)
             .cloned()
             .ok_or_else(|| Error::Config(format!("no server named {name:?} in the fleet")))
     }
@@ -428,62 +188,22 @@ impl Fleet {
     /// (`<server>_<tool>`). Servers that are down are left out (see
     /// [`Fleet::health`]).
     pub async fn list_tools(&self) -> Vec<Tool> {
-        let servers = self.servers();
-        let lists = join_all(servers.iter().map(|s| s.tools())).await;
-        let mut names = lock(&self.inner.tool_names);
-        let mut all = Vec::new();
-        for (server, list) in servers.iter().zip(lists) {
-            for mut tool in list.unwrap_or_default() {
-                tool.name = names.insert(&server.member.name, &tool.name);
-                all.push(tool);
-            }
-        }
-        all
+        self.fresh(Kind::Tools).await.tools.clone()
     }
 
     /// Every prompt of every reachable server, namespaced like tools.
     pub async fn list_prompts(&self) -> Vec<Prompt> {
-        let servers = self.servers();
-        let lists = join_all(servers.iter().map(|s| s.prompts())).await;
-        let mut names = lock(&self.inner.prompt_names);
-        let mut all = Vec::new();
-        for (server, list) in servers.iter().zip(lists) {
-            for mut prompt in list.unwrap_or_default() {
-                prompt.name = names.insert(&server.member.name, &prompt.name);
-                all.push(prompt);
-            }
-        }
-        all
+        self.fresh(Kind::Prompts).await.prompts.clone()
     }
 
     /// Every resource of every reachable server, with the server's name.
     pub async fn list_resources(&self) -> Vec<(String, Resource)> {
-        let servers = self.servers();
-        let lists = join_all(servers.iter().map(|s| async move {
-            let client = s.client().await?;
-            if client.capabilities().is_some_and(|c| c.has_resources()) {
-                client.list_resources().await
-            } else {
-                Ok(Vec::new())
-            }
-        }))
-        .await;
-        servers
-            .iter()
-            .zip(lists)
-            .flat_map(|(s, l)| {
-                l.unwrap_or_default()
-                    .into_iter()
-                    .map(|r| (s.member.name.clone(), r))
-            })
-            .collect()
+        self.fresh(Kind::Resources).await.resources.clone()
     }
 
     /// Resolves a namespaced tool name to (server, tool).
     pub fn resolve_tool(&self, namespaced: &str) -> Option<(String, String)> {
-        lock(&self.inner.tool_names)
-            .resolve(namespaced)
-            .map(|(s, t)| (s.to_owned(), t.to_owned()))
+        self.snapshot().resolve_tool(namespaced)
     }
 
     /// Calls a tool by its namespaced name (as [`Fleet::list_tools`] gave it).
@@ -492,17 +212,26 @@ impl Fleet {
         namespaced: &str,
         arguments: impl Serialize,
     ) -> Result<ToolOutput> {
-        let (server, tool) = match self.resolve_tool(namespaced) {
+        let arguments =
+            serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))?;
+        // One snapshot for the name and the server: no mailbox hop.
+        let mut snapshot = self.snapshot();
+        let (server, tool) = match snapshot.resolve_tool(namespaced) {
             Some(found) => found,
             None => {
                 // Names not listed yet: refresh once, then resolve.
-                self.list_tools().await;
-                self.resolve_tool(namespaced).ok_or_else(|| {
+                snapshot = self.fresh(Kind::Tools).await;
+                snapshot.resolve_tool(namespaced).ok_or_else(|| {
                     Error::Config(format!("no tool named {namespaced:?} in the fleet"))
                 })?
             }
         };
-        self.call_tool_on(&server, &tool, arguments).await
+        let server = snapshot
+            .server(&server)
+            .ok_or_else(|| Error::Config(format!("no server named {server:?} in the fleet")))?
+            .clone();
+        drop(snapshot);
+        server.call(&tool, &arguments).await
     }
 
     /// Calls `tool` on one server by its own (not namespaced) name.
@@ -528,23 +257,11 @@ impl Fleet {
             Ok(v) => v,
             Err(e) => return vec![(String::new(), Err(Error::Encode(e.to_string())))],
         };
-        let servers = self.servers();
-        let has = join_all(servers.iter().map(|s| async move {
-            s.tools()
-                .await
-                .is_ok_and(|t| t.iter().any(|t| t.name == tool))
-        }))
-        .await;
-        let targets: Vec<_> = servers
-            .into_iter()
-            .zip(has)
-            .filter(|(_, h)| *h)
-            .map(|(s, _)| s)
-            .collect();
+        let targets = self.fresh(Kind::Tools).await.servers_with_tool(tool);
         let results = join_all(targets.iter().map(|s| s.call(tool, &arguments))).await;
         targets
             .iter()
-            .map(|s| s.member.name.clone())
+            .map(|s| s.name().to_owned())
             .zip(results)
             .collect()
     }
@@ -575,20 +292,15 @@ impl Fleet {
         namespaced: &str,
         arguments: impl Serialize + Sync,
     ) -> Result<GetPromptResult> {
-        let resolved = lock(&self.inner.prompt_names)
-            .resolve(namespaced)
-            .map(|(s, p)| (s.to_owned(), p.to_owned()));
-        let (server, prompt) = match resolved {
+        let (server, prompt) = match self.snapshot().resolve_prompt(namespaced) {
             Some(r) => r,
-            None => {
-                self.list_prompts().await;
-                lock(&self.inner.prompt_names)
-                    .resolve(namespaced)
-                    .map(|(s, p)| (s.to_owned(), p.to_owned()))
-                    .ok_or_else(|| {
-                        Error::Config(format!("no prompt named {namespaced:?} in the fleet"))
-                    })?
-            }
+            None => self
+                .fresh(Kind::Prompts)
+                .await
+                .resolve_prompt(namespaced)
+                .ok_or_else(|| {
+                    Error::Config(format!("no prompt named {namespaced:?} in the fleet"))
+                })?,
         };
         self.server(&server)?
             .client()
@@ -599,13 +311,13 @@ impl Fleet {
 
     /// Every server's health.
     pub fn health(&self) -> Vec<ServerHealth> {
-        self.servers().iter().map(|s| s.health()).collect()
+        self.snapshot().servers().map(|s| s.health()).collect()
     }
 
     /// Closes every server.
     pub async fn close(&self) -> Result<()> {
-        for server in self.servers() {
-            if let Some(client) = server.client.lock().await.take() {
+        for server in self.snapshot().servers() {
+            if let Some(client) = server.take_client().await {
                 let _ = client.close().await;
             }
         }

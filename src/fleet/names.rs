@@ -83,6 +83,13 @@ impl NameTable {
         candidate
     }
 
+    /// The namespaced name already made for `name` on `server`, if any.
+    pub fn get(&self, server: &str, name: &str) -> Option<&str> {
+        self.forward
+            .get(&(server.to_owned(), name.to_owned()))
+            .map(String::as_str)
+    }
+
     /// The server and original name behind a namespaced name.
     pub fn resolve(&self, namespaced: &str) -> Option<(&str, &str)> {
         self.reverse
