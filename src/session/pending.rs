@@ -64,11 +64,14 @@ impl Default for PendingMap {
     }
 }
 
+/// A shard's lock, even after a panic elsewhere poisoned it.
+fn lock_shard(shard: &Mutex<HashMap<i64, Pending>>) -> MutexGuard<'_, HashMap<i64, Pending>> {
+    shard.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl PendingMap {
     fn lock(&self, id: i64) -> MutexGuard<'_, HashMap<i64, Pending>> {
-        self.shards[(id as u64 as usize) % SHARDS]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        lock_shard(&self.shards[(id as u64 as usize) % SHARDS])
     }
 
     fn take(&self, id: i64) -> Option<Pending> {
@@ -136,12 +139,7 @@ impl PendingMap {
     /// Fails every waiter (the connection is gone).
     pub(crate) fn fail_all(&self, make: impl Fn() -> Error) {
         for shard in &self.shards {
-            let drained: Vec<Pending> = shard
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .drain()
-                .map(|(_, p)| p)
-                .collect();
+            let drained: Vec<Pending> = lock_shard(shard).drain().map(|(_, p)| p).collect();
             self.count.fetch_sub(drained.len(), Ordering::Relaxed);
             for p in drained {
                 let _ = p.tx.send(Err(make()));
