@@ -154,6 +154,11 @@ const NEXT_AUTH_SCENARIOS: [&str; 33] = [
     "auth/dpop-nonce",
 ];
 
+/// Node 22+ (the suite needs it), from `. .peers/env.sh`.
+fn node22() -> PathBuf {
+    env_path("SWITCHBOARD_NODE22", PathBuf::from("/nonexistent/node22"))
+}
+
 fn suite(var: &str, dir: &str) -> PathBuf {
     env_path(
         var,
@@ -197,7 +202,7 @@ fn next_auth_scenarios_pass() {
 /// upgrade that adds one fails here until it is added (and passes).
 #[test]
 fn every_listed_client_scenario_is_run() {
-    let node = env_path("SWITCHBOARD_NODE22", PathBuf::from("/nonexistent/node22"));
+    let node = node22();
     let suites: [(&str, &str, Vec<&str>); 2] = [
         (
             "SWITCHBOARD_CONFORMANCE",
@@ -252,7 +257,7 @@ fn every_listed_client_scenario_is_run() {
 fn run_scenarios(suite: &Path, scenarios: &[&str]) {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let node = env_path("SWITCHBOARD_NODE22", PathBuf::from("/nonexistent/node22"));
+    let node = node22();
     let client = example_binary();
     let mut failed = Vec::new();
     for &scenario in scenarios {
