@@ -170,6 +170,12 @@ impl StdinWriter {
         let mut chunk = Vec::new();
         loop {
             self.work.notified().await;
+            // Let the tasks that are ready to run first (typically the
+            // callers a batch of replies just woke, each about to send its
+            // next request) queue their frames, so they leave in one write.
+            // Without this, the runtime runs a freshly woken writer right
+            // after the task that woke it, and every frame costs a syscall.
+            tokio::task::yield_now().await;
             loop {
                 {
                     let mut st = self.lock();
