@@ -33,6 +33,11 @@ pub const EXIT_TIMEOUT: u8 = 4;
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
+    // The bench peer skips clap and tracing: a fleet bench starts a hundred
+    // of these at once, and each one's start-up is part of what it measures.
+    if let Some(start_delay_ms) = serve_echo::plain_invocation(std::env::args_os().skip(1)) {
+        return serve_echo_exit(serve_echo::serve(start_delay_ms));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -45,13 +50,7 @@ pub fn main() -> ExitCode {
     if let Command::ServeEcho { start_delay_ms } = cli.command {
         // A blocking loop: no runtime, no worker threads to start (a fleet
         // bench spawns a hundred of these at once).
-        return match serve_echo::serve(start_delay_ms) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(EXIT_CONNECT)
-            }
-        };
+        return serve_echo_exit(serve_echo::serve(start_delay_ms));
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,6 +66,16 @@ pub fn main() -> ExitCode {
     // Don't wait for stray blocking tasks (e.g. a stdin reader).
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(code)
+}
+
+fn serve_echo_exit(served: std::io::Result<()>) -> ExitCode {
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONNECT)
+        }
+    }
 }
 
 fn init_tracing(verbose: u8) {

@@ -33,6 +33,24 @@ struct EchoArguments<'a> {
     text: Option<&'a RawValue>,
 }
 
+/// The start delay when the arguments are exactly `serve-echo` or
+/// `serve-echo --start-delay-ms N`; anything else (help, a typo) is left to
+/// the full command-line parser.
+pub fn plain_invocation(mut args: impl Iterator<Item = std::ffi::OsString>) -> Option<u64> {
+    if args.next()?.to_str()? != "serve-echo" {
+        return None;
+    }
+    let delay = match args.next() {
+        None => return Some(0),
+        Some(flag) => match flag.to_str()?.strip_prefix("--start-delay-ms") {
+            Some("") => args.next()?.to_str()?.parse().ok()?,
+            Some(rest) => rest.strip_prefix('=')?.parse().ok()?,
+            None => return None,
+        },
+    };
+    args.next().is_none().then_some(delay)
+}
+
 /// Serves until stdin closes. Blocking I/O on purpose: it is a benchmark
 /// peer, and a plain loop is the fastest server there is.
 pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
@@ -114,5 +132,31 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
         if input.buffer().is_empty() {
             out.flush()?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_invocation;
+
+    fn plain(args: &[&str]) -> Option<u64> {
+        plain_invocation(args.iter().map(std::ffi::OsString::from))
+    }
+
+    #[test]
+    fn only_exact_invocations_skip_the_parser() {
+        assert_eq!(plain(&["serve-echo"]), Some(0));
+        assert_eq!(plain(&["serve-echo", "--start-delay-ms", "500"]), Some(500));
+        assert_eq!(plain(&["serve-echo", "--start-delay-ms=20"]), Some(20));
+        assert_eq!(plain(&["serve-echo", "--help"]), None);
+        assert_eq!(plain(&["serve-echo", "--start-delay-ms"]), None);
+        assert_eq!(plain(&["serve-echo", "--start-delay-ms", "x"]), None);
+        assert_eq!(
+            plain(&["serve-echo", "--start-delay-ms", "1", "extra"]),
+            None
+        );
+        assert_eq!(plain(&["serve-echox"]), None);
+        assert_eq!(plain(&["-v", "serve-echo"]), None);
+        assert_eq!(plain(&[]), None);
     }
 }
