@@ -124,6 +124,33 @@ async fn garbage_lines_are_ignored_and_explained_on_timeout() {
     .await
 }
 
+/// A reply with the right id whose result is not JSON fails that call at
+/// once with a decode error that names the method, not by timing out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_result_fails_its_call_at_once() {
+    common::bounded(async {
+        let marker = common::marker("fault-broken-result");
+        let client = connect_with("broken_result", &marker, |b| b.timeout(SHORT)).await;
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", ())
+            .await
+            .expect_err("a broken result is an error");
+        assert!(
+            matches!(&err, Error::InvalidMessage(m) if m.starts_with("tools/call result")),
+            "{err:?}"
+        );
+        assert!(started.elapsed() < SHORT / 2, "{:?}", started.elapsed());
+        let out = client.call_tool("ok", json!({"after": "broken"})).await;
+        assert_eq!(
+            out.expect("ok after a broken result").text(),
+            r#"ok: {"after": "broken"}"#
+        );
+        close_and_reap(client, &marker).await;
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_reply_is_message_too_large_quickly() {
     common::bounded(async {

@@ -209,9 +209,13 @@ pub fn for_each_message(frame: &Bytes, mut f: impl FnMut(Incoming)) -> Result<()
 /// The common reply, `{"jsonrpc":"2.0","id":<integer>,"result":<value>}`
 /// exactly as servers write it (compact, in this key order), read without
 /// the general envelope parser: the id is read in place and the result is
-/// checked to be one whole JSON value. Anything else (other spacing, key
-/// order or members, string ids) returns `None` and takes the general path,
-/// which accepts the same messages.
+/// checked, by its brackets and strings alone, to be one whole value (so a
+/// trailing member is never mistaken for part of it). What is inside the
+/// value is not validated twice: every result goes through a typed decode,
+/// which reports a broken one as [`crate::Error::InvalidMessage`] to the
+/// caller at once. Anything else (other spacing, key order or members,
+/// string ids) returns `None` and takes the general path, which accepts the
+/// same messages.
 fn compact_response(frame: &Bytes) -> Option<Incoming> {
     const HEAD: &[u8] = br#"{"jsonrpc":"2.0","id":"#;
     const RESULT: &[u8] = br#","result":"#;
@@ -237,13 +241,73 @@ fn compact_response(frame: &Bytes) -> Option<Incoming> {
     let id: i64 = id_text.parse().ok()?;
     let body = rest[digits..].strip_prefix(RESULT)?.strip_suffix(b"}")?;
     // Exactly one value (a trailing member would make this fail).
-    let result: &RawValue = serde_json::from_slice(body).ok()?;
+    if value_len(body)? != body.len() {
+        return None;
+    }
     let id_start = HEAD.len();
+    let body_start = body.as_ptr() as usize - bytes.as_ptr() as usize;
     Some(Incoming::Response {
         id: Some(id),
         raw_id: frame.slice(id_start..id_start + digits),
-        outcome: Ok(slice_of(frame, result)),
+        outcome: Ok(frame.slice(body_start..body_start + body.len())),
     })
+}
+
+/// The length of the JSON value `bytes` starts with, found from its
+/// structure (strings, and brackets that must pair up) without validating
+/// the rest. `None` when it does not end, starts with whitespace, or nests
+/// deeper than 64.
+fn value_len(bytes: &[u8]) -> Option<usize> {
+    // One bit per open container, innermost lowest: 1 for an object.
+    let mut open: u64 = 0;
+    let mut depth = 0u32;
+    let mut i = 0;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => i = string_end(bytes, i + 1)?,
+            b @ (b'{' | b'[') => {
+                if depth == 64 {
+                    return None;
+                }
+                open = (open << 1) | u64::from(b == b'{');
+                depth += 1;
+                i += 1;
+                continue;
+            }
+            b @ (b'}' | b']') => {
+                if depth == 0 || (open & 1 == 1) != (b == b'}') {
+                    return None;
+                }
+                open >>= 1;
+                depth -= 1;
+                i += 1;
+            }
+            _ if depth == 0 => {
+                // A number, `true`, `false` or `null`: up to a delimiter.
+                let n = bytes
+                    .iter()
+                    .take_while(|b| !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
+                    .count();
+                return (n > 0).then_some(n);
+            }
+            _ => i += 1,
+        }
+        if depth == 0 {
+            return Some(i);
+        }
+    }
+}
+
+/// The index just past the quote that closes a string whose contents start
+/// at `from`.
+fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let at = from + memchr::memchr2(b'"', b'\\', bytes.get(from..)?)?;
+        if bytes[at] == b'"' {
+            return Some(at + 1);
+        }
+        from = at + 2;
+    }
 }
 
 /// Classifies a single (non-batch) message.
@@ -387,8 +451,12 @@ mod tests {
                 env.result?.get().as_bytes().to_vec(),
             ))
         }
-        let fast_cases: [&[u8]; 6] = [
+        let fast_cases: [&[u8]; 10] = [
             br#"{"jsonrpc":"2.0","id":7,"result":{"a":[1,2]}}"#,
+            br#"{"jsonrpc":"2.0","id":8,"result":{"s":"a\"}]{\\","t":[[],{}]}}"#,
+            br#"{"jsonrpc":"2.0","id":3,"result":"x\\"}"#,
+            br#"{"jsonrpc":"2.0","id":4,"result":-1.5e3}"#,
+            br#"{"jsonrpc":"2.0","id":5,"result":{"deep":[[[[[[[[[[1]]]]]]]]]]}}"#,
             br#"{"jsonrpc":"2.0","id":0,"result":{}}"#,
             br#"{"jsonrpc":"2.0","id":-12,"result":"}"}"#,
             br#"{"jsonrpc":"2.0","id":123456789012345678,"result":[{"x":"{}"}]}"#,
@@ -410,14 +478,19 @@ mod tests {
             assert_eq!(&raw_id[..], &graw[..]);
             assert_eq!(&outcome.unwrap()[..], &gresult[..]);
         }
-        let declined: [&[u8]; 9] = [
+        let declined: [&[u8]; 14] = [
             br#"{"jsonrpc":"2.0","id":7,"result":{"a":1},"extra":true}"#,
             br#"{"jsonrpc":"2.0","id":"7","result":{}}"#,
             br#"{"jsonrpc":"2.0","id":07,"result":{}}"#,
             br#"{"jsonrpc":"2.0","id":1234567890123456789,"result":{}}"#,
             br#"{"jsonrpc":"2.0","id":-,"result":{}}"#,
             br#"{"id":7,"jsonrpc":"2.0","result":{}}"#,
-            br#"{"jsonrpc":"2.0","id":7,"result":{"a":}"#,
+            br#"{"jsonrpc":"2.0","id":7,"result":{"a":]}"#,
+            br#"{"jsonrpc":"2.0","id":7,"result":[{"a":1}}"#,
+            br#"{"jsonrpc":"2.0","id":7,"result":{"a":"\"}"}"#,
+            br#"{"jsonrpc":"2.0","id":7,"result":1,"x":2}"#,
+            br#"{"jsonrpc":"2.0","id":7,"result": {}}"#,
+            br#"{"jsonrpc":"2.0","id":7,"result":}"#,
             br#"{"jsonrpc":"2.0","id":7,"error":{"code":1,"message":"x"}}"#,
             br#" {"jsonrpc":"2.0","id":7,"result":{}}"#,
         ];

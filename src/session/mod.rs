@@ -185,7 +185,9 @@ pub(crate) enum ResultKind {
 
 pub(crate) fn result_kind(bytes: &[u8]) -> Result<ResultKind> {
     // Handshake-era results never carry the field; skip the parse then.
-    if memchr::memmem::find(bytes, b"\"resultType\"").is_none() {
+    static RESULT_TYPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"resultType\""));
+    if RESULT_TYPE.find(bytes).is_none() {
         return Ok(ResultKind::Complete);
     }
     let peek: Peek<'_> = serde_json::from_slice(bytes)

@@ -14,6 +14,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
     garbage     writes non-JSON-RPC lines and never answers
     oversized   answers with a single 1 MiB line (correct id)
     unknown_id  answers with an id nobody asked for
+    broken_result  answers in the compact shape with the right id, but the
+                result inside is not JSON
     silent      never answers
     exit        writes a last word to stderr and exits with status 3
     stubborn    like `silent`, and ignores SIGTERM and stdin EOF (only SIGKILL ends it)
@@ -78,6 +80,10 @@ def misbehave(msg_id, args):
                         "result": {"content": [{"type": "text", "text": "x" * (1024 * 1024)}]}})
             + "\n"
         )
+        sys.stdout.flush()
+    elif MODE == "broken_result":
+        sys.stdout.write('{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":}]}}\n'
+                         % json.dumps(msg_id))
         sys.stdout.flush()
     elif MODE == "unknown_id":
         text_result(msg_id + 1_000_000 if isinstance(msg_id, int) else "nobody-" + str(msg_id), "misdirected")
