@@ -3,6 +3,7 @@
 mod builder;
 mod list_cache;
 mod skills;
+mod tool_arguments;
 mod tool_output;
 
 use std::collections::HashMap;
@@ -11,7 +12,6 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
@@ -28,6 +28,7 @@ use crate::protocol::{
 };
 use crate::session::{CallOptions, Session, Subscription};
 use crate::{Error, IntoSource, Result};
+use tool_arguments::ToolArguments;
 
 /// A connection to one MCP server.
 ///
@@ -119,9 +120,9 @@ struct CursorParams<'a> {
 }
 
 #[derive(Serialize)]
-struct CallParams<'a> {
+struct CallParams<'a, A: ?Sized> {
     name: &'a str,
-    arguments: &'a RawValue,
+    arguments: ToolArguments<'a, A>,
 }
 
 impl Client {
@@ -423,10 +424,9 @@ impl Client {
         options: CallOptions,
     ) -> Result<ToolOutput> {
         let session = self.ready().await?;
-        let arguments = object_arguments(&arguments)?;
         let params = CallParams {
             name,
-            arguments: &arguments,
+            arguments: ToolArguments::new(&arguments)?,
         };
         let first = session
             .request_with_rounds::<_, CallToolResult>("tools/call", &params, Some(&options))
@@ -722,21 +722,6 @@ impl Client {
 
 /// Arguments serialized once, straight to JSON text (no `Value` tree):
 /// `()`/`null` → `{}`, objects as they are, anything else refused.
-fn object_arguments(arguments: &impl Serialize) -> Result<Box<RawValue>> {
-    let raw =
-        serde_json::value::to_raw_value(arguments).map_err(|e| Error::Encode(e.to_string()))?;
-    match raw.get().as_bytes().first() {
-        Some(b'{') => Ok(raw),
-        _ if raw.get() == "null" => {
-            RawValue::from_string("{}".into()).map_err(|e| Error::Encode(e.to_string()))
-        }
-        _ => Err(Error::Config(format!(
-            "arguments must be a JSON object, not {}",
-            raw.get()
-        ))),
-    }
-}
-
 /// Arguments as a JSON object: `()`/`null` → `{}`, objects as they are.
 fn normalize_arguments(arguments: impl Serialize) -> Result<Map<String, Value>> {
     match serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))? {
