@@ -830,3 +830,75 @@ async fn lists_are_cached_by_ttl_until_they_change() {
     })
     .await
 }
+
+/// One sweeper enforces every deadline of a session: a call with a short
+/// deadline, started while a call with a long one waits, still ends on
+/// time (the sweeper is woken for the earlier deadline), and the long call
+/// keeps waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_deadline_behind_a_long_one_ends_on_time() {
+    within(async {
+        for (choice, _) in ERAS {
+            let client = builder(faulty(Fault::Hang), choice)
+                .timeout(Duration::from_secs(30))
+                .connect()
+                .await
+                .unwrap();
+            let long = {
+                let client = client.clone();
+                tokio::spawn(async move { client.call_tool("echo", json!({"text": "long"})).await })
+            };
+            // Let the long call register its deadline first.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let t = Instant::now();
+            let err = client
+                .call_tool_with(
+                    "echo",
+                    json!({"text": "short"}),
+                    CallOptions::new().timeout(Duration::from_millis(150)),
+                )
+                .await
+                .unwrap_err();
+            let took = t.elapsed();
+            assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+            assert!(
+                took >= Duration::from_millis(150) && took < Duration::from_millis(650),
+                "{took:?}"
+            );
+            assert!(!long.is_finished(), "the long call must still wait");
+            long.abort();
+            client.close().await.unwrap();
+        }
+    })
+    .await
+}
+
+/// A closed and dropped client leaves no task behind in the program's
+/// runtime (transport tasks, the deadline sweeper).
+#[tokio::test(flavor = "current_thread")]
+async fn a_dropped_client_leaves_no_tasks_behind() {
+    within(async {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        for (choice, _) in ERAS {
+            // Deadlines far ahead: nothing ends by itself within the test.
+            let client = builder(demo_server(), choice)
+                .timeout(Duration::from_secs(60))
+                .connect()
+                .await
+                .unwrap();
+            client
+                .call_tool("echo", json!({"text": "x"}))
+                .await
+                .unwrap();
+            client.close().await.unwrap();
+            drop(client);
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while metrics.num_alive_tasks() > before && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(metrics.num_alive_tasks(), before, "tasks left behind");
+    })
+    .await
+}

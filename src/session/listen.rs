@@ -164,7 +164,9 @@ impl Session {
         // Registered so the teardown reply is expected, not "unknown"; no
         // one waits on it.
         let (tx, _rx) = oneshot::channel();
-        shared.pending.insert(id, Pending::new(tx, false, None));
+        shared
+            .pending
+            .insert(id, Pending::new(tx, false, None, None));
         *lock(&shared.listen) = Some(Subscription {
             id,
             requested: filter.clone(),

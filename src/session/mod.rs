@@ -8,6 +8,7 @@
 //! into its own type. No actor hop and no intermediate JSON tree.
 
 mod answer;
+mod deadlines;
 mod dispatch;
 mod era_cache;
 pub mod handlers;
@@ -21,8 +22,10 @@ mod rounds;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -47,7 +50,7 @@ pub use listen::{ListenFilter, Subscription};
 pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
 use outgoing::{MetaOut, ModernIdentity};
-use pending::{Pending, PendingMap};
+use pending::{Deadline, Pending, PendingMap};
 
 /// What negotiation settled.
 #[derive(Debug, Clone)]
@@ -230,6 +233,7 @@ impl Session {
             supervised: std::sync::atomic::AtomicBool::new(false),
             listen: Mutex::new(None),
         });
+        deadlines::spawn(&shared);
         let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
         let handle = transport.start(sink).await?;
         let _ = shared.outbound.set(handle.outbound);
@@ -474,10 +478,31 @@ impl Session {
         let frame = outgoing::encode_request(id, method, params, &meta)
             .map_err(|e| Error::Encode(e.to_string()))?;
 
-        let (tx, mut rx) = oneshot::channel();
+        let idle = call
+            .and_then(|c| c.timeout)
+            .unwrap_or(shared.options.request_timeout);
+        // A per-call cap below the idle deadline wins; the client-wide cap
+        // never cuts a per-call idle deadline short.
+        let cap = match call.and_then(|c| c.max_time) {
+            Some(max) => max,
+            None => shared.options.max_request_time.max(idle),
+        };
+        // Sending can block on backpressure; it counts against the deadline.
+        let started = tokio::time::Instant::now();
+        let hard = started + cap;
+        let (tx, rx) = oneshot::channel();
         let in_flight = shared.pending.insert(
             id,
-            Pending::new(tx, wants_progress, call.and_then(|c| c.on_progress.clone())),
+            Pending::new(
+                tx,
+                wants_progress,
+                call.and_then(|c| c.on_progress.clone()),
+                Some(Deadline {
+                    started,
+                    idle,
+                    hard,
+                }),
+            ),
         );
         let mut guard = InFlight {
             session: self,
@@ -490,15 +515,6 @@ impl Session {
             guard.done = true;
             return Err(closed_error_for(shared, &closed));
         }
-        let idle = call
-            .and_then(|c| c.timeout)
-            .unwrap_or(shared.options.request_timeout);
-        // A per-call cap below the idle deadline wins; the client-wide cap
-        // never cuts a per-call idle deadline short.
-        let cap = match call.and_then(|c| c.max_time) {
-            Some(max) => max,
-            None => shared.options.max_request_time.max(idle),
-        };
         let send = async {
             match shared.outbound.get() {
                 // Alone on the connection: latency matters most, write now.
@@ -511,24 +527,36 @@ impl Session {
                 None => Err(Error::NotConnected("transport not started".into())),
             }
         };
-        // Sending can block on backpressure; it counts against the deadline.
-        let started = tokio::time::Instant::now();
-        match tokio::time::timeout(cap, send).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                shared.pending.remove(id);
-                guard.done = true;
-                return Err(e);
-            }
-            Err(_) => return Err(shared.timeout_error(method, started.elapsed())),
+        // Almost always sent on the first poll: a timer only when not.
+        let mut send = std::pin::pin!(send);
+        let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
+        let sent = match first {
+            Poll::Ready(sent) => sent,
+            Poll::Pending => match tokio::time::timeout_at(hard, send).await {
+                Ok(sent) => sent,
+                Err(_) => return Err(shared.timeout_error(method, started.elapsed())),
+            },
+        };
+        if let Err(e) = sent {
+            shared.pending.remove(id);
+            guard.done = true;
+            return Err(e);
         }
-        let waited = pending::wait_reply(&mut rx, &shared.pending, id, idle, cap).await;
-        match waited {
+        // The session's sweeper enforces the deadline (`deadlines.rs`).
+        match rx.await {
+            Ok(Err(e)) if pending::is_deadline_marker(&e) => {
+                // Still registered: the guard removes it and tells the
+                // server to stop.
+                Err(shared.timeout_error(method, started.elapsed()))
+            }
             Ok(outcome) => {
                 guard.done = true;
                 outcome
             }
-            Err(elapsed) => Err(shared.timeout_error(method, elapsed)),
+            Err(_) => {
+                guard.done = true;
+                Err(Error::NotConnected("the session ended".into()))
+            }
         }
     }
 

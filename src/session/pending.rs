@@ -1,30 +1,46 @@
 //! Requests awaiting their reply: the id → waiter map, per-call progress
-//! routing, and the waiting itself (idle deadline reset by progress, plus a
-//! hard cap).
+//! routing, and each call's deadline (idle, reset by progress, plus a hard
+//! cap), which one sweeper per session enforces (`deadlines.rs`), so a
+//! call costs no timer of its own.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use super::deadlines::Wake;
 use super::handlers::ProgressCallback;
 use crate::protocol::ProgressNotificationParams;
 use crate::{Error, Result};
 
+/// When a call gives up: `idle` after it started or last made progress,
+/// and at `hard` whatever happens.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    pub(crate) started: Instant,
+    pub(crate) idle: Duration,
+    pub(crate) hard: Instant,
+}
+
 pub(crate) struct Pending {
-    pub(crate) tx: oneshot::Sender<Result<Bytes>>,
+    /// Taken by whatever settles the call: its reply, the end of the
+    /// session, or its deadline. A call whose deadline passed stays in the
+    /// map (without a sender) until its waiter removes it, which also tells
+    /// the server to stop.
+    tx: Option<oneshot::Sender<Result<Bytes>>>,
     /// Whether progress for this id is expected (a progress token was
     /// sent); progress resets the idle deadline.
-    pub(crate) tracks_progress: bool,
+    tracks_progress: bool,
     /// Called with each progress notification of this call.
-    pub(crate) on_progress: Option<ProgressCallback>,
-    /// When progress last arrived (read by the waiter when its idle
-    /// deadline passes, so no wake-up per progress message).
-    pub(crate) last_progress: Option<Instant>,
+    on_progress: Option<ProgressCallback>,
+    /// When progress last arrived.
+    last_progress: Option<Instant>,
+    /// `None`: waits as long as the session lasts (a listen stream).
+    deadline: Option<Deadline>,
 }
 
 impl Pending {
@@ -33,13 +49,37 @@ impl Pending {
         tx: oneshot::Sender<Result<Bytes>>,
         tracks_progress: bool,
         on_progress: Option<ProgressCallback>,
+        deadline: Option<Deadline>,
     ) -> Self {
         Pending {
-            tx,
+            tx: Some(tx),
             tracks_progress,
             on_progress,
             last_progress: None,
+            deadline,
         }
+    }
+
+    /// When this call's deadline passes, if it is still waiting.
+    fn due(&self) -> Option<Instant> {
+        let d = self.deadline.as_ref()?;
+        self.tx.as_ref()?;
+        let since = self.last_progress.map_or(d.started, |p| p.max(d.started));
+        Some((since + d.idle).min(d.hard))
+    }
+}
+
+/// What the sweeper sends a call whose deadline passed; the waiter turns it
+/// into the full [`Error::Timeout`] (method, elapsed time, hints).
+pub(crate) fn is_deadline_marker(e: &Error) -> bool {
+    matches!(e, Error::Timeout { method, .. } if method.is_empty())
+}
+
+fn deadline_marker() -> Error {
+    Error::Timeout {
+        method: String::new(),
+        elapsed: Duration::ZERO,
+        hint: None,
     }
 }
 
@@ -53,6 +93,8 @@ pub(crate) struct PendingMap {
     shards: [Mutex<HashMap<i64, Pending>>; SHARDS],
     /// How many are in flight, over all shards.
     count: AtomicUsize,
+    /// The sweeper's alarm: told of deadlines earlier than it expects.
+    wake: Arc<Wake>,
 }
 
 impl Default for PendingMap {
@@ -60,7 +102,14 @@ impl Default for PendingMap {
         PendingMap {
             shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
             count: AtomicUsize::new(0),
+            wake: Arc::new(Wake::new()),
         }
+    }
+}
+
+impl Drop for PendingMap {
+    fn drop(&mut self) {
+        self.wake.close();
     }
 }
 
@@ -82,9 +131,19 @@ impl PendingMap {
         taken
     }
 
+    /// The sweeper's alarm, for the sweeper task.
+    pub(crate) fn wake(&self) -> Arc<Wake> {
+        self.wake.clone()
+    }
+
     /// Registers a waiter; returns how many are now in flight.
     pub(crate) fn insert(&self, id: i64, pending: Pending) -> usize {
+        let due = pending.due();
         let replaced = self.lock(id).insert(id, pending).is_some();
+        // After the insert: a sweep that misses this entry has been told.
+        if let Some(due) = due {
+            self.wake.by(due);
+        }
         if replaced {
             self.count.load(Ordering::Relaxed)
         } else {
@@ -96,11 +155,32 @@ impl PendingMap {
     pub(crate) fn complete(&self, id: i64, outcome: Result<Bytes>) -> bool {
         match self.take(id) {
             Some(p) => {
-                let _ = p.tx.send(outcome);
+                if let Some(tx) = p.tx {
+                    let _ = tx.send(outcome);
+                }
                 true
             }
             None => false,
         }
+    }
+
+    /// Settles every call whose deadline is past `now` (with the deadline
+    /// marker); returns the earliest deadline still ahead.
+    pub(crate) fn expire(&self, now: Instant) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        for shard in &self.shards {
+            for p in lock_shard(shard).values_mut() {
+                let Some(due) = p.due() else { continue };
+                if due <= now {
+                    if let Some(tx) = p.tx.take() {
+                        let _ = tx.send(Err(deadline_marker()));
+                    }
+                } else {
+                    next = Some(next.map_or(due, |n| n.min(due)));
+                }
+            }
+        }
+        next
     }
 
     pub(crate) fn remove(&self, id: i64) -> bool {
@@ -131,56 +211,18 @@ impl PendingMap {
         true
     }
 
-    /// When progress last arrived for `id`.
-    fn last_progress(&self, id: i64) -> Option<Instant> {
-        self.lock(id).get(&id).and_then(|p| p.last_progress)
-    }
-
     /// Fails every waiter (the connection is gone).
     pub(crate) fn fail_all(&self, make: impl Fn() -> Error) {
         for shard in &self.shards {
             let drained: Vec<Pending> = lock_shard(shard).drain().map(|(_, p)| p).collect();
             self.count.fetch_sub(drained.len(), Ordering::Relaxed);
-            for p in drained {
-                let _ = p.tx.send(Err(make()));
+            for tx in drained.into_iter().filter_map(|p| p.tx) {
+                let _ = tx.send(Err(make()));
             }
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.count.load(Ordering::Relaxed)
-    }
-}
-
-/// Waits for the reply to `id`: `idle` without reply or progress, `cap` in
-/// all. Progress does not wake the waiter: when the idle deadline passes,
-/// the last progress time decides whether to wait on.
-pub(crate) async fn wait_reply(
-    rx: &mut oneshot::Receiver<Result<Bytes>>,
-    pending: &PendingMap,
-    id: i64,
-    idle: Duration,
-    cap: Duration,
-) -> std::result::Result<Result<Bytes>, Duration> {
-    let start = Instant::now();
-    let hard = start + cap;
-    let sleep = tokio::time::sleep_until((start + idle).min(hard));
-    tokio::pin!(sleep);
-    loop {
-        tokio::select! {
-            biased;
-            reply = &mut *rx => {
-                return Ok(reply.unwrap_or_else(|_| Err(Error::NotConnected("the session ended".into()))));
-            }
-            _ = &mut sleep => {
-                let now = Instant::now();
-                match pending.last_progress(id) {
-                    Some(at) if at + idle > now && now < hard => {
-                        sleep.as_mut().reset((at + idle).min(hard));
-                    }
-                    _ => return Err(start.elapsed()),
-                }
-            }
-        }
     }
 }
