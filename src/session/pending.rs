@@ -83,6 +83,31 @@ fn deadline_marker() -> Error {
     }
 }
 
+/// Hashes request ids (consecutive integers) with one multiplication:
+/// they need no protection from chosen keys, as we pick them. The well
+/// mixed high half of the product is rotated into the low bits, which pick
+/// the bucket (the ids of one shard share their low bits).
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_i64(&mut self, id: i64) {
+        self.0 = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Ids = HashMap<i64, Pending, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// Shards of the map: callers on different threads insert and the reader
 /// completes at once; consecutive ids land in different shards, so they
 /// rarely wait for each other's lock.
@@ -90,7 +115,7 @@ const SHARDS: usize = 16;
 
 /// The map of in-flight requests.
 pub(crate) struct PendingMap {
-    shards: [Mutex<HashMap<i64, Pending>>; SHARDS],
+    shards: [Mutex<Ids>; SHARDS],
     /// How many are in flight, over all shards.
     count: AtomicUsize,
     /// The sweeper's alarm: told of deadlines earlier than it expects.
@@ -100,7 +125,7 @@ pub(crate) struct PendingMap {
 impl Default for PendingMap {
     fn default() -> Self {
         PendingMap {
-            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            shards: std::array::from_fn(|_| Mutex::new(Ids::default())),
             count: AtomicUsize::new(0),
             wake: Arc::new(Wake::new()),
         }
@@ -114,12 +139,12 @@ impl Drop for PendingMap {
 }
 
 /// A shard's lock, even after a panic elsewhere poisoned it.
-fn lock_shard(shard: &Mutex<HashMap<i64, Pending>>) -> MutexGuard<'_, HashMap<i64, Pending>> {
+fn lock_shard(shard: &Mutex<Ids>) -> MutexGuard<'_, Ids> {
     shard.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl PendingMap {
-    fn lock(&self, id: i64) -> MutexGuard<'_, HashMap<i64, Pending>> {
+    fn lock(&self, id: i64) -> MutexGuard<'_, Ids> {
         lock_shard(&self.shards[(id as u64 as usize) % SHARDS])
     }
 
@@ -224,5 +249,29 @@ impl PendingMap {
 
     pub(crate) fn len(&self) -> usize {
         self.count.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::hash::{BuildHasher, BuildHasherDefault};
+
+    use super::{IdHasher, SHARDS};
+
+    /// The ids of one shard (every 16th) spread over a table's buckets.
+    #[test]
+    fn ids_of_one_shard_spread_over_buckets() {
+        let hasher = BuildHasherDefault::<IdHasher>::default();
+        let buckets = 256u64;
+        let used: HashSet<u64> = (0..1024i64)
+            .map(|n| 3 + n * SHARDS as i64)
+            .map(|id| hasher.hash_one(id) & (buckets - 1))
+            .collect();
+        assert!(
+            used.len() as u64 > buckets * 9 / 10,
+            "{} of {buckets}",
+            used.len()
+        );
     }
 }

@@ -81,10 +81,7 @@ impl StdinWriter {
                     return self.write_direct(&mut st, &frame);
                 }
                 if st.buf.len() < BUFFER_LIMIT {
-                    st.buf.extend_from_slice(&frame);
-                    st.buf.push(b'\n');
-                    drop(st);
-                    self.work.notify_one();
+                    self.queue(st, &frame);
                     return Ok(());
                 }
                 room.as_mut().enable();
@@ -95,15 +92,25 @@ impl StdinWriter {
 
     /// Queues a frame whatever the buffer holds (never waits).
     pub(crate) fn push(&self, frame: Bytes) -> Result<(), SendError> {
-        let mut st = self.lock();
+        let st = self.lock();
         if st.closed {
             return Err(SendError);
         }
-        st.buf.extend_from_slice(&frame);
+        self.queue(st, &frame);
+        Ok(())
+    }
+
+    /// Appends a frame for the writer task. Only the first frame into an
+    /// empty buffer wakes it: until it takes the buffer, that wake-up
+    /// covers everything added after.
+    fn queue(&self, mut st: MutexGuard<'_, State>, frame: &[u8]) {
+        let was_empty = st.buf.is_empty();
+        st.buf.extend_from_slice(frame);
         st.buf.push(b'\n');
         drop(st);
-        self.work.notify_one();
-        Ok(())
+        if was_empty {
+            self.work.notify_one();
+        }
     }
 
     /// Writes under the lock, so the frame is never split by another
