@@ -163,11 +163,11 @@ impl PendingMap {
 
     /// Registers a waiter; returns how many are now in flight.
     pub(crate) fn insert(&self, id: i64, pending: Pending) -> usize {
-        let due = pending.due();
+        let due = pending.due().zip(pending.deadline.map(|d| d.idle));
         let replaced = self.lock(id).insert(id, pending).is_some();
         // After the insert: a sweep that misses this entry has been told.
-        if let Some(due) = due {
-            self.wake.by(due);
+        if let Some((due, idle)) = due {
+            self.wake.by(due, idle);
         }
         if replaced {
             self.count.load(Ordering::Relaxed)
