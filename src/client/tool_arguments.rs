@@ -247,39 +247,28 @@ impl ser::SerializeMap for SkipEntries {
     }
 }
 
-impl ser::SerializeStruct for SkipEntries {
-    type Ok = Kind;
-    type Error = ProbeError;
+macro_rules! skip_fields {
+    ($($trait:ident),*) => {
+        $(impl ser::$trait for SkipEntries {
+            type Ok = Kind;
+            type Error = ProbeError;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), ProbeError> {
-        Ok(())
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                _: &'static str,
+                _: &T,
+            ) -> Result<(), ProbeError> {
+                Ok(())
+            }
 
-    fn end(self) -> Probe {
-        Ok(Kind::Object)
-    }
+            fn end(self) -> Probe {
+                Ok(Kind::Object)
+            }
+        })*
+    };
 }
 
-impl ser::SerializeStructVariant for SkipEntries {
-    type Ok = Kind;
-    type Error = ProbeError;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), ProbeError> {
-        Ok(())
-    }
-
-    fn end(self) -> Probe {
-        Ok(Kind::Object)
-    }
-}
+skip_fields!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeTupleVariant for SkipEntries {
     type Ok = Kind;
