@@ -902,3 +902,30 @@ async fn a_dropped_client_leaves_no_tasks_behind() {
     })
     .await
 }
+
+/// `Duration::MAX` means "no limit", not an overflow.
+#[tokio::test]
+async fn unbounded_deadlines_are_accepted() {
+    within(async {
+        for (choice, _) in ERAS {
+            let client = builder(demo_server(), choice)
+                .timeout(Duration::MAX)
+                .connect()
+                .await
+                .unwrap();
+            let out = client
+                .call_tool_with(
+                    "echo",
+                    json!({"text": "x"}),
+                    CallOptions::new()
+                        .timeout(Duration::MAX)
+                        .max_time(Duration::MAX),
+                )
+                .await
+                .unwrap();
+            assert_eq!(out.text(), "x");
+            client.close().await.unwrap();
+        }
+    })
+    .await
+}

@@ -489,7 +489,7 @@ impl Session {
         };
         // Sending can block on backpressure; it counts against the deadline.
         let started = tokio::time::Instant::now();
-        let hard = started + cap;
+        let hard = pending::after(started, cap);
         let (tx, rx) = oneshot::channel();
         let in_flight = shared.pending.insert(
             id,

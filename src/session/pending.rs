@@ -65,8 +65,15 @@ impl Pending {
         let d = self.deadline.as_ref()?;
         self.tx.as_ref()?;
         let since = self.last_progress.map_or(d.started, |p| p.max(d.started));
-        Some((since + d.idle).min(d.hard))
+        Some(after(since, d.idle).min(d.hard))
     }
+}
+
+/// `at + wait`, or about thirty years on when that overflows (a caller may
+/// ask for `Duration::MAX`, meaning "no limit").
+pub(crate) fn after(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .unwrap_or_else(|| at + Duration::from_secs(30 * 365 * 86_400))
 }
 
 /// What the sweeper sends a call whose deadline passed; the waiter turns it
