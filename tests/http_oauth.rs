@@ -39,6 +39,8 @@ struct Seen {
     open_post: bool,
     /// Every token is refused with this status (401 or 403), if set.
     refuse_all: Option<u16>,
+    /// The GET stream is refused whatever the token (POSTs as usual).
+    refuse_get: bool,
     /// GET requests to /mcp or /sse, and how many were refused.
     gets: usize,
     get_refusals: usize,
@@ -267,6 +269,10 @@ fn mcp_get(s: &mut Seen, req: &Req) -> Reply {
         return Reply::status(405, "text/plain", "");
     }
     s.gets += 1;
+    if s.refuse_get {
+        s.get_refusals += 1;
+        return unauthorized(s, "/mcp");
+    }
     let token = match check_token(s, req, "/mcp") {
         Ok(t) => t,
         Err(refusal) => {
@@ -650,6 +656,51 @@ async fn a_get_stream_refused_whatever_the_token_ends_without_spinning() {
         }
         // The session itself goes on.
         assert_eq!(client.list_tools().await.unwrap().len(), 1);
+        client.close().await.unwrap();
+    })
+    .await;
+}
+
+/// A GET stream that ended on a refusal no renewal fixed opens again once
+/// a request succeeds with other credentials, and not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_get_stream_reopens_when_credentials_change() {
+    common::bounded(async {
+        let (seen, url) = start().await;
+        seen.lock().unwrap().refuse_get = true;
+        let (client, notes) = connect_noting(Source::http_with_auth(&url, oauth()))
+            .await
+            .expect("connect");
+        // A token, then renewals: the fourth refusal ends the stream.
+        until("the GET stream given up", || seen.lock().unwrap().gets == 4).await;
+        // Requests with the credentials the stream was refused with do
+        // not open it again.
+        assert_eq!(client.list_tools().await.unwrap().len(), 1);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            seen.lock().unwrap().gets,
+            4,
+            "reopened with refused credentials"
+        );
+
+        // The server accepts the stream from now on, and the token is
+        // revoked: the next POST is refused, the client refreshes, and the
+        // POST that succeeds with the new token opens the stream again.
+        {
+            let mut s = seen.lock().unwrap();
+            s.refuse_get = false;
+            s.valid = Some("revoked".into());
+        }
+        assert_eq!(client.list_tools().await.unwrap().len(), 1);
+        until("the GET stream reopened", || {
+            seen.lock().unwrap().streams_opened == 1
+        })
+        .await;
+        notify_and_expect(&seen, &notes).await;
+        {
+            let s = seen.lock().unwrap();
+            assert_eq!((s.gets, s.get_refusals), (5, 4));
+        }
         client.close().await.unwrap();
     })
     .await;

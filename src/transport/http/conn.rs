@@ -43,6 +43,17 @@ struct State {
     initialized: Option<Bytes>,
     /// The auth provider's latest `Authorization` value (sensitive).
     authorization: Option<HeaderValue>,
+    /// The GET stream ended on a refusal no renewal fixed: a fingerprint
+    /// of the `Authorization` it was refused with.
+    get_refused_with: Option<u64>,
+}
+
+/// Compares credentials without keeping them.
+fn fingerprint(authorization: Option<&str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    authorization.hash(&mut h);
+    h.finish()
 }
 
 /// One Streamable HTTP connection.
@@ -233,6 +244,26 @@ impl Conn {
         let old = std::mem::replace(&mut lock(&self.state).get_listener, task);
         if let Some(old) = old {
             old.abort();
+        }
+    }
+
+    /// The GET stream was refused, with `authorization`, in a way the
+    /// auth provider could not fix; it has ended.
+    pub(crate) fn note_get_refused(&self, authorization: Option<&str>) {
+        lock(&self.state).get_refused_with = Some(fingerprint(authorization));
+    }
+
+    /// After a request succeeded with `authorization`: whether the GET
+    /// stream, refused with other credentials, should be opened again. Says
+    /// yes once per refusal.
+    pub(crate) fn take_get_reopen(&self, authorization: Option<&str>) -> bool {
+        let mut s = lock(&self.state);
+        match s.get_refused_with {
+            Some(refused) if refused != fingerprint(authorization) => {
+                s.get_refused_with = None;
+                true
+            }
+            _ => false,
         }
     }
 

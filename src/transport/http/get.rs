@@ -34,6 +34,8 @@ pub(crate) enum OpenError {
         status: Option<u16>,
         /// What happened.
         message: String,
+        /// The `Authorization` refused (a secret: compare, never log).
+        sent: Option<String>,
     },
     /// Anything else.
     Failed(String),
@@ -75,10 +77,11 @@ fn backoff(retry: Duration, misses: u32) -> Duration {
 async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Response, OpenError> {
     let mut auth_rounds = 0;
     let idle = conn.config.message_idle();
-    let resp = loop {
+    let (resp, sent_auth) = loop {
         let unauthorized = |message: String| OpenError::Unauthorized {
             status: None,
             message: format!("authorization failed: {message}"),
+            sent: None,
         };
         conn.refresh_auth().await.map_err(unauthorized)?;
         let mut h = conn.base_headers();
@@ -114,11 +117,12 @@ async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Respo
         .await;
         match step {
             AuthStep::Retry => continue,
-            AuthStep::Proceed => break resp,
+            AuthStep::Proceed => break (resp, sent_auth),
             AuthStep::Failed(e) => {
                 return Err(OpenError::Unauthorized {
                     status: Some(resp.status().as_u16()),
                     message: format!("authorization failed: {}", auth::detail(e)),
+                    sent: sent_auth,
                 })
             }
         }
@@ -138,6 +142,7 @@ async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Respo
         return Err(OpenError::Unauthorized {
             status: Some(status.as_u16()),
             message,
+            sent: sent_auth,
         });
     }
     let is_sse = resp
@@ -227,8 +232,12 @@ async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
             Err(e @ OpenError::Unauthorized { .. }) => {
                 // Reopening with credentials the server refuses would
                 // only spin: the stream ends here (requests go on, and
-                // report their own refusals).
+                // report their own refusals). A request that later
+                // succeeds with other credentials opens it again.
                 tracing::warn!(transport = %url, "closing the GET stream: {e}");
+                if let OpenError::Unauthorized { sent, .. } = &e {
+                    conn.note_get_refused(sent.as_deref());
+                }
                 return;
             }
             Err(e) => {

@@ -169,7 +169,7 @@ pub(crate) async fn exchange(
         _ => conn.config.message_idle(),
     };
     let mut auth_rounds = 0;
-    let (resp, sent_session) = loop {
+    let (resp, sent_session, sent_auth) = loop {
         if let Err(e) = conn.refresh_auth().await {
             fail(conn, sink, out, &format!("authorization failed: {e}"));
             return Exchange::Done;
@@ -221,9 +221,16 @@ pub(crate) async fn exchange(
                 return Exchange::Done;
             }
         }
-        break (resp, sent_session);
+        break (resp, sent_session, sent_auth);
     };
     let status = resp.status();
+    if status.is_success() && conn.take_get_reopen(sent_auth.as_deref()) && !conn.has_listener() {
+        // The GET stream ended on credentials the server refused; these
+        // are new and work.
+        tracing::debug!(transport = %conn.describe_url(), "credentials renewed: opening the GET stream again");
+        let conn = conn.clone();
+        tokio::spawn(async move { super::get::start_listener(&conn).await });
+    }
     if out.method == "initialize" && status.is_success() {
         conn.set_session_id(resp.headers().get(SESSION_ID).cloned());
     }
