@@ -1,7 +1,8 @@
 //! Soak: a supervised server killed every few seconds while calls stream
-//! through, for SOAK_SECS seconds; prints the client's RSS over time so a
-//! leak shows as a trend. Runs only when SOAK_SECS is set:
-//! `SOAK_SECS=600 cargo bench --bench soak`.
+//! through, for SOAK_SECS seconds; prints the client's RSS and the
+//! runtime's live tasks over time so a leak shows as a trend. Runs only
+//! when SOAK_SECS is set: `SOAK_SECS=600 cargo bench --bench soak`
+//! (`SOAK_KILL_MS`, default 3000, sets the time between kills).
 
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,13 @@ fn main() {
             .await
             .expect("connect");
         let end = Instant::now() + Duration::from_secs(secs);
+        let kill_every = Duration::from_millis(
+            std::env::var("SOAK_KILL_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3000),
+        );
+        let metrics = tokio::runtime::Handle::current().metrics();
         let callers: Vec<_> = (0..8)
             .map(|i| {
                 let client = client.clone();
@@ -75,19 +83,20 @@ fn main() {
             .collect();
         let start = Instant::now();
         let mut kills = 0;
-        println!("t_s,rss_kib,restarts");
+        println!("t_s,rss_kib,restarts,tasks");
         while Instant::now() < end {
-            tokio::time::sleep(Duration::from_secs(3)).await;
+            tokio::time::sleep(kill_every).await;
             for pid in child_pids(&marker) {
                 // SAFETY: kill(2) on a pid found by marker.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
                 kills += 1;
             }
             println!(
-                "{},{},{}",
+                "{},{},{},{}",
                 start.elapsed().as_secs(),
                 rss_kib(),
-                client.health().restarts
+                client.health().restarts,
+                metrics.num_alive_tasks()
             );
         }
         let (mut ok, mut cut) = (0, 0);
