@@ -12,6 +12,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_and_small_frames_survive_concurrency() {
+    large_and_small_frames().await
+}
+
+/// The same on one thread (`#[tokio::main(flavor = "current_thread")]`,
+/// an actix `System`): the writer task, which yields before taking the
+/// buffer, must still run while every caller waits.
+#[tokio::test(flavor = "current_thread")]
+async fn large_and_small_frames_survive_concurrency_on_one_thread() {
+    large_and_small_frames().await
+}
+
+async fn large_and_small_frames() {
     tokio::time::timeout(Duration::from_secs(60), async {
         let client = Client::builder(Source::stdio(BIN, ["serve-echo"]))
             .timeout(Duration::from_secs(20))
