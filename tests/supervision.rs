@@ -275,6 +275,59 @@ async fn a_server_that_dies_at_once_trips_the_breaker() {
     .expect("test deadline");
 }
 
+/// Health transitions are pushed to watchers, nothing to poll: a kill is
+/// seen as `Restarting`, the way back as `Ready` (one restart more), and
+/// closing as `Closed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_changes_are_pushed_for_every_transition() {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        let tag = marker("watch");
+        let client = Client::builder(Source::stdio(BIN, ["serve-test"]))
+            .env("SWITCHBOARD_TEST_MARKER", &tag)
+            .restart(RestartPolicy {
+                // Long enough that `Restarting` is seen before `Ready`.
+                backoff_initial: Duration::from_millis(300),
+                ..fast_policy()
+            })
+            .connect()
+            .await
+            .unwrap();
+        let mut changes = client.health_changes();
+        assert_eq!(changes.borrow_and_update().state, HealthState::Ready);
+
+        kill_all(&tag);
+        let mut seen = Vec::new();
+        let back = loop {
+            changes
+                .changed()
+                .await
+                .expect("the client holds the sender");
+            let h = changes.borrow_and_update().clone();
+            seen.push(h.state);
+            if h.state == HealthState::Ready {
+                break h;
+            }
+        };
+        assert_eq!(seen.first(), Some(&HealthState::Restarting), "{seen:?}");
+        assert_eq!(back.restarts, 1);
+        assert!(back.last_error.is_some(), "{back:?}");
+        let out = client
+            .call_tool("echo", json!({"text": "back"}))
+            .await
+            .unwrap();
+        assert_eq!(out.text(), "back");
+
+        client.close().await.unwrap();
+        changes
+            .changed()
+            .await
+            .expect("the client holds the sender");
+        assert_eq!(changes.borrow_and_update().state, HealthState::Closed);
+    })
+    .await
+    .expect("test deadline");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_restarts_in_a_window_then_the_server_is_given_up() {
     tokio::time::timeout(Duration::from_secs(60), async {

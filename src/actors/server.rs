@@ -15,7 +15,7 @@ use std::time::Instant;
 use actix::prelude::*;
 use tokio::sync::watch;
 
-use super::supervise::{Health, HealthState, RestartPolicy};
+use super::supervise::{HealthCell, HealthState, RestartPolicy};
 use crate::protocol::{Era, LoggingLevel};
 use crate::session::{Handlers, Session, SessionOptions};
 use crate::transport::Source;
@@ -108,7 +108,7 @@ pub(crate) struct Spec {
 pub(crate) struct ServerActor {
     spec: Spec,
     slot: watch::Sender<Slot>,
-    health: Arc<Mutex<Health>>,
+    health: HealthCell,
     restore: Arc<Restore>,
     generation: u64,
     current: Option<Session>,
@@ -123,7 +123,7 @@ impl ServerActor {
     pub(crate) fn new(
         spec: Spec,
         slot: watch::Sender<Slot>,
-        health: Arc<Mutex<Health>>,
+        health: HealthCell,
         restore: Arc<Restore>,
     ) -> Self {
         ServerActor {
@@ -142,10 +142,6 @@ impl ServerActor {
 
     fn name(&self) -> &str {
         &self.spec.options.server_name
-    }
-
-    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
-        crate::session::lock(&self.health)
     }
 
     /// Opens a connection on the caller's runtime.
@@ -177,14 +173,13 @@ impl ServerActor {
         self.current = Some(session.clone());
         self.ready_at = Some(Instant::now());
         self.probe_misses = 0;
-        {
-            let mut h = self.health();
+        self.health.update(|h| {
             h.set(HealthState::Ready);
             h.consecutive_failures = 0;
             if generation > 1 {
                 h.restarts += 1;
             }
-        }
+        });
         let _ = self.slot.send(Slot::Ready(session.clone()));
         // Watch for the transport going away.
         let addr = ctx.address();
@@ -201,15 +196,14 @@ impl ServerActor {
         let Some(policy) = self.spec.policy.clone() else {
             return;
         };
-        let failures = {
-            let mut h = self.health();
+        self.health.update(|h| {
             h.consecutive_failures += 1;
             h.last_error = Some(error.clone());
             if !stderr_tail.is_empty() {
                 h.stderr_tail = stderr_tail;
             }
-            h.consecutive_failures
-        };
+        });
+        let failures = self.health.read(|h| h.consecutive_failures);
         if let Some(max) = policy.max_restarts {
             let now = Instant::now();
             while self
@@ -226,7 +220,7 @@ impl ServerActor {
                     policy.restart_window
                 );
                 tracing::error!(server = %self.name(), "{reason}");
-                self.health().set(HealthState::Closed);
+                self.health.update(|h| h.set(HealthState::Closed));
                 let _ = self.slot.send(Slot::Closed(reason));
                 return;
             }
@@ -234,7 +228,7 @@ impl ServerActor {
         }
         if failures >= policy.breaker_threshold {
             tracing::warn!(server = %self.name(), failures, "circuit breaker open for {:?}: {error}", policy.breaker_cooldown);
-            self.health().set(HealthState::BreakerOpen);
+            self.health.update(|h| h.set(HealthState::BreakerOpen));
             let _ = self.slot.send(Slot::BreakerOpen {
                 until: Instant::now() + policy.breaker_cooldown,
                 last_error: error,
@@ -243,7 +237,7 @@ impl ServerActor {
         } else {
             let delay = policy.delay(failures.saturating_sub(1), seed(self.generation, failures));
             tracing::info!(server = %self.name(), failures, ?delay, "restarting: {error}");
-            self.health().set(HealthState::Restarting);
+            self.health.update(|h| h.set(HealthState::Restarting));
             let _ = self.slot.send(Slot::Restarting);
             ctx.run_later(delay, |actor, ctx| actor.restart(ctx));
         }
@@ -314,7 +308,7 @@ impl ServerActor {
             match result {
                 Some(Ok(latency)) => {
                     actor.probe_misses = 0;
-                    actor.health().last_probe_latency = Some(latency);
+                    actor.health.update(|h| h.last_probe_latency = Some(latency));
                 }
                 _ => {
                     actor.probe_misses += 1;
@@ -379,8 +373,10 @@ impl Handler<Start> for ServerActor {
                     Ok(())
                 }
                 Err(e) => {
-                    actor.health().set(HealthState::Closed);
-                    actor.health().last_error = Some(e.to_string());
+                    actor.health.update(|h| {
+                        h.set(HealthState::Closed);
+                        h.last_error = Some(e.to_string());
+                    });
                     let _ = actor.slot.send(Slot::Closed(e.to_string()));
                     ctx.stop();
                     Err(e)
@@ -412,7 +408,7 @@ impl Handler<Lost> for ServerActor {
         if self.spec.policy.is_none() {
             // Unsupervised: the session itself reports the loss to callers.
             self.current = lost;
-            self.health().set(HealthState::Closed);
+            self.health.update(|h| h.set(HealthState::Closed));
             return;
         }
         let short_lived = self.ready_at.is_some_and(|t| {
@@ -426,7 +422,7 @@ impl Handler<Lost> for ServerActor {
         });
         if !short_lived {
             // A good run: start counting failures afresh.
-            self.health().consecutive_failures = 0;
+            self.health.update(|h| h.consecutive_failures = 0);
         }
         self.after_failure(format!("server lost: {}", msg.reason), tail, ctx);
     }
@@ -444,7 +440,7 @@ impl Handler<Close> for ServerActor {
 
     fn handle(&mut self, _msg: Close, _ctx: &mut Self::Context) -> Self::Result {
         self.closing = true;
-        self.health().set(HealthState::Closed);
+        self.health.update(|h| h.set(HealthState::Closed));
         let _ = self
             .slot
             .send(Slot::Closed("the client closed the connection".into()));

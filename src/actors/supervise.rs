@@ -2,7 +2,10 @@
 //! stop trying for a while (the circuit breaker), and the health a caller
 //! can read.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 /// How a supervised server is restarted.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +102,42 @@ pub struct Health {
     pub last_probe_latency: Option<Duration>,
     /// When the state last changed.
     pub since: Instant,
+}
+
+/// A server's health, written by its actor and read by its handles; every
+/// change of [`HealthState`] is published to watchers
+/// ([`crate::Client::health_changes`]).
+#[derive(Clone)]
+pub(crate) struct HealthCell(Arc<watch::Sender<Health>>);
+
+impl HealthCell {
+    pub(crate) fn new() -> Self {
+        HealthCell(Arc::new(watch::channel(Health::starting()).0))
+    }
+
+    /// A copy of the current health.
+    pub(crate) fn get(&self) -> Health {
+        self.0.borrow().clone()
+    }
+
+    /// Reads one thing from the current health without copying it.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Health) -> R) -> R {
+        f(&self.0.borrow())
+    }
+
+    /// Changes the health; watchers wake when the state changed.
+    pub(crate) fn update(&self, f: impl FnOnce(&mut Health)) {
+        self.0.send_if_modified(|h| {
+            let before = h.state;
+            f(h);
+            h.state != before
+        });
+    }
+
+    /// A receiver that wakes on every state change.
+    pub(crate) fn watch(&self) -> watch::Receiver<Health> {
+        self.0.subscribe()
+    }
 }
 
 impl Health {

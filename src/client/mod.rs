@@ -19,7 +19,7 @@ pub use builder::ClientBuilder;
 pub use tool_output::ToolOutput;
 
 use crate::actors::server::{Close, Restore, ServerActor, Slot, Spec, Start};
-use crate::actors::supervise::{Health, HealthState};
+use crate::actors::supervise::{Health, HealthCell, HealthState};
 use crate::actors::ActorRuntime;
 use crate::protocol::{
     codes, CallToolResult, CompleteResult, Era, GetPromptResult, Implementation, LoggingLevel,
@@ -46,7 +46,7 @@ struct ClientInner {
     slot: watch::Receiver<Slot>,
     actor: actix::Addr<ServerActor>,
     tools: RwLock<HashMap<String, Arc<KnownTool>>>,
-    health: Arc<std::sync::Mutex<Health>>,
+    health: HealthCell,
     restore: Arc<Restore>,
     wait_limit: Duration,
     supervised: bool,
@@ -151,7 +151,7 @@ impl Client {
         let name = builder.options.server_name.clone();
         let wait_limit = builder.options.connect_timeout;
         let (slot_tx, slot) = watch::channel(Slot::Starting);
-        let health = Arc::new(std::sync::Mutex::new(Health::starting()));
+        let health = HealthCell::new();
         let restore = Arc::new(Restore::default());
         *crate::session::lock(&restore.log_level) = builder.log_level;
         let spec = Spec {
@@ -257,12 +257,30 @@ impl Client {
     }
 
     fn inner_health(&self) -> Health {
-        crate::session::lock(&self.inner.health).clone()
+        self.inner.health.get()
     }
 
     /// Successful restarts so far (cheaper than [`Client::health`]).
     pub(crate) fn restarts(&self) -> u32 {
-        crate::session::lock(&self.inner.health).restarts
+        self.inner.health.read(|h| h.restarts)
+    }
+
+    /// Wakes on every change of this server's [`HealthState`] (starting,
+    /// ready, restarting, breaker open, closed); `borrow()` gives the whole
+    /// [`Health`] as it is then. Nothing to poll: a program or an agent can
+    /// wait for the server to come back, or log each transition.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: switchboard::Client) {
+    /// let mut changes = client.health_changes();
+    /// while changes.changed().await.is_ok() {
+    ///     let h = changes.borrow().clone();
+    ///     println!("{:?} after {} restarts", h.state, h.restarts);
+    /// }
+    /// # }
+    /// ```
+    pub fn health_changes(&self) -> watch::Receiver<Health> {
+        self.inner.health.watch()
     }
 
     /// This server's health: state, restarts, last error and stderr lines.
