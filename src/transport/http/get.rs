@@ -229,15 +229,13 @@ async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
                 tracing::debug!(transport = %url, status, "the server offers no GET stream");
                 return;
             }
-            Err(e @ OpenError::Unauthorized { .. }) => {
+            Err(OpenError::Unauthorized { message, sent, .. }) => {
                 // Reopening with credentials the server refuses would
                 // only spin: the stream ends here (requests go on, and
                 // report their own refusals). A request that later
                 // succeeds with other credentials opens it again.
-                tracing::warn!(transport = %url, "closing the GET stream: {e}");
-                if let OpenError::Unauthorized { sent, .. } = &e {
-                    conn.note_get_refused(sent.as_deref());
-                }
+                tracing::warn!(transport = %url, "closing the GET stream: {message}");
+                conn.note_get_refused(sent.as_deref());
                 return;
             }
             Err(e) => {
