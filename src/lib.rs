@@ -137,6 +137,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod fleet;
+mod http_client;
 pub mod model;
 pub mod policy;
 pub mod protocol;

@@ -18,10 +18,8 @@ const BODY_LIMIT: usize = 256 * 1024;
 
 /// The client for authorization-server calls.
 pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    crate::http_client::builder(timeout.min(Duration::from_secs(10)))
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
         .build()
         .map_err(|e| Error::Config(format!("cannot build the OAuth HTTP client: {e}")))

@@ -40,12 +40,7 @@ impl ModelClient {
     /// A client for an endpoint. Fails only on an unusable key (not a valid
     /// header value) or when the HTTP stack cannot start.
     pub fn new(endpoint: ModelEndpoint) -> Result<Self, ModelError> {
-        // reqwest is built without a default crypto provider; installing
-        // fails harmlessly when one is already set.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
-            .pool_idle_timeout(Duration::from_secs(90))
+        let http = crate::http_client::builder(endpoint.timeout.min(Duration::from_secs(30)))
             .build()
             .map_err(|e| ModelError::Config(format!("cannot build the HTTP client: {e}")))?;
         let mut headers = HeaderMap::new();

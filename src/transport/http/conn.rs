@@ -77,12 +77,7 @@ fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 /// Builds the pooled client every request of one transport shares.
 pub(crate) fn build_client(config: &HttpConfig) -> Result<reqwest::Client> {
-    // reqwest is built without a default crypto provider (ring is lighter
-    // than aws-lc); installing fails harmlessly if one is already set.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
+    crate::http_client::builder(config.connect_timeout)
         .build()
         .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
 }
