@@ -543,3 +543,58 @@ async fn structured_output_that_breaks_its_schema_is_rejected() {
     })
     .await
 }
+
+/// This process's resident set, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmRSS in /proc/self/status")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_endless_stderr_line_costs_no_memory() {
+    common::within(Duration::from_secs(60), async {
+        let marker = common::marker("fault-stderr-flood");
+        let client = connect_with("stderr_flood", &marker, |b| {
+            b.timeout(Duration::from_secs(50))
+        })
+        .await;
+        let before = rss_kib();
+        // 256 MiB on one stderr line: the call answers only once all of it
+        // was written, so all but the last pipe-full has been read.
+        let out = client
+            .call_tool("bad", json!({"mib": 256}))
+            .await
+            .expect("the server answers after its flood");
+        assert_eq!(out.text(), "flooded");
+        let grown = rss_kib().saturating_sub(before);
+        assert!(
+            grown < 32 * 1024,
+            "RSS grew by {grown} KiB reading one long stderr line"
+        );
+        // The line is kept cut, with a mark, and the next line is whole.
+        let tail = common::eventually("the flood's end on stderr", Duration::from_secs(5), || {
+            let tail = client.stderr_tail();
+            async move {
+                tail.iter()
+                    .any(|l| l == "fault_server: flood over")
+                    .then_some(tail)
+            }
+        })
+        .await;
+        let cut = tail
+            .iter()
+            .find(|l| l.starts_with("xxxx"))
+            .expect("the long line's head");
+        assert!(
+            cut.len() <= 4096 + '…'.len_utf8() && cut.ends_with('…'),
+            "{} bytes",
+            cut.len()
+        );
+        close_and_reap(client, &marker).await;
+    })
+    .await
+}

@@ -21,6 +21,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
     stubborn    like `silent`, and ignores SIGTERM and stdin EOF (only SIGKILL ends it)
     spawner     like `good`, after starting a grandchild `sleep 300` in its process group
     mute        answers nothing at all, not even `initialize`
+    stderr_flood  writes one stderr line of `{"mib": N}` MiB (default 256),
+                then `fault_server: flood over`, then answers like `ok`
 
 Every `notifications/cancelled` is reported on stderr as
 `fault_server: cancelled request <id>` so tests can see it arrived.
@@ -72,6 +74,13 @@ def hang_forever():
 def misbehave(msg_id, args):
     if MODE in ("good", "spawner"):
         text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
+    elif MODE == "stderr_flood":
+        chunk = b"x" * (1024 * 1024)
+        for _ in range(int(args.get("mib", 256))):
+            sys.stderr.buffer.write(chunk)
+        sys.stderr.buffer.write(b"\nfault_server: flood over\n")
+        sys.stderr.flush()
+        text_result(msg_id, "flooded")
     elif MODE == "garbage":
         garbage()
     elif MODE == "oversized":

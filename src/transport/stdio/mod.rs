@@ -10,15 +10,16 @@
 //!   process group, each step bounded; dropping the handle kills the group,
 //!   so no child outlives us.
 
-use std::collections::VecDeque;
+mod lines;
+mod stderr;
+
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use futures_util::future::BoxFuture;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::watch;
 
@@ -28,6 +29,8 @@ use super::{
     DEFAULT_MAX_MESSAGE_SIZE,
 };
 use crate::{Error, Result};
+use lines::LineSplitter;
+use stderr::StderrRing;
 
 /// Environment variables a child inherits unless told to inherit everything.
 pub const INHERITED_ENV: &[&str] = &[
@@ -118,12 +121,6 @@ impl StdioTransport {
     pub(crate) fn new(config: StdioConfig) -> Self {
         StdioTransport { config }
     }
-}
-
-/// Recent stderr lines.
-#[derive(Default)]
-struct StderrRing {
-    lines: VecDeque<String>,
 }
 
 struct StdioControl {
@@ -263,7 +260,7 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
     let stdin = Arc::new(stdin);
 
     tokio::spawn(watch_process(child, exit_tx));
-    tokio::spawn(drain_stderr(
+    tokio::spawn(stderr::drain(
         stderr,
         ring.clone(),
         config.stderr_lines,
@@ -301,139 +298,6 @@ async fn watch_process(mut child: Child, exit_tx: watch::Sender<Option<ExitStatu
         Err(e) => {
             tracing::warn!("waiting for server process failed: {e}");
         }
-    }
-}
-
-async fn drain_stderr(
-    stderr: tokio::process::ChildStderr,
-    ring: Arc<Mutex<StderrRing>>,
-    keep: usize,
-    description: String,
-) {
-    const MAX_LINE: usize = 4096;
-    let mut reader = BufReader::new(stderr);
-    let mut line = Vec::with_capacity(256);
-    loop {
-        line.clear();
-        // Bound each line: read until newline but keep at most MAX_LINE bytes.
-        match (&mut reader)
-            .take(MAX_LINE as u64)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        if line.last() != Some(&b'\n') && line.len() >= MAX_LINE {
-            // Skip the rest of an overlong line.
-            let mut rest = Vec::new();
-            let _ = (&mut reader)
-                .take(u64::MAX)
-                .read_until(b'\n', &mut rest)
-                .await;
-        }
-        let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-        if text.is_empty() {
-            continue;
-        }
-        tracing::debug!(target: "switchboard::server_stderr", server = %description, "{text}");
-        let mut ring = lock(&ring);
-        if ring.lines.len() >= keep.max(1) {
-            ring.lines.pop_front();
-        }
-        ring.lines.push_back(text);
-    }
-}
-
-/// Splits stdout into frames: one per line, without the newline.
-struct LineSplitter {
-    buf: BytesMut,
-    scanned: usize,
-    limit: usize,
-    /// While discarding an oversized line: its size so far, head, last bytes.
-    discarding: Option<(usize, Bytes, Vec<u8>)>,
-}
-
-const HEAD_KEEP: usize = 4096;
-const TAIL_KEEP: usize = 256;
-
-impl LineSplitter {
-    fn new(limit: usize) -> Self {
-        LineSplitter {
-            buf: BytesMut::with_capacity(64 * 1024),
-            scanned: 0,
-            limit,
-            discarding: None,
-        }
-    }
-
-    /// Takes every complete event out of the buffer.
-    fn drain(&mut self, out: &mut Vec<Inbound>) {
-        loop {
-            if let Some((size, head, tail)) = &mut self.discarding {
-                match memchr::memchr(b'\n', &self.buf) {
-                    Some(i) => {
-                        keep_tail(tail, &self.buf[..i]);
-                        *size += i;
-                        out.push(Inbound::Oversized {
-                            size: *size,
-                            head: head.clone(),
-                            tail: Bytes::from(std::mem::take(tail)),
-                        });
-                        let _ = self.buf.split_to(i + 1);
-                        self.discarding = None;
-                        self.scanned = 0;
-                        continue;
-                    }
-                    None => {
-                        keep_tail(tail, &self.buf);
-                        *size += self.buf.len();
-                        self.buf.clear();
-                        return;
-                    }
-                }
-            }
-            match memchr::memchr(b'\n', &self.buf[self.scanned..]) {
-                Some(i) => {
-                    let end = self.scanned + i;
-                    let mut line = self.buf.split_to(end + 1).freeze();
-                    self.scanned = 0;
-                    line.truncate(end);
-                    if line.last() == Some(&b'\r') {
-                        line.truncate(end - 1);
-                    }
-                    if line.len() > self.limit {
-                        out.push(Inbound::Oversized {
-                            size: line.len(),
-                            head: line.slice(..HEAD_KEEP.min(line.len())),
-                            tail: line.slice(line.len().saturating_sub(TAIL_KEEP)..),
-                        });
-                    } else if !line.iter().all(u8::is_ascii_whitespace) {
-                        out.push(Inbound::Frame(line));
-                    }
-                }
-                None => {
-                    self.scanned = self.buf.len();
-                    if self.buf.len() > self.limit {
-                        let head =
-                            Bytes::copy_from_slice(&self.buf[..HEAD_KEEP.min(self.buf.len())]);
-                        let mut tail = Vec::new();
-                        keep_tail(&mut tail, &self.buf);
-                        self.discarding = Some((self.buf.len(), head, tail));
-                        self.buf.clear();
-                        self.scanned = 0;
-                    }
-                    return;
-                }
-            }
-        }
-    }
-}
-
-fn keep_tail(tail: &mut Vec<u8>, more: &[u8]) {
-    tail.extend_from_slice(&more[more.len().saturating_sub(TAIL_KEEP)..]);
-    if tail.len() > TAIL_KEEP {
-        tail.drain(..tail.len() - TAIL_KEEP);
     }
 }
 
@@ -491,28 +355,6 @@ async fn read_frames(
 mod tests {
     use super::*;
 
-    fn split(limit: usize, chunks: &[&[u8]]) -> Vec<String> {
-        let mut s = LineSplitter::new(limit);
-        let mut out = Vec::new();
-        for c in chunks {
-            s.buf.extend_from_slice(c);
-            s.drain(&mut out);
-        }
-        out.into_iter()
-            .map(|e| match e {
-                Inbound::Frame(f) => String::from_utf8(f.to_vec()).unwrap(),
-                Inbound::Oversized { size, head, tail } => {
-                    format!(
-                        "oversized {size} {}..{}",
-                        head.len(),
-                        String::from_utf8_lossy(&tail)
-                    )
-                }
-                Inbound::Closed(_) => "closed".into(),
-            })
-            .collect()
-    }
-
     #[test]
     fn debug_never_shows_environment_values() {
         let cfg = StdioConfig::new("server", ["--x"]).env("API_TOKEN", "s3cr3t");
@@ -521,31 +363,5 @@ mod tests {
             shown.contains("API_TOKEN") && !shown.contains("s3cr3t"),
             "{shown}"
         );
-    }
-
-    #[test]
-    fn splits_lines_across_chunks() {
-        assert_eq!(
-            split(100, &[b"{\"a\":1}\n{\"b\"", b":2}\r\n\n  \n{}\n"]),
-            vec!["{\"a\":1}", "{\"b\":2}", "{}"]
-        );
-    }
-
-    #[test]
-    fn discards_oversized_lines_and_recovers() {
-        let big = [b'x'; 50];
-        let out = split(10, &[b"ok\n", &big[..20], &big[20..], b"END\nnext\n"]);
-        assert_eq!(
-            out,
-            vec![
-                "ok".to_string(),
-                format!("oversized 53 20..{}END", "x".repeat(50)),
-                "next".into()
-            ]
-        );
-        // A long line that arrives whole is caught too.
-        let out = split(10, &[b"0123456789ABCDEF\nz\n"]);
-        assert_eq!(out[0], "oversized 16 16..0123456789ABCDEF");
-        assert_eq!(out[1], "z");
     }
 }

@@ -1,0 +1,152 @@
+//! Splitting a server's stdout into frames, one per line, with a hard
+//! size limit: a longer line is discarded (its head and tail kept, so the
+//! session can still find its id) instead of growing a buffer without bound.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::transport::Inbound;
+
+/// Splits stdout into frames: one per line, without the newline.
+pub(super) struct LineSplitter {
+    pub(super) buf: BytesMut,
+    scanned: usize,
+    limit: usize,
+    /// While discarding an oversized line: its size so far, head, last bytes.
+    pub(super) discarding: Option<(usize, Bytes, Vec<u8>)>,
+}
+
+const HEAD_KEEP: usize = 4096;
+const TAIL_KEEP: usize = 256;
+
+impl LineSplitter {
+    pub(super) fn new(limit: usize) -> Self {
+        LineSplitter {
+            buf: BytesMut::with_capacity(64 * 1024),
+            scanned: 0,
+            limit,
+            discarding: None,
+        }
+    }
+
+    /// Takes every complete event out of the buffer.
+    pub(super) fn drain(&mut self, out: &mut Vec<Inbound>) {
+        loop {
+            if let Some((size, head, tail)) = &mut self.discarding {
+                match memchr::memchr(b'\n', &self.buf) {
+                    Some(i) => {
+                        keep_tail(tail, &self.buf[..i]);
+                        *size += i;
+                        out.push(Inbound::Oversized {
+                            size: *size,
+                            head: head.clone(),
+                            tail: Bytes::from(std::mem::take(tail)),
+                        });
+                        let _ = self.buf.split_to(i + 1);
+                        self.discarding = None;
+                        self.scanned = 0;
+                        continue;
+                    }
+                    None => {
+                        keep_tail(tail, &self.buf);
+                        *size += self.buf.len();
+                        self.buf.clear();
+                        return;
+                    }
+                }
+            }
+            match memchr::memchr(b'\n', &self.buf[self.scanned..]) {
+                Some(i) => {
+                    let end = self.scanned + i;
+                    let mut line = self.buf.split_to(end + 1).freeze();
+                    self.scanned = 0;
+                    line.truncate(end);
+                    if line.last() == Some(&b'\r') {
+                        line.truncate(end - 1);
+                    }
+                    if line.len() > self.limit {
+                        out.push(Inbound::Oversized {
+                            size: line.len(),
+                            head: line.slice(..HEAD_KEEP.min(line.len())),
+                            tail: line.slice(line.len().saturating_sub(TAIL_KEEP)..),
+                        });
+                    } else if !line.iter().all(u8::is_ascii_whitespace) {
+                        out.push(Inbound::Frame(line));
+                    }
+                }
+                None => {
+                    self.scanned = self.buf.len();
+                    if self.buf.len() > self.limit {
+                        let head =
+                            Bytes::copy_from_slice(&self.buf[..HEAD_KEEP.min(self.buf.len())]);
+                        let mut tail = Vec::new();
+                        keep_tail(&mut tail, &self.buf);
+                        self.discarding = Some((self.buf.len(), head, tail));
+                        self.buf.clear();
+                        self.scanned = 0;
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn keep_tail(tail: &mut Vec<u8>, more: &[u8]) {
+    tail.extend_from_slice(&more[more.len().saturating_sub(TAIL_KEEP)..]);
+    if tail.len() > TAIL_KEEP {
+        tail.drain(..tail.len() - TAIL_KEEP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(limit: usize, chunks: &[&[u8]]) -> Vec<String> {
+        let mut s = LineSplitter::new(limit);
+        let mut out = Vec::new();
+        for c in chunks {
+            s.buf.extend_from_slice(c);
+            s.drain(&mut out);
+        }
+        out.into_iter()
+            .map(|e| match e {
+                Inbound::Frame(f) => String::from_utf8(f.to_vec()).unwrap(),
+                Inbound::Oversized { size, head, tail } => {
+                    format!(
+                        "oversized {size} {}..{}",
+                        head.len(),
+                        String::from_utf8_lossy(&tail)
+                    )
+                }
+                Inbound::Closed(_) => "closed".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_lines_across_chunks() {
+        assert_eq!(
+            split(100, &[b"{\"a\":1}\n{\"b\"", b":2}\r\n\n  \n{}\n"]),
+            vec!["{\"a\":1}", "{\"b\":2}", "{}"]
+        );
+    }
+
+    #[test]
+    fn discards_oversized_lines_and_recovers() {
+        let big = [b'x'; 50];
+        let out = split(10, &[b"ok\n", &big[..20], &big[20..], b"END\nnext\n"]);
+        assert_eq!(
+            out,
+            vec![
+                "ok".to_string(),
+                format!("oversized 53 20..{}END", "x".repeat(50)),
+                "next".into()
+            ]
+        );
+        // A long line that arrives whole is caught too.
+        let out = split(10, &[b"0123456789ABCDEF\nz\n"]);
+        assert_eq!(out[0], "oversized 16 16..0123456789ABCDEF");
+        assert_eq!(out[1], "z");
+    }
+}
