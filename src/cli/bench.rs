@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::args::Global;
+use super::shutdown::outln;
 use super::{connect, output};
 use crate::{Error, Result};
 
@@ -87,7 +88,7 @@ pub(super) async fn run(
     if global.json {
         output::json(&json!(report));
     } else {
-        println!(
+        outln!(
             "{} calls, {} in flight: {:.0} calls/s, p50 {:.3} ms, p99 {:.3} ms ({:.2} s)",
             report.calls,
             report.concurrency,

@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::args::{Cli, Command, Global};
+use super::shutdown::outln;
 use super::{bench, connect, demo, exit_code, output, EXIT_TOOL_ERROR, EXIT_USAGE};
 use crate::protocol::{ContentBlock, ResourceContents};
 use crate::{Client, Error, Result};
@@ -162,8 +163,8 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             } else {
                 for c in &result.contents {
                     match c {
-                        ResourceContents::Text(t) => println!("{}", t.text),
-                        ResourceContents::Blob(b) => println!(
+                        ResourceContents::Text(t) => outln!("{}", t.text),
+                        ResourceContents::Blob(b) => outln!(
                             "<{} bytes of base64 {}>",
                             b.blob.len(),
                             b.mime_type.as_deref().unwrap_or("binary")
@@ -218,7 +219,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             } else {
                 for m in &result.messages {
                     let role = serde_json::to_value(m.role).unwrap_or(Value::Null);
-                    println!("[{}]", role.as_str().unwrap_or("?"));
+                    outln!("[{}]", role.as_str().unwrap_or("?"));
                     print_content(std::slice::from_ref(&m.content));
                 }
             }
@@ -231,7 +232,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             if global.json {
                 output::json(&json!({"ok": true, "latency_us": us}));
             } else {
-                println!("ok ({:.2} ms)", us as f64 / 1000.0);
+                outln!("ok ({:.2} ms)", us as f64 / 1000.0);
             }
             Ok(0)
         }
@@ -251,7 +252,7 @@ pub(super) fn print_tool_output(global: &Global, out: &crate::ToolOutput) -> u8 
     } else {
         print_content(&out.content);
         if let Some(structured) = out.structured() {
-            println!(
+            outln!(
                 "structured: {}",
                 serde_json::to_string_pretty(structured).unwrap_or_default()
             );
@@ -270,18 +271,18 @@ pub(super) fn print_tool_output(global: &Global, out: &crate::ToolOutput) -> u8 
 fn print_content(content: &[ContentBlock]) {
     for block in content {
         match block {
-            ContentBlock::Text(t) => println!("{}", t.text),
+            ContentBlock::Text(t) => outln!("{}", t.text),
             ContentBlock::Image(i) => {
-                println!("<image {} ({} base64 bytes)>", i.mime_type, i.data.len())
+                outln!("<image {} ({} base64 bytes)>", i.mime_type, i.data.len())
             }
             ContentBlock::Audio(a) => {
-                println!("<audio {} ({} base64 bytes)>", a.mime_type, a.data.len())
+                outln!("<audio {} ({} base64 bytes)>", a.mime_type, a.data.len())
             }
-            ContentBlock::ResourceLink(l) => println!("<link {} {}>", l.name, l.uri),
+            ContentBlock::ResourceLink(l) => outln!("<link {} {}>", l.name, l.uri),
             ContentBlock::Resource(r) => match &r.resource {
-                ResourceContents::Text(t) => println!("<resource {}>\n{}", t.uri, t.text),
+                ResourceContents::Text(t) => outln!("<resource {}>\n{}", t.uri, t.text),
                 ResourceContents::Blob(b) => {
-                    println!("<resource {} ({} base64 bytes)>", b.uri, b.blob.len())
+                    outln!("<resource {} ({} base64 bytes)>", b.uri, b.blob.len())
                 }
             },
         }
@@ -321,35 +322,35 @@ async fn inspect(global: &Global, client: &Client) -> Result<u8> {
         return Ok(0);
     }
     if let Some(info) = client.server_info() {
-        println!("server:    {} {}", info.name, info.version);
+        outln!("server:    {} {}", info.name, info.version);
     }
-    println!("protocol:  {version}");
-    println!(
+    outln!("protocol:  {version}");
+    outln!(
         "capabilities: {}",
         serde_json::to_string(&caps).unwrap_or_default()
     );
     if let Some(i) = client.instructions() {
-        println!("instructions: {}", output::first_line(Some(&i)));
+        outln!("instructions: {}", output::first_line(Some(&i)));
     }
-    println!("\n{} tools", tools.len());
+    outln!("\n{} tools", tools.len());
     for t in &tools {
-        println!(
+        outln!(
             "  {:<28} {}",
             t.name,
             output::first_line(t.description.as_deref())
         );
     }
-    println!("\n{} resources", resources.len());
+    outln!("\n{} resources", resources.len());
     for r in &resources {
-        println!("  {:<28} {}", r.uri, r.name);
+        outln!("  {:<28} {}", r.uri, r.name);
     }
-    println!("\n{} resource templates", templates.len());
+    outln!("\n{} resource templates", templates.len());
     for t in &templates {
-        println!("  {:<28} {}", t.uri_template, t.name);
+        outln!("  {:<28} {}", t.uri_template, t.name);
     }
-    println!("\n{} prompts", prompts.len());
+    outln!("\n{} prompts", prompts.len());
     for p in &prompts {
-        println!(
+        outln!(
             "  {:<28} {}",
             p.name,
             output::first_line(p.description.as_deref())

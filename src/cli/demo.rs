@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::args::Global;
 use super::modes::{ElicitationMode, SamplingMode};
+use super::shutdown::outln;
 use crate::protocol::LoggingLevel;
 use crate::testing::{demo_builder, demo_server, Eras};
 use crate::{Client, Error, Result, Source};
@@ -71,11 +72,11 @@ pub(super) async fn serve_test(eras: &str, crash_tool: bool) -> Result<u8> {
 
 pub(super) async fn run(global: &Global) -> Result<u8> {
     let start = Instant::now();
-    println!(
+    outln!(
         "Switchboard demo: the client against two built-in MCP servers, no network, no API key.\n"
     );
 
-    println!("1. An in-process server over the in-memory transport (negotiates 2026-07-28):");
+    outln!("1. An in-process server over the in-memory transport (negotiates 2026-07-28):");
     let memory = tour_client(
         Client::builder(Source::memory(demo_server())).name("memory"),
         global,
@@ -86,7 +87,7 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
 
     let exe = std::env::current_exe().map_err(Error::Io)?;
     let exe = exe.to_string_lossy().into_owned();
-    println!("\n2. The same server as a real child process over stdio, handshake era only (`{} serve-test --eras handshake`):", short(&exe));
+    outln!("\n2. The same server as a real child process over stdio, handshake era only (`{} serve-test --eras handshake`):", short(&exe));
     let stdio = tour_client(
         Client::builder(Source::stdio(exe, ["serve-test", "--eras", "handshake"])).name("stdio"),
         global,
@@ -95,7 +96,7 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
     tour(&stdio).await?;
     stdio.close().await?;
 
-    println!(
+    outln!(
         "\nDone in {:.2} s. Both servers are shut down; no process is left behind.",
         start.elapsed().as_secs_f64()
     );
@@ -125,7 +126,7 @@ async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<C
         .roots(["file:///tmp/demo-project"])
         .on_log(move |m| {
             seen.fetch_add(1, Ordering::Relaxed);
-            println!("     log [{}] {}", m.level, m.data);
+            outln!("     log [{}] {}", m.level, m.data);
         })
         .connect()
         .await
@@ -140,10 +141,10 @@ async fn tour(client: &Client) -> Result<()> {
         .protocol_version()
         .map(|v| v.to_string())
         .unwrap_or_default();
-    println!("   connected to {info}, protocol {version}");
+    outln!("   connected to {info}, protocol {version}");
 
     let tools = client.list_tools().await?;
-    println!(
+    outln!(
         "   {} tools: {}",
         tools.len(),
         tools
@@ -161,7 +162,7 @@ async fn tour(client: &Client) -> Result<()> {
         .call_tool("add", json!({"a": 2, "b": 40}))
         .await?
         .data()?;
-    println!(
+    outln!(
         "   add(2, 40) = {} (structured output, checked against its outputSchema)",
         sum.sum
     );
@@ -174,7 +175,7 @@ async fn tour(client: &Client) -> Result<()> {
             json!({"steps": 3, "ms": 30}),
             crate::CallOptions::new().on_progress(move |p| {
                 seen.fetch_add(1, Ordering::Relaxed);
-                println!(
+                outln!(
                     "     progress {}/{} {}",
                     p.progress,
                     p.total.unwrap_or(0.0),
@@ -183,7 +184,7 @@ async fn tour(client: &Client) -> Result<()> {
             }),
         )
         .await?;
-    println!(
+    outln!(
         "   slow: {} ({} progress updates)",
         slow.text(),
         progress.load(Ordering::Relaxed)
@@ -195,7 +196,7 @@ async fn tour(client: &Client) -> Result<()> {
             json!({"text": "MCP connects models to tools."}),
         )
         .await?;
-    println!(
+    outln!(
         "   summarize (the server asked us to sample): {}",
         summary.text()
     );
@@ -203,13 +204,13 @@ async fn tour(client: &Client) -> Result<()> {
     let confirm = client
         .call_tool("confirm", json!({"action": "deploy"}))
         .await?;
-    println!(
+    outln!(
         "   confirm (the server asked us to fill a form): {}",
         confirm.text()
     );
 
     let roots = client.call_tool("roots", json!({})).await?;
-    println!(
+    outln!(
         "   roots (the server asked for our roots): {}",
         roots
             .structured()
@@ -229,9 +230,9 @@ async fn tour(client: &Client) -> Result<()> {
         .and_then(|c| c.as_text())
         .unwrap_or("")
         .replace('\n', "; ");
-    println!("   read config://app: {text}");
+    outln!("   read config://app: {text}");
     let greeting = client.read_resource("greet://world").await?;
-    println!(
+    outln!(
         "   read greet://world (template): {}",
         greeting
             .contents
@@ -243,8 +244,8 @@ async fn tour(client: &Client) -> Result<()> {
     let prompt = client
         .get_prompt("review", json!({"code": "fn main() {}"}))
         .await?;
-    println!("   prompt review: {} message(s)", prompt.messages.len());
+    outln!("   prompt review: {} message(s)", prompt.messages.len());
     client.ping().await?;
-    println!("   ping ok");
+    outln!("   ping ok");
     Ok(())
 }

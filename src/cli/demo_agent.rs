@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::args::Global;
 use super::live::LiveView;
+use super::shutdown::outln;
 use crate::agent::{Agent, ChatModel, Limits, PlannedCall, Planner, StopReason};
 use crate::sampling::{ModelChoice, ModelConfig, SamplingBackend};
 use crate::testing::demo_server;
@@ -57,7 +58,7 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
     let json = global.json;
     macro_rules! say {
         ($($arg:tt)*) => {
-            if json { eprintln!($($arg)*) } else { println!($($arg)*) }
+            if json { eprintln!($($arg)*) } else { outln!($($arg)*) }
         };
     }
     say!("Switchboard demo: an agent over two built-in MCP servers.");
@@ -121,7 +122,7 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
     if global.json {
         super::output::json(&transcript);
     } else {
-        println!("\nWhat happened:");
+        outln!("\nWhat happened:");
         for step in &transcript.steps {
             if step.tool_calls.is_empty() {
                 continue;
@@ -131,7 +132,7 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
             } else {
                 "1 call".into()
             };
-            println!("  step {} ({parallel}, {} ms):", step.index, step.tools_ms);
+            outln!("  step {} ({parallel}, {} ms):", step.index, step.tools_ms);
             for call in &step.tool_calls {
                 let first: String = call
                     .output
@@ -141,7 +142,7 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
                     .chars()
                     .take(90)
                     .collect();
-                println!(
+                outln!(
                     "    {} {} -> {first}",
                     if call.is_error { "✗" } else { "✓" },
                     call.name
@@ -149,18 +150,21 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
             }
         }
         for h in &health {
-            println!(
+            outln!(
                 "  server {}: {} after {} restart(s), {} calls",
-                h.name, h.state, h.restarts, h.calls
+                h.name,
+                h.state,
+                h.restarts,
+                h.calls
             );
         }
         if let Ok(usage) = sampler.usage("notes").await {
-            println!(
+            outln!(
                 "  sampling: {} request(s) from notes answered by the sampling actor",
                 usage.requests
             );
         }
-        println!(
+        outln!(
             "\nDone in {:.2} s ({}). Every server is shut down; no process is left behind.",
             started.elapsed().as_secs_f64(),
             transcript.stop

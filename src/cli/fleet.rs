@@ -11,6 +11,7 @@ use super::args::{Command, Global};
 use super::commands::{one, parse_arguments, print_tool_output};
 use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
+use super::shutdown::outln;
 use crate::config::FleetConfig;
 use crate::{Error, Fleet, Result};
 
@@ -68,7 +69,7 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
                     })
                     .collect();
                 output::table(&["SERVER", "STATE", "RESTARTS", "LAST ERROR"], &rows);
-                println!(
+                outln!(
                     "\n{} tools, {} prompts across {} servers",
                     tools.len(),
                     prompts.len(),
@@ -139,7 +140,7 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
                 };
                 down += usize::from(!ok);
                 if !global.json {
-                    println!("{name}: {}", if ok { "ok" } else { "down" });
+                    outln!("{name}: {}", if ok { "ok" } else { "down" });
                 }
             }
             if global.json {

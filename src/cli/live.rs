@@ -2,6 +2,7 @@
 //! on a terminal, plain lines otherwise. The model's text goes to stdout
 //! as it streams (unless `--json`).
 
+use super::shutdown::{flush_stdout, out, outln};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -92,16 +93,15 @@ impl RunObserver for LiveView {
             return;
         }
         self.clear();
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(delta.as_bytes());
-        let _ = out.flush();
+        out!("{delta}");
+        flush_stdout();
         self.state().mid_text = !delta.ends_with('\n');
     }
 
     fn tool_started(&self, _id: &str, name: &str) {
         let mut s = self.state();
         if s.mid_text {
-            println!();
+            outln!();
             s.mid_text = false;
         }
         s.running.push(name.to_owned());
@@ -128,7 +128,7 @@ impl RunObserver for LiveView {
     fn step_finished(&self, step: &Step) {
         let mut s = self.state();
         if s.mid_text {
-            println!();
+            outln!();
             s.mid_text = false;
         }
         let line = format!(

@@ -11,6 +11,7 @@ mod modes;
 mod output;
 mod run;
 mod serve_echo;
+pub(crate) mod shutdown;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -62,7 +63,16 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONNECT);
         }
     };
-    let code = runtime.block_on(commands::run(cli));
+    // An agent run (`run`, `demo`) answers Ctrl-C itself: it stops and
+    // reports what it did so far.
+    let handles_interrupt = matches!(
+        cli.command,
+        Command::Run { .. } | Command::Demo { tour: false }
+    );
+    let code = runtime.block_on(shutdown::until_signal(
+        commands::run(cli),
+        handles_interrupt,
+    ));
     // Don't wait for stray blocking tasks (e.g. a stdin reader).
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(code)

@@ -1,11 +1,12 @@
 //! Human output: aligned columns and plain text; `--json` prints JSON only.
 
+use super::shutdown::outln;
 use serde::Serialize;
 
 /// Prints a value as pretty JSON on stdout.
 pub fn json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => outln!("{s}"),
         Err(e) => eprintln!("error: cannot print result: {e}"),
     }
 }
@@ -13,7 +14,7 @@ pub fn json(value: &impl Serialize) {
 /// Prints rows as aligned columns (the last column is not padded).
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
     if rows.is_empty() {
-        println!("(none)");
+        outln!("(none)");
         return;
     }
     let cols = header.len();
@@ -33,7 +34,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
                 out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
             }
         }
-        println!("{}", out.trim_end());
+        outln!("{}", out.trim_end());
     };
     line(header.to_vec());
     for row in rows {

@@ -10,8 +10,11 @@
 //!   process group, each step bounded; dropping the handle kills the group,
 //!   so no child outlives us.
 
+mod groups;
 mod lines;
 mod stderr;
+
+pub use groups::{live_groups, terminate_all};
 
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
@@ -133,12 +136,8 @@ struct StdioControl {
 }
 
 fn kill_group(pgid: Option<i32>, signal: i32) {
-    if let Some(pgid) = pgid.filter(|p| *p > 0) {
-        // SAFETY: killpg has no memory-safety preconditions; ESRCH (group
-        // already gone) is expected and ignored.
-        unsafe {
-            libc::killpg(pgid, signal);
-        }
+    if let Some(pgid) = pgid {
+        groups::signal_group(pgid, signal);
     }
 }
 
@@ -189,6 +188,9 @@ impl Drop for StdioControl {
         // Whatever state we are in, nothing of the group may outlive us,
         // and the writer task must let go of its descriptor.
         kill_group(self.pgid, libc::SIGKILL);
+        if let Some(pgid) = self.pgid {
+            groups::forget(pgid);
+        }
         self.stdin.close();
     }
 }
@@ -276,6 +278,10 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
         stdin.clone(),
     ));
 
+    if let Some(pid) = pid {
+        // Forgotten again when the control (which kills the group) drops.
+        groups::register(pid);
+    }
     tracing::debug!(server = %description, "started");
     Ok(TransportHandle {
         outbound: Outbound::stdin(stdin.clone()),
