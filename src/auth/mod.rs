@@ -51,9 +51,11 @@
 //! host.
 
 mod assertion;
+mod atomic_write;
 mod browser;
 mod challenge;
 mod dpop;
+mod file_lock;
 mod flow;
 mod handler;
 mod http;
