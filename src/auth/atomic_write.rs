@@ -3,8 +3,9 @@
 //! exclusively (`O_EXCL`: an existing file or a planted symlink there is
 //! never opened) and never through a symlink (`O_NOFOLLOW`), mode 0600;
 //! it is synced, renamed over the file, and the directory synced so the
-//! rename survives a crash. Readers see the old contents or the new ones,
-//! never a part; a failed write removes its temporary file.
+//! rename survives a crash (where the file system can). Readers see the
+//! old contents or the new ones, never a part; a failed write removes its
+//! temporary file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -46,9 +47,12 @@ pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
         fill(file, bytes).map_err(|e| at(&tmp, "write", e))?;
         std::fs::rename(&tmp, path).map_err(|e| at(path, "replace", e))?;
         guard.0 = None;
-        return File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| at(dir, "sync", e));
+        // Best effort: the new contents are in place already, and some
+        // file systems cannot sync a directory.
+        if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+            tracing::debug!(dir = %dir.display(), "token store: directory not synced: {e}");
+        }
+        return Ok(());
     }
     Err(Error::Auth(format!(
         "token store {}: {ATTEMPTS} temporary names in a row were taken",
