@@ -51,9 +51,11 @@
 //! host.
 
 mod assertion;
+mod atomic_write;
 mod browser;
 mod challenge;
 mod dpop;
+mod file_lock;
 mod flow;
 mod handler;
 mod http;
@@ -64,6 +66,7 @@ mod pkce;
 mod provider;
 mod registration;
 mod store;
+mod store_file;
 mod table;
 mod token_exchange;
 
@@ -83,8 +86,7 @@ pub use oauth::{Grant, OAuth, OAuthConfig};
 pub use pkce::Pkce;
 pub use provider::{AuthProvider, Refusal};
 pub use registration::{choose_client_auth, ClientAuth};
-pub use store::{
-    ClientCredentials, FileTokenStore, MemoryTokenStore, StoreKey, StoredAuth, TokenStore, Tokens,
-};
+pub use store::{ClientCredentials, MemoryTokenStore, StoreKey, StoredAuth, TokenStore, Tokens};
+pub use store_file::FileTokenStore;
 pub use table::OAUTH_KEYS;
 pub use token_exchange::{TokenExchange, ID_JAG_TOKEN_TYPE, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT};

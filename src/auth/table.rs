@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::assertion::Assertion;
 use super::oauth::{Grant, OAuthConfig};
-use super::store::{FileTokenStore, MemoryTokenStore};
+use super::store::MemoryTokenStore;
+use super::store_file::FileTokenStore;
 use super::token_exchange::TokenExchange;
 use crate::{Error, Result};
 
