@@ -1,6 +1,28 @@
 //! The command line, as clap sees it. The contract is in DESIGN.md.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand};
+
+/// The idle deadline when `--timeout` is not given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The longest `--timeout` taken: a year.
+const MAX_TIMEOUT_SECS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// A positive number of seconds, at most a year.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+        return Err(format!(
+            "{text} is out of range: give a positive number of seconds, at most {MAX_TIMEOUT_SECS}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
 
 /// Talk to any MCP server: inspect it, call its tools, read its resources.
 ///
@@ -26,9 +48,10 @@ pub struct Global {
     /// Print exactly the MCP result (or list) as JSON on stdout, nothing else.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Idle deadline per request, in seconds (progress resets it).
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
-    pub timeout: f64,
+    /// Idle deadline per request, in seconds (progress resets it); also the
+    /// connect deadline. Default 60; for a config file, its own or 60.
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
     /// Protocol revision: auto, 2026-07-28, 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05.
     #[arg(long, global = true, default_value = "auto")]
     pub protocol: String,
@@ -38,6 +61,14 @@ pub struct Global {
     /// Offer this root to the server (repeatable).
     #[arg(long = "root", global = true, value_name = "URI")]
     pub roots: Vec<String>,
+    /// Give stdio servers this variable (repeatable): KEY=VALUE, or KEY to
+    /// pass ours. Servers otherwise get only PATH, HOME, USER, SHELL, TERM,
+    /// LANG, LC_*, TMPDIR, TZ and the proxy/CA variables.
+    #[arg(long = "env", global = true, value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Give stdio servers our whole environment (API keys included).
+    #[arg(long, global = true)]
+    pub inherit_env: bool,
     /// Answer sampling: `text:REPLY`, `reject`, or `model` (OpenAI-compatible
     /// endpoint from OPENAI_BASE_URL, OPENAI_API_KEY, SWITCHBOARD_MODEL).
     #[arg(long, global = true, value_name = "MODE")]
@@ -167,4 +198,11 @@ pub enum Command {
         #[arg(long)]
         crash_tool: bool,
     },
+}
+
+impl Global {
+    /// `--timeout`, or [`DEFAULT_TIMEOUT`].
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
 }

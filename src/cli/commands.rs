@@ -4,13 +4,17 @@ use serde_json::{json, Map, Value};
 
 use super::args::{Cli, Command, Global};
 use super::shutdown::outln;
-use super::{bench, connect, demo, exit_code, output, EXIT_TOOL_ERROR, EXIT_USAGE};
+use super::{bench, child_env, connect, demo, exit_code, output, EXIT_TOOL_ERROR, EXIT_USAGE};
 use crate::protocol::{ContentBlock, ResourceContents};
 use crate::{Client, Error, Result};
 
 /// Runs one command; returns the exit code.
 pub async fn run(cli: Cli) -> u8 {
     let global = cli.global;
+    let stdio_source = matches!(
+        crate::Source::infer(source_of(&cli.command)),
+        Ok(crate::Source::Stdio(_))
+    );
     let outcome = match cli.command {
         Command::Demo { tour: true } => demo::run(&global).await,
         Command::Demo { tour: false } => super::demo_agent::run(&global).await,
@@ -32,6 +36,11 @@ pub async fn run(cli: Cli) -> u8 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
+            if stdio_source && child_env::may_be_missing_env(&e) {
+                if let Some(note) = child_env::withheld_note(&global) {
+                    eprintln!("note: {note}");
+                }
+            }
             exit_code(&e)
         }
     }

@@ -111,7 +111,7 @@ async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<C
     let logs = Arc::new(AtomicUsize::new(0));
     let seen = logs.clone();
     builder
-        .timeout(std::time::Duration::from_secs_f64(global.timeout.max(1.0)))
+        .timeout(global.timeout().max(std::time::Duration::from_secs(1)))
         .sampling(
             SamplingMode::Text("A short summary from the demo's rule-based sampler.".into())
                 .sampler()?,

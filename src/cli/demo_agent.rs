@@ -105,7 +105,9 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
         )
         .limits(Limits {
             max_steps: 8,
-            deadline: Duration::from_secs_f64(global.timeout.clamp(5.0, 600.0)),
+            deadline: global
+                .timeout()
+                .clamp(Duration::from_secs(5), Duration::from_secs(600)),
             ..Limits::default()
         })
         .build();

@@ -13,10 +13,11 @@ use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
 use super::shutdown::outln;
 use crate::config::FleetConfig;
-use crate::{Error, Fleet, Result};
+use crate::{Error, Fleet, Result, VersionChoice};
 
 pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
-    let config = FleetConfig::from_path(path)?;
+    let mut config = FleetConfig::from_path(path)?;
+    command_line_wins(&mut config, global)?;
     let mut builder = match &global.server {
         Some(name) => Fleet::builder().config_server(config, name.clone()),
         None => Fleet::builder().config(config),
@@ -46,6 +47,23 @@ pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Resul
     // Bounded: a stuck server must not keep the command from exiting.
     let _ = tokio::time::timeout(Duration::from_secs(10), fleet.close()).await;
     outcome
+}
+
+/// `--env`, `--inherit-env`, `--timeout` and `--protocol` given on the
+/// command line apply to every server of the file, over its own settings.
+fn command_line_wins(config: &mut FleetConfig, global: &Global) -> Result<()> {
+    super::child_env::apply_to_fleet(config, global)?;
+    let version: VersionChoice = global.protocol.parse()?;
+    for server in &mut config.servers {
+        if let Some(timeout) = global.timeout {
+            server.timeout = Some(timeout);
+            server.connect_timeout = Some(timeout.max(Duration::from_secs(1)));
+        }
+        if version != VersionChoice::Auto {
+            server.protocol = version;
+        }
+    }
+    Ok(())
 }
 
 async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> {

@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod child_env;
 mod commands;
 mod demo;
 mod demo_agent;
@@ -117,19 +118,14 @@ pub fn exit_code(e: &Error) -> u8 {
 
 /// Connects to SOURCE with the global flags applied.
 pub async fn connect(source: &str, global: &Global) -> Result<Client> {
-    if !(global.timeout.is_finite() && global.timeout > 0.0) {
-        return Err(Error::Config(format!(
-            "--timeout {} must be a positive number of seconds",
-            global.timeout
-        )));
-    }
-    let timeout = Duration::from_secs_f64(global.timeout);
+    let timeout = global.timeout();
     let version: VersionChoice = global.protocol.parse()?;
     let mut builder = Client::builder(source)
         .name(short_name(source))
         .timeout(timeout)
         .connect_timeout(timeout.max(Duration::from_secs(1)))
         .protocol(version);
+    builder = child_env::apply(builder, global)?;
     if !global.roots.is_empty() {
         builder = builder.roots(global.roots.iter().cloned());
     }

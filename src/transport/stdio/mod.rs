@@ -35,11 +35,40 @@ use crate::{Error, Result};
 use lines::LineSplitter;
 use stderr::StderrRing;
 
-/// Environment variables a child inherits unless told to inherit everything.
+/// Environment variables a child inherits unless told to inherit
+/// everything: the basics a program needs to run, plus the proxy and CA
+/// settings without which `npx`/`uvx` fail behind a corporate proxy. Every
+/// `LC_*` variable is passed too. Nothing else: tokens and keys of ours
+/// reach a server only when given to it by name.
 pub const INHERITED_ENV: &[&str] = &[
-    "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR",
+    "HOME",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "TERM",
+    "USER",
+    "LANG",
+    "TMPDIR",
     "TZ",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
 ];
+
+/// True for the variables a child inherits by default.
+pub fn is_inherited(name: &str) -> bool {
+    INHERITED_ENV.contains(&name) || name.starts_with("LC_")
+}
 
 /// How to start a stdio server.
 #[derive(Clone)]
@@ -218,9 +247,9 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
         .process_group(0);
     if !config.inherit_env {
         cmd.env_clear();
-        for key in INHERITED_ENV {
-            if let Some(v) = std::env::var_os(key) {
-                cmd.env(key, v);
+        for (key, value) in std::env::vars_os() {
+            if key.to_str().is_some_and(is_inherited) {
+                cmd.env(key, value);
             }
         }
     }

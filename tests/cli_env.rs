@@ -1,0 +1,202 @@
+//! What environment the CLI's stdio servers get, tried against a real
+//! server that reports it (server-everything's `get-env`): the allowlist
+//! by default (proxy and CA variables included), `--env KEY=VALUE`,
+//! `--env KEY`, `--inherit-env`, the same for a config file's servers, and
+//! a note naming what was withheld when a server fails to start. Also the
+//! command line's `--timeout` for config files, and out-of-range values.
+
+mod common;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+const SECRET_VAR: &str = "SB_TEST_SECRET_TOKEN";
+
+fn everything() -> String {
+    format!("node {} stdio", common::everything_js().display())
+}
+
+fn switchboard(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env(SECRET_VAR, "ours-s3cret")
+        .env("HTTPS_PROXY", "http://127.0.0.1:3128")
+        .env("NODE_EXTRA_CA_CERTS", "/nonexistent/ca.pem");
+    cmd
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output().expect("run switchboard")
+}
+
+/// The server's environment as `get-env` reports it.
+fn server_env(extra: &[&str]) -> serde_json::Map<String, Value> {
+    let server = everything();
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["call", &server, "get-env"]);
+    let out = output(&mut switchboard(&args));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    let text = result["content"][0]["text"].as_str().expect("text content");
+    match serde_json::from_str(text) {
+        Ok(Value::Object(env)) => env,
+        other => panic!("get-env did not return an object: {other:?}"),
+    }
+}
+
+#[test]
+fn by_default_a_server_gets_the_allowlist_with_proxy_and_ca_variables() {
+    let env = server_env(&[]);
+    assert!(env.contains_key("PATH"), "{env:?}");
+    assert_eq!(env["HTTPS_PROXY"], "http://127.0.0.1:3128");
+    assert_eq!(env["NODE_EXTRA_CA_CERTS"], "/nonexistent/ca.pem");
+    assert!(!env.contains_key(SECRET_VAR), "a secret leaked: {env:?}");
+}
+
+#[test]
+fn env_flags_pass_values_and_our_variables_by_name() {
+    let env = server_env(&["--env", "GIVEN=by value", "--env", SECRET_VAR]);
+    assert_eq!(env["GIVEN"], "by value");
+    assert_eq!(env[SECRET_VAR], "ours-s3cret");
+
+    let env = server_env(&["--inherit-env"]);
+    assert_eq!(env[SECRET_VAR], "ours-s3cret");
+}
+
+#[test]
+fn a_bad_or_unset_env_flag_is_a_usage_error() {
+    for (flag, says) in [
+        ("NOT_SET_ANYWHERE_42", "is not set here"),
+        ("1BAD=x", "expected KEY=VALUE"),
+        ("=x", "expected KEY=VALUE"),
+    ] {
+        let out = output(&mut switchboard(&["--env", flag, "tools", &everything()]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains(says), "{flag}: {stderr}");
+    }
+}
+
+#[test]
+fn a_server_that_fails_at_start_names_the_withheld_variables() {
+    let server = "python3 -c \"import os,sys; sys.exit('the token is missing') if 'SB_TEST_SECRET_TOKEN' not in os.environ else None\"";
+    let out = output(&mut switchboard(&["tools", server]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the token is missing"), "{stderr}");
+    let note = stderr
+        .lines()
+        .find(|l| l.starts_with("note:"))
+        .unwrap_or_else(|| panic!("no note: {stderr}"));
+    assert!(
+        note.contains(SECRET_VAR) && note.contains("--env"),
+        "{note}"
+    );
+    assert!(!note.contains("ours-s3cret"), "a value was shown: {note}");
+    // The allowlisted variables are not named as withheld.
+    assert!(
+        !note.contains("HTTPS_PROXY") && !note.contains(" PATH"),
+        "{note}"
+    );
+
+    // Given by name, it is no longer withheld (and the server starts).
+    let out = output(&mut switchboard(&["--env", SECRET_VAR, "tools", server]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(SECRET_VAR), "{stderr}");
+}
+
+fn config_file(dir: &tempfile::TempDir, servers: &str) -> String {
+    let path = dir.path().join("mcp.json");
+    std::fs::write(&path, format!("{{\"mcpServers\": {{{servers}}}}}")).expect("write config");
+    path.display().to_string()
+}
+
+#[test]
+fn env_flags_reach_a_config_files_servers_over_their_own_env() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let js = common::everything_js();
+    let config = config_file(
+        &dir,
+        &format!(
+            r#""ev": {{"command": "node", "args": [{js:?}, "stdio"], "env": {{"GIVEN": "from the file", "KEPT": "file"}}}}"#
+        ),
+    );
+    let out = output(&mut switchboard(&[
+        "--json",
+        "--env",
+        "GIVEN=from the command line",
+        "--env",
+        SECRET_VAR,
+        "call",
+        &config,
+        "ev_get-env",
+    ]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    let env: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(env["GIVEN"], "from the command line");
+    assert_eq!(env["KEPT"], "file");
+    assert_eq!(env[SECRET_VAR], "ours-s3cret");
+}
+
+#[test]
+fn the_command_lines_timeout_applies_to_a_config_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = common::manifest_dir().join("tests/peers/fault_server.py");
+    // `mute` never answers initialize; the file asks for 60 s.
+    let config = config_file(
+        &dir,
+        &format!(
+            r#""mute": {{"command": "python3", "args": [{script:?}, "mute"], "timeout": 60, "connect_timeout": 60}}"#
+        ),
+    );
+    let started = Instant::now();
+    let out = output(&mut switchboard(&[
+        "--timeout",
+        "2",
+        "--server",
+        "mute",
+        "tools",
+        &config,
+    ]));
+    let took = started.elapsed();
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "waited {took:?} with --timeout 2"
+    );
+}
+
+#[test]
+fn out_of_range_timeouts_are_usage_errors() {
+    for value in ["1e20", "0", "-1", "nan", "inf", "soon"] {
+        let out = output(&mut switchboard(&[
+            "--timeout",
+            value,
+            "tools",
+            &everything(),
+        ]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--timeout {value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
