@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . .peers/env.sh
-cargo build --release --quiet
-BIN=target/release/switchboard
+cargo build --profile dist --quiet
+BIN=target/dist/switchboard
 CALLS=${CALLS:-50000}
 for c in 1 32; do
   echo "concurrency $c"
@@ -25,9 +25,9 @@ HTTP_CALLS=${HTTP_CALLS:-5000}
 # TS SDK (and Switchboard with --protocol 2025-11-25) the handshake era.
 # node --no-warnings: the SDK adds an AbortSignal listener per request and
 # warns about it after 1500 calls.
-cargo build --release --quiet --example http_echo_server
+cargo build --profile dist --quiet --example http_echo_server
 PORT=$(free_port)
-target/release/examples/http_echo_server "$PORT" > /dev/null &
+target/dist/examples/http_echo_server "$PORT" > /dev/null &
 SERVERS+=($!)
 wait_port "$PORT"
 URL=http://127.0.0.1:$PORT/mcp

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the pinned test peers
 # (npm server-everything, PyPI fastmcp and mcp), then runs formatting and
-# lint checks and every test. Exits non-zero on any failure.
+# lint checks, the docs build, every test and doctest, the examples and the
+# demo, and closes with one "tests: N passed, N failed" line. Exits non-zero
+# on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,7 +16,22 @@ cargo clippy --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 # The conformance suite drives the conformance_client example binary.
 cargo build --examples --locked --quiet
-cargo test --all-targets --locked --no-fail-fast
+# Every test (unit, integration, benches' smoke runs), then the doctests
+# (the README's examples included), which --all-targets skips. The counts
+# are summed for the closing line.
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+status=0
+cargo test --all-targets --locked --no-fail-fast 2>&1 | tee -a "$results" || status=1
+cargo test --doc --locked --no-fail-fast 2>&1 | tee -a "$results" || status=1
+summary() {
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+         END { printf "%d passed, %d failed\n", p, f }' "$results"
+}
+if [ "$status" -ne 0 ]; then
+    echo "tests: $(summary)"
+    exit 1
+fi
 # The examples that need no external service, as a user runs them.
 for example in quickstart many_servers sampling_with_a_model elicitation_to_a_human \
     tokio_bot supervised in_memory_unit_test agent; do
@@ -22,3 +39,4 @@ for example in quickstart many_servers sampling_with_a_model elicitation_to_a_hu
 done
 # The README's first command.
 timeout 120 cargo run --quiet --locked -- demo > /dev/null
+echo "tests: $(summary)"

@@ -160,3 +160,8 @@ pub use session::{
     ServerNotification, Subscription,
 };
 pub use transport::{IntoSource, Source};
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
