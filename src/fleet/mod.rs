@@ -27,6 +27,7 @@
 
 mod builder;
 mod health;
+mod lookup;
 pub(crate) mod member;
 pub mod names;
 pub(crate) mod snapshot;
@@ -47,6 +48,7 @@ use tokio::sync::watch;
 use crate::actors::router::{Router, RouterSettings};
 use crate::protocol::{GetPromptResult, Prompt, ReadResourceResult, Resource, Tool};
 use crate::{Client, Error, Result, ToolOutput};
+use lookup::Looked;
 use member::Server;
 use snapshot::{Kind, Snapshot};
 
@@ -221,9 +223,9 @@ impl Fleet {
             None => {
                 // Names not listed yet: refresh once, then resolve.
                 snapshot = self.fresh(Kind::Tools).await;
-                snapshot.resolve_tool(namespaced).ok_or_else(|| {
-                    Error::Config(format!("no tool named {namespaced:?} in the fleet"))
-                })?
+                snapshot
+                    .resolve_tool(namespaced)
+                    .ok_or_else(|| lookup::not_found(&snapshot, Looked::Tool, namespaced))?
             }
         };
         let server = snapshot
@@ -294,13 +296,12 @@ impl Fleet {
     ) -> Result<GetPromptResult> {
         let (server, prompt) = match self.snapshot().resolve_prompt(namespaced) {
             Some(r) => r,
-            None => self
-                .fresh(Kind::Prompts)
-                .await
-                .resolve_prompt(namespaced)
-                .ok_or_else(|| {
-                    Error::Config(format!("no prompt named {namespaced:?} in the fleet"))
-                })?,
+            None => {
+                let snapshot = self.fresh(Kind::Prompts).await;
+                snapshot
+                    .resolve_prompt(namespaced)
+                    .ok_or_else(|| lookup::not_found(&snapshot, Looked::Prompt, namespaced))?
+            }
         };
         self.server(&server)?
             .client()

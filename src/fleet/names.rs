@@ -21,7 +21,8 @@ pub struct NameTable {
     reverse: HashMap<String, (String, String)>,
 }
 
-fn sanitize(s: &str) -> String {
+/// `s` with every character outside `[A-Za-z0-9_-]` made `_`.
+pub(crate) fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
@@ -52,20 +53,54 @@ fn hashed(server: &str, name: &str, base: &str) -> String {
     format!("{cut}_{}", hash6(server, name))
 }
 
+/// The member (sanitized) whose `<member>_` is the longest prefix of
+/// `namespaced`, if any.
+pub fn owner<'a>(namespaced: &str, members: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    members
+        .into_iter()
+        .map(sanitize)
+        .filter(|m| {
+            namespaced.len() > m.len()
+                && namespaced.starts_with(m.as_str())
+                && namespaced.as_bytes()[m.len()] == b'_'
+        })
+        .max_by_key(String::len)
+}
+
 impl NameTable {
     /// An empty table.
     pub fn new() -> Self {
         NameTable::default()
     }
 
-    /// The namespaced name for `name` on `server` (made on first use).
+    /// The namespaced name for `name` on `server` (made on first use),
+    /// with `server` the only member the rule knows of.
     pub fn insert(&mut self, server: &str, name: &str) -> String {
+        self.insert_among(server, name, [server])
+    }
+
+    /// The namespaced name for `name` on `server` (made on first use) in a
+    /// fleet of `members` (every configured server, up or down).
+    ///
+    /// The plain name `<server>_<name>` is given only to the member that
+    /// owns it: the one whose name is the longest prefix (followed by `_`).
+    /// So with members `gh` and `gh_delete`, `gh_delete_repo` is always
+    /// `gh_delete`'s tool `repo`, and `gh`'s tool `delete_repo` is hashed,
+    /// whichever of them is up or was listed first.
+    pub fn insert_among<'a>(
+        &mut self,
+        server: &str,
+        name: &str,
+        members: impl IntoIterator<Item = &'a str>,
+    ) -> String {
         let key = (server.to_owned(), name.to_owned());
         if let Some(existing) = self.forward.get(&key) {
             return existing.clone();
         }
         let base = sanitize(&format!("{server}_{name}"));
-        let mut candidate = if base.len() > MAX_NAME {
+        let own = sanitize(server);
+        let owned = owner(&base, members).is_none_or(|o| o == own);
+        let mut candidate = if base.len() > MAX_NAME || !owned {
             hashed(server, name, &base)
         } else {
             base.clone()
@@ -152,5 +187,37 @@ mod tests {
         assert_eq!(t.resolve(&c), Some(("a", "b.c")));
         t.remove_server("a");
         assert!(t.resolve(&b).is_none() && t.resolve(&a).is_some());
+    }
+
+    /// Issue 12 item 8: with `gh` down, `gh_delete_repo` ran `gh_delete`'s
+    /// `repo`; with `gh` up first, it ran `gh`'s `delete_repo`.
+    #[test]
+    fn a_plain_name_belongs_to_one_member_whoever_is_up_or_listed_first() {
+        let members = ["gh", "gh_delete"];
+        for gh_first in [true, false] {
+            let mut t = NameTable::new();
+            let mut gh = || t.insert_among("gh", "delete_repo", members);
+            let (from_gh, from_delete) = if gh_first {
+                let a = gh();
+                (a, t.insert_among("gh_delete", "repo", members))
+            } else {
+                let b = t.insert_among("gh_delete", "repo", members);
+                (t.insert_among("gh", "delete_repo", members), b)
+            };
+            assert_eq!(from_delete, "gh_delete_repo", "gh first: {gh_first}");
+            assert_ne!(from_gh, "gh_delete_repo");
+            assert_eq!(t.resolve("gh_delete_repo"), Some(("gh_delete", "repo")));
+            assert_eq!(t.resolve(&from_gh), Some(("gh", "delete_repo")));
+        }
+        // gh down (never listed): the name still means gh_delete's tool.
+        let mut t = NameTable::new();
+        t.insert_among("gh_delete", "repo", members);
+        assert_eq!(t.resolve("gh_delete_repo"), Some(("gh_delete", "repo")));
+        assert_eq!(
+            owner("gh_delete_repo", members).as_deref(),
+            Some("gh_delete")
+        );
+        assert_eq!(owner("gh_list", members).as_deref(), Some("gh"));
+        assert_eq!(owner("other_x", members), None);
     }
 }

@@ -199,18 +199,20 @@ impl Tables {
         let mut tools = Vec::new();
         let mut prompts = Vec::new();
         let mut resources = Vec::new();
+        let members: Vec<&str> = self.entries.keys().map(String::as_str).collect();
         for (server, entry) in &self.entries {
             if let Some(l) = &entry.tools {
                 for tool in l.items.iter() {
                     let mut tool = tool.clone();
-                    tool.name = namespaced(&mut self.tool_names, server, &tool.name);
+                    tool.name = namespaced(&mut self.tool_names, server, &tool.name, &members);
                     tools.push(tool);
                 }
             }
             if let Some(l) = &entry.prompts {
                 for prompt in l.items.iter() {
                     let mut prompt = prompt.clone();
-                    prompt.name = namespaced(&mut self.prompt_names, server, &prompt.name);
+                    prompt.name =
+                        namespaced(&mut self.prompt_names, server, &prompt.name, &members);
                     prompts.push(prompt);
                 }
             }
@@ -231,10 +233,10 @@ impl Tables {
 
 /// The name of `name` on `server`, made (copying the table only if a
 /// published snapshot still shares it) when new.
-fn namespaced(table: &mut Arc<NameTable>, server: &str, name: &str) -> String {
+fn namespaced(table: &mut Arc<NameTable>, server: &str, name: &str, members: &[&str]) -> String {
     match table.get(server, name) {
         Some(existing) => existing.to_owned(),
-        None => Arc::make_mut(table).insert(server, name),
+        None => Arc::make_mut(table).insert_among(server, name, members.iter().copied()),
     }
 }
 

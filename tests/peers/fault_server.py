@@ -8,6 +8,7 @@ It speaks just enough of the handshake era: `server/discover` gets -32601
 work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
 `tools/call` of `noisy` writes garbage lines and then answers properly;
 `typed` has an outputSchema and breaks it when called with `{"lie": true}`;
+each `tool=NAME` argument after MODE adds a tool NAME answering `NAME: <args>`;
 `tools/call` of `bad` misbehaves according to MODE:
 
     good        answers like `ok`
@@ -39,6 +40,8 @@ import sys
 import time
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "good"
+# `tool=NAME` arguments add tools that answer "NAME: <args>".
+EXTRA_TOOLS = [a[len("tool="):] for a in sys.argv[2:] if a.startswith("tool=")]
 
 
 def send(obj):
@@ -115,7 +118,8 @@ TOOLS = [
     "description": "structured output; {\"lie\": true} breaks its own outputSchema",
     "inputSchema": {"type": "object", "properties": {"lie": {"type": "boolean"}}},
     "outputSchema": {"type": "object", "properties": {"sum": {"type": "integer"}}, "required": ["sum"]},
-}]
+}] + [{"name": n, "description": "named on the command line", "inputSchema": {"type": "object"}}
+      for n in EXTRA_TOOLS]
 
 
 def handle(msg):
@@ -153,6 +157,8 @@ def handle(msg):
             text_result(msg_id, "noisy but fine")
         elif name == "bad":
             misbehave(msg_id, args)
+        elif name in EXTRA_TOOLS:
+            text_result(msg_id, name + ": " + json.dumps(args, sort_keys=True))
         elif name == "typed":
             value = {"sum": "three"} if args.get("lie") else {"sum": 3}
             result(msg_id, {"content": [{"type": "text", "text": json.dumps(value)}],
