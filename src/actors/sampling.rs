@@ -18,7 +18,7 @@ use actix::prelude::*;
 use futures_util::future::BoxFuture;
 
 use super::ActorRuntime;
-use crate::model::{ChatRequest, ModelClient};
+use crate::model::{ChatRequest, ModelClient, ModelError};
 use crate::protocol::{CreateMessageRequestParams, CreateMessageResult, ModelPreferences};
 use crate::sampling::{
     chat_request, check_tool_pairs, create_message_result, estimate_tokens, Approval, ApprovalHook,
@@ -217,7 +217,7 @@ impl Sampler {
         if self.ask(settle).await.is_err() {
             tracing::warn!(server = %ctx.server, "could not record sampling usage");
         }
-        let reply = outcome.map_err(|e| HandlerError::internal(e.to_string()))?;
+        let reply = outcome.map_err(|e| refusal(&e))?;
         create_message_result(&reply)
     }
 
@@ -237,6 +237,16 @@ impl Sampler {
     }
 }
 
+/// What the server is told when the model fails: only what kind of
+/// failure, never the endpoint's words (which can echo our API key, the
+/// internal base URL or another tenant's data). [`call`] logs the details.
+fn refusal(e: &ModelError) -> HandlerError {
+    HandlerError::internal(match e {
+        ModelError::Timeout { .. } => "sampling failed: the model did not answer in time",
+        _ => "sampling failed: the model could not answer this request",
+    })
+}
+
 async fn call(
     client: &ModelClient,
     chat: &ChatRequest,
@@ -249,7 +259,8 @@ async fn call(
             tracing::debug!(server = %ctx.server, model = %r.model, elapsed = ?started.elapsed(), usage = ?r.usage, "sampled")
         }
         Err(e) => {
-            tracing::warn!(server = %ctx.server, model = %chat.model, code = e.code(), "sampling failed: {e}")
+            let detail = client.redact(&e.to_string());
+            tracing::warn!(server = %ctx.server, model = %chat.model, code = e.code(), "sampling failed: {detail}")
         }
     }
     reply

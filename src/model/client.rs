@@ -68,6 +68,17 @@ impl ModelClient {
         &self.inner.endpoint
     }
 
+    /// `text` (an error's, typically: endpoints echo what they were sent)
+    /// with this endpoint's API key replaced by `[redacted]`, for logs.
+    pub fn redact(&self, text: &str) -> String {
+        let key = self.inner.endpoint.api_key.expose();
+        if key.len() >= 4 {
+            text.replace(key, "[redacted]")
+        } else {
+            text.to_owned()
+        }
+    }
+
     /// Sends one chat request and reads the reply, all within the
     /// endpoint's deadline. Never retries: a retry is the caller's call
     /// (and its budget's).

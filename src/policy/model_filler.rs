@@ -65,7 +65,7 @@ impl FormFiller for ModelFiller {
             let reply = client
                 .chat(&request)
                 .await
-                .map_err(|e| FillError(e.to_string()))?;
+                .map_err(|e| FillError(client.redact(&e.to_string())))?;
             // The function call, else a JSON object in the text (some
             // servers ignore tool_choice).
             let values = match reply.tool_calls.iter().find(|c| c.name == SUBMIT) {
