@@ -113,28 +113,43 @@
 //! Values of `env`, `headers` and `auth`, and URLs (which may carry a key),
 //! are never logged, never in error messages, and redacted from `Debug`.
 
+mod dialect;
+mod env_file;
 mod expand;
 mod fields;
 mod glob;
+mod inputs;
+mod options;
 mod order;
 mod overrides;
 mod parse;
 pub(crate) use parse::root_uri;
+mod prompt;
 mod server;
+mod unresolved;
+mod vars;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub use env_file::EnvFileError;
 pub use glob::glob_match;
+pub use inputs::{env_var as input_env_var, InputSpec, INPUT_ENV_PREFIX};
+pub use options::{LoadOptions, Prompt};
+pub use prompt::terminal_prompt;
 pub use server::{
     AuthConfig, RemoteServer, RemoteTransport, RestartConfig, ServerConfig, ServerDefaults,
     ServerKind, StdioServer, ToolFilter,
 };
+pub use unresolved::{Unresolved, UnresolvedServer};
 
 use crate::{Error, Result};
+use dialect::Dialect;
 use fields::Ctx;
+use vars::Vars;
 
 /// The top-level keys that hold the servers, in the order they are tried.
 const SERVER_TABLES: &[&str] = &["mcpServers", "servers", "mcp_servers"];
@@ -169,6 +184,14 @@ pub struct FleetConfig {
     pub origin: String,
     /// The servers, in the order the file lists them, disabled ones too.
     pub servers: Vec<ServerConfig>,
+    /// The servers that could not be completed (a placeholder without a
+    /// value, an unreadable `envFile`), in file order: each fails alone
+    /// when started.
+    pub unresolved: Vec<UnresolvedServer>,
+    /// The file's `inputs` (VS Code), as declared.
+    pub inputs: Vec<InputSpec>,
+    /// What `${workspaceFolder}` was (see [`LoadOptions::workspace_folder`]).
+    pub workspace_folder: Option<PathBuf>,
     /// The file's `defaults` table (already applied to every server).
     pub defaults: ServerDefaults,
     /// The top-level `sampling` table, as written: how every server's
@@ -179,10 +202,28 @@ pub struct FleetConfig {
     pub elicitation: Option<Value>,
 }
 
+/// Where a text came from.
+struct Origin<'a> {
+    /// For error messages.
+    name: &'a str,
+    /// The file, when read from one.
+    path: Option<&'a Path>,
+    /// Relative `cwd` and `roots` are resolved against this.
+    base_dir: Option<&'a Path>,
+}
+
 impl FleetConfig {
     /// Reads a `.json` or `.toml` file, expanding `${VAR}` and applying
-    /// `SWITCHBOARD__...` overrides from this process's environment.
+    /// `SWITCHBOARD__...` overrides from this process's environment, with
+    /// the default [`LoadOptions`] (inputs from the environment only).
     pub fn from_path(path: impl AsRef<Path>) -> Result<FleetConfig> {
+        FleetConfig::load(path, &LoadOptions::default())
+    }
+
+    /// Reads a `.json` or `.toml` file like [`FleetConfig::from_path`],
+    /// with input values, the servers to be started and a prompt from
+    /// `options`.
+    pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<FleetConfig> {
         let path = path.as_ref();
         let origin = path.display().to_string();
         let format = Format::from_path(path).ok_or_else(|| {
@@ -192,28 +233,62 @@ impl FleetConfig {
         })?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("{origin}: cannot read: {e}")))?;
-        load(&text, format, &origin, &process_env(), path.parent())
+        let from = Origin {
+            name: &origin,
+            path: Some(path),
+            base_dir: path.parent(),
+        };
+        load(&text, format, &from, &process_env(), options)
     }
 
     /// Reads JSON text, with this process's environment.
     pub fn from_json_str(text: &str) -> Result<FleetConfig> {
-        load(text, Format::Json, "<json>", &process_env(), None)
+        FleetConfig::parse_with(
+            text,
+            Format::Json,
+            "<json>",
+            &process_env(),
+            &LoadOptions::default(),
+        )
     }
 
     /// Reads TOML text, with this process's environment.
     pub fn from_toml_str(text: &str) -> Result<FleetConfig> {
-        load(text, Format::Toml, "<toml>", &process_env(), None)
+        FleetConfig::parse_with(
+            text,
+            Format::Toml,
+            "<toml>",
+            &process_env(),
+            &LoadOptions::default(),
+        )
     }
 
-    /// Reads text with an explicit environment (for `${VAR}` and overrides)
-    /// and the name errors should use for it. Relative paths stay relative.
+    /// Reads text with an explicit environment (for `${VAR}`, input
+    /// variables and overrides) and the name errors should use for it.
+    /// Relative paths stay relative.
     pub fn parse_with_env(
         text: &str,
         format: Format,
         origin: &str,
         env: &HashMap<String, String>,
     ) -> Result<FleetConfig> {
-        load(text, format, origin, env, None)
+        FleetConfig::parse_with(text, format, origin, env, &LoadOptions::default())
+    }
+
+    /// [`FleetConfig::parse_with_env`] with [`LoadOptions`].
+    pub fn parse_with(
+        text: &str,
+        format: Format,
+        origin: &str,
+        env: &HashMap<String, String>,
+        options: &LoadOptions,
+    ) -> Result<FleetConfig> {
+        let from = Origin {
+            name: origin,
+            path: None,
+            base_dir: None,
+        };
+        load(text, format, &from, env, options)
     }
 
     /// Reads an agent file's servers (its `servers` table, `defaults`,
@@ -223,22 +298,43 @@ impl FleetConfig {
         origin: &str,
         base_dir: Option<&Path>,
     ) -> Result<FleetConfig> {
-        load(text, Format::Toml, origin, &process_env(), base_dir)
+        let from = Origin {
+            name: origin,
+            path: None,
+            base_dir,
+        };
+        load(
+            text,
+            Format::Toml,
+            &from,
+            &process_env(),
+            &LoadOptions::default(),
+        )
     }
 
-    /// The server called `name`, disabled or not.
+    /// The server called `name`, disabled or not (not an unresolved one).
     pub fn server(&self, name: &str) -> Option<&ServerConfig> {
         self.servers.iter().find(|s| s.name == name)
     }
 
-    /// The servers that are not `disabled`, in file order.
+    /// The unresolved server called `name`, if it is one.
+    pub fn unresolved(&self, name: &str) -> Option<&UnresolvedServer> {
+        self.unresolved.iter().find(|s| s.name == name)
+    }
+
+    /// The servers that are not `disabled`, in file order (unresolved ones
+    /// are not among them).
     pub fn enabled(&self) -> impl Iterator<Item = &ServerConfig> {
         self.servers.iter().filter(|s| !s.disabled)
     }
 
-    /// Every server's name, in file order.
+    /// Every server's name: the loaded ones in file order, then the
+    /// unresolved ones.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.servers.iter().map(|s| s.name.as_str())
+        self.servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.unresolved.iter().map(|s| s.name.as_str()))
     }
 }
 
@@ -249,13 +345,26 @@ fn process_env() -> HashMap<String, String> {
         .collect()
 }
 
+/// What `${workspaceFolder}` is for a file at `path`: the folder holding
+/// `.vscode/` (or `.cursor/`) when the file is in one, else the file's own
+/// folder; absolute.
+fn workspace_folder(path: &Path) -> Option<PathBuf> {
+    let path = std::path::absolute(path).ok()?;
+    let dir = path.parent()?;
+    match dir.file_name().and_then(|n| n.to_str()) {
+        Some(".vscode" | ".cursor") => dir.parent().map(Path::to_path_buf),
+        _ => Some(dir.to_path_buf()),
+    }
+}
+
 fn load(
     text: &str,
     format: Format,
-    origin: &str,
+    from: &Origin<'_>,
     env: &HashMap<String, String>,
-    base_dir: Option<&Path>,
+    options: &LoadOptions,
 ) -> Result<FleetConfig> {
+    let origin = from.name;
     if text.trim().is_empty() {
         return Err(Error::Config(format!(
             "{origin}: the file is empty; expected a \"mcpServers\" table"
@@ -307,17 +416,35 @@ fn load(
         )));
     }
 
+    let dialect = Dialect::detect(from.path, format, table_key);
+    let workspace = options
+        .workspace_folder
+        .clone()
+        .or_else(|| from.path.and_then(workspace_folder));
+    let specs = inputs::parse_specs(origin, top.remove("inputs"));
+    let declared: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+    let mut resolver = inputs::Resolver::new(&specs, options, env);
+
     let no_overrides = BTreeMap::new();
+    let no_inputs = BTreeMap::new();
+    let defaults_vars = Vars {
+        env,
+        inputs: &no_inputs,
+        workspace: workspace.as_deref(),
+        declared: &declared,
+    };
     let defaults_ctx = Ctx {
         origin,
         server: None,
-        vars: env,
+        vars: &defaults_vars,
         from_env: &no_overrides,
+        dialect,
+        unresolved: RefCell::new(None),
     };
     let defaults = parse::defaults(
         &defaults_ctx,
         top.remove("defaults").unwrap_or(Value::Null),
-        base_dir,
+        from.base_dir,
     )?;
     let sampling = top.remove("sampling");
     let elicitation = top.remove("elicitation");
@@ -338,24 +465,95 @@ fn load(
     order.extend(rest);
 
     let mut parsed = Vec::with_capacity(order.len());
+    let mut unresolved = Vec::new();
     for name in order {
         let Some(value) = servers.remove(&name) else {
             continue;
         };
+        let disabled = raw_disabled(&value);
+        let mut used = Vec::new();
+        strings_in(&value, &mut |s| expand::inputs_in(s, &mut used));
+        resolver.resolve(&used, !disabled && options.selects(&name));
+        let vars = Vars {
+            env,
+            inputs: resolver.values(),
+            workspace: workspace.as_deref(),
+            declared: &declared,
+        };
         let ctx = Ctx {
             origin,
             server: Some(&name),
-            vars: env,
+            vars: &vars,
             from_env: set_by.get(&name).unwrap_or(&no_overrides),
+            dialect,
+            unresolved: RefCell::new(None),
         };
-        parsed.push(parse::server(&ctx, &name, value, &defaults, base_dir)?);
+        match parse::server(&ctx, &name, value, &defaults, from.base_dir) {
+            Ok(server) => parsed.push(server),
+            Err(e) => match ctx.unresolved.take() {
+                Some((field, reason)) => {
+                    if options.selects(&name) && !disabled {
+                        tracing::debug!(origin, server = name.as_str(), "unresolved: {e}");
+                    }
+                    unresolved.push(UnresolvedServer {
+                        name,
+                        field,
+                        reason,
+                        disabled,
+                        message: match e {
+                            Error::Config(m) => m,
+                            other => other.to_string(),
+                        },
+                    });
+                }
+                None => return Err(e),
+            },
+        }
     }
     Ok(FleetConfig {
         origin: origin.to_owned(),
         servers: parsed,
+        unresolved,
+        inputs: specs,
+        workspace_folder: workspace,
         defaults,
         sampling,
         elicitation,
+    })
+}
+
+/// Every string in a value tree.
+fn strings_in(v: &Value, f: &mut impl FnMut(&str)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|i| strings_in(i, f)),
+        Value::Object(m) => m.values().for_each(|i| strings_in(i, f)),
+        _ => {}
+    }
+}
+
+/// Whether an entry, as written, says `disabled: true` or `enabled: false`
+/// (read before its placeholders are filled in: a disabled server is never
+/// asked for).
+fn raw_disabled(v: &Value) -> bool {
+    let Value::Object(m) = v else {
+        return false;
+    };
+    m.iter().any(|(k, v)| {
+        let flag = match v {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" | "1" => Some(true),
+                "false" | "no" | "off" | "0" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        match fields::norm(k).as_str() {
+            "disabled" => flag == Some(true),
+            "enabled" => flag == Some(false),
+            _ => false,
+        }
     })
 }
 
