@@ -11,11 +11,11 @@ use super::args::{Command, Global};
 use super::commands::{one, parse_arguments, print_tool_output};
 use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
-use crate::config::FleetConfig;
+use crate::config::{FleetConfig, LoadOptions};
 use crate::{Error, Fleet, Result};
 
 pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
-    let config = FleetConfig::from_path(path)?;
+    let config = FleetConfig::load(path, &load_options(global)?)?;
     let mut builder = match &global.server {
         Some(name) => Fleet::builder().config_server(config, name.clone()),
         None => Fleet::builder().config(config),
@@ -45,6 +45,29 @@ pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Resul
     // Bounded: a stuck server must not keep the command from exiting.
     let _ = tokio::time::timeout(Duration::from_secs(10), fleet.close()).await;
     outcome
+}
+
+/// `--input ID=VALUE` values, `--server`, and a prompt on the terminal
+/// for inputs still missing.
+fn load_options(global: &Global) -> Result<LoadOptions> {
+    let mut options = LoadOptions::new().prompt(crate::config::terminal_prompt);
+    for pair in &global.inputs {
+        match pair.split_once('=') {
+            Some((id, value)) if !id.trim().is_empty() => {
+                options = options.input(id.trim(), value);
+            }
+            // Not echoed: the value may be a secret.
+            _ => {
+                return Err(Error::Config(
+                    "--input expects ID=VALUE (an id, \"=\", then the value)".into(),
+                ))
+            }
+        }
+    }
+    if let Some(name) = &global.server {
+        options = options.only(name.clone());
+    }
+    Ok(options)
 }
 
 async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> {
