@@ -238,7 +238,10 @@ impl FleetConfig {
             path: Some(path),
             base_dir: path.parent(),
         };
-        load(&text, format, &from, &process_env(), options)
+        match &options.env {
+            Some(env) => load(&text, format, &from, env, options),
+            None => load(&text, format, &from, &process_env(), options),
+        }
     }
 
     /// Reads JSON text, with this process's environment.

@@ -1,7 +1,7 @@
 //! How a config file is loaded: input values, which servers will be
 //! started, how to ask for what is missing, and the workspace folder.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,14 +14,15 @@ pub type Prompt = Arc<dyn Fn(&InputSpec) -> Option<String> + Send + Sync>;
 
 /// Options for [`super::FleetConfig::load`]. The default gives no input
 /// values (the environment still can), asks nobody, treats every server
-/// as one that will be started, and takes the workspace folder from the
-/// file's path.
+/// as one that will be started, takes the workspace folder from the
+/// file's path and reads this process's environment.
 #[derive(Clone, Default)]
 pub struct LoadOptions {
     pub(crate) inputs: BTreeMap<String, String>,
     pub(crate) only: Option<String>,
     pub(crate) prompt: Option<Prompt>,
     pub(crate) workspace_folder: Option<PathBuf>,
+    pub(crate) env: Option<HashMap<String, String>>,
 }
 
 impl LoadOptions {
@@ -63,6 +64,13 @@ impl LoadOptions {
         self
     }
 
+    /// The environment `${VAR}`, `SWITCHBOARD_INPUT_*` and the
+    /// `SWITCHBOARD__...` overrides are read from. Default: this process's.
+    pub fn environment(mut self, env: HashMap<String, String>) -> Self {
+        self.env = Some(env);
+        self
+    }
+
     /// Whether the server `name` will be started.
     pub(crate) fn selects(&self, name: &str) -> bool {
         self.only.as_deref().is_none_or(|o| o == name)
@@ -76,6 +84,7 @@ impl fmt::Debug for LoadOptions {
             .field("only", &self.only)
             .field("prompt", &self.prompt.is_some())
             .field("workspace_folder", &self.workspace_folder)
+            .field("env", &self.env.as_ref().map(|e| e.len()))
             .finish()
     }
 }
