@@ -33,8 +33,9 @@
 //!
 //! # The file
 //!
-//! The servers live under `mcpServers` (Claude Desktop, Cursor, fastmcp),
-//! or `servers` (VS Code's `mcp.json`), or `mcp_servers` (Codex's TOML); a
+//! The servers live under `mcpServers` (Claude Desktop, Claude Code,
+//! Cursor, Windsurf, Cline, fastmcp), or `servers` (VS Code's `mcp.json`),
+//! or `mcp_servers` (Codex's TOML); a
 //! file with more than one of these is an error. Other top-level keys are
 //! ignored, so a whole Claude Desktop config can be read. Servers keep the
 //! order they are written in. `defaults` (a Switchboard extension) holds
@@ -47,13 +48,17 @@
 //! Either a program to run:
 //! - `command` (required), `args` (a list, or one string split as a shell
 //!   would), `env` (a table), `cwd` (relative to the file's directory),
-//!   `inherit_env` (pass the whole environment, not just the allowlist);
+//!   `inherit_env` (pass the whole environment, not just the allowlist),
+//!   `envFile` (VS Code, Cursor: a dotenv file whose variables go under
+//!   `env`, which wins; relative to the workspace folder; see
+//!   [`EnvFileError`] for the syntax errors);
 //!
 //! or a remote server:
 //! - `url` (also `serverUrl`, and `httpUrl` which implies Streamable HTTP),
-//!   `headers` (a table), `transport` or `type` (`"http"`,
-//!   `"streamable-http"`, `"sse"`; `"stdio"` is accepted on a `command`
-//!   server), `auth` (a bearer token string, `"oauth"`, or
+//!   `headers` (a table), `transport`, `type` or Cline's `transportType`
+//!   (`"http"`, `"streamable-http"`, `"streamableHttp"`, `"sse"`;
+//!   `"stdio"` is accepted on a `command` server), `auth` (a bearer token
+//!   string, `"oauth"`, or
 //!   `{"type": "bearer", "token": ...}` / `{"type": "oauth", ...}`).
 //!
 //! A server with both `command` and a URL, or neither, is an error.
@@ -84,11 +89,27 @@
 //! # `${VAR}`
 //!
 //! Every string the server entry is read from (command, args, env values,
-//! url, headers, auth, cwd, roots, and numbers or flags written as strings)
-//! expands `${VAR}` from the environment, `${VAR:-default}` with a literal
-//! fallback when `VAR` is unset or empty, and `${env:VAR}` like `${VAR}`.
-//! `$$` is a literal `$`; any other `$` is kept. An unset variable without a
-//! default is an error naming the file, the server and the field.
+//! url, headers, auth, cwd, envFile, roots, and numbers or flags written as
+//! strings) expands `${VAR}` from the environment, `${VAR:-default}` with a
+//! literal fallback when `VAR` is unset or empty, and `${env:VAR}` like
+//! `${VAR}`. `$$` is a literal `$`; any other `$` is kept. VS Code's and
+//! Cursor's placeholders work too:
+//! - `${input:ID}`: one of the top-level `inputs` (VS Code: `{"type":
+//!   "promptString", "id", "description", "password", "default"}`), valued
+//!   by [`LoadOptions::input`] (`--input ID=VALUE`), else the environment
+//!   variable [`input_env_var`] names (`SWITCHBOARD_INPUT_<ID>`), else
+//!   [`LoadOptions::prompt`] (only for servers that will be started), else
+//!   its `default`;
+//! - `${workspaceFolder}`: the parent of the file's folder when that folder
+//!   is `.vscode` or `.cursor`, else the file's own folder (absolute; see
+//!   [`LoadOptions::workspace_folder`]); `${workspaceFolderBasename}`,
+//!   `${userHome}`, `${pathSeparator}` and `${/}`.
+//!
+//! A placeholder without a value (or an unreadable `envFile`) fails only
+//! the server that uses it: it is listed in [`FleetConfig::unresolved`] with
+//! an error naming the file, the server, the field and how to give the
+//! value (in syntax the file's owner reads too), and the other servers load.
+//! A syntax error (`${` unclosed) is the file's.
 //!
 //! # Environment overrides
 //!
