@@ -233,7 +233,7 @@ mod tests {
             "f",
             Some(json!([
                 {"type": "promptString", "id": "k", "description": "Key", "password": true},
-                {"type": "pickString", "id": "p", "options": ["a", "b"], "default": "a"},
+                {"type": "pickString", "id": "p", "options": ["a", "b"], "default": "dflt-5e1"},
                 {"description": "no id"},
                 "nope"
             ])),
@@ -242,7 +242,8 @@ mod tests {
         assert!(specs[0].password);
         assert_eq!(specs[0].description.as_deref(), Some("Key"));
         assert_eq!(specs[1].options, ["a", "b"]);
-        assert!(!format!("{:?}", specs[1]).contains("\"a\")"));
+        assert_eq!(specs[1].default.as_deref(), Some("dflt-5e1"));
+        assert!(!format!("{:?}", specs[1]).contains("dflt-5e1"));
     }
 
     #[test]
