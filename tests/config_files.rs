@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use switchboard::config::{
-    AuthConfig, FleetConfig, Format, RemoteTransport, ServerConfig, ServerKind,
+    AuthConfig, FleetConfig, Format, RemoteTransport, ServerConfig, ServerKind, Unresolved,
 };
 use switchboard::{Error, Source, VersionChoice};
 
@@ -265,21 +265,35 @@ fn variables_expand_in_every_string() {
 }
 
 #[test]
-fn an_unset_variable_names_file_server_and_field() {
+fn an_unset_variable_fails_its_server_alone_naming_file_server_and_field() {
     let text = r#"{"mcpServers": {"github": {"command": "npx",
-        "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${GITHUB_TOKEN}"}}}}"#;
+        "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${GITHUB_TOKEN}"}},
+        "fine": {"command": "true"}}}"#;
+    let cfg = json(text, &[]).unwrap();
+    assert_eq!(cfg.enabled().map(|s| &s.name).collect::<Vec<_>>(), ["fine"]);
+    assert_eq!(cfg.names().collect::<Vec<_>>(), ["fine", "github"]);
+    let github = cfg.unresolved("github").unwrap();
     assert_eq!(
-        config_error(json(text, &[])),
+        github.reason,
+        Unresolved::EnvVar {
+            name: "GITHUB_TOKEN".into()
+        }
+    );
+    assert_eq!(github.field, "env.GITHUB_PERSONAL_ACCESS_TOKEN");
+    assert_eq!(
+        github.message,
         "servers.json: server \"github\": field \"env.GITHUB_PERSONAL_ACCESS_TOKEN\": \
          environment variable GITHUB_TOKEN is not set (write ${GITHUB_TOKEN:-default} to give a default)"
     );
     let text =
         r#"{"mcpServers": {"api": {"url": "https://x.test", "auth": "${NO_SUCH_TOKEN_9}"}}}"#;
-    let msg = config_error(json(text, &[]));
+    let cfg = json(text, &[]).unwrap();
+    let msg = &cfg.unresolved("api").unwrap().message;
     assert!(
         msg.starts_with("servers.json: server \"api\": field \"auth\": environment variable NO_SUCH_TOKEN_9 is not set"),
         "{msg}"
     );
+    // A syntax error is still the file's.
     let text = r#"{"mcpServers": {"x": {"command": "a", "args": ["${UNCLOSED"]}}}"#;
     let msg = config_error(json(text, &[]));
     assert!(

@@ -274,7 +274,7 @@ impl AgentDefinition {
                     .map_err(|e| field("servers_file", e.to_string()))?;
                 if let Some(wanted) = &raw.use_servers {
                     for name in wanted {
-                        if cfg.server(name).is_none() {
+                        if cfg.server(name).is_none() && cfg.unresolved(name).is_none() {
                             return Err(field(
                                 "use_servers",
                                 format!(
@@ -286,10 +286,16 @@ impl AgentDefinition {
                         }
                     }
                     cfg.servers.retain(|s| wanted.contains(&s.name));
+                    cfg.unresolved.retain(|s| wanted.contains(&s.name));
                 }
                 cfg
             }
         };
+        // An agent needs every server it names: one missing a value fails
+        // the definition, as it always has.
+        if let Some(missing) = servers.unresolved.iter().find(|s| !s.disabled) {
+            return Err(missing.error());
+        }
         let mut servers = servers;
         if let Some(roots) = raw.roots {
             let roots: Vec<String> = roots

@@ -58,6 +58,9 @@ pub struct Global {
     /// Pick one server of a config file.
     #[arg(long, global = true, value_name = "NAME")]
     pub server: Option<String>,
+    /// Value of a config's `${input:ID}` (repeatable); else env `SWITCHBOARD_INPUT_<ID>`, else asked on a terminal.
+    #[arg(long = "input", global = true, value_name = "ID=VALUE")]
+    pub inputs: Vec<String>,
     /// Offer this root to the server (repeatable).
     #[arg(long = "root", global = true, value_name = "URI")]
     pub roots: Vec<String>,

@@ -75,6 +75,11 @@ async fn with_client(command: Command, global: &Global) -> Result<u8> {
             "--server picks a server of an mcpServers config file; SOURCE is not one".into(),
         ));
     }
+    if !global.inputs.is_empty() {
+        return Err(Error::Config(
+            "--input fills a config file's ${input:ID}; SOURCE is not a config file".into(),
+        ));
+    }
     let client = connect(source, global).await?;
     let outcome = one(command, global, &client).await;
     let _ = client.close().await;

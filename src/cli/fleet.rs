@@ -12,11 +12,11 @@ use super::commands::{one, parse_arguments, print_tool_output};
 use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
 use super::shutdown::outln;
-use crate::config::FleetConfig;
+use crate::config::{FleetConfig, LoadOptions};
 use crate::{Error, Fleet, Result, VersionChoice};
 
 pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
-    let mut config = FleetConfig::from_path(path)?;
+    let mut config = FleetConfig::load(path, &load_options(global)?)?;
     command_line_wins(&mut config, global)?;
     let mut builder = match &global.server {
         Some(name) => Fleet::builder().config_server(config, name.clone()),
@@ -64,6 +64,29 @@ fn command_line_wins(config: &mut FleetConfig, global: &Global) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--input ID=VALUE` values, `--server`, and a prompt on the terminal
+/// for inputs still missing.
+fn load_options(global: &Global) -> Result<LoadOptions> {
+    let mut options = LoadOptions::new().prompt(crate::config::terminal_prompt);
+    for pair in &global.inputs {
+        match pair.split_once('=') {
+            Some((id, value)) if !id.trim().is_empty() => {
+                options = options.input(id.trim(), value);
+            }
+            // Not echoed: the value may be a secret.
+            _ => {
+                return Err(Error::Config(
+                    "--input expects ID=VALUE (an id, \"=\", then the value)".into(),
+                ))
+            }
+        }
+    }
+    if let Some(name) = &global.server {
+        options = options.only(name.clone());
+    }
+    Ok(options)
 }
 
 async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> {

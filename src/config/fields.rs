@@ -1,26 +1,35 @@
 //! Reading typed fields out of a JSON value tree, with errors that name the
 //! file, the server and the field, and `${VAR}` expansion of strings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::dialect::Dialect;
 use super::expand::{expand, ExpandError};
+use super::unresolved::Unresolved;
+use super::vars::Vars;
 use crate::Error;
 
-/// Where a value came from, for error messages, plus the environment used
-/// for `${VAR}` expansion.
+/// Where a value came from, for error messages, plus the values used for
+/// `${...}` expansion.
 pub(crate) struct Ctx<'a> {
     /// The file (or `<json>`/`<toml>` for strings).
     pub origin: &'a str,
     /// The server being read; `None` for the `defaults` table.
     pub server: Option<&'a str>,
-    /// The environment snapshot for `${VAR}`.
-    pub vars: &'a HashMap<String, String>,
+    /// The values of `${VAR}`, `${input:ID}`, `${workspaceFolder}`.
+    pub vars: &'a Vars<'a>,
     /// Normalized top-level field -> the environment variable that set it.
     pub from_env: &'a BTreeMap<String, String>,
+    /// Whose file it is: hints use only syntax its owner reads too.
+    pub dialect: Dialect,
+    /// The first value that was missing (a placeholder, an `envFile`), with
+    /// its field: the error it caused fails this server alone.
+    pub unresolved: RefCell<Option<(String, Unresolved)>>,
 }
 
 /// How a single string is split when a list is expected.
@@ -56,20 +65,30 @@ impl Ctx<'_> {
         Error::Config(format!("{}: field {field:?}{set_by}: {msg}", self.place()))
     }
 
-    /// `${VAR}` expansion with errors naming the field.
+    /// `${...}` expansion with errors naming the field. A placeholder
+    /// without a value is also noted in [`Ctx::unresolved`].
     pub fn expand(&self, field: &str, s: &str) -> Result<String, Error> {
-        expand(s, |name| self.vars.get(name).cloned()).map_err(|e| match e {
-            ExpandError::Unset(name) => self.error(
-                field,
-                format!(
-                    "environment variable {name} is not set (write ${{{name}:-default}} to give a default)"
-                ),
-            ),
-            ExpandError::Unclosed => {
-                self.error(field, "\"${\" without a closing \"}\" (write \"$$\" for a literal \"$\")")
+        expand(s, |p| self.vars.get(p)).map_err(|e| match e {
+            ExpandError::Unset(p) => {
+                let (reason, msg) = self.vars.explain(&p, self.dialect);
+                self.missing(field, reason, msg)
             }
+            ExpandError::Unclosed if self.dialect.has_dollar_escape() => self.error(
+                field,
+                "\"${\" without a closing \"}\" (write \"$$\" for a literal \"$\")",
+            ),
+            ExpandError::Unclosed => self.error(field, "\"${\" without a closing \"}\""),
             ExpandError::EmptyName => self.error(field, "\"${}\" names no variable"),
         })
+    }
+
+    /// An error about a missing value, noted as the server's first one.
+    pub fn missing(&self, field: &str, reason: Unresolved, msg: impl Display) -> Error {
+        let mut slot = self.unresolved.borrow_mut();
+        if slot.is_none() {
+            *slot = Some((field.to_owned(), reason));
+        }
+        self.error(field, msg)
     }
 
     /// A string (numbers and booleans are taken as their text), expanded.

@@ -33,8 +33,9 @@
 //!
 //! # The file
 //!
-//! The servers live under `mcpServers` (Claude Desktop, Cursor, fastmcp),
-//! or `servers` (VS Code's `mcp.json`), or `mcp_servers` (Codex's TOML); a
+//! The servers live under `mcpServers` (Claude Desktop, Claude Code,
+//! Cursor, Windsurf, Cline, fastmcp), or `servers` (VS Code's `mcp.json`),
+//! or `mcp_servers` (Codex's TOML); a
 //! file with more than one of these is an error. Other top-level keys are
 //! ignored, so a whole Claude Desktop config can be read. Servers keep the
 //! order they are written in. `defaults` (a Switchboard extension) holds
@@ -47,13 +48,17 @@
 //! Either a program to run:
 //! - `command` (required), `args` (a list, or one string split as a shell
 //!   would), `env` (a table), `cwd` (relative to the file's directory),
-//!   `inherit_env` (pass the whole environment, not just the allowlist);
+//!   `inherit_env` (pass the whole environment, not just the allowlist),
+//!   `envFile` (VS Code, Cursor: a dotenv file whose variables go under
+//!   `env`, which wins; relative to the workspace folder; see
+//!   [`EnvFileError`] for the syntax errors);
 //!
 //! or a remote server:
 //! - `url` (also `serverUrl`, and `httpUrl` which implies Streamable HTTP),
-//!   `headers` (a table), `transport` or `type` (`"http"`,
-//!   `"streamable-http"`, `"sse"`; `"stdio"` is accepted on a `command`
-//!   server), `auth` (a bearer token string, `"oauth"`, or
+//!   `headers` (a table), `transport`, `type` or Cline's `transportType`
+//!   (`"http"`, `"streamable-http"`, `"streamableHttp"`, `"sse"`;
+//!   `"stdio"` is accepted on a `command` server), `auth` (a bearer token
+//!   string, `"oauth"`, or
 //!   `{"type": "bearer", "token": ...}` / `{"type": "oauth", ...}`).
 //!
 //! A server with both `command` and a URL, or neither, is an error.
@@ -84,11 +89,27 @@
 //! # `${VAR}`
 //!
 //! Every string the server entry is read from (command, args, env values,
-//! url, headers, auth, cwd, roots, and numbers or flags written as strings)
-//! expands `${VAR}` from the environment, `${VAR:-default}` with a literal
-//! fallback when `VAR` is unset or empty, and `${env:VAR}` like `${VAR}`.
-//! `$$` is a literal `$`; any other `$` is kept. An unset variable without a
-//! default is an error naming the file, the server and the field.
+//! url, headers, auth, cwd, envFile, roots, and numbers or flags written as
+//! strings) expands `${VAR}` from the environment, `${VAR:-default}` with a
+//! literal fallback when `VAR` is unset or empty, and `${env:VAR}` like
+//! `${VAR}`. `$$` is a literal `$`; any other `$` is kept. VS Code's and
+//! Cursor's placeholders work too:
+//! - `${input:ID}`: one of the top-level `inputs` (VS Code: `{"type":
+//!   "promptString", "id", "description", "password", "default"}`), valued
+//!   by [`LoadOptions::input`] (`--input ID=VALUE`), else the environment
+//!   variable [`input_env_var`] names (`SWITCHBOARD_INPUT_<ID>`), else
+//!   [`LoadOptions::prompt`] (only for servers that will be started), else
+//!   its `default`;
+//! - `${workspaceFolder}`: the parent of the file's folder when that folder
+//!   is `.vscode` or `.cursor`, else the file's own folder (absolute; see
+//!   [`LoadOptions::workspace_folder`]); `${workspaceFolderBasename}`,
+//!   `${userHome}`, `${pathSeparator}` and `${/}`.
+//!
+//! A placeholder without a value (or an unreadable `envFile`) fails only
+//! the server that uses it: it is listed in [`FleetConfig::unresolved`] with
+//! an error naming the file, the server, the field and how to give the
+//! value (in syntax the file's owner reads too), and the other servers load.
+//! A syntax error (`${` unclosed) is the file's.
 //!
 //! # Environment overrides
 //!
@@ -113,31 +134,41 @@
 //! Values of `env`, `headers` and `auth`, and URLs (which may carry a key),
 //! are never logged, never in error messages, and redacted from `Debug`.
 
+mod dialect;
+mod env_file;
 mod expand;
 mod fields;
 mod glob;
+mod inputs;
+mod load;
+mod options;
 mod order;
 mod overrides;
 mod parse;
 pub(crate) use parse::root_uri;
+mod prompt;
 mod server;
+mod unresolved;
+mod vars;
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub use env_file::EnvFileError;
 pub use glob::glob_match;
+pub use inputs::{env_var as input_env_var, InputSpec, INPUT_ENV_PREFIX};
+pub use options::{LoadOptions, Prompt};
+pub use prompt::terminal_prompt;
 pub use server::{
     AuthConfig, RemoteServer, RemoteTransport, RestartConfig, ServerConfig, ServerDefaults,
     ServerKind, StdioServer, ToolFilter,
 };
+pub use unresolved::{Unresolved, UnresolvedServer};
 
 use crate::{Error, Result};
-use fields::Ctx;
-
-/// The top-level keys that hold the servers, in the order they are tried.
-const SERVER_TABLES: &[&str] = &["mcpServers", "servers", "mcp_servers"];
+use load::{load, Origin};
 
 /// A config file's syntax.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +200,14 @@ pub struct FleetConfig {
     pub origin: String,
     /// The servers, in the order the file lists them, disabled ones too.
     pub servers: Vec<ServerConfig>,
+    /// The servers that could not be completed (a placeholder without a
+    /// value, an unreadable `envFile`), in file order: each fails alone
+    /// when started.
+    pub unresolved: Vec<UnresolvedServer>,
+    /// The file's `inputs` (VS Code), as declared.
+    pub inputs: Vec<InputSpec>,
+    /// What `${workspaceFolder}` was (see [`LoadOptions::workspace_folder`]).
+    pub workspace_folder: Option<PathBuf>,
     /// The file's `defaults` table (already applied to every server).
     pub defaults: ServerDefaults,
     /// The top-level `sampling` table, as written: how every server's
@@ -181,8 +220,16 @@ pub struct FleetConfig {
 
 impl FleetConfig {
     /// Reads a `.json` or `.toml` file, expanding `${VAR}` and applying
-    /// `SWITCHBOARD__...` overrides from this process's environment.
+    /// `SWITCHBOARD__...` overrides from this process's environment, with
+    /// the default [`LoadOptions`] (inputs from the environment only).
     pub fn from_path(path: impl AsRef<Path>) -> Result<FleetConfig> {
+        FleetConfig::load(path, &LoadOptions::default())
+    }
+
+    /// Reads a `.json` or `.toml` file like [`FleetConfig::from_path`],
+    /// with input values, the servers to be started and a prompt from
+    /// `options`.
+    pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<FleetConfig> {
         let path = path.as_ref();
         let origin = path.display().to_string();
         let format = Format::from_path(path).ok_or_else(|| {
@@ -192,28 +239,65 @@ impl FleetConfig {
         })?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("{origin}: cannot read: {e}")))?;
-        load(&text, format, &origin, &process_env(), path.parent())
+        let from = Origin {
+            name: &origin,
+            path: Some(path),
+            base_dir: path.parent(),
+        };
+        match &options.env {
+            Some(env) => load(&text, format, &from, env, options),
+            None => load(&text, format, &from, &process_env(), options),
+        }
     }
 
     /// Reads JSON text, with this process's environment.
     pub fn from_json_str(text: &str) -> Result<FleetConfig> {
-        load(text, Format::Json, "<json>", &process_env(), None)
+        FleetConfig::parse_with(
+            text,
+            Format::Json,
+            "<json>",
+            &process_env(),
+            &LoadOptions::default(),
+        )
     }
 
     /// Reads TOML text, with this process's environment.
     pub fn from_toml_str(text: &str) -> Result<FleetConfig> {
-        load(text, Format::Toml, "<toml>", &process_env(), None)
+        FleetConfig::parse_with(
+            text,
+            Format::Toml,
+            "<toml>",
+            &process_env(),
+            &LoadOptions::default(),
+        )
     }
 
-    /// Reads text with an explicit environment (for `${VAR}` and overrides)
-    /// and the name errors should use for it. Relative paths stay relative.
+    /// Reads text with an explicit environment (for `${VAR}`, input
+    /// variables and overrides) and the name errors should use for it.
+    /// Relative paths stay relative.
     pub fn parse_with_env(
         text: &str,
         format: Format,
         origin: &str,
         env: &HashMap<String, String>,
     ) -> Result<FleetConfig> {
-        load(text, format, origin, env, None)
+        FleetConfig::parse_with(text, format, origin, env, &LoadOptions::default())
+    }
+
+    /// [`FleetConfig::parse_with_env`] with [`LoadOptions`].
+    pub fn parse_with(
+        text: &str,
+        format: Format,
+        origin: &str,
+        env: &HashMap<String, String>,
+        options: &LoadOptions,
+    ) -> Result<FleetConfig> {
+        let from = Origin {
+            name: origin,
+            path: None,
+            base_dir: None,
+        };
+        load(text, format, &from, env, options)
     }
 
     /// Reads an agent file's servers (its `servers` table, `defaults`,
@@ -223,22 +307,43 @@ impl FleetConfig {
         origin: &str,
         base_dir: Option<&Path>,
     ) -> Result<FleetConfig> {
-        load(text, Format::Toml, origin, &process_env(), base_dir)
+        let from = Origin {
+            name: origin,
+            path: None,
+            base_dir,
+        };
+        load(
+            text,
+            Format::Toml,
+            &from,
+            &process_env(),
+            &LoadOptions::default(),
+        )
     }
 
-    /// The server called `name`, disabled or not.
+    /// The server called `name`, disabled or not (not an unresolved one).
     pub fn server(&self, name: &str) -> Option<&ServerConfig> {
         self.servers.iter().find(|s| s.name == name)
     }
 
-    /// The servers that are not `disabled`, in file order.
+    /// The unresolved server called `name`, if it is one.
+    pub fn unresolved(&self, name: &str) -> Option<&UnresolvedServer> {
+        self.unresolved.iter().find(|s| s.name == name)
+    }
+
+    /// The servers that are not `disabled`, in file order (unresolved ones
+    /// are not among them).
     pub fn enabled(&self) -> impl Iterator<Item = &ServerConfig> {
         self.servers.iter().filter(|s| !s.disabled)
     }
 
-    /// Every server's name, in file order.
+    /// Every server's name: the loaded ones in file order, then the
+    /// unresolved ones.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.servers.iter().map(|s| s.name.as_str())
+        self.servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.unresolved.iter().map(|s| s.name.as_str()))
     }
 }
 
@@ -247,150 +352,4 @@ fn process_env() -> HashMap<String, String> {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
-}
-
-fn load(
-    text: &str,
-    format: Format,
-    origin: &str,
-    env: &HashMap<String, String>,
-    base_dir: Option<&Path>,
-) -> Result<FleetConfig> {
-    if text.trim().is_empty() {
-        return Err(Error::Config(format!(
-            "{origin}: the file is empty; expected a \"mcpServers\" table"
-        )));
-    }
-    let tree = read_tree(text, format, origin, env)?;
-    let Value::Object(mut top) = tree else {
-        return Err(Error::Config(format!(
-            "{origin}: expected a table at the top level"
-        )));
-    };
-
-    let present: Vec<&str> = SERVER_TABLES
-        .iter()
-        .copied()
-        .filter(|k| top.contains_key(*k))
-        .collect();
-    let table_key = match present.as_slice() {
-        [one] => *one,
-        [] => {
-            return Err(Error::Config(format!(
-                "{origin}: no servers: expected a \"mcpServers\" table (or \"servers\")"
-            )))
-        }
-        several => {
-            return Err(Error::Config(format!(
-                "{origin}: both {} are present; keep one",
-                several
-                    .iter()
-                    .map(|k| format!("{k:?}"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            )))
-        }
-    };
-    let mut servers = match top.remove(table_key) {
-        Some(Value::Object(m)) => m,
-        Some(other) => {
-            return Err(Error::Config(format!(
-                "{origin}: \"{table_key}\" must be a table of servers, got {}",
-                fields::describe(&other, false)
-            )))
-        }
-        None => serde_json::Map::new(),
-    };
-    if servers.is_empty() {
-        return Err(Error::Config(format!(
-            "{origin}: \"{table_key}\" is empty: no servers configured"
-        )));
-    }
-
-    let no_overrides = BTreeMap::new();
-    let defaults_ctx = Ctx {
-        origin,
-        server: None,
-        vars: env,
-        from_env: &no_overrides,
-    };
-    let defaults = parse::defaults(
-        &defaults_ctx,
-        top.remove("defaults").unwrap_or(Value::Null),
-        base_dir,
-    )?;
-    let sampling = top.remove("sampling");
-    let elicitation = top.remove("elicitation");
-    for key in top.keys() {
-        tracing::debug!(origin, key = key.as_str(), "top-level key ignored");
-    }
-
-    let set_by = overrides::apply(origin, &mut servers, env)?;
-
-    let mut order = order::server_order(text, format, table_key);
-    order.retain(|name| servers.contains_key(name));
-    let mut rest: Vec<String> = servers
-        .keys()
-        .filter(|k| !order.contains(k))
-        .cloned()
-        .collect();
-    rest.sort();
-    order.extend(rest);
-
-    let mut parsed = Vec::with_capacity(order.len());
-    for name in order {
-        let Some(value) = servers.remove(&name) else {
-            continue;
-        };
-        let ctx = Ctx {
-            origin,
-            server: Some(&name),
-            vars: env,
-            from_env: set_by.get(&name).unwrap_or(&no_overrides),
-        };
-        parsed.push(parse::server(&ctx, &name, value, &defaults, base_dir)?);
-    }
-    Ok(FleetConfig {
-        origin: origin.to_owned(),
-        servers: parsed,
-        defaults,
-        sampling,
-        elicitation,
-    })
-}
-
-/// The file through the `config` crate, layered with the
-/// `SWITCHBOARD__DEFAULTS__...` variables, as a JSON tree.
-fn read_tree(
-    text: &str,
-    format: Format,
-    origin: &str,
-    env: &HashMap<String, String>,
-) -> Result<Value> {
-    let file_format = match format {
-        Format::Json => config::FileFormat::Json,
-        Format::Toml => config::FileFormat::Toml,
-    };
-    let defaults_env: config::Map<String, String> = env
-        .iter()
-        .filter(|(k, _)| {
-            overrides::strip_prefix_ci(k, overrides::PREFIX)
-                .and_then(|r| overrides::strip_prefix_ci(r, overrides::DEFAULTS))
-                .is_some_and(|r| !r.is_empty())
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let built = config::Config::builder()
-        .add_source(config::File::from_str(text, file_format))
-        .add_source(
-            config::Environment::with_prefix("SWITCHBOARD")
-                .prefix_separator("__")
-                .separator("__")
-                .source(Some(defaults_env)),
-        )
-        .build()
-        .map_err(|e| Error::Config(format!("{origin}: {e}")))?;
-    built
-        .try_deserialize::<Value>()
-        .map_err(|e| Error::Config(format!("{origin}: {e}")))
 }

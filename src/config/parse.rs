@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::env_file;
 use super::fields::{describe, Ctx, Fields, Split, Unit};
 use super::server::{
     AuthConfig, RemoteServer, RemoteTransport, RestartConfig, ServerConfig, ServerDefaults,
     ServerKind, StdioServer, ToolFilter,
 };
+use super::unresolved::Unresolved;
 use crate::protocol::{LoggingLevel, VersionChoice};
 use crate::Error;
 
@@ -23,7 +25,7 @@ const FOREIGN_KEYS: &[&str] = &[
     "alwaysAllow",
     "autoApprove",
     "description",
-    "envFile",
+    "dev",
     "trust",
     "oauth",
     "startup_timeout_sec",
@@ -31,7 +33,7 @@ const FOREIGN_KEYS: &[&str] = &[
     "tool_timeout_sec",
 ];
 /// Keys that mean something only for the other kind of server.
-const STDIO_ONLY: &[&str] = &["args", "env", "cwd", "inherit_env"];
+const STDIO_ONLY: &[&str] = &["args", "env", "envFile", "cwd", "inherit_env"];
 const REMOTE_ONLY: &[&str] = &["headers", "auth"];
 
 /// Reads one server entry, resolving it against `defaults`.
@@ -248,13 +250,14 @@ fn opt<T>(
     f.take(field).map(|v| read(&v)).transpose()
 }
 
-/// `transport` or `type`: `Some(None)` is stdio, `Some(Some(t))` a remote
+/// `transport`, `type` (VS Code, Claude Code) or `transportType` (Cline):
+/// `Some(None)` is stdio, `Some(Some(t))` a remote
 /// flavour; with the field it came from.
 type TransportField = Option<(&'static str, Option<RemoteTransport>)>;
 
 fn transport(ctx: &Ctx<'_>, f: &mut Fields) -> Result<TransportField, Error> {
     let mut found: TransportField = None;
-    for (field, v) in f.take_any(&["transport", "type"]) {
+    for (field, v) in f.take_any(&["transport", "type", "transportType"]) {
         let text = ctx.text(field, &v, false)?;
         let t = match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "stdio" => None,
@@ -303,6 +306,22 @@ fn stdio(
     }
     let args = opt(f, "args", |v| ctx.list("args", v, Split::Shell))?.unwrap_or_default();
     let env = opt(f, "env", |v| ctx.string_map("env", v, true))?.unwrap_or_default();
+    let env = match opt(f, "envFile", |v| ctx.text("envFile", v, false))? {
+        Some(file) if !file.trim().is_empty() => {
+            let folder = ctx.vars.workspace.or(base_dir);
+            let path = resolve(folder, PathBuf::from(file.trim()));
+            let from_file = env_file::read(&path).map_err(|e| {
+                let msg = format!("{}: {e}", path.display());
+                let reason = Unresolved::EnvFile {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                };
+                ctx.missing("envFile", reason, msg)
+            })?;
+            under(from_file, env)
+        }
+        _ => env,
+    };
     let cwd = opt(f, "cwd", |v| ctx.text("cwd", v, false))?
         .filter(|s| !s.is_empty())
         .map(|s| resolve(base_dir, PathBuf::from(s)));
@@ -314,6 +333,13 @@ fn stdio(
         cwd,
         inherit_env: inherit_env.or(defaults.inherit_env).unwrap_or(false),
     })
+}
+
+/// `base` with `over` on top, sorted by name: `over` wins.
+fn under(base: Vec<(String, String)>, over: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut merged: BTreeMap<String, String> = base.into_iter().collect();
+    merged.extend(over);
+    merged.into_iter().collect()
 }
 
 fn remote(

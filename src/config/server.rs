@@ -259,11 +259,13 @@ impl ServerConfig {
         let mut expanded = BTreeMap::new();
         for (k, v) in table {
             let v = match v {
-                Value::String(s) => {
-                    Value::String(super::expand::expand(s, |n| std::env::var(n).ok()).map_err(
-                        |e| Error::Config(format!("server {}: auth.{k}: {e:?}", self.name)),
-                    )?)
-                }
+                Value::String(s) => Value::String(
+                    super::expand::expand(s, |p| match p {
+                        super::expand::Placeholder::Env(n) => std::env::var(n).ok(),
+                        _ => None,
+                    })
+                    .map_err(|e| Error::Config(format!("server {}: auth.{k}: {e:?}", self.name)))?,
+                ),
                 other => other.clone(),
             };
             expanded.insert(k.clone(), v);

@@ -326,6 +326,16 @@ impl Fleet {
     }
 }
 
+/// A source that is a configuration error: connecting to it fails with
+/// [`Error::Config`] and the message.
+struct Unstartable(String);
+
+impl crate::IntoSource for Unstartable {
+    fn into_source(self) -> Result<crate::Source> {
+        Err(Error::Config(self.0))
+    }
+}
+
 /// The members for the enabled servers of a config (or the one named
 /// `only`): lazy where configured, with their tool allow/deny lists,
 /// timeouts and restart policy.
@@ -345,11 +355,24 @@ pub(crate) fn config_members(
         let mut member = Member::new(server.name.clone(), move || match cfg.client_builder() {
             Ok(b) => b,
             // Validated above; a later failure shows up as a start error.
-            Err(e) => Client::builder(format!("/switchboard-config-error {e}")),
+            Err(e) => Client::builder(Unstartable(e.to_string())),
         });
         member.lazy = server.lazy;
         member.tool_filter = Some(Arc::new(move |name: &str| filter_cfg.tool_allowed(name)));
         members.push(member);
+    }
+    // A server missing a value fails alone: named with --server, at once;
+    // in the fleet, as a member that cannot start (reported in health).
+    for server in config.unresolved.iter().filter(|s| !s.disabled) {
+        match only {
+            Some(o) if o != server.name => continue,
+            Some(_) => return Err(server.error()),
+            None => {}
+        }
+        let message = server.message.clone();
+        members.push(Member::new(server.name.clone(), move || {
+            Client::builder(Unstartable(message.clone()))
+        }));
     }
     if let Some(name) = only {
         if members.is_empty() {

@@ -1,0 +1,277 @@
+//! Loading a file: the servers table, the owner's dialect, inputs asked
+//! for the servers that will start, each entry read on its own so that one
+//! missing a value fails alone.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::dialect::Dialect;
+use super::fields::{self, Ctx};
+use super::unresolved::UnresolvedServer;
+use super::vars::Vars;
+use super::{expand, inputs, order, overrides, parse, FleetConfig, Format, LoadOptions};
+use crate::{Error, Result};
+
+/// The top-level keys that hold the servers, in the order they are tried.
+const SERVER_TABLES: &[&str] = &["mcpServers", "servers", "mcp_servers"];
+
+/// Where a text came from.
+pub(super) struct Origin<'a> {
+    /// For error messages.
+    pub name: &'a str,
+    /// The file, when read from one.
+    pub path: Option<&'a Path>,
+    /// Relative `cwd` and `roots` are resolved against this.
+    pub base_dir: Option<&'a Path>,
+}
+
+/// What `${workspaceFolder}` is for a file at `path`: the folder holding
+/// `.vscode/` (or `.cursor/`) when the file is in one, else the file's own
+/// folder; absolute.
+fn workspace_folder(path: &Path) -> Option<PathBuf> {
+    let path = std::path::absolute(path).ok()?;
+    let dir = path.parent()?;
+    match dir.file_name().and_then(|n| n.to_str()) {
+        Some(".vscode" | ".cursor") => dir.parent().map(Path::to_path_buf),
+        _ => Some(dir.to_path_buf()),
+    }
+}
+
+pub(super) fn load(
+    text: &str,
+    format: Format,
+    from: &Origin<'_>,
+    env: &HashMap<String, String>,
+    options: &LoadOptions,
+) -> Result<FleetConfig> {
+    let origin = from.name;
+    if text.trim().is_empty() {
+        return Err(Error::Config(format!(
+            "{origin}: the file is empty; expected a \"mcpServers\" table"
+        )));
+    }
+    let tree = read_tree(text, format, origin, env)?;
+    let Value::Object(mut top) = tree else {
+        return Err(Error::Config(format!(
+            "{origin}: expected a table at the top level"
+        )));
+    };
+
+    let present: Vec<&str> = SERVER_TABLES
+        .iter()
+        .copied()
+        .filter(|k| top.contains_key(*k))
+        .collect();
+    let table_key = match present.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(Error::Config(format!(
+                "{origin}: no servers: expected a \"mcpServers\" table (or \"servers\")"
+            )))
+        }
+        several => {
+            return Err(Error::Config(format!(
+                "{origin}: both {} are present; keep one",
+                several
+                    .iter()
+                    .map(|k| format!("{k:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )))
+        }
+    };
+    let mut servers = match top.remove(table_key) {
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return Err(Error::Config(format!(
+                "{origin}: \"{table_key}\" must be a table of servers, got {}",
+                fields::describe(&other, false)
+            )))
+        }
+        None => serde_json::Map::new(),
+    };
+    if servers.is_empty() {
+        return Err(Error::Config(format!(
+            "{origin}: \"{table_key}\" is empty: no servers configured"
+        )));
+    }
+
+    let dialect = Dialect::detect(from.path, format, table_key);
+    let workspace = options
+        .workspace_folder
+        .clone()
+        .or_else(|| from.path.and_then(workspace_folder));
+    let specs = inputs::parse_specs(origin, top.remove("inputs"));
+    let declared: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
+    let mut resolver = inputs::Resolver::new(&specs, options, env);
+
+    let no_overrides = BTreeMap::new();
+    let no_inputs = BTreeMap::new();
+    let defaults_vars = Vars {
+        env,
+        inputs: &no_inputs,
+        workspace: workspace.as_deref(),
+        declared: &declared,
+    };
+    let defaults_ctx = Ctx {
+        origin,
+        server: None,
+        vars: &defaults_vars,
+        from_env: &no_overrides,
+        dialect,
+        unresolved: RefCell::new(None),
+    };
+    let defaults = parse::defaults(
+        &defaults_ctx,
+        top.remove("defaults").unwrap_or(Value::Null),
+        from.base_dir,
+    )?;
+    let sampling = top.remove("sampling");
+    let elicitation = top.remove("elicitation");
+    for key in top.keys() {
+        tracing::debug!(origin, key = key.as_str(), "top-level key ignored");
+    }
+
+    let set_by = overrides::apply(origin, &mut servers, env)?;
+
+    let mut order = order::server_order(text, format, table_key);
+    order.retain(|name| servers.contains_key(name));
+    let mut rest: Vec<String> = servers
+        .keys()
+        .filter(|k| !order.contains(k))
+        .cloned()
+        .collect();
+    rest.sort();
+    order.extend(rest);
+
+    let mut parsed = Vec::with_capacity(order.len());
+    let mut unresolved = Vec::new();
+    for name in order {
+        let Some(value) = servers.remove(&name) else {
+            continue;
+        };
+        let disabled = raw_disabled(&value);
+        let mut used = Vec::new();
+        strings_in(&value, &mut |s| expand::inputs_in(s, &mut used));
+        resolver.resolve(&used, !disabled && options.selects(&name));
+        let vars = Vars {
+            env,
+            inputs: resolver.values(),
+            workspace: workspace.as_deref(),
+            declared: &declared,
+        };
+        let ctx = Ctx {
+            origin,
+            server: Some(&name),
+            vars: &vars,
+            from_env: set_by.get(&name).unwrap_or(&no_overrides),
+            dialect,
+            unresolved: RefCell::new(None),
+        };
+        match parse::server(&ctx, &name, value, &defaults, from.base_dir) {
+            Ok(server) => parsed.push(server),
+            Err(e) => match ctx.unresolved.take() {
+                Some((field, reason)) => {
+                    if options.selects(&name) && !disabled {
+                        tracing::debug!(origin, server = name.as_str(), "unresolved: {e}");
+                    }
+                    unresolved.push(UnresolvedServer {
+                        name,
+                        field,
+                        reason,
+                        disabled,
+                        message: match e {
+                            Error::Config(m) => m,
+                            other => other.to_string(),
+                        },
+                    });
+                }
+                None => return Err(e),
+            },
+        }
+    }
+    Ok(FleetConfig {
+        origin: origin.to_owned(),
+        servers: parsed,
+        unresolved,
+        inputs: specs,
+        workspace_folder: workspace,
+        defaults,
+        sampling,
+        elicitation,
+    })
+}
+
+/// Every string in a value tree.
+fn strings_in(v: &Value, f: &mut impl FnMut(&str)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|i| strings_in(i, f)),
+        Value::Object(m) => m.values().for_each(|i| strings_in(i, f)),
+        _ => {}
+    }
+}
+
+/// Whether an entry, as written, says `disabled: true` or `enabled: false`
+/// (read before its placeholders are filled in: a disabled server is never
+/// asked for).
+fn raw_disabled(v: &Value) -> bool {
+    let Value::Object(m) = v else {
+        return false;
+    };
+    m.iter().any(|(k, v)| {
+        let flag = match v {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" | "1" => Some(true),
+                "false" | "no" | "off" | "0" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        match fields::norm(k).as_str() {
+            "disabled" => flag == Some(true),
+            "enabled" => flag == Some(false),
+            _ => false,
+        }
+    })
+}
+
+/// The file through the `config` crate, layered with the
+/// `SWITCHBOARD__DEFAULTS__...` variables, as a JSON tree.
+fn read_tree(
+    text: &str,
+    format: Format,
+    origin: &str,
+    env: &HashMap<String, String>,
+) -> Result<Value> {
+    let file_format = match format {
+        Format::Json => config::FileFormat::Json,
+        Format::Toml => config::FileFormat::Toml,
+    };
+    let defaults_env: config::Map<String, String> = env
+        .iter()
+        .filter(|(k, _)| {
+            overrides::strip_prefix_ci(k, overrides::PREFIX)
+                .and_then(|r| overrides::strip_prefix_ci(r, overrides::DEFAULTS))
+                .is_some_and(|r| !r.is_empty())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let built = config::Config::builder()
+        .add_source(config::File::from_str(text, file_format))
+        .add_source(
+            config::Environment::with_prefix("SWITCHBOARD")
+                .prefix_separator("__")
+                .separator("__")
+                .source(Some(defaults_env)),
+        )
+        .build()
+        .map_err(|e| Error::Config(format!("{origin}: {e}")))?;
+    built
+        .try_deserialize::<Value>()
+        .map_err(|e| Error::Config(format!("{origin}: {e}")))
+}
