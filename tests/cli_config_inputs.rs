@@ -190,6 +190,11 @@ fn input_flag_needs_id_equals_value_and_a_config() {
 /// typing `answer` once `prompt` shows; returns everything the terminal
 /// showed.
 fn on_a_terminal(shell_cmd: &str, prompt: &str, answer: &str) -> (Option<i32>, String) {
+    typing_on_a_terminal(shell_cmd, prompt, &format!("{answer}\n"))
+}
+
+/// Like [`on_a_terminal`], typing exactly `typed` (no Enter added).
+fn typing_on_a_terminal(shell_cmd: &str, prompt: &str, typed: &str) -> (Option<i32>, String) {
     let mut child = Command::new("script")
         .args(["-qec", shell_cmd, "/dev/null"])
         .env("SWITCHBOARD_EVERYTHING", common::everything_js())
@@ -227,9 +232,7 @@ fn on_a_terminal(shell_cmd: &str, prompt: &str, answer: &str) -> (Option<i32>, S
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(format!("{answer}\n").as_bytes())
-        .expect("type the answer");
+    stdin.write_all(typed.as_bytes()).expect("type the answer");
     let deadline = Instant::now() + Duration::from_secs(25);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -268,4 +271,23 @@ fn on_a_terminal_the_password_is_asked_without_echo() {
     );
     // Only the selected server's input was asked for.
     assert!(!shown.contains("Docs API key"), "{shown}");
+}
+
+#[test]
+fn ctrl_c_at_a_password_prompt_exits_130_with_echo_back_on() {
+    // The shell keeps going after Ctrl-C (a trap), to report the exit code
+    // and the terminal's settings once switchboard is gone.
+    let cmd = format!(
+        "trap true INT; '{BIN}' call '{}' get-env --server everything --json; \
+         echo EXIT=$?; stty -a",
+        mcp_json()
+    );
+    let prompt = "Token for the everything server: ";
+    let (_, shown) = typing_on_a_terminal(&cmd, prompt, "\x03");
+    assert!(shown.contains("EXIT=130"), "{shown}");
+    let flags = &shown[shown.find("EXIT=130").expect("exit line")..];
+    assert!(
+        flags.contains(" echo ") && !flags.contains("-echo "),
+        "echo is still off:\n{flags}"
+    );
 }

@@ -9,6 +9,8 @@
 
 use std::future::Future;
 use std::io::Write;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -48,35 +50,54 @@ impl Signals {
 }
 
 /// Runs `command` to its end or until a signal. On a signal its servers
-/// are ended and the exit code is 128 + the signal. With
+/// are ended and the process exits with 128 + the signal. With
 /// `handles_interrupt`, a first Ctrl-C is the command's own to act on: it
-/// gets [`COMMAND_GRACE`] to finish (a second signal cuts that short).
+/// gets [`COMMAND_GRACE`] to finish (a second signal cuts that short), and
+/// then exits 130.
+///
+/// The signals are watched from a task of their own, so a command blocked
+/// on the calling thread (a terminal prompt waiting for a line) is still
+/// stopped.
 pub async fn until_signal(command: impl Future<Output = u8>, handles_interrupt: bool) -> u8 {
-    let mut signals = match Signals::install() {
+    let signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("cannot watch for signals ({e}); Ctrl-C may leave servers running");
             return command.await;
         }
     };
-    let mut command = Box::pin(command);
-    let sig = tokio::select! {
-        code = &mut command => return code,
-        sig = signals.next() => sig,
-    };
+    let interrupted = Arc::new(AtomicI32::new(0));
+    let watcher = tokio::spawn(watch(signals, handles_interrupt, interrupted.clone()));
+    let code = command.await;
+    watcher.abort();
+    match interrupted.load(Ordering::SeqCst) {
+        0 => code,
+        sig => exit_code(sig),
+    }
+}
+
+async fn watch(mut signals: Signals, handles_interrupt: bool, interrupted: Arc<AtomicI32>) {
+    let sig = signals.next().await;
+    interrupted.store(sig, Ordering::SeqCst);
     if handles_interrupt && sig == libc::SIGINT {
         tokio::select! {
-            _ = &mut command => {}
             _ = signals.next() => {}
             _ = tokio::time::sleep(COMMAND_GRACE) => {}
         }
     }
-    tracing::debug!(signal = sig, "stopping: ending the servers");
-    // SIGTERM first, while the clients still hold their servers; dropping
-    // the command afterwards would SIGKILL them straight away.
-    let _ = tokio::task::spawn_blocking(|| stdio::terminate_all(GRACE)).await;
-    drop(command);
-    128 + sig as u8
+    stop(exit_code(sig));
+}
+
+fn exit_code(sig: i32) -> u8 {
+    u8::try_from(128 + sig).unwrap_or(u8::MAX)
+}
+
+/// Ends the servers and the process, now.
+fn stop(code: u8) -> ! {
+    crate::config::restore_terminal();
+    tracing::debug!(code, "stopping: ending the servers");
+    stdio::terminate_all(GRACE);
+    std::process::exit(i32::from(code))
 }
 
 /// Writes human or JSON output to stdout. A closed stdout (the reader of a
@@ -97,8 +118,7 @@ pub fn flush_stdout() {
 }
 
 fn stdout_closed() -> ! {
-    stdio::terminate_all(GRACE);
-    std::process::exit(0)
+    stop(0)
 }
 
 /// `print!` to stdout that ends the process quietly when stdout is closed.

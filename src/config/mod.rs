@@ -160,7 +160,7 @@ pub use env_file::EnvFileError;
 pub use glob::glob_match;
 pub use inputs::{env_var as input_env_var, InputSpec, INPUT_ENV_PREFIX};
 pub use options::{LoadOptions, Prompt};
-pub use prompt::terminal_prompt;
+pub use prompt::{restore_terminal, terminal_prompt};
 pub use server::{
     AuthConfig, RemoteServer, RemoteTransport, RestartConfig, ServerConfig, ServerDefaults,
     ServerKind, StdioServer, ToolFilter,

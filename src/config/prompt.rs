@@ -51,42 +51,66 @@ pub fn terminal_prompt(input: &InputSpec) -> Option<String> {
     }
 }
 
+/// Puts the terminal back as it was if a prompt turned echo off and the
+/// process must exit before the prompt ends (a signal). Does nothing
+/// otherwise.
+pub fn restore_terminal() {
+    echo::restore();
+}
+
 #[cfg(unix)]
 mod echo {
-    /// Echo turned off on stdin's terminal until dropped.
-    pub(super) struct Off {
-        saved: libc::termios,
+    use std::sync::Mutex;
+
+    /// The settings to restore while echo is off.
+    static SAVED: Mutex<Option<libc::termios>> = Mutex::new(None);
+
+    fn saved() -> std::sync::MutexGuard<'static, Option<libc::termios>> {
+        SAVED.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Restores the saved settings, if echo is off.
+    pub(super) fn restore() {
+        if let Some(settings) = saved().take() {
+            // SAFETY: restores the settings tcgetattr gave us on fd 0.
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &settings);
+            }
+        }
+    }
+
+    /// Echo turned off on stdin's terminal until dropped.
+    pub(super) struct Off;
 
     impl Off {
         /// `None` when stdin's terminal settings cannot be read or changed.
         pub(super) fn new() -> Option<Off> {
             // SAFETY: an all-zero termios is a valid value for tcgetattr to
             // overwrite; it is only used after tcgetattr returned 0.
-            let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-            // SAFETY: fd 0 is open for the process's lifetime, and `saved`
-            // is a valid, writable termios.
-            if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut saved) } != 0 {
+            let mut original: libc::termios = unsafe { std::mem::zeroed() };
+            // SAFETY: fd 0 is open for the process's lifetime, and
+            // `original` is a valid, writable termios.
+            if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut original) } != 0 {
                 return None;
             }
-            let mut quiet = saved;
+            let mut quiet = original;
             quiet.c_lflag &= !(libc::ECHO | libc::ECHOE | libc::ECHOK | libc::ECHONL);
+            // Kept before echo goes off, so a signal can always restore it.
+            *saved() = Some(original);
             // SAFETY: as above; `quiet` is a valid termios read from the
             // terminal with only local flags cleared. TCSANOW keeps input
             // already typed.
             if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) } != 0 {
+                *saved() = None;
                 return None;
             }
-            Some(Off { saved })
+            Some(Off)
         }
     }
 
     impl Drop for Off {
         fn drop(&mut self) {
-            // SAFETY: restores the settings tcgetattr gave us on fd 0.
-            unsafe {
-                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved);
-            }
+            restore();
         }
     }
 }
@@ -95,6 +119,8 @@ mod echo {
 mod echo {
     /// No way to turn echo off here: a password is never asked.
     pub(super) struct Off;
+
+    pub(super) fn restore() {}
 
     impl Off {
         pub(super) fn new() -> Option<Off> {
