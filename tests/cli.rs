@@ -407,3 +407,49 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
     assert_eq!(code(&run(&["read", config, "greet://x"])), 2);
     assert_eq!(code(&run(&["tools", config, "--server", "nope"])), 2);
 }
+
+fn escapes_server() -> String {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/fault_server.py");
+    format!("python3 {} escapes", script.display())
+}
+
+#[test]
+fn a_servers_control_sequences_are_shown_not_obeyed() {
+    let server = escapes_server();
+    for args in [
+        vec!["call", server.as_str(), "bad"],
+        vec!["tools", server.as_str()],
+        vec!["inspect", server.as_str()],
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .output()
+            .expect("run switchboard");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !stdout.contains('\x1b') && !stdout.contains('\r') && !stdout.contains('\x07'),
+            "{args:?}: {stdout:?}"
+        );
+        assert!(
+            stdout.contains("\\u{1b}]52;c;"),
+            "{args:?}: the sequence is shown: {stdout}"
+        );
+    }
+    // --json is exact: the text comes back as the server sent it.
+    let out = Command::new(BIN)
+        .args(["--json", "call", &server, "bad"])
+        .output()
+        .expect("run switchboard");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(result["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("\x1b]52;c;"));
+}

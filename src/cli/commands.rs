@@ -11,6 +11,7 @@ use crate::{Client, Error, Result};
 /// Runs one command; returns the exit code.
 pub async fn run(cli: Cli) -> u8 {
     let global = cli.global;
+    super::shutdown::set_json_output(global.json);
     let stdio_source = matches!(
         crate::Source::infer(source_of(&cli.command)),
         Ok(crate::Source::Stdio(_))
@@ -35,7 +36,7 @@ pub async fn run(cli: Cli) -> u8 {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", output::terminal_safe(&e.to_string()));
             if stdio_source && child_env::may_be_missing_env(&e) {
                 if let Some(note) = child_env::withheld_note(&global) {
                     eprintln!("note: {note}");

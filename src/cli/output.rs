@@ -1,6 +1,8 @@
 //! Human output: aligned columns and plain text; `--json` prints JSON only.
 
 use super::shutdown::outln;
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// Prints a value as pretty JSON on stdout.
@@ -50,4 +52,38 @@ pub fn first_line(s: Option<&str>) -> String {
         .unwrap_or("")
         .trim()
         .to_owned()
+}
+
+/// `text` with every control character but newline and tab shown as an
+/// escape (`\u{1b}`): ANSI/OSC sequences from a server (clipboard writes,
+/// titles, clearing the screen) and carriage returns that hide a line are
+/// printed, not obeyed. Borrowed when there is nothing to escape.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_sequences_are_shown_not_obeyed() {
+        assert_eq!(terminal_safe("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            terminal_safe("a\x1b]52;c;aGk=\x07b\rc\u{9b}2J"),
+            "a\\u{1b}]52;c;aGk=\\u{7}b\\u{d}c\\u{9b}2J"
+        );
+    }
 }

@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::io::Write;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,11 +100,27 @@ fn stop(code: u8) -> ! {
     std::process::exit(i32::from(code))
 }
 
-/// Writes human or JSON output to stdout. A closed stdout (the reader of a
-/// pipe went away) ends the process quietly, servers first.
+/// Whether stdout carries `--json` (exact bytes) rather than human text.
+static JSON_OUTPUT: AtomicBool = AtomicBool::new(false);
+
+/// Says stdout carries `--json`: nothing is escaped in it.
+pub fn set_json_output(json: bool) {
+    JSON_OUTPUT.store(json, Ordering::Relaxed);
+}
+
+/// Writes human or JSON output to stdout. Human text has its control
+/// characters escaped ([`super::output::terminal_safe`]): a server's text
+/// must not drive the terminal. A closed stdout (the reader of a pipe
+/// went away) ends the process quietly, servers first.
 pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
-    if out.write_fmt(args).is_err() {
+    let written = if JSON_OUTPUT.load(Ordering::Relaxed) {
+        out.write_fmt(args)
+    } else {
+        let text = args.to_string();
+        out.write_all(super::output::terminal_safe(&text).as_bytes())
+    };
+    if written.is_err() {
         stdout_closed();
     }
 }

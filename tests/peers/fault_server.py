@@ -22,6 +22,9 @@ each `tool=NAME` argument after MODE adds a tool NAME answering `NAME: <args>`;
     stubborn    like `silent`, and ignores SIGTERM and stdin EOF (only SIGKILL ends it)
     spawner     like `good`, after starting a grandchild `sleep 300` in its process group
     mute        answers nothing at all, not even `initialize`
+    escapes     answers text full of terminal control sequences (OSC 52
+                clipboard write, title, clear screen), and `bad`'s
+                description has them too
     stderr_flood  writes one stderr line of `{"mib": N}` MiB (default 256),
                 then `fault_server: flood over`, then answers like `ok`
 
@@ -74,9 +77,14 @@ def hang_forever():
         time.sleep(3600)
 
 
+ESCAPES = "\x1b]52;c;aGVsbG8=\x07\x1b]0;owned\x07\x1b[2J\r"
+
+
 def misbehave(msg_id, args):
     if MODE in ("good", "spawner"):
         text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
+    elif MODE == "escapes":
+        text_result(msg_id, ESCAPES + "hello")
     elif MODE == "stderr_flood":
         chunk = b"x" * (1024 * 1024)
         for _ in range(int(args.get("mib", 256))):
@@ -112,7 +120,8 @@ def misbehave(msg_id, args):
 
 TOOLS = [
     {"name": n, "description": d, "inputSchema": {"type": "object"}}
-    for n, d in [("ok", "always answers"), ("noisy", "garbage, then an answer"), ("bad", "misbehaves: " + MODE)]
+    for n, d in [("ok", "always answers"), ("noisy", "garbage, then an answer"),
+                 ("bad", (ESCAPES if MODE == "escapes" else "") + "misbehaves: " + MODE)]
 ] + [{
     "name": "typed",
     "description": "structured output; {\"lie\": true} breaks its own outputSchema",
