@@ -200,3 +200,22 @@ fn out_of_range_timeouts_are_usage_errors() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn a_urls_query_and_password_never_reach_the_logs() {
+    // Nothing listens on port 9 of 127.0.0.1 (discard): the connect fails,
+    // after logging at debug level with the server's name.
+    let url = "http://user:s3cret-pw@127.0.0.1:9/mcp?key=s3cret-q";
+    let out = output(&mut switchboard(&["-vv", "--timeout", "2", "tools", url]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    // A URL that does not parse is not echoed whole either.
+    let out = output(&mut switchboard(&[
+        "tools",
+        "http://user:s3cret-pw@exa mple/mcp?key=s3cret-q",
+    ]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}

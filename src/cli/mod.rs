@@ -138,7 +138,17 @@ pub async fn connect(source: &str, global: &Global) -> Result<Client> {
     builder.connect().await
 }
 
+/// The name a single server goes by in logs: a URL's host (never its
+/// path or query, which may carry a key), else the program's file name.
 fn short_name(source: &str) -> String {
+    if let Ok(url) = url::Url::parse(source) {
+        if let (Some(host), "http" | "https") = (url.host_str(), url.scheme()) {
+            return match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            };
+        }
+    }
     source
         .split_whitespace()
         .next()

@@ -98,7 +98,29 @@ pub(crate) fn static_headers(config: &HttpConfig) -> Result<HeaderMap> {
 
 /// Parses the URL, failing with a config error.
 pub(crate) fn parse_url(url: &str) -> Result<Url> {
-    Url::parse(url).map_err(|e| Error::Config(format!("invalid URL {url:?}: {e}")))
+    Url::parse(url)
+        .map_err(|e| Error::Config(format!("invalid URL {:?}: {e}", without_secrets(url))))
+}
+
+/// A URL that did not parse, for messages: the query and fragment shown
+/// as `?…`, `user:password@` as `…@` (a config's `${VAR}` values often
+/// land there).
+fn without_secrets(url: &str) -> String {
+    let (base, cut) = match url.find(['?', '#']) {
+        Some(i) => (&url[..i], "?…"),
+        None => (url, ""),
+    };
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split('/').next().unwrap_or_default();
+            match authority.rfind('@') {
+                Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+                None => base.to_owned(),
+            }
+        }
+        None => base.to_owned(),
+    };
+    format!("{base}{cut}")
 }
 
 impl Conn {
@@ -453,5 +475,19 @@ impl TransportControl for Conn {
             u.port_or_known_default()?,
             u.path()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unparsable_url_is_shown_without_its_secrets() {
+        let e = parse_url("http://user:s3cret@exa mple.com/mcp?token=s3cret").unwrap_err();
+        let text = e.to_string();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("http://…@exa mple.com/mcp?…"), "{text}");
+        assert_eq!(without_secrets("not a url"), "not a url");
     }
 }
