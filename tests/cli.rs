@@ -453,3 +453,16 @@ fn a_servers_control_sequences_are_shown_not_obeyed() {
         .unwrap()
         .starts_with("\x1b]52;c;"));
 }
+
+#[test]
+fn a_root_with_control_characters_or_no_scheme_is_a_usage_error() {
+    for root in ["file:///tmp/a\x1b[2Jb", "file:///tmp/a\nb", "relative/path"] {
+        let out = run(&["--root", root, "tools", &server()]);
+        assert_eq!(
+            code(&out),
+            2,
+            "{root:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

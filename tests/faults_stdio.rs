@@ -487,6 +487,27 @@ async fn missing_program_is_a_connect_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_working_directory_is_named_as_such() {
+    common::bounded(async {
+        let err = Client::builder("python3 -c pass")
+            .cwd("/nonexistent/switchboard-no-such-dir")
+            .connect()
+            .await
+            .expect_err("no such directory");
+        match &err {
+            Error::Connect { message, .. } => assert!(
+                message.contains(
+                    "working directory /nonexistent/switchboard-no-such-dir does not exist"
+                ),
+                "{message}"
+            ),
+            other => panic!("expected Connect, got {other:?}"),
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mute_server_fails_connect_at_the_connect_deadline() {
     common::bounded(async {
         let marker = common::marker("fault-mute");

@@ -83,7 +83,15 @@ impl BrowserHandler {
         *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(l);
     }
 
-    async fn wait(&self, listener: &tokio::net::TcpListener) -> Result<String> {
+    /// Waits for the redirect on the callback path carrying `state` (the
+    /// authorization URL's). Other paths get 404; the callback path with
+    /// another or no state gets 400 and the wait goes on, so a stray or
+    /// forged hit cannot end (or hijack) the authorization.
+    async fn wait(
+        &self,
+        listener: &tokio::net::TcpListener,
+        state: Option<&str>,
+    ) -> Result<String> {
         loop {
             let (mut stream, _) = listener.accept().await?;
             let mut buf = Vec::new();
@@ -115,8 +123,13 @@ impl BrowserHandler {
                 .and_then(|l| l.split(' ').next())
                 .unwrap_or("");
             let on_path = target.split('?').next() == Some(self.path.as_str());
-            let (status, body) = if on_path {
+            let ours =
+                on_path && state.is_none_or(|want| state_of(target).as_deref() == Some(want));
+            let (status, body) = if ours {
                 ("200 OK", PAGE)
+            } else if on_path {
+                tracing::warn!("ignored a callback with the wrong state on the OAuth listener");
+                ("400 Bad Request", WRONG_STATE)
             } else {
                 ("404 Not Found", "not found")
             };
@@ -128,11 +141,23 @@ impl BrowserHandler {
                 tokio::time::timeout(Duration::from_secs(5), stream.write_all(reply.as_bytes()))
                     .await;
             let _ = stream.shutdown().await;
-            if on_path {
+            if ours {
                 return Ok(format!("http://{}{target}", self.addr));
             }
         }
     }
+}
+
+/// What the callback page says to a hit that is not the awaited one.
+const WRONG_STATE: &str =
+    "This is not the authorization Switchboard is waiting for (its state does not match).";
+
+/// The `state` query parameter of a URL or of a request target (`/path?...`).
+fn state_of(target: &str) -> Option<String> {
+    let query = target.split_once('?')?.1;
+    url::form_urlencoded::parse(query.split('#').next().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
 }
 
 impl std::fmt::Debug for BrowserHandler {
@@ -184,7 +209,9 @@ impl AuthorizationHandler for BrowserHandler {
             } else {
                 eprintln!("Open this URL to authorize:\n{url}");
             }
-            let got = tokio::time::timeout(self.timeout, self.wait(&listener)).await;
+            let state = state_of(url.as_str());
+            let got =
+                tokio::time::timeout(self.timeout, self.wait(&listener, state.as_deref())).await;
             if let Ok(std) = listener.into_std() {
                 self.put_back(std);
             }
@@ -215,7 +242,7 @@ mod tests {
         let waiting = {
             let h = h.clone();
             tokio::spawn(async move {
-                let url = Url::parse("https://as.example/authorize").unwrap();
+                let url = Url::parse("https://as.example/authorize?client_id=c&state=xyz").unwrap();
                 h.authorize(&url).await
             })
         };
@@ -228,6 +255,16 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(stray.status(), 404);
+        // A hit on the callback path with another state (or none) is not
+        // the one awaited: 400, and the wait goes on.
+        for forged in ["?code=evil&state=other", "?code=evil"] {
+            let resp = client
+                .get(format!("{redirect}{forged}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 400, "{forged}");
+        }
         let resp = client
             .get(format!("{redirect}?code=abc&state=xyz"))
             .send()

@@ -10,6 +10,20 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest `--timeout` taken: a year.
 const MAX_TIMEOUT_SECS: f64 = 365.0 * 24.0 * 3600.0;
 
+/// A root: an absolute URI (`file:///home/me/project`) without control
+/// characters, which would reach the server (and its logs) as they are.
+fn parse_root(text: &str) -> Result<String, String> {
+    if text.chars().any(char::is_control) {
+        return Err("a root may not contain control characters".into());
+    }
+    match url::Url::parse(text) {
+        Ok(_) => Ok(text.to_owned()),
+        Err(e) => Err(format!(
+            "{text:?} is not an absolute URI ({e}); for a folder, give file:///path/to/it"
+        )),
+    }
+}
+
 /// A positive number of seconds, at most a year.
 fn parse_secs(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
@@ -62,7 +76,7 @@ pub struct Global {
     #[arg(long = "input", global = true, value_name = "ID=VALUE")]
     pub inputs: Vec<String>,
     /// Offer this root to the server (repeatable).
-    #[arg(long = "root", global = true, value_name = "URI")]
+    #[arg(long = "root", global = true, value_name = "URI", value_parser = parse_root)]
     pub roots: Vec<String>,
     /// Give stdio servers this variable (repeatable): KEY=VALUE, or KEY to
     /// pass ours. Servers otherwise get only PATH, HOME, USER, SHELL, TERM,

@@ -254,10 +254,21 @@ fn spawn(config: StdioConfig, sink: Arc<dyn InboundSink>) -> Result<TransportHan
         }
     }
     cmd.envs(config.env.iter().map(|(k, v)| (k, v)));
+    let command_line = config.command_line();
     if let Some(cwd) = &config.cwd {
+        // Checked first: spawn would report a missing directory as a
+        // missing program.
+        if !cwd.is_dir() {
+            return Err(Error::Connect {
+                message: format!(
+                    "could not start `{command_line}`: its working directory {} does not exist or is not a directory",
+                    cwd.display()
+                ),
+                stderr_tail: Vec::new(),
+            });
+        }
         cmd.current_dir(cwd);
     }
-    let command_line = config.command_line();
     let mut child = cmd.spawn().map_err(|e| Error::Connect {
         message: format!("could not start `{command_line}`: {e}"),
         stderr_tail: Vec::new(),
