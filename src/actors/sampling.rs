@@ -122,7 +122,7 @@ impl Sampler {
     /// fills what the file leaves out, e.g. the API key).
     pub fn from_config(config: &SamplingConfig) -> Result<Sampler> {
         let mut builder = Sampler::builder(config.backend()?).budget(config.budget);
-        if let Some(t) = config.approval_timeout() {
+        if let Some(t) = config.approval_timeout()? {
             builder = builder.approval_timeout(t);
         }
         builder.start()

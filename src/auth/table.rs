@@ -136,8 +136,8 @@ impl OAuthConfig {
                         )))
                     }
                 },
-                "timeout" => match v.as_f64() {
-                    Some(s) if s > 0.0 && s.is_finite() => c.timeout(Duration::from_secs_f64(s)),
+                "timeout" => match v.as_f64().filter(|s| *s > 0.0).map(Duration::try_from_secs_f64) {
+                    Some(Ok(d)) => c.timeout(d),
                     _ => {
                         return Err(Error::Config(
                             "auth.timeout: expected a positive number of seconds".into(),
@@ -196,6 +196,16 @@ mod tests {
 
     fn table(v: Value) -> BTreeMap<String, Value> {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_timeout_no_duration_can_hold_is_an_error_not_a_panic() {
+        for t in [json!(1e300), json!(-1), json!(0)] {
+            assert!(
+                OAuthConfig::from_table(&table(json!({"timeout": t}))).is_err(),
+                "{t}"
+            );
+        }
     }
 
     #[test]

@@ -127,9 +127,18 @@ impl SamplingConfig {
         })
     }
 
-    /// The approval deadline.
-    pub fn approval_timeout(&self) -> Option<Duration> {
-        self.approval_timeout_secs.and_then(secs)
+    /// The approval deadline, if the section sets one; an invalid one
+    /// (not a positive number of seconds a `Duration` holds) is an error.
+    pub fn approval_timeout(&self) -> Result<Option<Duration>> {
+        self.approval_timeout_secs
+            .map(|t| {
+                secs(t).ok_or_else(|| {
+                    Error::Config(format!(
+                        "sampling approval_timeout_secs must be a positive number of seconds, not {t}"
+                    ))
+                })
+            })
+            .transpose()
     }
 }
 
@@ -165,13 +174,30 @@ impl ModelConfig {
     }
 }
 
+/// A positive number of seconds that a `Duration` can hold (1e300 cannot).
 fn secs(v: f64) -> Option<Duration> {
-    (v.is_finite() && v > 0.0).then(|| Duration::from_secs_f64(v))
+    Duration::try_from_secs_f64(v).ok().filter(|d| !d.is_zero())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_no_duration_can_hold_are_errors_not_panics() {
+        for t in [1e300, f64::INFINITY, f64::NAN, -1.0, 0.0] {
+            let config = SamplingConfig {
+                mode: SamplingModeConfig::Reject { reason: None },
+                budget: Budget::default(),
+                approval_timeout_secs: Some(t),
+            };
+            assert!(config.approval_timeout().is_err(), "{t}");
+            let mut model: ModelConfig =
+                serde_json::from_value(serde_json::json!({"model": "m"})).unwrap();
+            model.timeout_secs = Some(t);
+            assert!(model.endpoint(&|_| None).is_err(), "{t}");
+        }
+    }
     use serde_json::json;
 
     fn parse(v: serde_json::Value) -> SamplingConfig {
