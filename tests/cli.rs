@@ -466,3 +466,15 @@ fn a_root_with_control_characters_or_no_scheme_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn dash_v_shows_a_stdio_servers_stderr_lines() {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/fault_server.py");
+    let server = format!("python3 {} good", script.display());
+    let quiet = run(&["tools", &server]);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("mode good ready"));
+    let verbose = run(&["-v", "tools", &server]);
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(stderr.contains("fault_server: mode good ready"), "{stderr}");
+}

@@ -1,4 +1,4 @@
-//! The command line, as clap sees it. The contract is in DESIGN.md.
+//! The command line, as clap sees it. The contract is the README's CLI section, which `--help` must agree with.
 
 use std::time::Duration;
 
@@ -41,12 +41,24 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 /// Talk to any MCP server: inspect it, call its tools, read its resources.
 ///
 /// SOURCE is a command line (`"npx -y @modelcontextprotocol/server-everything"`),
-/// a script (`server.py`, `server.js`) or a URL.
+/// a script (`server.py`, `server.js`), a URL, `memory://demo` (a built-in
+/// server), or a config file (`mcp.json`, `.vscode/mcp.json`, `config.toml`):
+/// a fleet, with tool names prefixed by the server's.
+///
+/// Examples:
+///   switchboard tools "npx -y @modelcontextprotocol/server-everything"
+///   switchboard call server.py add '{"a": 1}' --arg b=2
+///   switchboard --env GITHUB_TOKEN tools "npx -y @modelcontextprotocol/server-github"
+///   switchboard call mcp.json github_search_issues '{"q": "bug"}'
+///
+/// Stdio servers get only PATH, HOME and a few more of our variables: pass
+/// others with --env NAME, or all with --inherit-env.
 ///
 /// Exit codes: 0 ok, 1 the tool answered isError, 2 usage, 3 could not
-/// connect or protocol failure, 4 timeout.
+/// connect or protocol failure, 4 timeout, 128 + the signal when stopped
+/// by one (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about, long_about)]
+#[command(name = "switchboard", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
     /// Flags every command takes.
     #[command(flatten)]
@@ -93,7 +105,9 @@ pub struct Global {
     /// Answer elicitation: `decline`, `cancel`, `accept-defaults`, `accept:JSON`, or `model`.
     #[arg(long, global = true, value_name = "MODE")]
     pub elicitation: Option<String>,
-    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    /// More logging on stderr: -v adds the servers' log messages and stdio
+    /// servers' stderr lines (2026-07-28 servers send log messages only
+    /// when asked, so stderr is often all there is), -vv debug, -vvv trace.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

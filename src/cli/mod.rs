@@ -93,7 +93,8 @@ fn init_tracing(verbose: u8) {
     // Servers' own log messages are shown from -v on.
     let default = match verbose {
         0 => "warn,switchboard::server_log=off",
-        1 => "info",
+        // -v: the servers' log messages and their stderr lines.
+        1 => "info,switchboard::server_stderr=debug",
         2 => "debug",
         _ => "trace",
     };
