@@ -219,3 +219,46 @@ fn a_urls_query_and_password_never_reach_the_logs() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
+
+#[test]
+fn arg_values_are_typed_by_the_tools_input_schema() {
+    // server-everything's echo takes `message: string`: 42 is the text.
+    let out = output(&mut switchboard(&[
+        "--json",
+        "call",
+        &everything(),
+        "echo",
+        "--arg",
+        "message=42",
+    ]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    assert_eq!(result["content"][0]["text"], "Echo: 42");
+    // get-sum takes numbers: 2 and 3 are numbers.
+    let out = output(&mut switchboard(&[
+        "--json",
+        "call",
+        &everything(),
+        "get-sum",
+        "--arg",
+        "a=2",
+        "--arg",
+        "b=3",
+    ]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    assert!(
+        result["content"][0]["text"].as_str().unwrap().contains('5'),
+        "{result}"
+    );
+}

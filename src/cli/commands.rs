@@ -1,8 +1,9 @@
 //! What each command does.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::args::{Cli, Command, Global};
+use super::arguments::{self, ArgTypes};
 use super::shutdown::outln;
 use super::{bench, child_env, connect, demo, exit_code, output, EXIT_TOOL_ERROR, EXIT_USAGE};
 use crate::protocol::{ContentBlock, ResourceContents};
@@ -87,26 +88,6 @@ async fn with_client(command: Command, global: &Global) -> Result<u8> {
     outcome
 }
 
-/// Arguments from an optional JSON object plus `--arg key=value` pairs.
-pub fn parse_arguments(json_args: Option<&str>, pairs: &[String]) -> Result<Map<String, Value>> {
-    let mut args = match json_args {
-        None => Map::new(),
-        Some(text) => match serde_json::from_str(text) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(Error::Config("arguments must be a JSON object".into())),
-            Err(e) => return Err(Error::Config(format!("arguments are not valid JSON: {e}"))),
-        },
-    };
-    for pair in pairs {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::Config(format!("--arg {pair:?}: expected KEY=VALUE")))?;
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-        args.insert(key.to_owned(), value);
-    }
-    Ok(args)
-}
-
 pub(super) async fn one(command: Command, global: &Global, client: &Client) -> Result<u8> {
     match command {
         Command::Inspect { .. } => inspect(global, client).await,
@@ -129,7 +110,18 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             args,
             ..
         } => {
-            let arguments = parse_arguments(json_args.as_deref(), &args)?;
+            // The schema says how to read `--arg` values: fetched (and
+            // cached for the call) only when there are some.
+            let tools = if args.is_empty() {
+                Vec::new()
+            } else {
+                client.list_tools().await?
+            };
+            let schema = tools
+                .iter()
+                .find(|t| t.name == tool)
+                .map(|t| &t.input_schema);
+            let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Tool(schema))?;
             let out = client.call_tool(&tool, Value::Object(arguments)).await?;
             Ok(print_tool_output(global, &out))
         }
@@ -227,7 +219,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             args,
             ..
         } => {
-            let arguments = parse_arguments(json_args.as_deref(), &args)?;
+            let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Prompt)?;
             let result = client.get_prompt(&name, Value::Object(arguments)).await?;
             if global.json {
                 output::json(&result);

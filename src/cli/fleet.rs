@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::args::{Command, Global};
-use super::commands::{one, parse_arguments, print_tool_output};
+use super::arguments::{self, ArgTypes};
+use super::commands::{one, print_tool_output};
 use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
 use super::shutdown::outln;
@@ -168,7 +169,16 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
             args,
             ..
         } => {
-            let arguments = parse_arguments(json_args.as_deref(), &args)?;
+            let tools = if args.is_empty() {
+                Vec::new()
+            } else {
+                fleet.list_tools().await
+            };
+            let schema = tools
+                .iter()
+                .find(|t| t.name == tool)
+                .map(|t| &t.input_schema);
+            let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Tool(schema))?;
             let out = fleet.call_tool(&tool, Value::Object(arguments)).await?;
             Ok(print_tool_output(global, &out))
         }

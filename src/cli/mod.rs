@@ -1,6 +1,7 @@
 //! The `switchboard` command. `main.rs` only calls [`main`].
 
 mod args;
+mod arguments;
 mod bench;
 mod child_env;
 mod commands;
