@@ -456,3 +456,38 @@ async fn a_refused_connection_fails_fast() {
     })
     .await;
 }
+
+/// A legacy HTTP+SSE server whose stream opens but never names its
+/// endpoint: connecting fails at the client's connect deadline (2 s), not
+/// at the transport's own 30 s default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_sse_stream_without_endpoint_fails_at_the_connect_deadline() {
+    common::bounded(async {
+        let port = fake::serve(Arc::new(|req: Req| match req.method.as_str() {
+            "GET" => Reply::Sse {
+                headers: vec![],
+                chunks: vec![": no endpoint event, ever\n\n".into()],
+                end: End::Stall,
+            },
+            _ => Reply::status(404, "text/plain", "not found"),
+        }))
+        .await;
+        let source = Source::Http(
+            HttpConfig::new(format!("http://127.0.0.1:{port}/sse"))
+                .mode(switchboard::transport::HttpMode::LegacySse),
+        );
+        let started = Instant::now();
+        let e = Client::builder(source)
+            .connect_timeout(Duration::from_secs(2))
+            .connect()
+            .await
+            .expect_err("no endpoint event");
+        let took = started.elapsed();
+        assert!(matches!(e, Error::Connect { .. }), "{e:?}");
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_secs(3),
+            "took {took:?}: {e}"
+        );
+    })
+    .await;
+}

@@ -134,7 +134,14 @@ pub(super) fn withheld_note(global: &Global) -> Option<String> {
 
 fn looks_like_credential(name: &str) -> bool {
     const HINTS: &[&str] = &[
-        "TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "AUTH", "CREDENTIAL", "_PAT",
+        "TOKEN",
+        "KEY",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "AUTH",
+        "CREDENTIAL",
+        "_PAT",
     ];
     let upper = name.to_ascii_uppercase();
     HINTS.iter().any(|h| upper.contains(h))
