@@ -189,6 +189,27 @@ async fn oversized_reply_is_message_too_large_quickly() {
     .await
 }
 
+/// An oversized notification whose params carry `"id"` equal to the call
+/// in flight is not that call's reply: the call gets its real reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_notification_with_a_nested_id_fails_no_call() {
+    common::bounded(async {
+        let marker = common::marker("fault-nested-id");
+        let client = connect_with("nested_id", &marker, |b| {
+            b.max_message_size(64 * 1024)
+                .timeout(Duration::from_secs(5))
+        })
+        .await;
+        let out = client
+            .call_tool("bad", json!({"n": 1}))
+            .await
+            .expect("the real reply after the oversized notification");
+        assert_eq!(out.text(), r#"ok: {"n": 1}"#);
+        close_and_reap(client, &marker).await;
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reply_with_unknown_id_times_out_with_hint() {
     common::bounded(async {

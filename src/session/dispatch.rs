@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{answer, lock, Shared};
+use super::{answer, lock, oversized, Shared};
 use crate::protocol::jsonrpc::{self, Incoming};
 use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken,
@@ -172,7 +172,13 @@ impl Dispatcher {
     fn oversized(&self, size: usize, head: &[u8], tail: &[u8]) {
         let limit = self.shared.options.max_message_size;
         tracing::warn!(server = %self.shared.name, size, limit, "discarded an oversized message");
-        match find_id(head).or_else(|| find_id(tail)) {
+        let head = oversized::scan_head(head);
+        let id = match head.id {
+            Some(_) => head.response_id(),
+            None if head.response => oversized::tail_id(tail),
+            None => None,
+        };
+        match id {
             Some(id) if self.shared.pending.contains(id) => {
                 self.shared
                     .pending
@@ -202,36 +208,6 @@ impl InboundSink for Dispatcher {
     }
 }
 
-/// Finds `"id":<integer>` in a fragment of a discarded message.
-fn find_id(fragment: &[u8]) -> Option<i64> {
-    let finder = memchr::memmem::Finder::new(b"\"id\"");
-    for pos in finder.find_iter(fragment) {
-        let rest = &fragment[pos + 4..];
-        let rest = trim_start(rest);
-        let Some(rest) = rest.strip_prefix(b":") else {
-            continue;
-        };
-        let rest = trim_start(rest);
-        let digits: Vec<u8> = rest
-            .iter()
-            .take_while(|b| b.is_ascii_digit() || **b == b'-')
-            .copied()
-            .collect();
-        if let Some(n) = std::str::from_utf8(&digits)
-            .ok()
-            .and_then(|s| s.parse().ok())
-        {
-            return Some(n);
-        }
-    }
-    None
-}
-
-fn trim_start(b: &[u8]) -> &[u8] {
-    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    &b[n..]
-}
-
 fn log_to_tracing(server: &str, p: &LoggingMessageNotificationParams) {
     let logger = p.logger.as_deref().unwrap_or("");
     let data = &p.data;
@@ -248,21 +224,6 @@ fn log_to_tracing(server: &str, p: &LoggingMessageNotificationParams) {
         _ => {
             tracing::error!(target: "switchboard::server_log", server, logger, level = %p.level, %data)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_id;
-
-    #[test]
-    fn finds_ids_in_fragments() {
-        assert_eq!(
-            find_id(br#"{"jsonrpc":"2.0","id": 42,"result":{"#),
-            Some(42)
-        );
-        assert_eq!(find_id(br#"xx"},"id":7}"#), Some(7));
-        assert_eq!(find_id(br#"{"params":{"id":"abc"}}"#), None);
     }
 }
 

@@ -17,6 +17,7 @@ pub mod messages;
 mod negotiate;
 pub mod options;
 mod outgoing;
+mod oversized;
 mod pending;
 mod rounds;
 

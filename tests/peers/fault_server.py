@@ -23,6 +23,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
     mute        answers nothing at all, not even `initialize`
     stderr_flood  writes one stderr line of `{"mib": N}` MiB (default 256),
                 then `fault_server: flood over`, then answers like `ok`
+    nested_id   sends a 256 KiB notification whose params carry `"id"` equal
+                to the call's id (near the start), then answers like `ok`
 
 Every `notifications/cancelled` is reported on stderr as
 `fault_server: cancelled request <id>` so tests can see it arrived.
@@ -83,6 +85,10 @@ def misbehave(msg_id, args):
         text_result(msg_id, "flooded")
     elif MODE == "garbage":
         garbage()
+    elif MODE == "nested_id":
+        send({"jsonrpc": "2.0", "method": "notifications/message",
+              "params": {"level": "info", "data": {"id": msg_id, "blob": "x" * (256 * 1024)}}})
+        text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
     elif MODE == "oversized":
         sys.stdout.write(
             json.dumps({"jsonrpc": "2.0", "id": msg_id,
