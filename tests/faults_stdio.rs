@@ -170,7 +170,8 @@ async fn oversized_reply_is_message_too_large_quickly() {
         match err {
             Error::MessageTooLarge { size, limit: l } => {
                 assert_eq!(l, limit);
-                assert!(size > 1024 * 1024, "size {size}");
+                // What had arrived when it passed the limit.
+                assert!(size > limit, "size {size}");
             }
             other => panic!("expected MessageTooLarge, got {other:?}"),
         }
@@ -179,12 +180,55 @@ async fn oversized_reply_is_message_too_large_quickly() {
             "must fail at once, not at the deadline: {elapsed:?}"
         );
 
+        // The id after the result (as the TypeScript SDK writes it) is
+        // found in the line's tail.
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", json!({"id_last": true}))
+            .await
+            .expect_err("a 1 MiB reply, id last");
+        assert!(matches!(err, Error::MessageTooLarge { .. }), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+
         // The oversized line was discarded; the stream is still in sync.
         let out = client.call_tool("ok", json!({"x": 1})).await;
         assert_eq!(out.expect("ok after oversized").text(), r#"ok: {"x": 1}"#);
 
         close_and_reap(client, &marker).await;
         assert_healthy().await;
+    })
+    .await
+}
+
+/// A reply line that never ends fails its call with `MessageTooLarge` as
+/// soon as it passes the limit, not at the call's deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_reply_line_fails_at_the_size_limit() {
+    common::bounded(async {
+        let marker = common::marker("fault-endless");
+        let limit = 64 * 1024;
+        let client = connect_with("endless", &marker, |b| {
+            b.max_message_size(limit).timeout(Duration::from_secs(10))
+        })
+        .await;
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", ())
+            .await
+            .expect_err("a reply over the limit");
+        let elapsed = started.elapsed();
+        match err {
+            Error::MessageTooLarge { size, limit: l } => {
+                assert_eq!(l, limit);
+                assert!(size > limit, "size {size}");
+            }
+            other => panic!("expected MessageTooLarge, got {other:?}"),
+        }
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "must fail at the limit, not at the deadline: {elapsed:?}"
+        );
+        close_and_reap(client, &marker).await;
     })
     .await
 }

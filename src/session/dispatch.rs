@@ -4,7 +4,7 @@
 //! of their own so a slow handler never holds up the connection.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use serde::Deserialize;
@@ -23,11 +23,17 @@ use crate::Error;
 
 pub(crate) struct Dispatcher {
     shared: Arc<Shared>,
+    /// An oversized response reported before its end whose id was not in
+    /// its head (it may be in its tail).
+    open_oversized: Mutex<Option<oversized::Head>>,
 }
 
 impl Dispatcher {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        Dispatcher { shared }
+        Dispatcher {
+            shared,
+            open_oversized: Mutex::new(None),
+        }
     }
 
     fn frame(&self, frame: Bytes) {
@@ -169,15 +175,40 @@ impl Dispatcher {
         }
     }
 
+    /// A discarded message: reported whole (head and tail), or first when
+    /// it passed the limit (`tail` empty: it may never end) and then at its
+    /// end (`head` empty), as the stdio transport does.
     fn oversized(&self, size: usize, head: &[u8], tail: &[u8]) {
         let limit = self.shared.options.max_message_size;
-        tracing::warn!(server = %self.shared.name, size, limit, "discarded an oversized message");
+        if head.is_empty() {
+            // The end of one reported already: settled then, unless only
+            // its tail can name the call.
+            let Some(open) = lock(&self.open_oversized).take() else {
+                return;
+            };
+            tracing::debug!(server = %self.shared.name, size, limit, "the oversized message ended");
+            let id = open.response.then(|| oversized::tail_id(tail)).flatten();
+            self.settle_oversized(id, size, limit);
+            return;
+        }
+        tracing::warn!(server = %self.shared.name, size, limit, "discarding an oversized message");
         let head = oversized::scan_head(head);
+        if tail.is_empty() && head.response && head.id.is_none() {
+            // Its id may come last: wait for the end.
+            *lock(&self.open_oversized) = Some(head);
+            return;
+        }
+        *lock(&self.open_oversized) = None;
         let id = match head.id {
             Some(_) => head.response_id(),
             None if head.response => oversized::tail_id(tail),
             None => None,
         };
+        self.settle_oversized(id, size, limit);
+    }
+
+    /// Fails the call an oversized message answered, or counts it as garbage.
+    fn settle_oversized(&self, id: Option<i64>, size: usize, limit: usize) {
         match id {
             Some(id) if self.shared.pending.contains(id) => {
                 self.shared

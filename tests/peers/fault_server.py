@@ -12,7 +12,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
 
     good        answers like `ok`
     garbage     writes non-JSON-RPC lines and never answers
-    oversized   answers with a single 1 MiB line (correct id)
+    oversized   answers with a single 1 MiB line (correct id; last with
+                `{"id_last": true}`)
     unknown_id  answers with an id nobody asked for
     broken_result  answers in the compact shape with the right id, but the
                 result inside is not JSON
@@ -23,6 +24,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
     mute        answers nothing at all, not even `initialize`
     stderr_flood  writes one stderr line of `{"mib": N}` MiB (default 256),
                 then `fault_server: flood over`, then answers like `ok`
+    endless     starts the reply (right id) and never ends its line: 200 MiB
+                of text, then silence
     nested_id   sends a 256 KiB notification whose params carry `"id"` equal
                 to the call's id (near the start), then answers like `ok`
 
@@ -85,16 +88,26 @@ def misbehave(msg_id, args):
         text_result(msg_id, "flooded")
     elif MODE == "garbage":
         garbage()
+    elif MODE == "endless":
+        sys.stdout.write('{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"'
+                         % json.dumps(msg_id))
+        chunk = "x" * (1024 * 1024)
+        for _ in range(200):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        hang_forever()
     elif MODE == "nested_id":
         send({"jsonrpc": "2.0", "method": "notifications/message",
               "params": {"level": "info", "data": {"id": msg_id, "blob": "x" * (256 * 1024)}}})
         text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
     elif MODE == "oversized":
-        sys.stdout.write(
-            json.dumps({"jsonrpc": "2.0", "id": msg_id,
-                        "result": {"content": [{"type": "text", "text": "x" * (1024 * 1024)}]}})
-            + "\n"
-        )
+        big = {"content": [{"type": "text", "text": "x" * (1024 * 1024)}]}
+        if args.get("id_last"):
+            # The TypeScript SDK's order: the id comes after the result.
+            reply = {"result": big, "jsonrpc": "2.0", "id": msg_id}
+        else:
+            reply = {"jsonrpc": "2.0", "id": msg_id, "result": big}
+        sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
     elif MODE == "broken_result":
         sys.stdout.write('{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":}]}}\n'
