@@ -124,6 +124,47 @@ async fn garbage_lines_are_ignored_and_explained_on_timeout() {
     .await
 }
 
+/// 100k garbage lines cost a few warnings and one summary on the command's
+/// stderr, not a line each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_garbage_flood_is_logged_in_a_few_lines() {
+    common::bounded(async {
+        let marker = common::marker("fault-garbage-flood");
+        let server = format!(
+            "python3 {} garbage_flood",
+            common::peer_script("fault_server.py").display()
+        );
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["call", &server, "bad", r#"{"lines": 100000}"#])
+            .env(common::MARKER_VAR, &marker)
+            .env_remove("SWITCHBOARD_LOG")
+            .kill_on_drop(true)
+            .output()
+            .await
+            .expect("run switchboard");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains(r#"ok: {"lines": 100000}"#), "{stdout}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(
+            lines.len() <= 10 && stderr.len() < 4096,
+            "{} stderr lines, {} bytes; first: {:?}",
+            lines.len(),
+            stderr.len(),
+            &lines[..lines.len().min(8)]
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("more messages that are not JSON-RPC")),
+            "a summary of what was not logged: {lines:?}"
+        );
+        common::assert_no_process(&marker, Duration::from_secs(5)).await;
+    })
+    .await
+}
+
 /// A reply with the right id whose result is not JSON fails that call at
 /// once with a decode error that names the method, not by timing out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

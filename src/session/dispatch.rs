@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::log_budget::Admit;
 use super::{answer, lock, oversized, Shared};
 use crate::protocol::jsonrpc::{self, Incoming};
 use crate::protocol::{
@@ -44,7 +45,10 @@ impl Dispatcher {
                 d.garbage.fetch_add(1, Ordering::Relaxed);
                 let sample: String =
                     String::from_utf8_lossy(&frame[..frame.len().min(200)]).into_owned();
-                tracing::warn!(server = %self.shared.name, error = %e.0, "ignoring a message that is not JSON-RPC: {sample:?}");
+                if let Admit::Log { suppressed } = d.garbage_log.admit() {
+                    report_unlogged_garbage(&self.shared, suppressed);
+                    tracing::warn!(server = %self.shared.name, error = %e.0, "ignoring a message that is not JSON-RPC: {sample:?}");
+                }
                 *lock(&d.last_garbage) = Some(sample);
             }
         }
@@ -226,6 +230,15 @@ impl Dispatcher {
     fn closed(&self, closed: crate::transport::Closed) {
         tracing::debug!(server = %self.shared.name, reason = %closed.reason, "transport closed");
         self.shared.mark_closed(closed);
+    }
+}
+
+/// One line for the garbage that was counted but not logged (with the next
+/// one logged, and when the session ends).
+pub(super) fn report_unlogged_garbage(shared: &Shared, n: u64) {
+    if n > 0 {
+        let window = shared.diag.garbage_log.window();
+        tracing::warn!(server = %shared.name, count = n, "ignored {n} more messages that are not JSON-RPC (at most a few are logged per {window:?})");
     }
 }
 

@@ -13,6 +13,7 @@ mod dispatch;
 mod era_cache;
 pub mod handlers;
 mod listen;
+mod log_budget;
 pub mod messages;
 mod negotiate;
 pub mod options;
@@ -116,12 +117,30 @@ impl std::fmt::Debug for CallOptions {
     }
 }
 
-#[derive(Default)]
 struct Diagnostics {
     garbage: AtomicU64,
     last_garbage: Mutex<Option<String>>,
+    /// How many garbage lines reach the log (see `dispatch.rs`).
+    garbage_log: log_budget::LogBudget,
     unknown_ids: AtomicU64,
 }
+
+impl Default for Diagnostics {
+    fn default() -> Self {
+        Diagnostics {
+            garbage: AtomicU64::new(0),
+            last_garbage: Mutex::new(None),
+            garbage_log: log_budget::LogBudget::new(GARBAGE_LOGGED, GARBAGE_LOG_WINDOW),
+            unknown_ids: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Garbage lines logged one by one per window; the rest are counted and
+/// summarized in one line (with the next one logged, or at the end).
+const GARBAGE_LOGGED: u32 = 5;
+/// See [`GARBAGE_LOGGED`].
+const GARBAGE_LOG_WINDOW: Duration = Duration::from_secs(10);
 
 /// State shared by callers and the transport's reader task.
 pub(crate) struct Shared {
@@ -656,6 +675,7 @@ impl Shared {
     /// own way.
     fn end(&self, closed: Closed) -> Closed {
         let closed = lock(&self.closed).get_or_insert(closed).clone();
+        dispatch::report_unlogged_garbage(self, self.diag.garbage_log.take_suppressed());
         for (_, task) in lock(&self.server_requests).drain() {
             task.abort();
         }

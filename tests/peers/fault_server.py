@@ -26,6 +26,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
                 then `fault_server: flood over`, then answers like `ok`
     endless     starts the reply (right id) and never ends its line: 200 MiB
                 of text, then silence
+    garbage_flood  writes `{"lines": N}` (default 100000) non-JSON lines, then
+                answers like `ok`
     nested_id   sends a 256 KiB notification whose params carry `"id"` equal
                 to the call's id (near the start), then answers like `ok`
 
@@ -96,6 +98,13 @@ def misbehave(msg_id, args):
             sys.stdout.write(chunk)
         sys.stdout.flush()
         hang_forever()
+    elif MODE == "garbage_flood":
+        n = int(args.get("lines", 100_000))
+        junk = "not JSON-RPC, line %d\n"
+        for start in range(0, n, 1000):
+            sys.stdout.write("".join(junk % i for i in range(start, min(n, start + 1000))))
+        sys.stdout.flush()
+        text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
     elif MODE == "nested_id":
         send({"jsonrpc": "2.0", "method": "notifications/message",
               "params": {"level": "info", "data": {"id": msg_id, "blob": "x" * (256 * 1024)}}})
