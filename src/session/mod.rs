@@ -8,6 +8,7 @@
 //! into its own type. No actor hop and no intermediate JSON tree.
 
 mod answer;
+mod ask_limit;
 mod deadlines;
 mod dispatch;
 mod era_cache;
@@ -156,6 +157,8 @@ pub(crate) struct Shared {
     negotiated: OnceLock<Negotiated>,
     log_level: Mutex<Option<LoggingLevel>>,
     server_requests: Mutex<HashMap<String, AbortHandle>>,
+    /// Bounds the server requests being answered or waiting to be written.
+    asks: ask_limit::AskLimit,
     /// Set once a supervisor has adopted the session: calls cut off by a
     /// lost transport then fail with `ServerRestarted`.
     supervised: std::sync::atomic::AtomicBool,
@@ -250,6 +253,7 @@ impl Session {
             negotiated: OnceLock::new(),
             log_level: Mutex::new(None),
             server_requests: Mutex::new(HashMap::new()),
+            asks: ask_limit::AskLimit::new(),
             supervised: std::sync::atomic::AtomicBool::new(false),
             listen: Mutex::new(None),
         });

@@ -28,6 +28,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
                 of text, then silence
     garbage_flood  writes `{"lines": N}` (default 100000) non-JSON lines, then
                 answers like `ok`
+    ping_flood  sends `{"pings": N}` (default 500000) pings without reading our
+                answers meanwhile, then answers like `ok`
     nested_id   sends a 256 KiB notification whose params carry `"id"` equal
                 to the call's id (near the start), then answers like `ok`
 
@@ -103,6 +105,13 @@ def misbehave(msg_id, args):
         junk = "not JSON-RPC, line %d\n"
         for start in range(0, n, 1000):
             sys.stdout.write("".join(junk % i for i in range(start, min(n, start + 1000))))
+        sys.stdout.flush()
+        text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
+    elif MODE == "ping_flood":
+        n = int(args.get("pings", 500_000))
+        ping = '{"jsonrpc":"2.0","id":"p%d","method":"ping"}\n'
+        for start in range(0, n, 1000):
+            sys.stdout.write("".join(ping % i for i in range(start, min(n, start + 1000))))
         sys.stdout.flush()
         text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
     elif MODE == "nested_id":
