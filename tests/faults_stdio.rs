@@ -165,6 +165,55 @@ async fn a_garbage_flood_is_logged_in_a_few_lines() {
     .await
 }
 
+/// A list under the page cap can still be too big: 60 pages of 2,000
+/// tools pass the 100,000-item cap, 10 pages of 600 KB the byte cap (4
+/// times a 1 MiB message limit). Each fails with the list and the cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_past_its_item_or_byte_cap_fails_with_which_cap() {
+    common::bounded(async {
+        let default_size = switchboard::transport::DEFAULT_MAX_MESSAGE_SIZE;
+        for (args, max_message, limit, cap) in [
+            (
+                ["60", "2000", "1"],
+                default_size,
+                switchboard::ListLimit::Items,
+                100_000,
+            ),
+            (
+                ["10", "100", "6000"],
+                1 << 20,
+                switchboard::ListLimit::Bytes,
+                4 << 20,
+            ),
+        ] {
+            let marker = common::marker("fault-many-pages");
+            let mut all = vec!["many_pages"];
+            all.extend(args);
+            let client = common::script("fault_server.py", &all, &marker)
+                .max_message_size(max_message)
+                .connect()
+                .await
+                .expect("connect");
+            match client.list_tools().await {
+                Err(Error::ListTooLarge {
+                    method,
+                    limit: l,
+                    cap: c,
+                }) => {
+                    assert_eq!((method.as_str(), l, c), ("tools/list", limit, cap));
+                }
+                other => panic!(
+                    "expected ListTooLarge {limit}, got {:?}",
+                    other.map(|t| t.len())
+                ),
+            }
+            client.ping().await.expect("usable after");
+            close_and_reap(client, &marker).await;
+        }
+    })
+    .await
+}
+
 /// A reply with the right id whose result is not JSON fails that call at
 /// once with a decode error that names the method, not by timing out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

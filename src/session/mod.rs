@@ -344,6 +344,11 @@ impl Session {
         self.shared().options.max_pages
     }
 
+    /// The largest message accepted, in bytes.
+    pub(crate) fn max_message_size(&self) -> usize {
+        self.shared().options.max_message_size
+    }
+
     /// The number of requests awaiting a reply.
     pub fn in_flight(&self) -> usize {
         self.shared().pending.len()
@@ -391,11 +396,27 @@ impl Session {
         P: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
+        self.request_sized(method, params, call)
+            .await
+            .map(|(result, _)| result)
+    }
+
+    /// [`Session::request`], with the size of the result in bytes.
+    pub(crate) async fn request_sized<P, R>(
+        &self,
+        method: &str,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<(R, usize)>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
         let bytes = self
             .request_bytes(method, params, call, MetaMode::Negotiated)
             .await?;
         match result_kind(&bytes)? {
-            ResultKind::Complete => decode(method, &bytes),
+            ResultKind::Complete => decode(method, &bytes).map(|r| (r, bytes.len())),
             ResultKind::InputRequired => Err(Error::InvalidMessage(format!(
                 "{method} returned input_required, which only tools/call, resources/read and prompts/get may"
             ))),

@@ -30,6 +30,8 @@ work. `tools/call` of the tool `ok` always answers `{"text": "ok: <args>"}`;
                 answers like `ok`
     ping_flood  sends `{"pings": N}` (default 500000) pings without reading our
                 answers meanwhile, then answers like `ok`
+    many_pages  `many_pages PAGES PER DESC`: tools/list is PAGES pages of PER
+                tools, each with a DESC-byte description
     nested_id   sends a 256 KiB notification whose params carry `"id"` equal
                 to the call's id (near the start), then answers like `ok`
 
@@ -178,6 +180,15 @@ def handle(msg):
         })
     elif method == "ping":
         result(msg_id, {})
+    elif method == "tools/list" and MODE == "many_pages":
+        pages, per, desc = (int(a) for a in sys.argv[2:5])
+        page = int(params.get("cursor") or 0)
+        tools = [{"name": "t%d_%d" % (page, i), "description": "d" * desc,
+                  "inputSchema": {"type": "object"}} for i in range(per)]
+        res = {"tools": tools}
+        if page + 1 < pages:
+            res["nextCursor"] = str(page + 1)
+        result(msg_id, res)
     elif method == "tools/list":
         result(msg_id, {"tools": TOOLS})
     elif method == "tools/call":
