@@ -193,6 +193,19 @@ pub enum Error {
         /// The HTTP status, when there was one.
         status: Option<u16>,
     },
+    /// A list call (all its pages together) went past one of its caps:
+    /// pages (`ClientBuilder::max_pages`, default 64), items (100,000) or
+    /// bytes (4 times `ClientBuilder::max_message_size`: 128 MiB by
+    /// default). Nothing of the list is returned.
+    #[error("{method}: more than {cap} {limit} in one list call (the cap on {limit}, all pages together)")]
+    ListTooLarge {
+        /// The list method, e.g. `tools/list`.
+        method: String,
+        /// Which cap was passed.
+        limit: ListLimit,
+        /// The cap's value.
+        cap: u64,
+    },
     /// The client was used before it was initialized, or after it was closed.
     #[error("client is not connected: {0}")]
     NotConnected(String),
@@ -233,6 +246,28 @@ pub enum Error {
     /// [`crate::model::ModelError::code`] names the kind.
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+}
+
+/// Which cap of a list call was passed (see [`Error::ListTooLarge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListLimit {
+    /// The number of pages.
+    Pages,
+    /// The number of items.
+    Items,
+    /// The bytes of the pages.
+    Bytes,
+}
+
+impl std::fmt::Display for ListLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ListLimit::Pages => "pages",
+            ListLimit::Items => "items",
+            ListLimit::Bytes => "bytes",
+        })
+    }
 }
 
 fn stderr_suffix(tail: &[String]) -> String {

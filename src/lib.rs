@@ -150,7 +150,7 @@ pub mod transport;
 pub use actors::sampling::Sampler;
 pub use actors::supervise::{Health, HealthState, RestartPolicy};
 pub use client::{Client, ClientBuilder, ToolOutput};
-pub use error::{Error, Result};
+pub use error::{Error, ListLimit, Result};
 pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;
 pub use protocol::{ProtocolVersion, VersionChoice};

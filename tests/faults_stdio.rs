@@ -124,6 +124,96 @@ async fn garbage_lines_are_ignored_and_explained_on_timeout() {
     .await
 }
 
+/// 100k garbage lines cost a few warnings and one summary on the command's
+/// stderr, not a line each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_garbage_flood_is_logged_in_a_few_lines() {
+    common::bounded(async {
+        let marker = common::marker("fault-garbage-flood");
+        let server = format!(
+            "python3 {} garbage_flood",
+            common::peer_script("fault_server.py").display()
+        );
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["call", &server, "bad", r#"{"lines": 100000}"#])
+            .env(common::MARKER_VAR, &marker)
+            .env_remove("SWITCHBOARD_LOG")
+            .kill_on_drop(true)
+            .output()
+            .await
+            .expect("run switchboard");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains(r#"ok: {"lines": 100000}"#), "{stdout}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(
+            lines.len() <= 10 && stderr.len() < 4096,
+            "{} stderr lines, {} bytes; first: {:?}",
+            lines.len(),
+            stderr.len(),
+            &lines[..lines.len().min(8)]
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("more messages that are not JSON-RPC")),
+            "a summary of what was not logged: {lines:?}"
+        );
+        common::assert_no_process(&marker, Duration::from_secs(5)).await;
+    })
+    .await
+}
+
+/// A list under the page cap can still be too big: 60 pages of 2,000
+/// tools pass the 100,000-item cap, 10 pages of 600 KB the byte cap (4
+/// times a 1 MiB message limit). Each fails with the list and the cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_past_its_item_or_byte_cap_fails_with_which_cap() {
+    common::bounded(async {
+        let default_size = switchboard::transport::DEFAULT_MAX_MESSAGE_SIZE;
+        for (args, max_message, limit, cap) in [
+            (
+                ["60", "2000", "1"],
+                default_size,
+                switchboard::ListLimit::Items,
+                100_000,
+            ),
+            (
+                ["10", "100", "6000"],
+                1 << 20,
+                switchboard::ListLimit::Bytes,
+                4 << 20,
+            ),
+        ] {
+            let marker = common::marker("fault-many-pages");
+            let mut all = vec!["many_pages"];
+            all.extend(args);
+            let client = common::script("fault_server.py", &all, &marker)
+                .max_message_size(max_message)
+                .connect()
+                .await
+                .expect("connect");
+            match client.list_tools().await {
+                Err(Error::ListTooLarge {
+                    method,
+                    limit: l,
+                    cap: c,
+                }) => {
+                    assert_eq!((method.as_str(), l, c), ("tools/list", limit, cap));
+                }
+                other => panic!(
+                    "expected ListTooLarge {limit}, got {:?}",
+                    other.map(|t| t.len())
+                ),
+            }
+            client.ping().await.expect("usable after");
+            close_and_reap(client, &marker).await;
+        }
+    })
+    .await
+}
+
 /// A reply with the right id whose result is not JSON fails that call at
 /// once with a decode error that names the method, not by timing out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,7 +260,8 @@ async fn oversized_reply_is_message_too_large_quickly() {
         match err {
             Error::MessageTooLarge { size, limit: l } => {
                 assert_eq!(l, limit);
-                assert!(size > 1024 * 1024, "size {size}");
+                // What had arrived when it passed the limit.
+                assert!(size > limit, "size {size}");
             }
             other => panic!("expected MessageTooLarge, got {other:?}"),
         }
@@ -179,12 +270,76 @@ async fn oversized_reply_is_message_too_large_quickly() {
             "must fail at once, not at the deadline: {elapsed:?}"
         );
 
+        // The id after the result (as the TypeScript SDK writes it) is
+        // found in the line's tail.
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", json!({"id_last": true}))
+            .await
+            .expect_err("a 1 MiB reply, id last");
+        assert!(matches!(err, Error::MessageTooLarge { .. }), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+
         // The oversized line was discarded; the stream is still in sync.
         let out = client.call_tool("ok", json!({"x": 1})).await;
         assert_eq!(out.expect("ok after oversized").text(), r#"ok: {"x": 1}"#);
 
         close_and_reap(client, &marker).await;
         assert_healthy().await;
+    })
+    .await
+}
+
+/// A reply line that never ends fails its call with `MessageTooLarge` as
+/// soon as it passes the limit, not at the call's deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_reply_line_fails_at_the_size_limit() {
+    common::bounded(async {
+        let marker = common::marker("fault-endless");
+        let limit = 64 * 1024;
+        let client = connect_with("endless", &marker, |b| {
+            b.max_message_size(limit).timeout(Duration::from_secs(10))
+        })
+        .await;
+        let started = Instant::now();
+        let err = client
+            .call_tool("bad", ())
+            .await
+            .expect_err("a reply over the limit");
+        let elapsed = started.elapsed();
+        match err {
+            Error::MessageTooLarge { size, limit: l } => {
+                assert_eq!(l, limit);
+                assert!(size > limit, "size {size}");
+            }
+            other => panic!("expected MessageTooLarge, got {other:?}"),
+        }
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "must fail at the limit, not at the deadline: {elapsed:?}"
+        );
+        close_and_reap(client, &marker).await;
+    })
+    .await
+}
+
+/// An oversized notification whose params carry `"id"` equal to the call
+/// in flight is not that call's reply: the call gets its real reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_notification_with_a_nested_id_fails_no_call() {
+    common::bounded(async {
+        let marker = common::marker("fault-nested-id");
+        let client = connect_with("nested_id", &marker, |b| {
+            b.max_message_size(64 * 1024)
+                .timeout(Duration::from_secs(5))
+        })
+        .await;
+        let out = client
+            .call_tool("bad", json!({"n": 1}))
+            .await
+            .expect("the real reply after the oversized notification");
+        assert_eq!(out.text(), r#"ok: {"n": 1}"#);
+        close_and_reap(client, &marker).await;
     })
     .await
 }

@@ -456,3 +456,77 @@ async fn a_refused_connection_fails_fast() {
     })
     .await;
 }
+
+/// A legacy HTTP+SSE server whose stream opens but never names its
+/// endpoint: connecting fails at the client's connect deadline (2 s), not
+/// at the transport's own 30 s default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_sse_stream_without_endpoint_fails_at_the_connect_deadline() {
+    common::bounded(async {
+        let port = fake::serve(Arc::new(|req: Req| match req.method.as_str() {
+            "GET" => Reply::Sse {
+                headers: vec![],
+                chunks: vec![": no endpoint event, ever\n\n".into()],
+                end: End::Stall,
+            },
+            _ => Reply::status(404, "text/plain", "not found"),
+        }))
+        .await;
+        let source = Source::Http(
+            HttpConfig::new(format!("http://127.0.0.1:{port}/sse"))
+                .mode(switchboard::transport::HttpMode::LegacySse),
+        );
+        let started = Instant::now();
+        let e = Client::builder(source)
+            .connect_timeout(Duration::from_secs(2))
+            .connect()
+            .await
+            .expect_err("no endpoint event");
+        let took = started.elapsed();
+        assert!(matches!(e, Error::Connect { .. }), "{e:?}");
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_secs(3),
+            "took {took:?}: {e}"
+        );
+    })
+    .await;
+}
+
+/// A GET stream that sets `retry: 0` and an `id:` and ends at once is not
+/// reopened hundreds of times a second: the wait has a floor and backs off,
+/// and after `max_reconnects` (5) reopenings in a row without a message
+/// the stream stays closed. Requests go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_get_stream_with_retry_zero_is_not_reopened_in_a_spin() {
+    common::bounded(async {
+        let seen: Shared = Arc::default();
+        let gets = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (s, g) = (seen.clone(), gets.clone());
+        let port = fake::serve(Arc::new(move |req: Req| {
+            if req.method == "GET" {
+                g.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                return Reply::Sse {
+                    headers: vec![],
+                    chunks: vec!["retry: 0\nid: e1\n\n".into()],
+                    end: End::Finish,
+                };
+            }
+            handle(&s, req)
+        }))
+        .await;
+        let client = connect(&format!("http://127.0.0.1:{port}/mcp")).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let in_two_seconds = gets.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            (1..=6).contains(&in_two_seconds),
+            "{in_two_seconds} GETs in 2 s"
+        );
+        assert_usable(&client).await;
+        // 100 ms, doubling (plus at most 25 %), five times: closed by ~4 s.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let total = gets.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(total, 6, "the first GET and 5 reconnects, then none");
+        assert_usable(&client).await;
+    })
+    .await;
+}

@@ -94,7 +94,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Cap on pages fetched by one list call (default 64).
+    /// Cap on pages fetched by one list call (default 64). A list call is
+    /// also capped at 100,000 items and, all pages together, 4 times
+    /// [`ClientBuilder::max_message_size`] in bytes; past any cap it fails
+    /// with [`crate::Error::ListTooLarge`], naming the list and the cap.
     pub fn max_pages(mut self, pages: usize) -> Self {
         self.options.max_pages = pages;
         self

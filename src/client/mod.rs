@@ -2,6 +2,7 @@
 
 mod builder;
 mod list_cache;
+mod list_limits;
 mod skills;
 mod tool_arguments;
 mod tool_output;
@@ -366,13 +367,14 @@ impl Client {
         if let Some(cached) = self.inner.list_cache.get::<P::Item>(session.id(), method) {
             return Ok(cached);
         }
-        let max_pages = session.max_pages();
+        let mut budget =
+            list_limits::ListBudget::new(method, session.max_pages(), session.max_message_size());
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         let mut ttl: Option<i64> = None;
-        for _ in 0..max_pages {
-            let page: P = session
-                .request(
+        while budget.may_fetch() {
+            let (page, bytes): (P, usize) = session
+                .request_sized(
                     method,
                     &CursorParams {
                         cursor: cursor.as_deref(),
@@ -381,6 +383,7 @@ impl Client {
                 )
                 .await?;
             let (items, next, page_ttl) = page.into_parts();
+            budget.add(items.len(), bytes)?;
             all.extend(items);
             // The whole list is as fresh as its stalest page.
             ttl = match (ttl, page_ttl) {
@@ -401,9 +404,7 @@ impl Client {
                 Some(next) => cursor = Some(next),
             }
         }
-        Err(Error::InvalidMessage(format!(
-            "{method}: more than {max_pages} pages; raise the page cap if this server really lists that much"
-        )))
+        Err(budget.too_many_pages())
     }
 
     /// Every tool the server offers (all pages).

@@ -122,7 +122,9 @@ pub(crate) async fn answer(
     }
 }
 
-/// Answers a handshake-era server request on a task of its own.
+/// Answers a handshake-era server request on a task of its own, within the
+/// session's bound on requests in flight (see `ask_limit.rs`: beyond it a
+/// request is shed, unanswered).
 pub(crate) fn spawn_server_request(
     shared: Arc<Shared>,
     id: Box<RawValue>,
@@ -131,6 +133,9 @@ pub(crate) fn spawn_server_request(
 ) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         tracing::error!("no tokio runtime to answer a server request on");
+        return;
+    };
+    let Some(slot) = shared.asks.acquire(&shared.name, &method) else {
         return;
     };
     let key = id.get().to_owned();
@@ -166,6 +171,7 @@ pub(crate) fn spawn_server_request(
         if let (Ok(frame), Some(out)) = (frame, shared.outbound.get()) {
             let _ = out.send(frame).await;
         }
+        drop(slot);
     });
     tasks.insert(key, task.abort_handle());
 }

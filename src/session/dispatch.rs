@@ -4,13 +4,14 @@
 //! of their own so a slow handler never holds up the connection.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{answer, lock, Shared};
+use super::log_budget::Admit;
+use super::{answer, lock, oversized, Shared};
 use crate::protocol::jsonrpc::{self, Incoming};
 use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken,
@@ -23,11 +24,17 @@ use crate::Error;
 
 pub(crate) struct Dispatcher {
     shared: Arc<Shared>,
+    /// An oversized response reported before its end whose id was not in
+    /// its head (it may be in its tail).
+    open_oversized: Mutex<Option<oversized::Head>>,
 }
 
 impl Dispatcher {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        Dispatcher { shared }
+        Dispatcher {
+            shared,
+            open_oversized: Mutex::new(None),
+        }
     }
 
     fn frame(&self, frame: Bytes) {
@@ -38,7 +45,10 @@ impl Dispatcher {
                 d.garbage.fetch_add(1, Ordering::Relaxed);
                 let sample: String =
                     String::from_utf8_lossy(&frame[..frame.len().min(200)]).into_owned();
-                tracing::warn!(server = %self.shared.name, error = %e.0, "ignoring a message that is not JSON-RPC: {sample:?}");
+                if let Admit::Log { suppressed } = d.garbage_log.admit() {
+                    report_unlogged_garbage(&self.shared, suppressed);
+                    tracing::warn!(server = %self.shared.name, error = %e.0, "ignoring a message that is not JSON-RPC: {sample:?}");
+                }
                 *lock(&d.last_garbage) = Some(sample);
             }
         }
@@ -169,10 +179,41 @@ impl Dispatcher {
         }
     }
 
+    /// A discarded message: reported whole (head and tail), or first when
+    /// it passed the limit (`tail` empty: it may never end) and then at its
+    /// end (`head` empty), as the stdio transport does.
     fn oversized(&self, size: usize, head: &[u8], tail: &[u8]) {
         let limit = self.shared.options.max_message_size;
-        tracing::warn!(server = %self.shared.name, size, limit, "discarded an oversized message");
-        match find_id(head).or_else(|| find_id(tail)) {
+        if head.is_empty() {
+            // The end of one reported already: settled then, unless only
+            // its tail can name the call.
+            let Some(open) = lock(&self.open_oversized).take() else {
+                return;
+            };
+            tracing::debug!(server = %self.shared.name, size, limit, "the oversized message ended");
+            let id = open.response.then(|| oversized::tail_id(tail)).flatten();
+            self.settle_oversized(id, size, limit);
+            return;
+        }
+        tracing::warn!(server = %self.shared.name, size, limit, "discarding an oversized message");
+        let head = oversized::scan_head(head);
+        if tail.is_empty() && head.response && head.id.is_none() {
+            // Its id may come last: wait for the end.
+            *lock(&self.open_oversized) = Some(head);
+            return;
+        }
+        *lock(&self.open_oversized) = None;
+        let id = match head.id {
+            Some(_) => head.response_id(),
+            None if head.response => oversized::tail_id(tail),
+            None => None,
+        };
+        self.settle_oversized(id, size, limit);
+    }
+
+    /// Fails the call an oversized message answered, or counts it as garbage.
+    fn settle_oversized(&self, id: Option<i64>, size: usize, limit: usize) {
+        match id {
             Some(id) if self.shared.pending.contains(id) => {
                 self.shared
                     .pending
@@ -192,6 +233,15 @@ impl Dispatcher {
     }
 }
 
+/// One line for the garbage that was counted but not logged (with the next
+/// one logged, and when the session ends).
+pub(super) fn report_unlogged_garbage(shared: &Shared, n: u64) {
+    if n > 0 {
+        let window = shared.diag.garbage_log.window();
+        tracing::warn!(server = %shared.name, count = n, "ignored {n} more messages that are not JSON-RPC (at most a few are logged per {window:?})");
+    }
+}
+
 impl InboundSink for Dispatcher {
     fn deliver(&self, event: Inbound) {
         match event {
@@ -200,36 +250,6 @@ impl InboundSink for Dispatcher {
             Inbound::Closed(closed) => self.closed(closed),
         }
     }
-}
-
-/// Finds `"id":<integer>` in a fragment of a discarded message.
-fn find_id(fragment: &[u8]) -> Option<i64> {
-    let finder = memchr::memmem::Finder::new(b"\"id\"");
-    for pos in finder.find_iter(fragment) {
-        let rest = &fragment[pos + 4..];
-        let rest = trim_start(rest);
-        let Some(rest) = rest.strip_prefix(b":") else {
-            continue;
-        };
-        let rest = trim_start(rest);
-        let digits: Vec<u8> = rest
-            .iter()
-            .take_while(|b| b.is_ascii_digit() || **b == b'-')
-            .copied()
-            .collect();
-        if let Some(n) = std::str::from_utf8(&digits)
-            .ok()
-            .and_then(|s| s.parse().ok())
-        {
-            return Some(n);
-        }
-    }
-    None
-}
-
-fn trim_start(b: &[u8]) -> &[u8] {
-    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    &b[n..]
 }
 
 fn log_to_tracing(server: &str, p: &LoggingMessageNotificationParams) {
@@ -248,21 +268,6 @@ fn log_to_tracing(server: &str, p: &LoggingMessageNotificationParams) {
         _ => {
             tracing::error!(target: "switchboard::server_log", server, logger, level = %p.level, %data)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_id;
-
-    #[test]
-    fn finds_ids_in_fragments() {
-        assert_eq!(
-            find_id(br#"{"jsonrpc":"2.0","id": 42,"result":{"#),
-            Some(42)
-        );
-        assert_eq!(find_id(br#"xx"},"id":7}"#), Some(7));
-        assert_eq!(find_id(br#"{"params":{"id":"abc"}}"#), None);
     }
 }
 

@@ -8,15 +8,18 @@
 //! into its own type. No actor hop and no intermediate JSON tree.
 
 mod answer;
+mod ask_limit;
 mod deadlines;
 mod dispatch;
 mod era_cache;
 pub mod handlers;
 mod listen;
+mod log_budget;
 pub mod messages;
 mod negotiate;
 pub mod options;
 mod outgoing;
+mod oversized;
 mod pending;
 mod rounds;
 
@@ -115,12 +118,30 @@ impl std::fmt::Debug for CallOptions {
     }
 }
 
-#[derive(Default)]
 struct Diagnostics {
     garbage: AtomicU64,
     last_garbage: Mutex<Option<String>>,
+    /// How many garbage lines reach the log (see `dispatch.rs`).
+    garbage_log: log_budget::LogBudget,
     unknown_ids: AtomicU64,
 }
+
+impl Default for Diagnostics {
+    fn default() -> Self {
+        Diagnostics {
+            garbage: AtomicU64::new(0),
+            last_garbage: Mutex::new(None),
+            garbage_log: log_budget::LogBudget::new(GARBAGE_LOGGED, GARBAGE_LOG_WINDOW),
+            unknown_ids: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Garbage lines logged one by one per window; the rest are counted and
+/// summarized in one line (with the next one logged, or at the end).
+const GARBAGE_LOGGED: u32 = 5;
+/// See [`GARBAGE_LOGGED`].
+const GARBAGE_LOG_WINDOW: Duration = Duration::from_secs(10);
 
 /// State shared by callers and the transport's reader task.
 pub(crate) struct Shared {
@@ -136,6 +157,8 @@ pub(crate) struct Shared {
     negotiated: OnceLock<Negotiated>,
     log_level: Mutex<Option<LoggingLevel>>,
     server_requests: Mutex<HashMap<String, AbortHandle>>,
+    /// Bounds the server requests being answered or waiting to be written.
+    asks: ask_limit::AskLimit,
     /// Set once a supervisor has adopted the session: calls cut off by a
     /// lost transport then fail with `ServerRestarted`.
     supervised: std::sync::atomic::AtomicBool,
@@ -230,6 +253,7 @@ impl Session {
             negotiated: OnceLock::new(),
             log_level: Mutex::new(None),
             server_requests: Mutex::new(HashMap::new()),
+            asks: ask_limit::AskLimit::new(),
             supervised: std::sync::atomic::AtomicBool::new(false),
             listen: Mutex::new(None),
         });
@@ -320,6 +344,11 @@ impl Session {
         self.shared().options.max_pages
     }
 
+    /// The largest message accepted, in bytes.
+    pub(crate) fn max_message_size(&self) -> usize {
+        self.shared().options.max_message_size
+    }
+
     /// The number of requests awaiting a reply.
     pub fn in_flight(&self) -> usize {
         self.shared().pending.len()
@@ -367,11 +396,27 @@ impl Session {
         P: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
+        self.request_sized(method, params, call)
+            .await
+            .map(|(result, _)| result)
+    }
+
+    /// [`Session::request`], with the size of the result in bytes.
+    pub(crate) async fn request_sized<P, R>(
+        &self,
+        method: &str,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<(R, usize)>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
         let bytes = self
             .request_bytes(method, params, call, MetaMode::Negotiated)
             .await?;
         match result_kind(&bytes)? {
-            ResultKind::Complete => decode(method, &bytes),
+            ResultKind::Complete => decode(method, &bytes).map(|r| (r, bytes.len())),
             ResultKind::InputRequired => Err(Error::InvalidMessage(format!(
                 "{method} returned input_required, which only tools/call, resources/read and prompts/get may"
             ))),
@@ -655,6 +700,7 @@ impl Shared {
     /// own way.
     fn end(&self, closed: Closed) -> Closed {
         let closed = lock(&self.closed).get_or_insert(closed).clone();
+        dispatch::report_unlogged_garbage(self, self.diag.garbage_log.take_suppressed());
         for (_, task) in lock(&self.server_requests).drain() {
             task.abort();
         }

@@ -46,13 +46,16 @@ pub enum Inbound {
     /// One complete message (a JSON-RPC object or batch), without framing.
     Frame(Bytes),
     /// A message larger than the limit arrived and was discarded; `head` and
-    /// `tail` are its first and last bytes, kept to find its id.
+    /// `tail` are its first and last bytes, kept to find its id. A
+    /// transport may report it as soon as it passes the limit, with `tail`
+    /// empty (the rest is discarded as it arrives, and may never end), and
+    /// then once more when it ends, with `head` empty and its tail.
     Oversized {
         /// Bytes seen before giving up (at least the limit).
         size: usize,
-        /// The first bytes of the message.
+        /// The first bytes of the message (empty in the report of its end).
         head: Bytes,
-        /// The last bytes of the message.
+        /// The last bytes of the message (empty while it goes on).
         tail: Bytes,
     },
     /// No more messages will come.

@@ -29,6 +29,18 @@ use crate::{Error, Result};
 /// How much of an error body goes into a message.
 const ERROR_BODY_SHOWN: usize = 200;
 
+/// The bound on connecting as a whole: the session's connect deadline when
+/// a session set one (it may be long, for a person authorizing, or short),
+/// else the transport's own connect timeout. Each HTTP request inside is
+/// bounded by the transport's connect timeout as well.
+fn overall_deadline(config: &HttpConfig) -> Duration {
+    if config.connect_deadline.is_zero() {
+        config.connect_timeout
+    } else {
+        config.connect_deadline
+    }
+}
+
 /// A live legacy SSE connection.
 #[derive(Clone)]
 pub(crate) struct Legacy {
@@ -78,7 +90,7 @@ impl Legacy {
     /// cannot fix, is an [`Error::Auth`]; anything else an
     /// [`Error::Connect`].
     pub(crate) async fn connect(config: HttpConfig, sink: Arc<dyn InboundSink>) -> Result<Legacy> {
-        let overall = config.connect_deadline.max(config.connect_timeout);
+        let overall = overall_deadline(&config);
         match tokio::time::timeout(overall, Self::connect_inner(config, sink)).await {
             Ok(r) => r,
             Err(_) => Err(connect_error(format!(

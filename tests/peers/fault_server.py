@@ -13,7 +13,8 @@ each `tool=NAME` argument after MODE adds a tool NAME answering `NAME: <args>`;
 
     good        answers like `ok`
     garbage     writes non-JSON-RPC lines and never answers
-    oversized   answers with a single 1 MiB line (correct id)
+    oversized   answers with a single 1 MiB line (correct id; last with
+                `{"id_last": true}`)
     unknown_id  answers with an id nobody asked for
     broken_result  answers in the compact shape with the right id, but the
                 result inside is not JSON
@@ -27,6 +28,16 @@ each `tool=NAME` argument after MODE adds a tool NAME answering `NAME: <args>`;
                 description has them too
     stderr_flood  writes one stderr line of `{"mib": N}` MiB (default 256),
                 then `fault_server: flood over`, then answers like `ok`
+    endless     starts the reply (right id) and never ends its line: 200 MiB
+                of text, then silence
+    garbage_flood  writes `{"lines": N}` (default 100000) non-JSON lines, then
+                answers like `ok`
+    ping_flood  sends `{"pings": N}` (default 500000) pings without reading our
+                answers meanwhile, then answers like `ok`
+    many_pages  `many_pages PAGES PER DESC`: tools/list is PAGES pages of PER
+                tools, each with a DESC-byte description
+    nested_id   sends a 256 KiB notification whose params carry `"id"` equal
+                to the call's id (near the start), then answers like `ok`
 
 Every `notifications/cancelled` is reported on stderr as
 `fault_server: cancelled request <id>` so tests can see it arrived.
@@ -94,12 +105,40 @@ def misbehave(msg_id, args):
         text_result(msg_id, "flooded")
     elif MODE == "garbage":
         garbage()
+    elif MODE == "endless":
+        sys.stdout.write('{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"'
+                         % json.dumps(msg_id))
+        chunk = "x" * (1024 * 1024)
+        for _ in range(200):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        hang_forever()
+    elif MODE == "garbage_flood":
+        n = int(args.get("lines", 100_000))
+        junk = "not JSON-RPC, line %d\n"
+        for start in range(0, n, 1000):
+            sys.stdout.write("".join(junk % i for i in range(start, min(n, start + 1000))))
+        sys.stdout.flush()
+        text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
+    elif MODE == "ping_flood":
+        n = int(args.get("pings", 500_000))
+        ping = '{"jsonrpc":"2.0","id":"p%d","method":"ping"}\n'
+        for start in range(0, n, 1000):
+            sys.stdout.write("".join(ping % i for i in range(start, min(n, start + 1000))))
+        sys.stdout.flush()
+        text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
+    elif MODE == "nested_id":
+        send({"jsonrpc": "2.0", "method": "notifications/message",
+              "params": {"level": "info", "data": {"id": msg_id, "blob": "x" * (256 * 1024)}}})
+        text_result(msg_id, "ok: " + json.dumps(args, sort_keys=True))
     elif MODE == "oversized":
-        sys.stdout.write(
-            json.dumps({"jsonrpc": "2.0", "id": msg_id,
-                        "result": {"content": [{"type": "text", "text": "x" * (1024 * 1024)}]}})
-            + "\n"
-        )
+        big = {"content": [{"type": "text", "text": "x" * (1024 * 1024)}]}
+        if args.get("id_last"):
+            # The TypeScript SDK's order: the id comes after the result.
+            reply = {"result": big, "jsonrpc": "2.0", "id": msg_id}
+        else:
+            reply = {"jsonrpc": "2.0", "id": msg_id, "result": big}
+        sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
     elif MODE == "broken_result":
         sys.stdout.write('{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":}]}}\n'
@@ -154,6 +193,15 @@ def handle(msg):
         })
     elif method == "ping":
         result(msg_id, {})
+    elif method == "tools/list" and MODE == "many_pages":
+        pages, per, desc = (int(a) for a in sys.argv[2:5])
+        page = int(params.get("cursor") or 0)
+        tools = [{"name": "t%d_%d" % (page, i), "description": "d" * desc,
+                  "inputSchema": {"type": "object"}} for i in range(per)]
+        res = {"tools": tools}
+        if page + 1 < pages:
+            res["nextCursor"] = str(page + 1)
+        result(msg_id, res)
     elif method == "tools/list":
         result(msg_id, {"tools": TOOLS})
     elif method == "tools/call":

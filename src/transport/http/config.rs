@@ -122,7 +122,9 @@ impl HttpConfig {
     }
 
     /// How many times in a row a broken event stream is reopened before
-    /// giving up.
+    /// giving up (default 5). For the standalone GET stream an attempt
+    /// counts unless it delivered a message; the waits start at the
+    /// server's `retry:` (at least 100 ms) and double.
     pub fn max_reconnects(mut self, n: u32) -> Self {
         self.max_reconnects = n;
         self

@@ -1,8 +1,10 @@
 //! GET streams (handshake era): the standalone stream that carries server
 //! requests and notifications, and resuming a request's stream that broke
 //! before its reply (`Last-Event-ID`). Both reconnect after the server's
-//! `retry:` (default 1 s), backing off, and give up after a few attempts
-//! that brought nothing.
+//! `retry:` (default 1 s, never less than 100 ms), backing off
+//! exponentially with jitter, and give up after a few attempts in a row
+//! that brought nothing (`HttpConfig::max_reconnects`, default 5): for the
+//! standalone stream, no message (an `id:` or `retry:` alone is not one).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +23,13 @@ use crate::transport::{Inbound, InboundSink};
 const DEFAULT_RETRY: Duration = Duration::from_secs(1);
 /// The longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The shortest wait before reconnecting, whatever `retry:` the server
+/// set: with `retry: 0` a stream that ends at once would otherwise be
+/// reopened hundreds of times a second.
+const MIN_RETRY: Duration = Duration::from_millis(100);
+/// Up to this fraction is added to each wait, so that clients cut off
+/// together do not come back together.
+const JITTER: f64 = 0.25;
 
 /// Why a GET stream could not be opened.
 pub(crate) enum OpenError {
@@ -62,13 +71,34 @@ impl std::fmt::Display for OpenError {
     }
 }
 
+/// The wait before attempt `misses` (attempts in a row that brought
+/// nothing): the retry (at least [`MIN_RETRY`]), doubling from the second.
 fn backoff(retry: Duration, misses: u32) -> Duration {
+    let retry = retry.max(MIN_RETRY);
     if misses <= 1 {
         return retry;
     }
     retry
         .saturating_mul(1 << (misses - 1).min(10))
         .min(MAX_BACKOFF.max(retry))
+}
+
+/// `wait` plus up to [`JITTER`] of it.
+fn jittered(wait: Duration) -> Duration {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    // splitmix64 of the time and a counter: spread, not secret.
+    let mut z = nanos
+        .wrapping_add(SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+    wait.mul_f64(1.0 + JITTER * unit)
 }
 
 /// GETs the stream (resuming after `last_event_id`), with the auth
@@ -177,16 +207,20 @@ pub(crate) async fn start_listener(conn: &Arc<Conn>) {
     let _ = tokio::time::timeout(LISTENER_OPEN_WAIT, opened_rx).await;
 }
 
-fn deliver_unsolicited(conn: &Conn, item: SseItem) {
+/// Hands a stream's event to the session; true if it was a message.
+fn deliver_unsolicited(conn: &Conn, item: SseItem) -> bool {
     match item {
         SseItem::Event { event, data } => {
             if (event.is_empty() || event == "message") && !data.trim_ascii().is_empty() {
                 conn.note_reply_elsewhere(&data);
                 conn.sink().deliver(Inbound::Frame(data));
+                return true;
             }
+            false
         }
         SseItem::Oversized { size, head, tail } => {
-            conn.sink().deliver(Inbound::Oversized { size, head, tail })
+            conn.sink().deliver(Inbound::Oversized { size, head, tail });
+            true
         }
     }
 }
@@ -209,12 +243,15 @@ async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
                 tracing::debug!(transport = %url, "GET stream open");
                 let mut parser = SseParser::new(conn.config.max_message_size);
                 parser.set_last_event_id(last.clone());
+                let mut delivered = false;
                 let end = body::read_events(resp, &mut parser, None, |item, _| {
-                    deliver_unsolicited(&conn, item);
+                    delivered |= deliver_unsolicited(&conn, item);
                     true
                 })
                 .await;
-                if parser.take_activity() {
+                // Only a message counts: a stream that sets `retry:` and
+                // `id:` and ends is reopened a bounded number of times.
+                if delivered {
                     misses = 0;
                 } else {
                     misses += 1;
@@ -247,10 +284,10 @@ async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
             return;
         }
         if misses > conn.config.max_reconnects {
-            tracing::warn!(transport = %url, attempts = misses, "giving up on the GET stream");
+            tracing::warn!(transport = %url, attempts = misses, "closing the GET stream: it was opened {misses} times in a row without bringing a message (requests go on without it)");
             return;
         }
-        tokio::time::sleep(backoff(retry, misses.max(1))).await;
+        tokio::time::sleep(jittered(backoff(retry, misses.max(1)))).await;
     }
 }
 
@@ -274,7 +311,7 @@ pub(crate) async fn resume(
             ));
         }
         budget -= 1;
-        tokio::time::sleep(backoff(retry, misses.max(1))).await;
+        tokio::time::sleep(jittered(backoff(retry, misses.max(1)))).await;
         if out
             .id
             .as_deref()
@@ -329,5 +366,18 @@ mod tests {
         assert_eq!(backoff(r, 2), r * 2);
         assert_eq!(backoff(r, 3), r * 4);
         assert_eq!(backoff(r, 30), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn a_zero_retry_waits_the_floor_and_jitter_only_adds() {
+        assert_eq!(backoff(Duration::ZERO, 1), MIN_RETRY);
+        assert_eq!(backoff(Duration::ZERO, 3), MIN_RETRY * 4);
+        for _ in 0..100 {
+            let w = jittered(MIN_RETRY);
+            assert!(
+                w >= MIN_RETRY && w <= MIN_RETRY.mul_f64(1.0 + JITTER),
+                "{w:?}"
+            );
+        }
     }
 }

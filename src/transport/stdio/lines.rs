@@ -1,6 +1,9 @@
 //! Splitting a server's stdout into frames, one per line, with a hard
-//! size limit: a longer line is discarded (its head and tail kept, so the
-//! session can still find its id) instead of growing a buffer without bound.
+//! size limit: a longer line is discarded instead of growing a buffer
+//! without bound. It is reported as soon as it passes the limit, with its
+//! head (so the call waiting for it fails at once, even if the line never
+//! ends), and once more when its newline arrives, with its tail (an id may
+//! come last).
 
 use bytes::{Bytes, BytesMut};
 
@@ -11,8 +14,8 @@ pub(super) struct LineSplitter {
     pub(super) buf: BytesMut,
     scanned: usize,
     limit: usize,
-    /// While discarding an oversized line: its size so far, head, last bytes.
-    pub(super) discarding: Option<(usize, Bytes, Vec<u8>)>,
+    /// While discarding an oversized line: its size so far, last bytes.
+    pub(super) discarding: Option<(usize, Vec<u8>)>,
 }
 
 const HEAD_KEEP: usize = 4096;
@@ -28,17 +31,20 @@ impl LineSplitter {
         }
     }
 
-    /// Takes every complete event out of the buffer.
+    /// Takes every complete event out of the buffer. A line over the limit
+    /// whose newline has not come yet is reported at once (`tail` empty),
+    /// then discarded as it arrives; its newline reports its end (`head`
+    /// empty, the whole size and the tail).
     pub(super) fn drain(&mut self, out: &mut Vec<Inbound>) {
         loop {
-            if let Some((size, head, tail)) = &mut self.discarding {
+            if let Some((size, tail)) = &mut self.discarding {
                 match memchr::memchr(b'\n', &self.buf) {
                     Some(i) => {
                         keep_tail(tail, &self.buf[..i]);
                         *size += i;
                         out.push(Inbound::Oversized {
                             size: *size,
-                            head: head.clone(),
+                            head: Bytes::new(),
                             tail: Bytes::from(std::mem::take(tail)),
                         });
                         let _ = self.buf.split_to(i + 1);
@@ -76,11 +82,16 @@ impl LineSplitter {
                 None => {
                     self.scanned = self.buf.len();
                     if self.buf.len() > self.limit {
-                        let head =
-                            Bytes::copy_from_slice(&self.buf[..HEAD_KEEP.min(self.buf.len())]);
+                        out.push(Inbound::Oversized {
+                            size: self.buf.len(),
+                            head: Bytes::copy_from_slice(
+                                &self.buf[..HEAD_KEEP.min(self.buf.len())],
+                            ),
+                            tail: Bytes::new(),
+                        });
                         let mut tail = Vec::new();
                         keep_tail(&mut tail, &self.buf);
-                        self.discarding = Some((self.buf.len(), head, tail));
+                        self.discarding = Some((self.buf.len(), tail));
                         self.buf.clear();
                         self.scanned = 0;
                     }
@@ -133,6 +144,26 @@ mod tests {
     }
 
     #[test]
+    fn a_line_that_never_ends_is_reported_once_it_passes_the_limit() {
+        let mut s = LineSplitter::new(10);
+        let mut out = Vec::new();
+        s.buf.extend_from_slice(b"{\"id\":1,\"result\":\"xx");
+        s.drain(&mut out);
+        assert!(
+            matches!(&out[..], [Inbound::Oversized { size: 20, head, tail }]
+                if head.starts_with(b"{\"id\":1") && tail.is_empty()),
+            "{out:?}"
+        );
+        // More of it costs nothing and reports nothing.
+        for _ in 0..100 {
+            s.buf.extend_from_slice(&[b'x'; 1000]);
+            s.drain(&mut out);
+        }
+        assert_eq!(out.len(), 1);
+        assert!(s.buf.is_empty());
+    }
+
+    #[test]
     fn discards_oversized_lines_and_recovers() {
         let big = [b'x'; 50];
         let out = split(10, &[b"ok\n", &big[..20], &big[20..], b"END\nnext\n"]);
@@ -140,7 +171,10 @@ mod tests {
             out,
             vec![
                 "ok".to_string(),
-                format!("oversized 53 20..{}END", "x".repeat(50)),
+                // Reported as soon as it passed the limit, with its head...
+                "oversized 20 20..".into(),
+                // ...and at its end, with its whole size and tail.
+                format!("oversized 53 0..{}END", "x".repeat(50)),
                 "next".into()
             ]
         );
