@@ -483,7 +483,10 @@ async fn a_legacy_sse_stream_without_endpoint_fails_at_the_connect_deadline() {
             .await
             .expect_err("no endpoint event");
         let took = started.elapsed();
-        assert!(matches!(e, Error::Connect { .. }), "{e:?}");
+        assert!(
+            matches!(&e, Error::Timeout { method, .. } if method == switchboard::session::CONNECT),
+            "{e:?}"
+        );
         assert!(
             took >= Duration::from_millis(1900) && took < Duration::from_secs(3),
             "took {took:?}: {e}"
@@ -527,6 +530,37 @@ async fn an_empty_get_stream_with_retry_zero_is_not_reopened_in_a_spin() {
         let total = gets.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(total, 6, "the first GET and 5 reconnects, then none");
         assert_usable(&client).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_page_instead_of_an_mcp_endpoint_fails_at_once_saying_so() {
+    common::bounded(async {
+        let page =
+            "<!doctype html>\n<html><head><title>Welcome</title></head><body>Sign in</body></html>";
+        let port = fake::serve(Arc::new(move |_req: Req| {
+            Reply::status(200, "text/html; charset=utf-8", page)
+        }))
+        .await;
+        let started = Instant::now();
+        let err = Client::builder(Source::http(format!("http://127.0.0.1:{port}/")))
+            .timeout(Duration::from_secs(20))
+            .connect_timeout(Duration::from_secs(20))
+            .connect()
+            .await
+            .expect_err("a web page is not an MCP server");
+        let elapsed = started.elapsed();
+        let text = err.to_string();
+        assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}: {text}");
+        assert!(
+            text.contains("not an MCP endpoint") && text.contains("text/html"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<!doctype html>"),
+            "says what came back: {text}"
+        );
     })
     .await;
 }

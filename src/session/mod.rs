@@ -12,6 +12,7 @@ mod ask_limit;
 mod deadlines;
 mod dispatch;
 mod era_cache;
+
 pub mod handlers;
 mod listen;
 mod log_budget;
@@ -52,6 +53,10 @@ pub use handlers::{
 pub use listen::{ListenFilter, Subscription};
 pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
+
+/// The `method` of the [`Error::Timeout`] for a connection that was not
+/// negotiated within its connect deadline.
+pub const CONNECT: &str = "connect";
 use outgoing::{MetaOut, ModernIdentity};
 use pending::{Deadline, Pending, PendingMap};
 
@@ -276,16 +281,26 @@ impl Session {
         &self.inner.shared
     }
 
-    /// Negotiates the protocol (discover or initialize) per the options.
+    /// Negotiates the protocol (discover or initialize) per the options;
+    /// past the connect deadline, an [`Error::Timeout`] for [`CONNECT`].
     pub async fn negotiate(&self) -> Result<&ServerState> {
         let timeout = self.shared().options.connect_timeout;
         let negotiated = match tokio::time::timeout(timeout, negotiate::negotiate(self)).await {
             Ok(r) => r?,
             Err(_) => {
-                return Err(Error::Connect {
-                    message: format!("no answer to discover/initialize within {timeout:?}"),
-                    stderr_tail: self.stderr_tail(),
-                })
+                // A timeout like any other (the CLI's exit code 4), with
+                // the server's last word as the hint.
+                let last = self.stderr_tail().pop();
+                return Err(Error::Timeout {
+                    method: CONNECT.into(),
+                    elapsed: timeout,
+                    hint: Some(match last {
+                        Some(line) => format!(
+                            "no answer to server/discover or initialize; the server's stderr ends: {line}"
+                        ),
+                        None => "no answer to server/discover or initialize".into(),
+                    }),
+                });
             }
         };
         let _ = self.shared().negotiated.set(negotiated);

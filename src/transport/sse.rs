@@ -87,15 +87,19 @@ impl Legacy {
     /// GETs the URL and waits for `endpoint`, within the connect
     /// deadline (each HTTP request) and the session's (all of it, OAuth
     /// included). An authorization that fails, or a refusal the provider
-    /// cannot fix, is an [`Error::Auth`]; anything else an
-    /// [`Error::Connect`].
+    /// cannot fix, is an [`Error::Auth`]; past the deadline an
+    /// [`Error::Timeout`]; anything else an [`Error::Connect`].
     pub(crate) async fn connect(config: HttpConfig, sink: Arc<dyn InboundSink>) -> Result<Legacy> {
         let overall = overall_deadline(&config);
         match tokio::time::timeout(overall, Self::connect_inner(config, sink)).await {
             Ok(r) => r,
-            Err(_) => Err(connect_error(format!(
-                "not connected (authorization included) within {overall:?}"
-            ))),
+            Err(_) => Err(Error::Timeout {
+                method: crate::session::CONNECT.into(),
+                elapsed: overall,
+                hint: Some(
+                    "the legacy SSE endpoint was not reached (authorization included)".into(),
+                ),
+            }),
         }
     }
 

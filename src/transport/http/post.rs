@@ -243,15 +243,13 @@ pub(crate) async fn exchange(
         let _ = body::read_prefix(resp, ERROR_BODY_LIMIT, idle).await;
         return Exchange::Done;
     }
-    let is_sse = resp
+    let content_type = resp
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("text/event-stream")
-        });
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let is_sse = content_type.starts_with("text/event-stream");
     if is_sse {
         return stream_reply(conn, resp, out, sink).await;
     }
@@ -268,6 +266,14 @@ pub(crate) async fn exchange(
                 );
             }
         }
+        Ok(Body::Full(b))
+            if !b.trim_ascii_start().starts_with(b"{")
+                && !b.trim_ascii_start().starts_with(b"[") =>
+        {
+            // Not JSON-RPC at all (an HTML page, a proxy's notice): say
+            // what came back now instead of waiting out the deadline.
+            fail(conn, sink, out, &not_mcp(status, &content_type, &b));
+        }
         Ok(Body::Full(b)) => {
             deliver_frame(conn, sink, out, b);
         }
@@ -283,6 +289,26 @@ pub(crate) async fn exchange(
         Err(e) => fail(conn, sink, out, &format!("reading the reply failed: {e}")),
     }
     Exchange::Done
+}
+
+/// Says that a reply was not MCP: its status, content type and first line.
+fn not_mcp(status: StatusCode, content_type: &str, body: &[u8]) -> String {
+    let shown = &body[..body.len().min(ERROR_BODY_SHOWN)];
+    let text = String::from_utf8_lossy(shown);
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let kind = if content_type.is_empty() {
+        "no content type"
+    } else {
+        content_type
+    };
+    format!(
+        "this is not an MCP endpoint: HTTP {status} answered with {kind}, not JSON-RPC \
+         (application/json or text/event-stream), starting {first:?}"
+    )
 }
 
 /// A request answered with an event stream: deliver until the reply.
