@@ -126,7 +126,8 @@ async fn server_everything_is_answered_by_the_actors() {
         let stats = policy.stats().await.expect("stats");
         assert!(stats.accepted >= 1, "{stats:?}");
 
-        // A model that fails: the server is told, the connection stays up.
+        // A model that fails: the server is told that it failed (never the
+        // endpoint's words), the connection stays up.
         endpoint.push(Step::Status(500, "model down".into()));
         let out = client
             .call_tool(
@@ -138,7 +139,7 @@ async fn server_everything_is_answered_by_the_actors() {
         assert!(out.is_error());
         assert_eq!(
             out.text(),
-            "MCP error -32603: model endpoint answered HTTP 500: model down"
+            "MCP error -32603: sampling failed: the model could not answer this request"
         );
         client.ping().await.expect("still connected");
 

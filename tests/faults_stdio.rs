@@ -663,6 +663,29 @@ async fn a_missing_working_directory_is_named_as_such() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_that_is_not_an_mcp_server_fails_connect_at_once() {
+    common::bounded(async {
+        // `yes` writes non-JSON lines forever: it is never going to answer.
+        let started = Instant::now();
+        let err = Client::builder("yes this is not MCP")
+            .connect_timeout(Duration::from_secs(20))
+            .connect()
+            .await
+            .expect_err("yes is not an MCP server");
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+        match &err {
+            Error::Connect { message, .. } => assert!(
+                message.contains("not an MCP server") && message.contains("this is not MCP"),
+                "{message}"
+            ),
+            other => panic!("expected Connect, got {other:?}"),
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mute_server_fails_connect_at_the_connect_deadline() {
     common::bounded(async {
         let marker = common::marker("fault-mute");

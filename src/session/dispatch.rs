@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::log_budget::Admit;
-use super::{answer, lock, oversized, Shared};
+use super::{answer, lock, oversized, Shared, GARBAGE_BEFORE_ANY};
 use crate::protocol::jsonrpc::{self, Incoming};
 use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken,
@@ -39,12 +39,23 @@ impl Dispatcher {
 
     fn frame(&self, frame: Bytes) {
         match jsonrpc::for_each_message(&frame, |m| self.message(m)) {
-            Ok(()) => {}
+            Ok(()) => {
+                let seen = &self.shared.diag.valid_seen;
+                if !seen.load(Ordering::Relaxed) {
+                    seen.store(true, Ordering::Relaxed);
+                }
+            }
             Err(e) => {
                 let d = &self.shared.diag;
-                d.garbage.fetch_add(1, Ordering::Relaxed);
+                let count = d.garbage.fetch_add(1, Ordering::Relaxed) + 1;
                 let sample: String =
                     String::from_utf8_lossy(&frame[..frame.len().min(200)]).into_owned();
+                if d.first_garbage.get().is_none() {
+                    let _ = d.first_garbage.set(sample.clone());
+                }
+                if count == GARBAGE_BEFORE_ANY && !d.valid_seen.load(Ordering::Relaxed) {
+                    d.not_mcp.notify_one();
+                }
                 if let Admit::Log { suppressed } = d.garbage_log.admit() {
                     report_unlogged_garbage(&self.shared, suppressed);
                     tracing::warn!(server = %self.shared.name, error = %e.0, "ignoring a message that is not JSON-RPC: {sample:?}");

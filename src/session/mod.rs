@@ -27,7 +27,7 @@ mod rounds;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 use std::time::Duration;
@@ -125,7 +125,14 @@ impl std::fmt::Debug for CallOptions {
 
 struct Diagnostics {
     garbage: AtomicU64,
+    /// The first garbage line, for the "not an MCP server" error.
+    first_garbage: OnceLock<String>,
     last_garbage: Mutex<Option<String>>,
+    /// Whether any JSON-RPC message has arrived yet.
+    valid_seen: AtomicBool,
+    /// Notified once [`GARBAGE_BEFORE_ANY`] garbage lines came before any
+    /// JSON-RPC message: negotiation gives up at once.
+    not_mcp: tokio::sync::Notify,
     /// How many garbage lines reach the log (see `dispatch.rs`).
     garbage_log: log_budget::LogBudget,
     unknown_ids: AtomicU64,
@@ -135,7 +142,10 @@ impl Default for Diagnostics {
     fn default() -> Self {
         Diagnostics {
             garbage: AtomicU64::new(0),
+            first_garbage: OnceLock::new(),
             last_garbage: Mutex::new(None),
+            valid_seen: AtomicBool::new(false),
+            not_mcp: tokio::sync::Notify::new(),
             garbage_log: log_budget::LogBudget::new(GARBAGE_LOGGED, GARBAGE_LOG_WINDOW),
             unknown_ids: AtomicU64::new(0),
         }
@@ -145,6 +155,9 @@ impl Default for Diagnostics {
 /// Garbage lines logged one by one per window; the rest are counted and
 /// summarized in one line (with the next one logged, or at the end).
 const GARBAGE_LOGGED: u32 = 5;
+/// Lines that are not JSON-RPC, before any message that is, after which a
+/// connect fails at once: this is not an MCP server (or it logs to stdout).
+const GARBAGE_BEFORE_ANY: u64 = 20;
 /// See [`GARBAGE_LOGGED`].
 const GARBAGE_LOG_WINDOW: Duration = Duration::from_secs(10);
 
@@ -285,7 +298,11 @@ impl Session {
     /// past the connect deadline, an [`Error::Timeout`] for [`CONNECT`].
     pub async fn negotiate(&self) -> Result<&ServerState> {
         let timeout = self.shared().options.connect_timeout;
-        let negotiated = match tokio::time::timeout(timeout, negotiate::negotiate(self)).await {
+        let negotiation = tokio::time::timeout(timeout, negotiate::negotiate(self));
+        let negotiated = match tokio::select! {
+            r = negotiation => r,
+            () = self.shared().diag.not_mcp.notified() => return Err(self.not_mcp()),
+        } {
             Ok(r) => r?,
             Err(_) => {
                 // A timeout like any other (the CLI's exit code 4), with
@@ -306,6 +323,20 @@ impl Session {
         let _ = self.shared().negotiated.set(negotiated);
         self.server_state()
             .ok_or_else(|| Error::NotConnected("negotiation did not complete".into()))
+    }
+
+    /// The connect error for a server whose first lines were all garbage.
+    fn not_mcp(&self) -> Error {
+        let diag = &self.shared().diag;
+        let first = diag.first_garbage.get().map(String::as_str).unwrap_or("");
+        Error::Connect {
+            message: format!(
+                "this is not an MCP server: its first {} lines on stdout are not JSON-RPC \
+                 (a server must write only JSON-RPC there; logs go to stderr); the first: {first:?}",
+                diag.garbage.load(Ordering::Relaxed)
+            ),
+            stderr_tail: self.stderr_tail(),
+        }
     }
 
     /// The negotiated state, once negotiation is done.
