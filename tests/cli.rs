@@ -2,6 +2,8 @@
 //! the deterministic sampling/elicitation modes, against the built-in test
 //! server running as a real child process (`switchboard serve-test`).
 
+mod common;
+
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
@@ -262,28 +264,6 @@ fn bench_json_reports_the_documented_fields() {
     assert!(report["seconds"].as_f64().unwrap() > 0.0);
 }
 
-/// Live processes whose command line contains `needle`.
-fn processes_running(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        if stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|r| r.trim_start().starts_with('Z'))
-        {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .unwrap_or_default();
-        if cmdline.contains(needle) {
-            found.push(cmdline);
-        }
-    }
-    found
-}
-
 #[test]
 fn demo_runs_an_agent_offline_and_says_what_it_did() {
     let out = run(&["demo"]);
@@ -310,7 +290,7 @@ fn demo_runs_an_agent_offline_and_says_what_it_did() {
         "the live view on stderr:\n{live}"
     );
     assert!(live.contains("demo: final answer"), "{live}");
-    let left = processes_running("serve-test --eras handshake --crash-tool");
+    let left = common::processes_running("serve-test --eras handshake --crash-tool");
     assert!(left.is_empty(), "the demo left {left:?} behind");
 
     let json = run(&["demo", "--json"]);

@@ -17,26 +17,12 @@ fn stubborn_server(marker: &str) -> String {
     format!("python3 {} stubborn {marker}", script.display())
 }
 
-/// Live (not zombie) processes whose command line contains `marker`.
+/// The servers (not switchboard itself) whose command line holds `marker`.
 fn running(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        if stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|r| r.trim_start().starts_with('Z'))
-        {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .unwrap_or_default();
-        if cmdline.contains(marker) && !cmdline.contains(BIN) {
-            found.push(cmdline);
-        }
-    }
-    found
+    common::processes_running(marker)
+        .into_iter()
+        .filter(|c| !c.contains(BIN))
+        .collect()
 }
 
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {

@@ -10,27 +10,17 @@ use std::time::Duration;
 
 use serde_json::json;
 
-/// This process's resident set, in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("VmRSS in /proc/self/status")
-}
-
 /// Samples the RSS every 10 ms (for at most 60 s) until stopped; the peak.
 fn sample_peak() -> (Arc<AtomicBool>, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
     let stop = Arc::new(AtomicBool::new(false));
-    let peak = Arc::new(AtomicU64::new(rss_kib()));
+    let peak = Arc::new(AtomicU64::new(common::rss_kib()));
     let (s, p) = (stop.clone(), peak.clone());
     let task = tokio::spawn(async move {
         for _ in 0..6000 {
             if s.load(Ordering::Relaxed) {
                 break;
             }
-            p.fetch_max(rss_kib(), Ordering::Relaxed);
+            p.fetch_max(common::rss_kib(), Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     });
@@ -52,7 +42,7 @@ async fn a_ping_flood_that_reads_no_answers_costs_bounded_memory() {
             .expect("connect");
         // Warm up the paths the flood takes.
         client.ping().await.expect("ping");
-        let before = rss_kib();
+        let before = common::rss_kib();
         let (stop, peak, sampler) = sample_peak();
         let out = client
             .call_tool("bad", json!({"pings": 500_000}))

@@ -746,16 +746,6 @@ async fn structured_output_that_breaks_its_schema_is_rejected() {
     .await
 }
 
-/// This process's resident set, in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("VmRSS in /proc/self/status")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_endless_stderr_line_costs_no_memory() {
     common::within(Duration::from_secs(60), async {
@@ -764,7 +754,7 @@ async fn one_endless_stderr_line_costs_no_memory() {
             b.timeout(Duration::from_secs(50))
         })
         .await;
-        let before = rss_kib();
+        let before = common::rss_kib();
         // 256 MiB on one stderr line: the call answers only once all of it
         // was written, so all but the last pipe-full has been read.
         let out = client
@@ -772,7 +762,7 @@ async fn one_endless_stderr_line_costs_no_memory() {
             .await
             .expect("the server answers after its flood");
         assert_eq!(out.text(), "flooded");
-        let grown = rss_kib().saturating_sub(before);
+        let grown = common::rss_kib().saturating_sub(before);
         assert!(
             grown < 32 * 1024,
             "RSS grew by {grown} KiB reading one long stderr line"

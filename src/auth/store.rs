@@ -191,17 +191,20 @@ impl TokenStore for MemoryTokenStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn key(issuer: &str) -> StoreKey {
+    /// A key for `issuer` and one fixed resource (shared with the file
+    /// store's tests).
+    pub(in crate::auth) fn key(issuer: &str) -> StoreKey {
         StoreKey {
             issuer: issuer.into(),
             resource: "https://mcp.example.com/mcp".into(),
         }
     }
 
-    fn entry(token: &str) -> StoredAuth {
+    /// An entry with a client secret `s3cret` and the bearer `token`.
+    pub(in crate::auth) fn entry(token: &str) -> StoredAuth {
         StoredAuth {
             client: Some(ClientCredentials::new("id", Some("s3cret".into()))),
             tokens: Some(Tokens::bearer(token)),

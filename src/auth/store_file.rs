@@ -270,21 +270,7 @@ impl TokenStore for FileTokenStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{ClientCredentials, Tokens};
-
-    fn key(issuer: &str) -> StoreKey {
-        StoreKey {
-            issuer: issuer.into(),
-            resource: "https://mcp.example.com/mcp".into(),
-        }
-    }
-
-    fn entry(token: &str) -> StoredAuth {
-        StoredAuth {
-            client: Some(ClientCredentials::new("id", Some("s3cret".into()))),
-            tokens: Some(Tokens::bearer(token)),
-        }
-    }
+    use crate::auth::store::tests::{entry, key};
 
     #[test]
     fn file_store_round_trip_and_owner_only() {
