@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, Global};
+pub use args::{Cli, Command, Global, DEFAULT_TIMEOUT};
 pub use modes::{ElicitationMode, SamplingMode};
 
 use crate::{Client, Error, Result, VersionChoice};
