@@ -32,6 +32,17 @@ fn output(cmd: &mut Command) -> Output {
     cmd.output().expect("run switchboard")
 }
 
+/// The `--json` result of a command that must have succeeded.
+fn json_result(out: &Output) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON result")
+}
+
 /// The server's environment as `get-env` reports it.
 fn server_env(extra: &[&str]) -> serde_json::Map<String, Value> {
     let server = everything();
@@ -39,13 +50,7 @@ fn server_env(extra: &[&str]) -> serde_json::Map<String, Value> {
     args.extend_from_slice(extra);
     args.extend_from_slice(&["call", &server, "get-env"]);
     let out = output(&mut switchboard(&args));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    let result = json_result(&out);
     let text = result["content"][0]["text"].as_str().expect("text content");
     match serde_json::from_str(text) {
         Ok(Value::Object(env)) => env,
@@ -140,13 +145,7 @@ fn env_flags_reach_a_config_files_servers_over_their_own_env() {
         &config,
         "ev_get-env",
     ]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    let result = json_result(&out);
     let env: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(env["GIVEN"], "from the command line");
     assert_eq!(env["KEPT"], "file");
@@ -241,13 +240,7 @@ fn arg_values_are_typed_by_the_tools_input_schema() {
         "--arg",
         "message=42",
     ]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    let result = json_result(&out);
     assert_eq!(result["content"][0]["text"], "Echo: 42");
     // get-sum takes numbers: 2 and 3 are numbers.
     let out = output(&mut switchboard(&[
@@ -260,13 +253,7 @@ fn arg_values_are_typed_by_the_tools_input_schema() {
         "--arg",
         "b=3",
     ]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_slice(&out.stdout).expect("a JSON result");
+    let result = json_result(&out);
     assert!(
         result["content"][0]["text"].as_str().unwrap().contains('5'),
         "{result}"
