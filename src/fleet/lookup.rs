@@ -28,11 +28,7 @@ impl Looked {
 pub(super) fn not_found(snapshot: &Snapshot, kind: Looked, namespaced: &str) -> Error {
     let what = kind.as_str();
     let members = snapshot.entries.keys().map(String::as_str);
-    let owner = names::owner(namespaced, members).and_then(|sanitized| {
-        snapshot
-            .servers()
-            .find(|s| names::sanitize(s.name()) == sanitized)
-    });
+    let owner = names::owner(namespaced, members).and_then(|name| snapshot.server(name));
     if let Some(server) = owner {
         let health = server.health();
         if !matches!(health.state, ServerState::Ready | ServerState::NotStarted) {

@@ -22,7 +22,7 @@ pub struct NameTable {
 }
 
 /// `s` with every character outside `[A-Za-z0-9_-]` made `_`.
-pub(crate) fn sanitize(s: &str) -> String {
+fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
@@ -53,18 +53,19 @@ fn hashed(server: &str, name: &str, base: &str) -> String {
     format!("{cut}_{}", hash6(server, name))
 }
 
-/// The member (sanitized) whose `<member>_` is the longest prefix of
+/// The member whose sanitized `<member>_` is the longest prefix of
 /// `namespaced`, if any.
-pub fn owner<'a>(namespaced: &str, members: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn owner<'a>(namespaced: &str, members: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     members
         .into_iter()
-        .map(sanitize)
-        .filter(|m| {
-            namespaced.len() > m.len()
-                && namespaced.starts_with(m.as_str())
-                && namespaced.as_bytes()[m.len()] == b'_'
+        .map(|m| (m, sanitize(m)))
+        .filter(|(_, s)| {
+            namespaced.len() > s.len()
+                && namespaced.starts_with(s.as_str())
+                && namespaced.as_bytes()[s.len()] == b'_'
         })
-        .max_by_key(String::len)
+        .max_by_key(|(_, s)| s.len())
+        .map(|(m, _)| m)
 }
 
 impl NameTable {
@@ -98,8 +99,7 @@ impl NameTable {
             return existing.clone();
         }
         let base = sanitize(&format!("{server}_{name}"));
-        let own = sanitize(server);
-        let owned = owner(&base, members).is_none_or(|o| o == own);
+        let owned = owner(&base, members).is_none_or(|o| o == server);
         let mut candidate = if base.len() > MAX_NAME || !owned {
             hashed(server, name, &base)
         } else {
@@ -213,11 +213,8 @@ mod tests {
         let mut t = NameTable::new();
         t.insert_among("gh_delete", "repo", members);
         assert_eq!(t.resolve("gh_delete_repo"), Some(("gh_delete", "repo")));
-        assert_eq!(
-            owner("gh_delete_repo", members).as_deref(),
-            Some("gh_delete")
-        );
-        assert_eq!(owner("gh_list", members).as_deref(), Some("gh"));
+        assert_eq!(owner("gh_delete_repo", members), Some("gh_delete"));
+        assert_eq!(owner("gh_list", members), Some("gh"));
         assert_eq!(owner("other_x", members), None);
     }
 }
