@@ -287,6 +287,11 @@ impl Error {
         }
     }
 
+    /// The `method` of the [`Error::Timeout`] for a connection that was
+    /// not negotiated (or, for legacy SSE, not reached) within its connect
+    /// deadline.
+    pub const CONNECT: &'static str = "connect";
+
     /// The server's last stderr lines carried by a connection error (empty
     /// for other errors).
     pub fn stderr_tail(&self) -> &[String] {

@@ -699,7 +699,7 @@ async fn mute_server_fails_connect_at_the_connect_deadline() {
             .expect_err("nothing ever answers");
         let elapsed = started.elapsed();
         assert!(
-            matches!(&err, Error::Timeout { method, .. } if method == switchboard::session::CONNECT),
+            matches!(&err, Error::Timeout { method, .. } if method == Error::CONNECT),
             "{err:?}"
         );
         assert!(

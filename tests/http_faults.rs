@@ -484,7 +484,7 @@ async fn a_legacy_sse_stream_without_endpoint_fails_at_the_connect_deadline() {
             .expect_err("no endpoint event");
         let took = started.elapsed();
         assert!(
-            matches!(&e, Error::Timeout { method, .. } if method == switchboard::session::CONNECT),
+            matches!(&e, Error::Timeout { method, .. } if method == Error::CONNECT),
             "{e:?}"
         );
         assert!(

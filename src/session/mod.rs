@@ -54,9 +54,6 @@ pub use listen::{ListenFilter, Subscription};
 pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
 
-/// The `method` of the [`Error::Timeout`] for a connection that was not
-/// negotiated within its connect deadline.
-pub const CONNECT: &str = "connect";
 use outgoing::{MetaOut, ModernIdentity};
 use pending::{Deadline, Pending, PendingMap};
 
@@ -295,7 +292,7 @@ impl Session {
     }
 
     /// Negotiates the protocol (discover or initialize) per the options;
-    /// past the connect deadline, an [`Error::Timeout`] for [`CONNECT`].
+    /// past the connect deadline, an [`Error::Timeout`] for [`Error::CONNECT`].
     pub async fn negotiate(&self) -> Result<&ServerState> {
         let timeout = self.shared().options.connect_timeout;
         let negotiation = tokio::time::timeout(timeout, negotiate::negotiate(self));
@@ -309,7 +306,7 @@ impl Session {
                 // the server's last word as the hint.
                 let last = self.stderr_tail().pop();
                 return Err(Error::Timeout {
-                    method: CONNECT.into(),
+                    method: Error::CONNECT.into(),
                     elapsed: timeout,
                     hint: Some(match last {
                         Some(line) => format!(

@@ -94,7 +94,7 @@ impl Legacy {
         match tokio::time::timeout(overall, Self::connect_inner(config, sink)).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout {
-                method: crate::session::CONNECT.into(),
+                method: Error::CONNECT.into(),
                 elapsed: overall,
                 hint: Some(
                     "the legacy SSE endpoint was not reached (authorization included)".into(),
