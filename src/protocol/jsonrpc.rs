@@ -71,30 +71,6 @@ pub(crate) fn safe_to_repeat(method: &str) -> bool {
         )
 }
 
-/// True for the transport error of a lost 2026-07-28 response stream.
-pub(crate) fn is_stream_lost(e: &crate::Error) -> bool {
-    matches!(e, crate::Error::Transport { status: None, message } if message.starts_with(STREAM_LOST))
-}
-
-impl From<ErrorObject> for crate::Error {
-    fn from(e: ErrorObject) -> Self {
-        if let Some(t) = e.data.as_ref().and_then(|d| d.get(TRANSPORT_ERROR_KEY)) {
-            return crate::Error::Transport {
-                message: e.message,
-                status: t
-                    .get("status")
-                    .and_then(Value::as_u64)
-                    .and_then(|s| u16::try_from(s).ok()),
-            };
-        }
-        crate::Error::Protocol {
-            code: e.code,
-            message: e.message,
-            data: e.data,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default)]

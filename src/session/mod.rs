@@ -506,7 +506,7 @@ impl Session {
         let first = self.request_once(method, params, call, mode).await;
         match first {
             Err(e)
-                if jsonrpc::is_stream_lost(&e)
+                if crate::error::is_stream_lost(&e)
                     && jsonrpc::safe_to_repeat(method)
                     && self.is_modern_request(mode) =>
             {

@@ -2,8 +2,8 @@
 //! nothing of MCP methods: a message goes out as one encoded frame, and every
 //! frame read comes back through an [`InboundSink`].
 //!
-//! [`Source`] turns what a user types (a command line, a script path, a URL,
-//! a config file) into the transport that reaches it.
+//! [`Source`] says which transport reaches a server (the client infers one
+//! from what a user types).
 
 mod auth;
 pub mod http;
@@ -23,7 +23,7 @@ use futures_util::future::BoxFuture;
 pub use http::{HttpConfig, HttpMode};
 pub use memory::{InProcessServer, ServerEnd};
 pub use outbound::{Outbound, SendError};
-pub use source::{IntoSource, Source};
+pub use source::Source;
 pub use stdio::StdioConfig;
 
 use crate::Result;

@@ -5,9 +5,16 @@
 //! their code, message and data untouched; errors we raise locally (timeouts,
 //! a dead transport) can never be mistaken for them.
 
+mod from_wire;
+pub(crate) mod model;
+
 use std::time::Duration;
 
 use serde_json::Value;
+
+pub use crate::protocol::ProtocolError;
+pub(crate) use from_wire::is_stream_lost;
+pub use model::ModelError;
 
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -243,9 +250,9 @@ pub enum Error {
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
     /// A call to a model endpoint failed or was refused (sampling, agents);
-    /// [`crate::model::ModelError::code`] names the kind.
+    /// [`ModelError::code`] names the kind.
     #[error(transparent)]
-    Model(#[from] crate::model::ModelError),
+    Model(#[from] ModelError),
 }
 
 /// Which cap of a list call was passed (see [`Error::ListTooLarge`]).
