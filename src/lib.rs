@@ -128,10 +128,21 @@
 //!   for tests and demos; [`cli`]: the `switchboard` command.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(unix))]
+compile_error!(
+    "switchboard runs on Unix (Linux, macOS): stdio servers are run in their own \
+     process groups and ended with signals"
+);
 
 mod actor_system;
+#[cfg(feature = "agent")]
+#[cfg_attr(docsrs, doc(cfg(feature = "agent")))]
 pub mod agent;
 pub mod auth;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -143,6 +154,8 @@ pub mod policy;
 pub mod protocol;
 pub mod sampling;
 pub mod session;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod transport;
 
