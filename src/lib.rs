@@ -142,6 +142,7 @@ pub mod model;
 pub mod policy;
 pub mod protocol;
 pub mod sampling;
+pub mod server;
 pub mod session;
 pub mod skills;
 pub mod testing;
