@@ -119,6 +119,8 @@
 //! - actors (internal, actix): each connection's supervisor, the
 //!   [`Sampler`] and the [`Policy`].
 //! - [`Client`] and [`Fleet`]: the handles you use.
+//! - [`server`]: an MCP server core for both eras (a [`server::Server`]
+//!   over a [`server::ServerHandler`]), served over stdio or in memory.
 //! - [`model`]: an OpenAI-compatible chat client; [`sampling`], [`policy`]
 //!   and [`agent`] build on it.
 //! - [`skills`]: the skills extension (SEP-2640): list skills, load one
@@ -153,6 +155,7 @@ pub mod model;
 pub mod policy;
 pub mod protocol;
 pub mod sampling;
+pub mod server;
 pub mod session;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
