@@ -50,43 +50,11 @@ pub struct ErrorObject {
     pub data: Option<Value>,
 }
 
-/// Key in `data` of the error frames a transport makes up for a request it
-/// could not complete (HTTP failures): such errors become
-/// [`crate::Error::Transport`], never a server's [`crate::Error::Protocol`].
-pub const TRANSPORT_ERROR_KEY: &str = "io.switchboard/transport";
-
-/// How the message of a transport error starts when a 2026-07-28 request's
-/// response stream broke (or ended) before its reply: the request is lost
-/// and, when [`safe_to_repeat`], re-sent once under a new id.
-pub(crate) const STREAM_LOST: &str = "the response stream broke before the reply";
-
-/// Requests that may be sent again when their outcome is unknown: they only
-/// read (lists, reads, gets, completions, discovery, ping). Never
-/// `tools/call`, which may have acted.
-pub(crate) fn safe_to_repeat(method: &str) -> bool {
-    method.ends_with("/list")
-        || matches!(
-            method,
-            "resources/read" | "prompts/get" | "completion/complete" | "server/discover" | "ping"
-        )
-}
-
-/// True for the transport error of a lost 2026-07-28 response stream.
-pub(crate) fn is_stream_lost(e: &crate::Error) -> bool {
-    matches!(e, crate::Error::Transport { status: None, message } if message.starts_with(STREAM_LOST))
-}
-
 impl From<ErrorObject> for crate::Error {
+    /// A JSON-RPC error object is always the server's: whatever its code,
+    /// message or data say, it becomes [`crate::Error::Protocol`] (a
+    /// transport reports its own failures out of band, typed).
     fn from(e: ErrorObject) -> Self {
-        if let Some(t) = e.data.as_ref().and_then(|d| d.get(TRANSPORT_ERROR_KEY)) {
-            return crate::Error::Transport {
-                message: e.message,
-                status: t
-                    .get("status")
-                    .and_then(Value::as_u64)
-                    .and_then(|s| u16::try_from(s).ok()),
-            };
-        }
         crate::Error::Protocol {
             code: e.code,
             message: e.message,
