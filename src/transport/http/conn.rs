@@ -285,6 +285,10 @@ impl Conn {
             HeaderValue::from_static("application/json, text/event-stream"),
         );
         let version = if meta.method == "initialize" {
+            // A new handshake starts a new HTTP session: the old id (after
+            // an expiry) stays for requests still in flight until the
+            // reply brings the new one.
+            h.remove(SESSION_ID);
             None
         } else {
             meta.version.or_else(|| self.handshake_version())

@@ -14,8 +14,8 @@
 //!   echoed, a GET stream carries server messages, broken streams resume
 //!   with `Last-Event-ID`, a 404 to a request carrying the session id is
 //!   reported as [`TransportError::SessionExpired`] (the session starts a
-//!   new one with a new `initialize`, which clears the old id here), close
-//!   sends DELETE;
+//!   new one with a new `initialize`, posted without the old id, whose
+//!   reply brings the new one), close sends DELETE;
 //! - 2026-07-28: `Mcp-Method` and `Mcp-Name` headers plus the frame's
 //!   extra ones (`Mcp-Param-*`), and cancelling a request closes its stream
 //!   instead of posting `notifications/cancelled`.
@@ -122,9 +122,8 @@ async fn run(conn: Arc<Conn>, mut rx: mpsc::Receiver<Frame>) {
         }
         match meta.kind {
             FrameKind::Request if meta.method == "initialize" => {
-                // A new handshake starts a new HTTP session (after an
-                // expiry, the session sends one).
-                conn.set_session_id(None);
+                // Inline: nothing is posted before the handshake's reply
+                // (which brings the HTTP session id, if any).
                 let fallback = post::exchange(&conn, &bytes, &meta, conn.sink()).await;
                 if let Exchange::FallbackToSse(why) = fallback {
                     tracing::info!(transport = %conn.describe_url(), %why, "no Streamable HTTP here; trying legacy HTTP+SSE");
