@@ -129,7 +129,7 @@
 
 #![warn(missing_docs)]
 
-mod actors;
+mod actor_system;
 pub mod agent;
 pub mod auth;
 pub mod cli;
@@ -143,23 +143,24 @@ pub mod policy;
 pub mod protocol;
 pub mod sampling;
 pub mod session;
-pub mod skills;
 pub mod testing;
 pub mod transport;
 
-pub use actors::sampling::Sampler;
-pub use actors::supervise::{Health, HealthState, RestartPolicy};
-pub use client::{Client, ClientBuilder, ToolOutput};
+pub use client::skills;
+pub use client::{
+    Client, ClientBuilder, Health, HealthState, IntoSource, RestartPolicy, ToolOutput,
+};
 pub use error::{Error, ListLimit, Result};
 pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;
 pub use protocol::{ProtocolVersion, VersionChoice};
+pub use sampling::Sampler;
 pub use session::{
-    CallOptions, ElicitationHandler, HandlerError, ListKind, ListedRoots, ListenFilter,
+    CallOptions, ElicitationHandler, HandlerError, Handlers, ListKind, ListedRoots, ListenFilter,
     MessageHandler, RequestContext, RootsHandler, SamplingHandler, ServerMessage,
     ServerNotification, Subscription,
 };
-pub use transport::{IntoSource, Source};
+pub use transport::Source;
 
 /// The README's examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

@@ -14,7 +14,7 @@ pub async fn run(cli: Cli) -> u8 {
     let global = cli.global;
     super::shutdown::set_json_output(global.json);
     let stdio_source = matches!(
-        crate::Source::infer(source_of(&cli.command)),
+        super::source::server(source_of(&cli.command)),
         Ok(crate::Source::Stdio(_))
     );
     let outcome = match cli.command {
@@ -69,7 +69,8 @@ fn source_of(command: &Command) -> &str {
 
 async fn with_client(command: Command, global: &Global) -> Result<u8> {
     let source = source_of(&command);
-    if let crate::Source::Config(path) = crate::Source::infer(source)? {
+    if crate::client::is_config_path(source) {
+        let path = std::path::PathBuf::from(source.trim());
         return super::fleet::run(command, global, &path).await;
     }
     if global.server.is_some() {

@@ -14,6 +14,7 @@ mod output;
 mod run;
 mod serve_echo;
 pub(crate) mod shutdown;
+mod source;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -122,7 +123,7 @@ pub fn exit_code(e: &Error) -> u8 {
 pub async fn connect(source: &str, global: &Global) -> Result<Client> {
     let timeout = global.timeout();
     let version: VersionChoice = global.protocol.parse()?;
-    let mut builder = Client::builder(source)
+    let mut builder = Client::builder(source::server(source)?)
         .name(short_name(source))
         .timeout(timeout)
         .connect_timeout(timeout.max(Duration::from_secs(1)))

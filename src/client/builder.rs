@@ -5,14 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Client;
+use super::IntoSource;
 use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, Root, VersionChoice,
 };
 use crate::session::{
-    ElicitationHandler, Handlers, ListedRoots, MessageHandler, RootsHandler, SamplingHandler,
+    ElicitationHandler, Handlers, MessageHandler, RootsHandler, SamplingHandler,
     ServerNotification, SessionOptions,
 };
-use crate::transport::{IntoSource, Source};
+use crate::transport::Source;
 use crate::{Error, Result};
 
 /// Builds a [`Client`]. Start with [`Client::builder`].
@@ -21,7 +22,6 @@ pub struct ClientBuilder {
     pub(super) options: SessionOptions,
     pub(super) handlers: Handlers,
     pub(super) auto_initialize: bool,
-    pub(super) roots: Option<Vec<Root>>,
     pub(super) stdio_env: Vec<(String, String)>,
     pub(super) restart: Option<crate::RestartPolicy>,
     pub(super) stdio_cwd: Option<PathBuf>,
@@ -36,7 +36,6 @@ impl ClientBuilder {
             options: SessionOptions::default(),
             handlers: Handlers::default(),
             auto_initialize: true,
-            roots: None,
             stdio_env: Vec::new(),
             restart: None,
             stdio_cwd: None,
@@ -127,37 +126,37 @@ impl ClientBuilder {
         self
     }
 
-    /// Answers the server's sampling requests.
-    pub fn sampling(mut self, handler: impl SamplingHandler) -> Self {
-        self.handlers.sampling = Some(Arc::new(handler));
+    /// Sets every handler `handlers` holds, replacing this builder's own of
+    /// the same kind (message handlers are added). The setters below are
+    /// shorthands for one handler each.
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers.overlay(handlers);
         self
+    }
+
+    /// Answers the server's sampling requests.
+    pub fn sampling(self, handler: impl SamplingHandler) -> Self {
+        self.handlers(Handlers::new().with_sampling(handler))
     }
 
     /// Answers the server's elicitation requests.
-    pub fn elicitation(mut self, handler: impl ElicitationHandler) -> Self {
-        self.handlers.elicitation = Some(Arc::new(handler));
-        self
+    pub fn elicitation(self, handler: impl ElicitationHandler) -> Self {
+        self.handlers(Handlers::new().with_elicitation(handler))
     }
 
     /// Offers these roots (URIs, normally `file://`) to the server.
-    pub fn roots<I, S>(mut self, uris: I) -> Self
+    pub fn roots<I, S>(self, uris: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let roots: Vec<Root> = uris.into_iter().map(|u| Root::new(u.into())).collect();
-        self.roots = Some(roots.clone());
-        let listed = Arc::new(ListedRoots::new(roots));
-        self.handlers.roots = Some(listed.clone());
-        self.handlers.listed_roots = Some(listed);
-        self
+        let roots = uris.into_iter().map(|u| Root::new(u.into())).collect();
+        self.handlers(Handlers::new().with_roots(roots))
     }
 
     /// Answers roots requests with a handler of your own.
-    pub fn roots_handler(mut self, handler: impl RootsHandler) -> Self {
-        self.handlers.roots = Some(Arc::new(handler));
-        self.handlers.listed_roots = None;
-        self
+    pub fn roots_handler(self, handler: impl RootsHandler) -> Self {
+        self.handlers(Handlers::new().with_roots_handler(handler))
     }
 
     /// Asks the server for log messages at this level and above, right
@@ -200,9 +199,8 @@ impl ClientBuilder {
     /// Adds a typed handler for every message from the server (progress,
     /// logs, list changes, resource updates, anything else), told the
     /// server's name. Several can be added; each hears every message.
-    pub fn message_handler(mut self, handler: impl MessageHandler) -> Self {
-        self.handlers.messages.push(Arc::new(handler));
-        self
+    pub fn message_handler(self, handler: impl MessageHandler) -> Self {
+        self.handlers(Handlers::new().with_message_handler(handler))
     }
 
     /// Adds a notification hook after any the caller set (the fleet uses it
@@ -223,18 +221,8 @@ impl ClientBuilder {
 
     /// Takes the fleet's shared handlers where this builder has none of
     /// its own; message handlers add to its own.
-    pub(crate) fn with_fleet_handlers(mut self, shared: &crate::fleet::SharedHandlers) -> Self {
-        let h = &mut self.handlers;
-        if h.sampling.is_none() {
-            h.sampling = shared.sampling.clone();
-        }
-        if h.elicitation.is_none() {
-            h.elicitation = shared.elicitation.clone();
-        }
-        if h.roots.is_none() && self.roots.is_none() {
-            h.roots = shared.roots.clone();
-        }
-        h.messages.extend(shared.messages.iter().cloned());
+    pub(crate) fn with_shared_handlers(mut self, shared: &Handlers) -> Self {
+        self.handlers.fill_from(shared);
         self
     }
 

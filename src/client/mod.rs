@@ -4,7 +4,10 @@ mod builder;
 mod list_cache;
 mod list_limits;
 mod param_headers;
-mod skills;
+pub mod skills;
+mod source;
+mod supervision;
+pub(crate) mod supervisor;
 mod tool_arguments;
 mod tool_output;
 
@@ -18,18 +21,20 @@ use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
 pub use builder::ClientBuilder;
+pub use source::{is_config_path, IntoSource};
+pub use supervision::{Health, HealthState, RestartPolicy};
 pub use tool_output::ToolOutput;
 
-use crate::actors::server::{Close, Restore, ServerActor, Slot, Spec, Start};
-use crate::actors::supervise::{Health, HealthCell, HealthState};
-use crate::actors::ActorRuntime;
+use crate::actor_system::ActorRuntime;
 use crate::protocol::{
     codes, CallToolResult, CompleteResult, Era, GetPromptResult, Implementation, LoggingLevel,
     Prompt, ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities,
     Tool,
 };
 use crate::session::{CallOptions, Session, Subscription, Target};
-use crate::{Error, IntoSource, Result};
+use crate::{Error, Result};
+use supervision::HealthCell;
+use supervisor::{Close, Restore, ServerActor, Slot, Spec, Start};
 use tool_arguments::ToolArguments;
 
 /// A connection to one MCP server.

@@ -438,13 +438,9 @@ fn bearer(token: &str) -> String {
 fn protocol(ctx: &Ctx<'_>, v: &Value) -> Result<VersionChoice, Error> {
     let text = ctx.text("protocol", v, false)?;
     text.trim().parse::<VersionChoice>().map_err(|e| {
-        let msg = match e {
-            Error::Config(m) => m,
-            other => other.to_string(),
-        };
         ctx.error(
             "protocol",
-            format!("expected \"auto\" or a protocol version: {msg}"),
+            format!("expected \"auto\" or a protocol version: {e}"),
         )
     })
 }

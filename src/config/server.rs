@@ -227,7 +227,9 @@ impl ServerConfig {
                 }
                 Ok(Source::Stdio(cfg))
             }
-            ServerKind::Remote(r) if r.url.starts_with("memory://") => Source::infer(&r.url),
+            ServerKind::Remote(r) if r.url.starts_with("memory://") => {
+                crate::testing::memory_source(&r.url).unwrap_or_else(|| Source::infer(&r.url))
+            }
             ServerKind::Remote(r) => {
                 let mode = match r.transport {
                     RemoteTransport::Auto => HttpMode::Auto,

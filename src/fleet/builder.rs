@@ -10,33 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Fleet, Member, DEFAULT_LIST_DEBOUNCE, DEFAULT_SNAPSHOT_TTL};
-use crate::actors::router::RouterSettings;
 use crate::config::FleetConfig;
-use crate::session::{ElicitationHandler, MessageHandler, RootsHandler, SamplingHandler};
-use crate::{ClientBuilder, Error, IntoSource, Result};
-
-/// Handlers every server of a fleet gets unless its own builder set one.
-#[derive(Clone, Default)]
-pub(crate) struct SharedHandlers {
-    pub(crate) sampling: Option<Arc<dyn SamplingHandler>>,
-    pub(crate) elicitation: Option<Arc<dyn ElicitationHandler>>,
-    pub(crate) roots: Option<Arc<dyn RootsHandler>>,
-    pub(crate) messages: Vec<Arc<dyn MessageHandler>>,
-}
-
-impl SharedHandlers {
-    /// Gives `builder` the shared handlers it does not have its own of.
-    pub(crate) fn apply(&self, builder: ClientBuilder) -> ClientBuilder {
-        builder.with_fleet_handlers(self)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.sampling.is_none()
-            && self.elicitation.is_none()
-            && self.roots.is_none()
-            && self.messages.is_empty()
-    }
-}
+use crate::fleet::router::RouterSettings;
+use crate::session::{ElicitationHandler, Handlers, MessageHandler, RootsHandler, SamplingHandler};
+use crate::{Error, IntoSource, Result};
 
 /// Builds a [`Fleet`]. Start with [`Fleet::builder`].
 ///
@@ -53,7 +30,7 @@ impl SharedHandlers {
 pub struct FleetBuilder {
     members: Vec<Member>,
     configs: Vec<(FleetConfig, Option<String>)>,
-    handlers: SharedHandlers,
+    handlers: Handlers,
     debounce: Duration,
     ttl: Duration,
 }
@@ -63,7 +40,7 @@ impl Default for FleetBuilder {
         FleetBuilder {
             members: Vec::new(),
             configs: Vec::new(),
-            handlers: SharedHandlers::default(),
+            handlers: Handlers::default(),
             debounce: DEFAULT_LIST_DEBOUNCE,
             ttl: DEFAULT_SNAPSHOT_TTL,
         }
@@ -101,30 +78,36 @@ impl FleetBuilder {
         self
     }
 
-    /// Answers every server's sampling requests.
-    pub fn sampling(mut self, handler: impl SamplingHandler) -> Self {
-        self.handlers.sampling = Some(Arc::new(handler));
+    /// Handlers every server gets unless its own builder set one of the
+    /// same kind (message handlers are added to a server's own); each is
+    /// told which server asks ([`crate::session::RequestContext::server`]).
+    /// Replaces the fleet's handlers of the kinds `handlers` holds. The
+    /// setters below are shorthands for one handler each.
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers.overlay(handlers);
         self
     }
 
+    /// Answers every server's sampling requests.
+    pub fn sampling(self, handler: impl SamplingHandler) -> Self {
+        self.handlers(Handlers::new().with_sampling(handler))
+    }
+
     /// Answers every server's elicitation requests.
-    pub fn elicitation(mut self, handler: impl ElicitationHandler) -> Self {
-        self.handlers.elicitation = Some(Arc::new(handler));
-        self
+    pub fn elicitation(self, handler: impl ElicitationHandler) -> Self {
+        self.handlers(Handlers::new().with_elicitation(handler))
     }
 
     /// Answers every server's roots requests (a server configured with its
     /// own `roots` keeps them).
-    pub fn roots_handler(mut self, handler: impl RootsHandler) -> Self {
-        self.handlers.roots = Some(Arc::new(handler));
-        self
+    pub fn roots_handler(self, handler: impl RootsHandler) -> Self {
+        self.handlers(Handlers::new().with_roots_handler(handler))
     }
 
     /// Adds a handler that hears every message from every server, told
     /// the server's name.
-    pub fn message_handler(mut self, handler: impl MessageHandler) -> Self {
-        self.handlers.messages.push(Arc::new(handler));
-        self
+    pub fn message_handler(self, handler: impl MessageHandler) -> Self {
+        self.handlers(Handlers::new().with_message_handler(handler))
     }
 
     /// How long the fleet waits after a server's `list_changed` for more
@@ -162,7 +145,7 @@ impl FleetBuilder {
             for member in &mut members {
                 let factory = member.factory.clone();
                 let shared = shared.clone();
-                member.factory = Arc::new(move || shared.apply(factory()));
+                member.factory = Arc::new(move || factory().with_shared_handlers(&shared));
             }
         }
         Fleet::with_settings(members, RouterSettings { debounce, ttl }).await
@@ -171,7 +154,7 @@ impl FleetBuilder {
 
 /// The handlers a config's `sampling` (and `elicitation`) tables describe,
 /// for what the builder was not given in code.
-fn config_handlers(config: &FleetConfig, handlers: &mut SharedHandlers) -> Result<()> {
+fn config_handlers(config: &FleetConfig, handlers: &mut Handlers) -> Result<()> {
     if handlers.sampling.is_none() {
         if let Some(table) = &config.sampling {
             let parsed: crate::sampling::SamplingConfig = serde_json::from_value(table.clone())

@@ -30,10 +30,10 @@ mod health;
 mod lookup;
 pub(crate) mod member;
 pub mod names;
+mod router;
 pub(crate) mod snapshot;
 
 pub use builder::FleetBuilder;
-pub(crate) use builder::SharedHandlers;
 pub use health::{ServerHealth, ServerState};
 pub use member::{BuilderFactory, Member, ToolFilter};
 
@@ -45,7 +45,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::actors::router::{Router, RouterSettings};
+use crate::fleet::router::{Router, RouterSettings};
 use crate::protocol::{GetPromptResult, Prompt, ReadResourceResult, Resource, Tool};
 use crate::{Client, Error, Result, ToolOutput};
 use lookup::Looked;

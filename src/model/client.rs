@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 
 use super::endpoint::ModelEndpoint;
-use super::error::ModelError;
 use super::reply::ChatReply;
 use super::request::ChatRequest;
+use crate::error::model::ModelError;
 
 /// The largest reply body read (a chat completion is far smaller).
 const MAX_BODY: usize = 16 * 1024 * 1024;

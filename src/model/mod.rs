@@ -30,15 +30,14 @@
 
 mod client;
 mod endpoint;
-mod error;
 mod reply;
 mod request;
 mod stream;
 
+pub(crate) use crate::error::model::excerpt_str;
+pub use crate::error::model::{ModelError, BODY_EXCERPT};
 pub use client::ModelClient;
 pub use endpoint::{ApiKey, MaxTokensField, ModelEndpoint};
-pub(crate) use error::excerpt_str;
-pub use error::{ModelError, BODY_EXCERPT};
 pub use reply::{ChatReply, ToolCall, Usage};
 pub use request::{
     AudioFormat, ChatMessage, ChatRequest, ChatTool, ChatToolCall, ChatToolChoice, ContentPart,

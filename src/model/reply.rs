@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::error::ModelError;
+use crate::error::model::ModelError;
 
 /// What the model answered (the first choice).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -77,7 +77,7 @@ impl ChatReply {
     /// when the reply does not name one.
     pub fn from_json(body: &[u8], asked: &str) -> Result<ChatReply, ModelError> {
         let v: Value = serde_json::from_slice(body).map_err(|e| ModelError::Malformed {
-            detail: format!("not JSON ({e}): {}", super::error::excerpt(body)),
+            detail: format!("not JSON ({e}): {}", crate::error::model::excerpt(body)),
         })?;
         if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
             return Err(ModelError::Malformed {

@@ -9,9 +9,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::client::ModelClient;
-use super::error::ModelError;
 use super::reply::{content_text, ChatReply, ToolCall, Usage};
 use super::request::ChatRequest;
+use crate::error::model::ModelError;
 
 /// The largest single stream event read.
 const MAX_EVENT: usize = 4 * 1024 * 1024;
@@ -45,7 +45,7 @@ impl Assembler {
         let chunk: Value = serde_json::from_slice(data).map_err(|e| ModelError::Malformed {
             detail: format!(
                 "stream chunk is not JSON ({e}): {}",
-                super::error::excerpt(data)
+                crate::error::model::excerpt(data)
             ),
         })?;
         if let Some(err) = chunk.get("error").filter(|e| !e.is_null()) {

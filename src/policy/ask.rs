@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 use super::callback::{FormAnswer, FormPrompt, UrlAnswer, UrlConsentRequest};
 use super::decide::settle_form;
 use super::Policy;
-use crate::actors::policy::Event;
+use crate::policy::actor::Event;
 use crate::protocol::ElicitResult;
 
 impl Policy {

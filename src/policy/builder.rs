@@ -10,8 +10,8 @@ use super::handle::Inner;
 use super::limits::SchemaLimits;
 use super::roots::RootsTable;
 use super::{Policy, PolicyConfig, PolicyError};
-use crate::actors::policy::PolicyActor;
-use crate::actors::ActorRuntime;
+use crate::actor_system::ActorRuntime;
+use crate::policy::actor::PolicyActor;
 
 /// Builds a [`Policy`]: the configuration, plus the optional user callback,
 /// form filler and limits.

@@ -11,7 +11,7 @@ use super::callback::{FormFiller, UserCallback};
 use super::decide::Plan;
 use super::roots::to_roots;
 use super::{PolicyBuilder, PolicyConfig, PolicyError};
-use crate::actors::policy::{
+use crate::policy::actor::{
     Attach, Decide, Detach, Event, ListRoots, PolicyActor, Record, SetRoots, Stats,
 };
 use crate::protocol::{ElicitRequestParams, ElicitResult, Root};

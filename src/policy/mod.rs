@@ -24,6 +24,7 @@
 //! - **Roots** come per server from the configuration and can change at
 //!   run time ([`Policy::set_roots`]); attached clients are told.
 
+pub(crate) mod actor;
 mod ask;
 mod builder;
 mod callback;

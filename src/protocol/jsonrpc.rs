@@ -50,19 +50,6 @@ pub struct ErrorObject {
     pub data: Option<Value>,
 }
 
-impl From<ErrorObject> for crate::Error {
-    /// A JSON-RPC error object is always the server's: whatever its code,
-    /// message or data say, it becomes [`crate::Error::Protocol`] (a
-    /// transport reports its own failures out of band, typed).
-    fn from(e: ErrorObject) -> Self {
-        crate::Error::Protocol {
-            code: e.code,
-            message: e.message,
-            data: e.data,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default)]

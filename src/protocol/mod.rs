@@ -15,6 +15,7 @@ pub mod completion;
 pub mod content;
 mod content_de;
 pub mod elicitation;
+mod error;
 pub mod input_required;
 mod key;
 pub mod lifecycle;
@@ -33,6 +34,7 @@ pub mod tools;
 #[cfg(test)]
 mod tests;
 
+pub use error::ProtocolError;
 pub use jsonrpc::{ErrorObject, RequestId};
 pub use version::{Era, ProtocolVersion, VersionChoice};
 

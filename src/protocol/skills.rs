@@ -3,7 +3,7 @@
 //! with `skills/get`), each entry carrying the skill's `SKILL.md`
 //! frontmatter and a manifest of its files (URI, `sha256:` digest, byte
 //! size). The files themselves are ordinary resources, read with
-//! `resources/read` only when a skill is loaded; see [`crate::skills`].
+//! `resources/read` only when a skill is loaded; see [`crate::client::skills`].
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::ProtocolError;
+
 /// A protocol revision this client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ProtocolVersion {
@@ -77,13 +79,11 @@ impl fmt::Display for ProtocolVersion {
 }
 
 impl FromStr for ProtocolVersion {
-    type Err = crate::Error;
+    type Err = ProtocolError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s).ok_or_else(|| {
-            crate::Error::Config(format!(
-                "unknown protocol version {s:?}; known: {}",
-                Self::ALL.map(|v| v.as_str()).join(", ")
-            ))
+        Self::parse(s).ok_or_else(|| ProtocolError::UnknownVersion {
+            given: s.to_owned(),
+            known: Self::ALL.map(|v| v.as_str()).join(", "),
         })
     }
 }
@@ -99,7 +99,7 @@ pub enum VersionChoice {
 }
 
 impl FromStr for VersionChoice {
-    type Err = crate::Error;
+    type Err = ProtocolError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.eq_ignore_ascii_case("auto") {
             Ok(VersionChoice::Auto)

@@ -32,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+mod actor;
 mod approval;
 mod backend;
 mod budget;
@@ -40,6 +41,7 @@ mod config;
 mod from_chat;
 mod to_chat;
 
+pub use actor::Sampler;
 pub use approval::{Approval, ApprovalHook, ApprovalRequest};
 pub use backend::{SamplingBackend, ScriptedReply, FIXED_MODEL, SCRIPTED_MODEL};
 pub(crate) use budget::Books;

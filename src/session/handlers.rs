@@ -220,8 +220,16 @@ pub type LogCallback = Arc<dyn Fn(&LoggingMessageNotificationParams) + Send + Sy
 /// Callback for any other notification.
 pub type NotificationCallback = Arc<dyn Fn(&ServerNotification) + Send + Sync>;
 
-/// Everything a session calls back into. Callbacks run on the transport's
-/// reader task: they must be quick and must not block (spawn for real work).
+/// Everything a session calls back into: the answers to a server's asks
+/// (sampling, elicitation, roots) and the hooks that hear its messages.
+/// Callbacks run on the transport's reader task: they must be quick and
+/// must not block (spawn for real work).
+///
+/// One value serves a single client ([`crate::ClientBuilder::handlers`]) or
+/// every server of a fleet ([`crate::FleetBuilder::handlers`], where each
+/// handler is told which server asks). The default has none: sampling,
+/// elicitation and roots requests are refused with "method not found" and
+/// the matching capability is not declared.
 #[derive(Clone, Default)]
 pub struct Handlers {
     /// Sampling.
@@ -241,4 +249,106 @@ pub struct Handlers {
     pub on_notification: Option<NotificationCallback>,
     /// Typed handlers for every message, told the server's name.
     pub messages: Vec<Arc<dyn super::MessageHandler>>,
+}
+
+impl Handlers {
+    /// No handlers (the same as `Handlers::default()`).
+    pub fn new() -> Self {
+        Handlers::default()
+    }
+
+    /// Answers sampling requests with `handler`.
+    pub fn with_sampling(mut self, handler: impl SamplingHandler) -> Self {
+        self.sampling = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers elicitation requests with `handler`.
+    pub fn with_elicitation(mut self, handler: impl ElicitationHandler) -> Self {
+        self.elicitation = Some(Arc::new(handler));
+        self
+    }
+
+    /// Offers this list of roots (URIs, normally `file://`); the client can
+    /// change it later and tell the server.
+    pub fn with_roots(mut self, roots: Vec<Root>) -> Self {
+        let listed = Arc::new(ListedRoots::new(roots));
+        self.roots = Some(listed.clone());
+        self.listed_roots = Some(listed);
+        self
+    }
+
+    /// Answers roots requests with `handler` (replacing a list).
+    pub fn with_roots_handler(mut self, handler: impl RootsHandler) -> Self {
+        self.roots = Some(Arc::new(handler));
+        self.listed_roots = None;
+        self
+    }
+
+    /// Adds a typed handler that hears every message; several may be added.
+    pub fn with_message_handler(mut self, handler: impl super::MessageHandler) -> Self {
+        self.messages.push(Arc::new(handler));
+        self
+    }
+
+    /// Takes each handler `other` has, replacing this set's own of the same
+    /// kind; `other`'s message handlers are added after this set's.
+    pub fn overlay(&mut self, other: Handlers) {
+        if other.sampling.is_some() {
+            self.sampling = other.sampling;
+        }
+        if other.elicitation.is_some() {
+            self.elicitation = other.elicitation;
+        }
+        if other.roots.is_some() {
+            self.roots = other.roots;
+            self.listed_roots = other.listed_roots;
+        }
+        if other.on_progress.is_some() {
+            self.on_progress = other.on_progress;
+        }
+        if other.on_log.is_some() {
+            self.on_log = other.on_log;
+        }
+        if other.on_notification.is_some() {
+            self.on_notification = other.on_notification;
+        }
+        self.messages.extend(other.messages);
+    }
+
+    /// Takes from `shared` (a fleet's handlers) each handler this set has
+    /// none of; `shared`'s message handlers are added to this set's own.
+    pub fn fill_from(&mut self, shared: &Handlers) {
+        if self.sampling.is_none() {
+            self.sampling = shared.sampling.clone();
+        }
+        if self.elicitation.is_none() {
+            self.elicitation = shared.elicitation.clone();
+        }
+        if self.roots.is_none() {
+            self.roots = shared.roots.clone();
+            self.listed_roots = shared.listed_roots.clone();
+        }
+        if self.on_progress.is_none() {
+            self.on_progress = shared.on_progress.clone();
+        }
+        if self.on_log.is_none() {
+            self.on_log = shared.on_log.clone();
+        }
+        if self.on_notification.is_none() {
+            self.on_notification = shared.on_notification.clone();
+        }
+        self.messages.extend(shared.messages.iter().cloned());
+    }
+
+    /// Whether no handler or hook is set.
+    pub fn is_empty(&self) -> bool {
+        self.sampling.is_none()
+            && self.elicitation.is_none()
+            && self.roots.is_none()
+            && self.on_progress.is_none()
+            && self.on_log.is_none()
+            && self.on_notification.is_none()
+            && self.messages.is_empty()
+    }
 }

@@ -66,7 +66,7 @@ pub enum ServerMessage<'a> {
 ///         println!("{server}: {list:?} changed");
 ///     }
 /// }
-/// # let _ = switchboard::Client::builder("memory://demo").message_handler(Watch);
+/// # let _ = switchboard::Client::builder(switchboard::Source::memory(switchboard::testing::demo_server())).message_handler(Watch);
 /// ```
 pub trait MessageHandler: Send + Sync + 'static {
     /// Every message, before the method for its kind.

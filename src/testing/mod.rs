@@ -47,6 +47,7 @@ mod demo;
 mod dispatch;
 mod eras;
 mod faults;
+mod memory_url;
 mod methods;
 mod shapes;
 mod stdio;
@@ -67,6 +68,7 @@ pub use context::{LogLevel, ToolContext, ToolError};
 pub use demo::{demo_builder, demo_server};
 pub use eras::Eras;
 pub use faults::Fault;
+pub use memory_url::{memory_source, DEMO_URL};
 pub use shapes::{error_result, structured_result, text_result};
 
 use builder::Spec;

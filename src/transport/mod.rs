@@ -7,11 +7,10 @@
 //! not carry comes back as [`Inbound::Failed`] with a typed
 //! [`TransportError`], never as a made-up JSON-RPC error.
 //!
-//! [`Source`] turns what a user types (a command line, a script path, a URL,
-//! a config file) into the transport that reaches it.
+//! [`Source`] says which transport reaches a server (the client infers one
+//! from what a user types).
 
 mod auth;
-mod error;
 mod frame;
 pub mod http;
 mod memory;
@@ -27,12 +26,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
-pub use error::TransportError;
+pub use crate::error::TransportError;
 pub use frame::{Frame, FrameKind, FrameMeta};
 pub use http::{HttpConfig, HttpMode};
 pub use memory::{InProcessServer, ServerEnd};
 pub use outbound::{Outbound, SendError};
-pub use source::{IntoSource, Source};
+pub use source::Source;
 pub use stdio::StdioConfig;
 
 use crate::Result;

@@ -1,8 +1,10 @@
 //! Why a transport could not carry a request or its reply.
 //!
 //! A transport reports such a failure for the request's id with
-//! [`Inbound::Failed`](super::Inbound::Failed); the session hands it to the
-//! waiting caller as [`crate::Error::Transport`]. It is never dressed up as
+//! [`Inbound::Failed`](crate::transport::Inbound::Failed); the session
+//! hands it to the waiting caller as [`crate::Error::Transport`]. It lives
+//! with the crate's error, below the transports (which use both), and is
+//! re-exported as `transport::TransportError`. It is never dressed up as
 //! a JSON-RPC error frame, so nothing a server writes can pass for one (a
 //! server's error is always [`crate::Error::Protocol`]).
 

@@ -1,16 +1,13 @@
-//! The actor layer (actix): the control plane of connections.
+//! The actix system thread every actor runs on.
 //!
 //! actix needs a `System` on the current thread, which a plain tokio
 //! program does not have. So the runtime keeps one dedicated thread running
 //! an actix `System`, started on first use; our handles talk to it through
 //! `Addr::send`, whose futures are `Send`. No actix type appears in the
-//! public API.
-
-pub(crate) mod policy;
-pub(crate) mod router;
-pub(crate) mod sampling;
-pub(crate) mod server;
-pub mod supervise;
+//! public API. The actors themselves live with the feature they serve: the
+//! connection supervisor in `client/supervisor.rs`, the router in
+//! `fleet/router.rs`, the sampling actor in `sampling/actor.rs`, the policy
+//! actor in `policy/actor.rs`.
 
 use std::sync::OnceLock;
 use std::thread;

@@ -45,6 +45,7 @@
 //! two agree, not that either is trustworthy.
 
 mod frontmatter;
+mod methods;
 mod verify;
 
 pub use frontmatter::parse_frontmatter;

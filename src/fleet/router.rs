@@ -25,7 +25,7 @@ use actix::prelude::*;
 use futures_util::future::join_all;
 use tokio::sync::watch;
 
-use super::ActorRuntime;
+use crate::actor_system::ActorRuntime;
 use crate::fleet::member::{ChangeSignal, Fetch, Member, Server};
 use crate::fleet::snapshot::{Entry, Kind, Snapshot, Tables};
 use crate::{Error, Result};

@@ -5,9 +5,17 @@
 //! their code, message and data untouched; errors we raise locally (timeouts,
 //! a dead transport) can never be mistaken for them.
 
+mod from_wire;
+pub(crate) mod model;
+mod transport;
+
 use std::time::Duration;
 
 use serde_json::Value;
+
+pub use crate::protocol::ProtocolError;
+pub use model::ModelError;
+pub use transport::TransportError;
 
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -186,11 +194,11 @@ pub enum Error {
     /// status without a JSON-RPC error body, a refused or reset connection,
     /// a response stream that broke, an expired HTTP session. The server
     /// may or may not have acted on the request; the
-    /// [`TransportError`](crate::transport::TransportError) says what
-    /// happened (and [`TransportError::status`](crate::transport::TransportError::status)
+    /// [`TransportError`] says what
+    /// happened (and [`TransportError::status`]
     /// the HTTP status, if any).
     #[error("transport: {0}")]
-    Transport(#[from] crate::transport::TransportError),
+    Transport(#[from] TransportError),
     /// A list call (all its pages together) went past one of its caps:
     /// pages (`ClientBuilder::max_pages`, default 64), items (100,000) or
     /// bytes (4 times `ClientBuilder::max_message_size`: 128 MiB by
@@ -241,9 +249,9 @@ pub enum Error {
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
     /// A call to a model endpoint failed or was refused (sampling, agents);
-    /// [`crate::model::ModelError::code`] names the kind.
+    /// [`ModelError::code`] names the kind.
     #[error(transparent)]
-    Model(#[from] crate::model::ModelError),
+    Model(#[from] ModelError),
 }
 
 /// Which cap of a list call was passed (see [`Error::ListTooLarge`]).
@@ -315,7 +323,7 @@ impl Error {
     }
 
     /// The transport's failure, for an [`Error::Transport`].
-    pub fn as_transport(&self) -> Option<&crate::transport::TransportError> {
+    pub fn as_transport(&self) -> Option<&TransportError> {
         match self {
             Error::Transport(t) => Some(t),
             _ => None,

@@ -1,11 +1,11 @@
 //! `Client` calls of the skills extension (SEP-2640): list and get skill
-//! entries, load a skill, read its files verified. See [`crate::skills`].
+//! entries, load a skill, read its files verified. See [`crate::client::skills`].
 
 use serde_json::json;
 
-use super::{Client, SkillsPage};
+use crate::client::skills::{check_frontmatter, verify_file, LoadedSkill, SkillContent};
+use crate::client::{Client, SkillsPage};
 use crate::protocol::{GetSkillResult, Skill, SkillResources, SKILLS_EXTENSION};
-use crate::skills::{check_frontmatter, verify_file, LoadedSkill, SkillContent};
 use crate::{Error, Result};
 
 impl Client {

@@ -15,7 +15,7 @@ use std::time::Instant;
 use actix::prelude::*;
 use tokio::sync::watch;
 
-use super::supervise::{HealthCell, HealthState, RestartPolicy};
+use super::supervision::{HealthCell, HealthState, RestartPolicy};
 use crate::protocol::{Era, LoggingLevel};
 use crate::session::{Handlers, Session, SessionOptions};
 use crate::transport::Source;
@@ -150,7 +150,7 @@ impl ServerActor {
         let restore = self.restore.clone();
         let restarting = self.generation > 0;
         self.spec.runtime.spawn(async move {
-            let transport = spec.source.clone().into_transport_for(&spec.options)?;
+            let transport = super::source::transport_for(spec.source.clone(), &spec.options)?;
             let session = Session::start(transport, spec.options, spec.handlers).await?;
             if spec.negotiate || restarting {
                 if let Err(e) = session.negotiate().await {

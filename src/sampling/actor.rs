@@ -17,7 +17,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use futures_util::future::BoxFuture;
 
-use super::ActorRuntime;
+use crate::actor_system::ActorRuntime;
 use crate::model::{ChatRequest, ModelClient, ModelError};
 use crate::protocol::{CreateMessageRequestParams, CreateMessageResult, ModelPreferences};
 use crate::sampling::{
