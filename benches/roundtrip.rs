@@ -7,6 +7,10 @@
 //!   (`block_on` per call; `_in_task`: from a task on a multi-thread
 //!   runtime; `_current_thread`: on a single-threaded runtime).
 //! - `client_concurrent_32`: 32 calls in flight; the throughput figure.
+//! - `memory_sequential`, `memory_concurrent_32`: the same calls through
+//!   the in-memory transport to the in-process demo server (`echo`): no
+//!   pipe and no child, so what is left is the client, the channel pair
+//!   and the server core; `_handshake`: in the 2025-11-25 era.
 //!
 //! Run: `cargo bench --bench roundtrip`. The targets:
 //! `client_sequential` <= 1.5x `bare_loop`; `client_concurrent_32`
@@ -148,6 +152,69 @@ fn client_sequential_current_thread(bencher: Bencher) {
 fn client_concurrent_32(bencher: Bencher) {
     let rt = runtime();
     let client = connect(&rt);
+    bencher
+        .counter(ItemsCount::new(32usize * 64))
+        .bench_local(|| {
+            rt.block_on(async {
+                let tasks: Vec<_> = (0..32)
+                    .map(|_| {
+                        let client = client.clone();
+                        tokio::spawn(async move {
+                            let args = json!({"text": "hi"});
+                            for _ in 0..64 {
+                                client.call_tool("echo", &args).await.expect("call");
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.expect("task");
+                }
+            })
+        });
+}
+
+fn connect_memory(rt: &tokio::runtime::Runtime, choice: switchboard::VersionChoice) -> Client {
+    rt.block_on(
+        Client::builder(Source::memory(switchboard::testing::demo_server()))
+            .protocol(choice)
+            .connect(),
+    )
+    .expect("connect to the in-process demo server")
+}
+
+fn memory_sequential_in(bencher: Bencher, choice: switchboard::VersionChoice) {
+    let rt = runtime();
+    let client = connect_memory(&rt, choice);
+    bencher.counter(ItemsCount::new(1000usize)).bench_local(|| {
+        let client = client.clone();
+        rt.block_on(rt.spawn(async move {
+            let args = json!({"text": "hi"});
+            for _ in 0..1000 {
+                client.call_tool("echo", &args).await.expect("call");
+            }
+        }))
+        .expect("task")
+    });
+}
+
+#[divan::bench]
+fn memory_sequential(bencher: Bencher) {
+    memory_sequential_in(bencher, switchboard::VersionChoice::Auto);
+}
+
+#[divan::bench]
+fn memory_sequential_handshake(bencher: Bencher) {
+    memory_sequential_in(
+        bencher,
+        switchboard::VersionChoice::Exact(switchboard::ProtocolVersion::V2025_11_25),
+    );
+}
+
+#[divan::bench]
+fn memory_concurrent_32(bencher: Bencher) {
+    let rt = runtime();
+    let client = connect_memory(&rt, switchboard::VersionChoice::Auto);
     bencher
         .counter(ItemsCount::new(32usize * 64))
         .bench_local(|| {

@@ -119,6 +119,8 @@
 //! - actors (internal, actix): each connection's supervisor, the
 //!   [`Sampler`] and the [`Policy`].
 //! - [`Client`] and [`Fleet`]: the handles you use.
+//! - [`server`]: an MCP server core for both eras (a [`server::Server`]
+//!   over a [`server::ServerHandler`]), served over stdio or in memory.
 //! - [`model`]: an OpenAI-compatible chat client; [`sampling`], [`policy`]
 //!   and [`agent`] build on it.
 //! - [`skills`]: the skills extension (SEP-2640): list skills, load one
@@ -128,10 +130,21 @@
 //!   for tests and demos; [`cli`]: the `switchboard` command.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(unix))]
+compile_error!(
+    "switchboard runs on Unix (Linux, macOS): stdio servers are run in their own \
+     process groups and ended with signals"
+);
 
 mod actor_system;
+#[cfg(feature = "agent")]
+#[cfg_attr(docsrs, doc(cfg(feature = "agent")))]
 pub mod agent;
 pub mod auth;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -142,7 +155,10 @@ pub mod model;
 pub mod policy;
 pub mod protocol;
 pub mod sampling;
+pub mod server;
 pub mod session;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod transport;
 

@@ -145,6 +145,7 @@ mod options;
 mod order;
 mod overrides;
 mod parse;
+#[cfg(feature = "agent")]
 pub(crate) use parse::root_uri;
 mod prompt;
 mod server;
@@ -302,6 +303,7 @@ impl FleetConfig {
 
     /// Reads an agent file's servers (its `servers` table, `defaults`,
     /// `sampling` and `elicitation`), with this process's environment.
+    #[cfg(feature = "agent")]
     pub(crate) fn parse_agent_file(
         text: &str,
         origin: &str,

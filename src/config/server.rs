@@ -227,9 +227,7 @@ impl ServerConfig {
                 }
                 Ok(Source::Stdio(cfg))
             }
-            ServerKind::Remote(r) if r.url.starts_with("memory://") => {
-                crate::testing::memory_source(&r.url).unwrap_or_else(|| Source::infer(&r.url))
-            }
+            ServerKind::Remote(r) if r.url.starts_with("memory://") => memory_source(&r.url),
             ServerKind::Remote(r) => {
                 let mode = match r.transport {
                     RemoteTransport::Auto => HttpMode::Auto,
@@ -439,4 +437,18 @@ impl fmt::Debug for AuthConfig {
                 .finish(),
         }
     }
+}
+
+/// The in-process server a `memory://` URL names (only `memory://demo`,
+/// with the `testing` feature).
+#[cfg(feature = "testing")]
+fn memory_source(url: &str) -> Result<Source> {
+    crate::testing::memory_source(url).unwrap_or_else(|| Source::infer(url))
+}
+
+#[cfg(not(feature = "testing"))]
+fn memory_source(url: &str) -> Result<Source> {
+    Err(Error::Config(format!(
+        "{url}: the built-in in-process servers need switchboard's `testing` feature"
+    )))
 }

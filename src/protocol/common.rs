@@ -206,6 +206,18 @@ impl PaginatedRequestParams {
     }
 }
 
+/// Params that carry nothing but metadata: `ping`, `server/discover`,
+/// `notifications/initialized` and the list-changed notifications.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmptyParams {
+    /// Metadata (a 2026-07-28 notification of a subscription carries its id).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// Fields this library does not know.
+    #[serde(flatten, default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
+}
+
 /// Serde helper for an optional field that may hold any JSON value,
 /// including `null`: absent is `None`, `null` is `Some(Value::Null)`.
 pub(crate) mod nullable {

@@ -18,15 +18,20 @@ string_enum! {
     }
 }
 
-/// Params of `initialize` (handshake era).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Params of `initialize` (handshake era). Read leniently, as servers do:
+/// a missing field is empty (an empty version negotiates the latest
+/// handshake revision).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeRequestParams {
     /// The revision the client asks for (its latest).
+    #[serde(default)]
     pub protocol_version: String,
     /// What the client can do.
+    #[serde(default)]
     pub capabilities: ClientCapabilities,
     /// Who the client is.
+    #[serde(default)]
     pub client_info: Implementation,
 }
 

@@ -22,6 +22,8 @@ pub mod lifecycle;
 pub mod logging;
 pub mod progress;
 pub mod prompts;
+pub mod request;
+pub mod request_meta;
 pub mod resources;
 pub mod result;
 pub mod roots;
@@ -40,8 +42,8 @@ pub use version::{Era, ProtocolVersion, VersionChoice};
 
 pub use capabilities::*;
 pub use common::{
-    Annotations, Cursor, Icon, IconTheme, Implementation, JsonObject, Meta, OrderedMap,
-    PaginatedRequestParams, Role,
+    Annotations, Cursor, EmptyParams, Icon, IconTheme, Implementation, JsonObject, Meta,
+    OrderedMap, PaginatedRequestParams, Role,
 };
 pub use completion::*;
 pub use content::*;
@@ -51,6 +53,8 @@ pub use lifecycle::*;
 pub use logging::*;
 pub use progress::*;
 pub use prompts::*;
+pub use request::{Notification, Request};
+pub use request_meta::RequestMeta;
 pub use resources::*;
 pub use result::{Cacheable, EmptyResult, Page, ResultEnvelope, ResultType};
 pub use roots::*;

@@ -1,31 +1,24 @@
-//! Declaring a test server: its tools, resources, templates, prompts,
-//! completions and faults, gathered by [`TestServerBuilder`] into an
-//! immutable [`Spec`] that every connection shares.
+//! Declaring a test server in JSON-friendly terms: its tools, resources,
+//! templates, prompts, completions and faults, gathered by
+//! [`TestServerBuilder`] into a [`Registry`] and a [`Server`] of the core.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
 
 use super::context::{ToolContext, ToolError};
-use super::eras::{Eras, StateStore};
-use super::faults::{Fault, FaultRule};
-use super::uri_template::UriTemplate;
-use super::{Hub, TestServer};
-
-pub(crate) type ToolFn =
-    Arc<dyn Fn(ToolContext, Value) -> BoxFuture<'static, Result<Value, ToolError>> + Send + Sync>;
-pub(crate) type TemplateFn = Arc<
-    dyn Fn(String, HashMap<String, String>) -> BoxFuture<'static, Result<ResourceBody, String>>
-        + Send
-        + Sync,
->;
-pub(crate) type PromptFn =
-    Arc<dyn Fn(HashMap<String, String>) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
-pub(crate) type CompleteFn =
-    Arc<dyn Fn(String, HashMap<String, String>) -> BoxFuture<'static, Vec<String>> + Send + Sync>;
+use super::faults::{Fault, FaultRule, Faults};
+use super::shapes::{contents, tool_result};
+use super::TestServer;
+use crate::protocol::{
+    codes, CallToolResult, Era, ErrorObject, GetPromptResult, Implementation, Prompt,
+    PromptArgument, ReadResourceResult, Resource, ResourceTemplate, Tool,
+};
+use crate::server::{CompletionRef, Eras, Registry, Server, ServerError};
 
 /// A tool's description, as `tools/list` shows it.
 #[derive(Debug, Clone)]
@@ -78,8 +71,18 @@ impl ToolDef {
         self.json.get("name").and_then(Value::as_str).unwrap_or("")
     }
 
-    pub(crate) fn to_json(&self) -> Value {
-        Value::Object(self.json.clone())
+    /// The typed tool.
+    ///
+    /// # Panics
+    /// When a field set by hand does not fit the MCP `Tool` schema (a
+    /// mistake in the test, found when the server is built).
+    fn to_tool(&self) -> Tool {
+        serde_json::from_value(Value::Object(self.json.clone())).unwrap_or_else(|e| {
+            panic!(
+                "ToolDef {:?} does not fit the Tool schema: {e}",
+                self.name()
+            )
+        })
     }
 }
 
@@ -138,36 +141,24 @@ impl PromptDef {
         &self.name
     }
 
-    pub(crate) fn required(&self) -> impl Iterator<Item = &str> {
-        self.arguments.iter().filter(|a| a.1).map(|a| a.0.as_str())
-    }
-
-    pub(crate) fn prompt_description(&self) -> Option<&str> {
-        self.description.as_deref()
-    }
-
-    pub(crate) fn to_json(&self) -> Value {
-        let mut out = Map::new();
-        out.insert("name".into(), Value::String(self.name.clone()));
-        if let Some(t) = &self.title {
-            out.insert("title".into(), Value::String(t.clone()));
-        }
-        if let Some(d) = &self.description {
-            out.insert("description".into(), Value::String(d.clone()));
-        }
-        let args: Vec<Value> = self
+    fn to_prompt(&self) -> Prompt {
+        let arguments = self
             .arguments
             .iter()
-            .map(|(name, required, description)| {
-                let mut a = json!({"name": name, "required": required});
-                if let (Some(d), Some(obj)) = (description, a.as_object_mut()) {
-                    obj.insert("description".into(), Value::String(d.clone()));
-                }
-                a
+            .map(|(name, required, description)| PromptArgument {
+                name: name.clone(),
+                required: Some(*required),
+                description: description.clone(),
+                ..Default::default()
             })
             .collect();
-        out.insert("arguments".into(), Value::Array(args));
-        Value::Object(out)
+        Prompt {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            arguments: Some(arguments),
+            ..Default::default()
+        }
     }
 }
 
@@ -219,25 +210,14 @@ impl ResourceDef {
         self
     }
 
-    pub(crate) fn uri(&self) -> &str {
-        &self.uri
-    }
-
-    pub(crate) fn mime(&self) -> Option<&str> {
-        self.mime_type.as_deref()
-    }
-
-    pub(crate) fn to_json(&self) -> Value {
-        let mut v = json!({"uri": self.uri, "name": self.name});
-        if let Some(obj) = v.as_object_mut() {
-            if let Some(m) = &self.mime_type {
-                obj.insert("mimeType".into(), Value::String(m.clone()));
-            }
-            if let Some(d) = &self.description {
-                obj.insert("description".into(), Value::String(d.clone()));
-            }
+    fn to_resource(&self) -> Resource {
+        Resource {
+            uri: self.uri.clone(),
+            name: self.name.clone(),
+            mime_type: self.mime_type.clone(),
+            description: self.description.clone(),
+            ..Default::default()
         }
-        v
     }
 }
 
@@ -273,184 +253,89 @@ impl TemplateDef {
         self
     }
 
-    pub(crate) fn mime(&self) -> Option<&str> {
-        self.mime_type.as_deref()
-    }
-
-    pub(crate) fn to_json(&self) -> Value {
-        let mut v = json!({"uriTemplate": self.uri_template, "name": self.name});
-        if let Some(obj) = v.as_object_mut() {
-            if let Some(m) = &self.mime_type {
-                obj.insert("mimeType".into(), Value::String(m.clone()));
-            }
-            if let Some(d) = &self.description {
-                obj.insert("description".into(), Value::String(d.clone()));
-            }
+    fn to_template(&self) -> ResourceTemplate {
+        ResourceTemplate {
+            uri_template: self.uri_template.clone(),
+            name: self.name.clone(),
+            mime_type: self.mime_type.clone(),
+            description: self.description.clone(),
+            ..Default::default()
         }
-        v
-    }
-}
-
-/// What `completion/complete` refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CompletionRef {
-    /// An argument of the prompt with this name (`ref/prompt`).
-    Prompt(String),
-    /// A variable of the resource template with this URI template (`ref/resource`).
-    Resource(String),
-}
-
-impl CompletionRef {
-    /// `ref/prompt` for the named prompt.
-    pub fn prompt(name: impl Into<String>) -> Self {
-        CompletionRef::Prompt(name.into())
-    }
-
-    /// `ref/resource` for the given URI template.
-    pub fn resource(uri_template: impl Into<String>) -> Self {
-        CompletionRef::Resource(uri_template.into())
-    }
-}
-
-#[derive(Clone)]
-pub(crate) enum Completer {
-    /// Values starting with what the user typed.
-    Static(Vec<String>),
-    /// Called with the typed value and the other arguments.
-    Dynamic(CompleteFn),
-}
-
-pub(crate) struct Tool {
-    pub(crate) def: ToolDef,
-    pub(crate) handler: ToolFn,
-}
-
-pub(crate) struct Resource {
-    pub(crate) def: ResourceDef,
-    pub(crate) body: ResourceBody,
-}
-
-pub(crate) struct Template {
-    pub(crate) def: TemplateDef,
-    pub(crate) pattern: UriTemplate,
-    pub(crate) handler: TemplateFn,
-}
-
-pub(crate) struct Prompt {
-    pub(crate) def: PromptDef,
-    pub(crate) handler: PromptFn,
-}
-
-/// Everything a server was built with; shared, never mutated.
-pub(crate) struct Spec {
-    pub(crate) name: String,
-    pub(crate) version: String,
-    pub(crate) instructions: Option<String>,
-    pub(crate) tools: Vec<Tool>,
-    pub(crate) resources: Vec<Resource>,
-    pub(crate) templates: Vec<Template>,
-    pub(crate) prompts: Vec<Prompt>,
-    /// Skill entries (SEP-2640), served by `skills/list` and `skills/get`.
-    pub(crate) skills: Vec<Value>,
-    pub(crate) completers: HashMap<(CompletionRef, String), Completer>,
-    pub(crate) page_size: Option<usize>,
-    pub(crate) eras: Eras,
-    pub(crate) ttl_ms: u64,
-    pub(crate) tool_faults: HashMap<String, FaultRule>,
-    pub(crate) method_faults: HashMap<String, FaultRule>,
-}
-
-impl Spec {
-    pub(crate) fn tool(&self, name: &str) -> Option<&Tool> {
-        self.tools.iter().find(|t| t.def.name() == name)
-    }
-
-    pub(crate) fn prompt(&self, name: &str) -> Option<&Prompt> {
-        self.prompts.iter().find(|p| p.def.name() == name)
-    }
-
-    pub(crate) fn server_info(&self) -> Value {
-        json!({"name": self.name, "version": self.version})
-    }
-
-    /// Capabilities, advertising only what was registered.
-    pub(crate) fn capabilities(&self) -> Value {
-        let mut caps = Map::new();
-        if !self.tools.is_empty() {
-            caps.insert("tools".into(), json!({"listChanged": true}));
-        }
-        if !self.resources.is_empty() || !self.templates.is_empty() {
-            caps.insert(
-                "resources".into(),
-                json!({"subscribe": true, "listChanged": true}),
-            );
-        }
-        if !self.prompts.is_empty() {
-            caps.insert("prompts".into(), json!({"listChanged": true}));
-        }
-        if !self.skills.is_empty() {
-            caps.insert(
-                "extensions".into(),
-                json!({ crate::protocol::SKILLS_EXTENSION: {} }),
-            );
-        }
-        caps.insert("completions".into(), json!({}));
-        caps.insert("logging".into(), json!({}));
-        Value::Object(caps)
     }
 }
 
 /// Builds a [`TestServer`]; start with [`TestServer::builder`].
 pub struct TestServerBuilder {
-    spec: Spec,
+    info: Implementation,
+    registry: Registry,
+    eras: Eras,
+    ttl_ms: u64,
+    faults: Faults,
 }
 
 impl TestServerBuilder {
     pub(crate) fn new(name: impl Into<String>) -> Self {
+        let info = Implementation::new(name, "0.0.0");
         TestServerBuilder {
-            spec: Spec {
-                name: name.into(),
-                version: "0.0.0".into(),
-                instructions: None,
-                tools: Vec::new(),
-                resources: Vec::new(),
-                templates: Vec::new(),
-                prompts: Vec::new(),
-                skills: Vec::new(),
-                completers: HashMap::new(),
-                page_size: None,
-                eras: Eras::Both,
-                ttl_ms: 60_000,
-                tool_faults: HashMap::new(),
-                method_faults: HashMap::new(),
-            },
+            registry: Registry::new(info.clone()),
+            info,
+            eras: Eras::Both,
+            ttl_ms: 60_000,
+            faults: Faults::default(),
         }
     }
 
     /// Sets the version reported in `serverInfo`.
     pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.spec.version = version.into();
+        self.info.version = version.into();
         self
     }
 
     /// Sets the instructions given by `initialize` and `server/discover`.
     pub fn instructions(mut self, text: impl Into<String>) -> Self {
-        self.spec.instructions = Some(text.into());
+        self.registry = self.registry.instructions(text);
         self
     }
 
     /// Adds a tool. The handler returns a whole `CallToolResult` (an object
     /// with `content`), or any other value, which is sent as its JSON text
     /// plus `structuredContent`. `Err` becomes an `isError: true` result
-    /// (see [`ToolError`]). A later tool with the same name replaces it.
+    /// (see [`ToolError`]), as does a panic. A later tool with the same
+    /// name replaces it.
+    ///
+    /// # Panics
+    /// When `def` has a field that does not fit the MCP `Tool` schema.
     pub fn tool<F, Fut>(mut self, def: ToolDef, handler: F) -> Self
     where
         F: Fn(ToolContext, Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
     {
-        let handler: ToolFn = Arc::new(move |ctx, args| Box::pin(handler(ctx, args)));
-        self.spec.tools.retain(|t| t.def.name() != def.name());
-        self.spec.tools.push(Tool { def, handler });
+        let name: Arc<str> = def.name().into();
+        let handler = Arc::new(handler);
+        self.registry = self.registry.tool(def.to_tool(), move |cx, args| {
+            let (handler, name) = (handler.clone(), name.clone());
+            async move {
+                let modern = cx.era() == Era::Modern;
+                let run = handler(ToolContext::new(cx), Value::Object(args));
+                // A panicking handler is a failed tool, not a dead connection.
+                let outcome = AssertUnwindSafe(run)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Err(ToolError::Failed(format!("tool {name} panicked"))));
+                match outcome {
+                    Ok(value) => {
+                        serde_json::from_value::<CallToolResult>(tool_result(value, modern))
+                            .map_err(|e| {
+                                ServerError::internal(format!(
+                                "tool {name} returned a value that is not a CallToolResult: {e}"
+                            ))
+                            })
+                    }
+                    Err(ToolError::Protocol(err)) => Err(ServerError::Protocol(err)),
+                    Err(other) => Ok(CallToolResult::error(other.to_string())),
+                }
+            }
+        });
         self
     }
 
@@ -466,7 +351,8 @@ impl TestServerBuilder {
 
     /// Adds a static resource with a full description.
     pub fn resource_with(mut self, def: ResourceDef, body: ResourceBody) -> Self {
-        self.spec.resources.push(Resource { def, body });
+        let read = contents(&def.uri, def.mime_type.as_deref(), &body);
+        self.registry = self.registry.resource(def.to_resource(), vec![read]);
         self
     }
 
@@ -476,9 +362,7 @@ impl TestServerBuilder {
     /// given, so it can lie about its files; serve the files themselves as
     /// resources (a template lets a test count the reads).
     pub fn skill(mut self, entry: crate::protocol::Skill) -> Self {
-        self.spec
-            .skills
-            .push(serde_json::to_value(entry).unwrap_or_default());
+        self.registry = self.registry.skill(entry);
         self
     }
 
@@ -503,13 +387,30 @@ impl TestServerBuilder {
         F: Fn(String, HashMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<ResourceBody, String>> + Send + 'static,
     {
-        let handler: TemplateFn = Arc::new(move |uri, vars| Box::pin(handler(uri, vars)));
-        let pattern = UriTemplate::parse(&def.uri_template);
-        self.spec.templates.push(Template {
-            def,
-            pattern,
-            handler,
-        });
+        let handler = Arc::new(handler);
+        let mime = def.mime_type.clone();
+        self.registry = self
+            .registry
+            .resource_template(def.to_template(), move |cx, uri, vars| {
+                let (handler, mime) = (handler.clone(), mime.clone());
+                async move {
+                    match handler(uri.clone(), vars).await {
+                        Ok(body) => Ok(ReadResourceResult {
+                            contents: vec![contents(&uri, mime.as_deref(), &body)],
+                            ..Default::default()
+                        }),
+                        // Not found, with the handler's own words.
+                        Err(why) => Err(ServerError::Protocol(ErrorObject {
+                            code: match cx.era() {
+                                Era::Modern => codes::INVALID_PARAMS,
+                                Era::Handshake => codes::RESOURCE_NOT_FOUND_LEGACY,
+                            },
+                            message: why,
+                            data: Some(json!({ "uri": uri })),
+                        })),
+                    }
+                }
+            });
         self
     }
 
@@ -521,9 +422,25 @@ impl TestServerBuilder {
         F: Fn(HashMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, String>> + Send + 'static,
     {
-        let handler: PromptFn = Arc::new(move |args| Box::pin(handler(args)));
-        self.spec.prompts.retain(|p| p.def.name() != def.name());
-        self.spec.prompts.push(Prompt { def, handler });
+        let handler = Arc::new(handler);
+        self.registry = self.registry.prompt(def.to_prompt(), move |_cx, args| {
+            let handler = handler.clone();
+            async move {
+                let value = handler(args.into_iter().collect())
+                    .await
+                    .map_err(ServerError::Internal)?;
+                let value = match value {
+                    Value::Array(messages) => Value::Object(Map::from_iter([(
+                        "messages".to_owned(),
+                        Value::Array(messages),
+                    )])),
+                    other => other,
+                };
+                serde_json::from_value::<GetPromptResult>(value).map_err(|e| {
+                    ServerError::internal(format!("the prompt is not a GetPromptResult: {e}"))
+                })
+            }
+        });
         self
     }
 
@@ -539,10 +456,7 @@ impl TestServerBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let values = values.into_iter().map(Into::into).collect();
-        self.spec
-            .completers
-            .insert((target, argument.into()), Completer::Static(values));
+        self.registry = self.registry.completion_values(target, argument, values);
         self
     }
 
@@ -553,35 +467,37 @@ impl TestServerBuilder {
         F: Fn(String, HashMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<String>> + Send + 'static,
     {
-        let f: CompleteFn = Arc::new(move |value, context| Box::pin(complete(value, context)));
-        self.spec
-            .completers
-            .insert((target, argument.into()), Completer::Dynamic(f));
+        let complete = Arc::new(complete);
+        self.registry = self
+            .registry
+            .completer(target, argument, move |_cx, value, context| {
+                complete(value, context)
+            });
         self
     }
 
     /// Splits list results into pages of `n` items with opaque cursors.
     pub fn page_size(mut self, n: usize) -> Self {
-        self.spec.page_size = Some(n.max(1));
+        self.registry = self.registry.page_size(n);
         self
     }
 
     /// Chooses which protocol eras the server speaks (default: both).
     pub fn eras(mut self, eras: Eras) -> Self {
-        self.spec.eras = eras;
+        self.eras = eras;
         self
     }
 
     /// Sets `ttlMs` on cacheable results of the modern era (default 60 000).
     pub fn ttl_ms(mut self, ttl: u64) -> Self {
-        self.spec.ttl_ms = ttl;
+        self.ttl_ms = ttl;
         self
     }
 
     /// Makes every call of tool `name` misbehave with `fault`.
     pub fn tool_fault(mut self, name: impl Into<String>, fault: Fault) -> Self {
-        self.spec
-            .tool_faults
+        self.faults
+            .tools
             .insert(name.into(), FaultRule::always(fault));
         self
     }
@@ -589,26 +505,34 @@ impl TestServerBuilder {
     /// Makes only the first `times` calls of tool `name` misbehave, counted
     /// across all connections (to test restarts and retries).
     pub fn tool_fault_times(mut self, name: impl Into<String>, fault: Fault, times: usize) -> Self {
-        self.spec
-            .tool_faults
+        self.faults
+            .tools
             .insert(name.into(), FaultRule::times(fault, times));
         self
     }
 
     /// Makes every request of `method` (e.g. `server/discover`) misbehave.
     pub fn method_fault(mut self, method: impl Into<String>, fault: Fault) -> Self {
-        self.spec
-            .method_faults
+        self.faults
+            .methods
             .insert(method.into(), FaultRule::always(fault));
         self
     }
 
     /// Finishes the server.
     pub fn build(self) -> TestServer {
+        let tools = self.registry.tool_names().count();
+        let registry = self.registry.with_info(self.info);
+        let mut server = Server::builder(registry)
+            .eras(self.eras)
+            .ttl_ms(i64::try_from(self.ttl_ms).unwrap_or(i64::MAX));
+        if !self.faults.is_empty() {
+            server = server.interceptor(self.faults);
+        }
         TestServer {
-            spec: Arc::new(self.spec),
-            hub: Arc::new(Hub::default()),
-            states: Arc::new(StateStore::new()),
+            server: server.build(),
+            eras: self.eras,
+            tools,
         }
     }
 }

@@ -1,16 +1,15 @@
-//! What a tool handler can do while it runs, the same code in either era:
-//! report progress, log, and ask the client for sampling, elicitation or
-//! roots. In the handshake era an ask is a real server→client request; in
-//! the modern era it is an input-required round (the handler is re-run on
-//! the client's retry and finds the answer by its key).
+//! What a test tool handler can do while it runs, the same code in either
+//! era, in JSON: a thin face on the core's [`Context`] whose asks take and
+//! return JSON as given (unchecked, so a test can send odd asks).
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::dispatch::{Conn, Req};
+use crate::protocol::version::meta;
 use crate::protocol::{Era, ErrorObject, ProtocolVersion};
+use crate::server::{AskError, AskKind, Context};
 
 /// A log level: the protocol's own ([`crate::protocol::LoggingLevel`]).
 pub use crate::protocol::LoggingLevel as LogLevel;
@@ -52,178 +51,122 @@ impl From<&str> for ToolError {
     }
 }
 
-/// The asks of one run of a modern handler.
-#[derive(Default)]
-pub(crate) struct Round {
-    /// Answers known so far, by key (from `requestState` and `inputResponses`).
-    pub(crate) answers: Map<String, Value>,
-    /// How many asks the handler has made in this run.
-    next: usize,
-    /// The first ask without an answer: key and `{method, params}`.
-    pub(crate) missing: Option<(String, Value)>,
-    /// The first capability an ask needed and the request lacked.
-    pub(crate) missing_capability: Option<&'static str>,
+impl From<AskError> for ToolError {
+    fn from(e: AskError) -> Self {
+        match e {
+            AskError::InputRequired(key) => ToolError::InputRequired(key),
+            AskError::MissingCapability(c) => ToolError::MissingCapability(c),
+            AskError::Refused(err) => ToolError::Client(err),
+            other => ToolError::Failed(other.to_string()),
+        }
+    }
 }
 
-struct Inner {
-    conn: Arc<Conn>,
-    req: Arc<Req>,
-    round: Mutex<Round>,
+/// The JSON views of the request, made on first use.
+#[derive(Default)]
+struct Views {
+    capabilities: OnceLock<Value>,
+    meta: OnceLock<Value>,
 }
 
 /// Handed to every tool call: progress, logging and asks, in either era.
 #[derive(Clone)]
 pub struct ToolContext {
-    inner: Arc<Inner>,
+    cx: Context,
+    views: Arc<Views>,
 }
 
 impl fmt::Debug for ToolContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ToolContext")
-            .field("era", &self.inner.req.era)
-            .field("id", &self.inner.req.id)
+            .field("era", &self.cx.era())
+            .field("id", self.cx.request_id())
             .finish_non_exhaustive()
     }
 }
 
 impl ToolContext {
-    pub(crate) fn new(conn: Arc<Conn>, req: Arc<Req>, answers: Map<String, Value>) -> Self {
+    pub(crate) fn new(cx: Context) -> Self {
         ToolContext {
-            inner: Arc::new(Inner {
-                conn,
-                req,
-                round: Mutex::new(Round {
-                    answers,
-                    ..Round::default()
-                }),
-            }),
+            cx,
+            views: Arc::default(),
         }
     }
 
-    pub(crate) fn take_round(&self) -> Round {
-        std::mem::take(&mut *self.lock_round())
-    }
-
-    fn lock_round(&self) -> std::sync::MutexGuard<'_, Round> {
-        self.inner.round.lock().unwrap_or_else(|p| p.into_inner())
+    /// The server core's context of this call.
+    pub fn context(&self) -> &Context {
+        &self.cx
     }
 
     /// The era of the request being served.
     pub fn era(&self) -> Era {
-        self.inner.req.era
+        self.cx.era()
     }
 
     /// The protocol version of the request (negotiated, or from `_meta`).
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.inner.req.version
+        self.cx.protocol_version()
     }
 
     /// The client capabilities in force: `initialize`'s in the handshake
     /// era, the request's `_meta` in the modern era.
     pub fn client_capabilities(&self) -> &Value {
-        &self.inner.req.capabilities
+        self.views.capabilities.get_or_init(|| {
+            serde_json::to_value(self.cx.client_capabilities()).unwrap_or(Value::Null)
+        })
     }
 
     /// The request's `params._meta` (`Null` when it had none).
     pub fn request_meta(&self) -> &Value {
-        &self.inner.req.meta
+        self.views.meta.get_or_init(|| {
+            let mut value = serde_json::to_value(self.cx.meta()).unwrap_or(Value::Null);
+            if let (Era::Modern, Some(obj)) = (self.cx.era(), value.as_object_mut()) {
+                obj.insert(
+                    meta::CLIENT_CAPABILITIES.into(),
+                    self.client_capabilities().clone(),
+                );
+                if let Some(info) = self.cx.client_info() {
+                    obj.insert(
+                        meta::CLIENT_INFO.into(),
+                        serde_json::to_value(info).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            match value {
+                Value::Object(obj) if obj.is_empty() => Value::Null,
+                other => other,
+            }
+        })
     }
 
     /// Sends `notifications/progress`, only if the request carried a
     /// `progressToken`. `progress` must increase from call to call.
     pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        let Some(token) = &self.inner.req.progress_token else {
-            return;
-        };
-        let mut params = json!({"progressToken": token, "progress": progress});
-        if let Some(obj) = params.as_object_mut() {
-            if let Some(t) = total {
-                obj.insert("total".into(), json!(t));
-            }
-            if let Some(m) = message {
-                obj.insert("message".into(), json!(m));
-            }
-        }
-        self.inner
-            .conn
-            .notify("notifications/progress", Some(params));
+        self.cx.progress(progress, total, message);
     }
 
     /// Sends `notifications/message` if the client wants this level: in the
     /// handshake era per `logging/setLevel` (everything before it is set),
     /// in the modern era only when the request's `_meta` asked for a level.
     pub fn log(&self, level: LogLevel, data: impl Into<Value>) {
-        let min = match self.inner.req.era {
-            Era::Handshake => self.inner.conn.log_level(),
-            Era::Modern => match self.inner.req.log_level {
-                Some(l) => Some(l),
-                None => return,
-            },
-        };
-        if min.is_some_and(|min| level < min) {
-            return;
-        }
-        let params = json!({
-            "level": level.as_str(),
-            "logger": self.inner.conn.server_name(),
-            "data": data.into(),
-        });
-        self.inner
-            .conn
-            .notify("notifications/message", Some(params));
+        self.cx.log(level, data);
     }
 
     /// Asks the client to sample an LLM (`sampling/createMessage` params);
     /// returns its `CreateMessageResult`.
     pub async fn sample(&self, params: Value) -> Result<Value, ToolError> {
-        self.ask("sample", "sampling/createMessage", "sampling", params)
-            .await
+        Ok(self.cx.ask_json(AskKind::Sampling, params).await?)
     }
 
     /// Asks the user for input (`elicitation/create` params); returns the
     /// `ElicitResult` (`{action, content?}`).
     pub async fn elicit(&self, params: Value) -> Result<Value, ToolError> {
-        self.ask("elicit", "elicitation/create", "elicitation", params)
-            .await
+        Ok(self.cx.ask_json(AskKind::Elicitation, params).await?)
     }
 
     /// Asks the client for its roots; returns the `ListRootsResult`.
     pub async fn list_roots(&self) -> Result<Value, ToolError> {
-        self.ask("roots", "roots/list", "roots", json!({})).await
-    }
-
-    async fn ask(
-        &self,
-        kind: &str,
-        method: &str,
-        capability: &'static str,
-        params: Value,
-    ) -> Result<Value, ToolError> {
-        let declared = self.inner.req.capabilities.get(capability).is_some();
-        match self.inner.req.era {
-            Era::Handshake => {
-                if !declared {
-                    return Err(ToolError::MissingCapability(capability));
-                }
-                self.inner.conn.ask_client(method, params).await
-            }
-            Era::Modern => {
-                let mut round = self.lock_round();
-                if !declared {
-                    round.missing_capability.get_or_insert(capability);
-                    return Err(ToolError::MissingCapability(capability));
-                }
-                let key = format!("{kind}-{}", round.next);
-                round.next += 1;
-                if let Some(answer) = round.answers.get(&key) {
-                    return Ok(answer.clone());
-                }
-                if round.missing.is_none() {
-                    round.missing =
-                        Some((key.clone(), json!({"method": method, "params": params})));
-                }
-                Err(ToolError::InputRequired(key))
-            }
-        }
+        let params = Value::Object(Default::default());
+        Ok(self.cx.ask_json(AskKind::Roots, params).await?)
     }
 }

@@ -1,9 +1,17 @@
 //! Misbehaviour on demand, for testing how a client copes with broken
 //! servers. A fault is attached to a tool or a method with the builder
-//! ([`super::TestServerBuilder::tool_fault`], `method_fault`).
+//! ([`super::TestServerBuilder::tool_fault`], `method_fault`); the rules
+//! reach the server core as its [`Interceptor`], which turns each fault
+//! into a [`Verdict`] on the request.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::server::{Interceptor, RequestHead, Verdict};
 
 /// How a request is mishandled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,40 +66,95 @@ impl FaultRule {
     }
 }
 
+/// The fault rules of a server, by tool and by method.
+#[derive(Default)]
+pub(crate) struct Faults {
+    pub(crate) tools: HashMap<String, FaultRule>,
+    pub(crate) methods: HashMap<String, FaultRule>,
+}
+
+impl Faults {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tools.is_empty() && self.methods.is_empty()
+    }
+
+    fn fault_for(&self, request: &RequestHead<'_>) -> Option<Fault> {
+        if let Some(f) = self.methods.get(request.method()).and_then(FaultRule::take) {
+            return Some(f);
+        }
+        if request.method() == "tools/call" && !self.tools.is_empty() {
+            return self.tools.get(&request.name()?)?.take();
+        }
+        None
+    }
+}
+
+impl Interceptor for Faults {
+    fn on_request(&self, request: &RequestHead<'_>) -> Verdict {
+        match self.fault_for(request) {
+            None => Verdict::Serve,
+            Some(Fault::Hang) => Verdict::Drop,
+            Some(Fault::CloseConnection) => Verdict::Close,
+            Some(Fault::Garbage) => Verdict::Send(Bytes::from_static(GARBAGE)),
+            Some(Fault::Delay(d)) => Verdict::Delay(d),
+            Some(Fault::WrongId) => Verdict::Rewrite(Box::new(|frame| {
+                rewrite(frame, |reply| {
+                    if let Some(id) = reply.get_mut("id") {
+                        *id = wrong_id(id);
+                    }
+                })
+            })),
+            Some(Fault::Oversized(size)) => Verdict::Rewrite(Box::new(move |frame| {
+                rewrite(frame, |reply| pad(reply, size))
+            })),
+        }
+    }
+}
+
+/// The frame changed by `f`, or as it was when it is not JSON.
+fn rewrite(frame: Bytes, f: impl FnOnce(&mut Value)) -> Bytes {
+    let Ok(mut reply) = serde_json::from_slice::<Value>(&frame) else {
+        return frame;
+    };
+    f(&mut reply);
+    serde_json::to_vec(&reply).map(Bytes::from).unwrap_or(frame)
+}
+
 /// An id that no client request carries: integers are shifted far away,
 /// strings get a prefix.
-pub(crate) fn wrong_id(id: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn wrong_id(id: &Value) -> Value {
     match id {
-        serde_json::Value::Number(n) => n
+        Value::Number(n) => n
             .as_i64()
-            .map(|n| serde_json::Value::from(n.wrapping_add(1_000_000_007)))
+            .map(|n| Value::from(n.wrapping_add(1_000_000_007)))
             .unwrap_or_else(|| "not-your-id".into()),
         other => format!("not-{other}").into(),
     }
 }
 
-/// Pads a result object with a text content block until the encoded reply
-/// reaches `size` bytes (`overhead` is what the envelope adds).
-pub(crate) fn pad(result: &mut serde_json::Value, size: usize, overhead: usize) {
-    let Some(obj) = result.as_object_mut() else {
-        return;
-    };
-    let content = obj
-        .entry("content")
-        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-    let Some(blocks) = content.as_array_mut() else {
+/// Pads a reply's result with a text content block until the encoded
+/// reply reaches `size` bytes.
+pub(crate) fn pad(reply: &mut Value, size: usize) {
+    let Some(blocks) = reply
+        .get_mut("result")
+        .and_then(Value::as_object_mut)
+        .map(|r| {
+            r.entry("content")
+                .or_insert_with(|| Value::Array(Vec::new()))
+        })
+        .and_then(Value::as_array_mut)
+    else {
         return;
     };
     blocks.push(serde_json::json!({"type": "text", "text": ""}));
-    let now = serde_json::to_vec(result).map(|v| v.len()).unwrap_or(0) + overhead;
+    let now = serde_json::to_vec(reply).map(|v| v.len()).unwrap_or(0);
     if now < size {
-        let fill = "x".repeat(size - now);
-        if let Some(last) = result
-            .get_mut("content")
-            .and_then(|c| c.as_array_mut())
+        if let Some(last) = reply
+            .pointer_mut("/result/content")
+            .and_then(Value::as_array_mut)
             .and_then(|a| a.last_mut())
         {
-            last["text"] = serde_json::Value::String(fill);
+            last["text"] = Value::String("x".repeat(size - now));
         }
     }
 }

@@ -1,5 +1,8 @@
 //! An MCP server that runs in this process: for the in-memory transport,
-//! tests, the demo, and fault injection.
+//! tests, the demo, and fault injection. A thin layer on the server core
+//! ([`crate::server`]): builder conveniences that take JSON, the demo
+//! server, and [`Fault`]s, which plug into the core as its
+//! [`Interceptor`](crate::server::Interceptor).
 //!
 //! One [`TestServer`] speaks both protocol eras at once (see [`Eras`]):
 //! 2026-07-28 (`server/discover`, `_meta` on every request, input-required
@@ -44,80 +47,45 @@
 mod builder;
 mod context;
 mod demo;
-mod dispatch;
-mod eras;
 mod faults;
 mod memory_url;
-mod methods;
 mod shapes;
 mod stdio;
-mod uri_template;
 
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
-use std::sync::{Arc, Mutex, Weak};
 
 use futures_util::future::BoxFuture;
 
-pub use builder::{
-    CompletionRef, PromptDef, ResourceBody, ResourceDef, TemplateDef, TestServerBuilder, ToolDef,
-};
+pub use builder::{PromptDef, ResourceBody, ResourceDef, TemplateDef, TestServerBuilder, ToolDef};
 pub use context::{LogLevel, ToolContext, ToolError};
 pub use demo::{demo_builder, demo_server};
-pub use eras::Eras;
 pub use faults::Fault;
 pub use memory_url::{memory_source, DEMO_URL};
 pub use shapes::{error_result, structured_result, text_result};
 
-use builder::Spec;
-use dispatch::{Change, Conn};
-use eras::StateStore;
+pub use crate::server::{CompletionRef, Eras};
 
+use crate::server::Server;
 use crate::transport::{InProcessServer, ServerEnd};
-
-/// The live connections of a server, to push notifications to.
-#[derive(Default)]
-pub(crate) struct Hub {
-    conns: Mutex<Vec<Weak<Conn>>>,
-}
-
-impl Hub {
-    fn add(&self, conn: &Arc<Conn>) {
-        let mut conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
-        conns.retain(|c| c.strong_count() > 0);
-        conns.push(Arc::downgrade(conn));
-    }
-
-    fn live(&self) -> Vec<Arc<Conn>> {
-        let mut conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
-        conns.retain(|c| c.strong_count() > 0);
-        conns.iter().filter_map(Weak::upgrade).collect()
-    }
-
-    fn broadcast(&self, change: Change) {
-        for conn in self.live() {
-            conn.on_change(&change);
-        }
-    }
-}
 
 /// An in-process MCP server; cheap to clone (clones share connections and
 /// state). Build one with [`TestServer::builder`].
 #[derive(Clone)]
 pub struct TestServer {
-    spec: Arc<Spec>,
-    hub: Arc<Hub>,
-    states: Arc<StateStore>,
+    server: Server,
+    eras: Eras,
+    tools: usize,
 }
 
 impl fmt::Debug for TestServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestServer")
-            .field("name", &self.spec.name)
-            .field("eras", &self.spec.eras)
-            .field("tools", &self.spec.tools.len())
+            .field("name", &self.name())
+            .field("eras", &self.eras)
+            .field("tools", &self.tools)
             .finish_non_exhaustive()
     }
 }
@@ -130,43 +98,46 @@ impl TestServer {
 
     /// The server's name, as in `serverInfo`.
     pub fn name(&self) -> &str {
-        &self.spec.name
+        &self.server.info().name
+    }
+
+    /// The server core underneath.
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     /// How many clients are connected right now.
     pub fn connections(&self) -> usize {
-        self.hub.live().len()
+        self.server.connections()
     }
 
     /// Tells clients the tool list changed: `notifications/tools/list_changed`
     /// to initialized handshake clients and to modern listeners that asked.
     pub fn notify_tools_changed(&self) {
-        self.hub.broadcast(Change::Tools);
+        self.server.notifier().tools_changed();
     }
 
     /// Tells clients the prompt list changed.
     pub fn notify_prompts_changed(&self) {
-        self.hub.broadcast(Change::Prompts);
+        self.server.notifier().prompts_changed();
     }
 
     /// Tells clients the resource list changed.
     pub fn notify_resources_changed(&self) {
-        self.hub.broadcast(Change::Resources);
+        self.server.notifier().resources_changed();
     }
 
     /// Tells clients subscribed to `uri` (or a resource above it) that it
     /// changed: `notifications/resources/updated`.
     pub fn notify_resource_updated(&self, uri: impl Into<String>) {
-        self.hub.broadcast(Change::Updated(uri.into()));
+        self.server.notifier().resource_updated(uri);
     }
 
     /// Ends every modern `subscriptions/listen` on every connection, the way
     /// a server shutting down does: each listen request gets its result
     /// `{resultType: "complete", _meta: {subscriptionId}}`.
     pub fn end_subscriptions(&self) {
-        for conn in self.hub.live() {
-            conn.end_listens();
-        }
+        self.server.notifier().end_subscriptions();
     }
 
     /// Serves one client over the channel pair until it hangs up.
@@ -174,12 +145,12 @@ impl TestServer {
         &self,
         end: ServerEnd,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        dispatch::serve(self.clone(), end)
+        self.server.serve(end)
     }
 }
 
 impl InProcessServer for TestServer {
     fn serve(&self, end: ServerEnd) -> BoxFuture<'static, ()> {
-        Box::pin(dispatch::serve(self.clone(), end))
+        Box::pin(self.server.serve(end))
     }
 }

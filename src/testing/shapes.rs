@@ -1,10 +1,9 @@
-//! Small JSON shapes shared by the methods: results, resource contents,
-//! pagination with opaque cursors, and base64 for blobs.
+//! Small JSON shapes for test handlers: tool results, resource contents,
+//! and base64 for blobs.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use crate::protocol::codes;
-use crate::protocol::ErrorObject;
+use crate::protocol::{BlobResourceContents, ResourceContents, TextResourceContents};
 
 use super::builder::ResourceBody;
 
@@ -38,50 +37,24 @@ pub(crate) fn tool_result(value: Value, modern: bool) -> Value {
 }
 
 /// One entry of `contents` for `resources/read`.
-pub(crate) fn contents(uri: &str, mime: Option<&str>, body: &ResourceBody) -> Value {
-    let mut v = match body {
-        ResourceBody::Text(text) => json!({"uri": uri, "text": text}),
-        ResourceBody::Blob(bytes) => json!({"uri": uri, "blob": base64(bytes)}),
-    };
-    if let (Some(m), Some(obj)) = (mime, v.as_object_mut()) {
-        obj.insert("mimeType".into(), json!(m));
+pub(crate) fn contents(uri: &str, mime: Option<&str>, body: &ResourceBody) -> ResourceContents {
+    let (uri, mime_type) = (uri.to_owned(), mime.map(str::to_owned));
+    match body {
+        ResourceBody::Text(text) => ResourceContents::Text(TextResourceContents {
+            uri,
+            mime_type,
+            text: text.clone(),
+            meta: None,
+            extra: Map::new(),
+        }),
+        ResourceBody::Blob(bytes) => ResourceContents::Blob(BlobResourceContents {
+            uri,
+            mime_type,
+            blob: base64(bytes),
+            meta: None,
+            extra: Map::new(),
+        }),
     }
-    v
-}
-
-const CURSOR_PREFIX: &str = "sb1.";
-
-/// One page of `items` from `cursor`, and the cursor of the next page.
-pub(crate) fn paginate(
-    items: Vec<Value>,
-    cursor: Option<&Value>,
-    page_size: Option<usize>,
-) -> Result<(Vec<Value>, Option<String>), ErrorObject> {
-    let start = match cursor {
-        None | Some(Value::Null) => 0,
-        Some(Value::String(c)) => c
-            .strip_prefix(CURSOR_PREFIX)
-            .and_then(|hex| usize::from_str_radix(hex, 16).ok())
-            .filter(|&n| n <= items.len())
-            .ok_or_else(|| ErrorObject {
-                code: codes::INVALID_PARAMS,
-                message: "invalid cursor".into(),
-                data: None,
-            })?,
-        Some(_) => {
-            return Err(ErrorObject {
-                code: codes::INVALID_PARAMS,
-                message: "cursor must be a string".into(),
-                data: None,
-            })
-        }
-    };
-    let Some(size) = page_size else {
-        return Ok((items.into_iter().skip(start).collect(), None));
-    };
-    let end = start.saturating_add(size).min(items.len());
-    let next = (end < items.len()).then(|| format!("{CURSOR_PREFIX}{end:x}"));
-    Ok((items[start..end].to_vec(), next))
 }
 
 /// Standard base64 with padding.
@@ -124,18 +97,5 @@ mod tests {
         for (plain, encoded) in cases {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
-    }
-
-    #[test]
-    fn pages_follow_cursors_and_reject_forged_ones() {
-        let items: Vec<Value> = (0..5).map(|i| json!(i)).collect();
-        let (p1, c1) = paginate(items.clone(), None, Some(2)).unwrap();
-        assert_eq!(p1, vec![json!(0), json!(1)]);
-        let (p2, c2) = paginate(items.clone(), Some(&json!(c1.unwrap())), Some(2)).unwrap();
-        assert_eq!(p2, vec![json!(2), json!(3)]);
-        let (p3, c3) = paginate(items.clone(), Some(&json!(c2.unwrap())), Some(2)).unwrap();
-        assert_eq!((p3, c3), (vec![json!(4)], None));
-        assert!(paginate(items.clone(), Some(&json!("bogus")), Some(2)).is_err());
-        assert!(paginate(items, Some(&json!("")), Some(2)).is_err());
     }
 }

@@ -1,0 +1,241 @@
+//! What a handler can do while it serves one request, the same code in
+//! either era: read what the client declared, report progress, log, send
+//! notifications, and ask the client (sampling, elicitation, roots). In the
+//! handshake era an ask is a real server-to-client request; in 2026-07-28
+//! it is an input-required round (see `rounds.rs`): the first run of the
+//! handler ends at its first unanswered ask, the client's retry runs it
+//! again and the ask finds its answer by key.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::ask::{AskError, AskKind};
+use super::conn::Conn;
+use super::request::RequestInfo;
+use super::rounds::Round;
+use super::subscriptions::Notifier;
+use crate::protocol::request::{LoggingMessage, Notification, Progress};
+use crate::protocol::{
+    ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
+    ElicitResult, Era, Implementation, ListRootsResult, LoggingLevel,
+    LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken, ProtocolVersion,
+    RequestId, RequestMeta,
+};
+
+struct Inner {
+    conn: Arc<Conn>,
+    req: Arc<RequestInfo>,
+    round: Mutex<Round>,
+}
+
+/// Handed to every handler call: the request's era, version, client
+/// capabilities and `_meta`; progress, logging, notifications and asks.
+/// Cheap to clone; a clone speaks for the same request.
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("era", &self.inner.req.era)
+            .field("method", &self.inner.req.method)
+            .field("id", &self.inner.req.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub(crate) fn new(conn: Arc<Conn>, req: Arc<RequestInfo>, answers: Map<String, Value>) -> Self {
+        Context {
+            inner: Arc::new(Inner {
+                conn,
+                req,
+                round: Mutex::new(Round {
+                    answers,
+                    ..Round::default()
+                }),
+            }),
+        }
+    }
+
+    pub(crate) fn take_round(&self) -> Round {
+        std::mem::take(&mut *self.round())
+    }
+
+    fn round(&self) -> MutexGuard<'_, Round> {
+        self.inner.round.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The era of the request being served.
+    pub fn era(&self) -> Era {
+        self.inner.req.era
+    }
+
+    /// The protocol version of the request (negotiated, or from `_meta`).
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.req.version
+    }
+
+    /// The request's id.
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.req.id
+    }
+
+    /// The request's method.
+    pub fn method(&self) -> &str {
+        &self.inner.req.method
+    }
+
+    /// The client capabilities in force: `initialize`'s in the handshake
+    /// era, the request's `_meta` in 2026-07-28.
+    pub fn client_capabilities(&self) -> &ClientCapabilities {
+        &self.inner.req.capabilities
+    }
+
+    /// Who the client says it is (`clientInfo`), when it said.
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.inner.req.client_info.as_deref()
+    }
+
+    /// The request's `params._meta` (empty when it had none). The
+    /// capabilities and client info are not in it: see
+    /// [`Context::client_capabilities`] and [`Context::client_info`].
+    pub fn meta(&self) -> &RequestMeta {
+        &self.inner.req.meta
+    }
+
+    /// The request's progress token, if it asked for progress.
+    pub fn progress_token(&self) -> Option<&ProgressToken> {
+        self.inner.req.meta.progress_token.as_ref()
+    }
+
+    /// A handle that tells every client of this server what changed.
+    pub fn notifier(&self) -> Notifier {
+        Notifier {
+            hub: self.inner.conn.shared.hub.clone(),
+        }
+    }
+
+    /// Sends `notifications/progress`, only if the request carried a
+    /// `progressToken`. `progress` must increase from call to call.
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = self.progress_token() else {
+            return;
+        };
+        let params = ProgressNotificationParams {
+            progress_token: token.clone(),
+            progress,
+            total,
+            message: message.map(str::to_owned),
+            meta: None,
+            extra: Map::new(),
+        };
+        self.notify::<Progress>(&params);
+    }
+
+    /// Sends `notifications/message` (logger: the server's name) if the
+    /// client wants this level: in the handshake era per
+    /// `logging/setLevel` (everything until one is set), in 2026-07-28 only
+    /// when the request's `_meta` asked for a level.
+    pub fn log(&self, level: LoggingLevel, data: impl Into<Value>) {
+        let min = match self.inner.req.era {
+            Era::Handshake => self.inner.conn.log_level(),
+            Era::Modern => match self.inner.req.meta.log_level {
+                Some(l) => Some(l),
+                None => return,
+            },
+        };
+        if min.is_some_and(|min| level < min) {
+            return;
+        }
+        let params = LoggingMessageNotificationParams {
+            level,
+            logger: Some(self.inner.conn.shared.info.name.clone()),
+            data: data.into(),
+            meta: None,
+            extra: Map::new(),
+        };
+        self.notify::<LoggingMessage>(&params);
+    }
+
+    /// Sends notification `N` to this request's client.
+    pub fn notify<N: Notification>(&self, params: &N::Params) {
+        self.inner.conn.notify::<N>(Some(params));
+    }
+
+    /// Sends a notification the protocol module has no type for (an
+    /// extension's), with any serializable params.
+    pub fn notify_method<P: Serialize>(&self, method: &str, params: &P) {
+        self.inner.conn.notify_raw(method, params);
+    }
+
+    /// Asks the client to sample its model (`sampling/createMessage`).
+    pub async fn sample(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, AskError> {
+        self.ask_typed(AskKind::Sampling, &params).await
+    }
+
+    /// Asks the user for input (`elicitation/create`): a form or a URL.
+    pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, AskError> {
+        self.ask_typed(AskKind::Elicitation, &params).await
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    pub async fn list_roots(&self) -> Result<ListRootsResult, AskError> {
+        self.ask_typed(AskKind::Roots, &serde_json::json!({})).await
+    }
+
+    async fn ask_typed<P: Serialize, R: DeserializeOwned>(
+        &self,
+        kind: AskKind,
+        params: &P,
+    ) -> Result<R, AskError> {
+        let params = serde_json::to_value(params)
+            .map_err(|e| AskError::InvalidAnswer(format!("the ask does not serialize: {e}")))?;
+        let answer = self.ask_json(kind, params).await?;
+        serde_json::from_value(answer).map_err(|e| AskError::InvalidAnswer(e.to_string()))
+    }
+
+    /// Asks the client with params as given and returns its answer as
+    /// given, unchecked: for a server that relays an ask it did not make
+    /// (a gateway passing on its backend's elicitation verbatim), or a
+    /// test of how clients cope with odd asks. Prefer the typed
+    /// [`Context::sample`], [`Context::elicit`] and [`Context::list_roots`].
+    pub async fn ask_json(&self, kind: AskKind, params: Value) -> Result<Value, AskError> {
+        let capability = kind.capability();
+        let declared = kind.declared(&self.inner.req.capabilities);
+        match self.inner.req.era {
+            Era::Handshake => {
+                if !declared {
+                    return Err(AskError::MissingCapability(capability));
+                }
+                self.inner.conn.ask_client(kind, &params).await
+            }
+            Era::Modern => {
+                let mut round = self.round();
+                if !declared {
+                    round.missing_capability.get_or_insert(capability);
+                    return Err(AskError::MissingCapability(capability));
+                }
+                let key = format!("{}-{}", kind.key(), round.next);
+                round.next += 1;
+                if let Some(answer) = round.answers.get(&key) {
+                    return Ok(answer.clone());
+                }
+                let mut ask = Map::new();
+                ask.insert("method".into(), Value::from(kind.method()));
+                ask.insert("params".into(), params);
+                round.open.insert(key.clone(), Value::Object(ask));
+                Err(AskError::InputRequired(key))
+            }
+        }
+    }
+}

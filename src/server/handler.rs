@@ -1,0 +1,256 @@
+//! The seam between the protocol engine and what a server serves: one
+//! trait, [`ServerHandler`], with a method per request a client may send,
+//! typed params in and typed results out. Every method but `info` and
+//! `capabilities` has a default that answers -32601, so a handler
+//! implements only what it serves. [`Registry`](super::Registry) is the
+//! static implementation (tools, resources, prompts registered up front);
+//! a gateway implements it over lists that come from elsewhere and change
+//! at runtime.
+//!
+//! The core does the protocol around each call: it decides the era,
+//! checks `_meta`, answers `initialize`, `server/discover`, `ping`,
+//! `logging/setLevel`, subscriptions and cancellation itself, serves a
+//! method only when [`ServerHandler::capabilities`] declares it, and
+//! decorates the result for the request's era (`resultType`, caching
+//! hints, the server's identity).
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use super::context::Context;
+use super::error::ServerError;
+use crate::protocol::{
+    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult,
+    GetPromptRequestParams, GetPromptResult, GetSkillRequestParams, GetSkillResult, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListSkillsResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResult,
+    ServerCapabilities,
+};
+
+/// What a handler's method returns.
+pub type HandlerFuture<'a, T> = BoxFuture<'a, Result<T, ServerError>>;
+
+fn not_served<'a, T: Send + 'a>(method: &str) -> HandlerFuture<'a, T> {
+    let e = ServerError::MethodNotFound(method.to_owned());
+    Box::pin(async move { Err(e) })
+}
+
+/// Serves the requests of an MCP server. Methods run concurrently (one
+/// task per request that does not finish at once) and are dropped when the
+/// client cancels the request; a panic is answered as -32603.
+pub trait ServerHandler: Send + Sync + 'static {
+    /// Who the server is (`serverInfo`). Read once, when the
+    /// [`Server`](super::Server) is built.
+    fn info(&self) -> Implementation;
+
+    /// How to use the server, for the model (`instructions`). Default: none.
+    fn instructions(&self) -> Option<String> {
+        None
+    }
+
+    /// What the server offers. Read for every request that depends on it
+    /// (a method whose capability is not declared is -32601), so a
+    /// handler's offer may change at runtime.
+    fn capabilities(&self) -> ServerCapabilities;
+
+    /// `tools/list`: one page (see [`paginate`](super::paginate)).
+    fn list_tools(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListToolsResult> {
+        let _ = (cx, params);
+        not_served("tools/list")
+    }
+
+    /// `tools/call`. `params.input_responses` and `params.request_state`
+    /// are taken out by the core (2026-07-28 rounds live in the
+    /// [`Context`]). A tool that ran and failed returns
+    /// [`CallToolResult::error`]; an unknown tool is
+    /// [`ServerError::InvalidParams`].
+    fn call_tool(
+        &self,
+        cx: Context,
+        params: CallToolRequestParams,
+    ) -> HandlerFuture<'_, CallToolResult> {
+        let _ = (cx, params);
+        not_served("tools/call")
+    }
+
+    /// `resources/list`: one page.
+    fn list_resources(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListResourcesResult> {
+        let _ = (cx, params);
+        not_served("resources/list")
+    }
+
+    /// `resources/templates/list`: one page.
+    fn list_resource_templates(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListResourceTemplatesResult> {
+        let _ = (cx, params);
+        not_served("resources/templates/list")
+    }
+
+    /// `resources/read`; an unknown URI is
+    /// [`ServerError::ResourceNotFound`].
+    fn read_resource(
+        &self,
+        cx: Context,
+        params: ReadResourceRequestParams,
+    ) -> HandlerFuture<'_, ReadResourceResult> {
+        let _ = (cx, params);
+        not_served("resources/read")
+    }
+
+    /// Whether a 2026-07-28 `subscriptions/listen` may subscribe to `uri`
+    /// (a URI it refuses is left out of the acknowledgement). Default:
+    /// every URI.
+    fn subscribable(&self, uri: &str) -> bool {
+        let _ = uri;
+        true
+    }
+
+    /// `prompts/list`: one page.
+    fn list_prompts(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListPromptsResult> {
+        let _ = (cx, params);
+        not_served("prompts/list")
+    }
+
+    /// `prompts/get`.
+    fn get_prompt(
+        &self,
+        cx: Context,
+        params: GetPromptRequestParams,
+    ) -> HandlerFuture<'_, GetPromptResult> {
+        let _ = (cx, params);
+        not_served("prompts/get")
+    }
+
+    /// `completion/complete`.
+    fn complete(
+        &self,
+        cx: Context,
+        params: CompleteRequestParams,
+    ) -> HandlerFuture<'_, CompleteResult> {
+        let _ = (cx, params);
+        not_served("completion/complete")
+    }
+
+    /// `skills/list` (the skills extension, served when the capabilities
+    /// declare it): one page.
+    fn list_skills(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListSkillsResult> {
+        let _ = (cx, params);
+        not_served("skills/list")
+    }
+
+    /// `skills/get` (the skills extension).
+    fn get_skill(
+        &self,
+        cx: Context,
+        params: GetSkillRequestParams,
+    ) -> HandlerFuture<'_, GetSkillResult> {
+        let _ = (cx, params);
+        not_served("skills/get")
+    }
+}
+
+/// A shared handler serves like the handler itself.
+impl<H: ServerHandler + ?Sized> ServerHandler for Arc<H> {
+    fn info(&self) -> Implementation {
+        (**self).info()
+    }
+    fn instructions(&self) -> Option<String> {
+        (**self).instructions()
+    }
+    fn capabilities(&self) -> ServerCapabilities {
+        (**self).capabilities()
+    }
+    fn list_tools(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListToolsResult> {
+        (**self).list_tools(cx, params)
+    }
+    fn call_tool(
+        &self,
+        cx: Context,
+        params: CallToolRequestParams,
+    ) -> HandlerFuture<'_, CallToolResult> {
+        (**self).call_tool(cx, params)
+    }
+    fn list_resources(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListResourcesResult> {
+        (**self).list_resources(cx, params)
+    }
+    fn list_resource_templates(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListResourceTemplatesResult> {
+        (**self).list_resource_templates(cx, params)
+    }
+    fn read_resource(
+        &self,
+        cx: Context,
+        params: ReadResourceRequestParams,
+    ) -> HandlerFuture<'_, ReadResourceResult> {
+        (**self).read_resource(cx, params)
+    }
+    fn subscribable(&self, uri: &str) -> bool {
+        (**self).subscribable(uri)
+    }
+    fn list_prompts(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListPromptsResult> {
+        (**self).list_prompts(cx, params)
+    }
+    fn get_prompt(
+        &self,
+        cx: Context,
+        params: GetPromptRequestParams,
+    ) -> HandlerFuture<'_, GetPromptResult> {
+        (**self).get_prompt(cx, params)
+    }
+    fn complete(
+        &self,
+        cx: Context,
+        params: CompleteRequestParams,
+    ) -> HandlerFuture<'_, CompleteResult> {
+        (**self).complete(cx, params)
+    }
+    fn list_skills(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListSkillsResult> {
+        (**self).list_skills(cx, params)
+    }
+    fn get_skill(
+        &self,
+        cx: Context,
+        params: GetSkillRequestParams,
+    ) -> HandlerFuture<'_, GetSkillResult> {
+        (**self).get_skill(cx, params)
+    }
+}
