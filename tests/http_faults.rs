@@ -229,7 +229,7 @@ async fn connect(url: &str) -> Client {
 
 fn transport_error(e: Error) -> (Option<u16>, String) {
     match e {
-        Error::Transport { status, message } => (status, message),
+        Error::Transport(t) => (t.status(), t.to_string()),
         other => panic!("expected a transport error, got {other:?}"),
     }
 }
@@ -448,7 +448,7 @@ async fn a_refused_connection_fails_fast() {
             .expect_err("nothing listens there");
         assert!(started.elapsed() < Duration::from_secs(3), "{e:?}");
         assert!(
-            matches!(e, Error::Connect { .. } | Error::Transport { .. }),
+            matches!(e, Error::Connect { .. } | Error::Transport(_)),
             "{e:?}"
         );
         let text = e.to_string();

@@ -220,10 +220,13 @@ async fn a_broken_stream_is_reissued_under_a_new_id_unless_it_is_a_call() {
 
         let e = client.call_tool("cut", json!({})).await.unwrap_err();
         match &e {
-            Error::Transport { message, .. } => assert!(
-                message.contains("unknown") && message.contains("not re-sent"),
-                "{message}"
-            ),
+            Error::Transport(t) => {
+                let message = t.to_string();
+                assert!(
+                    message.contains("unknown") && message.contains("not re-sent"),
+                    "{message}"
+                )
+            }
             other => panic!("expected a transport error, got {other:?}"),
         }
         assert_eq!(seen.lock().unwrap().count("tools/call"), 1, "not re-sent");

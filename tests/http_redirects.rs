@@ -94,7 +94,7 @@ async fn connect(url: &str) -> Client {
 
 fn transport_message(e: Error) -> String {
     match e {
-        Error::Transport { message, .. } => message,
+        Error::Transport(t) => t.to_string(),
         other => panic!("expected a transport error, got {other:?}"),
     }
 }

@@ -3,6 +3,7 @@
 mod builder;
 mod list_cache;
 mod list_limits;
+mod param_headers;
 pub mod skills;
 mod source;
 mod supervision;
@@ -30,7 +31,7 @@ use crate::protocol::{
     Prompt, ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities,
     Tool,
 };
-use crate::session::{CallOptions, Session, Subscription};
+use crate::session::{CallOptions, Session, Subscription, Target};
 use crate::{Error, Result};
 use supervision::HealthCell;
 use supervisor::{Close, Restore, ServerActor, Slot, Spec, Start};
@@ -61,6 +62,8 @@ struct ClientInner {
 
 struct KnownTool {
     validator: Option<jsonschema::Validator>,
+    /// Its `x-mcp-header` annotations (only learnt where headers are sent).
+    param_headers: Vec<param_headers::ParamHeader>,
 }
 
 impl Drop for ClientInner {
@@ -412,20 +415,56 @@ impl Client {
         Err(budget.too_many_pages())
     }
 
-    /// Every tool the server offers (all pages).
+    /// Every tool the server offers (all pages). Over Streamable HTTP in
+    /// 2026-07-28, a tool whose `x-mcp-header` annotations are invalid is
+    /// left out (with a warning), as the spec says; the others' annotations
+    /// are remembered for the `Mcp-Param-*` headers of their calls.
     pub async fn list_tools(&self) -> Result<Vec<Tool>> {
         let tools: Vec<Tool> = self.list_all::<ToolsPage>("tools/list").await?;
-        let mut known = HashMap::with_capacity(tools.len());
-        for tool in &tools {
+        let learned = if mirrors_params(&self.ready().await?) {
+            param_headers::learn(tools)
+        } else {
+            tools.into_iter().map(|t| (t, Vec::new())).collect()
+        };
+        let mut known = HashMap::with_capacity(learned.len());
+        let mut tools = Vec::with_capacity(learned.len());
+        for (tool, param_headers) in learned {
             let validator = tool.output_schema.as_ref().and_then(|schema| {
                 jsonschema::validator_for(&Value::Object(schema.clone()))
                     .map_err(|e| tracing::warn!(tool = %tool.name, "unusable outputSchema, not validating: {e}"))
                     .ok()
             });
-            known.insert(tool.name.clone(), Arc::new(KnownTool { validator }));
+            let entry = KnownTool {
+                validator,
+                param_headers,
+            };
+            known.insert(tool.name.clone(), Arc::new(entry));
+            tools.push(tool);
         }
         *self.inner.tools.write().unwrap_or_else(|p| p.into_inner()) = known;
         Ok(tools)
+    }
+
+    /// The `Mcp-Param-*` headers of a call of `name` (none unless the
+    /// transport sends headers and the listed tool has annotations).
+    fn param_headers(
+        &self,
+        session: &Session,
+        name: &str,
+        arguments: &(impl Serialize + ?Sized),
+    ) -> Result<Vec<(String, String)>> {
+        if !mirrors_params(session) {
+            return Ok(Vec::new());
+        }
+        let Some(known) = self
+            .known_tool(name)
+            .filter(|k| !k.param_headers.is_empty())
+        else {
+            return Ok(Vec::new());
+        };
+        let arguments =
+            serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))?;
+        Ok(param_headers::for_call(&known.param_headers, &arguments))
     }
 
     /// Calls a tool. `arguments` is any serializable object (`json!({...})`,
@@ -452,20 +491,35 @@ impl Client {
             name,
             arguments: ToolArguments::new(&arguments)?,
         };
+        let headers = self.param_headers(&session, name, &arguments)?;
+        let target = Target {
+            name: Some(name),
+            headers: &headers,
+        };
         let first = session
-            .request_with_rounds::<_, CallToolResult>("tools/call", &params, Some(&options))
+            .request_with_rounds_to::<_, CallToolResult>(
+                "tools/call",
+                target,
+                &params,
+                Some(&options),
+            )
             .await;
         let result = match first {
             // 2026-07-28: the `Mcp-Param-*` headers did not match what the
             // server expects, so our tool definitions are stale. Refetch
-            // them (the transport learns the new annotations from the
-            // reply) and retry once; a second mismatch is the caller's.
+            // them (learning the new annotations) and retry once with the
+            // new headers; a second mismatch is the caller's.
             Err(Error::Protocol { code, message, .. }) if code == codes::HEADER_MISMATCH => {
                 tracing::debug!(server = %self.inner.name, tool = %name, %message, "header mismatch: refetching tools/list and retrying once");
                 self.inner.list_cache.invalidate("tools/list");
                 self.list_tools().await?;
+                let headers = self.param_headers(&session, name, &arguments)?;
+                let target = Target {
+                    name: Some(name),
+                    headers: &headers,
+                };
                 session
-                    .request_with_rounds("tools/call", &params, Some(&options))
+                    .request_with_rounds_to("tools/call", target, &params, Some(&options))
                     .await?
             }
             other => other?,
@@ -543,7 +597,12 @@ impl Client {
     ) -> Result<ReadResourceResult> {
         let session = self.ready().await?;
         session
-            .request_with_rounds("resources/read", &json!({ "uri": uri }), Some(&options))
+            .request_with_rounds_to(
+                "resources/read",
+                Target::named(uri),
+                &json!({ "uri": uri }),
+                Some(&options),
+            )
             .await
     }
 
@@ -569,8 +628,9 @@ impl Client {
             })
             .collect();
         session
-            .request_with_rounds(
+            .request_with_rounds_to(
                 "prompts/get",
+                Target::named(name),
                 &json!({"name": name, "arguments": strings}),
                 Some(&CallOptions::new()),
             )
@@ -742,6 +802,12 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// True if the session's transport sends headers that mirror requests
+/// (Streamable HTTP) and the era has `x-mcp-header` (2026-07-28).
+fn mirrors_params(session: &Session) -> bool {
+    session.era() == Some(Era::Modern) && session.transport_wants_meta()
 }
 
 /// Arguments serialized once, straight to JSON text (no `Value` tree):

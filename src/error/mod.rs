@@ -7,14 +7,15 @@
 
 mod from_wire;
 pub(crate) mod model;
+mod transport;
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 pub use crate::protocol::ProtocolError;
-pub(crate) use from_wire::is_stream_lost;
 pub use model::ModelError;
+pub use transport::TransportError;
 
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -191,15 +192,13 @@ pub enum Error {
     },
     /// The transport could not carry a request or its reply: an HTTP error
     /// status without a JSON-RPC error body, a refused or reset connection,
-    /// a response stream that broke. The server may or may not have acted
-    /// on the request.
-    #[error("transport: {message}")]
-    Transport {
-        /// What failed.
-        message: String,
-        /// The HTTP status, when there was one.
-        status: Option<u16>,
-    },
+    /// a response stream that broke, an expired HTTP session. The server
+    /// may or may not have acted on the request; the
+    /// [`TransportError`] says what
+    /// happened (and [`TransportError::status`]
+    /// the HTTP status, if any).
+    #[error("transport: {0}")]
+    Transport(#[from] TransportError),
     /// A list call (all its pages together) went past one of its caps:
     /// pages (`ClientBuilder::max_pages`, default 64), items (100,000) or
     /// bytes (4 times `ClientBuilder::max_message_size`: 128 MiB by
@@ -321,6 +320,20 @@ impl Error {
                 | Error::SkillInvalid { .. }
                 | Error::SkillFileNotListed { .. }
         )
+    }
+
+    /// The transport's failure, for an [`Error::Transport`].
+    pub fn as_transport(&self) -> Option<&TransportError> {
+        match self {
+            Error::Transport(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// True for an [`Error::Transport`]: the transport, not the server's
+    /// protocol handling, failed the request.
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Error::Transport(_))
     }
 
     /// True for errors that mean the connection itself is gone.

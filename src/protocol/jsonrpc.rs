@@ -50,27 +50,6 @@ pub struct ErrorObject {
     pub data: Option<Value>,
 }
 
-/// Key in `data` of the error frames a transport makes up for a request it
-/// could not complete (HTTP failures): such errors become
-/// [`crate::Error::Transport`], never a server's [`crate::Error::Protocol`].
-pub const TRANSPORT_ERROR_KEY: &str = "io.switchboard/transport";
-
-/// How the message of a transport error starts when a 2026-07-28 request's
-/// response stream broke (or ended) before its reply: the request is lost
-/// and, when [`safe_to_repeat`], re-sent once under a new id.
-pub(crate) const STREAM_LOST: &str = "the response stream broke before the reply";
-
-/// Requests that may be sent again when their outcome is unknown: they only
-/// read (lists, reads, gets, completions, discovery, ping). Never
-/// `tools/call`, which may have acted.
-pub(crate) fn safe_to_repeat(method: &str) -> bool {
-    method.ends_with("/list")
-        || matches!(
-            method,
-            "resources/read" | "prompts/get" | "completion/complete" | "server/discover" | "ping"
-        )
-}
-
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default)]

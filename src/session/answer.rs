@@ -169,7 +169,8 @@ pub(crate) fn spawn_server_request(
         };
         lock(&shared.server_requests).remove(&task_key);
         if let (Ok(frame), Some(out)) = (frame, shared.outbound.get()) {
-            let _ = out.send(frame).await;
+            let version = shared.negotiated.get().map(|n| n.state.version);
+            let _ = out.send(super::frames::response(out, frame, version)).await;
         }
         drop(slot);
     });

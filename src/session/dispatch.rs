@@ -258,7 +258,23 @@ impl InboundSink for Dispatcher {
         match event {
             Inbound::Frame(frame) => self.frame(frame),
             Inbound::Oversized { size, head, tail } => self.oversized(size, &head, &tail),
+            Inbound::Failed { id, error } => self.failed(id, error),
             Inbound::Closed(closed) => self.closed(closed),
+        }
+    }
+}
+
+impl Dispatcher {
+    /// The transport could not carry request `id` or its reply: its waiter
+    /// gets the typed error (retries are decided by the waiter, `retry.rs`).
+    fn failed(&self, id: i64, error: crate::transport::TransportError) {
+        tracing::debug!(server = %self.shared.name, id, %error, "the transport failed a request");
+        if !self
+            .shared
+            .pending
+            .complete(id, Err(Error::Transport(error)))
+        {
+            tracing::debug!(server = %self.shared.name, id, "the failed request was no longer waited for");
         }
     }
 }

@@ -143,24 +143,30 @@ impl Session {
         let previous = lock(&shared.listen).take().map(|s| s.id);
         if let Some(id) = previous {
             shared.pending.remove(id);
-            self.notify(
-                "notifications/cancelled",
-                Some(&json!({ "requestId": id, "reason": "resubscribing" })),
-            )
-            .await?;
+            if let Some((frame, _)) = shared.cancellation(id, "resubscribing") {
+                self.send_frame(frame).await?;
+            }
         }
         if filter.is_empty() {
             return Ok(());
         }
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
         let params = json!({ "notifications": filter });
-        let frame = super::outgoing::encode_request(
+        let bytes = super::outgoing::encode_request(
             id,
             "subscriptions/listen",
             &params,
             &MetaOut::modern(identity),
         )
         .map_err(|e| Error::Encode(e.to_string()))?;
+        let frame = super::frames::request(
+            self.outbound()?,
+            bytes,
+            id,
+            "subscriptions/listen",
+            Some(identity.version),
+            super::Target::default(),
+        );
         // Registered so the teardown reply is expected, not "unknown"; no
         // one waits on it.
         let (tx, _rx) = oneshot::channel();

@@ -12,6 +12,7 @@ mod ask_limit;
 mod deadlines;
 mod dispatch;
 mod era_cache;
+mod frames;
 
 pub mod handlers;
 mod listen;
@@ -22,6 +23,8 @@ pub mod options;
 mod outgoing;
 mod oversized;
 mod pending;
+mod renew;
+mod retry;
 mod rounds;
 
 use std::borrow::Cow;
@@ -40,10 +43,10 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::protocol::{
-    jsonrpc, ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
+    ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
     ProtocolVersion, ServerCapabilities,
 };
-use crate::transport::{Closed, Outbound, Transport, TransportControl};
+use crate::transport::{Closed, Outbound, Transport, TransportControl, TransportError};
 use crate::{Error, Result};
 
 pub use handlers::{
@@ -54,8 +57,10 @@ pub use listen::{ListenFilter, Subscription};
 pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
 
+pub(crate) use frames::Target;
 use outgoing::{MetaOut, ModernIdentity};
 use pending::{Deadline, Pending, PendingMap};
+use retry::Retry;
 
 /// What negotiation settled.
 #[derive(Debug, Clone)]
@@ -180,6 +185,8 @@ pub(crate) struct Shared {
     /// The current `subscriptions/listen`, if any: its id, what it asked
     /// for, and what the server acknowledged.
     listen: Mutex<Option<Subscription>>,
+    /// Renewals of the server's HTTP session (see `renew.rs`).
+    renewal: renew::Renewal,
 }
 
 struct Negotiated {
@@ -271,6 +278,7 @@ impl Session {
             asks: ask_limit::AskLimit::new(),
             supervised: std::sync::atomic::AtomicBool::new(false),
             listen: Mutex::new(None),
+            renewal: renew::Renewal::default(),
         });
         deadlines::spawn(&shared);
         let sink = Arc::new(dispatch::Dispatcher::new(shared.clone()));
@@ -392,6 +400,15 @@ impl Session {
         self.shared().options.max_message_size
     }
 
+    /// True if the transport reads frame metadata (it routes or sends
+    /// headers by it: HTTP), so what callers add to it matters.
+    pub(crate) fn transport_wants_meta(&self) -> bool {
+        self.shared()
+            .outbound
+            .get()
+            .is_some_and(Outbound::wants_meta)
+    }
+
     /// The number of requests awaiting a reply.
     pub fn in_flight(&self) -> usize {
         self.shared().pending.len()
@@ -456,7 +473,13 @@ impl Session {
         R: DeserializeOwned,
     {
         let bytes = self
-            .request_bytes(method, params, call, MetaMode::Negotiated)
+            .request_bytes(
+                method,
+                Target::default(),
+                params,
+                call,
+                MetaMode::Negotiated,
+            )
             .await?;
         match result_kind(&bytes)? {
             ResultKind::Complete => decode(method, &bytes).map(|r| (r, bytes.len())),
@@ -472,30 +495,51 @@ impl Session {
         method: &str,
         params: Option<&P>,
     ) -> Result<()> {
-        let frame = crate::protocol::jsonrpc::encode_notification(method, params)
+        let version = self.server_state().map(|s| s.version);
+        self.notify_as(method, params, version).await
+    }
+
+    /// Sends a notification that speaks `version` (the handshake's
+    /// `initialized`, sent before negotiation is recorded).
+    pub(crate) async fn notify_as<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+        version: Option<ProtocolVersion>,
+    ) -> Result<()> {
+        let bytes = crate::protocol::jsonrpc::encode_notification(method, params)
             .map_err(|e| Error::Encode(e.to_string()))?;
+        let out = self.outbound()?;
+        let frame = frames::notification(out, bytes, method, version, None);
         self.send_frame(frame).await
     }
 
-    async fn send_frame(&self, frame: Bytes) -> Result<()> {
+    fn outbound(&self) -> Result<&Outbound> {
+        self.shared()
+            .outbound
+            .get()
+            .ok_or_else(|| Error::NotConnected("transport not started".into()))
+    }
+
+    async fn send_frame(&self, frame: crate::transport::Frame) -> Result<()> {
         let shared = self.shared();
         if let Some(closed) = lock(&shared.closed).clone() {
             return Err(closed_error(&closed));
         }
-        let tx = shared
-            .outbound
-            .get()
-            .ok_or_else(|| Error::NotConnected("transport not started".into()))?;
+        let tx = self.outbound()?;
         tx.send(frame).await.map_err(|_| shared.connection_error())
     }
 
-    /// Sends a request and waits for its reply. In 2026-07-28 a request
-    /// whose response stream broke before the reply is lost (there is no
-    /// resumption): one that is safe to repeat is re-sent once, under a new
-    /// id (a late reply to the old id is ignored as unknown).
+    /// Sends a request and waits for its reply. A failure the transport
+    /// reports is handled as `retry.rs` says: in 2026-07-28 a request whose
+    /// response stream broke before the reply is lost (there is no
+    /// resumption), and one that is safe to repeat is re-sent once under a
+    /// new id (a late reply to the old id is ignored as unknown); an
+    /// expired HTTP session is renewed and the request re-sent.
     async fn request_bytes<P>(
         &self,
         method: &str,
+        target: Target<'_>,
         params: &P,
         call: Option<&CallOptions>,
         mode: MetaMode<'_>,
@@ -503,17 +547,32 @@ impl Session {
     where
         P: Serialize + ?Sized + Sync,
     {
-        let first = self.request_once(method, params, call, mode).await;
-        match first {
-            Err(e)
-                if crate::error::is_stream_lost(&e)
-                    && jsonrpc::safe_to_repeat(method)
-                    && self.is_modern_request(mode) =>
-            {
-                tracing::debug!(server = %self.name(), %method, error = %e, "re-sending under a new id");
-                self.request_once(method, params, call, mode).await
+        let generation = self.shared().renewal.generation();
+        let first = self.request_once(method, target, params, call, mode).await;
+        let failure = match first {
+            Err(Error::Transport(failure)) => failure,
+            other => return other,
+        };
+        let not_resent = |cause: TransportError| {
+            Err(Error::Transport(TransportError::NotResent {
+                method: method.to_owned(),
+                cause: Box::new(cause),
+            }))
+        };
+        match retry::decide(method, &failure, self.is_modern_request(mode)) {
+            Retry::Fail => Err(Error::Transport(failure)),
+            Retry::NotResent => not_resent(failure),
+            Retry::Resend => {
+                tracing::debug!(server = %self.name(), %method, error = %failure, "re-sending under a new id");
+                self.request_once(method, target, params, call, mode).await
             }
-            other => other,
+            Retry::Renew => {
+                self.renew(generation, &failure).await?;
+                if !retry::resend_after_renewal(method) {
+                    return not_resent(failure);
+                }
+                self.request_once(method, target, params, call, mode).await
+            }
         }
     }
 
@@ -532,6 +591,7 @@ impl Session {
     async fn request_once<P>(
         &self,
         method: &str,
+        target: Target<'_>,
         params: &P,
         call: Option<&CallOptions>,
         mode: MetaMode<'_>,
@@ -563,8 +623,13 @@ impl Session {
             meta.progress_token = Some(id);
         }
         meta.extra = call.and_then(|c| c.meta.as_ref());
-        let frame = outgoing::encode_request(id, method, params, &meta)
+        let bytes = outgoing::encode_request(id, method, params, &meta)
             .map_err(|e| Error::Encode(e.to_string()))?;
+        let version = match mode {
+            MetaMode::Modern(identity) => Some(identity.version),
+            MetaMode::Negotiated => negotiated.map(|n| n.state.version),
+            MetaMode::Bare => None,
+        };
 
         let idle = call
             .and_then(|c| c.timeout)
@@ -604,16 +669,16 @@ impl Session {
             return Err(closed_error_for(shared, &closed));
         }
         let send = async {
-            match shared.outbound.get() {
-                // Alone on the connection: latency matters most, write now.
-                // Otherwise let the transport batch.
-                Some(out) if in_flight == 1 => out
-                    .send_now(frame)
-                    .await
-                    .map_err(|_| shared.connection_error()),
-                Some(out) => out.send(frame).await.map_err(|_| shared.connection_error()),
-                None => Err(Error::NotConnected("transport not started".into())),
-            }
+            let out = self.outbound()?;
+            let frame = frames::request(out, bytes, id, method, version, target);
+            // Alone on the connection: latency matters most, write now.
+            // Otherwise let the transport batch.
+            let sent = if in_flight == 1 {
+                out.send_now(frame).await
+            } else {
+                out.send(frame).await
+            };
+            sent.map_err(|_| shared.connection_error())
         };
         // Almost always sent on the first poll: a timer only when not.
         let mut send = std::pin::pin!(send);
@@ -683,19 +748,9 @@ impl Drop for InFlight<'_> {
         if !shared.pending.remove(self.id) || !self.cancellable || lock(&shared.closed).is_some() {
             return;
         }
-        #[derive(Serialize)]
-        struct Cancelled<'a> {
-            #[serde(rename = "requestId")]
-            request_id: i64,
-            reason: &'a str,
-        }
-        let params = Cancelled {
-            request_id: self.id,
-            reason: "the client stopped waiting (timeout or cancellation)",
-        };
-        if let (Ok(frame), Some(out)) = (
-            crate::protocol::jsonrpc::encode_notification("notifications/cancelled", Some(&params)),
-            shared.outbound.get(),
+        if let Some((frame, out)) = shared.cancellation(
+            self.id,
+            "the client stopped waiting (timeout or cancellation)",
         ) {
             if out.send_nowait(frame.clone()).is_err() {
                 let out = out.clone();
@@ -729,6 +784,32 @@ fn closed_error(closed: &Closed) -> Error {
 }
 
 impl Shared {
+    /// The `notifications/cancelled` frame for request `id`, and where to
+    /// send it (`None` before the transport started).
+    pub(crate) fn cancellation(
+        &self,
+        id: i64,
+        reason: &str,
+    ) -> Option<(crate::transport::Frame, &Outbound)> {
+        #[derive(Serialize)]
+        struct Cancelled<'a> {
+            #[serde(rename = "requestId")]
+            request_id: i64,
+            reason: &'a str,
+        }
+        let params = Cancelled {
+            request_id: id,
+            reason,
+        };
+        let out = self.outbound.get()?;
+        let bytes =
+            crate::protocol::jsonrpc::encode_notification("notifications/cancelled", Some(&params))
+                .ok()?;
+        let version = self.negotiated.get().map(|n| n.state.version);
+        let frame = frames::notification(out, bytes, "notifications/cancelled", version, Some(id));
+        Some((frame, out))
+    }
+
     /// The connection is over: fail every waiter, stop answering the
     /// server, wake whoever watches for the end.
     pub(crate) fn mark_closed(&self, closed: Closed) {

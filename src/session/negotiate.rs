@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::era_cache;
 use super::outgoing::{ModernIdentity, NoParams};
-use super::{decode, CallOptions, MetaMode, Negotiated, ServerState, Session};
+use super::{decode, CallOptions, MetaMode, Negotiated, ServerState, Session, Target};
 use crate::protocol::version::meta;
 use crate::protocol::{
     codes, DiscoverResult, Era, Implementation, InitializeResult, ProtocolVersion, VersionChoice,
@@ -85,7 +85,7 @@ async fn discover(
     fall_back: bool,
 ) -> Result<Negotiated> {
     let identity = ModernIdentity {
-        version: version.as_str(),
+        version,
         capabilities: raw(&session.client_capabilities(Era::Modern))?,
         client_info: raw(&client_info(session))?,
     };
@@ -94,6 +94,7 @@ async fn discover(
     let reply = session
         .request_bytes(
             "server/discover",
+            Target::default(),
             &NoParams {},
             Some(&call),
             MetaMode::Modern(&identity),
@@ -196,7 +197,7 @@ fn unnamed_server() -> Implementation {
     serde_json::from_value(json!({"name": "unknown", "version": ""})).unwrap_or_default()
 }
 
-async fn initialize(
+pub(super) async fn initialize(
     session: &Session,
     version: ProtocolVersion,
     exact: bool,
@@ -207,7 +208,13 @@ async fn initialize(
         "clientInfo": client_info(session),
     });
     let bytes = match session
-        .request_bytes("initialize", &params, None, MetaMode::Bare)
+        .request_bytes(
+            "initialize",
+            Target::default(),
+            &params,
+            None,
+            MetaMode::Bare,
+        )
         .await
     {
         Ok(b) => b,
@@ -250,7 +257,7 @@ async fn initialize(
         tracing::info!(server = %session.name(), asked = %version, agreed = %agreed, "server countered with another revision");
     }
     session
-        .notify::<Value>("notifications/initialized", None)
+        .notify_as::<Value>("notifications/initialized", None, Some(agreed))
         .await?;
     tracing::debug!(server = %session.name(), version = %agreed, "initialized");
     Ok(Negotiated {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 /// The modern era's identity fields, serialized once per session.
 #[derive(Debug)]
 pub(crate) struct ModernIdentity {
-    pub(crate) version: &'static str,
+    pub(crate) version: crate::protocol::ProtocolVersion,
     pub(crate) capabilities: Box<RawValue>,
     pub(crate) client_info: Box<RawValue>,
 }
@@ -57,7 +57,7 @@ impl MetaOut<'_> {
 
     pub(crate) fn modern(identity: &ModernIdentity) -> MetaOut<'_> {
         MetaOut {
-            protocol_version: Some(identity.version),
+            protocol_version: Some(identity.version.as_str()),
             client_capabilities: Some(&identity.capabilities),
             client_info: Some(&identity.client_info),
             ..MetaOut::default()
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn meta_is_flattened_into_params() {
         let identity = ModernIdentity {
-            version: "2026-07-28",
+            version: crate::protocol::ProtocolVersion::V2026_07_28,
             capabilities: RawValue::from_string("{}".into()).unwrap(),
             client_info: RawValue::from_string(r#"{"name":"c","version":"1"}"#.into()).unwrap(),
         };
@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn the_hand_written_encoder_matches_serde() {
         let identity = ModernIdentity {
-            version: "2026-07-28",
+            version: crate::protocol::ProtocolVersion::V2026_07_28,
             capabilities: RawValue::from_string(r#"{"sampling":{}}"#.into()).unwrap(),
             client_info: RawValue::from_string(r#"{"name":"c","version":"1"}"#.into()).unwrap(),
         };

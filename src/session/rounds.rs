@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::handlers::RequestContext;
 use super::outgoing::RoundParams;
-use super::{answer, decode, result_kind, CallOptions, MetaMode, ResultKind, Session};
+use super::{answer, decode, result_kind, CallOptions, MetaMode, ResultKind, Session, Target};
 use crate::protocol::Era;
 use crate::{Error, Result};
 
@@ -44,6 +44,23 @@ impl Session {
         P: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
+        self.request_with_rounds_to(method, Target::default(), params, call)
+            .await
+    }
+
+    /// [`Session::request_with_rounds`] with what the frame's metadata
+    /// mirrors (a name, extra headers) for transports that route by it.
+    pub(crate) async fn request_with_rounds_to<P, R>(
+        &self,
+        method: &str,
+        target: Target<'_>,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<R>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
         let max_rounds = self.shared().options.max_rounds;
         let mut responses: Option<Map<String, Value>> = None;
         let mut state: Option<String> = None;
@@ -54,7 +71,7 @@ impl Session {
                 request_state: state.as_deref(),
             };
             let bytes = self
-                .request_bytes(method, &with_answers, call, MetaMode::Negotiated)
+                .request_bytes(method, target, &with_answers, call, MetaMode::Negotiated)
                 .await?;
             match result_kind(&bytes)? {
                 ResultKind::Complete => return decode(method, &bytes),

@@ -1,11 +1,17 @@
-//! Transports move whole JSON-RPC messages between us and a server. They know
-//! nothing of MCP methods: a message goes out as one encoded frame, and every
-//! frame read comes back through an [`InboundSink`].
+//! Transports move whole JSON-RPC messages between us and a server. A
+//! message goes out as one [`Frame`]: the bytes the session encoded, plus,
+//! for transports that route by it (HTTP), the [`FrameMeta`] the session
+//! knows (kind, id, method, name, version, whether it may be repeated,
+//! extra headers), so no transport parses what it sends. Every message read
+//! comes back through an [`InboundSink`], and a request the transport could
+//! not carry comes back as [`Inbound::Failed`] with a typed
+//! [`TransportError`], never as a made-up JSON-RPC error.
 //!
 //! [`Source`] says which transport reaches a server (the client infers one
 //! from what a user types).
 
 mod auth;
+mod frame;
 pub mod http;
 mod memory;
 mod outbound;
@@ -20,6 +26,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
+pub use crate::error::TransportError;
+pub use frame::{Frame, FrameKind, FrameMeta};
 pub use http::{HttpConfig, HttpMode};
 pub use memory::{InProcessServer, ServerEnd};
 pub use outbound::{Outbound, SendError};
@@ -58,6 +66,13 @@ pub enum Inbound {
         /// The last bytes of the message (empty while it goes on).
         tail: Bytes,
     },
+    /// The request `id` failed in the transport: its reply will not come.
+    Failed {
+        /// The request's id (from its [`FrameMeta::id`]).
+        id: i64,
+        /// Why.
+        error: TransportError,
+    },
     /// No more messages will come.
     Closed(Closed),
 }
@@ -92,7 +107,8 @@ pub trait TransportControl: Send + Sync + 'static {
 /// A started transport: where to send frames, and how to stop it.
 pub struct TransportHandle {
     /// Encoded messages to send, one per frame. Bounded: senders feel
-    /// backpressure when the peer reads slowly.
+    /// backpressure when the peer reads slowly. Says whether the transport
+    /// reads frame metadata ([`Outbound::wants_meta`]).
     pub outbound: Outbound,
     /// Shutdown and diagnostics.
     pub control: Arc<dyn TransportControl>,

@@ -1,11 +1,13 @@
 //! Where the session puts frames to send: a bounded channel to a transport
-//! task, or (stdio) a writer the caller may write through directly.
+//! task (of bytes, or of [`Frame`]s with their metadata), or (stdio) a
+//! writer the caller may write through directly.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use super::frame::Frame;
 use super::stdin_writer::StdinWriter;
 
 /// The transport no longer accepts frames.
@@ -14,49 +16,74 @@ use super::stdin_writer::StdinWriter;
 pub struct SendError;
 
 /// The sending half of a transport. Cheap to clone.
+///
+/// A byte transport ([`Outbound::channel`], stdio) writes each frame's
+/// bytes and never sees metadata; a routing transport
+/// ([`Outbound::frames`]) gets every frame with its [`super::FrameMeta`].
 #[derive(Clone)]
 pub struct Outbound(Kind);
 
 #[derive(Clone)]
 enum Kind {
-    Channel(mpsc::Sender<Bytes>),
+    Bytes(mpsc::Sender<Bytes>),
+    Frames(mpsc::Sender<Frame>),
     Stdin(Arc<StdinWriter>),
 }
 
 impl Outbound {
-    /// Frames go into a bounded channel that a transport task drains.
+    /// Frames go, as bytes alone, into a bounded channel that a transport
+    /// task drains.
     pub fn channel(tx: mpsc::Sender<Bytes>) -> Self {
-        Outbound(Kind::Channel(tx))
+        Outbound(Kind::Bytes(tx))
+    }
+
+    /// Frames go, with their metadata, into a bounded channel that a
+    /// transport task drains.
+    pub fn frames(tx: mpsc::Sender<Frame>) -> Self {
+        Outbound(Kind::Frames(tx))
     }
 
     pub(crate) fn stdin(writer: Arc<StdinWriter>) -> Self {
         Outbound(Kind::Stdin(writer))
     }
 
+    /// True if the transport reads frame metadata (so the session builds
+    /// it); false for byte transports.
+    pub fn wants_meta(&self) -> bool {
+        matches!(self.0, Kind::Frames(_))
+    }
+
     /// Queues a frame; waits while the transport is backed up.
-    pub async fn send(&self, frame: Bytes) -> Result<(), SendError> {
+    pub async fn send(&self, frame: impl Into<Frame>) -> Result<(), SendError> {
+        let frame = frame.into();
         match &self.0 {
-            Kind::Channel(tx) => tx.send(frame).await.map_err(|_| SendError),
-            Kind::Stdin(w) => w.send(frame, false).await,
+            Kind::Bytes(tx) => tx.send(frame.into_bytes()).await.map_err(|_| SendError),
+            Kind::Frames(tx) => tx.send(frame).await.map_err(|_| SendError),
+            Kind::Stdin(w) => w.send(frame.into_bytes(), false).await,
         }
     }
 
     /// Sends a frame when nothing else is in flight: a transport that can
     /// write it on the caller's own thread does (saving a task hand-off per
     /// call); otherwise the same as [`Outbound::send`].
-    pub async fn send_now(&self, frame: Bytes) -> Result<(), SendError> {
+    pub async fn send_now(&self, frame: impl Into<Frame>) -> Result<(), SendError> {
+        let frame = frame.into();
         match &self.0 {
-            Kind::Channel(tx) => tx.send(frame).await.map_err(|_| SendError),
-            Kind::Stdin(w) => w.send(frame, true).await,
+            Kind::Bytes(tx) => tx.send(frame.into_bytes()).await.map_err(|_| SendError),
+            Kind::Frames(tx) => tx.send(frame).await.map_err(|_| SendError),
+            Kind::Stdin(w) => w.send(frame.into_bytes(), true).await,
         }
     }
 
     /// Sends without waiting (e.g. a cancellation from a destructor). A full
-    /// channel drops the frame; the stdio writer always takes it.
-    pub fn send_nowait(&self, frame: Bytes) -> Result<(), SendError> {
+    /// channel drops the frame (and returns an error); the stdio writer
+    /// always takes it.
+    pub fn send_nowait(&self, frame: impl Into<Frame>) -> Result<(), SendError> {
+        let frame = frame.into();
         match &self.0 {
-            Kind::Channel(tx) => tx.try_send(frame).map_err(|_| SendError),
-            Kind::Stdin(w) => w.push(frame),
+            Kind::Bytes(tx) => tx.try_send(frame.into_bytes()).map_err(|_| SendError),
+            Kind::Frames(tx) => tx.try_send(frame).map_err(|_| SendError),
+            Kind::Stdin(w) => w.push(frame.into_bytes()),
         }
     }
 }

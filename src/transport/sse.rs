@@ -22,7 +22,10 @@ use tokio::task::AbortHandle;
 use super::auth::{self, AuthStep};
 use super::http::HttpConfig;
 use super::sse_parse::{SseItem, SseParser};
-use super::{http, Closed, Inbound, InboundSink, TransportControl, TransportHandle};
+use super::{
+    http, Closed, Frame, FrameKind, FrameMeta, Inbound, InboundSink, TransportControl,
+    TransportError, TransportHandle,
+};
 use crate::auth::AuthProvider;
 use crate::{Error, Result};
 
@@ -65,20 +68,17 @@ pub(crate) async fn start(
     sink: Arc<dyn InboundSink>,
 ) -> Result<TransportHandle> {
     let legacy = Legacy::connect(config, sink).await?;
-    let (tx, mut rx) = mpsc::channel::<Bytes>(64);
+    let (tx, mut rx) = mpsc::channel::<Frame>(64);
     let l = legacy.clone();
     let writer = tokio::spawn(async move {
         while let Some(frame) = rx.recv().await {
-            match http::peek_frame(&frame) {
-                Some(out) => l.send(frame, out).await,
-                None => tracing::warn!("not posting a frame that is not a JSON-RPC object"),
-            }
+            l.send(frame).await;
         }
         l.shutdown();
     });
     legacy.track(writer.abort_handle());
     Ok(TransportHandle {
-        outbound: super::Outbound::channel(tx),
+        outbound: super::Outbound::frames(tx),
         control: Arc::new(legacy),
     })
 }
@@ -219,8 +219,11 @@ impl Legacy {
 
     /// POSTs one frame; requests on a task of their own (the reply comes
     /// on the stream), everything else in order.
-    pub(crate) async fn send(&self, frame: Bytes, out: http::Peeked) {
-        if http::is_request(&out) {
+    pub(crate) async fn send(&self, frame: Frame) {
+        let Some((frame, out)) = http::routable(frame) else {
+            return;
+        };
+        if out.kind == FrameKind::Request {
             let me = self.clone();
             let task = tokio::spawn(async move { me.post(frame, out).await });
             let mut tasks = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
@@ -234,17 +237,21 @@ impl Legacy {
     /// POSTs one frame to the endpoint, with the provider's credentials
     /// (sent again, bounded, after it renewed them on a 401/403); a
     /// failure becomes the request's error reply.
-    async fn post(&self, frame: Bytes, out: http::Peeked) {
+    async fn post(&self, frame: Bytes, out: Box<FrameMeta>) {
         let i = &self.inner;
         let mut rounds = 0;
-        let mut code = None;
         let failure = loop {
             let mut h = i.headers.clone();
             h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             let sent = match i.auth.as_deref() {
                 Some(a) => match auth::authorize(a, &i.url, "POST", &i.endpoint, &mut h).await {
                     Ok(sent) => sent,
-                    Err(e) => break format!("authorization failed: {}", auth::detail(e)),
+                    Err(e) => {
+                        break TransportError::Auth {
+                            status: None,
+                            message: auth::detail(e),
+                        }
+                    }
                 },
                 None => None,
             };
@@ -255,9 +262,14 @@ impl Legacy {
                 .body(frame.clone())
                 .send();
             let r = match tokio::time::timeout(i.idle, send).await {
-                Err(_) => break format!("no HTTP response within {:?}", i.idle),
+                Err(_) => break TransportError::Timeout { after: i.idle },
                 Ok(Err(e)) => {
-                    break format!("HTTP POST failed: {}", http::error_chain(&e.without_url()))
+                    break TransportError::Connection {
+                        message: format!(
+                            "HTTP POST failed: {}",
+                            http::error_chain(&e.without_url())
+                        ),
+                    }
                 }
                 Ok(Ok(r)) => r,
             };
@@ -268,28 +280,35 @@ impl Legacy {
                 AuthStep::Retry => continue,
                 AuthStep::Proceed => {}
                 AuthStep::Failed(e) => {
-                    code = Some(status.as_u16());
-                    break format!("authorization failed: {}", auth::detail(e));
+                    break TransportError::Auth {
+                        status: Some(status.as_u16()),
+                        message: auth::detail(e),
+                    };
                 }
             }
             if status.is_success() {
                 return;
             }
-            code = Some(status.as_u16());
             if i.auth.is_some() && matches!(status.as_u16(), 401 | 403) {
-                break refused_message("the POST", status, rounds);
+                break TransportError::Auth {
+                    status: Some(status.as_u16()),
+                    message: refused_message("the POST", status, rounds),
+                };
             }
             let body = tokio::time::timeout(i.idle, r.bytes())
                 .await
                 .ok()
                 .and_then(|b| b.ok())
                 .unwrap_or_default();
-            let text = String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_SHOWN)])
+            let body_hint = String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_SHOWN)])
                 .trim()
                 .to_owned();
-            break format!("HTTP {status}: {text}");
+            break TransportError::Http {
+                status: status.as_u16(),
+                body_hint,
+            };
         };
-        http::fail_peeked(&*i.sink, &out, &failure, code);
+        http::fail(&*i.sink, &out, failure);
     }
 
     /// Drops the stream and every task.

@@ -7,16 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Url;
 use tokio::task::AbortHandle;
 
 use super::config::HttpConfig;
-use super::param_headers::ParamHeaders;
-use super::peek::{self, Kind, Outgoing};
-use crate::transport::{Closed, Inbound, InboundSink, TransportControl};
+use super::{header_value, inbound};
+use crate::protocol::{Era, ProtocolVersion};
+use crate::transport::{Closed, FrameKind, FrameMeta, Inbound, InboundSink, TransportControl};
 use crate::{Error, Result};
 
 /// The header carrying the session id (handshake era).
@@ -29,18 +28,17 @@ const DELETE_DEADLINE: Duration = Duration::from_secs(2);
 #[derive(Default)]
 struct State {
     session_id: Option<HeaderValue>,
-    /// The version `initialize` agreed (handshake era).
-    handshake_version: Option<String>,
-    /// Request id (as written) → its task.
-    in_flight: HashMap<String, AbortHandle>,
+    /// The version `initialize` agreed (handshake era), as the session's
+    /// frames after it say.
+    handshake_version: Option<ProtocolVersion>,
+    /// Request id → its task.
+    in_flight: HashMap<i64, AbortHandle>,
     /// Requests in flight whose reply came on another stream (the GET
     /// stream), so a resumption in progress can stop.
-    answered: HashSet<String>,
+    answered: HashSet<i64>,
     /// Background tasks (writer, GET stream, resumptions).
     tasks: Vec<AbortHandle>,
     get_listener: Option<AbortHandle>,
-    initialize: Option<Bytes>,
-    initialized: Option<Bytes>,
     /// The auth provider's latest `Authorization` value (sensitive).
     authorization: Option<HeaderValue>,
     /// The GET stream ended on a refusal no renewal fixed: a fingerprint
@@ -65,10 +63,6 @@ pub(crate) struct Conn {
     sink: Arc<dyn InboundSink>,
     state: Mutex<State>,
     closed: AtomicBool,
-    /// Held while re-initializing an expired session.
-    pub(crate) reinit: tokio::sync::Mutex<()>,
-    /// `x-mcp-header` annotations learnt from `tools/list` replies.
-    pub(crate) params: ParamHeaders,
 }
 
 fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -133,8 +127,6 @@ impl Conn {
             sink,
             state: Mutex::new(State::default()),
             closed: AtomicBool::new(false),
-            reinit: tokio::sync::Mutex::new(()),
-            params: ParamHeaders::default(),
         })
     }
 
@@ -172,7 +164,7 @@ impl Conn {
 
     /// Registers a request's task under its id, spawning it under the lock
     /// so its own removal cannot run first.
-    pub(crate) fn spawn_in_flight<F>(&self, id: String, fut: F)
+    pub(crate) fn spawn_in_flight<F>(&self, id: i64, fut: F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
@@ -183,15 +175,15 @@ impl Conn {
         }
     }
 
-    pub(crate) fn done_in_flight(&self, id: &str) {
+    pub(crate) fn done_in_flight(&self, id: i64) {
         let mut s = lock(&self.state);
-        s.in_flight.remove(id);
-        s.answered.remove(id);
+        s.in_flight.remove(&id);
+        s.answered.remove(&id);
     }
 
     /// Notes a reply that arrived outside its request's own stream.
     pub(crate) fn note_reply_elsewhere(&self, frame: &[u8]) {
-        if let Some(id) = peek::reply_id(frame) {
+        if let Some(id) = inbound::reply_id(frame) {
             let mut s = lock(&self.state);
             if s.in_flight.contains_key(&id) {
                 s.answered.insert(id);
@@ -200,28 +192,24 @@ impl Conn {
     }
 
     /// True if the reply to `id` came on another stream.
-    pub(crate) fn answered_elsewhere(&self, id: &str) -> bool {
-        lock(&self.state).answered.contains(id)
+    pub(crate) fn answered_elsewhere(&self, id: i64) -> bool {
+        lock(&self.state).answered.contains(&id)
     }
 
     /// Handles a `notifications/cancelled` frame. In 2026-07-28, closing
     /// the request's stream *is* the cancellation: the POST is aborted and
     /// the notification not sent (returns true). In the handshake era the
     /// notification is posted too (returns false).
-    pub(crate) fn cancel(&self, out: &Outgoing) -> bool {
-        let Some(id) = out.cancels.as_deref() else {
+    pub(crate) fn cancel(&self, meta: &FrameMeta) -> bool {
+        let Some(id) = meta.cancels else {
             return false;
         };
         let modern = lock(&self.state).handshake_version.is_none();
-        if let Some(task) = lock(&self.state).in_flight.remove(id) {
+        if let Some(task) = lock(&self.state).in_flight.remove(&id) {
             task.abort();
             tracing::debug!(transport = %self.describe_url(), %id, "closed the response stream of a cancelled request");
         }
         modern
-    }
-
-    pub(crate) fn session_id(&self) -> Option<HeaderValue> {
-        lock(&self.state).session_id.clone()
     }
 
     pub(crate) fn set_session_id(&self, id: Option<HeaderValue>) {
@@ -232,28 +220,20 @@ impl Conn {
         lock(&self.state).session_id = id;
     }
 
-    pub(crate) fn handshake_version(&self) -> Option<String> {
-        lock(&self.state).handshake_version.clone()
+    /// The version the handshake agreed, once the session's frames say it
+    /// (from `notifications/initialized` on); `None` in 2026-07-28.
+    pub(crate) fn handshake_version(&self) -> Option<ProtocolVersion> {
+        lock(&self.state).handshake_version
     }
 
-    pub(crate) fn set_handshake_version(&self, v: String) {
-        lock(&self.state).handshake_version = Some(v);
-    }
-
-    pub(crate) fn remember_initialize(&self, frame: Bytes) {
-        let mut s = lock(&self.state);
-        s.initialize = Some(frame);
-        s.initialized = None;
-    }
-
-    pub(crate) fn remember_initialized(&self, frame: Bytes) {
-        lock(&self.state).initialized = Some(frame);
-    }
-
-    /// The captured handshake, for replaying it when the session expires.
-    pub(crate) fn handshake_frames(&self) -> Option<(Bytes, Option<Bytes>)> {
-        let s = lock(&self.state);
-        Some((s.initialize.clone()?, s.initialized.clone()))
+    /// Notes the era a frame speaks: a handshake-era version on anything
+    /// but `initialize` (which proposes one) is the agreed version.
+    pub(crate) fn note_version(&self, meta: &FrameMeta) {
+        if let Some(v) = meta.version.filter(|v| v.era() == Era::Handshake) {
+            if meta.method != "initialize" {
+                lock(&self.state).handshake_version = Some(v);
+            }
+        }
     }
 
     /// Sets the GET listener, aborting any previous one.
@@ -292,40 +272,49 @@ impl Conn {
             .is_some_and(|t| !t.is_finished())
     }
 
-    /// Headers for one POST of `out` (`frame` is read again only for the
-    /// `Mcp-Param-*` headers of a tool that has some).
-    pub(crate) fn post_headers(&self, out: &Outgoing, frame: &[u8]) -> HeaderMap {
+    /// Headers for one POST of the message `meta` describes: the version
+    /// it speaks (none on `initialize`; in the handshake era the agreed
+    /// one), and in 2026-07-28 `Mcp-Method`, `Mcp-Name` and the extra
+    /// headers the session put in its metadata (`Mcp-Param-*`), values
+    /// encoded as the spec says.
+    pub(crate) fn post_headers(&self, meta: &FrameMeta) -> HeaderMap {
         let mut h = self.base_headers();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         h.insert(
             ACCEPT,
             HeaderValue::from_static("application/json, text/event-stream"),
         );
-        let version = out.modern_version.clone().or_else(|| {
-            (out.method != "initialize")
-                .then(|| self.handshake_version())
-                .flatten()
-        });
-        if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            h.insert(PROTOCOL_VERSION, v);
+        let version = if meta.method == "initialize" {
+            // A new handshake starts a new HTTP session: the old id (after
+            // an expiry) stays for requests still in flight until the
+            // reply brings the new one.
+            h.remove(SESSION_ID);
+            None
+        } else {
+            meta.version.or_else(|| self.handshake_version())
+        };
+        if let Some(v) = version {
+            h.insert(PROTOCOL_VERSION, HeaderValue::from_static(v.as_str()));
         }
-        if out.modern_version.is_some() && out.kind != Kind::Response {
-            if let Ok(v) = HeaderValue::from_str(&peek::encode_header_value(&out.method)) {
+        let modern = meta.version.is_some_and(|v| v.era() == Era::Modern);
+        if modern && meta.kind != FrameKind::Response {
+            if let Ok(v) = HeaderValue::from_str(&header_value::encode(&meta.method)) {
                 h.insert("mcp-method", v);
             }
-            if let Some(name) = &out.name {
-                if let Ok(v) = HeaderValue::from_str(&peek::encode_header_value(name)) {
+            if let Some(name) = &meta.name {
+                if let Ok(v) = HeaderValue::from_str(&header_value::encode(name)) {
                     h.insert("mcp-name", v);
                 }
-                if out.method == "tools/call" {
-                    for (k, v) in self.params.for_call(name, frame) {
-                        if let (Ok(k), Ok(v)) = (
-                            HeaderName::from_bytes(k.as_bytes()),
-                            HeaderValue::from_str(&v),
-                        ) {
-                            h.insert(k, v);
-                        }
+            }
+            for (name, value) in &meta.headers {
+                match (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&header_value::encode(value)),
+                ) {
+                    (Ok(k), Ok(v)) => {
+                        h.insert(k, v);
                     }
+                    _ => tracing::debug!(header = %name, "not sending an invalid header"),
                 }
             }
         }
@@ -418,11 +407,8 @@ impl Conn {
         if let Err(e) = self.add_auth_proof("DELETE", &mut h) {
             tracing::debug!("no DPoP proof for the DELETE: {e}");
         }
-        if let Some(v) = self
-            .handshake_version()
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            h.insert(PROTOCOL_VERSION, v);
+        if let Some(v) = self.handshake_version() {
+            h.insert(PROTOCOL_VERSION, HeaderValue::from_static(v.as_str()));
         }
         let delete = self.client.delete(self.url.clone()).headers(h).send();
         let url = self.describe_url();

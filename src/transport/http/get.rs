@@ -13,11 +13,10 @@ use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 
 use super::body::{self, StreamEnd};
 use super::conn::{Conn, PROTOCOL_VERSION};
-use super::peek::Outgoing;
 use super::post::read_until_reply;
 use crate::transport::auth::{self, AuthStep};
 use crate::transport::sse_parse::{SseItem, SseParser};
-use crate::transport::{Inbound, InboundSink};
+use crate::transport::{FrameMeta, Inbound, InboundSink};
 
 /// The wait before reconnecting when the server set no `retry:`.
 const DEFAULT_RETRY: Duration = Duration::from_secs(1);
@@ -117,11 +116,8 @@ async fn open(conn: &Conn, last_event_id: Option<&str>) -> Result<reqwest::Respo
         let mut h = conn.base_headers();
         conn.add_auth_proof("GET", &mut h).map_err(unauthorized)?;
         h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-        if let Some(v) = conn
-            .handshake_version()
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            h.insert(PROTOCOL_VERSION, v);
+        if let Some(v) = conn.handshake_version() {
+            h.insert(PROTOCOL_VERSION, HeaderValue::from_static(v.as_str()));
         }
         if let Some(id) = last_event_id.and_then(|v| HeaderValue::from_str(v).ok()) {
             h.insert("last-event-id", id);
@@ -291,10 +287,10 @@ async fn listen(conn: Arc<Conn>, opened: tokio::sync::oneshot::Sender<()>) {
     }
 }
 
-/// Resumes the stream of request `out` from `last` until its reply comes.
+/// Resumes the stream of request `meta` from `last` until its reply comes.
 pub(crate) async fn resume(
     conn: &Arc<Conn>,
-    out: &Outgoing,
+    meta: &FrameMeta,
     sink: &dyn InboundSink,
     last: String,
     retry: Option<Duration>,
@@ -312,18 +308,14 @@ pub(crate) async fn resume(
         }
         budget -= 1;
         tokio::time::sleep(jittered(backoff(retry, misses.max(1)))).await;
-        if out
-            .id
-            .as_deref()
-            .is_some_and(|id| conn.answered_elsewhere(id))
-        {
+        if meta.id.is_some_and(|id| conn.answered_elsewhere(id)) {
             return Ok(());
         }
         match open(conn, Some(&last)).await {
             Ok(resp) => {
                 let mut parser = SseParser::new(conn.config.max_message_size);
                 parser.set_last_event_id(Some(last.clone()));
-                let (got, end) = read_until_reply(conn, resp, &mut parser, out, sink).await;
+                let (got, end) = read_until_reply(conn, resp, &mut parser, meta, sink).await;
                 if got {
                     return Ok(());
                 }

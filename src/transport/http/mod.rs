@@ -3,43 +3,46 @@
 //!
 //! Every outgoing frame is one POST. A reply comes back as one JSON body or
 //! as an SSE stream scoped to the request; both are handed to the session
-//! frame by frame. The transport peeks at each outgoing frame (method, id,
-//! name, `_meta` version) to build the headers the spec asks for, since it
-//! knows no MCP types.
+//! frame by frame. The headers come from each frame's [`FrameMeta`], which
+//! the session built when it encoded the frame: nothing outgoing is parsed
+//! here. A request that cannot be carried fails with a typed
+//! [`TransportError`] for its id ([`Inbound::Failed`]).
 //!
-//! Era-specific behaviour keys off what the frames show:
-//! - handshake era (an `initialize` went out): `MCP-Protocol-Version` is the
-//!   version the server agreed to, `Mcp-Session-Id` is echoed, a GET stream
-//!   carries server messages, broken streams resume with `Last-Event-ID`,
-//!   a 404 means the session expired (we re-initialize), close sends DELETE;
-//! - 2026-07-28 (requests carry `_meta` protocolVersion): `Mcp-Method` and
-//!   `Mcp-Name` headers, and cancelling a request closes its stream instead
-//!   of posting `notifications/cancelled`.
+//! Era-specific behaviour keys off what the metadata says:
+//! - handshake era (the frames speak a handshake-era version):
+//!   `MCP-Protocol-Version` is the agreed version, `Mcp-Session-Id` is
+//!   echoed, a GET stream carries server messages, broken streams resume
+//!   with `Last-Event-ID`, a 404 to a request carrying the session id is
+//!   reported as [`TransportError::SessionExpired`] (the session starts a
+//!   new one with a new `initialize`, posted without the old id, whose
+//!   reply brings the new one), close sends DELETE;
+//! - 2026-07-28: `Mcp-Method` and `Mcp-Name` headers plus the frame's
+//!   extra ones (`Mcp-Param-*`), and cancelling a request closes its stream
+//!   instead of posting `notifications/cancelled`.
 
 mod body;
 mod config;
 mod conn;
 mod get;
-mod param_headers;
-mod peek;
+mod header_value;
+mod inbound;
 mod post;
-mod reinit;
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
 pub(crate) use body::{error_chain, read_events, StreamEnd};
 pub use config::{HttpConfig, HttpMode};
 pub(crate) use conn::{build_client, parse_url, static_headers};
-pub(crate) use peek::Outgoing as Peeked;
 
-use super::{sse, InboundSink, Transport, TransportHandle};
+use super::{
+    sse, Frame, FrameKind, FrameMeta, Inbound, InboundSink, Transport, TransportError,
+    TransportHandle,
+};
 use crate::Result;
 use conn::Conn;
-use peek::{Kind, Outgoing};
 use post::Exchange;
 
 /// Frames waiting to be posted.
@@ -67,69 +70,66 @@ impl Transport for HttpTransport {
             let writer = tokio::spawn(run(conn.clone(), rx));
             conn.track(writer.abort_handle());
             Ok(TransportHandle {
-                outbound: super::Outbound::channel(tx),
+                outbound: super::Outbound::frames(tx),
                 control: conn,
             })
         })
     }
 }
 
-/// Peeks at an outgoing frame (for the legacy transport).
-pub(crate) fn peek_frame(frame: &[u8]) -> Option<Peeked> {
-    Outgoing::peek(frame)
-}
-
-/// True if the frame expects a reply.
-pub(crate) fn is_request(out: &Peeked) -> bool {
-    out.kind == Kind::Request
-}
-
-/// Delivers a JSON-RPC error in place of the reply to a request that
-/// failed at the HTTP level (logs for anything else).
-pub(crate) fn fail_peeked(
-    sink: &dyn InboundSink,
-    out: &Peeked,
-    message: &str,
-    status: Option<u16>,
-) {
-    match (&out.kind, &out.id) {
-        (Kind::Request, Some(id)) => {
-            tracing::debug!(method = %out.method, %id, "{message}");
-            sink.deliver(super::Inbound::Frame(peek::error_frame(
-                id, message, status,
-            )));
+/// Reports a failure of the message `meta` describes: for a request, to
+/// its waiter ([`Inbound::Failed`]); anything else has no waiter, and is
+/// logged.
+pub(crate) fn fail(sink: &dyn InboundSink, meta: &FrameMeta, error: TransportError) {
+    match (meta.kind, meta.id) {
+        (FrameKind::Request, Some(id)) => {
+            tracing::debug!(method = %meta.method, id, "{error}");
+            sink.deliver(Inbound::Failed { id, error });
         }
-        _ => tracing::warn!(method = %out.method, "could not post a message: {message}"),
+        _ => tracing::warn!(method = %meta.method, "could not post a message: {error}"),
+    }
+}
+
+/// The metadata of a frame, or `None` (logged) for one the session did
+/// not describe, which cannot be routed.
+pub(crate) fn routable(frame: Frame) -> Option<(bytes::Bytes, Box<FrameMeta>)> {
+    match frame.into_parts() {
+        (bytes, Some(meta)) => Some((bytes, meta)),
+        (_, None) => {
+            tracing::warn!("not posting a frame without metadata (it cannot be routed)");
+            None
+        }
     }
 }
 
 /// Posts every frame the session sends, until the session goes away.
-async fn run(conn: Arc<Conn>, mut rx: mpsc::Receiver<Bytes>) {
+async fn run(conn: Arc<Conn>, mut rx: mpsc::Receiver<Frame>) {
     let mut legacy: Option<sse::Legacy> = None;
     while let Some(frame) = rx.recv().await {
         if conn.is_closed() {
             break;
         }
-        let Some(out) = Outgoing::peek(&frame) else {
-            tracing::warn!(transport = %conn.describe_url(), "not posting a frame that is not a JSON-RPC object");
+        if let Some(l) = &legacy {
+            l.send(frame).await;
+            continue;
+        }
+        let Some((bytes, meta)) = routable(frame) else {
             continue;
         };
-        if let Some(l) = &legacy {
-            l.send(frame, out).await;
+        conn.note_version(&meta);
+        if meta.cancels.is_some() && conn.cancel(&meta) {
             continue;
         }
-        if out.method == "notifications/cancelled" && conn.cancel(&out) {
-            continue;
-        }
-        match out.kind {
-            Kind::Request if out.method == "initialize" => {
-                conn.remember_initialize(frame.clone());
-                let fallback = post::exchange(&conn, &frame, &out, conn.sink()).await;
+        match meta.kind {
+            FrameKind::Request if meta.method == "initialize" => {
+                // Inline: nothing is posted before the handshake's reply
+                // (which brings the HTTP session id, if any).
+                let fallback = post::exchange(&conn, &bytes, &meta, conn.sink()).await;
                 if let Exchange::FallbackToSse(why) = fallback {
                     tracing::info!(transport = %conn.describe_url(), %why, "no Streamable HTTP here; trying legacy HTTP+SSE");
                     match sse::Legacy::connect(conn.legacy_config(), conn.sink_arc()).await {
                         Ok(l) => {
-                            l.send(frame, out).await;
+                            l.send(Frame::new(bytes, *meta)).await;
                             legacy = Some(l);
                         }
                         Err(e) => {
@@ -137,22 +137,22 @@ async fn run(conn: Arc<Conn>, mut rx: mpsc::Receiver<Bytes>) {
                                 crate::Error::Connect { message, .. } => message,
                                 other => other.to_string(),
                             };
+                            let message = format!("{why}; legacy HTTP+SSE failed too: {e}");
                             post::fail(
                                 &conn,
                                 conn.sink(),
-                                &out,
-                                &format!("{why}; legacy HTTP+SSE failed too: {e}"),
+                                &meta,
+                                TransportError::Connection { message },
                             )
                         }
                     }
                 }
             }
-            Kind::Request => post::spawn_request(&conn, frame, out),
-            Kind::Notification | Kind::Response => {
+            FrameKind::Request => post::spawn_request(&conn, bytes, meta),
+            FrameKind::Notification | FrameKind::Response => {
                 // In order, and before anything sent after them.
-                post::exchange(&conn, &frame, &out, conn.sink()).await;
-                if out.method == "notifications/initialized" {
-                    conn.remember_initialized(frame);
+                post::exchange(&conn, &bytes, &meta, conn.sink()).await;
+                if meta.method == "notifications/initialized" {
                     get::start_listener(&conn).await;
                 }
             }

@@ -1,23 +1,22 @@
 //! One POST: send a frame, hand every message of the reply (a JSON body or
-//! an SSE stream) to the session, and turn every HTTP-level failure of a
-//! request into a JSON-RPC error for its id, so no caller waits for a reply
-//! that cannot come.
+//! an SSE stream) to the session, and report every HTTP-level failure of a
+//! request as a typed [`TransportError`] for its id, so no caller waits for
+//! a reply that cannot come.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::StatusCode;
 
 use super::body::{self, Body, StreamEnd};
 use super::config::HttpMode;
 use super::conn::{Conn, SESSION_ID};
 use super::get;
-use super::peek::{self, ErrorBody, Kind, Outgoing};
-use super::reinit;
+use super::inbound::{self, ErrorBody};
 use crate::transport::auth::{self, AuthStep};
 use crate::transport::sse_parse::{SseItem, SseParser};
-use crate::transport::{Inbound, InboundSink};
+use crate::transport::{FrameKind, FrameMeta, Inbound, InboundSink, TransportError};
 
 /// How much of an error body is read.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -26,99 +25,62 @@ const ERROR_BODY_SHOWN: usize = 200;
 
 /// How a POST ended, when the caller has something left to do.
 pub(crate) enum Exchange {
-    /// Finished: the reply, or an error in its place, went to the sink.
+    /// Finished: the reply, or a failure in its place, went to the sink.
     Done,
     /// `initialize` was refused the way a legacy HTTP+SSE server refuses it.
     FallbackToSse(String),
-    /// A 404 to a request carrying this session id: the session expired.
-    SessionExpired(HeaderValue),
 }
 
 /// Posts a request on a task of its own, registered for cancellation.
-/// An expired session is re-initialized once; the request is then sent
-/// again, except a `tools/call` (it may have run: not ours to repeat).
-pub(crate) fn spawn_request(conn: &Arc<Conn>, frame: Bytes, out: Outgoing) {
-    let id = out.id.clone().unwrap_or_default();
+pub(crate) fn spawn_request(conn: &Arc<Conn>, frame: Bytes, meta: Box<FrameMeta>) {
+    let Some(id) = meta.id else {
+        tracing::warn!(transport = %conn.describe_url(), method = %meta.method, "not posting a request without an id");
+        return;
+    };
     let c = conn.clone();
-    let task_id = id.clone();
     conn.spawn_in_flight(id, async move {
-        let mut renewed = false;
-        loop {
-            match exchange(&c, &frame, &out, c.sink()).await {
-                Exchange::SessionExpired(stale) if !renewed => {
-                    renewed = true;
-                    match reinit::reinitialize(&c, stale).await {
-                        Ok(()) if out.method == "tools/call" => {
-                            fail(&c, c.sink(), &out, "the server's session expired; a new session was started, but the tools/call was not re-sent because it may already have run");
-                            break;
-                        }
-                        Ok(()) => continue,
-                        Err(e) => {
-                            fail(&c, c.sink(), &out, &format!("the server's session expired and starting a new one failed: {e}"));
-                            break;
-                        }
-                    }
-                }
-                Exchange::SessionExpired(_) => {
-                    fail(
-                        &c,
-                        c.sink(),
-                        &out,
-                        "the server's session expired again right after a new one was started",
-                    );
-                    break;
-                }
-                Exchange::Done | Exchange::FallbackToSse(_) => break,
-            }
-        }
-        c.done_in_flight(&task_id);
+        exchange(&c, &frame, &meta, c.sink()).await;
+        c.done_in_flight(id);
     });
 }
 
-/// Delivers an error reply for a request (logs for anything else).
-pub(crate) fn fail(conn: &Conn, sink: &dyn InboundSink, out: &Outgoing, message: &str) {
-    fail_status(conn, sink, out, message, None)
-}
-
-/// [`fail`] for an HTTP error status.
-fn fail_status(
-    conn: &Conn,
-    sink: &dyn InboundSink,
-    out: &Outgoing,
-    message: &str,
-    status: Option<u16>,
-) {
+/// Reports a failure of the message `meta` describes.
+pub(crate) fn fail(conn: &Conn, sink: &dyn InboundSink, meta: &FrameMeta, error: TransportError) {
     let _span = tracing::debug_span!("http", transport = %conn.describe_url()).entered();
-    super::fail_peeked(sink, out, message, status);
+    super::fail(sink, meta, error);
 }
 
 /// Reads an SSE response, handing its messages to the sink, until the
-/// reply to `out` arrives (true) or the stream ends (false, with how).
+/// reply to `meta` arrives (true) or the stream ends (false, with how).
 pub(crate) async fn read_until_reply(
     conn: &Conn,
     resp: reqwest::Response,
     parser: &mut SseParser,
-    out: &Outgoing,
+    meta: &FrameMeta,
     sink: &dyn InboundSink,
 ) -> (bool, StreamEnd) {
     let mut got = false;
     let end = body::read_events(resp, parser, Some(conn.config.request_idle()), |item, _| {
-        got |= deliver_item(conn, sink, out, item);
+        got |= deliver_item(conn, sink, meta, item);
         !got
     })
     .await;
     (got, end)
 }
 
-/// Hands one message of the reply to `out` to the sink; true if it is the
-/// reply itself. Notes the agreed version from an `initialize` reply.
+/// The id of a request, the only kind of message a reply can be for.
+fn request_id(meta: &FrameMeta) -> Option<i64> {
+    meta.id.filter(|_| meta.kind == FrameKind::Request)
+}
+
+/// Hands one message of the reply to `meta` to the sink; true if it is
+/// the reply itself.
 pub(crate) fn deliver_item(
     conn: &Conn,
     sink: &dyn InboundSink,
-    out: &Outgoing,
+    meta: &FrameMeta,
     item: SseItem,
 ) -> bool {
-    let id = out.id.as_deref().unwrap_or("null");
     match item {
         SseItem::Event { event, data } => {
             if !(event.is_empty() || event == "message") {
@@ -128,55 +90,55 @@ pub(crate) fn deliver_item(
             if data.trim_ascii().is_empty() {
                 return false;
             }
-            deliver_frame(conn, sink, out, data)
+            deliver_frame(sink, meta, data)
         }
         SseItem::Oversized { size, head, tail } => {
-            let mine = out.kind == Kind::Request
-                && (peek::fragment_names_id(&head, id) || peek::fragment_names_id(&tail, id));
+            let mine = request_id(meta).is_some_and(|id| {
+                inbound::fragment_names_id(&head, id) || inbound::fragment_names_id(&tail, id)
+            });
             sink.deliver(Inbound::Oversized { size, head, tail });
             mine
         }
     }
 }
 
-fn deliver_frame(conn: &Conn, sink: &dyn InboundSink, out: &Outgoing, data: Bytes) -> bool {
-    let id = out.id.as_deref().unwrap_or("null");
-    let mine = out.kind == Kind::Request && peek::answers(&data, id);
-    let mut data = data;
-    if mine && out.method == "tools/list" && out.modern_version.is_some() {
-        if let Some(kept) = conn.params.learn(&data) {
-            data = kept;
-        }
-    }
-    if mine && out.method == "initialize" {
-        if let Some(v) = peek::initialize_version(&data) {
-            conn.set_handshake_version(v);
-        }
-    }
+fn deliver_frame(sink: &dyn InboundSink, meta: &FrameMeta, data: Bytes) -> bool {
+    let mine = request_id(meta).is_some_and(|id| inbound::answers(&data, id));
     sink.deliver(Inbound::Frame(data));
     mine
+}
+
+/// The lost reply of request `meta`: reported as
+/// [`TransportError::StreamLost`] (the session decides whether to re-send).
+fn lost(conn: &Conn, sink: &dyn InboundSink, meta: &FrameMeta, detail: String) {
+    match meta.id {
+        Some(id) => fail(conn, sink, meta, TransportError::StreamLost { id, detail }),
+        None => tracing::warn!(transport = %conn.describe_url(), method = %meta.method, "{detail}"),
+    }
 }
 
 /// Posts `frame` and delivers what comes back to `sink`.
 pub(crate) async fn exchange(
     conn: &Arc<Conn>,
     frame: &Bytes,
-    out: &Outgoing,
+    meta: &FrameMeta,
     sink: &dyn InboundSink,
 ) -> Exchange {
-    let idle = match out.kind {
-        Kind::Request => conn.config.request_idle(),
+    let idle = match meta.kind {
+        FrameKind::Request => conn.config.request_idle(),
         _ => conn.config.message_idle(),
     };
+    let auth_failed =
+        |status: Option<u16>, message: String| TransportError::Auth { status, message };
     let mut auth_rounds = 0;
     let (resp, sent_session, sent_auth) = loop {
         if let Err(e) = conn.refresh_auth().await {
-            fail(conn, sink, out, &format!("authorization failed: {e}"));
+            fail(conn, sink, meta, auth_failed(None, e));
             return Exchange::Done;
         }
-        let mut headers = conn.post_headers(out, frame);
+        let mut headers = conn.post_headers(meta);
         if let Err(e) = conn.add_auth_proof("POST", &mut headers) {
-            fail(conn, sink, out, &format!("authorization failed: {e}"));
+            fail(conn, sink, meta, auth_failed(None, e));
             return Exchange::Done;
         }
         let sent_session = headers.get(SESSION_ID).cloned();
@@ -189,17 +151,12 @@ pub(crate) async fn exchange(
             .send();
         let resp = match tokio::time::timeout(idle, send).await {
             Err(_) => {
-                fail(
-                    conn,
-                    sink,
-                    out,
-                    &format!("no HTTP response within {idle:?}"),
-                );
+                fail(conn, sink, meta, TransportError::Timeout { after: idle });
                 return Exchange::Done;
             }
             Ok(Err(e)) => {
-                let msg = format!("HTTP POST failed: {}", body::error_chain(&e.without_url()));
-                fail(conn, sink, out, &msg);
+                let message = format!("HTTP POST failed: {}", body::error_chain(&e.without_url()));
+                fail(conn, sink, meta, TransportError::Connection { message });
                 return Exchange::Done;
             }
             Ok(Ok(r)) => r,
@@ -216,8 +173,8 @@ pub(crate) async fn exchange(
             AuthStep::Retry => continue,
             AuthStep::Proceed => {}
             AuthStep::Failed(e) => {
-                let msg = format!("authorization failed: {e}");
-                fail_status(conn, sink, out, &msg, Some(resp.status().as_u16()));
+                let status = Some(resp.status().as_u16());
+                fail(conn, sink, meta, auth_failed(status, e.to_string()));
                 return Exchange::Done;
             }
         }
@@ -231,13 +188,13 @@ pub(crate) async fn exchange(
         let conn = conn.clone();
         tokio::spawn(async move { super::get::start_listener(&conn).await });
     }
-    if out.method == "initialize" && status.is_success() {
+    if meta.method == "initialize" && status.is_success() {
         conn.set_session_id(resp.headers().get(SESSION_ID).cloned());
     }
     if !status.is_success() {
-        return refused(conn, resp, out, sink, sent_session).await;
+        return refused(conn, resp, meta, sink, sent_session.is_some()).await;
     }
-    if out.kind != Kind::Request {
+    if meta.kind != FrameKind::Request {
         // 202, or a body nobody waits for: drain a little so the
         // connection can be reused.
         let _ = body::read_prefix(resp, ERROR_BODY_LIMIT, idle).await;
@@ -251,19 +208,19 @@ pub(crate) async fn exchange(
         .unwrap_or_default();
     let is_sse = content_type.starts_with("text/event-stream");
     if is_sse {
-        return stream_reply(conn, resp, out, sink).await;
+        return stream_reply(conn, resp, meta, sink).await;
     }
+    let not_mcp = |detail: String| TransportError::NotMcp {
+        status: status.as_u16(),
+        detail,
+    };
     match body::read_limited(resp, conn.config.max_message_size, idle).await {
         Ok(Body::Full(b)) if b.trim_ascii().is_empty() => {
             if conn.handshake_version().is_some() && conn.has_listener() {
                 tracing::debug!(transport = %conn.describe_url(), "request accepted without a body; the reply should come on the GET stream");
             } else {
-                fail(
-                    conn,
-                    sink,
-                    out,
-                    &format!("the server answered HTTP {status} with no reply"),
-                );
+                let detail = format!("the server answered HTTP {status} with no reply");
+                fail(conn, sink, meta, not_mcp(detail));
             }
         }
         Ok(Body::Full(b))
@@ -272,27 +229,26 @@ pub(crate) async fn exchange(
         {
             // Not JSON-RPC at all (an HTML page, a proxy's notice): say
             // what came back now instead of waiting out the deadline.
-            fail(conn, sink, out, &not_mcp(status, &content_type, &b));
+            fail(
+                conn,
+                sink,
+                meta,
+                not_mcp(not_mcp_detail(status, &content_type, &b)),
+            );
         }
         Ok(Body::Full(b)) => {
-            deliver_frame(conn, sink, out, b);
+            deliver_frame(sink, meta, b);
         }
         Ok(Body::Oversized { size, head, tail }) => {
             sink.deliver(Inbound::Oversized { size, head, tail })
         }
-        Err(e) if out.modern_version.is_some() => fail(
-            conn,
-            sink,
-            out,
-            &lost_message(out, &format!("reading the reply failed: {e}")),
-        ),
-        Err(e) => fail(conn, sink, out, &format!("reading the reply failed: {e}")),
+        Err(e) => lost(conn, sink, meta, format!("reading the reply failed: {e}")),
     }
     Exchange::Done
 }
 
 /// Says that a reply was not MCP: its status, content type and first line.
-fn not_mcp(status: StatusCode, content_type: &str, body: &[u8]) -> String {
+fn not_mcp_detail(status: StatusCode, content_type: &str, body: &[u8]) -> String {
     let shown = &body[..body.len().min(ERROR_BODY_SHOWN)];
     let text = String::from_utf8_lossy(shown);
     let first = text
@@ -315,81 +271,58 @@ fn not_mcp(status: StatusCode, content_type: &str, body: &[u8]) -> String {
 async fn stream_reply(
     conn: &Arc<Conn>,
     resp: reqwest::Response,
-    out: &Outgoing,
+    meta: &FrameMeta,
     sink: &dyn InboundSink,
 ) -> Exchange {
     let mut parser = SseParser::new(conn.config.max_message_size);
-    let (got, end) = read_until_reply(conn, resp, &mut parser, out, sink).await;
+    let (got, end) = read_until_reply(conn, resp, &mut parser, meta, sink).await;
     if got {
         return Exchange::Done;
     }
     let handshake = conn.handshake_version().is_some();
     if let (true, Some(last)) = (handshake, parser.last_event_id()) {
         let last = last.to_owned();
-        if let Err(e) = get::resume(conn, out, sink, last, parser.retry()).await {
-            fail_status(
+        match get::resume(conn, meta, sink, last, parser.retry()).await {
+            Ok(()) => {}
+            // A refusal the auth provider could not fix: say so, with its
+            // status.
+            Err(e @ get::OpenError::Unauthorized { .. }) => {
+                let auth = TransportError::Auth {
+                    status: e.status(),
+                    message: format!(
+                        "the response stream ended before the reply and resuming it was refused: {e}"
+                    ),
+                };
+                fail(conn, sink, meta, auth);
+            }
+            Err(e) => lost(
                 conn,
                 sink,
-                out,
-                &format!(
-                    "the response stream ended before the reply and could not be resumed: {e}"
-                ),
-                e.status(),
-            );
+                meta,
+                format!("the response stream ended before the reply and could not be resumed: {e}"),
+            ),
         }
         return Exchange::Done;
     }
-    if out.modern_version.is_some() {
-        let detail = match end {
-            StreamEnd::Ended => "the server ended it".to_owned(),
-            StreamEnd::Failed(e) => e.to_string(),
-        };
-        fail(conn, sink, out, &lost_message(out, &detail));
-        return Exchange::Done;
-    }
-    match end {
+    let detail = match end {
         StreamEnd::Ended if handshake && conn.has_listener() => {
-            tracing::debug!(transport = %conn.describe_url(), id = ?out.id, "response stream ended without the reply; it may come on the GET stream");
+            tracing::debug!(transport = %conn.describe_url(), id = ?meta.id, "response stream ended without the reply; it may come on the GET stream");
+            return Exchange::Done;
         }
-        StreamEnd::Ended => fail(
-            conn,
-            sink,
-            out,
-            "the server ended the response stream before the reply",
-        ),
-        StreamEnd::Failed(e) => fail(
-            conn,
-            sink,
-            out,
-            &format!("the response stream broke before the reply: {e}"),
-        ),
-    }
+        StreamEnd::Ended => "the server ended the response stream before the reply".to_owned(),
+        StreamEnd::Failed(e) => format!("the response stream broke before the reply: {e}"),
+    };
+    lost(conn, sink, meta, detail);
     Exchange::Done
 }
 
-/// The error for a 2026-07-28 request whose reply was lost with its
-/// stream: the session re-sends a request that is safe to repeat under a
-/// new id (there is no resumption in 2026-07-28); any other request's
-/// outcome is unknown.
-fn lost_message(out: &Outgoing, detail: &str) -> String {
-    use crate::protocol::jsonrpc::{safe_to_repeat, STREAM_LOST};
-    if safe_to_repeat(&out.method) {
-        format!("{STREAM_LOST} ({detail})")
-    } else {
-        format!(
-            "{STREAM_LOST} ({detail}); the outcome of {} is unknown (the server may have acted on it), so it was not re-sent",
-            out.method
-        )
-    }
-}
-
-/// A non-2xx status.
+/// A non-2xx status (`sent_session`: the POST carried a session id).
 async fn refused(
     conn: &Arc<Conn>,
     resp: reqwest::Response,
-    out: &Outgoing,
+    meta: &FrameMeta,
     sink: &dyn InboundSink,
-    sent_session: Option<HeaderValue>,
+    sent_session: bool,
 ) -> Exchange {
     let status = resp.status();
     let body = body::read_prefix(resp, ERROR_BODY_LIMIT, conn.config.message_idle()).await;
@@ -404,13 +337,15 @@ async fn refused(
             .is_some_and(|e| e.error.message.to_ascii_lowercase().contains("session")),
         _ => false,
     };
-    if session_gone && conn.handshake_version().is_some() {
-        if let Some(stale) = sent_session {
-            tracing::info!(transport = %conn.describe_url(), %status, "the server's session expired");
-            return Exchange::SessionExpired(stale);
-        }
+    if session_gone && sent_session && conn.handshake_version().is_some() {
+        tracing::info!(transport = %conn.describe_url(), %status, "the server's session expired");
+        let expired = TransportError::SessionExpired {
+            status: status.as_u16(),
+        };
+        fail(conn, sink, meta, expired);
+        return Exchange::Done;
     }
-    if out.method == "initialize"
+    if meta.method == "initialize"
         && conn.config.mode == HttpMode::Auto
         && matches!(status.as_u16(), 400 | 404 | 405)
         && error
@@ -419,19 +354,17 @@ async fn refused(
     {
         return Exchange::FallbackToSse(format!("initialize was refused with HTTP {status}"));
     }
-    match (&error, &out.id, &out.kind) {
-        (Some(e), Some(id), Kind::Request) => {
-            sink.deliver(Inbound::Frame(e.for_request(&body, id)));
-        }
+    match (&error, request_id(meta)) {
+        // The server's own JSON-RPC error: delivered as its reply.
+        (Some(e), Some(id)) => sink.deliver(Inbound::Frame(e.for_request(&body, id))),
         _ => {
             let shown = &body[..body.len().min(ERROR_BODY_SHOWN)];
-            let text = String::from_utf8_lossy(shown);
-            let msg = if text.trim().is_empty() {
-                format!("HTTP {status}")
-            } else {
-                format!("HTTP {status}: {}", text.trim())
+            let body_hint = String::from_utf8_lossy(shown).trim().to_owned();
+            let http = TransportError::Http {
+                status: status.as_u16(),
+                body_hint,
             };
-            fail_status(conn, sink, out, &msg, Some(status.as_u16()));
+            fail(conn, sink, meta, http);
         }
     }
     Exchange::Done

@@ -131,6 +131,7 @@ mod tests {
                     )
                 }
                 Inbound::Closed(_) => "closed".into(),
+                Inbound::Failed { id, .. } => format!("failed {id}"),
             })
             .collect()
     }
