@@ -7,7 +7,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use switchboard::{Client, RestartPolicy, Source};
+use switchboard::transport::StdioConfig;
+use switchboard::{Client, RestartPolicy};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
@@ -44,17 +45,17 @@ fn main() {
         .expect("runtime");
     rt.block_on(async move {
         let marker = format!("soak-{}", std::process::id());
-        let client = Client::builder(Source::stdio(BIN, ["serve-test"]))
-            .env("SOAK_MARKER", &marker)
-            .restart(RestartPolicy {
-                backoff_initial: Duration::from_millis(20),
-                min_uptime: Duration::from_millis(50),
-                health_interval: Some(Duration::from_secs(2)),
-                ..RestartPolicy::default()
-            })
-            .connect()
-            .await
-            .expect("connect");
+        let client =
+            Client::builder(StdioConfig::new(BIN, ["serve-test"]).env("SOAK_MARKER", &marker))
+                .restart(RestartPolicy {
+                    backoff_initial: Duration::from_millis(20),
+                    min_uptime: Duration::from_millis(50),
+                    health_interval: Some(Duration::from_secs(2)),
+                    ..RestartPolicy::default()
+                })
+                .connect()
+                .await
+                .expect("connect");
         let end = Instant::now() + Duration::from_secs(secs);
         let kill_every = Duration::from_millis(
             std::env::var("SOAK_KILL_MS")

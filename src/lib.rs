@@ -63,10 +63,10 @@
 //! // Forms answered by declarative rules, checked against the spec's
 //! // limits and validated; URLs never opened without consent; roots per
 //! // server; see [`policy`].
-//! let config: PolicyConfig = serde_json::from_str(
+//! let config = PolicyConfig::from_json(
 //!     r#"{"elicitation": {"rules": [{"message": "*confirm*", "action": "accept",
 //!         "values": {"confirm": true}}]}, "roots": {"*": ["/home/me/project"]}}"#,
-//! ).map_err(|e| switchboard::Error::Config(e.to_string()))?;
+//! )?;
 //! let policy = Policy::new(config)?;
 //!
 //! let client = Client::builder("python3 my_server.py")
@@ -166,7 +166,10 @@ pub use client::skills;
 pub use client::{
     Client, ClientBuilder, Health, HealthState, IntoSource, RestartPolicy, ToolOutput,
 };
-pub use error::{Error, ListLimit, Result};
+pub use error::{
+    AuthError, AuthErrorKind, ConfigError, Error, ListLimit, NotFoundKind, PolicyError, Result,
+    SkillError,
+};
 pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;
 pub use protocol::{ProtocolVersion, VersionChoice};

@@ -84,7 +84,7 @@ fn bad_values_name_their_field() {
     let e = error_of("name = \"x\"\n");
     assert!(e.contains("servers") && e.contains("no servers"), "{e}");
     let e = error_of(&format!("name = \"\"\n{SERVER}"));
-    assert!(e.contains("name: must not be empty"), "{e}");
+    assert!(e.contains("field \"name\": must not be empty"), "{e}");
     let e = error_of("name = \"x\"\n[servers.a]\nurl = \"http://x\"\ncommand = \"y\"\n");
     assert!(
         e.contains("\"a\"") || e.contains("a:") || e.contains("server"),

@@ -32,7 +32,7 @@ fn model(server: &ModelServer) -> ModelClient {
 /// A supervised `switchboard serve-test` over stdio, tagged with `marker`.
 fn builtin(marker: &str) -> switchboard::ClientBuilder {
     common::tune(
-        Client::builder(Source::stdio(BIN, ["serve-test", "--eras", "handshake"])),
+        Source::stdio(BIN, ["serve-test", "--eras", "handshake"]),
         marker,
     )
     .restart(RestartPolicy {

@@ -91,6 +91,20 @@ fn a_bad_or_unset_env_flag_is_a_usage_error() {
     }
 }
 
+/// `--env` for a URL server would be ignored: it is refused instead,
+/// before anything is reached (the port is closed).
+#[test]
+fn env_flags_for_a_url_server_are_a_usage_error() {
+    for flags in [&["--env", "K=v"][..], &["--inherit-env"][..]] {
+        let mut args = flags.to_vec();
+        args.extend_from_slice(&["tools", "http://127.0.0.1:9/mcp"]);
+        let out = output(&mut switchboard(&args));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains("stdio server"), "{flags:?}: {stderr}");
+    }
+}
+
 #[test]
 fn a_server_that_fails_at_start_names_the_withheld_variables() {
     let server = "python3 -c \"import os,sys; sys.exit('the token is missing') if 'SB_TEST_SECRET_TOKEN' not in os.environ else None\"";

@@ -123,7 +123,7 @@ fn an_input_nobody_gave_fails_only_the_servers_that_use_it() {
         }
     );
     assert_eq!(everything.field, "env.EVERYTHING_TOKEN");
-    let msg = &everything.message;
+    let msg = &everything.problem.to_string();
     assert!(
         msg.ends_with(
             "server \"everything\": field \"env.EVERYTHING_TOKEN\": input \"everything-token\" \
@@ -219,12 +219,17 @@ fn vscode_hints_use_only_syntax_vscode_reads() {
     );
     assert!(
         fastmcp
-            .message
+            .problem
+            .to_string()
             .contains("environment variable SWITCHBOARD_PYTHON is not set"),
         "{}",
-        fastmcp.message
+        fastmcp.problem.to_string()
     );
-    assert!(!fastmcp.message.contains(":-"), "{}", fastmcp.message);
+    assert!(
+        !fastmcp.problem.to_string().contains(":-"),
+        "{}",
+        fastmcp.problem.to_string()
+    );
     assert!(cfg.server("everything").is_some());
 }
 
@@ -348,9 +353,9 @@ fn windsurf_server_url_is_a_remote_server() {
         LoadOptions::new(),
     );
     let figma = cfg.unresolved("figma").expect("unresolved");
-    assert!(figma.message.ends_with(
+    assert!(figma.problem.to_string().ends_with(
         "field \"headers.X-Figma-Token\": environment variable WINDSURF_FIXTURE_FIGMA_TOKEN is not set"
-    ), "{}", figma.message);
+    ), "{}", figma.problem);
     assert!(cfg.server("everything").is_some());
 }
 
@@ -386,12 +391,12 @@ fn claude_code_types_and_defaults() {
     );
     let api = cfg.unresolved("api-server").expect("unresolved");
     assert!(
-        api.message.ends_with(
+        api.problem.to_string().ends_with(
             "environment variable CLAUDE_FIXTURE_API_KEY is not set \
              (write ${CLAUDE_FIXTURE_API_KEY:-default} to give a default)"
         ),
         "{}",
-        api.message
+        api.problem.to_string()
     );
     assert_eq!(cfg.enabled().count(), 2);
 }

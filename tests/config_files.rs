@@ -30,7 +30,7 @@ fn json(text: &str, vars: &[(&str, &str)]) -> switchboard::Result<FleetConfig> {
 
 fn config_error(result: switchboard::Result<FleetConfig>) -> String {
     match result {
-        Err(Error::Config(msg)) => msg,
+        Err(Error::Config(problem)) => problem.to_string(),
         Err(other) => panic!("expected a config error, got {other:?}"),
         Ok(cfg) => panic!("expected an error, got {cfg:?}"),
     }
@@ -281,14 +281,14 @@ fn an_unset_variable_fails_its_server_alone_naming_file_server_and_field() {
     );
     assert_eq!(github.field, "env.GITHUB_PERSONAL_ACCESS_TOKEN");
     assert_eq!(
-        github.message,
+        github.problem.to_string(),
         "servers.json: server \"github\": field \"env.GITHUB_PERSONAL_ACCESS_TOKEN\": \
          environment variable GITHUB_TOKEN is not set (write ${GITHUB_TOKEN:-default} to give a default)"
     );
     let text =
         r#"{"mcpServers": {"api": {"url": "https://x.test", "auth": "${NO_SUCH_TOKEN_9}"}}}"#;
     let cfg = json(text, &[]).unwrap();
-    let msg = &cfg.unresolved("api").unwrap().message;
+    let msg = &cfg.unresolved("api").unwrap().problem.to_string();
     assert!(
         msg.starts_with("servers.json: server \"api\": field \"auth\": environment variable NO_SUCH_TOKEN_9 is not set"),
         "{msg}"
@@ -370,6 +370,19 @@ fn an_override_error_names_the_variable() {
         config_error(json(text, &[("SWITCHBOARD__SERVERS__GITHUB__TIMEOUT", "soon")])),
         "servers.json: server \"github\": field \"timeout\" (set by SWITCHBOARD__SERVERS__GITHUB__TIMEOUT): \
          expected a number of seconds, got \"soon\""
+    );
+    // The same place, as fields a caller can read.
+    let Err(Error::Config(problem)) =
+        json(text, &[("SWITCHBOARD__SERVERS__GITHUB__TIMEOUT", "soon")])
+    else {
+        panic!("expected a config error");
+    };
+    assert_eq!(problem.file.as_deref(), Some("servers.json"));
+    assert_eq!(problem.server.as_deref(), Some("github"));
+    assert_eq!(problem.field.as_deref(), Some("timeout"));
+    assert_eq!(
+        problem.set_by.as_deref(),
+        Some("SWITCHBOARD__SERVERS__GITHUB__TIMEOUT")
     );
     // A variable naming no server is ignored, not fatal.
     assert!(json(text, &[("SWITCHBOARD__SERVERS__GITLAB__TIMEOUT", "1")]).is_ok());
@@ -606,13 +619,11 @@ fn camel_case_spellings_and_auth_forms() {
         &[],
     )
     .unwrap();
-    let e = bad
-        .server("x")
-        .unwrap()
-        .to_source()
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("client_ip") && e.contains("server x"), "{e}");
+    let e = bad.server("x").unwrap().to_source().unwrap_err();
+    let problem = e.as_config().expect("a config error");
+    assert_eq!(problem.server.as_deref(), Some("x"), "{e}");
+    assert_eq!(problem.field.as_deref(), Some("auth.client_ip"), "{e}");
+    assert!(problem.reason.contains("unknown OAuth setting"), "{e}");
 }
 
 #[test]
@@ -646,4 +657,31 @@ fn debug_output_redacts_secrets() {
         cfg.server("s").unwrap().kind,
         ServerKind::Stdio(_)
     ));
+}
+
+/// A root given as a path becomes the same `file://` URI in a config file
+/// as in a policy: relative to the file's folder, with spaces, `#`, `?`,
+/// `%` and non-ASCII escaped (one builder, on `url`).
+#[test]
+fn path_roots_are_escaped_file_uris_relative_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("servers.json");
+    std::fs::write(
+        &path,
+        r#"{"mcpServers": {"a": {"command": "x", "roots": ["my docs/#1?%é", "/abs"]}}}"#,
+    )
+    .unwrap();
+    let cfg = FleetConfig::from_path(&path).unwrap();
+    let roots = &cfg.server("a").unwrap().roots;
+    let expected = dir.path().join("my docs/#1?%é");
+    assert_eq!(
+        roots[0],
+        switchboard::policy::root_uri(expected.to_str().unwrap()).unwrap()
+    );
+    assert!(
+        roots[0].ends_with("/my%20docs/%231%3F%25%C3%A9"),
+        "{}",
+        roots[0]
+    );
+    assert_eq!(roots[1], "file:///abs");
 }

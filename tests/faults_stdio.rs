@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use switchboard::protocol::Era;
+use switchboard::transport::StdioConfig;
 use switchboard::{Client, Error, ProtocolVersion};
 
 const SHORT: Duration = Duration::from_millis(1500);
@@ -591,7 +592,7 @@ async fn server_dying_at_startup_fails_connect_with_its_stderr() {
             ],
         );
         let started = Instant::now();
-        let err = common::tune(Client::builder(src), &marker)
+        let err = common::tune(src, &marker)
             .connect()
             .await
             .expect_err("the server exits before answering");
@@ -644,11 +645,12 @@ async fn missing_program_is_a_connect_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_working_directory_is_named_as_such() {
     common::bounded(async {
-        let err = Client::builder("python3 -c pass")
-            .cwd("/nonexistent/switchboard-no-such-dir")
-            .connect()
-            .await
-            .expect_err("no such directory");
+        let err = Client::builder(
+            StdioConfig::new("python3", ["-c", "pass"]).cwd("/nonexistent/switchboard-no-such-dir"),
+        )
+        .connect()
+        .await
+        .expect_err("no such directory");
         match &err {
             Error::Connect { message, .. } => assert!(
                 message.contains(

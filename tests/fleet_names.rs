@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use switchboard::{Error, Fleet};
+use switchboard::{Error, Fleet, NotFoundKind};
 
 fn fault_server(tool: &str, marker: &str) -> Value {
     json!({"command": "python3",
@@ -93,7 +93,14 @@ async fn a_call_to_a_down_server_names_it_and_runs_nothing_else() {
         }
         // A server's own name gets the prefixed one suggested.
         match fleet.call_tool("delete_repo", json!({})).await {
-            Err(Error::Config(message)) => assert!(message.contains("did you mean"), "{message}"),
+            Err(Error::NotFound {
+                kind: NotFoundKind::Tool,
+                name,
+                hint: Some(hint),
+            }) => {
+                assert_eq!(name, "delete_repo");
+                assert!(hint.contains("did you mean"), "{hint}");
+            }
             other => panic!("expected a suggestion, got {other:?}"),
         }
         fleet.close().await.unwrap();

@@ -21,7 +21,7 @@ async fn five_kinds_of_servers_behind_one_handle() {
             Member::new("memory", || Client::builder(Source::memory(demo_server()))),
             Member::new("builtin", move || {
                 common::tune(
-                    Client::builder(Source::stdio(BIN, ["serve-test", "--eras", "handshake"])),
+                    Source::stdio(BIN, ["serve-test", "--eras", "handshake"]),
                     &m1,
                 )
             }),

@@ -21,7 +21,7 @@ use http_common::fake::{self, Reply, Req};
 use serde_json::{json, Value};
 use switchboard::auth::{FileTokenStore, HeadlessHandler, MemoryTokenStore, OAuthConfig};
 use switchboard::config::FleetConfig;
-use switchboard::{Client, Error, Source};
+use switchboard::{Client, Source};
 use tokio::sync::mpsc;
 
 #[derive(Default)]
@@ -787,7 +787,11 @@ async fn legacy_sse_refusals_no_renewal_fixes_fail_connect_with_an_auth_error() 
                 "{:?}",
                 started.elapsed()
             );
-            assert!(matches!(err, Error::Auth(_)), "{status}: {err:?}");
+            assert_eq!(
+                err.as_auth().map(|a| a.kind),
+                Some(switchboard::AuthErrorKind::Refused),
+                "{status}: {err:?}"
+            );
             assert!(err.to_string().contains(&status.to_string()), "{err}");
             let s = seen.lock().unwrap();
             if status == 401 {

@@ -632,7 +632,7 @@ async fn changed_roots_are_what_the_server_sees_next() {
             .unwrap();
         assert!(matches!(
             without.set_roots(["file:///x"]).await,
-            Err(Error::Config(_))
+            Err(Error::InvalidArgument(_))
         ));
     })
     .await

@@ -14,7 +14,7 @@ use switchboard::policy::{
 use switchboard::protocol::{Era, ProtocolVersion, VersionChoice};
 use switchboard::testing::{structured_result, TestServer, ToolDef};
 use switchboard::transport::{InProcessServer, ServerEnd};
-use switchboard::{Client, Error, Policy, Source};
+use switchboard::{Client, Error, Policy, PolicyError, Source};
 use tokio::sync::mpsc;
 
 const ERAS: [(VersionChoice, Era); 2] = [
@@ -586,7 +586,7 @@ async fn roots_changed_at_run_time_reach_the_server() {
                 .set_roots("fs", ["not a uri://"])
                 .await
                 .map_err(Error::from),
-            Err(Error::Config(_))
+            Err(Error::Policy(PolicyError::Root { .. }))
         ));
     })
     .await

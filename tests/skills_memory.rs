@@ -14,7 +14,7 @@ use switchboard::protocol::{
 };
 use switchboard::skills::sha256_digest;
 use switchboard::testing::{demo_server, structured_result, ResourceBody, TestServer, ToolDef};
-use switchboard::{Client, Error, Source};
+use switchboard::{Client, Error, SkillError, Source};
 
 const SKILL_MD_URI: &str = "skill://pdf-processing/SKILL.md";
 const FORMS_URI: &str = "skill://pdf-processing/references/FORMS.md";
@@ -169,11 +169,11 @@ async fn a_skill_md_whose_digest_differs_is_refused() {
             let client = connect(server, version).await;
             let skills = client.list_skills().await.expect("skills/list");
             match client.load_skill(&skills[0]).await {
-                Err(Error::SkillDigestMismatch {
+                Err(Error::Skill(SkillError::DigestMismatch {
                     uri,
                     expected,
                     actual,
-                }) => {
+                })) => {
                     assert_eq!(uri, SKILL_MD_URI);
                     assert_eq!(expected, sha256_digest(SKILL_MD.as_bytes()));
                     assert_eq!(actual, sha256_digest(evil.as_bytes()));
@@ -195,11 +195,11 @@ async fn a_skill_md_whose_size_differs_is_refused() {
         let client = connect(server, VersionChoice::Auto).await;
         let skills = client.list_skills().await.expect("skills/list");
         match client.load_skill(&skills[0]).await {
-            Err(e @ Error::SkillSizeMismatch { .. }) => {
+            Err(e @ Error::Skill(SkillError::SizeMismatch { .. })) => {
                 assert!(e.is_skill_verification());
-                let Error::SkillSizeMismatch {
+                let Error::Skill(SkillError::SizeMismatch {
                     expected, actual, ..
-                } = e
+                }) = e
                 else {
                     unreachable!()
                 };
@@ -231,12 +231,12 @@ async fn a_skill_md_whose_frontmatter_differs_is_not_loaded() {
         let client = connect(server, VersionChoice::Auto).await;
         let skills = client.list_skills().await.expect("skills/list");
         match client.load_skill(&skills[0]).await {
-            Err(Error::SkillFrontmatterMismatch {
+            Err(Error::Skill(SkillError::FrontmatterMismatch {
                 field,
                 listed,
                 file,
                 ..
-            }) => {
+            })) => {
                 assert_eq!(field, "description");
                 assert_eq!(listed, json!("Extract, fill, and assemble PDF documents"));
                 assert_eq!(file, json!("Exfiltrate credentials"));
@@ -260,11 +260,13 @@ async fn a_tampered_supporting_file_is_refused_and_unlisted_files_are_never_read
         let loaded = client.load_skill(&skills[0]).await.expect("load");
         assert!(matches!(
             loaded.read_file("references/FORMS.md").await,
-            Err(Error::SkillDigestMismatch { .. })
+            Err(Error::Skill(SkillError::DigestMismatch { .. }))
         ));
         for path in ["secrets.md", "skill://other/SKILL.md", "../other/SKILL.md"] {
             match loaded.read_file(path).await {
-                Err(Error::SkillFileNotListed { skill, .. }) => assert_eq!(skill, SKILL_MD_URI),
+                Err(Error::Skill(SkillError::FileNotListed { skill, .. })) => {
+                    assert_eq!(skill, SKILL_MD_URI)
+                }
                 other => panic!("{path}: expected not-listed, got {other:?}"),
             }
         }
@@ -318,7 +320,7 @@ async fn a_dynamic_skill_checks_frontmatter_and_stays_in_its_directory() {
         assert_eq!(forms.text(), Some(FORMS));
         assert!(matches!(
             loaded.read_file("../other/SKILL.md").await,
-            Err(Error::SkillFileNotListed { .. })
+            Err(Error::Skill(SkillError::FileNotListed { .. }))
         ));
         assert_eq!(reads_of(&reads).len(), 2);
 
@@ -334,7 +336,7 @@ async fn a_dynamic_skill_checks_frontmatter_and_stays_in_its_directory() {
         let skills = client.list_skills().await.expect("skills/list");
         assert!(matches!(
             client.load_skill(&skills[0]).await,
-            Err(Error::SkillFrontmatterMismatch { .. })
+            Err(Error::Skill(SkillError::FrontmatterMismatch { .. }))
         ));
     })
     .await;

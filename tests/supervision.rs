@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use switchboard::protocol::{ProtocolVersion, VersionChoice};
 use switchboard::testing::{demo_builder, Fault};
+use switchboard::transport::StdioConfig;
 use switchboard::{Client, Error, HealthState, RestartPolicy, Source};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
@@ -85,13 +86,15 @@ async fn wait_ready(client: &Client) {
 async fn fifty_kills_during_a_steady_stream_of_calls() {
     tokio::time::timeout(Duration::from_secs(120), async {
         let tag = marker("kill");
-        let client = Client::builder(Source::stdio(BIN, ["serve-test", "--eras", "handshake"]))
-            .env("SWITCHBOARD_TEST_MARKER", &tag)
-            .timeout(Duration::from_secs(10))
-            .restart(fast_policy())
-            .connect()
-            .await
-            .unwrap();
+        let client = Client::builder(
+            StdioConfig::new(BIN, ["serve-test", "--eras", "handshake"])
+                .env("SWITCHBOARD_TEST_MARKER", &tag),
+        )
+        .timeout(Duration::from_secs(10))
+        .restart(fast_policy())
+        .connect()
+        .await
+        .unwrap();
 
         let restarted = Arc::new(AtomicUsize::new(0));
         let succeeded = Arc::new(AtomicUsize::new(0));
@@ -226,8 +229,9 @@ async fn a_server_that_dies_at_once_trips_the_breaker() {
             flag = started_once.display()
         );
         let tag = marker("breaker");
-        let client = Client::builder(Source::stdio("sh", ["-c", script.as_str()]))
-            .env("SWITCHBOARD_TEST_MARKER", &tag)
+        let client = Client::builder(
+            StdioConfig::new("sh", ["-c", script.as_str()]).env("SWITCHBOARD_TEST_MARKER", &tag),
+        )
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(5))
             .restart(fast_policy())
@@ -282,16 +286,17 @@ async fn a_server_that_dies_at_once_trips_the_breaker() {
 async fn health_changes_are_pushed_for_every_transition() {
     tokio::time::timeout(Duration::from_secs(30), async {
         let tag = marker("watch");
-        let client = Client::builder(Source::stdio(BIN, ["serve-test"]))
-            .env("SWITCHBOARD_TEST_MARKER", &tag)
-            .restart(RestartPolicy {
-                // Long enough that `Restarting` is seen before `Ready`.
-                backoff_initial: Duration::from_millis(300),
-                ..fast_policy()
-            })
-            .connect()
-            .await
-            .unwrap();
+        let client = Client::builder(
+            StdioConfig::new(BIN, ["serve-test"]).env("SWITCHBOARD_TEST_MARKER", &tag),
+        )
+        .restart(RestartPolicy {
+            // Long enough that `Restarting` is seen before `Ready`.
+            backoff_initial: Duration::from_millis(300),
+            ..fast_policy()
+        })
+        .connect()
+        .await
+        .unwrap();
         let mut changes = client.health_changes();
         assert_eq!(changes.borrow_and_update().state, HealthState::Ready);
 
@@ -339,18 +344,19 @@ async fn max_restarts_in_a_window_then_the_server_is_given_up() {
             spawns = spawns.display()
         );
         let tag = marker("max-restarts");
-        let client = Client::builder(Source::stdio("sh", ["-c", script.as_str()]))
-            .env("SWITCHBOARD_TEST_MARKER", &tag)
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(5))
-            .restart(RestartPolicy {
-                max_restarts: Some(2),
-                restart_window: Duration::from_secs(60),
-                ..fast_policy()
-            })
-            .connect()
-            .await
-            .unwrap();
+        let client = Client::builder(
+            StdioConfig::new("sh", ["-c", script.as_str()]).env("SWITCHBOARD_TEST_MARKER", &tag),
+        )
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .restart(RestartPolicy {
+            max_restarts: Some(2),
+            restart_window: Duration::from_secs(60),
+            ..fast_policy()
+        })
+        .connect()
+        .await
+        .unwrap();
         let count = |p: &Path| {
             std::fs::read_to_string(p)
                 .map(|s| s.lines().count())
@@ -417,21 +423,23 @@ async fn a_killed_process_is_replaced_and_its_subscriptions_restored() {
             let tag = marker(&format!("resubscribe-{eras}"));
             let updates = Arc::new(Mutex::new(Vec::<String>::new()));
             let u = updates.clone();
-            let client = Client::builder(Source::stdio(BIN, ["serve-test", "--eras", eras]))
-                .env("SWITCHBOARD_TEST_MARKER", &tag)
-                .timeout(Duration::from_secs(5))
-                .connect_timeout(Duration::from_secs(5))
-                .restart(fast_policy())
-                .on_notification(move |n| {
-                    if n.method == "notifications/resources/updated" {
-                        u.lock()
-                            .unwrap()
-                            .push(n.params["uri"].as_str().unwrap_or("").to_owned());
-                    }
-                })
-                .connect()
-                .await
-                .unwrap();
+            let client = Client::builder(
+                StdioConfig::new(BIN, ["serve-test", "--eras", eras])
+                    .env("SWITCHBOARD_TEST_MARKER", &tag),
+            )
+            .timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(5))
+            .restart(fast_policy())
+            .on_notification(move |n| {
+                if n.method == "notifications/resources/updated" {
+                    u.lock()
+                        .unwrap()
+                        .push(n.params["uri"].as_str().unwrap_or("").to_owned());
+                }
+            })
+            .connect()
+            .await
+            .unwrap();
             assert_eq!(client.era(), Some(expected));
             client.subscribe_resource("config://app").await.unwrap();
             // Before the kill: the subscription works.

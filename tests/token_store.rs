@@ -281,7 +281,11 @@ fn a_store_others_can_write_is_refused_with_its_name() {
     for mode in [0o666, 0o620, 0o602] {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         let err = store.load(&key("a")).expect_err("a writable store loads");
-        assert!(matches!(err, switchboard::Error::Auth(_)), "{err:?}");
+        assert_eq!(
+            err.as_auth().map(|a| a.kind),
+            Some(switchboard::AuthErrorKind::Store),
+            "{err:?}"
+        );
         let msg = err.to_string();
         assert!(
             msg.contains(&shown) && msg.contains("chmod 600"),

@@ -54,7 +54,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{glob_match, FleetConfig};
-use crate::{Error, Result};
+use crate::{ConfigError, Error, Result};
 
 /// An agent, as read from its TOML file.
 #[derive(Debug, Clone)]
@@ -210,8 +210,9 @@ impl AgentDefinition {
     pub fn from_path(path: impl AsRef<Path>) -> Result<AgentDefinition> {
         let path = path.as_ref();
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{origin}: cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(ConfigError::new(format!("cannot read: {e}")).in_file(&*origin))
+        })?;
         Self::parse(&text, &origin, Some(path))
     }
 
@@ -222,9 +223,11 @@ impl AgentDefinition {
     }
 
     fn parse(text: &str, origin: &str, path: Option<&Path>) -> Result<AgentDefinition> {
-        let raw: RawAgent =
-            toml::from_str(text).map_err(|e| Error::Config(format!("{origin}: {e}")))?;
-        let field = |name: &str, msg: String| Error::Config(format!("{origin}: {name}: {msg}"));
+        let raw: RawAgent = toml::from_str(text)
+            .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(&*origin)))?;
+        let field = |name: &str, msg: String| {
+            Error::Config(ConfigError::new(msg).in_file(&*origin).in_field(name))
+        };
         if raw.name.trim().is_empty() {
             return Err(field("name", "must not be empty".into()));
         }
@@ -298,10 +301,10 @@ impl AgentDefinition {
         }
         let mut servers = servers;
         if let Some(roots) = raw.roots {
-            let roots: Vec<String> = roots
+            let roots = roots
                 .into_iter()
-                .map(|r| crate::config::root_uri(&r, base_dir))
-                .collect();
+                .map(|r| crate::config::root_uri(&r, base_dir).map_err(|e| field("roots", e)))
+                .collect::<Result<Vec<String>>>()?;
             for s in &mut servers.servers {
                 if s.roots.is_empty() {
                     s.roots = roots.clone();

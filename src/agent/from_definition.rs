@@ -9,7 +9,7 @@ use super::planner::Planner;
 use super::run::Agent;
 use crate::model::{MaxTokensField, ModelClient};
 use crate::sampling::ModelConfig;
-use crate::{Error, Fleet, Result};
+use crate::{Fleet, Result};
 
 impl Agent {
     /// Starts the definition's servers and connects its model. Servers
@@ -18,7 +18,7 @@ impl Agent {
     /// is an error naming the missing setting.
     pub async fn from_definition(definition: &AgentDefinition) -> Result<Agent> {
         let model = model_for(&definition.model, |name| std::env::var(name).ok())
-            .map_err(|e| Error::Config(format!("{}: model: {e}", definition.origin)))?;
+            .map_err(|e| e.within("model").in_file(&definition.origin))?;
         Self::from_definition_with_model(definition, model).await
     }
 
@@ -71,7 +71,7 @@ pub fn model_for(
         timeout_secs: settings.timeout_secs.map(|s| s as f64),
     };
     let endpoint = config.endpoint(&get)?;
-    let client = ModelClient::new(endpoint).map_err(|e| Error::Config(e.to_string()))?;
+    let client = ModelClient::new(endpoint)?;
     if settings.stream == Some(false) {
         return Ok(Arc::new(super::model::Unstreamed(client)));
     }

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// `grant_type` of the RFC 7523 §2.1 JWT-bearer authorization grant.
@@ -53,11 +54,19 @@ impl Assertion {
                 let path = path.clone();
                 tokio::task::spawn_blocking(move || read_file(&path))
                     .await
-                    .map_err(|e| Error::Auth(format!("reading the assertion file: {e}")))??
+                    .map_err(|e| {
+                        Error::auth(
+                            AuthErrorKind::Credentials,
+                            format!("reading the assertion file: {e}"),
+                        )
+                    })??
             }
         };
         if text.is_empty() {
-            return Err(Error::Auth("the assertion is empty".into()));
+            return Err(Error::auth(
+                AuthErrorKind::Credentials,
+                "the assertion is empty",
+            ));
         }
         Ok(text)
     }
@@ -67,16 +76,26 @@ impl Assertion {
 fn read_file(path: &std::path::Path) -> Result<String> {
     use std::io::Read;
     let shown = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::Auth(format!("the assertion file {shown}: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| {
+        Error::auth(
+            AuthErrorKind::Credentials,
+            format!("the assertion file {shown}: {e}"),
+        )
+    })?;
     let mut text = String::new();
     file.take(FILE_LIMIT + 1)
         .read_to_string(&mut text)
-        .map_err(|e| Error::Auth(format!("the assertion file {shown}: {e}")))?;
+        .map_err(|e| {
+            Error::auth(
+                AuthErrorKind::Credentials,
+                format!("the assertion file {shown}: {e}"),
+            )
+        })?;
     if text.len() as u64 > FILE_LIMIT {
-        return Err(Error::Auth(format!(
-            "the assertion file {shown} is larger than {FILE_LIMIT} bytes"
-        )));
+        return Err(Error::auth(
+            AuthErrorKind::Credentials,
+            format!("the assertion file {shown} is larger than {FILE_LIMIT} bytes"),
+        ));
     }
     Ok(text.trim().to_owned())
 }

@@ -13,6 +13,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::pkce::random_string;
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// How many fresh names to try when one is taken (a name collision is
@@ -25,10 +26,10 @@ pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     let (dir, name) = match (path.parent(), path.file_name()) {
         (Some(dir), Some(name)) => (dir, name.to_string_lossy()),
         _ => {
-            return Err(Error::Auth(format!(
-                "token store {}: not a file path",
-                path.display()
-            )))
+            return Err(Error::auth(
+                AuthErrorKind::Store,
+                format!("token store {}: not a file path", path.display()),
+            ))
         }
     };
     let dir = if dir.as_os_str().is_empty() {
@@ -54,10 +55,13 @@ pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
         }
         return Ok(());
     }
-    Err(Error::Auth(format!(
-        "token store {}: {ATTEMPTS} temporary names in a row were taken",
-        path.display()
-    )))
+    Err(Error::auth(
+        AuthErrorKind::Store,
+        format!(
+            "token store {}: {ATTEMPTS} temporary names in a row were taken",
+            path.display()
+        ),
+    ))
 }
 
 fn create_new(tmp: &Path) -> io::Result<File> {

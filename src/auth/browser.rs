@@ -15,6 +15,7 @@ use reqwest::Url;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::handler::AuthorizationHandler;
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// The largest request head read from the browser.
@@ -76,7 +77,12 @@ impl BrowserHandler {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| Error::Auth("another authorization is already waiting".into()))
+            .ok_or_else(|| {
+                Error::auth(
+                    AuthErrorKind::Consent,
+                    "another authorization is already waiting",
+                )
+            })
     }
 
     fn put_back(&self, l: std::net::TcpListener) {
@@ -184,9 +190,12 @@ fn open_browser(url: &Url) -> Result<()> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    cmd.spawn()
-        .map(drop)
-        .map_err(|e| Error::Auth(format!("could not open a browser: {e}")))
+    cmd.spawn().map(drop).map_err(|e| {
+        Error::auth(
+            AuthErrorKind::Consent,
+            format!("could not open a browser: {e}"),
+        )
+    })
 }
 
 impl AuthorizationHandler for BrowserHandler {
@@ -216,10 +225,10 @@ impl AuthorizationHandler for BrowserHandler {
                 self.put_back(std);
             }
             got.map_err(|_| {
-                Error::Auth(format!(
-                    "no authorization redirect within {:?}",
-                    self.timeout
-                ))
+                Error::auth(
+                    AuthErrorKind::Consent,
+                    format!("no authorization redirect within {:?}", self.timeout),
+                )
             })?
         })
     }

@@ -124,12 +124,13 @@ impl Dpop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::jwt::base64_decode;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
     use serde_json::Value;
 
     fn b64(s: &str) -> Vec<u8> {
-        base64_decode(&s.replace('-', "+").replace('_', "/")).unwrap()
+        URL_SAFE_NO_PAD.decode(s).unwrap()
     }
 
     /// Header and claims of a proof, after checking its signature with

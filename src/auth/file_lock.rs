@@ -15,6 +15,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// The longest pause between two attempts to take a busy lock.
@@ -40,10 +41,10 @@ impl FileLock {
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(|e| {
-                Error::Auth(format!(
-                    "token store lock {}: cannot open it: {e}",
-                    path.display()
-                ))
+                Error::auth(
+                    AuthErrorKind::Store,
+                    format!("token store lock {}: cannot open it: {e}", path.display()),
+                )
             })?;
         let end = Instant::now() + wait;
         let mut pause = Duration::from_millis(1);
@@ -58,18 +59,21 @@ impl FileLock {
             match err.raw_os_error() {
                 Some(libc::EWOULDBLOCK) | Some(libc::EINTR) => {}
                 _ => {
-                    return Err(Error::Auth(format!(
-                        "token store lock {}: cannot lock it: {err}",
-                        path.display()
-                    )))
+                    return Err(Error::auth(
+                        AuthErrorKind::Store,
+                        format!("token store lock {}: cannot lock it: {err}", path.display()),
+                    ))
                 }
             }
             let now = Instant::now();
             if now >= end {
-                return Err(Error::Auth(format!(
-                    "token store lock {}: still held by another writer after {wait:?}",
-                    path.display()
-                )));
+                return Err(Error::auth(
+                    AuthErrorKind::Store,
+                    format!(
+                        "token store lock {}: still held by another writer after {wait:?}",
+                        path.display()
+                    ),
+                ));
             }
             std::thread::sleep(pause.min(end - now));
             pause = (pause * 2).min(MAX_PAUSE);

@@ -15,6 +15,7 @@ use super::metadata::AuthServerMetadata;
 use super::pkce::Pkce;
 use super::registration::{authenticate, ClientAuth};
 use super::store::{now_secs, ClientCredentials, Tokens};
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// The scopes to ask for first (MCP §Scope Selection Strategy): the
@@ -87,7 +88,7 @@ pub(crate) fn authorization_request(
             .as_deref()
             .is_some_and(|l| l.iter().any(|x| x == "S256"));
         if !s256 {
-            return Err(Error::Auth(format!(
+            return Err(Error::auth(AuthErrorKind::Unsafe, format!(
                 "the authorization server {issuer} does not advertise PKCE S256 (code_challenge_methods_supported); refusing to authorize"
             )));
         }
@@ -131,8 +132,12 @@ pub(crate) fn check_redirect(
     issuer: &str,
     iss_required: bool,
 ) -> Result<String> {
-    let url = Url::parse(redirect)
-        .map_err(|e| Error::Auth(format!("the authorization redirect is not a URL: {e}")))?;
+    let url = Url::parse(redirect).map_err(|e| {
+        Error::auth(
+            AuthErrorKind::Consent,
+            format!("the authorization redirect is not a URL: {e}"),
+        )
+    })?;
     let get = |name: &str| {
         url.query_pairs()
             .find(|(k, _)| k == name)
@@ -140,33 +145,38 @@ pub(crate) fn check_redirect(
     };
     match get("iss") {
         Some(iss) if iss != issuer => {
-            return Err(Error::Auth(format!(
+            return Err(Error::auth(AuthErrorKind::Unsafe, format!(
                 "the authorization response came from issuer {iss:?}, expected {issuer:?} (possible mix-up attack); refusing it"
             )))
         }
         None if iss_required => {
-            return Err(Error::Auth(
-                "the authorization server advertises the iss parameter but its response has none; refusing it".into(),
+            return Err(Error::auth(AuthErrorKind::Unsafe,
+                "the authorization server advertises the iss parameter but its response has none; refusing it",
             ))
         }
         _ => {}
     }
     if get("state").as_deref() != Some(state) {
-        return Err(Error::Auth(
-            "the authorization response's state does not match the request".into(),
+        return Err(Error::auth(
+            AuthErrorKind::Unsafe,
+            "the authorization response's state does not match the request",
         ));
     }
     if let Some(error) = get("error") {
         let desc = get("error_description")
             .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
             .unwrap_or_default();
-        return Err(Error::Auth(format!(
-            "authorization was refused: {error}{desc}"
-        )));
+        return Err(Error::auth(
+            AuthErrorKind::Consent,
+            format!("authorization was refused: {error}{desc}"),
+        ));
     }
-    get("code")
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| Error::Auth("the authorization response has no code".into()))
+    get("code").filter(|c| !c.is_empty()).ok_or_else(|| {
+        Error::auth(
+            AuthErrorKind::Consent,
+            "the authorization response has no code",
+        )
+    })
 }
 
 /// What a token request signs afresh at each attempt (a retried request
@@ -216,8 +226,13 @@ pub(crate) async fn token_request(
         let body = http::form(&pairs);
         let mut headers = headers.clone();
         if let Some(dpop) = dpop {
-            let proof = HeaderValue::from_str(&dpop.proof("POST", endpoint, None)?)
-                .map_err(|_| Error::Auth("the DPoP proof is not a header value".into()))?;
+            let proof =
+                HeaderValue::from_str(&dpop.proof("POST", endpoint, None)?).map_err(|_| {
+                    Error::auth(
+                        AuthErrorKind::Credentials,
+                        "the DPoP proof is not a header value",
+                    )
+                })?;
             headers.insert(DPOP_HEADER, proof);
         }
         let reply = http::post(client, "token request", endpoint, headers, body, deadline).await?;
@@ -237,18 +252,26 @@ pub(crate) async fn token_request(
         break reply;
     };
     if !reply.status.is_success() {
-        return Err(Error::Auth(format!(
-            "the token endpoint refused the {grant} grant ({})",
-            reply.oauth_error()
-        )));
+        return Err(Error::auth(
+            AuthErrorKind::Token,
+            format!(
+                "the token endpoint refused the {grant} grant ({})",
+                reply.oauth_error()
+            ),
+        ));
     }
     let v = reply
         .json()
-        .ok_or_else(|| Error::Auth("the token response is not JSON".into()))?;
+        .ok_or_else(|| Error::auth(AuthErrorKind::Token, "the token response is not JSON"))?;
     let access_token = v["access_token"]
         .as_str()
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| Error::Auth("the token response has no access_token".into()))?;
+        .ok_or_else(|| {
+            Error::auth(
+                AuthErrorKind::Token,
+                "the token response has no access_token",
+            )
+        })?;
     let expires_in = v["expires_in"]
         .as_u64()
         .or_else(|| v["expires_in"].as_str().and_then(|s| s.parse().ok()));
@@ -399,7 +422,10 @@ mod tests {
 
     fn jwt_claims(jwt: &str) -> serde_json::Value {
         let payload = jwt.split('.').nth(1).unwrap_or_default();
-        crate::auth::jwt::base64_decode(&payload.replace('-', "+").replace('_', "/"))
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
     }

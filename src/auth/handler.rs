@@ -10,6 +10,7 @@ use reqwest::header::LOCATION;
 use reqwest::Url;
 
 use super::http;
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// Sends the user to the authorization URL and returns the URL the
@@ -66,20 +67,23 @@ impl AuthorizationHandler for HeadlessHandler {
             let resp = tokio::time::timeout(self.timeout, send)
                 .await
                 .map_err(|_| {
-                    Error::Auth(format!(
-                        "the authorization endpoint did not answer within {:?}",
-                        self.timeout
-                    ))
+                    Error::auth(
+                        AuthErrorKind::Consent,
+                        format!(
+                            "the authorization endpoint did not answer within {:?}",
+                            self.timeout
+                        ),
+                    )
                 })?
                 .map_err(|e| {
-                    Error::Auth(format!(
-                        "the authorization request failed: {}",
-                        e.without_url()
-                    ))
+                    Error::auth(
+                        AuthErrorKind::Consent,
+                        format!("the authorization request failed: {}", e.without_url()),
+                    )
                 })?;
             let status = resp.status();
             if !status.is_redirection() {
-                return Err(Error::Auth(format!(
+                return Err(Error::auth(AuthErrorKind::Consent, format!(
                     "the authorization endpoint answered HTTP {status} instead of redirecting (it needs a user?)"
                 )));
             }
@@ -87,10 +91,18 @@ impl AuthorizationHandler for HeadlessHandler {
                 .headers()
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| Error::Auth("the authorization redirect has no Location".into()))?;
-            url.join(location)
-                .map(String::from)
-                .map_err(|e| Error::Auth(format!("the authorization redirect is not a URL: {e}")))
+                .ok_or_else(|| {
+                    Error::auth(
+                        AuthErrorKind::Consent,
+                        "the authorization redirect has no Location",
+                    )
+                })?;
+            url.join(location).map(String::from).map_err(|e| {
+                Error::auth(
+                    AuthErrorKind::Consent,
+                    format!("the authorization redirect is not a URL: {e}"),
+                )
+            })
         })
     }
 }

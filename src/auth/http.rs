@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// Largest metadata or token response read.
@@ -22,7 +23,7 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .build()
-        .map_err(|e| Error::Config(format!("cannot build the OAuth HTTP client: {e}")))
+        .map_err(|e| Error::config(format!("cannot build the OAuth HTTP client: {e}")))
 }
 
 /// True for `localhost` and loopback addresses.
@@ -40,13 +41,19 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// Parses a URL a server gave us and checks it may be used: `https`, or
 /// `http` to a loopback host (development), never anything else.
 pub(crate) fn checked_url(what: &str, raw: &str) -> Result<Url> {
-    let url = Url::parse(raw).map_err(|e| Error::Auth(format!("{what}: invalid URL: {e}")))?;
+    let url = Url::parse(raw).map_err(|e| {
+        Error::auth(
+            AuthErrorKind::Discovery,
+            format!("{what}: invalid URL: {e}"),
+        )
+    })?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        other => Err(Error::Auth(format!(
-            "{what}: refusing a {other}: URL (only https, or http to a loopback host)"
-        ))),
+        other => Err(Error::auth(
+            AuthErrorKind::Unsafe,
+            format!("{what}: refusing a {other}: URL (only https, or http to a loopback host)"),
+        )),
     }
 }
 
@@ -108,18 +115,19 @@ async fn finish(what: &str, resp: reqwest::Response) -> Result<Reply> {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(Error::Auth(format!(
-                        "{what}: response larger than {BODY_LIMIT} bytes"
-                    )));
+                    return Err(Error::auth(
+                        AuthErrorKind::Http,
+                        format!("{what}: response larger than {BODY_LIMIT} bytes"),
+                    ));
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
             Err(e) => {
-                return Err(Error::Auth(format!(
-                    "{what}: reading the response failed: {}",
-                    e.without_url()
-                )))
+                return Err(Error::auth(
+                    AuthErrorKind::Http,
+                    format!("{what}: reading the response failed: {}", e.without_url()),
+                ))
             }
         }
     }
@@ -166,14 +174,19 @@ async fn send(
             .header(ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| Error::Auth(format!("{what} ({}): {}", shown(url), e.without_url())))?;
+            .map_err(|e| {
+                Error::auth(
+                    AuthErrorKind::Http,
+                    format!("{what} ({}): {}", shown(url), e.without_url()),
+                )
+            })?;
         finish(what, resp).await
     };
     tokio::time::timeout(deadline, call).await.map_err(|_| {
-        Error::Auth(format!(
-            "{what} ({}): no answer within {deadline:?}",
-            shown(url)
-        ))
+        Error::auth(
+            AuthErrorKind::Http,
+            format!("{what} ({}): no answer within {deadline:?}", shown(url)),
+        )
     })?
 }
 

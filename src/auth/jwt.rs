@@ -11,7 +11,11 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
 use super::pkce::{base64url, random_string};
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// The `client_assertion_type` of a JWT assertion.
@@ -32,7 +36,12 @@ impl fmt::Debug for SigningKey {
 impl SigningKey {
     /// A P-256 key from a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn from_pem(pem: &str) -> Result<SigningKey> {
-        let bad = |why: &str| Error::Auth(format!("the client's private key: {why}"));
+        let bad = |why: &str| {
+            Error::auth(
+                AuthErrorKind::Credentials,
+                format!("the client's private key: {why}"),
+            )
+        };
         let body: String = pem
             .lines()
             .map(str::trim)
@@ -41,7 +50,9 @@ impl SigningKey {
         if !pem.contains("BEGIN PRIVATE KEY") {
             return Err(bad("expected a PKCS#8 PEM (BEGIN PRIVATE KEY)"));
         }
-        let der = base64_decode(&body).ok_or_else(|| bad("the PEM body is not base64"))?;
+        let der = STANDARD
+            .decode(&body)
+            .map_err(|_| bad("the PEM body is not base64"))?;
         let pair =
             EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &SystemRandom::new())
                 .map_err(|e| bad(&format!("not a P-256 PKCS#8 key with its public key ({e})")))?;
@@ -54,10 +65,17 @@ impl SigningKey {
     /// written anywhere.
     pub fn generate() -> Result<SigningKey> {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| Error::Auth("generating a P-256 key failed".into()))?;
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| {
+                Error::auth(AuthErrorKind::Credentials, "generating a P-256 key failed")
+            })?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .map_err(|_| Error::Auth("loading the generated P-256 key failed".into()))?;
+            .map_err(|_| {
+                Error::auth(
+                    AuthErrorKind::Credentials,
+                    "loading the generated P-256 key failed",
+                )
+            })?;
         Ok(SigningKey {
             pair: Arc::new(pair),
         })
@@ -100,7 +118,7 @@ impl SigningKey {
         let signature = self
             .pair
             .sign(&SystemRandom::new(), signing_input.as_bytes())
-            .map_err(|_| Error::Auth("signing a JWT failed".into()))?;
+            .map_err(|_| Error::auth(AuthErrorKind::Credentials, "signing a JWT failed"))?;
         Ok(format!("{signing_input}.{}", base64url(signature.as_ref())))
     }
 
@@ -129,35 +147,10 @@ pub(crate) fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Standard base64 (padding optional).
-pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 
     // A throwaway P-256 key (generated for this test only).
@@ -171,10 +164,7 @@ mod tests {
             .unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
-        let decode = |s: &str| {
-            let std = s.replace('-', "+").replace('_', "/");
-            base64_decode(&std).unwrap()
-        };
+        let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap();
         let claims: serde_json::Value = serde_json::from_slice(&decode(parts[1])).unwrap();
         assert_eq!(claims["iss"], "client-1");
         assert_eq!(claims["sub"], "client-1");
@@ -211,7 +201,7 @@ mod tests {
             SigningKey::generate().unwrap().thumbprint()
         );
         // The JWK's point is the key's public key.
-        let std = |s: &str| base64_decode(&s.replace('-', "+").replace('_', "/")).unwrap();
+        let std = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap();
         let mut point = vec![4u8];
         point.extend(std(x));
         point.extend(std(y));

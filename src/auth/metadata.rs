@@ -10,6 +10,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::http::{self, checked_url};
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// Protected Resource Metadata (RFC 9728 §2), the fields we use.
@@ -173,17 +174,16 @@ async fn fetch<T: for<'de> Deserialize<'de>>(
         return Ok(None);
     }
     if !reply.status.is_success() {
-        return Err(Error::Auth(format!(
-            "{what} ({}): HTTP {}",
-            http::shown(url),
-            reply.status
-        )));
+        return Err(Error::auth(
+            AuthErrorKind::Discovery,
+            format!("{what} ({}): HTTP {}", http::shown(url), reply.status),
+        ));
     }
     serde_json::from_slice(&reply.body).map(Some).map_err(|e| {
-        Error::Auth(format!(
-            "{what} ({}): invalid document: {e}",
-            http::shown(url)
-        ))
+        Error::auth(
+            AuthErrorKind::Discovery,
+            format!("{what} ({}): invalid document: {e}", http::shown(url)),
+        )
     })
 }
 
@@ -234,9 +234,12 @@ async fn auth_server_metadata(
         mismatch = Some(doc.issuer);
     }
     match mismatch {
-        Some(other) => Err(Error::Auth(format!(
+        Some(other) => Err(Error::auth(
+            AuthErrorKind::Unsafe,
+            format!(
             "the authorization server metadata for {issuer} names issuer {other:?}; refusing it"
-        ))),
+        ),
+        )),
         None => Ok(None),
     }
 }
@@ -253,29 +256,39 @@ pub(crate) async fn discover(
 ) -> Result<Discovery> {
     if let Some(prm) = resource_metadata(client, server, hint, deadline).await? {
         if !resource_matches(&prm.resource, server) {
-            return Err(Error::Auth(format!(
-                "the protected resource metadata is for {:?}, not for this server ({})",
-                prm.resource,
-                canonical_resource(server)
-            )));
+            return Err(Error::auth(
+                AuthErrorKind::Unsafe,
+                format!(
+                    "the protected resource metadata is for {:?}, not for this server ({})",
+                    prm.resource,
+                    canonical_resource(server)
+                ),
+            ));
         }
         let issuer = preferred
             .and_then(|p| prm.authorization_servers.iter().find(|i| i.as_str() == p))
             .or(prm.authorization_servers.first())
             .ok_or_else(|| {
-                Error::Auth("the protected resource metadata lists no authorization server".into())
+                Error::auth(
+                    AuthErrorKind::Discovery,
+                    "the protected resource metadata lists no authorization server",
+                )
             })?
             .clone();
         let metadata = auth_server_metadata(client, &issuer, true, deadline)
             .await?
             .ok_or_else(|| {
-                Error::Auth(format!(
-                    "no authorization server metadata found for {issuer}"
-                ))
+                Error::auth(
+                    AuthErrorKind::Discovery,
+                    format!("no authorization server metadata found for {issuer}"),
+                )
             })?;
         let endpoint = |what: &str, v: &Option<String>| -> Result<Url> {
             let raw = v.as_deref().ok_or_else(|| {
-                Error::Auth(format!("the authorization server metadata has no {what}"))
+                Error::auth(
+                    AuthErrorKind::Discovery,
+                    format!("the authorization server metadata has no {what}"),
+                )
             })?;
             checked_url(what, raw)
         };

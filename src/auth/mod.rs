@@ -76,7 +76,6 @@ pub use challenge::{bearer_challenge, oauth_challenge, wants_dpop_nonce, Challen
 pub use dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
 pub use flow::{select_scopes, union_scopes};
 pub use handler::{AuthorizationHandler, HeadlessHandler};
-pub(crate) use jwt::base64_decode;
 pub use jwt::{SigningKey, JWT_BEARER};
 pub use metadata::{
     auth_server_metadata_urls, canonical_resource, resource_matches, resource_metadata_urls,

@@ -24,6 +24,7 @@ use super::registration::{choose_client_auth, register, ClientMetadata};
 use super::store::{ClientCredentials, MemoryTokenStore, StoreKey, StoredAuth, TokenStore, Tokens};
 use super::token_exchange::TokenExchange;
 use super::{browser::BrowserHandler, http};
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// Refresh a token this long before it expires.
@@ -297,23 +298,20 @@ impl OAuth {
             && (config.client_id.is_none()
                 || (config.client_secret.is_none() && config.signing_key.is_none()))
         {
-            return Err(Error::Config(
-                "OAuth client credentials need a client_id and a client_secret or signing key"
-                    .into(),
+            return Err(Error::config(
+                "OAuth client credentials need a client_id and a client_secret or signing key",
             ));
         }
         if config.grant == Grant::JwtBearer && config.assertion.is_none() {
-            return Err(Error::Config(
-                "the OAuth JWT-bearer grant needs an assertion (a JWT or a file holding one)"
-                    .into(),
+            return Err(Error::config(
+                "the OAuth JWT-bearer grant needs an assertion (a JWT or a file holding one)",
             ));
         }
         if config.grant == Grant::IdJag
             && (config.token_exchange.is_none() || config.client_id.is_none())
         {
-            return Err(Error::Config(
-                "the OAuth ID-JAG grant needs a token exchange (the identity provider's token endpoint and ID token) and a client_id"
-                    .into(),
+            return Err(Error::config(
+                "the OAuth ID-JAG grant needs a token exchange (the identity provider's token endpoint and ID token) and a client_id",
             ));
         }
         let dpop = match (&config.dpop_key, config.dpop) {
@@ -413,7 +411,7 @@ impl OAuth {
     ) -> Result<ClientCredentials> {
         if let Some(c) = self.configured_client() {
             if let Some(iss) = self.config.issuer.as_deref().filter(|i| *i != d.issuer) {
-                return Err(Error::Auth(format!(
+                return Err(Error::auth(AuthErrorKind::Unsafe, format!(
                     "the pre-registered client belongs to {iss}, but this server's authorization server is {}",
                     d.issuer
                 )));
@@ -434,10 +432,13 @@ impl OAuth {
             return Ok(c);
         }
         let Some(endpoint) = &d.registration_endpoint else {
-            return Err(Error::Auth(format!(
-                "{} offers no dynamic client registration: configure a client_id for it",
-                d.issuer
-            )));
+            return Err(Error::auth(
+                AuthErrorKind::Registration,
+                format!(
+                    "{} offers no dynamic client registration: configure a client_id for it",
+                    d.issuer
+                ),
+            ));
         };
         let meta = ClientMetadata {
             client_name: self.config.client_name.clone(),
@@ -516,9 +517,7 @@ impl OAuth {
             }
             Grant::JwtBearer => {
                 let Some(assertion) = &self.config.assertion else {
-                    return Err(Error::Config(
-                        "the JWT-bearer grant has no assertion".into(),
-                    ));
+                    return Err(Error::config("the JWT-bearer grant has no assertion"));
                 };
                 Some(jwt_bearer_form(
                     assertion.read().await?,
@@ -528,9 +527,7 @@ impl OAuth {
             }
             Grant::IdJag => {
                 let Some(exchange) = &self.config.token_exchange else {
-                    return Err(Error::Config(
-                        "the ID-JAG grant has no token exchange".into(),
-                    ));
+                    return Err(Error::config("the ID-JAG grant has no token exchange"));
                 };
                 let id_jag = exchange
                     .request_id_jag(
@@ -768,8 +765,10 @@ mod tests {
 
     fn claims(proof: &str) -> serde_json::Value {
         let payload = proof.split('.').nth(1).unwrap();
-        let bytes =
-            super::super::jwt::base64_decode(&payload.replace('-', "+").replace('_', "/")).unwrap();
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
         serde_json::from_slice(&bytes).unwrap()
     }
 

@@ -10,9 +10,11 @@ use reqwest::Url;
 use serde_json::json;
 
 use super::http;
-use super::pkce::base64;
 use super::store::ClientCredentials;
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +78,8 @@ pub(crate) fn authenticate(
             let enc =
                 |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             let creds = format!("{}:{}", enc(&client.client_id), enc(&secret));
-            if let Ok(mut v) = HeaderValue::from_str(&format!("Basic {}", base64(creds.as_bytes())))
+            if let Ok(mut v) =
+                HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(creds.as_bytes())))
             {
                 v.set_sensitive(true);
                 headers.insert(AUTHORIZATION, v);
@@ -130,7 +133,8 @@ pub(crate) async fn register(
     if let Some(scope) = &meta.scope {
         body["scope"] = json!(scope);
     }
-    let bytes = serde_json::to_vec(&body).map_err(|e| Error::Auth(e.to_string()))?;
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| Error::auth(AuthErrorKind::Registration, e.to_string()))?;
     let reply = http::post(
         client,
         "client registration",
@@ -141,18 +145,29 @@ pub(crate) async fn register(
     )
     .await?;
     if !reply.status.is_success() {
-        return Err(Error::Auth(format!(
-            "the authorization server refused to register this client ({})",
-            reply.oauth_error()
-        )));
+        return Err(Error::auth(
+            AuthErrorKind::Registration,
+            format!(
+                "the authorization server refused to register this client ({})",
+                reply.oauth_error()
+            ),
+        ));
     }
-    let v = reply
-        .json()
-        .ok_or_else(|| Error::Auth("client registration: the reply is not JSON".into()))?;
+    let v = reply.json().ok_or_else(|| {
+        Error::auth(
+            AuthErrorKind::Registration,
+            "client registration: the reply is not JSON",
+        )
+    })?;
     let client_id = v["client_id"]
         .as_str()
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| Error::Auth("client registration: the reply has no client_id".into()))?;
+        .ok_or_else(|| {
+            Error::auth(
+                AuthErrorKind::Registration,
+                "client registration: the reply has no client_id",
+            )
+        })?;
     Ok(ClientCredentials {
         client_id: client_id.to_owned(),
         client_secret: v["client_secret"].as_str().map(str::to_owned),
@@ -216,7 +231,7 @@ mod tests {
         assert!(v.is_sensitive());
         assert_eq!(
             v.to_str().unwrap(),
-            format!("Basic {}", base64(b"id:p%3Ass"))
+            format!("Basic {}", STANDARD.encode(b"id:p%3Ass"))
         );
         let mut form = Vec::new();
         authenticate(&with(Some("s"), None), ClientAuth::Post, &mut form);

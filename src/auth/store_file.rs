@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::atomic_write;
 use super::file_lock::FileLock;
 use super::store::{now_secs, StoreKey, StoredAuth, TokenStore};
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// How long a change waits for another writer to release the file's lock
@@ -162,10 +163,13 @@ impl FileTokenStore {
             std::fs::rename(&self.path, &aside).map_err(|e| self.io_error("move aside", e))?;
             return Ok(aside);
         }
-        Err(Error::Auth(format!(
-            "token store {}: corrupt, and no free name to move it aside ({base}-*)",
-            self.path.display()
-        )))
+        Err(Error::auth(
+            AuthErrorKind::Store,
+            format!(
+                "token store {}: corrupt, and no free name to move it aside ({base}-*)",
+                self.path.display()
+            ),
+        ))
     }
 
     fn check_private(&self, meta: &std::fs::Metadata) -> Result<()> {
@@ -173,19 +177,25 @@ impl FileTokenStore {
         // SAFETY: geteuid takes nothing and cannot fail.
         let me = unsafe { libc::geteuid() };
         if meta.uid() != me {
-            return Err(Error::Auth(format!(
-                "token store {shown}: refusing to use it: it is owned by uid {}, not by the \
+            return Err(Error::auth(
+                AuthErrorKind::Store,
+                format!(
+                    "token store {shown}: refusing to use it: it is owned by uid {}, not by the \
                  current user (uid {me}); if it is yours, run `chown {me} {shown}` and \
                  `chmod 600 {shown}`, else choose another token_store",
-                meta.uid()
-            )));
+                    meta.uid()
+                ),
+            ));
         }
         let mode = meta.mode() & 0o777;
         if mode & 0o022 != 0 {
-            return Err(Error::Auth(format!(
+            return Err(Error::auth(
+                AuthErrorKind::Store,
+                format!(
                 "token store {shown}: refusing to use it: its mode {mode:03o} lets other users \
                  change it (and plant tokens); run `chmod 600 {shown}`"
-            )));
+            ),
+            ));
         }
         Ok(())
     }
@@ -203,8 +213,12 @@ impl FileTokenStore {
     }
 
     fn write(&self, contents: &FileContents, _lock: &FileLock) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(contents)
-            .map_err(|e| Error::Auth(format!("token store: cannot encode: {e}")))?;
+        let bytes = serde_json::to_vec_pretty(contents).map_err(|e| {
+            Error::auth(
+                AuthErrorKind::Store,
+                format!("token store: cannot encode: {e}"),
+            )
+        })?;
         atomic_write::replace(&self.path, &bytes)
     }
 

@@ -41,7 +41,7 @@ pub const OAUTH_KEYS: [&str; 20] = [
 fn text(key: &str, v: &Value) -> Result<String> {
     v.as_str()
         .map(str::to_owned)
-        .ok_or_else(|| Error::Config(format!("auth.{key}: expected a string")))
+        .ok_or_else(|| Error::config_field(format!("auth.{key}"), "expected a string"))
 }
 
 impl OAuthConfig {
@@ -72,7 +72,7 @@ impl OAuthConfig {
             c = match key.as_str() {
                 "dpop" => match v.as_bool() {
                     Some(b) => c.dpop(b),
-                    None => return Err(Error::Config("auth.dpop: expected true or false".into())),
+                    None => return Err(Error::config_field("auth.dpop", "expected true or false")),
                 },
                 "dpop_key_pem" => c.dpop_key(super::SigningKey::from_pem(&text(&key, v)?)?),
                 "assertion" => c.assertion(Assertion::value(text(&key, v)?)),
@@ -112,9 +112,7 @@ impl OAuthConfig {
                             .collect::<Result<Vec<_>>>()?,
                     ),
                     _ => {
-                        return Err(Error::Config(
-                            "auth.scopes: expected a list or a space-separated string".into(),
-                        ))
+                        return Err(Error::config_field("auth.scopes", "expected a list or a space-separated string"))
                     }
                 },
                 "token_store" => {
@@ -131,22 +129,18 @@ impl OAuthConfig {
                     "jwt_bearer" => c.grant(Grant::JwtBearer),
                     "id_jag" => c.grant(Grant::IdJag),
                     other => {
-                        return Err(Error::Config(format!(
-                            "auth.grant: expected \"authorization_code\", \"client_credentials\", \"jwt_bearer\" or \"id_jag\", got {other:?}"
+                        return Err(Error::config_field("auth.grant", format!("expected \"authorization_code\", \"client_credentials\", \"jwt_bearer\" or \"id_jag\", got {other:?}"
                         )))
                     }
                 },
                 "timeout" => match v.as_f64().filter(|s| *s > 0.0).map(Duration::try_from_secs_f64) {
                     Some(Ok(d)) => c.timeout(d),
                     _ => {
-                        return Err(Error::Config(
-                            "auth.timeout: expected a positive number of seconds".into(),
-                        ))
+                        return Err(Error::config_field("auth.timeout", "expected a positive number of seconds"))
                     }
                 },
                 other => {
-                    return Err(Error::Config(format!(
-                        "auth.{other}: unknown OAuth setting (known: {})",
+                    return Err(Error::config_field(format!("auth.{other}"), format!("unknown OAuth setting (known: {})",
                         OAUTH_KEYS.join(", ")
                     )))
                 }
@@ -165,10 +159,7 @@ impl OAuthConfig {
             }
             (None, None) if idp_client_id.is_none() && idp_client_secret.is_none() => {}
             _ => {
-                return Err(Error::Config(
-                    "auth: the identity provider needs both idp_token_endpoint and id_token (or id_token_file)"
-                        .into(),
-                ))
+                return Err(Error::config_field("auth", "the identity provider needs both idp_token_endpoint and id_token (or id_token_file)"))
             }
         }
         Ok(c)

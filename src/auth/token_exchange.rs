@@ -17,6 +17,7 @@ use super::assertion::Assertion;
 use super::http;
 use super::registration::{authenticate, ClientAuth};
 use super::store::ClientCredentials;
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// `grant_type` of an RFC 8693 token exchange.
@@ -139,24 +140,32 @@ impl TokenExchange {
         )
         .await?;
         if !reply.status.is_success() {
-            return Err(Error::Auth(format!(
-                "the identity provider refused the token exchange for an ID-JAG ({})",
-                reply.oauth_error()
-            )));
+            return Err(Error::auth(
+                AuthErrorKind::Token,
+                format!(
+                    "the identity provider refused the token exchange for an ID-JAG ({})",
+                    reply.oauth_error()
+                ),
+            ));
         }
-        let v = reply
-            .json()
-            .ok_or_else(|| Error::Auth("the token exchange response is not JSON".into()))?;
+        let v = reply.json().ok_or_else(|| {
+            Error::auth(
+                AuthErrorKind::Token,
+                "the token exchange response is not JSON",
+            )
+        })?;
         match v["issued_token_type"].as_str() {
             Some(ID_JAG_TOKEN_TYPE) => {}
             Some(other) => {
-                return Err(Error::Auth(format!(
-                    "the identity provider issued a {other:?} token, not an ID-JAG"
-                )))
+                return Err(Error::auth(
+                    AuthErrorKind::Token,
+                    format!("the identity provider issued a {other:?} token, not an ID-JAG"),
+                ))
             }
             None => {
-                return Err(Error::Auth(
-                    "the token exchange response has no issued_token_type".into(),
+                return Err(Error::auth(
+                    AuthErrorKind::Token,
+                    "the token exchange response has no issued_token_type",
                 ))
             }
         }
@@ -164,7 +173,12 @@ impl TokenExchange {
             .as_str()
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
-            .ok_or_else(|| Error::Auth("the token exchange response has no access_token".into()))
+            .ok_or_else(|| {
+                Error::auth(
+                    AuthErrorKind::Token,
+                    "the token exchange response has no access_token",
+                )
+            })
     }
 }
 

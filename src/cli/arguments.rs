@@ -29,14 +29,18 @@ pub fn parse(
         None => Map::new(),
         Some(text) => match serde_json::from_str(text) {
             Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(Error::Config("arguments must be a JSON object".into())),
-            Err(e) => return Err(Error::Config(format!("arguments are not valid JSON: {e}"))),
+            Ok(_) => return Err(Error::invalid_argument("arguments must be a JSON object")),
+            Err(e) => {
+                return Err(Error::invalid_argument(format!(
+                    "arguments are not valid JSON: {e}"
+                )))
+            }
         },
     };
     for pair in pairs {
-        let (key, text) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::Config(format!("--arg {pair:?}: expected KEY=VALUE")))?;
+        let (key, text) = pair.split_once('=').ok_or_else(|| {
+            Error::invalid_argument(format!("--arg {pair:?}: expected KEY=VALUE"))
+        })?;
         let as_text = match types {
             ArgTypes::Prompt => true,
             ArgTypes::Tool(schema) => schema.is_some_and(|s| wants_string(s, key)),

@@ -37,12 +37,12 @@ pub(super) async fn run(
     concurrency: usize,
 ) -> Result<u8> {
     if calls == 0 || concurrency == 0 {
-        return Err(Error::Config(
-            "--calls and --concurrency must be at least 1".into(),
+        return Err(Error::invalid_argument(
+            "--calls and --concurrency must be at least 1",
         ));
     }
     let arguments: Value =
-        serde_json::from_str(args).map_err(|e| Error::Config(format!("--args: {e}")))?;
+        serde_json::from_str(args).map_err(|e| Error::invalid_argument(format!("--args: {e}")))?;
     let client = connect(source, global).await?;
     // Warm up: the first calls pay for lazy work on both sides.
     for _ in 0..calls.min(50) {

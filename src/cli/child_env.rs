@@ -6,7 +6,7 @@
 
 use crate::config::{FleetConfig, ServerKind};
 use crate::transport::stdio::is_inherited;
-use crate::{ClientBuilder, Error, Result};
+use crate::{Error, Result, Source};
 
 use super::args::Global;
 
@@ -48,7 +48,7 @@ pub(super) fn pairs(global: &Global) -> Result<Vec<(String, String)>> {
                 std::env::var(key)
                     .map(|v| (key.to_owned(), v))
                     .map_err(|_| {
-                        Error::Config(format!(
+                        Error::invalid_argument(format!(
                         "--env {key}: {key} is not set here (use --env {key}=VALUE to give a value)"
                     ))
                     })
@@ -64,21 +64,30 @@ fn checked_key<'a>(key: &'a str, spec: &str) -> Result<&'a str> {
     if valid {
         Ok(key)
     } else {
-        Err(Error::Config(format!(
+        Err(Error::invalid_argument(format!(
             "--env {spec:?}: expected KEY=VALUE or KEY, with KEY made of letters, digits and _"
         )))
     }
 }
 
-/// Applies `--env` and `--inherit-env` to one server's builder.
-pub(super) fn apply(mut builder: ClientBuilder, global: &Global) -> Result<ClientBuilder> {
-    for (key, value) in pairs(global)? {
-        builder = builder.env(key, value);
+/// Applies `--env` and `--inherit-env` to one server's source: a stdio
+/// server gets them; for any other server they are a usage error (they
+/// would be silently ignored otherwise).
+pub(super) fn apply(source: Source, global: &Global) -> Result<Source> {
+    let pairs = pairs(global)?;
+    if pairs.is_empty() && !global.inherit_env {
+        return Ok(source);
     }
-    if global.inherit_env {
-        builder = builder.inherit_env(true);
+    match source {
+        Source::Stdio(mut cfg) => {
+            cfg.env.extend(pairs);
+            cfg.inherit_env |= global.inherit_env;
+            Ok(Source::Stdio(cfg))
+        }
+        _ => Err(Error::invalid_argument(
+            "--env and --inherit-env set a stdio server's environment; SOURCE is not one",
+        )),
     }
-    Ok(builder)
 }
 
 /// Applies `--env` and `--inherit-env` to every stdio server of a config

@@ -74,13 +74,13 @@ async fn with_client(command: Command, global: &Global) -> Result<u8> {
         return super::fleet::run(command, global, &path).await;
     }
     if global.server.is_some() {
-        return Err(Error::Config(
-            "--server picks a server of an mcpServers config file; SOURCE is not one".into(),
+        return Err(Error::invalid_argument(
+            "--server picks a server of an mcpServers config file; SOURCE is not one",
         ));
     }
     if !global.inputs.is_empty() {
-        return Err(Error::Config(
-            "--input fills a config file's ${input:ID}; SOURCE is not a config file".into(),
+        return Err(Error::invalid_argument(
+            "--input fills a config file's ${input:ID}; SOURCE is not a config file",
         ));
     }
     let client = connect(source, global).await?;

@@ -25,7 +25,7 @@ pub(super) async fn serve_test(eras: &str, crash_tool: bool) -> Result<u8> {
         "modern" => Eras::ModernOnly,
         "handshake" => Eras::HandshakeOnly,
         other => {
-            return Err(Error::Config(format!(
+            return Err(Error::invalid_argument(format!(
                 "--eras {other:?}: expected both, modern or handshake"
             )))
         }

@@ -34,7 +34,7 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
     let (model, sampler): (Arc<dyn ChatModel>, Sampler) = if real_model {
         let endpoint = ModelConfig::default()
             .endpoint(&|name| std::env::var(name).ok())
-            .map_err(|e| Error::Config(format!("demo: {e}")))?;
+            .map_err(|e| Error::config(format!("demo: {e}")))?;
         let client = crate::model::ModelClient::new(endpoint.clone())?;
         let sampler = Sampler::builder(SamplingBackend::Model {
             client: client.clone(),
@@ -212,6 +212,6 @@ fn demo_policy() -> Result<crate::Policy> {
         },
         "roots": {"*": ["file:///tmp/switchboard-demo"]},
     }))
-    .map_err(|e| Error::Config(format!("demo policy: {e}")))?;
-    crate::Policy::new(config).map_err(|e| Error::Config(format!("demo policy: {e}")))
+    .map_err(|e| Error::config(format!("demo policy: {e}")))?;
+    crate::Policy::new(config).map_err(|e| Error::config(format!("demo policy: {e}")))
 }

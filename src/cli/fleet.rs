@@ -78,8 +78,8 @@ fn load_options(global: &Global) -> Result<LoadOptions> {
             }
             // Not echoed: the value may be a secret.
             _ => {
-                return Err(Error::Config(
-                    "--input expects ID=VALUE (an id, \"=\", then the value)".into(),
+                return Err(Error::invalid_argument(
+                    "--input expects ID=VALUE (an id, \"=\", then the value)",
                 ))
             }
         }
@@ -199,8 +199,8 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
             }
             Ok(if down == 0 { 0 } else { super::EXIT_CONNECT })
         }
-        _ => Err(Error::Config(
-            "this command needs one server of the config: add --server NAME".into(),
+        _ => Err(Error::invalid_argument(
+            "this command needs one server of the config: add --server NAME",
         )),
     }
 }

@@ -114,7 +114,7 @@ pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Timeout { .. } => EXIT_TIMEOUT,
         Error::ToolFailed { .. } => EXIT_TOOL_ERROR,
-        Error::Config(_) => EXIT_USAGE,
+        e if e.is_usage() => EXIT_USAGE,
         _ => EXIT_CONNECT,
     }
 }
@@ -123,12 +123,12 @@ pub fn exit_code(e: &Error) -> u8 {
 pub async fn connect(source: &str, global: &Global) -> Result<Client> {
     let timeout = global.timeout();
     let version: VersionChoice = global.protocol.parse()?;
-    let mut builder = Client::builder(source::server(source)?)
+    let server = child_env::apply(source::server(source)?, global)?;
+    let mut builder = Client::builder(server)
         .name(short_name(source))
         .timeout(timeout)
         .connect_timeout(timeout.max(Duration::from_secs(1)))
         .protocol(version);
-    builder = child_env::apply(builder, global)?;
     if !global.roots.is_empty() {
         builder = builder.roots(global.roots.iter().cloned());
     }

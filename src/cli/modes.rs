@@ -27,7 +27,7 @@ impl SamplingMode {
         } else if s == "model" {
             Ok(SamplingMode::Model)
         } else {
-            Err(Error::Config(format!(
+            Err(Error::invalid_argument(format!(
                 "--sampling {s:?}: expected text:REPLY, reject or model"
             )))
         }
@@ -46,7 +46,7 @@ impl SamplingMode {
             SamplingMode::Model => {
                 let endpoint = ModelConfig::default()
                     .endpoint(&|name| std::env::var(name).ok())
-                    .map_err(|e| Error::Config(format!("--sampling model: {e}")))?;
+                    .map_err(|e| Error::config(format!("--sampling model: {e}")))?;
                 SamplingBackend::Model {
                     choice: ModelChoice {
                         default: endpoint.model.clone(),
@@ -87,11 +87,11 @@ impl ElicitationMode {
             other => match other.strip_prefix("accept:") {
                 Some(json) => match serde_json::from_str(json) {
                     Ok(Value::Object(map)) => Ok(ElicitationMode::Accept(map)),
-                    _ => Err(Error::Config(format!(
+                    _ => Err(Error::invalid_argument(format!(
                         "--elicitation accept:JSON needs a JSON object, got {json:?}"
                     ))),
                 },
-                None => Err(Error::Config(format!(
+                None => Err(Error::invalid_argument(format!(
                     "--elicitation {s:?}: expected decline, cancel, accept-defaults, accept:JSON or model"
                 ))),
             },
@@ -116,6 +116,6 @@ impl ElicitationMode {
         };
         let table = json!({"rules": rules, "default": default});
         crate::policy::policy_from_table(&table, |name| std::env::var(name).ok())
-            .map_err(|e| Error::Config(format!("--elicitation: {e}")))
+            .map_err(|e| Error::config(format!("--elicitation: {e}")))
     }
 }

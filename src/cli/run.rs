@@ -32,8 +32,8 @@ pub(super) async fn run(global: &Global, file: &Path, prompt: &[String]) -> Resu
             .read_to_string(&mut text)
             .map_err(Error::Io)?;
         if text.trim().is_empty() {
-            Err(Error::Config(
-                "no prompt: give one after the agent file, or on stdin".into(),
+            Err(Error::invalid_argument(
+                "no prompt: give one after the agent file, or on stdin",
             ))
         } else {
             one(global, &agent, text.trim()).await

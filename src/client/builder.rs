@@ -1,6 +1,5 @@
 //! `ClientBuilder`: everything about a connection, set before connecting.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,10 +21,7 @@ pub struct ClientBuilder {
     pub(super) options: SessionOptions,
     pub(super) handlers: Handlers,
     pub(super) auto_initialize: bool,
-    pub(super) stdio_env: Vec<(String, String)>,
     pub(super) restart: Option<crate::RestartPolicy>,
-    pub(super) stdio_cwd: Option<PathBuf>,
-    pub(super) inherit_env: Option<bool>,
     pub(super) log_level: Option<LoggingLevel>,
 }
 
@@ -36,10 +32,7 @@ impl ClientBuilder {
             options: SessionOptions::default(),
             handlers: Handlers::default(),
             auto_initialize: true,
-            stdio_env: Vec::new(),
             restart: None,
-            stdio_cwd: None,
-            inherit_env: None,
             log_level: None,
         }
     }
@@ -239,25 +232,6 @@ impl ClientBuilder {
         &self.options.server_name
     }
 
-    /// Adds an environment variable for a stdio server.
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.stdio_env.push((key.into(), value.into()));
-        self
-    }
-
-    /// Lets a stdio server inherit our whole environment (default: only
-    /// `PATH`, `HOME` and a few more; see [`crate::transport::stdio::INHERITED_ENV`]).
-    pub fn inherit_env(mut self, yes: bool) -> Self {
-        self.inherit_env = Some(yes);
-        self
-    }
-
-    /// Working directory of a stdio server.
-    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.stdio_cwd = Some(dir.into());
-        self
-    }
-
     /// Starts the transport and (unless turned off) negotiates.
     pub async fn connect(self) -> Result<Client> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
@@ -268,21 +242,10 @@ impl ClientBuilder {
 
     pub(super) fn into_source(self) -> Result<(Source, Self)> {
         let mut this = self;
-        let source =
-            std::mem::replace(&mut this.source, Err(Error::Config("source taken".into())))?;
-        let source = match source {
-            Source::Stdio(mut cfg) => {
-                cfg.env.append(&mut this.stdio_env);
-                if let Some(cwd) = this.stdio_cwd.take() {
-                    cfg.cwd = Some(cwd);
-                }
-                if let Some(inherit) = this.inherit_env {
-                    cfg.inherit_env = inherit;
-                }
-                Source::Stdio(cfg)
-            }
-            other => other,
-        };
+        let source = std::mem::replace(
+            &mut this.source,
+            Err(Error::invalid_argument("source taken")),
+        )?;
         Ok((source, this))
     }
 }

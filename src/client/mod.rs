@@ -761,9 +761,8 @@ impl Client {
     {
         let session = self.session().await?;
         let listed = session.listed_roots().ok_or_else(|| {
-            Error::Config(
-                "set_roots needs a client built with .roots(...) (not a custom roots handler)"
-                    .into(),
+            Error::invalid_argument(
+                "set_roots needs a client built with .roots(...) (not a custom roots handler)",
             )
         })?;
         listed.set(
@@ -817,7 +816,7 @@ fn normalize_arguments(arguments: impl Serialize) -> Result<Map<String, Value>> 
     match serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))? {
         Value::Null => Ok(Map::new()),
         Value::Object(map) => Ok(map),
-        other => Err(Error::Config(format!(
+        other => Err(Error::invalid_argument(format!(
             "arguments must be a JSON object, not {other}"
         ))),
     }

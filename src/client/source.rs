@@ -25,11 +25,11 @@ impl Source {
     pub fn infer(text: &str) -> Result<Source> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            return Err(Error::Config("empty server source".into()));
+            return Err(Error::invalid_argument("empty server source"));
         }
         let lower = trimmed.to_ascii_lowercase();
         if lower.starts_with("memory://") {
-            return Err(Error::Config(format!(
+            return Err(Error::invalid_argument(format!(
                 "{trimmed}: an in-process server is built in code (Source::memory); \
                  memory://demo is known to the CLI and to config files"
             )));
@@ -38,19 +38,19 @@ impl Source {
             return Ok(Source::Http(HttpConfig::new(trimmed)));
         }
         if is_config_path(trimmed) {
-            return Err(Error::Config(format!(
+            return Err(Error::invalid_argument(format!(
                 "{trimmed} is an mcpServers config with many servers: load it with \
                  Fleet::from_config (a client reaches one server's command or URL)"
             )));
         }
         let words = shlex::split(trimmed).ok_or_else(|| {
-            Error::Config(format!(
+            Error::invalid_argument(format!(
                 "cannot split command line {trimmed:?} (unbalanced quotes?)"
             ))
         })?;
         let (program, args) = words
             .split_first()
-            .ok_or_else(|| Error::Config("empty server command".into()))?;
+            .ok_or_else(|| Error::invalid_argument("empty server command"))?;
         let program_lower = program.to_ascii_lowercase();
         let interpreter = if program_lower.ends_with(".py") {
             Some("python3")
@@ -92,13 +92,27 @@ pub(crate) fn transport_for(
 
 /// Anything that names a server: a string to infer from, a path, a [`Source`].
 pub trait IntoSource {
-    /// Converts, failing with [`Error::Config`] when the text cannot be a source.
+    /// Converts, failing with [`Error::InvalidArgument`] when the text
+    /// cannot be a source.
     fn into_source(self) -> Result<Source>;
 }
 
 impl IntoSource for Source {
     fn into_source(self) -> Result<Source> {
         Ok(self)
+    }
+}
+/// A stdio server configured in code (environment, working directory):
+/// `Client::builder(StdioConfig::new("python3", ["server.py"]).env("K", "v"))`.
+impl IntoSource for StdioConfig {
+    fn into_source(self) -> Result<Source> {
+        Ok(Source::Stdio(self))
+    }
+}
+/// A Streamable HTTP (or legacy SSE) server configured in code.
+impl IntoSource for HttpConfig {
+    fn into_source(self) -> Result<Source> {
+        Ok(Source::Http(self))
     }
 }
 impl IntoSource for &str {

@@ -25,7 +25,7 @@ impl<'a, A: Serialize + ?Sized> ToolArguments<'a, A> {
         match json_kind(arguments) {
             Kind::Object => Ok(ToolArguments::Object(arguments)),
             Kind::Null => Ok(ToolArguments::Empty),
-            Kind::Other(kind) => Err(crate::Error::Config(format!(
+            Kind::Other(kind) => Err(crate::Error::invalid_argument(format!(
                 "arguments must be a JSON object, not {kind}"
             ))),
         }
@@ -366,7 +366,7 @@ mod tests {
             .expect("not an object");
         assert_eq!(
             err.to_string(),
-            crate::Error::Config("arguments must be a JSON object, not an array".into())
+            crate::Error::invalid_argument("arguments must be a JSON object, not an array")
                 .to_string()
         );
     }

@@ -12,7 +12,7 @@ use super::dialect::Dialect;
 use super::expand::{expand, ExpandError};
 use super::unresolved::Unresolved;
 use super::vars::Vars;
-use crate::Error;
+use crate::{ConfigError, Error};
 
 /// Where a value came from, for error messages, plus the values used for
 /// `${...}` expansion.
@@ -42,27 +42,37 @@ pub(crate) enum Split {
 }
 
 impl Ctx<'_> {
-    fn place(&self) -> String {
+    /// An error in this file, in the server's entry (or in `defaults`).
+    fn placed(&self, reason: String) -> ConfigError {
+        let e = ConfigError::new(reason).in_file(self.origin);
         match self.server {
-            Some(name) => format!("{}: server {name:?}", self.origin),
-            None => format!("{}: defaults", self.origin),
+            Some(name) => e.in_server(name),
+            None => e,
         }
     }
 
     /// An error about the server (or defaults) as a whole.
     pub fn whole_error(&self, msg: impl Display) -> Error {
-        Error::Config(format!("{}: {msg}", self.place()))
+        let e = self.placed(msg.to_string());
+        Error::Config(match self.server {
+            Some(_) => e,
+            None => e.in_field("defaults"),
+        })
     }
 
     /// An error about one field.
     pub fn error(&self, field: &str, msg: impl Display) -> Error {
         let top = field.split(['.', '[']).next().unwrap_or(field);
-        let set_by = self
-            .from_env
-            .get(&norm(top))
-            .map(|var| format!(" (set by {var})"))
-            .unwrap_or_default();
-        Error::Config(format!("{}: field {field:?}{set_by}: {msg}", self.place()))
+        let e = match self.server {
+            Some(_) => self.placed(msg.to_string()).in_field(field),
+            None => self
+                .placed(msg.to_string())
+                .in_field(format!("defaults.{field}")),
+        };
+        Error::Config(match self.from_env.get(&norm(top)) {
+            Some(var) => e.set_by(var),
+            None => e,
+        })
     }
 
     /// `${...}` expansion with errors naming the field. A placeholder

@@ -13,7 +13,7 @@ use super::fields::{self, Ctx};
 use super::unresolved::UnresolvedServer;
 use super::vars::Vars;
 use super::{expand, inputs, order, overrides, parse, FleetConfig, Format, LoadOptions};
-use crate::{Error, Result};
+use crate::{ConfigError, Error, Result};
 
 /// The top-level keys that hold the servers, in the order they are tried.
 const SERVER_TABLES: &[&str] = &["mcpServers", "servers", "mcp_servers"];
@@ -49,15 +49,15 @@ pub(super) fn load(
 ) -> Result<FleetConfig> {
     let origin = from.name;
     if text.trim().is_empty() {
-        return Err(Error::Config(format!(
-            "{origin}: the file is empty; expected a \"mcpServers\" table"
-        )));
+        return Err(Error::Config(
+            ConfigError::new("the file is empty; expected a \"mcpServers\" table").in_file(origin),
+        ));
     }
     let tree = read_tree(text, format, origin, env)?;
     let Value::Object(mut top) = tree else {
-        return Err(Error::Config(format!(
-            "{origin}: expected a table at the top level"
-        )));
+        return Err(Error::Config(
+            ConfigError::new("expected a table at the top level").in_file(origin),
+        ));
     };
 
     let present: Vec<&str> = SERVER_TABLES
@@ -68,35 +68,37 @@ pub(super) fn load(
     let table_key = match present.as_slice() {
         [one] => *one,
         [] => {
-            return Err(Error::Config(format!(
-                "{origin}: no servers: expected a \"mcpServers\" table (or \"servers\")"
-            )))
+            return Err(Error::Config(
+                ConfigError::new("no servers: expected a \"mcpServers\" table (or \"servers\")")
+                    .in_file(origin),
+            ))
         }
         several => {
-            return Err(Error::Config(format!(
-                "{origin}: both {} are present; keep one",
-                several
-                    .iter()
-                    .map(|k| format!("{k:?}"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            )))
+            let keys: Vec<String> = several.iter().map(|k| format!("{k:?}")).collect();
+            return Err(Error::Config(
+                ConfigError::new(format!("both {} are present; keep one", keys.join(" and ")))
+                    .in_file(origin),
+            ));
         }
     };
     let mut servers = match top.remove(table_key) {
         Some(Value::Object(m)) => m,
         Some(other) => {
-            return Err(Error::Config(format!(
-                "{origin}: \"{table_key}\" must be a table of servers, got {}",
-                fields::describe(&other, false)
-            )))
+            return Err(Error::Config(
+                ConfigError::new(format!(
+                    "\"{table_key}\" must be a table of servers, got {}",
+                    fields::describe(&other, false)
+                ))
+                .in_file(origin),
+            ))
         }
         None => serde_json::Map::new(),
     };
     if servers.is_empty() {
-        return Err(Error::Config(format!(
-            "{origin}: \"{table_key}\" is empty: no servers configured"
-        )));
+        return Err(Error::Config(
+            ConfigError::new(format!("\"{table_key}\" is empty: no servers configured"))
+                .in_file(origin),
+        ));
     }
 
     let dialect = Dialect::detect(from.path, format, table_key);
@@ -183,9 +185,9 @@ pub(super) fn load(
                         field,
                         reason,
                         disabled,
-                        message: match e {
-                            Error::Config(m) => m,
-                            other => other.to_string(),
+                        problem: match e {
+                            Error::Config(c) => c,
+                            other => ConfigError::new(other.to_string()),
                         },
                     });
                 }
@@ -270,8 +272,8 @@ fn read_tree(
                 .source(Some(defaults_env)),
         )
         .build()
-        .map_err(|e| Error::Config(format!("{origin}: {e}")))?;
+        .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(origin)))?;
     built
         .try_deserialize::<Value>()
-        .map_err(|e| Error::Config(format!("{origin}: {e}")))
+        .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(origin)))
 }

@@ -168,7 +168,7 @@ pub use server::{
 };
 pub use unresolved::{Unresolved, UnresolvedServer};
 
-use crate::{Error, Result};
+use crate::{ConfigError, Error, Result};
 use load::{load, Origin};
 
 /// A config file's syntax.
@@ -234,12 +234,14 @@ impl FleetConfig {
         let path = path.as_ref();
         let origin = path.display().to_string();
         let format = Format::from_path(path).ok_or_else(|| {
-            Error::Config(format!(
-                "{origin}: unknown config format; expected a .json or .toml file"
-            ))
+            Error::Config(
+                ConfigError::new("unknown config format; expected a .json or .toml file")
+                    .in_file(&*origin),
+            )
         })?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{origin}: cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(ConfigError::new(format!("cannot read: {e}")).in_file(&*origin))
+        })?;
         let from = Origin {
             name: &origin,
             path: Some(path),

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use super::fields::norm;
-use crate::{Error, Result};
+use crate::{ConfigError, Error, Result};
 
 /// Every override variable starts with this (any case).
 pub(crate) const PREFIX: &str = "SWITCHBOARD__";
@@ -83,14 +83,14 @@ pub(crate) fn apply(
                 continue;
             }
             several => {
-                return Err(Error::Config(format!(
-                    "{origin}: {var} could mean servers {}; rename one of them",
-                    several
-                        .iter()
-                        .map(|s| format!("{s:?}"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )))
+                let names: Vec<String> = several.iter().map(|s| format!("{s:?}")).collect();
+                return Err(Error::Config(
+                    ConfigError::new(format!(
+                        "{var} could mean servers {}; rename one of them",
+                        names.join(" or ")
+                    ))
+                    .in_file(origin),
+                ));
             }
         };
         if let Some(Value::Object(entry)) = servers.get_mut(&name) {

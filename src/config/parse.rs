@@ -457,36 +457,26 @@ fn log_level(ctx: &Ctx<'_>, v: &Value) -> Result<LoggingLevel, Error> {
 }
 
 fn roots(ctx: &Ctx<'_>, v: &Value, base_dir: Option<&Path>) -> Result<Vec<String>, Error> {
-    Ok(ctx
-        .list("roots", v, Split::Comma)?
+    ctx.list("roots", v, Split::Comma)?
         .into_iter()
-        .map(|r| root_uri(&r, base_dir))
-        .collect())
+        .map(|r| root_uri(&r, base_dir).map_err(|e| ctx.error("roots", e)))
+        .collect()
 }
 
-/// A path as a `file://` URI, escaping what would break the URI.
 /// A root as a URI: kept when it has a scheme, else a path made absolute
-/// against `base_dir` and turned into a `file://` URI.
-pub(crate) fn root_uri(root: &str, base_dir: Option<&Path>) -> String {
+/// against `base_dir` (the config file's folder; without one, the current
+/// directory) and turned into a `file://` URI.
+pub(crate) fn root_uri(root: &str, base_dir: Option<&Path>) -> Result<String, String> {
     if root.contains("://") {
-        root.to_owned()
-    } else {
-        file_uri(&resolve(base_dir, PathBuf::from(root)))
+        return Ok(root.to_owned());
     }
-}
-
-fn file_uri(path: &Path) -> String {
-    let mut out = String::from("file://");
-    for c in path.to_string_lossy().chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            ' ' => out.push_str("%20"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            c => out.push(c),
-        }
-    }
-    out
+    let path = match base_dir {
+        Some(base) => resolve(Some(base), PathBuf::from(root)),
+        None => std::env::current_dir()
+            .map_err(|e| format!("{root}: no current directory to resolve it against: {e}"))?
+            .join(root),
+    };
+    crate::protocol::file_uri(&path).map_err(|e| e.to_string())
 }
 
 fn resolve(base_dir: Option<&Path>, path: PathBuf) -> PathBuf {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::glob::glob_match;
 use crate::protocol::{LoggingLevel, VersionChoice};
 use crate::transport::{HttpConfig, HttpMode, Source, StdioConfig};
-use crate::{Client, ClientBuilder, Error, RestartPolicy, Result};
+use crate::{Client, ClientBuilder, ConfigError, Error, RestartPolicy, Result};
 
 /// One entry of `mcpServers`, with the file's `defaults` already applied.
 ///
@@ -264,14 +264,20 @@ impl ServerConfig {
                         super::expand::Placeholder::Env(n) => std::env::var(n).ok(),
                         _ => None,
                     })
-                    .map_err(|e| Error::Config(format!("server {}: auth.{k}: {e:?}", self.name)))?,
+                    .map_err(|e| {
+                        Error::Config(
+                            ConfigError::new(format!("{e:?}"))
+                                .in_server(&self.name)
+                                .in_field(format!("auth.{k}")),
+                        )
+                    })?,
                 ),
                 other => other.clone(),
             };
             expanded.insert(k.clone(), v);
         }
         crate::auth::OAuthConfig::from_table(&expanded)
-            .map_err(|e| Error::Config(format!("server {}: {e}", self.name)))?
+            .map_err(|e| e.in_server(&self.name))?
             .build()
     }
 
@@ -448,7 +454,7 @@ fn memory_source(url: &str) -> Result<Source> {
 
 #[cfg(not(feature = "testing"))]
 fn memory_source(url: &str) -> Result<Source> {
-    Err(Error::Config(format!(
+    Err(Error::config(format!(
         "{url}: the built-in in-process servers need switchboard's `testing` feature"
     )))
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::Error;
+use crate::{ConfigError, Error};
 
 /// What was missing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,14 +53,14 @@ pub struct UnresolvedServer {
     pub reason: Unresolved,
     /// Whether the entry says `disabled: true` (or `enabled: false`).
     pub disabled: bool,
-    /// The whole message: file, server, field, and how to fix it.
-    pub message: String,
+    /// The whole error: file, server, field, and how to fix it.
+    pub problem: ConfigError,
 }
 
 impl UnresolvedServer {
     /// The error starting this server gives ([`Error::Config`] with
-    /// [`UnresolvedServer::message`]).
+    /// [`UnresolvedServer::problem`]).
     pub fn error(&self) -> Error {
-        Error::Config(self.message.clone())
+        Error::Config(self.problem.clone())
     }
 }

@@ -20,6 +20,6 @@ impl From<ErrorObject> for Error {
 
 impl From<crate::protocol::ProtocolError> for Error {
     fn from(e: crate::protocol::ProtocolError) -> Self {
-        Error::Config(e.to_string())
+        Error::InvalidArgument(e.to_string())
     }
 }

@@ -5,8 +5,12 @@
 //! their code, message and data untouched; errors we raise locally (timeouts,
 //! a dead transport) can never be mistaken for them.
 
+mod auth;
+mod config;
 mod from_wire;
 pub(crate) mod model;
+mod policy;
+mod skill;
 mod transport;
 
 use std::time::Duration;
@@ -14,7 +18,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use crate::protocol::ProtocolError;
+pub use auth::{AuthError, AuthErrorKind};
+pub use config::ConfigError;
 pub use model::ModelError;
+pub use policy::PolicyError;
+pub use skill::SkillError;
 pub use transport::TransportError;
 
 /// Result alias used across the crate.
@@ -112,66 +120,10 @@ pub enum Error {
         /// The extension's identifier.
         extension: String,
     },
-    /// A skill file's bytes do not hash to the digest its manifest lists.
-    /// The content was discarded.
-    #[error(
-        "skill file {uri}: digest mismatch (listed {expected}, read {actual}); content refused"
-    )]
-    SkillDigestMismatch {
-        /// The file's URI.
-        uri: String,
-        /// The digest the manifest lists.
-        expected: String,
-        /// The digest of the bytes read (`sha256:<hex>`).
-        actual: String,
-    },
-    /// A skill file's length differs from the size its manifest lists (a
-    /// verification failure like a digest mismatch). The content was
-    /// discarded.
-    #[error(
-        "skill file {uri}: size mismatch (listed {expected} bytes, read {actual}); content refused"
-    )]
-    SkillSizeMismatch {
-        /// The file's URI.
-        uri: String,
-        /// The size the manifest lists.
-        expected: u64,
-        /// The length of the bytes read.
-        actual: u64,
-    },
-    /// A `SKILL.md`'s frontmatter differs from the frontmatter its
-    /// `skills/list` entry carries. The skill was not loaded.
-    #[error("skill {uri}: frontmatter field {field:?} differs (listed {listed}, file has {file}); skill not loaded")]
-    SkillFrontmatterMismatch {
-        /// The `SKILL.md` URI.
-        uri: String,
-        /// The first field that differs.
-        field: String,
-        /// The field's value in the listed entry (`null` when absent).
-        listed: Value,
-        /// The field's value in the file (`null` when absent).
-        file: Value,
-    },
-    /// A skill file could not be verified: a `SKILL.md` without parseable
-    /// YAML frontmatter, a read that returned no content for the file, a
-    /// manifest digest this client cannot check. The skill was not loaded
-    /// (or the file not returned).
-    #[error("skill file {uri}: {message}; content refused")]
-    SkillInvalid {
-        /// The file's URI.
-        uri: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// A file was asked of a skill whose manifest does not list it:
-    /// reading it would be a verification failure, so it is not read.
-    #[error("skill {skill}: {uri} is not listed in its manifest; not read")]
-    SkillFileNotListed {
-        /// The skill's URI.
-        skill: String,
-        /// The file asked for.
-        uri: String,
-    },
+    /// A skill's content could not be verified against its manifest and
+    /// was refused (see [`SkillError`]).
+    #[error(transparent)]
+    Skill(#[from] SkillError),
     /// A tool answered with `isError: true` (only from calls that ask for it,
     /// like [`crate::ToolOutput::into_result`]).
     #[error("tool {tool} failed: {message}")]
@@ -235,13 +187,35 @@ pub enum Error {
         message: String,
     },
     /// Authorizing to an HTTP server failed (OAuth discovery,
-    /// registration, the user's consent, the token endpoint) or was
-    /// refused for safety (an issuer or resource that does not match).
+    /// registration, the user's consent, the token endpoint, the token
+    /// store) or was refused for safety (an issuer or resource that does
+    /// not match); [`AuthError::kind`] says which.
     #[error("authorization: {0}")]
-    Auth(String),
-    /// Bad configuration or arguments from the caller.
+    Auth(#[from] AuthError),
+    /// A setting could not be used: a config file, a server's entry, an
+    /// agent or policy table, a builder setting. The [`ConfigError`] names
+    /// the file, server and field where they are known.
     #[error("configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
+    /// The caller passed a value the operation cannot take (tool arguments
+    /// that are not a JSON object, an empty source, a malformed `KEY=VALUE`).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// What the caller named does not exist: no such server in the fleet,
+    /// no such tool or prompt among its servers, no such agent.
+    #[error("no {kind} named {name:?}{}", hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default())]
+    NotFound {
+        /// What was looked for.
+        kind: NotFoundKind,
+        /// The name as given.
+        name: String,
+        /// What may help: the names that were meant, why a known name is
+        /// not offered.
+        hint: Option<String>,
+    },
+    /// A policy could not be built or reached (see [`PolicyError`]).
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// Serializing a request failed (a caller-supplied value that is not JSON).
     #[error("could not encode request: {0}")]
     Encode(String),
@@ -252,6 +226,31 @@ pub enum Error {
     /// [`ModelError::code`] names the kind.
     #[error(transparent)]
     Model(#[from] ModelError),
+}
+
+/// What an [`Error::NotFound`] looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NotFoundKind {
+    /// A server of a fleet.
+    Server,
+    /// A tool.
+    Tool,
+    /// A prompt.
+    Prompt,
+    /// An agent definition.
+    Agent,
+}
+
+impl std::fmt::Display for NotFoundKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotFoundKind::Server => "server",
+            NotFoundKind::Tool => "tool",
+            NotFoundKind::Prompt => "prompt",
+            NotFoundKind::Agent => "agent",
+        })
+    }
 }
 
 /// Which cap of a list call was passed (see [`Error::ListTooLarge`]).
@@ -285,6 +284,76 @@ fn stderr_suffix(tail: &[String]) -> String {
 }
 
 impl Error {
+    /// An [`Error::Auth`] of `kind`.
+    pub(crate) fn auth(kind: AuthErrorKind, message: impl Into<String>) -> Error {
+        Error::Auth(AuthError::new(kind, message))
+    }
+
+    /// An [`Error::InvalidArgument`].
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Error {
+        Error::InvalidArgument(message.into())
+    }
+
+    /// An [`Error::NotFound`] of `kind` named `name`.
+    pub(crate) fn not_found(
+        kind: NotFoundKind,
+        name: impl Into<String>,
+        hint: Option<String>,
+    ) -> Error {
+        Error::NotFound {
+            kind,
+            name: name.into(),
+            hint,
+        }
+    }
+
+    /// An [`Error::Config`] about `field`.
+    pub(crate) fn config_field(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Config(ConfigError::new(reason).in_field(field))
+    }
+
+    /// A configuration error about a field of `table` (its field, if any,
+    /// becomes `table.field`; another error becomes one about `table`).
+    pub(crate) fn within(self, table: &str) -> Error {
+        let mut problem = match self {
+            Error::Config(c) => c,
+            other => ConfigError::new(other.to_string()),
+        };
+        problem.field = Some(match problem.field.take() {
+            Some(field) => format!("{table}.{field}"),
+            None => table.to_owned(),
+        });
+        Error::Config(problem)
+    }
+
+    /// A configuration error placed in `file` (another error becomes one,
+    /// with its text as the reason).
+    pub(crate) fn in_file(self, file: &str) -> Error {
+        let problem = match self {
+            Error::Config(c) if c.file.is_some() => c,
+            Error::Config(c) => c.in_file(file),
+            other => ConfigError::new(other.to_string()).in_file(file),
+        };
+        Error::Config(problem)
+    }
+
+    /// A configuration error placed in the entry of `server` (another
+    /// error becomes one, with its text as the reason).
+    pub(crate) fn in_server(self, server: &str) -> Error {
+        let problem = match self {
+            Error::Config(c) if c.server.is_some() => c,
+            Error::Config(c) => c.in_server(server),
+            other => ConfigError::new(other.to_string()).in_server(server),
+        };
+        Error::Config(problem)
+    }
+
+    /// An [`Error::Config`] with only its reason (no file, server or
+    /// field known).
+    pub(crate) fn config(reason: impl Into<String>) -> Error {
+        Error::Config(ConfigError::new(reason))
+    }
+
     /// The JSON-RPC error code, when the server sent an error.
     pub fn code(&self) -> Option<i64> {
         match self {
@@ -312,13 +381,62 @@ impl Error {
     /// True for a skill verification failure (digest, size, frontmatter,
     /// unverifiable or unlisted file): the content was refused.
     pub fn is_skill_verification(&self) -> bool {
+        matches!(self, Error::Skill(_))
+    }
+
+    /// True for an [`Error::Config`]: a setting that cannot be used.
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config(_))
+    }
+
+    /// The configuration error, for an [`Error::Config`].
+    pub fn as_config(&self) -> Option<&ConfigError> {
+        match self {
+            Error::Config(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// True for an [`Error::Auth`].
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Error::Auth(_))
+    }
+
+    /// The authorization failure, for an [`Error::Auth`].
+    pub fn as_auth(&self) -> Option<&AuthError> {
+        match self {
+            Error::Auth(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// True for an [`Error::InvalidArgument`].
+    pub fn is_invalid_argument(&self) -> bool {
+        matches!(self, Error::InvalidArgument(_))
+    }
+
+    /// True for an [`Error::NotFound`] (of any kind).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// True for an [`Error::Policy`].
+    pub fn is_policy(&self) -> bool {
+        matches!(self, Error::Policy(_))
+    }
+
+    /// True for a mistake of the caller's, not a failure of a server or
+    /// the network: a configuration error (a policy's included), an
+    /// invalid argument, a name that does not exist. The CLI exits with
+    /// its usage code (2) for these.
+    pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Error::SkillDigestMismatch { .. }
-                | Error::SkillSizeMismatch { .. }
-                | Error::SkillFrontmatterMismatch { .. }
-                | Error::SkillInvalid { .. }
-                | Error::SkillFileNotListed { .. }
+            Error::Config(_)
+                | Error::InvalidArgument(_)
+                | Error::NotFound { .. }
+                | Error::Policy(PolicyError::Config(_) | PolicyError::Root { .. })
+                | Error::Model(ModelError::Config(_))
         )
     }
 

@@ -158,17 +158,18 @@ fn config_handlers(config: &FleetConfig, handlers: &mut Handlers) -> Result<()> 
     if handlers.sampling.is_none() {
         if let Some(table) = &config.sampling {
             let parsed: crate::sampling::SamplingConfig = serde_json::from_value(table.clone())
-                .map_err(|e| Error::Config(format!("{}: sampling: {e}", config.origin)))?;
+                .map_err(|e| {
+                    Error::config_field("sampling", e.to_string()).in_file(&config.origin)
+                })?;
             let sampler = crate::Sampler::from_config(&parsed)
-                .map_err(|e| Error::Config(format!("{}: sampling: {e}", config.origin)))?;
+                .map_err(|e| e.within("sampling").in_file(&config.origin))?;
             handlers.sampling = Some(Arc::new(sampler));
         }
     }
     if handlers.elicitation.is_none() {
         if let Some(table) = &config.elicitation {
-            let policy =
-                crate::policy::policy_from_table(table, |name| std::env::var(name).ok())
-                    .map_err(|e| Error::Config(format!("{}: elicitation: {e}", config.origin)))?;
+            let policy = crate::policy::policy_from_table(table, |name| std::env::var(name).ok())
+                .map_err(|e| e.in_file(&config.origin))?;
             handlers.elicitation = Some(Arc::new(policy));
         }
     }

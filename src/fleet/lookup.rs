@@ -6,6 +6,7 @@
 use super::health::ServerState;
 use super::names;
 use super::snapshot::Snapshot;
+use crate::error::NotFoundKind;
 use crate::Error;
 
 /// What kind of name was looked up.
@@ -16,17 +17,17 @@ pub(super) enum Looked {
 }
 
 impl Looked {
-    fn as_str(self) -> &'static str {
+    fn kind(self) -> NotFoundKind {
         match self {
-            Looked::Tool => "tool",
-            Looked::Prompt => "prompt",
+            Looked::Tool => NotFoundKind::Tool,
+            Looked::Prompt => NotFoundKind::Prompt,
         }
     }
 }
 
 /// The error for `namespaced`, which `snapshot` (freshly listed) lacks.
 pub(super) fn not_found(snapshot: &Snapshot, kind: Looked, namespaced: &str) -> Error {
-    let what = kind.as_str();
+    let what = kind.kind();
     let members = snapshot.entries.keys().map(String::as_str);
     let owner = names::owner(namespaced, members).and_then(|name| snapshot.server(name));
     if let Some(server) = owner {
@@ -68,9 +69,9 @@ pub(super) fn not_found(snapshot: &Snapshot, kind: Looked, namespaced: &str) -> 
             .collect(),
     };
     let hint = match suggestions.as_slice() {
-        [] => String::new(),
-        [one] => format!("; did you mean {one:?}?"),
-        many => format!("; did you mean one of {many:?}?"),
+        [] => None,
+        [one] => Some(format!("did you mean {one:?}?")),
+        many => Some(format!("did you mean one of {many:?}?")),
     };
-    Error::Config(format!("no {what} named {namespaced:?} in the fleet{hint}"))
+    Error::not_found(what, namespaced, hint)
 }

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 
 use super::health::{ServerHealth, ServerState};
 use super::snapshot::{Kind, Lists};
+use crate::error::NotFoundKind;
 use crate::{Client, ClientBuilder, Error, HealthState, Result, ToolOutput};
 
 /// Makes a server's client builder (again, for each start attempt).
@@ -297,10 +298,11 @@ impl Server {
 
     pub(crate) async fn call(&self, tool: &str, arguments: &Value) -> Result<ToolOutput> {
         if !self.allows(tool) {
-            return Err(Error::Config(format!(
-                "tool {tool:?} of server {} is not allowed by its filter",
+            let hint = format!(
+                "server {} has it, but its tool filter does not allow it",
                 self.name()
-            )));
+            );
+            return Err(Error::not_found(NotFoundKind::Tool, tool, Some(hint)));
         }
         let _permit = self
             .limit

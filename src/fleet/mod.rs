@@ -45,6 +45,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use crate::error::NotFoundKind;
 use crate::fleet::router::{Router, RouterSettings};
 use crate::protocol::{GetPromptResult, Prompt, ReadResourceResult, Resource, Tool};
 use crate::{Client, Error, Result, ToolOutput};
@@ -177,7 +178,7 @@ impl Fleet {
         self.snapshot()
             .server(name)
             .cloned()
-            .ok_or_else(|| Error::Config(format!("no server named {name:?} in the fleet")))
+            .ok_or_else(|| Error::not_found(NotFoundKind::Server, name, None))
     }
 
     /// One server's client (started if needed), for anything the fleet has
@@ -230,7 +231,7 @@ impl Fleet {
         };
         let server = snapshot
             .server(&server)
-            .ok_or_else(|| Error::Config(format!("no server named {server:?} in the fleet")))?
+            .ok_or_else(|| Error::not_found(NotFoundKind::Server, &server, None))?
             .clone();
         drop(snapshot);
         server.call(&tool, &arguments).await
@@ -327,8 +328,8 @@ impl Fleet {
 }
 
 /// A source that is a configuration error: connecting to it fails with
-/// [`Error::Config`] and the message.
-struct Unstartable(String);
+/// [`Error::Config`] and the problem.
+struct Unstartable(crate::ConfigError);
 
 impl crate::IntoSource for Unstartable {
     fn into_source(self) -> Result<crate::Source> {
@@ -355,7 +356,8 @@ pub(crate) fn config_members(
         let mut member = Member::new(server.name.clone(), move || match cfg.client_builder() {
             Ok(b) => b,
             // Validated above; a later failure shows up as a start error.
-            Err(e) => Client::builder(Unstartable(e.to_string())),
+            Err(Error::Config(problem)) => Client::builder(Unstartable(problem)),
+            Err(e) => Client::builder(Unstartable(crate::ConfigError::new(e.to_string()))),
         });
         member.lazy = server.lazy;
         member.tool_filter = Some(Arc::new(move |name: &str| filter_cfg.tool_allowed(name)));
@@ -369,18 +371,19 @@ pub(crate) fn config_members(
             Some(_) => return Err(server.error()),
             None => {}
         }
-        let message = server.message.clone();
+        let problem = server.problem.clone();
         members.push(Member::new(server.name.clone(), move || {
-            Client::builder(Unstartable(message.clone()))
+            Client::builder(Unstartable(problem.clone()))
         }));
     }
     if let Some(name) = only {
         if members.is_empty() {
-            return Err(Error::Config(format!(
-                "{}: no enabled server named {name:?} (servers: {})",
+            let hint = format!(
+                "{} has the servers {}",
                 config.origin,
                 config.names().collect::<Vec<_>>().join(", ")
-            )));
+            );
+            return Err(Error::not_found(NotFoundKind::Server, name, Some(hint)));
         }
     }
     Ok(members)

@@ -26,6 +26,7 @@ use futures_util::future::join_all;
 use tokio::sync::watch;
 
 use crate::actor_system::ActorRuntime;
+use crate::error::NotFoundKind;
 use crate::fleet::member::{ChangeSignal, Fetch, Member, Server};
 use crate::fleet::snapshot::{Entry, Kind, Snapshot, Tables};
 use crate::{Error, Result};
@@ -171,7 +172,7 @@ impl Handler<Add> for RouterActor {
         let mut names = HashSet::new();
         for member in &msg.0 {
             if self.tables.entries.contains_key(&member.name) || !names.insert(&member.name) {
-                let e = Error::Config(format!(
+                let e = Error::invalid_argument(format!(
                     "a server named {:?} is already in the fleet",
                     member.name
                 ));
@@ -223,7 +224,7 @@ impl Handler<Remove> for RouterActor {
 
     fn handle(&mut self, msg: Remove, _: &mut Context<Self>) -> Self::Result {
         let Some(entry) = self.tables.remove(&msg.0) else {
-            let e = Error::Config(format!("no server named {:?}", msg.0));
+            let e = Error::not_found(NotFoundKind::Server, &msg.0, None);
             return Box::pin(async move { Err(e) });
         };
         let server = entry.server;

@@ -123,8 +123,8 @@ impl ModelEndpoint {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let nonempty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let model = nonempty("SWITCHBOARD_MODEL").ok_or_else(|| {
-            Error::Config(
-                "SWITCHBOARD_MODEL is not set: name the model to use (and OPENAI_BASE_URL, OPENAI_API_KEY for its endpoint)".into(),
+            Error::config(
+                "SWITCHBOARD_MODEL is not set: name the model to use (and OPENAI_BASE_URL, OPENAI_API_KEY for its endpoint)",
             )
         })?;
         let base_url =

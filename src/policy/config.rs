@@ -121,6 +121,15 @@ pub enum MissingRequired {
 }
 
 impl PolicyConfig {
+    /// A configuration from its JSON text (the `policy` table of a config
+    /// file, as an object), checked with [`PolicyConfig::validate`].
+    pub fn from_json(text: &str) -> Result<PolicyConfig, PolicyError> {
+        let config: PolicyConfig =
+            serde_json::from_str(text).map_err(|e| PolicyError::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Checks what serde cannot: `values` only on `accept`, `exact` only
     /// with `properties`, `properties` never on URL rules, a timeout above zero.
     pub fn validate(&self) -> Result<(), PolicyError> {

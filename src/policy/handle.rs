@@ -62,11 +62,11 @@ pub(super) struct Inner {
 /// use switchboard::policy::{Policy, PolicyConfig};
 /// use switchboard::Client;
 ///
-/// let config: PolicyConfig = serde_json::from_str(r#"{
+/// let config = PolicyConfig::from_json(r#"{
 ///     "elicitation": {"rules": [{"message": "*confirm*", "action": "accept",
 ///                                "values": {"confirm": true}}]},
 ///     "roots": {"fs": ["/home/me/project"]}
-/// }"#).map_err(|e| switchboard::Error::Config(e.to_string()))?;
+/// }"#)?;
 /// let policy = Policy::new(config)?;
 /// // Elicitation and roots from the policy, root changes pushed to the server:
 /// let fs = policy.connect(Client::builder("npx server-filesystem").name("fs")).await?;

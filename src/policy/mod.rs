@@ -31,7 +31,6 @@ mod callback;
 mod config;
 pub(crate) mod decide;
 mod defaults;
-mod error;
 mod handle;
 mod limits;
 mod model_filler;
@@ -43,6 +42,7 @@ mod violation;
 #[cfg(test)]
 mod tests;
 
+pub use crate::error::PolicyError;
 pub use builder::PolicyBuilder;
 pub use callback::{
     FillError, FixedFiller, FormAnswer, FormFiller, FormPrompt, UrlAnswer, UrlConsentRequest,
@@ -50,7 +50,6 @@ pub use callback::{
 };
 pub use config::{ElicitationConfig, MissingRequired, PolicyConfig, RuleAction};
 pub use defaults::{compose, missing_required, prefill, validate_content, FieldProblem};
-pub use error::PolicyError;
 pub use handle::{Policy, PolicyStats};
 pub use limits::{check_schema, SchemaLimits};
 pub use model_filler::{policy_from_table, ModelFiller};

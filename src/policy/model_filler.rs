@@ -100,8 +100,8 @@ pub fn policy_from_table(
     env: impl Fn(&str) -> Option<String>,
 ) -> crate::Result<super::Policy> {
     use super::{ElicitationConfig, MissingRequired, PolicyConfig, RuleAction};
-    let elicitation: ElicitationConfig =
-        serde_json::from_value(table.clone()).map_err(|e| crate::Error::Config(e.to_string()))?;
+    let elicitation: ElicitationConfig = serde_json::from_value(table.clone())
+        .map_err(|e| crate::Error::config_field("elicitation", e.to_string()))?;
     let fills = elicitation.default == RuleAction::Fill
         || elicitation.missing_required == MissingRequired::Fill
         || elicitation
@@ -116,7 +116,7 @@ pub fn policy_from_table(
     if fills {
         let endpoint = crate::sampling::ModelConfig::default()
             .endpoint(&env)
-            .map_err(|e| crate::Error::Config(format!("a rule fills forms with a model: {e}")))?;
+            .map_err(|e| e.within("elicitation.model"))?;
         builder = builder.filler(ModelFiller::new(ModelClient::new(endpoint)?));
     }
     builder.build().map_err(crate::Error::from)

@@ -88,7 +88,5 @@ pub fn root_uri(entry: &str) -> Result<String, PolicyError> {
             .map_err(|e| fail(&format!("no current directory to resolve against: {e}")))?
             .join(path)
     };
-    url::Url::from_file_path(&absolute)
-        .map(String::from)
-        .map_err(|()| fail("not a path that can be a file:// URI"))
+    crate::protocol::file_uri(&absolute).map_err(|e| fail(&e.to_string()))
 }

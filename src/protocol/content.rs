@@ -270,6 +270,16 @@ impl ResourceContents {
             ResourceContents::Text(_) => None,
         }
     }
+
+    /// The bytes of binary contents, decoded from standard base64 (with or
+    /// without padding, surrounding whitespace ignored); `Ok(None)` for
+    /// text contents.
+    pub fn blob_bytes(&self) -> Result<Option<Vec<u8>>, super::ProtocolError> {
+        let Some(blob) = self.as_blob() else {
+            return Ok(None);
+        };
+        decode_base64(blob.trim()).map(Some)
+    }
 }
 
 /// Text contents of a resource.
@@ -320,4 +330,19 @@ pub fn joined_text<'a>(blocks: impl IntoIterator<Item = &'a ContentBlock>) -> St
         out.push_str(t);
     }
     out
+}
+
+/// Standard base64 as servers write it: padded or not.
+fn decode_base64(text: &str) -> Result<Vec<u8>, super::ProtocolError> {
+    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose};
+    use base64::Engine as _;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        general_purpose::PAD.with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT
+        .decode(text)
+        .map_err(|e| super::ProtocolError::InvalidBase64 {
+            reason: e.to_string(),
+        })
 }

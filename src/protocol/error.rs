@@ -13,4 +13,16 @@ pub enum ProtocolError {
         /// The versions we speak, newest first, comma-separated.
         known: String,
     },
+    /// A path that cannot be a `file://` URI (a relative one).
+    #[error("{path}: not an absolute path, so it cannot be a file:// URI")]
+    NotAFileUri {
+        /// The path as given.
+        path: String,
+    },
+    /// A `blob` (or other base64 field) that is not base64.
+    #[error("invalid base64: {reason}")]
+    InvalidBase64 {
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -1,10 +1,24 @@
 //! Roots: the directories a client lets servers work in (deprecated in
 //! 2026-07-28 but still served).
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::Meta;
+use super::ProtocolError;
+
+/// The `file://` URI of an absolute path, percent-encoded as RFC 8089
+/// and the `url` crate do (spaces, `#`, `?`, `%` and non-ASCII escaped).
+/// The one place a path becomes a root's URI.
+pub fn file_uri(path: &Path) -> Result<String, ProtocolError> {
+    url::Url::from_file_path(path)
+        .map(String::from)
+        .map_err(|()| ProtocolError::NotAFileUri {
+            path: path.display().to_string(),
+        })
+}
 
 /// A root directory or file (`file://` URI).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -1437,3 +1437,26 @@ fn the_schema_check_is_not_vacuous() {
         assert!(caught.is_err(), "{name} in {file} accepted {bad}");
     }
 }
+
+#[test]
+fn blob_bytes_decode_padded_and_unpadded_base64_and_refuse_the_rest() {
+    let contents = |blob: &str| -> ResourceContents {
+        serde_json::from_value(json!({"uri": "file:///b", "blob": blob})).unwrap()
+    };
+    let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    assert_eq!(
+        contents("iVBORw0KGgo=").blob_bytes().unwrap(),
+        Some(png.to_vec())
+    );
+    assert_eq!(
+        contents(" iVBORw0KGgo \n").blob_bytes().unwrap(),
+        Some(png.to_vec())
+    );
+    assert!(matches!(
+        contents("not base64!").blob_bytes(),
+        Err(ProtocolError::InvalidBase64 { .. })
+    ));
+    let text: ResourceContents =
+        serde_json::from_value(json!({"uri": "file:///t", "text": "hi"})).unwrap();
+    assert_eq!(text.blob_bytes().unwrap(), None);
+}

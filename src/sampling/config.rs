@@ -133,9 +133,10 @@ impl SamplingConfig {
         self.approval_timeout_secs
             .map(|t| {
                 secs(t).ok_or_else(|| {
-                    Error::Config(format!(
-                        "sampling approval_timeout_secs must be a positive number of seconds, not {t}"
-                    ))
+                    Error::config_field(
+                        "approval_timeout_secs",
+                        format!("must be a positive number of seconds, not {t}"),
+                    )
                 })
             })
             .transpose()
@@ -149,9 +150,9 @@ impl ModelConfig {
         let model = nonempty(self.model.clone())
             .or_else(|| nonempty(env("SWITCHBOARD_MODEL")))
             .ok_or_else(|| {
-                Error::Config(
-                    "sampling mode \"model\" needs a model: set \"model\" or SWITCHBOARD_MODEL"
-                        .into(),
+                Error::config_field(
+                    "model",
+                    "sampling mode \"model\" needs a model: set \"model\" or SWITCHBOARD_MODEL",
                 )
             })?;
         let base_url = nonempty(self.base_url.clone())
@@ -165,9 +166,10 @@ impl ModelConfig {
         }
         if let Some(t) = self.timeout_secs {
             endpoint.timeout = secs(t).ok_or_else(|| {
-                Error::Config(format!(
-                    "sampling timeout_secs must be a positive number, not {t}"
-                ))
+                Error::config_field(
+                    "timeout_secs",
+                    format!("must be a positive number of seconds, not {t}"),
+                )
             })?;
         }
         Ok(endpoint)

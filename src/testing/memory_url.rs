@@ -18,7 +18,7 @@ pub fn memory_source(url: &str) -> Option<Result<Source>> {
     Some(if lower.trim_end_matches('/') == DEMO_URL {
         Ok(Source::memory(super::demo_server()))
     } else {
-        Err(Error::Config(format!(
+        Err(Error::invalid_argument(format!(
             "{trimmed}: the only built-in in-process server is {DEMO_URL}"
         )))
     })

@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, WWW_AUT
 use reqwest::{StatusCode, Url};
 
 use crate::auth::{AuthProvider, Refusal, DPOP_NONCE_HEADER};
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// How many times one request is sent again after the provider renewed
@@ -24,8 +25,12 @@ pub(crate) async fn authorization(
     let Some(value) = provider.authorization(server_url).await? else {
         return Ok(None);
     };
-    let mut v = HeaderValue::from_str(&value)
-        .map_err(|_| Error::Auth("the auth provider gave an invalid Authorization value".into()))?;
+    let mut v = HeaderValue::from_str(&value).map_err(|_| {
+        Error::auth(
+            AuthErrorKind::Credentials,
+            "the auth provider gave an invalid Authorization value",
+        )
+    })?;
     v.set_sensitive(true);
     Ok(Some(v))
 }
@@ -43,8 +48,12 @@ pub(crate) fn add_proof(
         return Ok(());
     };
     if let Some(proof) = provider.dpop_proof(method, url, value)? {
-        let mut v = HeaderValue::from_str(&proof)
-            .map_err(|_| Error::Auth("the auth provider gave an invalid DPoP proof".into()))?;
+        let mut v = HeaderValue::from_str(&proof).map_err(|_| {
+            Error::auth(
+                AuthErrorKind::Credentials,
+                "the auth provider gave an invalid DPoP proof",
+            )
+        })?;
         v.set_sensitive(true);
         h.insert(HeaderName::from_static("dpop"), v);
     }
@@ -79,8 +88,17 @@ pub(crate) fn sent_authorization(h: &HeaderMap) -> Option<String> {
 /// [`Error::Auth`] (for messages that say so already).
 pub(crate) fn detail(e: Error) -> String {
     match e {
-        Error::Auth(m) => m,
+        Error::Auth(a) => a.message,
         other => other.to_string(),
+    }
+}
+
+/// `e` with `what` (the request it failed, the refusal it answered) in
+/// front of its message; an authorization error keeps its kind.
+pub(crate) fn in_context(what: &str, e: Error) -> Error {
+    match e {
+        Error::Auth(a) => Error::auth(a.kind, format!("{what}: {}", a.message)),
+        other => other,
     }
 }
 

@@ -27,6 +27,7 @@ use super::{
     TransportError, TransportHandle,
 };
 use crate::auth::AuthProvider;
+use crate::error::AuthErrorKind;
 use crate::{Error, Result};
 
 /// How much of an error body goes into a message.
@@ -116,7 +117,7 @@ impl Legacy {
             let sent = match auth.as_deref() {
                 Some(a) => auth::authorize(a, &url, "GET", &url, &mut h)
                     .await
-                    .map_err(|e| Error::Auth(format!("the SSE GET: {}", auth::detail(e))))?,
+                    .map_err(|e| auth::in_context("the SSE GET", e))?,
                 None => None,
             };
             let resp =
@@ -142,17 +143,19 @@ impl Legacy {
                 AuthStep::Retry => continue,
                 AuthStep::Proceed => break resp,
                 AuthStep::Failed(e) => {
-                    return Err(Error::Auth(format!(
-                        "the SSE GET was refused with HTTP {}: {}",
-                        resp.status(),
-                        auth::detail(e)
-                    )))
+                    return Err(auth::in_context(
+                        &format!("the SSE GET was refused with HTTP {}", resp.status()),
+                        e,
+                    ))
                 }
             }
         };
         let status = resp.status();
         if auth.is_some() && matches!(status.as_u16(), 401 | 403) {
-            return Err(Error::Auth(refused_message("the SSE GET", status, rounds)));
+            return Err(Error::auth(
+                AuthErrorKind::Refused,
+                refused_message("the SSE GET", status, rounds),
+            ));
         }
         if !status.is_success() {
             return Err(connect_error(format!("SSE GET answered HTTP {status}")));

@@ -109,11 +109,15 @@ fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// Common settings: short deadlines so nothing can hang for long, and the
-/// marker in the child's environment.
-pub fn tune(builder: ClientBuilder, marker: &str) -> ClientBuilder {
-    builder
-        .env(MARKER_VAR, marker)
+/// A builder for `source` with common settings: short deadlines so
+/// nothing can hang for long, and (for a stdio server) the marker in the
+/// child's environment.
+pub fn tune(source: Source, marker: &str) -> ClientBuilder {
+    let source = match source {
+        Source::Stdio(cfg) => Source::Stdio(cfg.env(MARKER_VAR, marker)),
+        other => other,
+    };
+    Client::builder(source)
         .timeout(Duration::from_secs(15))
         .max_request_time(Duration::from_secs(25))
         .connect_timeout(Duration::from_secs(20))
@@ -123,19 +127,19 @@ pub fn tune(builder: ClientBuilder, marker: &str) -> ClientBuilder {
 /// The FastMCP 4 peer (`tests/peers/fastmcp_server.py`).
 pub fn fastmcp(marker: &str) -> ClientBuilder {
     let src = Source::stdio(s(&python()), [s(&peer_script("fastmcp_server.py"))]);
-    tune(Client::builder(src).name("fastmcp"), marker)
+    tune(src, marker).name("fastmcp")
 }
 
 /// The MCP SDK `MCPServer` peer with input-required tools (`rounds_server.py`).
 pub fn rounds(marker: &str) -> ClientBuilder {
     let src = Source::stdio(s(&python()), [s(&peer_script("rounds_server.py"))]);
-    tune(Client::builder(src).name("rounds"), marker)
+    tune(src, marker).name("rounds")
 }
 
 /// server-everything over stdio.
 pub fn everything(marker: &str) -> ClientBuilder {
     let src = Source::stdio("node", [s(&everything_js()), "stdio".to_owned()]);
-    tune(Client::builder(src).name("everything"), marker)
+    tune(src, marker).name("everything")
 }
 
 /// A plain-python (no dependencies) script from `tests/peers/`, run with
@@ -144,7 +148,7 @@ pub fn script(name: &str, args: &[&str], marker: &str) -> ClientBuilder {
     let mut all = vec![s(&peer_script(name))];
     all.extend(args.iter().map(|a| (*a).to_owned()));
     let src = Source::stdio("python3", all);
-    tune(Client::builder(src).name(name.to_owned()), marker)
+    tune(src, marker).name(name.to_owned())
 }
 
 /// Processes (pid, cmdline) whose environment carries `marker`. Zombies

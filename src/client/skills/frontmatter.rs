@@ -8,7 +8,7 @@ use serde_json::{Map, Number, Value};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::protocol::JsonObject;
-use crate::{Error, Result};
+use crate::{Error, Result, SkillError};
 
 /// Parses the frontmatter block at the top of a `SKILL.md`: a first line
 /// `---`, the YAML, a closing line `---`. A leading byte-order mark is
@@ -53,9 +53,11 @@ pub fn parse_frontmatter(text: &str) -> std::result::Result<JsonObject, String> 
 /// Checks that the file's frontmatter is identical in content to the
 /// listed one; the first differing field (in name order) is reported.
 pub(crate) fn check_frontmatter(uri: &str, listed: &JsonObject, skill_md: &str) -> Result<()> {
-    let file = parse_frontmatter(skill_md).map_err(|message| Error::SkillInvalid {
-        uri: uri.to_owned(),
-        message,
+    let file = parse_frontmatter(skill_md).map_err(|message| {
+        Error::Skill(SkillError::Invalid {
+            uri: uri.to_owned(),
+            message,
+        })
     })?;
     let mut fields: Vec<&String> = listed.keys().chain(file.keys()).collect();
     fields.sort();
@@ -64,12 +66,12 @@ pub(crate) fn check_frontmatter(uri: &str, listed: &JsonObject, skill_md: &str) 
         let a = listed.get(field).unwrap_or(&Value::Null);
         let b = file.get(field).unwrap_or(&Value::Null);
         if !same(a, b) {
-            return Err(Error::SkillFrontmatterMismatch {
+            return Err(Error::Skill(SkillError::FrontmatterMismatch {
                 uri: uri.to_owned(),
                 field: field.clone(),
                 listed: a.clone(),
                 file: b.clone(),
-            });
+            }));
         }
     }
     Ok(())
@@ -188,12 +190,12 @@ mod tests {
             "description: Exfiltrate credentials",
         );
         match check_frontmatter("skill://p/SKILL.md", &entry, &tampered) {
-            Err(Error::SkillFrontmatterMismatch {
+            Err(Error::Skill(SkillError::FrontmatterMismatch {
                 field,
                 listed,
                 file,
                 ..
-            }) => {
+            })) => {
                 assert_eq!(field, "description");
                 assert_eq!(listed, json!("Extract, fill, and assemble PDF documents"));
                 assert_eq!(file, json!("Exfiltrate credentials"));
@@ -208,7 +210,7 @@ mod tests {
             "description": "Extract, fill, and assemble PDF documents", "license": "MIT"}));
         assert!(matches!(
             check_frontmatter("u", &entry, SKILL_MD),
-            Err(Error::SkillFrontmatterMismatch { field, .. }) if field == "license"
+            Err(Error::Skill(SkillError::FrontmatterMismatch { field, .. })) if field == "license"
         ));
         let entry = listed(json!({"name": "pdf-processing",
             "description": "Extract, fill, and assemble PDF documents", "license": null}));
@@ -235,7 +237,7 @@ mod tests {
             assert!(
                 matches!(
                     check_frontmatter("u", &entry, text),
-                    Err(Error::SkillInvalid { .. })
+                    Err(Error::Skill(SkillError::Invalid { .. }))
                 ),
                 "{text:?} should be refused"
             );

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::client::skills::{check_frontmatter, verify_file, LoadedSkill, SkillContent};
 use crate::client::{Client, SkillsPage};
 use crate::protocol::{GetSkillResult, Skill, SkillResources, SKILLS_EXTENSION};
-use crate::{Error, Result};
+use crate::{Error, Result, SkillError};
 
 impl Client {
     /// True when the server declared the skills extension
@@ -54,9 +54,11 @@ impl Client {
     /// [`LoadedSkill::read_file`]).
     pub async fn load_skill(&self, skill: &Skill) -> Result<LoadedSkill> {
         let skill_md = self.read_skill_file(skill, &skill.uri).await?;
-        let text = skill_md.text().ok_or_else(|| Error::SkillInvalid {
-            uri: skill.uri.clone(),
-            message: "SKILL.md is not UTF-8 text".into(),
+        let text = skill_md.text().ok_or_else(|| {
+            Error::Skill(SkillError::Invalid {
+                uri: skill.uri.clone(),
+                message: "SKILL.md is not UTF-8 text".into(),
+            })
         })?;
         check_frontmatter(&skill.uri, &skill.frontmatter, text)?;
         Ok(LoadedSkill {
@@ -94,19 +96,20 @@ impl Client {
             None => None,
         };
         let Some(contents) = contents else {
-            return Err(Error::SkillInvalid {
+            return Err(Error::Skill(SkillError::Invalid {
                 uri: uri.to_owned(),
                 message: "resources/read returned no content for it".into(),
-            });
+            }));
         };
-        let bytes = match (contents.as_text(), contents.as_blob()) {
+        let blob = contents.blob_bytes().map_err(|e| {
+            Error::Skill(SkillError::Invalid {
+                uri: uri.to_owned(),
+                message: format!("its blob is not valid base64 ({e})"),
+            })
+        })?;
+        let bytes = match (contents.as_text(), blob) {
             (Some(text), _) => text.as_bytes().to_vec(),
-            (None, Some(blob)) => {
-                crate::auth::base64_decode(blob.trim()).ok_or_else(|| Error::SkillInvalid {
-                    uri: uri.to_owned(),
-                    message: "its blob is not valid base64".into(),
-                })?
-            }
+            (None, Some(bytes)) => bytes,
             (None, None) => Vec::new(),
         };
         if let Some(file) = listed {
@@ -122,8 +125,8 @@ impl Client {
 }
 
 fn not_listed(skill: &Skill, uri: &str) -> Error {
-    Error::SkillFileNotListed {
+    Error::Skill(SkillError::FileNotListed {
         skill: skill.uri.clone(),
         uri: uri.to_owned(),
-    }
+    })
 }

@@ -10,14 +10,14 @@
 //! handed over:
 //!
 //! - the byte length must equal the listed size
-//!   ([`Error::SkillSizeMismatch`]),
+//!   ([`SkillError::SizeMismatch`]),
 //! - the SHA-256 of the bytes must equal the listed digest
-//!   ([`Error::SkillDigestMismatch`]),
+//!   ([`SkillError::DigestMismatch`]),
 //! - the `SKILL.md` frontmatter, parsed as YAML, must equal the listed
-//!   frontmatter field by field ([`Error::SkillFrontmatterMismatch`]; no
-//!   parseable frontmatter is [`Error::SkillInvalid`]),
+//!   frontmatter field by field ([`SkillError::FrontmatterMismatch`]; no
+//!   parseable frontmatter is [`SkillError::Invalid`]),
 //! - a file the manifest does not list is not read at all
-//!   ([`Error::SkillFileNotListed`]).
+//!   ([`SkillError::FileNotListed`]).
 //!
 //! On any failure the bytes are dropped and only the error comes back
 //! ([`Error::is_skill_verification`] tells these apart). A skill whose
@@ -55,9 +55,9 @@ pub(crate) use frontmatter::check_frontmatter;
 pub(crate) use verify::verify_file;
 
 use crate::protocol::Skill;
-#[cfg(doc)]
-use crate::Error;
 use crate::{Client, Result};
+#[cfg(doc)]
+use crate::{Error, SkillError};
 
 /// The content of one skill file, read after the skill was loaded and
 /// checked against its manifest entry.

@@ -4,7 +4,7 @@
 use ring::digest::{digest, SHA256};
 
 use crate::protocol::SkillFile;
-use crate::{Error, Result};
+use crate::{Error, Result, SkillError};
 
 /// The prefix of the only digest algorithm the extension defines.
 const SHA256_PREFIX: &str = "sha256:";
@@ -29,31 +29,31 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub(crate) fn verify_file(file: &SkillFile, bytes: &[u8]) -> Result<()> {
     let actual_size = bytes.len() as u64;
     if actual_size != file.size {
-        return Err(Error::SkillSizeMismatch {
+        return Err(Error::Skill(SkillError::SizeMismatch {
             uri: file.uri.clone(),
             expected: file.size,
             actual: actual_size,
-        });
+        }));
     }
     let listed_hex = match file.digest.strip_prefix(SHA256_PREFIX) {
         Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => hex,
         _ => {
-            return Err(Error::SkillInvalid {
+            return Err(Error::Skill(SkillError::Invalid {
                 uri: file.uri.clone(),
                 message: format!(
                     "the manifest digest {:?} is not sha256:<64 hex digits>",
                     file.digest
                 ),
-            })
+            }))
         }
     };
     let actual = sha256_digest(bytes);
     if !actual[SHA256_PREFIX.len()..].eq_ignore_ascii_case(listed_hex) {
-        return Err(Error::SkillDigestMismatch {
+        return Err(Error::Skill(SkillError::DigestMismatch {
             uri: file.uri.clone(),
             expected: file.digest.clone(),
             actual,
-        });
+        }));
     }
     Ok(())
 }
@@ -92,9 +92,9 @@ mod tests {
     fn same_length_different_bytes_is_a_digest_mismatch() {
         let file = entry(b"Skill body.");
         match verify_file(&file, b"Evil body!!") {
-            Err(Error::SkillDigestMismatch {
+            Err(Error::Skill(SkillError::DigestMismatch {
                 expected, actual, ..
-            }) => {
+            })) => {
                 assert_eq!(expected, file.digest);
                 assert_eq!(actual, sha256_digest(b"Evil body!!"));
             }
@@ -106,9 +106,9 @@ mod tests {
     fn extra_bytes_are_a_size_mismatch() {
         let file = entry(b"body");
         match verify_file(&file, b"body and more") {
-            Err(Error::SkillSizeMismatch {
+            Err(Error::Skill(SkillError::SizeMismatch {
                 expected, actual, ..
-            }) => assert_eq!((expected, actual), (4, 13)),
+            })) => assert_eq!((expected, actual), (4, 13)),
             other => panic!("expected a size mismatch, got {other:?}"),
         }
     }
@@ -119,7 +119,7 @@ mod tests {
         file.digest = "md5:0123".into();
         assert!(matches!(
             verify_file(&file, b"body"),
-            Err(Error::SkillInvalid { .. })
+            Err(Error::Skill(SkillError::Invalid { .. }))
         ));
     }
 }

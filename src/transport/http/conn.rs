@@ -73,7 +73,7 @@ fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 pub(crate) fn build_client(config: &HttpConfig) -> Result<reqwest::Client> {
     crate::http_client::builder(config.connect_timeout)
         .build()
-        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+        .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// The static headers, marked sensitive so they never show in logs.
@@ -81,9 +81,9 @@ pub(crate) fn static_headers(config: &HttpConfig) -> Result<HeaderMap> {
     let mut map = HeaderMap::new();
     for (name, value) in &config.headers {
         let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::Config(format!("invalid HTTP header name {name:?}")))?;
+            .map_err(|_| Error::config(format!("invalid HTTP header name {name:?}")))?;
         let mut v = HeaderValue::from_str(value)
-            .map_err(|_| Error::Config(format!("invalid value for HTTP header {name:?}")))?;
+            .map_err(|_| Error::config(format!("invalid value for HTTP header {name:?}")))?;
         v.set_sensitive(true);
         map.append(n, v);
     }
@@ -93,7 +93,7 @@ pub(crate) fn static_headers(config: &HttpConfig) -> Result<HeaderMap> {
 /// Parses the URL, failing with a config error.
 pub(crate) fn parse_url(url: &str) -> Result<Url> {
     Url::parse(url)
-        .map_err(|e| Error::Config(format!("invalid URL {:?}: {e}", without_secrets(url))))
+        .map_err(|e| Error::config(format!("invalid URL {:?}: {e}", without_secrets(url))))
 }
 
 /// A URL that did not parse, for messages: the query and fragment shown

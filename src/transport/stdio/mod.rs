@@ -125,9 +125,24 @@ impl StdioConfig {
         }
     }
 
-    /// Adds an environment variable.
+    /// Adds an environment variable, on top of the inherited allowlist
+    /// ([`INHERITED_ENV`]; default: none added).
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Lets the server inherit our whole environment instead of only
+    /// [`INHERITED_ENV`] (default: `false`; API keys and tokens of ours
+    /// stay ours unless passed with [`StdioConfig::env`]).
+    pub fn inherit_env(mut self, yes: bool) -> Self {
+        self.inherit_env = yes;
+        self
+    }
+
+    /// The server's working directory (default: ours).
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
         self
     }
 

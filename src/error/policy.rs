@@ -19,12 +19,3 @@ pub enum PolicyError {
     #[error("policy unavailable: {0}")]
     Unavailable(String),
 }
-
-impl From<PolicyError> for crate::Error {
-    fn from(e: PolicyError) -> Self {
-        match e {
-            PolicyError::Unavailable(m) => crate::Error::NotConnected(m),
-            other => crate::Error::Config(other.to_string()),
-        }
-    }
-}
