@@ -11,13 +11,13 @@ pub(crate) mod supervisor;
 mod tool_arguments;
 mod tool_output;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 pub use builder::ClientBuilder;
@@ -26,10 +26,15 @@ pub use supervision::{Health, HealthState, RestartPolicy};
 pub use tool_output::ToolOutput;
 
 use crate::actor_system::ActorRuntime;
+use crate::protocol::request::{
+    CallTool, Complete, GetPrompt, ListPrompts, ListResourceTemplates, ListResources, ListTools,
+    ReadResource,
+};
 use crate::protocol::{
-    codes, CallToolResult, CompleteResult, Era, GetPromptResult, Implementation, LoggingLevel,
-    Prompt, ProtocolVersion, ReadResourceResult, Resource, ResourceTemplate, ServerCapabilities,
-    Tool,
+    codes, Cacheable, CallToolParams, CompleteContext, CompleteRequestParams, CompleteResult, Era,
+    GetPromptRequestParams, GetPromptResult, Implementation, LoggingLevel, Page,
+    PaginatedRequestParams, Prompt, ProtocolVersion, ReadResourceRequestParams, ReadResourceResult,
+    Reference, Request, Resource, ResourceTemplate, ServerCapabilities, Tool,
 };
 use crate::session::{CallOptions, Session, Subscription, Target};
 use crate::{Error, Result};
@@ -90,49 +95,8 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// A page of a list result.
-trait Page: DeserializeOwned {
-    type Item: Clone + Send + Sync + 'static;
-    fn into_parts(self) -> (Vec<Self::Item>, Option<String>, Option<i64>);
-}
-
-macro_rules! page {
-    ($name:ident, $field:literal, $item:ty) => {
-        #[derive(Deserialize)]
-        struct $name {
-            #[serde(rename = $field, default)]
-            items: Vec<$item>,
-            #[serde(rename = "nextCursor", default)]
-            next_cursor: Option<String>,
-            #[serde(rename = "ttlMs", default)]
-            ttl_ms: Option<i64>,
-        }
-        impl Page for $name {
-            type Item = $item;
-            fn into_parts(self) -> (Vec<$item>, Option<String>, Option<i64>) {
-                (self.items, self.next_cursor, self.ttl_ms)
-            }
-        }
-    };
-}
-
-page!(ToolsPage, "tools", Tool);
-page!(ResourcesPage, "resources", Resource);
-page!(TemplatesPage, "resourceTemplates", ResourceTemplate);
-page!(PromptsPage, "prompts", Prompt);
-page!(SkillsPage, "skills", crate::protocol::Skill);
-
-#[derive(Serialize)]
-struct CursorParams<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cursor: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct CallParams<'a, A: ?Sized> {
-    name: &'a str,
-    arguments: ToolArguments<'a, A>,
-}
+/// The item of the list that the request `R` pages through.
+type ListItem<R> = <<R as Request>::Result as Page>::Item;
 
 impl Client {
     /// Starts building a client for `source`: a command line, a script
@@ -370,9 +334,19 @@ impl Client {
         }
     }
 
-    async fn list_all<P: Page>(&self, method: &'static str) -> Result<Vec<P::Item>> {
+    async fn list_all<R>(&self) -> Result<Vec<ListItem<R>>>
+    where
+        R: Request<Params = PaginatedRequestParams>,
+        R::Result: Page + Cacheable,
+        ListItem<R>: Clone + Send + Sync + 'static,
+    {
+        let method = R::METHOD;
         let session = self.ready().await?;
-        if let Some(cached) = self.inner.list_cache.get::<P::Item>(session.id(), method) {
+        if let Some(cached) = self
+            .inner
+            .list_cache
+            .get::<ListItem<R>>(session.id(), method)
+        {
             return Ok(cached);
         }
         let mut budget =
@@ -381,16 +355,10 @@ impl Client {
         let mut cursor: Option<String> = None;
         let mut ttl: Option<i64> = None;
         while budget.may_fetch() {
-            let (page, bytes): (P, usize) = session
-                .request_sized(
-                    method,
-                    &CursorParams {
-                        cursor: cursor.as_deref(),
-                    },
-                    None,
-                )
-                .await?;
-            let (items, next, page_ttl) = page.into_parts();
+            let params = PaginatedRequestParams::new(cursor.clone());
+            let (page, bytes) = session.send_sized::<R, _>(&params, None).await?;
+            let (next, page_ttl) = (page.next_cursor().map(str::to_owned), page.ttl_ms());
+            let items = page.into_items();
             budget.add(items.len(), bytes)?;
             all.extend(items);
             // The whole list is as fresh as its stalest page.
@@ -420,7 +388,7 @@ impl Client {
     /// left out (with a warning), as the spec says; the others' annotations
     /// are remembered for the `Mcp-Param-*` headers of their calls.
     pub async fn list_tools(&self) -> Result<Vec<Tool>> {
-        let tools: Vec<Tool> = self.list_all::<ToolsPage>("tools/list").await?;
+        let tools: Vec<Tool> = self.list_all::<ListTools>().await?;
         let learned = if mirrors_params(&self.ready().await?) {
             param_headers::learn(tools)
         } else {
@@ -487,7 +455,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<ToolOutput> {
         let session = self.ready().await?;
-        let params = CallParams {
+        let params = CallToolParams {
             name,
             arguments: ToolArguments::new(&arguments)?,
         };
@@ -497,12 +465,7 @@ impl Client {
             headers: &headers,
         };
         let first = session
-            .request_with_rounds_to::<_, CallToolResult>(
-                "tools/call",
-                target,
-                &params,
-                Some(&options),
-            )
+            .send_with_rounds::<CallTool, _>(target, &params, Some(&options))
             .await;
         let result = match first {
             // 2026-07-28: the `Mcp-Param-*` headers did not match what the
@@ -519,7 +482,7 @@ impl Client {
                     headers: &headers,
                 };
                 session
-                    .request_with_rounds_to("tools/call", target, &params, Some(&options))
+                    .send_with_rounds::<CallTool, _>(target, &params, Some(&options))
                     .await?
             }
             other => other?,
@@ -575,13 +538,12 @@ impl Client {
 
     /// Every resource the server lists (all pages).
     pub async fn list_resources(&self) -> Result<Vec<Resource>> {
-        self.list_all::<ResourcesPage>("resources/list").await
+        self.list_all::<ListResources>().await
     }
 
     /// Every resource template (all pages).
     pub async fn list_resource_templates(&self) -> Result<Vec<ResourceTemplate>> {
-        self.list_all::<TemplatesPage>("resources/templates/list")
-            .await
+        self.list_all::<ListResourceTemplates>().await
     }
 
     /// Reads a resource by URI (a listed one or one a template matches).
@@ -597,10 +559,9 @@ impl Client {
     ) -> Result<ReadResourceResult> {
         let session = self.ready().await?;
         session
-            .request_with_rounds_to(
-                "resources/read",
+            .send_with_rounds::<ReadResource, _>(
                 Target::named(uri),
-                &json!({ "uri": uri }),
+                &ReadResourceRequestParams::new(uri),
                 Some(&options),
             )
             .await
@@ -608,7 +569,7 @@ impl Client {
 
     /// Every prompt (all pages).
     pub async fn list_prompts(&self) -> Result<Vec<Prompt>> {
-        self.list_all::<PromptsPage>("prompts/list").await
+        self.list_all::<ListPrompts>().await
     }
 
     /// Renders a prompt. `arguments` is an object of strings (other JSON
@@ -620,18 +581,11 @@ impl Client {
     ) -> Result<GetPromptResult> {
         let session = self.ready().await?;
         let arguments = normalize_arguments(arguments)?;
-        let strings: Map<String, Value> = arguments
-            .into_iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => (k, Value::String(s)),
-                other => (k, Value::String(other.to_string())),
-            })
-            .collect();
+        let params = GetPromptRequestParams::new(name, Some(as_strings(arguments)));
         session
-            .request_with_rounds_to(
-                "prompts/get",
+            .send_with_rounds::<GetPrompt, _>(
                 Target::named(name),
-                &json!({"name": name, "arguments": strings}),
+                &params,
                 Some(&CallOptions::new()),
             )
             .await
@@ -649,44 +603,30 @@ impl Client {
         context: Option<Map<String, Value>>,
     ) -> Result<CompleteResult> {
         let session = self.ready().await?;
-        let mut params = json!({
-            "ref": reference,
-            "argument": {"name": argument, "value": value},
+        let reference: Reference = serde_json::from_value(reference).map_err(|e| {
+            Error::invalid_argument(format!(
+                "completion reference: expected {{\"type\":\"ref/prompt\",\"name\":..}} or \
+                 {{\"type\":\"ref/resource\",\"uri\":..}}: {e}"
+            ))
+        })?;
+        let mut params = CompleteRequestParams::new(reference, argument, value);
+        params.context = context.map(|ctx| CompleteContext {
+            arguments: Some(as_strings(ctx)),
         });
-        if let Some(ctx) = context {
-            params["context"] = json!({ "arguments": ctx });
-        }
-        session.request("completion/complete", &params, None).await
+        session.send::<Complete, _>(&params, None).await
     }
 
     /// Checks the server is alive: `ping` in the handshake era; in
     /// 2026-07-28, which has no ping, a `server/discover` round trip.
     pub async fn ping(&self) -> Result<()> {
-        let session = self.ready().await?;
-        match session.era().unwrap_or(Era::Handshake) {
-            Era::Handshake => {
-                let _: Value = session.request("ping", &json!({}), None).await?;
-            }
-            Era::Modern => {
-                let _: Value = session.request("server/discover", &json!({}), None).await?;
-            }
-        }
-        Ok(())
+        self.ready().await?.probe(None).await
     }
 
     /// Sets the level of log messages the server sends. Handshake era:
     /// `logging/setLevel`; 2026-07-28: the level rides in each request's
     /// `_meta` from now on.
     pub async fn set_log_level(&self, level: LoggingLevel) -> Result<()> {
-        let session = self.ready().await?;
-        match session.era().unwrap_or(Era::Handshake) {
-            Era::Handshake => {
-                let _: Value = session
-                    .request("logging/setLevel", &json!({ "level": level }), None)
-                    .await?;
-            }
-            Era::Modern => session.set_modern_log_level(level),
-        }
+        self.ready().await?.set_log_level(level).await?;
         // A restarted server gets the same level.
         *crate::session::lock(&self.inner.restore.log_level) = Some(level);
         Ok(())
@@ -697,7 +637,7 @@ impl Client {
     /// is renewed with the URI added). Updates arrive through
     /// `on_notification`.
     pub async fn subscribe_resource(&self, uri: &str) -> Result<()> {
-        self.resource_subscription("resources/subscribe", uri).await
+        self.resource_subscription(true, uri).await
     }
 
     /// The current 2026-07-28 subscription (`subscriptions/listen`): what
@@ -712,42 +652,22 @@ impl Client {
 
     /// Ends a subscription made with [`Client::subscribe_resource`].
     pub async fn unsubscribe_resource(&self, uri: &str) -> Result<()> {
-        self.resource_subscription("resources/unsubscribe", uri)
-            .await
+        self.resource_subscription(false, uri).await
     }
 
-    async fn resource_subscription(&self, method: &str, uri: &str) -> Result<()> {
+    async fn resource_subscription(&self, subscribe: bool, uri: &str) -> Result<()> {
         let session = self.ready().await?;
-        let subscribe = method == "resources/subscribe";
-        if session.era() == Some(Era::Modern) {
-            // 2026-07-28 has no resources/subscribe: the listen is replaced
-            // by one with the new set of URIs.
-            if !session.capabilities_subscribe() {
-                return Err(Error::NotSupported(format!(
-                    "{method}: the server does not offer resource subscriptions"
-                )));
-            }
-            let uris: Vec<String> = {
-                let mut subscriptions = crate::session::lock(&self.inner.restore.subscriptions);
-                if subscribe {
-                    subscriptions.insert(uri.to_owned());
-                } else {
-                    subscriptions.remove(uri);
-                }
-                subscriptions.iter().cloned().collect()
-            };
-            return session.listen(&session.listen_filter(uris)).await;
+        let mut all = crate::session::lock(&self.inner.restore.subscriptions).clone();
+        if subscribe {
+            all.insert(uri.to_owned());
+        } else {
+            all.remove(uri);
         }
-        let _: Value = session
-            .request(method, &json!({ "uri": uri }), None)
+        session
+            .change_subscription(uri, subscribe, all.iter().cloned().collect())
             .await?;
         // A restarted server gets the same subscriptions.
-        let mut subscriptions = crate::session::lock(&self.inner.restore.subscriptions);
-        if subscribe {
-            subscriptions.insert(uri.to_owned());
-        } else {
-            subscriptions.remove(uri);
-        }
+        *crate::session::lock(&self.inner.restore.subscriptions) = all;
         Ok(())
     }
 
@@ -809,9 +729,20 @@ fn mirrors_params(session: &Session) -> bool {
     session.era() == Some(Era::Modern) && session.transport_wants_meta()
 }
 
-/// Arguments serialized once, straight to JSON text (no `Value` tree):
-/// `()`/`null` → `{}`, objects as they are, anything else refused.
-/// Arguments as a JSON object: `()`/`null` → `{}`, objects as they are.
+/// Prompt and completion arguments, which are strings: other JSON values
+/// become their JSON text.
+fn as_strings(arguments: Map<String, Value>) -> BTreeMap<String, String> {
+    arguments
+        .into_iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => (k, s),
+            other => (k, other.to_string()),
+        })
+        .collect()
+}
+
+/// Arguments as a JSON object: `()`/`null` → `{}`, objects as they are,
+/// anything else refused.
 fn normalize_arguments(arguments: impl Serialize) -> Result<Map<String, Value>> {
     match serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))? {
         Value::Null => Ok(Map::new()),

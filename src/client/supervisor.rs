@@ -16,7 +16,7 @@ use actix::prelude::*;
 use tokio::sync::watch;
 
 use super::supervision::{HealthCell, HealthState, RestartPolicy};
-use crate::protocol::{Era, LoggingLevel};
+use crate::protocol::LoggingLevel;
 use crate::session::{Handlers, Session, SessionOptions};
 use crate::transport::Source;
 use crate::{Error, Result};
@@ -47,48 +47,15 @@ impl Restore {
     async fn apply(&self, session: &Session) {
         let level = *crate::session::lock(&self.log_level);
         if let Some(level) = level {
-            match session.era() {
-                Some(Era::Modern) => session.set_modern_log_level(level),
-                _ => {
-                    let r: Result<serde_json::Value> = session
-                        .request(
-                            "logging/setLevel",
-                            &serde_json::json!({ "level": level }),
-                            None,
-                        )
-                        .await;
-                    if let Err(e) = r {
-                        tracing::warn!(server = %session.name(), "could not restore the log level: {e}");
-                    }
-                }
+            if let Err(e) = session.set_log_level(level).await {
+                tracing::warn!(server = %session.name(), "could not restore the log level: {e}");
             }
         }
         let uris: Vec<String> = crate::session::lock(&self.subscriptions)
             .iter()
             .cloned()
             .collect();
-        if session.era() == Some(Era::Modern) {
-            // 2026-07-28: change notifications come through a listen.
-            let filter = session.listen_filter(uris);
-            if !filter.is_empty() {
-                if let Err(e) = session.listen(&filter).await {
-                    tracing::warn!(server = %session.name(), "could not listen for changes: {e}");
-                }
-            }
-        } else {
-            for uri in uris {
-                let r: Result<serde_json::Value> = session
-                    .request(
-                        "resources/subscribe",
-                        &serde_json::json!({ "uri": uri }),
-                        None,
-                    )
-                    .await;
-                if let Err(e) = r {
-                    tracing::warn!(server = %session.name(), %uri, "could not restore a subscription: {e}");
-                }
-            }
-        }
+        session.restore_subscriptions(uris).await;
     }
 }
 
@@ -289,17 +256,10 @@ impl ServerActor {
         let generation = self.generation;
         let probe = self.spec.runtime.spawn(async move {
             let start = Instant::now();
-            let method = match session.era() {
-                Some(Era::Modern) => "server/discover",
-                _ => "ping",
-            };
             let call = crate::session::CallOptions::new()
                 .timeout(policy.health_timeout)
                 .max_time(policy.health_timeout);
-            let r: Result<serde_json::Value> = session
-                .request(method, &serde_json::json!({}), Some(&call))
-                .await;
-            r.map(|_| start.elapsed())
+            session.probe(Some(&call)).await.map(|()| start.elapsed())
         });
         ctx.spawn(async move { probe.await.ok() }.into_actor(self).map(move |result, actor, _ctx| {
             if generation != actor.generation {

@@ -53,7 +53,7 @@ pub use lifecycle::*;
 pub use logging::*;
 pub use progress::*;
 pub use prompts::*;
-pub use request::{Notification, Request};
+pub use request::{Encodes, Notification, Request};
 pub use request_meta::RequestMeta;
 pub use resources::*;
 pub use result::{Cacheable, EmptyResult, Page, ResultEnvelope, ResultType};

@@ -39,6 +39,14 @@ pub trait Request {
     type Result: Serialize + DeserializeOwned + Send + 'static;
 }
 
+/// Params a sender may write for the request `R`: `R::Params` itself, or
+/// a borrowed form that serializes to the same JSON, such as
+/// [`CallToolParams`](super::CallToolParams) (the schema tests check
+/// both). The session sends only what `Encodes` the request it names.
+pub trait Encodes<R: Request>: Serialize {}
+
+impl<R: Request> Encodes<R> for R::Params {}
+
 /// A notification: its method and what it carries.
 pub trait Notification {
     /// The JSON-RPC method, e.g. `"notifications/progress"`.

@@ -169,6 +169,21 @@ pub struct CallToolRequestParams {
     pub request_state: Option<String>,
 }
 
+/// `tools/call` params as a sender writes them: the name borrowed and the
+/// arguments any serializable object, written straight into the request.
+/// They encode exactly as [`CallToolRequestParams`] does (which is what a
+/// receiver decodes); the input-required fields are added by the session
+/// on a retry.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CallToolParams<'a, A> {
+    /// The tool name.
+    pub name: &'a str,
+    /// The arguments: anything that serializes to a JSON object.
+    pub arguments: A,
+}
+
+impl<A: Serialize> super::request::Encodes<super::request::CallTool> for CallToolParams<'_, A> {}
+
 impl CallToolRequestParams {
     /// A call of `name` with `arguments`.
     pub fn new(name: impl Into<String>, arguments: Option<JsonObject>) -> Self {

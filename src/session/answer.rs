@@ -12,7 +12,7 @@ use super::handlers::{HandlerError, Handlers, RequestContext};
 use super::{lock, Shared};
 use crate::protocol::jsonrpc::{encode_error, encode_result};
 use crate::protocol::{
-    codes, ClientCapabilities, CreateMessageRequestParams, ElicitRequestParams, Era, ErrorObject,
+    codes, ClientCapabilities, ElicitRequestParams, Era, ErrorObject, InputRequest,
 };
 
 /// The capabilities our handlers let us declare, and the extensions we
@@ -59,13 +59,43 @@ pub(crate) fn client_capabilities(handlers: &Handlers, era: Era) -> ClientCapabi
     serde_json::from_value(Value::Object(caps)).unwrap_or_default()
 }
 
-/// Answers one server ask (`sampling/createMessage`, `elicitation/create`,
-/// `roots/list`, `ping`) with the result as JSON.
+/// Answers one server request (`sampling/createMessage`,
+/// `elicitation/create`, `roots/list`, `ping`) with the result as JSON;
+/// another method is `METHOD_NOT_FOUND`.
 pub(crate) async fn answer(
     handlers: &Handlers,
     ctx: RequestContext,
     method: &str,
     params: Value,
+) -> Result<Value, HandlerError> {
+    let invalid = |e: serde_json::Error| HandlerError::invalid_params(format!("{method}: {e}"));
+    let ask = match method {
+        "ping" => return Ok(json!({})),
+        "sampling/createMessage" => {
+            InputRequest::CreateMessage(serde_json::from_value(params).map_err(invalid)?)
+        }
+        "elicitation/create" => {
+            InputRequest::Elicit(serde_json::from_value(params).map_err(invalid)?)
+        }
+        "roots/list" => InputRequest::ListRoots(serde_json::from_value(params).ok()),
+        other => {
+            return Err(HandlerError {
+                code: codes::METHOD_NOT_FOUND,
+                message: format!("method not found: {other}"),
+            })
+        }
+    };
+    answer_input(handlers, ctx, ask).await
+}
+
+/// Answers one typed ask, from a server request (handshake era) or the
+/// `inputRequests` of an input-required result (2026-07-28), through the
+/// handler for it; a handler we do not have was never declared, so the
+/// ask is `METHOD_NOT_FOUND`.
+pub(crate) async fn answer_input(
+    handlers: &Handlers,
+    ctx: RequestContext,
+    ask: InputRequest,
 ) -> Result<Value, HandlerError> {
     let not_declared = |what: &str| HandlerError {
         code: codes::METHOD_NOT_FOUND,
@@ -73,17 +103,12 @@ pub(crate) async fn answer(
     };
     let to_value =
         |v: Result<Value, serde_json::Error>| v.map_err(|e| HandlerError::internal(e.to_string()));
-    match method {
-        "ping" => Ok(json!({})),
-        "sampling/createMessage" => {
+    match ask {
+        InputRequest::CreateMessage(params) => {
             let handler = handlers
                 .sampling
                 .as_ref()
                 .ok_or_else(|| not_declared("sampling"))?;
-            let params: CreateMessageRequestParams =
-                serde_json::from_value(params).map_err(|e| {
-                    HandlerError::invalid_params(format!("sampling/createMessage: {e}"))
-                })?;
             if !handler.supports_tools() && params.tools.as_ref().is_some_and(|t| !t.is_empty()) {
                 return Err(HandlerError::invalid_params(
                     "sampling with tools was requested but this client did not declare sampling.tools",
@@ -93,13 +118,11 @@ pub(crate) async fn answer(
                 handler.create_message(params, ctx).await?,
             ))
         }
-        "elicitation/create" => {
+        InputRequest::Elicit(params) => {
             let handler = handlers
                 .elicitation
                 .as_ref()
                 .ok_or_else(|| not_declared("elicitation"))?;
-            let params: ElicitRequestParams = serde_json::from_value(params)
-                .map_err(|e| HandlerError::invalid_params(format!("elicitation/create: {e}")))?;
             if matches!(params, ElicitRequestParams::Url(_)) && !handler.supports_url() {
                 return Err(HandlerError::invalid_params(
                     "URL-mode elicitation was requested but this client did not declare it",
@@ -107,7 +130,7 @@ pub(crate) async fn answer(
             }
             to_value(serde_json::to_value(handler.elicit(params, ctx).await?))
         }
-        "roots/list" => {
+        InputRequest::ListRoots(_) => {
             let handler = handlers
                 .roots
                 .as_ref()
@@ -115,10 +138,6 @@ pub(crate) async fn answer(
             let roots = handler.list_roots(ctx).await?;
             Ok(json!({ "roots": roots }))
         }
-        other => Err(HandlerError {
-            code: codes::METHOD_NOT_FOUND,
-            message: format!("method not found: {other}"),
-        }),
     }
 }
 

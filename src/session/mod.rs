@@ -12,6 +12,7 @@ mod ask_limit;
 mod deadlines;
 mod dispatch;
 mod era_cache;
+mod era_ops;
 mod frames;
 
 pub mod handlers;
@@ -26,6 +27,7 @@ mod pending;
 mod renew;
 mod retry;
 mod rounds;
+mod typed;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

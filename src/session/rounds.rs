@@ -7,29 +7,14 @@ use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::handlers::RequestContext;
 use super::outgoing::RoundParams;
 use super::{answer, decode, result_kind, CallOptions, MetaMode, ResultKind, Session, Target};
-use crate::protocol::Era;
+use crate::protocol::{Era, InputRequest, InputRequiredResult};
 use crate::{Error, Result};
-
-#[derive(Deserialize)]
-struct InputRequired {
-    #[serde(rename = "inputRequests", default)]
-    input_requests: Option<BTreeMap<String, Ask>>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Ask {
-    method: String,
-    #[serde(default)]
-    params: Value,
-}
 
 impl Session {
     /// Sends a request that may need input-required rounds and decodes the
@@ -77,7 +62,7 @@ impl Session {
                 ResultKind::Complete => return decode(method, &bytes),
                 ResultKind::InputRequired if round == max_rounds => break,
                 ResultKind::InputRequired => {
-                    let asked: InputRequired = decode(method, &bytes)?;
+                    let asked: InputRequiredResult = decode(method, &bytes)?;
                     if asked.input_requests.is_none() && asked.request_state.is_none() {
                         return Err(Error::InvalidMessage(format!(
                             "{method}: input_required result with neither inputRequests nor requestState"
@@ -101,7 +86,7 @@ impl Session {
     async fn fulfil(
         &self,
         method: &str,
-        asks: BTreeMap<String, Ask>,
+        asks: BTreeMap<String, InputRequest>,
     ) -> Result<Map<String, Value>> {
         let shared = self.shared();
         let answers = join_all(asks.into_iter().map(|(key, ask)| async move {
@@ -109,8 +94,9 @@ impl Session {
                 server: shared.name.clone(),
                 era: Era::Modern,
             };
-            let outcome = answer::answer(&shared.handlers, ctx, &ask.method, ask.params).await;
-            (key, ask.method, outcome)
+            let asked = ask.method();
+            let outcome = answer::answer_input(&shared.handlers, ctx, ask).await;
+            (key, asked, outcome)
         }))
         .await;
         let mut out = Map::new();
@@ -122,7 +108,7 @@ impl Session {
                 Err(e) => {
                     return Err(Error::InputDeclined {
                         method: method.to_owned(),
-                        request: asked,
+                        request: asked.to_owned(),
                         message: e.message,
                     })
                 }

@@ -1,11 +1,10 @@
 //! `Client` calls of the skills extension (SEP-2640): list and get skill
 //! entries, load a skill, read its files verified. See [`crate::client::skills`].
 
-use serde_json::json;
-
 use crate::client::skills::{check_frontmatter, verify_file, LoadedSkill, SkillContent};
-use crate::client::{Client, SkillsPage};
-use crate::protocol::{GetSkillResult, Skill, SkillResources, SKILLS_EXTENSION};
+use crate::client::Client;
+use crate::protocol::request::{GetSkill, ListSkills};
+use crate::protocol::{GetSkillRequestParams, Skill, SkillResources, SKILLS_EXTENSION};
 use crate::{Error, Result, SkillError};
 
 impl Client {
@@ -33,7 +32,7 @@ impl Client {
     pub async fn list_skills(&self) -> Result<Vec<Skill>> {
         self.ready().await?;
         self.require_skills()?;
-        self.list_all::<SkillsPage>("skills/list").await
+        self.list_all::<ListSkills>().await
     }
 
     /// One skill's entry by its URI (`skills/get`), e.g. to refresh it
@@ -41,9 +40,10 @@ impl Client {
     pub async fn get_skill(&self, uri: &str) -> Result<Skill> {
         let session = self.ready().await?;
         self.require_skills()?;
-        let result: GetSkillResult = session
-            .request("skills/get", &json!({ "uri": uri }), None)
-            .await?;
+        let params = GetSkillRequestParams {
+            uri: uri.to_owned(),
+        };
+        let result = session.send::<GetSkill, _>(&params, None).await?;
         Ok(result.skill)
     }
 
