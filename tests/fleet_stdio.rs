@@ -7,6 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use switchboard::config::ToolFilter;
 use switchboard::testing::demo_server;
 use switchboard::{Client, Fleet, Member, Source};
 
@@ -200,7 +201,10 @@ async fn lazy_servers_start_on_first_use_and_servers_come_and_go() {
         let mut filtered = Member::new("filtered", || {
             Client::builder(Source::memory(demo_server()))
         });
-        filtered.tool_filter = Some(std::sync::Arc::new(|name: &str| name != "add"));
+        filtered.tool_filter = ToolFilter {
+            deny: vec!["add".into()],
+            ..ToolFilter::default()
+        };
         fleet.add_server(filtered).await.unwrap();
         let names: Vec<String> = fleet
             .list_tools()

@@ -8,6 +8,7 @@ use super::IntoSource;
 use crate::protocol::{
     LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams, Root, VersionChoice,
 };
+use crate::session::messages::{OnLog, OnNotification, OnProgress};
 use crate::session::{
     ElicitationHandler, Handlers, MessageHandler, RootsHandler, SamplingHandler,
     ServerNotification, SessionOptions,
@@ -160,33 +161,30 @@ impl ClientBuilder {
         self
     }
 
-    /// Called for progress of any call. Must not block.
+    /// Called for progress of any call: shorthand for a
+    /// [`MessageHandler`] with only `on_progress`. Must not block.
     pub fn on_progress(
-        mut self,
+        self,
         f: impl Fn(&ProgressNotificationParams) + Send + Sync + 'static,
     ) -> Self {
-        self.handlers.on_progress = Some(Arc::new(f));
-        self
+        self.message_handler(OnProgress(f))
     }
 
     /// Called for each log message from the server (they also go to
-    /// `tracing`). Must not block.
+    /// `tracing`): shorthand for a [`MessageHandler`] with only `on_log`.
+    /// Must not block.
     pub fn on_log(
-        mut self,
+        self,
         f: impl Fn(&LoggingMessageNotificationParams) + Send + Sync + 'static,
     ) -> Self {
-        self.handlers.on_log = Some(Arc::new(f));
-        self
+        self.message_handler(OnLog(f))
     }
 
     /// Called for every other notification (list changes, resource
-    /// updates). Must not block.
-    pub fn on_notification(
-        mut self,
-        f: impl Fn(&ServerNotification) + Send + Sync + 'static,
-    ) -> Self {
-        self.handlers.on_notification = Some(Arc::new(f));
-        self
+    /// updates, ...) as it came: shorthand for a [`MessageHandler`] with
+    /// only `on_notification`. Must not block.
+    pub fn on_notification(self, f: impl Fn(&ServerNotification) + Send + Sync + 'static) -> Self {
+        self.message_handler(OnNotification(f))
     }
 
     /// Adds a typed handler for every message from the server (progress,
@@ -196,19 +194,17 @@ impl ClientBuilder {
         self.handlers(Handlers::new().with_message_handler(handler))
     }
 
-    /// Adds a notification hook after any the caller set (the fleet uses it
-    /// to hear list changes without taking the caller's callback away).
-    pub(crate) fn also_on_notification(
+    /// Adds a notification hook that hears each notification before the
+    /// caller's handlers do (the client's list cache is invalidated before
+    /// anyone is told a list changed; the fleet hears changes without
+    /// taking the caller's handlers away).
+    pub(crate) fn first_hears(
         mut self,
         f: impl Fn(&ServerNotification) + Send + Sync + 'static,
     ) -> Self {
-        let previous = self.handlers.on_notification.take();
-        self.handlers.on_notification = Some(Arc::new(move |n: &ServerNotification| {
-            if let Some(p) = &previous {
-                p(n);
-            }
-            f(n);
-        }));
+        self.handlers
+            .messages
+            .insert(0, Arc::new(OnNotification(f)));
         self
     }
 

@@ -119,7 +119,7 @@ impl Client {
         // otherwise.
         let list_cache = Arc::new(list_cache::ListCache::default());
         let cache = list_cache.clone();
-        let builder = builder.also_on_notification(move |n| cache.invalidate_for(&n.method));
+        let builder = builder.first_hears(move |n| cache.invalidate_for(&n.method));
         let supervised = builder.restart.is_some();
         let name = builder.options.server_name.clone();
         let wait_limit = builder.options.connect_timeout;

@@ -16,14 +16,12 @@ use tokio::sync::Semaphore;
 
 use super::health::{ServerHealth, ServerState};
 use super::snapshot::{Kind, Lists};
+use crate::config::ToolFilter;
 use crate::error::NotFoundKind;
 use crate::{Client, ClientBuilder, Error, HealthState, Result, ToolOutput};
 
 /// Makes a server's client builder (again, for each start attempt).
 pub type BuilderFactory = Arc<dyn Fn() -> ClientBuilder + Send + Sync>;
-
-/// Decides which of a server's tools the fleet exposes.
-pub type ToolFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// How one server takes part in a fleet.
 #[derive(Clone)]
@@ -36,8 +34,10 @@ pub struct Member {
     pub lazy: bool,
     /// Most calls in flight to this server at once.
     pub max_concurrency: usize,
-    /// Which of its tools are exposed (`None`: all).
-    pub tool_filter: Option<ToolFilter>,
+    /// Which of its tools are exposed: `allow` globs minus `deny` globs
+    /// (default: every tool). The same filter as a config file's `tools`
+    /// table.
+    pub tool_filter: ToolFilter,
 }
 
 impl Member {
@@ -51,7 +51,7 @@ impl Member {
             factory: Arc::new(factory),
             lazy: false,
             max_concurrency: 32,
-            tool_filter: None,
+            tool_filter: ToolFilter::default(),
         }
     }
 }
@@ -188,7 +188,7 @@ impl Server {
         let builder = (self.member.factory)()
             .name(self.name().to_owned())
             .supervised_by_default()
-            .also_on_notification(move |n| {
+            .first_hears(move |n| {
                 let kind = match n.method.as_str() {
                     "notifications/tools/list_changed" => Kind::Tools,
                     "notifications/prompts/list_changed" => Kind::Prompts,
@@ -229,7 +229,7 @@ impl Server {
     }
 
     pub(crate) fn allows(&self, tool: &str) -> bool {
-        self.member.tool_filter.as_ref().is_none_or(|f| f(tool))
+        self.member.tool_filter.allows(tool)
     }
 
     /// Fetches one of the server's lists; tools pass the member's filter.

@@ -35,7 +35,7 @@ pub(crate) mod snapshot;
 
 pub use builder::FleetBuilder;
 pub use health::{ServerHealth, ServerState};
-pub use member::{BuilderFactory, Member, ToolFilter};
+pub use member::{BuilderFactory, Member};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -352,7 +352,6 @@ pub(crate) fn config_members(
         // Surface config errors (bad source) now, not on first use.
         server.client_builder()?;
         let cfg = server.clone();
-        let filter_cfg = server.clone();
         let mut member = Member::new(server.name.clone(), move || match cfg.client_builder() {
             Ok(b) => b,
             // Validated above; a later failure shows up as a start error.
@@ -360,7 +359,7 @@ pub(crate) fn config_members(
             Err(e) => Client::builder(Unstartable(crate::ConfigError::new(e.to_string()))),
         });
         member.lazy = server.lazy;
-        member.tool_filter = Some(Arc::new(move |name: &str| filter_cfg.tool_allowed(name)));
+        member.tool_filter = server.tools.clone();
         members.push(member);
     }
     // A server missing a value fails alone: named with --server, at once;

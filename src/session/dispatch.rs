@@ -105,9 +105,6 @@ impl Dispatcher {
                 if !routed {
                     tracing::trace!(server = %shared.name, "progress for a finished request");
                 }
-                if let Some(cb) = &shared.handlers.on_progress {
-                    cb(&p);
-                }
                 self.deliver(ServerMessage::Progress(&p));
             }
             "notifications/message" => {
@@ -118,9 +115,6 @@ impl Dispatcher {
                     return;
                 };
                 log_to_tracing(&shared.name, &p);
-                if let Some(cb) = &shared.handlers.on_log {
-                    cb(&p);
-                }
                 self.deliver(ServerMessage::Log(&p));
             }
             "notifications/cancelled" => {
@@ -150,8 +144,8 @@ impl Dispatcher {
             return;
         }
         let notification = ServerNotification { method, params };
-        if let Some(cb) = &self.shared.handlers.on_notification {
-            cb(&notification);
+        for handler in &self.shared.handlers.messages {
+            handler.on_notification(&self.shared.name, &notification);
         }
         self.deliver(messages::classify(&notification));
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::protocol::{
     CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Era,
-    ErrorObject, LoggingMessageNotificationParams, ProgressNotificationParams, Root,
+    ErrorObject, ProgressNotificationParams, Root,
 };
 
 /// Who is asking: handed to every handler.
@@ -215,10 +215,6 @@ pub struct ServerNotification {
 
 /// Callback for progress notifications.
 pub type ProgressCallback = Arc<dyn Fn(&ProgressNotificationParams) + Send + Sync>;
-/// Callback for log messages.
-pub type LogCallback = Arc<dyn Fn(&LoggingMessageNotificationParams) + Send + Sync>;
-/// Callback for any other notification.
-pub type NotificationCallback = Arc<dyn Fn(&ServerNotification) + Send + Sync>;
 
 /// Everything a session calls back into: the answers to a server's asks
 /// (sampling, elicitation, roots) and the hooks that hear its messages.
@@ -241,13 +237,8 @@ pub struct Handlers {
     /// The roots list when it came from `ClientBuilder::roots` (so the
     /// client can change it and tell the server).
     pub listed_roots: Option<Arc<ListedRoots>>,
-    /// Progress of any call.
-    pub on_progress: Option<ProgressCallback>,
-    /// Server log messages (they also go to `tracing`).
-    pub on_log: Option<LogCallback>,
-    /// Every other notification (list changes, resource updates, ...).
-    pub on_notification: Option<NotificationCallback>,
-    /// Typed handlers for every message, told the server's name.
+    /// The handlers that hear every message (progress, logs, list
+    /// changes, ...), told the server's name, in the order they hear it.
     pub messages: Vec<Arc<dyn super::MessageHandler>>,
 }
 
@@ -304,15 +295,6 @@ impl Handlers {
             self.roots = other.roots;
             self.listed_roots = other.listed_roots;
         }
-        if other.on_progress.is_some() {
-            self.on_progress = other.on_progress;
-        }
-        if other.on_log.is_some() {
-            self.on_log = other.on_log;
-        }
-        if other.on_notification.is_some() {
-            self.on_notification = other.on_notification;
-        }
         self.messages.extend(other.messages);
     }
 
@@ -329,15 +311,6 @@ impl Handlers {
             self.roots = shared.roots.clone();
             self.listed_roots = shared.listed_roots.clone();
         }
-        if self.on_progress.is_none() {
-            self.on_progress = shared.on_progress.clone();
-        }
-        if self.on_log.is_none() {
-            self.on_log = shared.on_log.clone();
-        }
-        if self.on_notification.is_none() {
-            self.on_notification = shared.on_notification.clone();
-        }
         self.messages.extend(shared.messages.iter().cloned());
     }
 
@@ -346,9 +319,6 @@ impl Handlers {
         self.sampling.is_none()
             && self.elicitation.is_none()
             && self.roots.is_none()
-            && self.on_progress.is_none()
-            && self.on_log.is_none()
-            && self.on_notification.is_none()
             && self.messages.is_empty()
     }
 }

@@ -1,10 +1,11 @@
 //! One typed handler for everything a server tells the client.
 //!
-//! The builder's closures (`on_progress`, `on_log`, `on_notification`) each
-//! hear one kind of message from one server. A [`MessageHandler`] hears all
-//! of them, typed, with the name of the server they came from, so one
+//! A [`MessageHandler`] is the one way to hear a server: it hears every
+//! message, typed, with the name of the server it came from, so one
 //! handler can serve every server of a fleet: override the methods you care
-//! about; [`MessageHandler::on_message`] sees every message first.
+//! about; [`MessageHandler::on_message`] sees every message first. The
+//! builder's closures (`on_progress`, `on_log`, `on_notification`) are
+//! shorthands that add a handler with one method.
 
 use crate::protocol::{LoggingMessageNotificationParams, ProgressNotificationParams};
 use crate::session::ServerNotification;
@@ -94,6 +95,12 @@ pub trait MessageHandler: Send + Sync + 'static {
     fn on_other(&self, server: &str, notification: &ServerNotification) {
         let _ = (server, notification);
     }
+    /// Every notification but progress and logs, as it came (method and
+    /// params), before it is told apart into list changes, resource
+    /// updates and others.
+    fn on_notification(&self, server: &str, notification: &ServerNotification) {
+        let _ = (server, notification);
+    }
 }
 
 impl<H: MessageHandler + ?Sized> MessageHandler for std::sync::Arc<H> {
@@ -114,6 +121,36 @@ impl<H: MessageHandler + ?Sized> MessageHandler for std::sync::Arc<H> {
     }
     fn on_other(&self, server: &str, notification: &ServerNotification) {
         (**self).on_other(server, notification)
+    }
+    fn on_notification(&self, server: &str, notification: &ServerNotification) {
+        (**self).on_notification(server, notification)
+    }
+}
+
+/// A closure heard as [`MessageHandler::on_progress`].
+pub(crate) struct OnProgress<F>(pub(crate) F);
+
+impl<F: Fn(&ProgressNotificationParams) + Send + Sync + 'static> MessageHandler for OnProgress<F> {
+    fn on_progress(&self, _: &str, progress: &ProgressNotificationParams) {
+        (self.0)(progress)
+    }
+}
+
+/// A closure heard as [`MessageHandler::on_log`].
+pub(crate) struct OnLog<F>(pub(crate) F);
+
+impl<F: Fn(&LoggingMessageNotificationParams) + Send + Sync + 'static> MessageHandler for OnLog<F> {
+    fn on_log(&self, _: &str, log: &LoggingMessageNotificationParams) {
+        (self.0)(log)
+    }
+}
+
+/// A closure heard as [`MessageHandler::on_notification`].
+pub(crate) struct OnNotification<F>(pub(crate) F);
+
+impl<F: Fn(&ServerNotification) + Send + Sync + 'static> MessageHandler for OnNotification<F> {
+    fn on_notification(&self, _: &str, notification: &ServerNotification) {
+        (self.0)(notification)
     }
 }
 

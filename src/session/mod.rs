@@ -52,8 +52,8 @@ use crate::transport::{Closed, Outbound, Transport, TransportControl, TransportE
 use crate::{Error, Result};
 
 pub use handlers::{
-    ElicitationHandler, HandlerError, Handlers, ListedRoots, LogCallback, NotificationCallback,
-    ProgressCallback, RequestContext, RootsHandler, SamplingHandler, ServerNotification,
+    ElicitationHandler, HandlerError, Handlers, ListedRoots, ProgressCallback, RequestContext,
+    RootsHandler, SamplingHandler, ServerNotification,
 };
 pub use listen::{ListenFilter, Subscription};
 pub use messages::{ListKind, MessageHandler, ServerMessage};
