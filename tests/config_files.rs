@@ -384,6 +384,17 @@ fn an_override_error_names_the_variable() {
         problem.set_by.as_deref(),
         Some("SWITCHBOARD__SERVERS__GITHUB__TIMEOUT")
     );
+    // The defaults table is overridden the same way, and named the same way.
+    let Err(Error::Config(problem)) =
+        json(text, &[("SWITCHBOARD__DEFAULTS__CONNECT_TIMEOUT", "soon")])
+    else {
+        panic!("expected a config error");
+    };
+    assert_eq!(problem.field.as_deref(), Some("defaults.connect_timeout"));
+    assert_eq!(
+        problem.set_by.as_deref(),
+        Some("SWITCHBOARD__DEFAULTS__CONNECT_TIMEOUT")
+    );
     // A variable naming no server is ignored, not fatal.
     assert!(json(text, &[("SWITCHBOARD__SERVERS__GITLAB__TIMEOUT", "1")]).is_ok());
 }

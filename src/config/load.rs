@@ -53,7 +53,7 @@ pub(super) fn load(
             ConfigError::new("the file is empty; expected a \"mcpServers\" table").in_file(origin),
         ));
     }
-    let tree = read_tree(text, format, origin, env)?;
+    let tree = read_tree(text, format, origin)?;
     let Value::Object(mut top) = tree else {
         return Err(Error::Config(
             ConfigError::new("expected a table at the top level").in_file(origin),
@@ -111,6 +111,8 @@ pub(super) fn load(
     let mut resolver = inputs::Resolver::new(&specs, options, env);
 
     let no_overrides = BTreeMap::new();
+    let mut defaults_table = top.remove("defaults").unwrap_or(Value::Null);
+    let defaults_set_by = overrides::apply_defaults(&mut defaults_table, env);
     let no_inputs = BTreeMap::new();
     let defaults_vars = Vars {
         env,
@@ -122,15 +124,11 @@ pub(super) fn load(
         origin,
         server: None,
         vars: &defaults_vars,
-        from_env: &no_overrides,
+        from_env: &defaults_set_by,
         dialect,
         unresolved: RefCell::new(None),
     };
-    let defaults = parse::defaults(
-        &defaults_ctx,
-        top.remove("defaults").unwrap_or(Value::Null),
-        from.base_dir,
-    )?;
+    let defaults = parse::defaults(&defaults_ctx, defaults_table, from.base_dir)?;
     let sampling = top.remove("sampling");
     let elicitation = top.remove("elicitation");
     for key in top.keys() {
@@ -242,35 +240,15 @@ fn raw_disabled(v: &Value) -> bool {
     })
 }
 
-/// The file through the `config` crate, layered with the
-/// `SWITCHBOARD__DEFAULTS__...` variables, as a JSON tree.
-fn read_tree(
-    text: &str,
-    format: Format,
-    origin: &str,
-    env: &HashMap<String, String>,
-) -> Result<Value> {
+/// The file through the `config` crate, as a JSON tree (the environment's
+/// overrides are applied to it afterwards, in `overrides.rs`).
+fn read_tree(text: &str, format: Format, origin: &str) -> Result<Value> {
     let file_format = match format {
         Format::Json => config::FileFormat::Json,
         Format::Toml => config::FileFormat::Toml,
     };
-    let defaults_env: config::Map<String, String> = env
-        .iter()
-        .filter(|(k, _)| {
-            overrides::strip_prefix_ci(k, overrides::PREFIX)
-                .and_then(|r| overrides::strip_prefix_ci(r, overrides::DEFAULTS))
-                .is_some_and(|r| !r.is_empty())
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     let built = config::Config::builder()
         .add_source(config::File::from_str(text, file_format))
-        .add_source(
-            config::Environment::with_prefix("SWITCHBOARD")
-                .prefix_separator("__")
-                .separator("__")
-                .source(Some(defaults_env)),
-        )
         .build()
         .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(origin)))?;
     built

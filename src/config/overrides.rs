@@ -1,9 +1,13 @@
-//! Environment overrides of server entries:
-//! `SWITCHBOARD__SERVERS__<NAME>__<FIELD>[__<KEY>]=value`.
+//! Environment overrides, the one mechanism for both tables:
+//! `SWITCHBOARD__SERVERS__<NAME>__<FIELD>[__<KEY>]=value` for a server's
+//! entry and `SWITCHBOARD__DEFAULTS__<FIELD>[__<KEY>]=value` for the
+//! `defaults` table.
 //!
-//! The `config` crate's environment source lowercases keys, and server names
-//! and `env` variable names keep their case, so these are applied here, on
-//! the raw tree, before the entries are read.
+//! They are applied here, on the raw tree, before the entries are read (the
+//! `config` crate's environment source would lowercase keys, and server
+//! names and `env` variable names keep their case); the readers then parse
+//! the strings as they parse the file's values, and their errors name the
+//! variable that set a field.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,7 +18,7 @@ use crate::{ConfigError, Error, Result};
 
 /// Every override variable starts with this (any case).
 pub(crate) const PREFIX: &str = "SWITCHBOARD__";
-/// Overrides of the `defaults` table, handed to the `config` crate.
+/// Overrides of the `defaults` table.
 pub(crate) const DEFAULTS: &str = "DEFAULTS__";
 /// Overrides of server entries, applied here.
 pub(crate) const SERVERS: &str = "SERVERS__";
@@ -104,7 +108,41 @@ pub(crate) fn apply(
     Ok(set_by)
 }
 
-/// Sets `path` (one or two segments) in a server entry to `value`.
+/// Applies every `SWITCHBOARD__DEFAULTS__...` variable in `vars` to the
+/// `defaults` table (made a table when absent); returns which variable set
+/// which normalized field.
+pub(crate) fn apply_defaults(
+    defaults: &mut Value,
+    vars: &HashMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut set_by = BTreeMap::new();
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    for var in names {
+        let Some(rest) = strip_prefix_ci(var, PREFIX).and_then(|r| strip_prefix_ci(r, DEFAULTS))
+        else {
+            continue;
+        };
+        let path: Vec<&str> = rest.split("__").collect();
+        if path.is_empty() || path.len() > 2 || path.iter().any(|p| p.is_empty()) {
+            tracing::warn!(
+                variable = var.as_str(),
+                "ignored: expected SWITCHBOARD__DEFAULTS__<FIELD> or ..__<FIELD>__<KEY>"
+            );
+            continue;
+        }
+        if !defaults.is_object() {
+            *defaults = Value::Object(Map::new());
+        }
+        if let Value::Object(table) = defaults {
+            set(table, &path, &vars[var]);
+            set_by.insert(norm(path[0]), var.clone());
+        }
+    }
+    set_by
+}
+
+/// Sets `path` (one or two segments) in a table to `value`.
 fn set(entry: &mut Map<String, Value>, path: &[&str], value: &str) {
     let field = norm(path[0]);
     let spellings: Vec<String> = entry.keys().filter(|k| norm(k) == field).cloned().collect();
