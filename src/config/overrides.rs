@@ -45,6 +45,20 @@ pub(crate) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     }
 }
 
+/// The variables `SWITCHBOARD__<table>...` in name order, each with what
+/// follows the table's prefix.
+fn variables<'a>(vars: &'a HashMap<String, String>, table: &str) -> Vec<(&'a String, &'a str)> {
+    let mut found: Vec<(&String, &str)> = vars
+        .keys()
+        .filter_map(|var| {
+            let rest = strip_prefix_ci(var, PREFIX).and_then(|r| strip_prefix_ci(r, table))?;
+            Some((var, rest))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// Applies every `SWITCHBOARD__SERVERS__...` variable in `vars` to `servers`.
 pub(crate) fn apply(
     origin: &str,
@@ -52,13 +66,7 @@ pub(crate) fn apply(
     vars: &HashMap<String, String>,
 ) -> Result<SetBy> {
     let mut set_by = SetBy::new();
-    let mut names: Vec<&String> = vars.keys().collect();
-    names.sort();
-    for var in names {
-        let Some(rest) = strip_prefix_ci(var, PREFIX).and_then(|r| strip_prefix_ci(r, SERVERS))
-        else {
-            continue;
-        };
+    for (var, rest) in variables(vars, SERVERS) {
         let parts: Vec<&str> = rest.split("__").collect();
         let (server_part, path) = match parts.split_first() {
             Some((s, path)) if !path.is_empty() && path.len() <= 2 && !s.is_empty() => (*s, path),
@@ -116,13 +124,7 @@ pub(crate) fn apply_defaults(
     vars: &HashMap<String, String>,
 ) -> BTreeMap<String, String> {
     let mut set_by = BTreeMap::new();
-    let mut names: Vec<&String> = vars.keys().collect();
-    names.sort();
-    for var in names {
-        let Some(rest) = strip_prefix_ci(var, PREFIX).and_then(|r| strip_prefix_ci(r, DEFAULTS))
-        else {
-            continue;
-        };
+    for (var, rest) in variables(vars, DEFAULTS) {
         let path: Vec<&str> = rest.split("__").collect();
         if path.is_empty() || path.len() > 2 || path.iter().any(|p| p.is_empty()) {
             tracing::warn!(
