@@ -47,6 +47,8 @@ mod context;
 mod eras;
 mod error;
 mod handler;
+#[cfg(feature = "http-server")]
+pub mod http;
 mod intercept;
 mod methods;
 mod outgoing;
