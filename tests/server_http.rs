@@ -442,3 +442,69 @@ async fn closing_a_modern_stream_cancels_the_handler() {
     })
     .await
 }
+
+/// A server whose `roots` tool asks the client for its roots, signing
+/// `requestState` with `key`.
+fn roots_server(key: &[u8]) -> Server {
+    let tool = Tool {
+        name: "roots".into(),
+        input_schema: json!({"type": "object"}).as_object().cloned().unwrap(),
+        ..Default::default()
+    };
+    let registry =
+        Registry::new(Implementation::new("replica", "1.0.0")).tool(tool, |cx, _| async move {
+            let roots = cx.list_roots().await?;
+            Ok(CallToolResult::from_text(format!(
+                "{} roots",
+                roots.roots.len()
+            )))
+        });
+    Server::builder(registry).state_key(key.to_vec()).build()
+}
+
+async fn call_roots(url: &str, extra: Value) -> Value {
+    let mut params = json!({"name": "roots", "arguments": {}, "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"roots": {}}}});
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let (_, _, body) = post(
+        url,
+        &[MODERN, ("mcp-method", "tools/call"), ("mcp-name", "roots")],
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}),
+    )
+    .await;
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test]
+async fn an_input_required_retry_may_land_on_any_replica_with_the_key() {
+    within(async {
+        let a = serve(roots_server(b"one key for every replica")).await;
+        let b = serve(roots_server(b"one key for every replica")).await;
+        let stranger = serve(roots_server(b"another key")).await;
+        let first = call_roots(&a, json!({})).await;
+        assert_eq!(first["result"]["resultType"], "input_required", "{first}");
+        let state = first["result"]["requestState"].as_str().unwrap().to_owned();
+        let (key, ask) = first["result"]["inputRequests"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap();
+        assert_eq!(ask["method"], "roots/list");
+        let retry = json!({"requestState": state, "inputResponses": {
+            key.clone(): {"roots": [{"uri": "file:///a"}, {"uri": "file:///b"}]}}});
+        let done = call_roots(&b, retry.clone()).await;
+        assert_eq!(done["result"]["content"][0]["text"], "2 roots", "{done}");
+        let refused = call_roots(&stranger, retry).await;
+        assert_eq!(refused["error"]["code"], -32602, "{refused}");
+        assert!(refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("requestState"));
+    })
+    .await
+}
