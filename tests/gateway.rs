@@ -95,6 +95,19 @@ async fn real_servers_behind_the_gateway_in_both_eras_and_supervision_shows() {
     common::bounded(async {
         let marker = common::marker("gateway");
         let gw = start(&marker);
+        let base = gw.url.trim_end_matches("/mcp").to_owned();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+        let ready: Value =
+            common::eventually("both servers ready", Duration::from_secs(30), || async {
+                let r = http.get(format!("{base}/readyz")).send().await.ok()?;
+                let v: Value = r.json().await.ok()?;
+                (v["ready"] == 2).then_some(v)
+            })
+            .await;
+        assert_eq!(ready["servers"]["demo"], "ready", "{ready}");
         for version in ERAS {
             let c = client(&gw.url, version).connect().await.unwrap();
             assert_eq!(c.server_info().unwrap().name, "switchboard-gateway");
@@ -234,6 +247,37 @@ async fn sigterm_drains_and_leaves_no_server_running() {
         .await;
         assert_eq!(status.code(), Some(143), "{status:?}");
         common::assert_no_process(&marker, Duration::from_secs(10)).await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_stdio_a_client_spawns_the_gateway_as_one_server() {
+    common::bounded(async {
+        let marker = common::marker("gateway-stdio");
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("mcp.json");
+        let env = json!({ common::MARKER_VAR: marker });
+        let servers = json!({"mcpServers": {
+            "demo": {"command": BIN, "args": ["serve-test"], "env": env},
+        }});
+        std::fs::write(&config, servers.to_string()).unwrap();
+        let source = Source::stdio(BIN, ["gateway", config.to_str().unwrap(), "--stdio"]);
+        for version in ERAS {
+            let c = common::tune(source.clone(), &marker)
+                .protocol(version)
+                .connect()
+                .await
+                .unwrap();
+            let out = c
+                .call_tool("demo_add", json!({"a": 1, "b": 2}))
+                .await
+                .unwrap();
+            assert_eq!(out.structured().unwrap()["sum"], 3.0, "{version:?}");
+            c.close().await.unwrap();
+        }
+        // Closing stdin ends the gateway and, with it, its server.
+        common::assert_no_process(&marker, Duration::from_secs(15)).await;
     })
     .await
 }

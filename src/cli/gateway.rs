@@ -3,6 +3,8 @@
 //! over this process's stdin and stdout (for a desktop client that spawns
 //! it as one server).
 //!
+//! Beside `/mcp`: `/healthz` and `/readyz` (at least one server ready).
+//!
 //! On SIGINT or SIGTERM it stops taking requests, gives those in flight
 //! `--drain-secs` to finish, then closes the fleet (its stdio servers
 //! end). Set `SWITCHBOARD_GATEWAY_KEY` to the same secret on every replica
@@ -16,7 +18,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use super::args::Global;
 use super::shutdown::outln;
 use crate::gateway::Gateway;
-use crate::server::http::HttpOptions;
+use crate::server::http::{AllowedHosts, HttpOptions};
 use crate::{Error, Result};
 
 /// The environment variable holding the replicas' shared `requestState` key.
@@ -48,7 +50,8 @@ async fn stop_signal() {
 pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) -> Result<u8> {
     let fleet = super::fleet::build(global, config).await?;
     let key = std::env::var(KEY_VAR).ok().filter(|k| !k.is_empty());
-    let server = Gateway::new(fleet.clone()).into_server_with(|b| match key {
+    let gateway = Gateway::new(fleet.clone());
+    let server = gateway.clone().into_server_with(|b| match key {
         Some(key) => b.state_key(key.into_bytes()),
         None => b,
     });
@@ -65,11 +68,19 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
         outln!("listening on http://{addr}/mcp");
         super::shutdown::flush_stdout();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = server.serve_http_until(listener, HttpOptions::default(), async move {
+        let hosts = if addr.ip().is_loopback() {
+            AllowedHosts::Loopback
+        } else {
+            AllowedHosts::Any
+        };
+        let router = server
+            .http_router(HttpOptions::default().allowed_hosts(hosts))
+            .merge(gateway.ops_router());
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             stop_signal().await;
             let _ = stopped_tx.send(());
         });
-        let serve = tokio::spawn(serve);
+        let serve = tokio::spawn(async move { serve.await });
         tokio::pin!(serve);
         tokio::select! {
             served = &mut serve => served

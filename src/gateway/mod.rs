@@ -23,6 +23,8 @@
 //!   kind per change), on the GET stream or a listen.
 
 mod handler;
+#[cfg(feature = "http-server")]
+mod ops;
 mod watch;
 
 use std::sync::Arc;
