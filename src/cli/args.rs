@@ -206,7 +206,7 @@ pub enum Command {
     },
     /// Serve a config file's servers as one MCP server: Streamable HTTP at
     /// http://LISTEN/mcp (both protocol eras), or stdio with --stdio.
-    /// Tool and prompt names are <server>_<name>; servers are supervised
+    /// Tool and prompt names are prefixed with their server's; servers are supervised
     /// (restarted, their tools hidden while down). SIGINT/SIGTERM drain
     /// the calls in flight, then close the servers. Replicas behind a load
     /// balancer share SWITCHBOARD_GATEWAY_KEY (any secret) so 2026-07-28

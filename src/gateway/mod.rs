@@ -2,7 +2,7 @@
 //! client (a desktop app, another agent) gets the fleet's supervision, its
 //! router and its policy without linking Switchboard.
 //!
-//! [`Gateway`] is a [`ServerHandler`] over the fleet, served by the
+//! [`Gateway`] is a [`ServerHandler`](crate::server::ServerHandler) over the fleet, served by the
 //! [`server`](crate::server) core in both eras, over stdio or Streamable
 //! HTTP (`switchboard gateway CONFIG`):
 //! - **The merged catalog**: tools and prompts under the fleet's
