@@ -110,6 +110,11 @@ async fn real_servers_behind_the_gateway_in_both_eras_and_supervision_shows() {
         assert_eq!(ready["servers"]["demo"], "ready", "{ready}");
         for version in ERAS {
             let c = client(&gw.url, version).connect().await.unwrap();
+            let era = match version {
+                VersionChoice::Auto => switchboard::protocol::Era::Modern,
+                _ => switchboard::protocol::Era::Handshake,
+            };
+            assert_eq!(c.era(), Some(era));
             assert_eq!(c.server_info().unwrap().name, "switchboard-gateway");
             let names: Vec<String> = c
                 .list_tools()
@@ -186,6 +191,44 @@ async fn real_servers_behind_the_gateway_in_both_eras_and_supervision_shows() {
         )
         .await;
         c.close().await.unwrap();
+        // What it counted: per server, per method and era, the restart.
+        let text = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let value = |line: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {line} in\n{text}"))
+        };
+        assert_eq!(
+            value("switchboard_upstream_calls_total{server=\"everything\"}"),
+            5.0
+        );
+        assert_eq!(
+            value("switchboard_upstream_errors_total{server=\"demo\"}"),
+            1.0
+        );
+        assert!(value("switchboard_upstream_restarts_total{server=\"demo\"}") >= 1.0);
+        assert_eq!(
+            value("switchboard_upstream_state{server=\"demo\",state=\"ready\"}"),
+            1.0
+        );
+        assert!(
+            value("switchboard_gateway_requests_total{method=\"tools/call\",era=\"handshake\"}")
+                >= 4.0
+        );
+        let modern_calls =
+            value("switchboard_gateway_requests_total{method=\"tools/call\",era=\"2026-07-28\"}");
+        assert!(modern_calls >= 5.0, "{text}");
+        assert_eq!(value("switchboard_gateway_in_flight"), 0.0);
+        assert!(text.contains(
+            "switchboard_upstream_call_seconds_bucket{server=\"everything\",le=\"+Inf\"} 5"
+        ));
     })
     .await
 }

@@ -508,3 +508,38 @@ async fn an_input_required_retry_may_land_on_any_replica_with_the_key() {
     })
     .await
 }
+
+#[tokio::test]
+async fn a_version_asked_by_name_does_not_decide_the_era_of_later_auto_connections() {
+    within(async {
+        let tool = Tool {
+            name: "era".into(),
+            input_schema: json!({"type": "object"}).as_object().cloned().unwrap(),
+            ..Default::default()
+        };
+        let registry = Registry::new(Implementation::new("eras", "1.0.0"))
+            .tool(tool, |cx, _| async move {
+                Ok(CallToolResult::from_text(format!("{:?}", cx.era())))
+            });
+        let url = serve(Server::new(registry)).await;
+        let era_seen = |version: VersionChoice| {
+            let url = url.clone();
+            async move {
+                let c = Client::builder(Source::http(&url))
+                    .protocol(version)
+                    .connect()
+                    .await
+                    .unwrap();
+                let seen = c.call_tool("era", json!({})).await.unwrap().text();
+                c.close().await.unwrap();
+                seen
+            }
+        };
+        let handshake = VersionChoice::Exact(ProtocolVersion::V2025_11_25);
+        assert_eq!(era_seen(handshake).await, "Handshake");
+        // The server speaks both: an auto connection still probes and
+        // gets 2026-07-28.
+        assert_eq!(era_seen(VersionChoice::Auto).await, "Modern");
+    })
+    .await
+}

@@ -50,6 +50,11 @@ impl Gateway {
         })
     }
 
+    /// Counts a request the handler serves.
+    fn count(&self, cx: &Context) {
+        self.inner.metrics.request(cx.method(), cx.era());
+    }
+
     fn page<T: Clone>(
         &self,
         items: &[T],
@@ -86,9 +91,10 @@ impl ServerHandler for Gateway {
 
     fn list_tools(
         &self,
-        _cx: Context,
+        cx: Context,
         params: PaginatedRequestParams,
     ) -> HandlerFuture<'_, ListToolsResult> {
+        self.count(&cx);
         Box::pin(async move {
             let tools = self.inner.fleet.list_tools().await;
             let (tools, next_cursor) = self.page(&tools, &params)?;
@@ -105,19 +111,26 @@ impl ServerHandler for Gateway {
         cx: Context,
         params: CallToolRequestParams,
     ) -> HandlerFuture<'_, CallToolResult> {
+        self.count(&cx);
         Box::pin(async move {
+            let _in_flight = self.inner.metrics.start();
+            let started = std::time::Instant::now();
             let server = self.inner.fleet.resolve_tool(&params.name).map(|(s, _)| s);
             let relay = cx.clone();
             let options = CallOptions::new().on_progress(move |p| {
                 relay.progress(p.progress, p.total, p.message.as_deref());
             });
             let arguments = params.arguments.map(Value::Object).unwrap_or(json!({}));
-            match self
+            let outcome = self
                 .inner
                 .fleet
                 .call_tool_with(&params.name, arguments, options)
-                .await
-            {
+                .await;
+            if let Some(server) = &server {
+                let calls = self.inner.metrics.server(server);
+                calls.record(started.elapsed(), outcome.is_err());
+            }
+            match outcome {
                 Ok(out) => Ok(out.into_inner()),
                 Err(e) => Err(self.upstream_error(server.as_deref(), e)),
             }
@@ -126,9 +139,10 @@ impl ServerHandler for Gateway {
 
     fn list_prompts(
         &self,
-        _cx: Context,
+        cx: Context,
         params: PaginatedRequestParams,
     ) -> HandlerFuture<'_, ListPromptsResult> {
+        self.count(&cx);
         Box::pin(async move {
             let prompts = self.inner.fleet.list_prompts().await;
             let (prompts, next_cursor) = self.page(&prompts, &params)?;
@@ -142,9 +156,10 @@ impl ServerHandler for Gateway {
 
     fn get_prompt(
         &self,
-        _cx: Context,
+        cx: Context,
         params: GetPromptRequestParams,
     ) -> HandlerFuture<'_, GetPromptResult> {
+        self.count(&cx);
         Box::pin(async move {
             let arguments = params.arguments.unwrap_or_default();
             self.inner
@@ -157,9 +172,10 @@ impl ServerHandler for Gateway {
 
     fn list_resources(
         &self,
-        _cx: Context,
+        cx: Context,
         params: PaginatedRequestParams,
     ) -> HandlerFuture<'_, ListResourcesResult> {
+        self.count(&cx);
         Box::pin(async move {
             let resources: Vec<_> = self
                 .inner
@@ -180,9 +196,10 @@ impl ServerHandler for Gateway {
 
     fn read_resource(
         &self,
-        _cx: Context,
+        cx: Context,
         params: ReadResourceRequestParams,
     ) -> HandlerFuture<'_, ReadResourceResult> {
+        self.count(&cx);
         Box::pin(async move {
             let listed = self.inner.fleet.list_resources().await;
             let Some((server, _)) = listed.iter().find(|(_, r)| r.uri == params.uri) else {

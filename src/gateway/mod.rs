@@ -23,6 +23,7 @@
 //!   kind per change), on the GET stream or a listen.
 
 mod handler;
+mod metrics;
 #[cfg(feature = "http-server")]
 mod ops;
 mod watch;
@@ -42,11 +43,20 @@ pub struct Gateway {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     fleet: Fleet,
     info: Implementation,
     page_size: usize,
+    metrics: metrics::Metrics,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("fleet", &self.fleet)
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Gateway {
@@ -63,6 +73,7 @@ impl Gateway {
                 fleet,
                 info: Implementation::new("switchboard-gateway", env!("CARGO_PKG_VERSION")),
                 page_size: page_size.max(1),
+                metrics: metrics::Metrics::default(),
             }),
         }
     }
@@ -70,6 +81,14 @@ impl Gateway {
     /// The fleet behind it.
     pub fn fleet(&self) -> &Fleet {
         &self.inner.fleet
+    }
+
+    /// What it counted so far, in the Prometheus text format (what
+    /// `/metrics` serves): per upstream server its calls, errors, latency
+    /// histogram, restarts and state; requests by method and era; calls
+    /// in flight.
+    pub fn metrics_text(&self) -> String {
+        self.inner.metrics.render(&self.inner.fleet.health())
     }
 
     /// The gateway as a [`Server`] with default options, its change

@@ -1,6 +1,7 @@
-//! Operations endpoints beside `/mcp`: `/healthz` (the process answers)
-//! and `/readyz` (at least one server is ready: 200, else 503), each with
-//! a JSON body a person or a probe can read.
+//! Operations endpoints beside `/mcp`: `/healthz` (the process answers),
+//! `/readyz` (at least one server is ready: 200, else 503), each with a
+//! JSON body a person or a probe can read, and `/metrics` (Prometheus
+//! text format).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,11 +13,28 @@ use super::Gateway;
 use crate::fleet::ServerState;
 
 impl Gateway {
-    /// The operations routes: `/healthz` and `/readyz`. Merge them into
+    /// The operations routes: `/healthz`, `/readyz`, `/metrics`. Merge them into
     /// the MCP router ([`Server::http_router`](crate::server::Server::http_router)).
     pub fn ops_router(&self) -> Router {
         let ready = self.clone();
+        let metrics = self.clone();
         Router::new()
+            .route(
+                "/metrics",
+                get(move || {
+                    let gateway = metrics.clone();
+                    async move {
+                        (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
+                            gateway.metrics_text(),
+                        )
+                            .into_response()
+                    }
+                }),
+            )
             .route(
                 "/healthz",
                 get(|| async { json_response(StatusCode::OK, json!({"status": "ok"})) }),

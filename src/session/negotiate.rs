@@ -45,10 +45,15 @@ fn ours() -> Vec<String> {
 /// the server probed again.
 pub(super) async fn negotiate(session: &Session) -> Result<Negotiated> {
     let negotiated = match session.shared().options.version {
-        VersionChoice::Exact(v) if v.era() == Era::Modern => discover(session, v, false).await,
-        VersionChoice::Exact(v) => initialize(session, v, true).await,
+        VersionChoice::Exact(v) if v.era() == Era::Modern => {
+            return discover(session, v, false).await
+        }
+        VersionChoice::Exact(v) => return initialize(session, v, true).await,
         VersionChoice::Auto => auto(session).await,
     };
+    // Only what the probe found: a version asked for by name says nothing
+    // of what the server would pick (a both-era server would otherwise be
+    // taken for a handshake-only one by every later auto connection).
     if let (Ok(n), Some(key)) = (&negotiated, session.era_key()) {
         let era = if n.modern.is_some() {
             Era::Modern
