@@ -104,7 +104,10 @@ async fn call(url: &str, stream: bool) -> (ModelError, Duration) {
     } else {
         client.chat(&request()).await
     };
-    (result.expect_err("the endpoint only fails"), started.elapsed())
+    (
+        result.expect_err("the endpoint only fails"),
+        started.elapsed(),
+    )
 }
 
 #[tokio::test]
@@ -136,7 +139,8 @@ async fn a_500_a_429_and_a_dropped_connection_each_cost_one_request() {
                     };
                     assert_eq!(body, text, "the body is kept");
                 }
-                (None, Error::Model(ModelError::Connect { .. } | ModelError::Malformed { .. })) => {}
+                (None, Error::Model(ModelError::Connect { .. } | ModelError::Malformed { .. })) => {
+                }
                 other => panic!("unexpected error {other:?}"),
             }
         }
@@ -151,14 +155,25 @@ async fn no_key_sends_no_authorization_and_the_environment_adds_no_headers() {
     let server = Counting::start(Fault::Status(400, "{\"error\":\"no\"}")).await;
     let client = ModelClient::new(ModelEndpoint::new(&server.url, "m")).unwrap();
     let err = client.chat(&request()).await.unwrap_err();
-    assert!(matches!(err, ModelError::Http { status: 400, .. }), "{err:?}");
+    assert!(
+        matches!(err, ModelError::Http { status: 400, .. }),
+        "{err:?}"
+    );
     let keyed = ModelClient::new(ModelEndpoint::new(&server.url, "m").api_key("sk-x")).unwrap();
     let _ = keyed.chat(&request()).await;
     let seen = server.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
-    assert!(seen[0].starts_with("post /v1/chat/completions "), "{}", seen[0]);
+    assert!(
+        seen[0].starts_with("post /v1/chat/completions "),
+        "{}",
+        seen[0]
+    );
     assert!(!seen[0].contains("authorization"), "{}", seen[0]);
-    assert!(seen[1].contains("authorization: bearer sk-x"), "{}", seen[1]);
+    assert!(
+        seen[1].contains("authorization: bearer sk-x"),
+        "{}",
+        seen[1]
+    );
     for head in &seen {
         assert!(!head.contains("openai-organization"), "{head}");
         assert!(!head.contains("openai-project"), "{head}");
