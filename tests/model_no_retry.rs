@@ -180,3 +180,19 @@ async fn no_key_sends_no_authorization_and_the_environment_adds_no_headers() {
         assert!(!head.contains("leak"), "{head}");
     }
 }
+
+#[tokio::test]
+async fn a_refused_connection_fails_at_once() {
+    // A port nobody listens on: nothing can count the attempts, but a retry
+    // with backoff would show in the time taken.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    for stream in [false, true] {
+        let (err, took) = call(&format!("http://127.0.0.1:{port}/v1"), stream).await;
+        eprintln!("stream={stream} refused: {took:?}, {err}");
+        assert!(matches!(err, ModelError::Connect { .. }), "{err:?}");
+        assert!(took < Duration::from_millis(500), "no retry: {took:?}");
+    }
+}
