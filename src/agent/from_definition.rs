@@ -7,7 +7,7 @@ use super::definition::{AgentDefinition, ModelSettings, Provider};
 use super::model::ChatModel;
 use super::planner::Planner;
 use super::run::Agent;
-use crate::model::{MaxTokensField, ModelClient};
+use crate::model::{ChatToolChoice, MaxTokensField, ModelClient};
 use crate::sampling::ModelConfig;
 use crate::{Fleet, Result};
 
@@ -44,6 +44,14 @@ impl Agent {
         }
         if let Some(n) = definition.model.max_tokens {
             b = b.max_tokens(n);
+        }
+        if !definition.model.extra.is_empty() {
+            b = b.request_extra(definition.model.extra.clone());
+        }
+        match definition.model.tool_choice.as_deref() {
+            Some("required") => b = b.tool_choice(ChatToolChoice::Required),
+            Some("none") => b = b.tool_choice(ChatToolChoice::None),
+            _ => {}
         }
         Ok(b.vision(definition.model.vision.unwrap_or(false)).build())
     }

@@ -33,6 +33,8 @@ struct Inner {
     limits: Limits,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
+    tool_choice: ChatToolChoice,
+    extra: serde_json::Map<String, Value>,
     vision: bool,
 }
 
@@ -82,6 +84,22 @@ impl AgentBuilder {
         self.inner.max_tokens = Some(n);
         self
     }
+    /// How the model may use the tools, sent whenever tools are offered
+    /// (default [`ChatToolChoice::Auto`]). `Required` makes a small model
+    /// that never calls tools on its own call one at every step (the
+    /// server constrains its output), so the run ends at `max_steps`.
+    pub fn tool_choice(mut self, choice: ChatToolChoice) -> Self {
+        self.inner.tool_choice = choice;
+        self
+    }
+    /// More top-level request fields, sent with every model request
+    /// (default none; never replacing a field the agent sets): a
+    /// provider's own knobs, e.g. `parallel_tool_calls: false`, or
+    /// llama.cpp's `json_schema`.
+    pub fn request_extra(mut self, extra: serde_json::Map<String, Value>) -> Self {
+        self.inner.extra = extra;
+        self
+    }
     /// Show the model the images tools return (for models that take
     /// images); otherwise it reads a note saying an image was returned.
     pub fn vision(mut self, yes: bool) -> Self {
@@ -114,6 +132,8 @@ impl Agent {
                 limits: Limits::default(),
                 temperature: None,
                 max_tokens: None,
+                tool_choice: ChatToolChoice::Auto,
+                extra: serde_json::Map::new(),
                 vision: false,
             },
         }
@@ -244,8 +264,9 @@ impl Agent {
             request.messages = messages.clone();
             request.temperature = a.temperature.map(f64::from);
             request.max_tokens = a.max_tokens.map(u64::from);
+            request.extra = a.extra.clone();
             if !tools.is_empty() {
-                request.tool_choice = Some(ChatToolChoice::Auto);
+                request.tool_choice = Some(a.tool_choice.clone());
             }
             request.tools = tools;
 

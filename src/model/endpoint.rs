@@ -141,28 +141,3 @@ impl ModelEndpoint {
         format!("{}/chat/completions", self.base_url.trim_end_matches('/'))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_key_never_shows_in_debug() {
-        let e = ModelEndpoint::new("http://x/v1/", "m").api_key("sk-secret-123");
-        let shown = format!("{e:?}");
-        assert!(!shown.contains("sk-secret"), "{shown}");
-        assert!(shown.contains("redacted"));
-        assert_eq!(e.chat_url(), "http://x/v1/chat/completions");
-    }
-
-    #[test]
-    fn from_env_needs_a_model_and_defaults_the_rest() {
-        let err = ModelEndpoint::from_lookup(|_| None).unwrap_err();
-        assert!(err.to_string().contains("SWITCHBOARD_MODEL"), "{err}");
-        let e = ModelEndpoint::from_lookup(|n| (n == "SWITCHBOARD_MODEL").then(|| "llama3".into()))
-            .unwrap();
-        assert_eq!(e.model, "llama3");
-        assert_eq!(e.base_url, "https://api.openai.com/v1");
-        assert!(e.api_key.is_empty());
-    }
-}

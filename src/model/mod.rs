@@ -1,18 +1,37 @@
 //! An OpenAI-compatible chat client: what sampling (and the agent loop)
 //! sends a model.
 //!
-//! Our own request and reply types, serialised to exactly the wire JSON of
-//! `POST {base_url}/chat/completions`, so any OpenAI-compatible server
-//! (OpenAI, Ollama, vLLM, llama.cpp, LiteLLM...) can be talked to and every
-//! byte sent is known. Replies are parsed tolerantly: unknown finish reasons
-//! stay strings, a missing `usage` is fine.
+//! Built on the `async-openai` crate (chat completions, `create_byot`),
+//! which owns the wire: its request types ([`ChatRequest`] is sent as its
+//! `CreateChatCompletionRequest`), URL building and SSE parsing. What we
+//! keep, and why:
 //!
-//! The HTTP goes through plain `reqwest` (the crate's one HTTP stack) rather
-//! than async-openai's `create_byot`: its executor retries 5xx answers and
-//! refused connections up to three times with backoff, invisibly. For us
-//! that means duplicate (billed) model calls that budgets cannot count, a
-//! failing endpoint answering after seconds instead of at once, and the
-//! status of a non-JSON error body lost. Here one `chat` is one request.
+//! - **Our own small types** for what sampling and the agent build (plain
+//!   data, no builders), mapped onto the crate's; `extra` carries fields its
+//!   types cannot (llama.cpp's `grammar` and `json_schema`, a provider's own
+//!   knobs), and the temperature and token limit are set as given (its
+//!   f32/u32 would change them), in the field the endpoint reads.
+//! - **Tolerant reply parsing** ([`ChatReply::from_value`]): replies are read
+//!   as JSON and folded by hand, because the crate's typed replies reject
+//!   real servers (llama.cpp's finish reason `eos_token`, arguments sent as
+//!   an object, a missing `usage` or `id`).
+//! - **A strict HTTP service under it** (`service.rs`, installed with
+//!   `Client::with_http_service`): the crate's default executor retries
+//!   429, 5xx and refused connections up to several times with backoff,
+//!   invisibly, which means duplicate (billed) calls that budgets cannot
+//!   count and a failing endpoint answering after seconds. Ours sends one
+//!   request per call on the crate's one HTTP client factory
+//!   (`http_client.rs`: ring TLS, installed before any client is built,
+//!   since the crate's `Client` panics without a provider; the redirect
+//!   policy), keeps the status and body of every non-2xx in
+//!   [`ModelError::Http`] (the crate would drop the status of a non-OpenAI
+//!   4xx body), bounds bodies, and turns a plain JSON answer to a streamed
+//!   request into one event (the crate would see an empty stream). A
+//!   stream that ends without a finish reason is an error (the crate ends
+//!   it quietly).
+//! - **Our own `Config`**: `Authorization` only when there is a key, and no
+//!   `OPENAI_ORG_ID`/`OPENAI_PROJECT_ID` from the environment (the crate's
+//!   `OpenAIConfig` sends both to any server, and `Bearer ` with no key).
 //!
 //! ```no_run
 //! use switchboard::model::{ChatMessage, ChatRequest, ModelClient, ModelEndpoint};
@@ -32,6 +51,7 @@ mod client;
 mod endpoint;
 mod reply;
 mod request;
+mod service;
 mod stream;
 
 pub(crate) use crate::error::model::excerpt_str;
@@ -43,3 +63,4 @@ pub use request::{
     AudioFormat, ChatMessage, ChatRequest, ChatTool, ChatToolCall, ChatToolChoice, ContentPart,
     UserContent,
 };
+pub use service::MAX_BODY;

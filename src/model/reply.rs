@@ -1,5 +1,7 @@
 //! A chat completion reply, read tolerantly from raw JSON.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::error::model::ModelError;
@@ -79,58 +81,34 @@ impl ChatReply {
         let v: Value = serde_json::from_slice(body).map_err(|e| ModelError::Malformed {
             detail: format!("not JSON ({e}): {}", crate::error::model::excerpt(body)),
         })?;
-        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+        Self::from_value(&v, asked)
+    }
+
+    /// [`ChatReply::from_json`] on parsed JSON: a whole completion read as
+    /// one chunk of a stream whose `message` is the `delta`. Read by hand,
+    /// not through async-openai's typed reply: that rejects what real
+    /// servers send (llama.cpp's finish reason `eos_token`, arguments sent
+    /// as an object, a missing `id` or `usage`).
+    pub fn from_value(v: &Value, asked: &str) -> Result<ChatReply, ModelError> {
+        if v.pointer("/choices/0").is_none() && v.get("error").is_none() {
             return Err(ModelError::Malformed {
-                detail: format!("an error object instead of a completion: {err}"),
+                detail: "no `choices` in the reply".into(),
             });
         }
-        let choice = v
-            .get("choices")
-            .and_then(Value::as_array)
-            .and_then(|c| c.first())
-            .ok_or_else(|| ModelError::Malformed {
-                detail: "no `choices` in the reply".into(),
-            })?;
-        let message = choice.get("message").unwrap_or(&Value::Null);
-        let mut text = content_text(message.get("content").unwrap_or(&Value::Null));
-        if text.is_empty() {
-            if let Some(r) = message.get("refusal").and_then(Value::as_str) {
-                text = r.to_owned();
-            }
+        let mut whole = Assembler::default();
+        whole.push(v)?;
+        let reply = whole.finish(asked);
+        match reply.tool_calls.iter().position(|c| c.name.is_empty()) {
+            Some(i) => Err(ModelError::Malformed {
+                detail: format!("tool call {i} has no function name"),
+            }),
+            None => Ok(reply),
         }
-        let tool_calls = match message.get("tool_calls") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(calls)) => calls
-                .iter()
-                .enumerate()
-                .map(|(i, c)| tool_call(c, i))
-                .collect::<Result<_, _>>()?,
-            Some(other) => {
-                return Err(ModelError::Malformed {
-                    detail: format!("`tool_calls` is not an array: {other}"),
-                })
-            }
-        };
-        Ok(ChatReply {
-            text,
-            tool_calls,
-            finish_reason: choice
-                .get("finish_reason")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            usage: v.get("usage").and_then(Usage::from_json),
-            model: v
-                .get("model")
-                .and_then(Value::as_str)
-                .filter(|m| !m.is_empty())
-                .unwrap_or(asked)
-                .to_owned(),
-        })
     }
 }
 
 /// The text of a `content` that is a string, an array of parts, or null.
-pub(crate) fn content_text(content: &Value) -> String {
+fn content_text(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
@@ -142,84 +120,112 @@ pub(crate) fn content_text(content: &Value) -> String {
     }
 }
 
-fn tool_call(c: &Value, index: usize) -> Result<ToolCall, ModelError> {
-    let function = c.get("function").ok_or_else(|| ModelError::Malformed {
-        detail: format!("tool call {index} has no `function`"),
-    })?;
-    let name = function
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ModelError::Malformed {
-            detail: format!("tool call {index} has no function name"),
-        })?;
-    // Some servers send the arguments as an object instead of a string.
-    let arguments = match function.get("arguments") {
-        Some(Value::String(s)) => s.clone(),
-        None | Some(Value::Null) => "{}".to_owned(),
-        Some(other) => other.to_string(),
-    };
-    let id = c
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("call_{index}"));
-    Ok(ToolCall::new(id, name, arguments))
+/// A tool call being assembled from deltas.
+#[derive(Default)]
+struct PartialCall {
+    id: String,
+    name: String,
+    arguments: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
+/// Folds stream chunks (or one whole completion) into a reply.
+#[derive(Default)]
+pub(super) struct Assembler {
+    text: String,
+    refusal: String,
+    calls: BTreeMap<u64, PartialCall>,
+    pub(super) finish_reason: Option<String>,
+    usage: Option<Usage>,
+    model: Option<String>,
+}
 
-    fn parse(v: Value) -> Result<ChatReply, ModelError> {
-        ChatReply::from_json(v.to_string().as_bytes(), "asked")
-    }
-
-    #[test]
-    fn reads_text_tool_calls_and_usage() {
-        let r = parse(json!({
-            "model": "m-1",
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                "role": "assistant", "content": null,
-                "tool_calls": [{"id": "c1", "type": "function",
-                    "function": {"name": "add", "arguments": "{\"a\":1}"}}]}}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
-        }))
-        .unwrap();
-        assert_eq!(r.model, "m-1");
-        assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
-        assert_eq!(r.tool_calls[0].parsed, Some(json!({"a": 1})));
-        assert_eq!(r.usage.unwrap().total_tokens, 7);
-    }
-
-    #[test]
-    fn tolerates_odd_but_readable_replies() {
-        let r = parse(json!({
-            "choices": [{"finish_reason": "eos_token", "message": {"content": [{"type": "text", "text": "hi"}],
-                "tool_calls": [{"function": {"name": "f", "arguments": {"x": 1}}}]}}]
-        }))
-        .unwrap();
-        assert_eq!(r.text, "hi");
-        assert_eq!(r.model, "asked");
-        assert_eq!(r.usage, None);
-        assert_eq!(r.finish_reason.as_deref(), Some("eos_token"));
-        assert_eq!(r.tool_calls[0].id, "call_0");
-        assert_eq!(r.tool_calls[0].arguments, "{\"x\":1}");
-    }
-
-    #[test]
-    fn unreadable_replies_are_malformed() {
-        for bad in [
-            json!({}),
-            json!({"choices": []}),
-            json!({"error": {"message": "x"}}),
-        ] {
-            assert!(matches!(parse(bad), Err(ModelError::Malformed { .. })));
+impl Assembler {
+    /// Takes one chunk; returns the text delta it carried.
+    pub(super) fn push(&mut self, chunk: &Value) -> Result<Option<String>, ModelError> {
+        if let Some(err) = chunk.get("error").filter(|e| !e.is_null()) {
+            return Err(ModelError::Malformed {
+                detail: format!("the endpoint sent an error object: {err}"),
+            });
         }
-        assert!(matches!(
-            ChatReply::from_json(b"\x00garbage", "m"),
-            Err(ModelError::Malformed { .. })
-        ));
+        if let Some(m) = chunk.get("model").and_then(Value::as_str) {
+            if !m.is_empty() {
+                self.model = Some(m.to_owned());
+            }
+        }
+        if let Some(u) = chunk.get("usage").and_then(Usage::from_json) {
+            self.usage = Some(u);
+        }
+        let Some(choice) = chunk.pointer("/choices/0") else {
+            return Ok(None);
+        };
+        if let Some(r) = choice.get("finish_reason").and_then(Value::as_str) {
+            self.finish_reason = Some(r.to_owned());
+        }
+        let delta = choice.get("delta").or(choice.get("message"));
+        let delta = delta.unwrap_or(&Value::Null);
+        let calls = match delta.get("tool_calls") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Array(calls)) => calls,
+            Some(other) => {
+                return Err(ModelError::Malformed {
+                    detail: format!("`tool_calls` is not an array: {other}"),
+                })
+            }
+        };
+        for (i, c) in calls.iter().enumerate() {
+            let index = c.get("index").and_then(Value::as_u64).unwrap_or(i as u64);
+            let call = self.calls.entry(index).or_default();
+            if let Some(id) = c.get("id").and_then(Value::as_str) {
+                call.id.push_str(id);
+            }
+            let f = c.get("function").unwrap_or(&Value::Null);
+            if let Some(n) = f.get("name").and_then(Value::as_str) {
+                call.name.push_str(n);
+            }
+            // Some servers send the arguments as an object, not a string.
+            match f.get("arguments") {
+                Some(Value::String(a)) => call.arguments.push_str(a),
+                Some(Value::Null) | None => {}
+                Some(other) => call.arguments.push_str(&other.to_string()),
+            }
+        }
+        if let Some(r) = delta.get("refusal").and_then(Value::as_str) {
+            self.refusal.push_str(r);
+        }
+        let text = content_text(delta.get("content").unwrap_or(&Value::Null));
+        if text.is_empty() {
+            return Ok(None);
+        }
+        self.text.push_str(&text);
+        Ok(Some(text))
+    }
+
+    /// The reply so far, as final (a refusal is its text when it has no
+    /// other).
+    pub(super) fn finish(self, asked: &str) -> ChatReply {
+        let call = |(i, c): (u64, PartialCall)| {
+            let id = if c.id.is_empty() {
+                format!("call_{i}")
+            } else {
+                c.id
+            };
+            let args = if c.arguments.is_empty() {
+                "{}".to_owned()
+            } else {
+                c.arguments
+            };
+            ToolCall::new(id, c.name, args)
+        };
+        ChatReply {
+            text: if self.text.is_empty() {
+                self.refusal
+            } else {
+                self.text
+            },
+            tool_calls: self.calls.into_iter().map(call).collect(),
+            finish_reason: self.finish_reason,
+            usage: self.usage,
+            model: self.model.unwrap_or_else(|| asked.to_owned()),
+        }
     }
 }

@@ -1,7 +1,11 @@
-//! A chat completion request, serialised to exactly the OpenAI wire JSON.
+//! A chat completion request: our own plain types (what sampling and the
+//! agent build), sent as async-openai's request types
+//! ([`CreateChatCompletionRequest`]) plus the few fields they cannot carry
+//! exactly (a provider's own knobs, the token-limit field the endpoint
+//! reads, the temperature as given).
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use async_openai::types::chat as wire;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::endpoint::MaxTokensField;
@@ -42,33 +46,37 @@ impl ChatRequest {
         self
     }
 
-    /// The wire body. `stream` adds `"stream": true` (and asks for usage in
-    /// the last chunk).
+    /// The wire body: async-openai's request, serialised, with `extra`
+    /// fields added (never replacing one set here). `stream` adds
+    /// `"stream": true` and asks for usage in the last chunk.
     pub fn to_json(&self, field: MaxTokensField, stream: bool) -> Value {
-        let mut body = Map::new();
-        body.insert("model".into(), Value::String(self.model.clone()));
-        body.insert("messages".into(), to_value(&self.messages));
-        if !self.tools.is_empty() {
-            body.insert("tools".into(), to_value(&self.tools));
-        }
-        if let Some(choice) = &self.tool_choice {
-            body.insert("tool_choice".into(), to_value(choice));
-        }
+        let request = wire::CreateChatCompletionRequest {
+            model: self.model.clone(),
+            messages: self.messages.iter().map(ChatMessage::to_wire).collect(),
+            tools: (!self.tools.is_empty())
+                .then(|| self.tools.iter().map(ChatTool::to_wire).collect()),
+            tool_choice: self.tool_choice.as_ref().map(ChatToolChoice::to_wire),
+            stop: (!self.stop.is_empty())
+                .then(|| wire::StopConfiguration::StringArray(self.stop.clone())),
+            stream: stream.then_some(true),
+            stream_options: stream.then_some(wire::ChatCompletionStreamOptions {
+                include_usage: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        // The crate's types serialise infallibly (no maps with non-string keys).
+        let mut body = match serde_json::to_value(request) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        // Set here, not in the crate's type: its temperature is an f32 (0.7
+        // would go out as 0.699999988) and its token limit a u32.
         if let Some(t) = self.temperature {
             body.insert("temperature".into(), Value::from(t));
         }
         if let Some(n) = self.max_tokens {
             body.insert(field.as_str().into(), Value::from(n));
-        }
-        if !self.stop.is_empty() {
-            body.insert("stop".into(), to_value(&self.stop));
-        }
-        if stream {
-            body.insert("stream".into(), Value::Bool(true));
-            body.insert(
-                "stream_options".into(),
-                serde_json::json!({"include_usage": true}),
-            );
         }
         for (k, v) in &self.extra {
             body.entry(k.clone()).or_insert_with(|| v.clone());
@@ -77,14 +85,8 @@ impl ChatRequest {
     }
 }
 
-fn to_value<T: Serialize>(v: &T) -> Value {
-    // Our types serialise infallibly (no maps with non-string keys).
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-/// One message of the conversation, tagged by `role`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "role", rename_all = "lowercase")]
+/// One message of the conversation (sent tagged by `role`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChatMessage {
     /// Instructions for the model.
     System {
@@ -99,10 +101,8 @@ pub enum ChatMessage {
     /// The model's earlier turn.
     Assistant {
         /// Its text (absent when it only called tools).
-        #[serde(skip_serializing_if = "Option::is_none")]
         content: Option<String>,
         /// The calls it made.
-        #[serde(skip_serializing_if = "Vec::is_empty")]
         tool_calls: Vec<ChatToolCall>,
     },
     /// The result of one tool call.
@@ -139,6 +139,47 @@ impl ChatMessage {
         ChatMessage::Tool {
             tool_call_id: tool_call_id.into(),
             content: content.into(),
+        }
+    }
+}
+
+impl ChatMessage {
+    fn to_wire(&self) -> wire::ChatCompletionRequestMessage {
+        match self {
+            ChatMessage::System { content } => {
+                wire::ChatCompletionRequestSystemMessage::from(content.as_str()).into()
+            }
+            ChatMessage::User { content } => {
+                wire::ChatCompletionRequestUserMessage::from(match content {
+                    UserContent::Text(t) => {
+                        wire::ChatCompletionRequestUserMessageContent::from(t.as_str())
+                    }
+                    UserContent::Parts(p) => p
+                        .iter()
+                        .map(ContentPart::to_wire)
+                        .collect::<Vec<_>>()
+                        .into(),
+                })
+                .into()
+            }
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } => wire::ChatCompletionRequestAssistantMessage {
+                content: content.as_deref().map(Into::into),
+                tool_calls: (!tool_calls.is_empty())
+                    .then(|| tool_calls.iter().map(ChatToolCall::to_wire).collect()),
+                ..Default::default()
+            }
+            .into(),
+            ChatMessage::Tool {
+                tool_call_id,
+                content,
+            } => wire::ChatCompletionRequestToolMessage {
+                content: content.as_str().into(),
+                tool_call_id: tool_call_id.clone(),
+            }
+            .into(),
         }
     }
 }
@@ -198,6 +239,37 @@ impl ContentPart {
     }
 }
 
+impl ContentPart {
+    fn to_wire(&self) -> wire::ChatCompletionRequestUserMessageContentPart {
+        match self {
+            ContentPart::Text { text } => {
+                wire::ChatCompletionRequestMessageContentPartText::from(text.as_str()).into()
+            }
+            ContentPart::ImageUrl { image_url } => {
+                wire::ChatCompletionRequestMessageContentPartImage::from(wire::ImageUrl::from(
+                    image_url.url.as_str(),
+                ))
+                .into()
+            }
+            ContentPart::InputAudio { input_audio } => {
+                let format = match input_audio.format {
+                    AudioFormat::Wav => wire::InputAudioFormat::Wav,
+                    AudioFormat::Mp3 => wire::InputAudioFormat::Mp3,
+                };
+                let input_audio = wire::InputAudio {
+                    data: input_audio.data.clone(),
+                    format,
+                };
+                wire::ChatCompletionRequestMessageContentPartAudio {
+                    input_audio,
+                    prompt_cache_breakpoint: None,
+                }
+                .into()
+            }
+        }
+    }
+}
+
 /// An image reference (a URL or a `data:` URI).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImageUrl {
@@ -247,16 +319,17 @@ pub struct ChatToolCall {
     pub arguments: String,
 }
 
-impl Serialize for ChatToolCall {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("id", &self.id)?;
-        m.serialize_entry("type", "function")?;
-        m.serialize_entry(
-            "function",
-            &serde_json::json!({"name": self.name, "arguments": self.arguments}),
-        )?;
-        m.end()
+impl ChatToolCall {
+    fn to_wire(&self) -> wire::ChatCompletionMessageToolCalls {
+        let function = wire::FunctionCall {
+            name: self.name.clone(),
+            arguments: self.arguments.clone(),
+        };
+        wire::ChatCompletionMessageToolCall {
+            id: self.id.clone(),
+            function,
+        }
+        .into()
     }
 }
 
@@ -271,18 +344,16 @@ pub struct ChatTool {
     pub parameters: Value,
 }
 
-impl Serialize for ChatTool {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut function = Map::new();
-        function.insert("name".into(), Value::String(self.name.clone()));
-        if let Some(d) = &self.description {
-            function.insert("description".into(), Value::String(d.clone()));
-        }
-        function.insert("parameters".into(), self.parameters.clone());
-        let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("type", "function")?;
-        m.serialize_entry("function", &function)?;
-        m.end()
+impl ChatTool {
+    fn to_wire(&self) -> wire::ChatCompletionTools {
+        wire::ChatCompletionTools::Function(wire::ChatCompletionTool {
+            function: wire::FunctionObject {
+                name: self.name.clone(),
+                description: self.description.clone(),
+                parameters: Some(self.parameters.clone()),
+                strict: None,
+            },
+        })
     }
 }
 
@@ -299,80 +370,14 @@ pub enum ChatToolChoice {
     Function(String),
 }
 
-impl Serialize for ChatToolChoice {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl ChatToolChoice {
+    fn to_wire(&self) -> wire::ChatCompletionToolChoiceOption {
+        use wire::{ChatCompletionToolChoiceOption as C, ToolChoiceOptions as O};
         match self {
-            ChatToolChoice::Auto => s.serialize_str("auto"),
-            ChatToolChoice::Required => s.serialize_str("required"),
-            ChatToolChoice::None => s.serialize_str("none"),
-            ChatToolChoice::Function(name) => {
-                serde_json::json!({"type": "function", "function": {"name": name}}).serialize(s)
-            }
+            ChatToolChoice::Auto => C::Mode(O::Auto),
+            ChatToolChoice::Required => C::Mode(O::Required),
+            ChatToolChoice::None => C::Mode(O::None),
+            ChatToolChoice::Function(name) => C::Function(name.as_str().into()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn serialises_to_the_openai_wire_shape() {
-        let mut r = ChatRequest::new("gpt")
-            .message(ChatMessage::system("sys"))
-            .message(ChatMessage::User {
-                content: UserContent::Parts(vec![
-                    ContentPart::text("look"),
-                    ContentPart::image_base64("image/png", "AAAA"),
-                    ContentPart::audio_base64(AudioFormat::Wav, "UklG"),
-                ]),
-            })
-            .message(ChatMessage::Assistant {
-                content: None,
-                tool_calls: vec![ChatToolCall {
-                    id: "c1".into(),
-                    name: "f".into(),
-                    arguments: "{\"a\":1}".into(),
-                }],
-            })
-            .message(ChatMessage::tool("c1", "2"));
-        r.tools.push(ChatTool {
-            name: "f".into(),
-            description: None,
-            parameters: json!({"type": "object"}),
-        });
-        r.tool_choice = Some(ChatToolChoice::Function("f".into()));
-        r.max_tokens = Some(10);
-        r.stop = vec!["END".into()];
-        assert_eq!(
-            r.to_json(MaxTokensField::MaxCompletionTokens, false),
-            json!({
-                "model": "gpt",
-                "messages": [
-                    {"role": "system", "content": "sys"},
-                    {"role": "user", "content": [
-                        {"type": "text", "text": "look"},
-                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-                        {"type": "input_audio", "input_audio": {"data": "UklG", "format": "wav"}},
-                    ]},
-                    {"role": "assistant", "tool_calls": [
-                        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}},
-                    ]},
-                    {"role": "tool", "tool_call_id": "c1", "content": "2"},
-                ],
-                "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
-                "tool_choice": {"type": "function", "function": {"name": "f"}},
-                "max_completion_tokens": 10,
-                "stop": ["END"],
-            })
-        );
-    }
-
-    #[test]
-    fn audio_formats_from_mime() {
-        assert_eq!(AudioFormat::from_mime("audio/wav"), Some(AudioFormat::Wav));
-        assert_eq!(AudioFormat::from_mime("audio/mpeg"), Some(AudioFormat::Mp3));
-        assert_eq!(AudioFormat::from_mime("audio/ogg"), None);
     }
 }
