@@ -9,7 +9,8 @@
 //!   `test_tool_with_logging`, `test_tool_with_progress`,
 //!   `test_error_handling`, `test_sampling`, `test_elicitation`,
 //!   `test_elicitation_sep1034_defaults`, `test_elicitation_sep1330_enums`,
-//!   `test_reconnection`, `json_schema_2020_12_tool`; for 2026-07-28
+//!   `test_reconnection`, `json_schema_2020_12_tool`, `test_header_param`
+//!   (an `x-mcp-header` parameter, SEP-2243); for 2026-07-28
 //!   (`server-stateless`) `test_missing_capability`,
 //!   `test_streaming_elicitation`, `test_logging_tool`,
 //!   `test_trigger_tool_change`, `test_trigger_prompt_change`; the
@@ -77,7 +78,7 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let server = Server::builder(registry()).interceptor(NamedAsk).build();
+    let server = server();
     if args.iter().any(|a| a == "--stdio") {
         if let Err(e) = server.serve_stdio().await {
             eprintln!("conformance server: {e}");
@@ -87,6 +88,12 @@ async fn main() {
     }
     eprintln!("usage: conformance_server --stdio (HTTP serving is not in the core yet)");
     std::process::exit(2);
+}
+
+/// The conformance server: the registry, and the interceptor for the one
+/// ask the core cannot name.
+pub fn server() -> Server {
+    Server::builder(registry()).interceptor(NamedAsk).build()
 }
 
 fn object(value: Value) -> JsonObject {
@@ -454,6 +461,23 @@ fn interaction_tools(registry: Registry) -> Registry {
                 Ok(CallToolResult::from_text(format!(
                     "Elicitation completed: action={action}, content={content}"
                 )))
+            },
+        )
+        .tool(
+            tool(
+                "test_header_param",
+                "Echoes a parameter that is also sent as the Mcp-Param-Region header (SEP-2243)",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "region": {"type": "string", "x-mcp-header": "Region", "description": "Where to run"}
+                    },
+                    "required": ["region"]
+                }),
+            ),
+            |_cx, args| async move {
+                let region = string_arg(&args, "region")?;
+                Ok(CallToolResult::from_text(format!("region={region}")))
             },
         )
         .tool(

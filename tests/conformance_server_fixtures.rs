@@ -131,6 +131,20 @@ async fn tools_list_and_content_tools() {
             );
             assert!(schema["$defs"]["address"].is_object());
             assert_eq!(schema["additionalProperties"], json!(false));
+            // http-custom-header-server-validation: a string parameter
+            // mirrored in a header.
+            let header_tool = tools
+                .iter()
+                .find(|t| t.name == "test_header_param")
+                .expect("test_header_param listed");
+            let region = &header_tool.input_schema["properties"]["region"];
+            assert_eq!(region["x-mcp-header"], "Region");
+            assert_eq!(region["type"], "string");
+            let out = client
+                .call_tool("test_header_param", json!({"region": "eu-west"}))
+                .await
+                .unwrap();
+            assert_eq!(out.text(), "region=eu-west");
 
             // tools-call-simple-text.
             let out = client.call_tool("test_simple_text", ()).await.unwrap();
