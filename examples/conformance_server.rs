@@ -309,11 +309,14 @@ fn content_tools(registry: Registry) -> Registry {
             tool(
                 "json_schema_2020_12_tool",
                 "Tool with JSON Schema 2020-12 features",
+                // SEP-1613's keywords, and SEP-2106's ($anchor in $defs,
+                // allOf/anyOf, if/then/else).
                 json!({
                     "$schema": "https://json-schema.org/draft/2020-12/schema",
                     "type": "object",
                     "$defs": {
                         "address": {
+                            "$anchor": "addressDef",
                             "type": "object",
                             "properties": {
                                 "street": {"type": "string"},
@@ -323,8 +326,15 @@ fn content_tools(registry: Registry) -> Registry {
                     },
                     "properties": {
                         "name": {"type": "string"},
-                        "address": {"$ref": "#/$defs/address"}
+                        "address": {"$ref": "#/$defs/address"},
+                        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                        "phone": {"type": "string"},
+                        "email": {"type": "string"}
                     },
+                    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+                    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+                    "then": {"required": ["phone"]},
+                    "else": {"required": ["email"]},
                     "additionalProperties": false
                 }),
             ),

@@ -131,6 +131,11 @@ async fn tools_list_and_content_tools() {
             );
             assert!(schema["$defs"]["address"].is_object());
             assert_eq!(schema["additionalProperties"], json!(false));
+            assert_eq!(schema["$defs"]["address"]["$anchor"], "addressDef");
+            assert!(schema["allOf"][0]["anyOf"].is_array());
+            for keyword in ["if", "then", "else"] {
+                assert!(schema[keyword].is_object(), "{keyword}");
+            }
             // http-custom-header-server-validation: a string parameter
             // mirrored in a header.
             let header_tool = tools
