@@ -15,11 +15,11 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # The bare library (no default features) and each optional part alone:
 # each builds lint-clean, and the bare one links no CLI dependency.
-for features in "" testing agent; do
+for features in "" testing agent http-server; do
     cargo clippy --lib --no-default-features --features "$features" --locked -- -D warnings
 done
-if cargo tree --no-default-features -e normal --prefix none | grep -E '^(clap|tracing-subscriber) '; then
-    echo "the library without default features must not depend on clap or tracing-subscriber" >&2
+if cargo tree --no-default-features -e normal --prefix none | grep -E '^(clap|tracing-subscriber|axum) '; then
+    echo "the library without default features must not depend on clap, tracing-subscriber or axum" >&2
     exit 1
 fi
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet

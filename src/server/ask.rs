@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::conn::{lock, Conn};
 use super::error::ServerError;
-use super::outgoing::encode_request;
+use super::outgoing::{encode_request, Route};
 use crate::protocol::request::{Cancelled, CreateMessage, Elicit, ListRoots, Request};
 use crate::protocol::{CancelledNotificationParams, ClientCapabilities, ErrorObject, RequestId};
 
@@ -102,6 +102,7 @@ struct Forget<'a> {
     conn: &'a Conn,
     key: Box<str>,
     id: String,
+    route: Route,
 }
 
 impl Drop for Forget<'_> {
@@ -113,7 +114,8 @@ impl Drop for Forget<'_> {
                 RequestId::String(std::mem::take(&mut self.id)),
                 Some("the request that asked was cancelled".into()),
             );
-            self.conn.notify::<Cancelled>(Some(&params));
+            let route = std::mem::replace(&mut self.route, Route::Unrelated);
+            self.conn.notify::<Cancelled>(Some(&params), route);
         }
     }
 }
@@ -124,6 +126,7 @@ impl Conn {
         &self,
         kind: AskKind,
         params: &Value,
+        route: Route,
     ) -> Result<Value, AskError> {
         let n = self.next_ask.fetch_add(1, Ordering::Relaxed) + 1;
         let id = format!("srv-{n}");
@@ -136,8 +139,9 @@ impl Conn {
             conn: self,
             key,
             id,
+            route: route.clone(),
         };
-        self.send_frame(frame);
+        self.send_frame(frame, route);
         match rx.await {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(err)) => Err(AskError::Refused(err)),

@@ -19,7 +19,7 @@ use super::eras::{check_modern_meta, Declared, MODERN};
 use super::error::error;
 use super::intercept::{RequestHead, Rewrite, Verdict};
 use super::methods;
-use super::outgoing::{write_loop, Out};
+use super::outgoing::{write_loop, Out, Outlet, Route};
 use super::request::RequestInfo;
 use super::subscriptions::Listen;
 use super::wire::{encode_error, peek_meta, NULL_ID};
@@ -83,13 +83,16 @@ pub(crate) type AskWaiter = oneshot::Sender<Result<Value, ErrorObject>>;
 /// The server's side of one connection.
 pub(crate) struct Conn {
     pub(crate) shared: Arc<Shared>,
-    out: mpsc::UnboundedSender<Out>,
+    out: Box<dyn Outlet>,
     pub(crate) state: Mutex<State>,
     /// Handshake era: our requests to the client, by their id's JSON text.
     pub(crate) asks: Mutex<HashMap<Box<str>, AskWaiter>>,
     pub(crate) next_ask: AtomicU64,
     /// Requests whose handler is still running on a task of its own.
     inflight: Mutex<HashMap<RequestId, AbortHandle>>,
+    /// One 2026-07-28 HTTP exchange: never the handshake, whatever the
+    /// method (`initialize` and `ping` are then unknown methods).
+    stateless: bool,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,7 +100,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Conn {
-    fn new(shared: Arc<Shared>, out: mpsc::UnboundedSender<Out>) -> Self {
+    fn new(shared: Arc<Shared>, out: Box<dyn Outlet>, stateless: bool) -> Self {
         Conn {
             shared,
             out,
@@ -110,37 +113,42 @@ impl Conn {
             asks: Mutex::new(HashMap::new()),
             next_ask: AtomicU64::new(0),
             inflight: Mutex::new(HashMap::new()),
+            stateless,
         }
     }
 
     // ---- sending -------------------------------------------------------
 
-    pub(crate) fn send_frame(&self, frame: Bytes) {
-        // A closed queue means the connection is gone: nothing to tell.
-        let _ = self.out.send(Out::Frame(frame));
+    pub(crate) fn send_frame(&self, frame: Bytes, route: Route) {
+        self.out.send(Out::Frame(frame, route));
+    }
+
+    /// Ends the response stream of request `id` early (Streamable HTTP).
+    pub(crate) fn end_stream(&self, id: RequestId) {
+        self.out.send(Out::EndStream(id));
     }
 
     /// Sends notification `N` (without params when `params` is `None`).
-    pub(crate) fn notify<N: Notification>(&self, params: Option<&N::Params>) {
+    pub(crate) fn notify<N: Notification>(&self, params: Option<&N::Params>, route: Route) {
         if let Ok(frame) = crate::protocol::jsonrpc::encode_notification(N::METHOD, params) {
-            self.send_frame(frame);
+            self.send_frame(frame, route);
         }
     }
 
     /// Sends any notification whose params are already typed elsewhere.
-    pub(crate) fn notify_raw<P: Serialize>(&self, method: &str, params: &P) {
+    pub(crate) fn notify_raw<P: Serialize>(&self, method: &str, params: &P, route: Route) {
         if let Ok(frame) = crate::protocol::jsonrpc::encode_notification(method, Some(params)) {
-            self.send_frame(frame);
+            self.send_frame(frame, route);
         }
     }
 
     /// Stops the writer: the client sees the connection close.
     fn close(&self) {
-        let _ = self.out.send(Out::Close);
+        self.out.send(Out::Close);
     }
 
-    fn send_error(&self, id: &RawValue, err: &ErrorObject) {
-        self.send_frame(encode_error(id, err));
+    fn send_error(&self, id: &RawValue, err: &ErrorObject, route: Route) {
+        self.send_frame(encode_error(id, err), route);
     }
 
     /// Sends a reply frame, bounded by the size limit and passed through
@@ -156,10 +164,11 @@ impl Conn {
         } else {
             frame
         };
-        self.send_frame(match rewrite {
+        let frame = match rewrite {
             Some(rewrite) => rewrite(frame),
             None => frame,
-        });
+        };
+        self.send_frame(frame, Route::Reply(req.id.clone()));
     }
 
     // ---- state ---------------------------------------------------------
@@ -196,14 +205,15 @@ impl Conn {
 
     // ---- reading -------------------------------------------------------
 
-    fn on_frame(self: &Arc<Self>, frame: Bytes) {
+    pub(crate) fn on_frame(self: &Arc<Self>, frame: Bytes) {
         let limit = self.shared.options.max_message_size;
         if frame.len() > limit {
             let why = format!(
                 "message of {} bytes exceeds the limit of {limit} bytes",
                 frame.len()
             );
-            return self.send_error(NULL_ID, &error(codes::INVALID_REQUEST, why));
+            let e = error(codes::INVALID_REQUEST, why);
+            return self.send_error(NULL_ID, &e, Route::Unrelated);
         }
         if let Err(e) = for_each_message(&frame, |m| self.on_message(m)) {
             let code = if serde_json::from_slice::<serde::de::IgnoredAny>(&frame).is_ok() {
@@ -211,11 +221,11 @@ impl Conn {
             } else {
                 codes::PARSE_ERROR
             };
-            self.send_error(NULL_ID, &error(code, e.0));
+            self.send_error(NULL_ID, &error(code, e.0), Route::Unrelated);
         }
     }
 
-    fn on_message(self: &Arc<Self>, message: Incoming) {
+    pub(crate) fn on_message(self: &Arc<Self>, message: Incoming) {
         match message {
             Incoming::Request { id, method, params } => self.on_request(id, method, params),
             Incoming::Notification { method, params } => {
@@ -269,7 +279,7 @@ impl Conn {
                 codes::INVALID_REQUEST,
                 "the request id must be a string or an integer",
             );
-            return self.send_error(&raw_id, &e);
+            return self.send_error(&raw_id, &e, Route::Unrelated);
         };
         let verdict = match &self.shared.interceptor {
             Some(i) => i.on_request(&RequestHead::new(&method, &id, params.as_deref())),
@@ -279,18 +289,21 @@ impl Conn {
             Verdict::Serve => (None, None),
             Verdict::Drop => return,
             Verdict::Close => return self.close(),
-            Verdict::Send(frame) => return self.send_frame(frame),
+            Verdict::Send(frame) => return self.send_frame(frame, Route::Reply(id)),
             Verdict::Delay(d) => (Some(d), None),
             Verdict::Rewrite(f) => (None, Some(f)),
         };
         let req = match self.classify(raw_id, id, method, params.as_deref()) {
             Ok(req) => Arc::new(req),
-            Err((raw_id, e)) => return self.send_error(&raw_id, &e),
+            Err(Refused { raw_id, id, error }) => {
+                return self.send_error(&raw_id, &error, Route::Reply(id))
+            }
         };
         let max = self.shared.options.max_in_flight;
         if lock(&self.inflight).len() >= max {
             let why = format!("the server is busy: {max} requests in flight");
-            return self.send_error(&req.raw_id, &error(codes::INTERNAL_ERROR, why));
+            let e = error(codes::INTERNAL_ERROR, why);
+            return self.send_error(&req.raw_id, &e, Route::Reply(req.id.clone()));
         }
         let conn = self.clone();
         let id = req.id.clone();
@@ -334,14 +347,16 @@ impl Conn {
         id: RequestId,
         method: String,
         params: Option<&[u8]>,
-    ) -> Result<RequestInfo, (Box<RawValue>, ErrorObject)> {
+    ) -> Result<RequestInfo, Refused> {
+        let refuse = |raw_id, id, error| Err(Refused { raw_id, id, error });
         let mut meta = match peek_meta(params) {
             Ok(m) => m,
-            Err(e) => return Err((raw_id, e)),
+            Err(e) => return refuse(raw_id, id, e),
         };
         let has_modern_meta = meta.as_ref().is_some_and(|m| m.protocol_version.is_some());
         let st = lock(&self.state);
         let handshake = match st.phase {
+            Phase::New if self.stateless => false,
             Phase::New => {
                 !self.shared.options.eras.modern()
                     || method == "initialize"
@@ -356,7 +371,7 @@ impl Conn {
                     codes::METHOD_NOT_FOUND,
                     format!("method not found: {method}"),
                 );
-                return Err((raw_id, e));
+                return refuse(raw_id, id, e);
             }
             let (found, ready) = match &st.phase {
                 Phase::New => (None, false),
@@ -369,7 +384,7 @@ impl Conn {
                     codes::INVALID_REQUEST,
                     "server not initialized: send initialize, then notifications/initialized",
                 );
-                return Err((raw_id, e));
+                return refuse(raw_id, id, e);
             }
             let h = found.unwrap_or_else(|| Handshake {
                 version: ProtocolVersion::LATEST_HANDSHAKE,
@@ -393,7 +408,7 @@ impl Conn {
                 client_info,
             } = match check_modern_meta(meta.as_mut()) {
                 Ok(d) => d,
-                Err(e) => return Err((raw_id, e)),
+                Err(e) => return refuse(raw_id, id, e),
             };
             Ok(RequestInfo {
                 era: Era::Modern,
@@ -409,22 +424,52 @@ impl Conn {
     }
 }
 
-/// Aborts the connection's handlers however `serve` ends (even dropped).
-struct ShutdownGuard(Arc<Conn>);
+/// A request refused before its handler ran.
+struct Refused {
+    raw_id: Box<RawValue>,
+    id: RequestId,
+    error: ErrorObject,
+}
 
-impl Drop for ShutdownGuard {
+/// A connection that ends (its handlers aborted, its asks and listens
+/// forgotten) when this is dropped, however its transport ends.
+pub(crate) struct Opened(pub(crate) Arc<Conn>);
+
+impl Drop for Opened {
     fn drop(&mut self) {
         self.0.shutdown();
     }
+}
+
+/// What a connection is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    /// A client's connection, in either era: stdio, in-memory, an HTTP
+    /// handshake-era session.
+    Connection,
+    /// One 2026-07-28 request over HTTP; hears list changes and resource
+    /// updates only when `listens` (a `subscriptions/listen`).
+    #[cfg_attr(not(feature = "http-server"), allow(dead_code))]
+    Exchange { listens: bool },
+}
+
+/// Opens a connection whose items go to `outlet`; the caller feeds it
+/// with [`Conn::on_frame`] or [`Conn::on_message`].
+pub(crate) fn open(shared: Arc<Shared>, outlet: Box<dyn Outlet>, open: Open) -> Opened {
+    let stateless = matches!(open, Open::Exchange { .. });
+    let conn = Arc::new(Conn::new(shared.clone(), outlet, stateless));
+    if matches!(open, Open::Connection | Open::Exchange { listens: true }) {
+        shared.hub.add(&conn);
+    }
+    Opened(conn)
 }
 
 /// Serves one client until it closes `end.incoming` or the connection is
 /// closed from the server's side.
 pub(crate) async fn serve(shared: Arc<Shared>, end: ServerEnd) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let conn = Arc::new(Conn::new(shared.clone(), tx));
-    shared.hub.add(&conn);
-    let guard = ShutdownGuard(conn.clone());
+    let guard = open(shared, Box::new(tx), Open::Connection);
+    let conn = guard.0.clone();
     let ServerEnd {
         mut incoming,
         outgoing,

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::ask::{AskError, AskKind};
 use super::conn::Conn;
+use super::outgoing::Route;
 use super::request::RequestInfo;
 use super::rounds::Round;
 use super::subscriptions::Notifier;
@@ -166,13 +167,30 @@ impl Context {
 
     /// Sends notification `N` to this request's client.
     pub fn notify<N: Notification>(&self, params: &N::Params) {
-        self.inner.conn.notify::<N>(Some(params));
+        self.inner.conn.notify::<N>(Some(params), self.during());
+    }
+
+    /// Streamable HTTP in the handshake era: ends this request's response
+    /// stream now, before its reply, so the client reconnects with
+    /// `Last-Event-ID` and receives the rest there (SEP-1699 polling: a
+    /// server sheds a long-held connection this way). Anywhere else
+    /// (stdio, in-memory, 2026-07-28, which has no resumption) it does
+    /// nothing.
+    pub fn end_stream(&self) {
+        if self.inner.req.era == Era::Handshake {
+            self.inner.conn.end_stream(self.inner.req.id.clone());
+        }
+    }
+
+    /// Where frames sent while serving this request belong.
+    fn during(&self) -> Route {
+        Route::During(self.inner.req.id.clone())
     }
 
     /// Sends a notification the protocol module has no type for (an
     /// extension's), with any serializable params.
     pub fn notify_method<P: Serialize>(&self, method: &str, params: &P) {
-        self.inner.conn.notify_raw(method, params);
+        self.inner.conn.notify_raw(method, params, self.during());
     }
 
     /// Asks the client to sample its model (`sampling/createMessage`).
@@ -217,7 +235,10 @@ impl Context {
                 if !declared {
                     return Err(AskError::MissingCapability(capability));
                 }
-                self.inner.conn.ask_client(kind, &params).await
+                self.inner
+                    .conn
+                    .ask_client(kind, &params, self.during())
+                    .await
             }
             Era::Modern => {
                 let mut round = self.round();

@@ -14,6 +14,7 @@ use super::conn::{Conn, Handshake};
 use super::context::Context;
 use super::eras::{initialize_refused, negotiate, MODERN};
 use super::error::{error, missing_capability, ServerError};
+use super::outgoing::Route;
 use super::request::RequestInfo;
 use super::subscriptions::Listen;
 use super::wire::{decode, encode_error, encode_result, InputRequiredOut, WireResult};
@@ -53,7 +54,9 @@ pub(crate) async fn handle(
         };
     }
     let out: Reply = match req.method.as_str() {
-        "ping" => encode(conn, req, EmptyResult::default()),
+        // 2026-07-28 removed `ping`; a stdio client probing the era may
+        // still send one without `_meta`, which takes the handshake path.
+        "ping" if !modern => encode(conn, req, EmptyResult::default()),
         "initialize" if !modern => initialize(conn, req, caps, params),
         "server/discover" if modern => discover(conn, req, caps),
         "subscriptions/listen" if modern => {
@@ -243,7 +246,7 @@ fn listen(
         extra: Map::new(),
     };
     conn.add_listen(listen);
-    conn.notify::<SubscriptionsAcknowledged>(Some(&agreed));
+    conn.notify::<SubscriptionsAcknowledged>(Some(&agreed), Route::During(req.id.clone()));
     Ok(())
 }
 

@@ -47,6 +47,8 @@ mod context;
 mod eras;
 mod error;
 mod handler;
+#[cfg(feature = "http-server")]
+pub mod http;
 mod intercept;
 mod methods;
 mod outgoing;
@@ -64,6 +66,7 @@ mod tests;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
@@ -77,7 +80,8 @@ pub use paginate::paginate;
 pub use registry::{CompletionRef, Registry};
 pub use subscriptions::Notifier;
 
-use rounds::StateStore;
+use rounds::StateSeal;
+pub use rounds::DEFAULT_STATE_TTL;
 use subscriptions::Hub;
 use wire::Identity;
 
@@ -105,7 +109,7 @@ pub(crate) struct Shared {
     pub(crate) options: Options,
     pub(crate) info: Implementation,
     pub(crate) identity: Identity,
-    pub(crate) states: StateStore,
+    pub(crate) states: StateSeal,
     pub(crate) hub: Arc<Hub>,
     pub(crate) interceptor: Option<Arc<dyn Interceptor>>,
     /// The capabilities of a client that declared none (before `initialize`).
@@ -149,6 +153,8 @@ impl Server {
                 max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             },
             interceptor: None,
+            state_key: None,
+            state_ttl: DEFAULT_STATE_TTL,
         }
     }
 
@@ -187,6 +193,8 @@ pub struct ServerBuilder {
     handler: Arc<dyn ServerHandler>,
     options: Options,
     interceptor: Option<Arc<dyn Interceptor>>,
+    state_key: Option<Vec<u8>>,
+    state_ttl: Duration,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -194,6 +202,8 @@ impl fmt::Debug for ServerBuilder {
         f.debug_struct("ServerBuilder")
             .field("options", &self.options)
             .field("interceptor", &self.interceptor.is_some())
+            .field("state_key", &self.state_key.as_ref().map(|_| "<set>"))
+            .field("state_ttl", &self.state_ttl)
             .finish_non_exhaustive()
     }
 }
@@ -229,6 +239,23 @@ impl ServerBuilder {
         self
     }
 
+    /// The key that signs 2026-07-28 `requestState` tokens (HMAC-SHA256;
+    /// 32 random bytes are plenty). Give every replica of a server the
+    /// same key and an input-required retry may land on any of them.
+    /// Default: a random key per server, so tokens redeem only where they
+    /// were minted.
+    pub fn state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.state_key = Some(key.into());
+        self
+    }
+
+    /// How long a `requestState` token stays redeemable (default
+    /// [`DEFAULT_STATE_TTL`], ten minutes).
+    pub fn state_ttl(mut self, ttl: Duration) -> Self {
+        self.state_ttl = ttl;
+        self
+    }
+
     /// Lets `interceptor` decide the fate of every request (default:
     /// none, every request is served).
     pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
@@ -248,7 +275,7 @@ impl ServerBuilder {
                 options: self.options,
                 info,
                 identity: Identity { json, value },
-                states: StateStore::new(),
+                states: StateSeal::new(self.state_key.as_deref(), self.state_ttl),
                 hub: Arc::new(Hub::default()),
                 interceptor: self.interceptor,
                 no_capabilities: Arc::new(ClientCapabilities::default()),

@@ -10,23 +10,28 @@
 //! client's retry brings the answers (`inputResponses`) and the token; the
 //! handler runs again from the start and now finds its answers by key.
 //!
-//! Tokens are kept on the server, not encoded in the token, so a forged or
-//! altered token is simply unknown; the store is shared by every connection
-//! of a server, since a modern retry may arrive over another one.
+//! Tokens are sealed, not stored: the answers so far, the method and
+//! target they were given for and an expiry, signed with HMAC-SHA256. Any
+//! server holding the same key (every replica behind a load balancer, with
+//! [`ServerBuilder::state_key`](super::ServerBuilder::state_key)) redeems
+//! any token; a forged, altered, expired or misdirected one is -32602. The
+//! answers are the client's own, so it may read them; it cannot change
+//! them.
 
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::error;
 use crate::protocol::{codes, ErrorObject};
 
-/// How many `requestState` tokens a server remembers (the oldest go first).
-const MAX_STATES: usize = 4096;
+/// Default lifetime of a `requestState` token: ten minutes.
+pub const DEFAULT_STATE_TTL: Duration = Duration::from_secs(600);
 
 /// The asks of one run of a modern handler.
 #[derive(Default)]
@@ -41,65 +46,102 @@ pub(crate) struct Round {
     pub(crate) missing_capability: Option<&'static str>,
 }
 
-struct Stored {
-    method: String,
-    target: String,
-    answers: Map<String, Value>,
+/// What a token stands for.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    /// The method and target (tool name, URI or prompt name).
+    m: String,
+    t: String,
+    /// Expiry, in seconds since the epoch.
+    e: u64,
+    /// The answers so far.
+    a: Map<String, Value>,
 }
 
-/// `requestState` tokens and the answers they stand for.
-pub(crate) struct StateStore {
-    states: Mutex<(HashMap<String, Stored>, VecDeque<String>)>,
-    salt: RandomState,
-    counter: AtomicU64,
+/// Seals and opens `requestState` tokens.
+pub(crate) struct StateSeal {
+    key: hmac::Key,
+    ttl: Duration,
 }
 
-impl StateStore {
-    pub(crate) fn new() -> Self {
-        StateStore {
-            states: Mutex::new((HashMap::new(), VecDeque::new())),
-            salt: RandomState::new(),
-            counter: AtomicU64::new(0),
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl StateSeal {
+    /// A seal with `key`, or a random one (tokens then redeem only on
+    /// this server).
+    pub(crate) fn new(key: Option<&[u8]>, ttl: Duration) -> Self {
+        let mut random = [0u8; 32];
+        let key = match key {
+            Some(k) => k,
+            None => {
+                // A failing system RNG leaves the zero key: tokens still
+                // cannot be altered without it being known, but say so.
+                if SystemRandom::new().fill(&mut random).is_err() {
+                    tracing::warn!("no system randomness: requestState tokens use a fixed key");
+                }
+                &random
+            }
+        };
+        StateSeal {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+            ttl,
         }
     }
 
     /// Mints a token for the answers gathered so far in a round of
-    /// `method` on `target` (tool name, URI or prompt name).
+    /// `method` on `target`.
     pub(crate) fn mint(&self, method: &str, target: &str, answers: Map<String, Value>) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let token = format!("rs{n:x}.{:016x}", self.salt.hash_one((n, method, target)));
-        let mut guard = self.states.lock().unwrap_or_else(|p| p.into_inner());
-        let (map, order) = &mut *guard;
-        map.insert(
-            token.clone(),
-            Stored {
-                method: method.into(),
-                target: target.into(),
-                answers,
-            },
-        );
-        order.push_back(token.clone());
-        while order.len() > MAX_STATES {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
+        let sealed = Sealed {
+            m: method.into(),
+            t: target.into(),
+            e: now().saturating_add(self.ttl.as_secs()),
+            a: answers,
+        };
+        let payload = serde_json::to_vec(&sealed).unwrap_or_default();
+        let tag = hmac::sign(&self.key, &payload);
+        let mut token = URL_SAFE_NO_PAD.encode(&payload);
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(tag.as_ref()));
         token
     }
 
-    /// The answers behind `token`, which must have been minted for the same
-    /// method and target; anything else is -32602.
+    /// The answers behind `token`, which must be ours, unexpired, and
+    /// minted for the same method and target; anything else is -32602.
     pub(crate) fn redeem(
         &self,
         token: &str,
         method: &str,
         target: &str,
     ) -> Result<Map<String, Value>, ErrorObject> {
-        let guard = self.states.lock().unwrap_or_else(|p| p.into_inner());
-        match guard.0.get(token) {
-            Some(s) if s.method == method && s.target == target => Ok(s.answers.clone()),
-            _ => Err(error(codes::INVALID_PARAMS, "invalid requestState")),
+        let invalid = |why: &str| {
+            error(
+                codes::INVALID_PARAMS,
+                format!("invalid requestState: {why}"),
+            )
+        };
+        let (payload, tag) = token
+            .split_once('.')
+            .ok_or_else(|| invalid("not a token of this server"))?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| invalid("not a token of this server"))?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| invalid("not a token of this server"))?;
+        hmac::verify(&self.key, &payload, &tag)
+            .map_err(|_| invalid("altered or not minted here"))?;
+        let sealed: Sealed = serde_json::from_slice(&payload).map_err(|_| invalid("unreadable"))?;
+        if sealed.m != method || sealed.t != target {
+            return Err(invalid("minted for another request"));
         }
+        if sealed.e < now() {
+            return Err(invalid("expired: start the request again"));
+        }
+        Ok(sealed.a)
     }
 }
 
@@ -108,20 +150,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_redeem_only_for_their_request_and_age_out() {
-        let store = StateStore::new();
+    fn tokens_redeem_only_unaltered_for_their_request_and_key() {
+        let seal = StateSeal::new(Some(b"shared by every replica"), DEFAULT_STATE_TTL);
         let answers = Map::from_iter([("elicit-0".to_owned(), Value::from("yes"))]);
-        let token = store.mint("tools/call", "confirm", answers.clone());
+        let token = seal.mint("tools/call", "confirm", answers.clone());
         assert_eq!(
-            store.redeem(&token, "tools/call", "confirm").unwrap(),
+            seal.redeem(&token, "tools/call", "confirm").unwrap(),
             answers
         );
-        assert!(store.redeem(&token, "tools/call", "other").is_err());
-        assert!(store.redeem(&token, "prompts/get", "confirm").is_err());
-        assert!(store.redeem("rs0.forged", "tools/call", "confirm").is_err());
-        for _ in 0..MAX_STATES {
-            store.mint("tools/call", "x", Map::new());
+        // Another replica with the same key redeems it; another key does not.
+        let replica = StateSeal::new(Some(b"shared by every replica"), DEFAULT_STATE_TTL);
+        assert_eq!(
+            replica.redeem(&token, "tools/call", "confirm").unwrap(),
+            answers
+        );
+        let stranger = StateSeal::new(None, DEFAULT_STATE_TTL);
+        assert!(stranger.redeem(&token, "tools/call", "confirm").is_err());
+        assert!(seal.redeem(&token, "tools/call", "other").is_err());
+        assert!(seal.redeem(&token, "prompts/get", "confirm").is_err());
+        assert!(seal.redeem("rs0.forged", "tools/call", "confirm").is_err());
+        // One flipped character anywhere is refused.
+        for at in [0, token.len() / 2, token.len() - 1] {
+            let mut bytes = token.clone().into_bytes();
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            let altered = String::from_utf8(bytes).unwrap();
+            let e = seal.redeem(&altered, "tools/call", "confirm").unwrap_err();
+            assert_eq!(e.code, codes::INVALID_PARAMS);
         }
-        assert!(store.redeem(&token, "tools/call", "confirm").is_err());
+        // An expired token is refused.
+        let short = StateSeal::new(Some(b"k"), Duration::ZERO);
+        let mut sealed: Sealed = Sealed {
+            m: "tools/call".into(),
+            t: "x".into(),
+            e: now() - 1,
+            a: Map::new(),
+        };
+        let payload = serde_json::to_vec(&sealed).unwrap();
+        let tag = hmac::sign(&short.key, &payload);
+        let old = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(tag.as_ref())
+        );
+        assert!(short
+            .redeem(&old, "tools/call", "x")
+            .unwrap_err()
+            .message
+            .contains("expired"));
+        sealed.e = now() + 60;
+        let payload = serde_json::to_vec(&sealed).unwrap();
+        let tag = hmac::sign(&short.key, &payload);
+        let fresh = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(tag.as_ref())
+        );
+        assert!(short.redeem(&fresh, "tools/call", "x").is_ok());
     }
 }

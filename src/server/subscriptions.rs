@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::conn::{lock, Conn, Phase};
+use super::outgoing::Route;
 use super::wire::encode_result;
 use crate::protocol::request::{
     PromptListChanged, ResourceListChanged, ResourceUpdated, ToolListChanged,
@@ -75,43 +76,46 @@ impl Conn {
     pub(crate) fn on_change(&self, change: &Change) {
         let st = lock(&self.state);
         let ready = matches!(st.phase, Phase::Ready(..));
-        let send = |meta: Option<Meta>| {
+        let send = |meta: Option<Meta>, route: Route| {
             let params = EmptyParams {
                 meta,
                 ..Default::default()
             };
             let params = params.meta.is_some().then_some(&params);
             match change {
-                Change::Tools => self.notify::<ToolListChanged>(params),
-                Change::Prompts => self.notify::<PromptListChanged>(params),
-                Change::Resources => self.notify::<ResourceListChanged>(params),
+                Change::Tools => self.notify::<ToolListChanged>(params, route),
+                Change::Prompts => self.notify::<PromptListChanged>(params, route),
+                Change::Resources => self.notify::<ResourceListChanged>(params, route),
                 Change::Updated(_) => {}
             }
         };
-        let updated = |uri: &str, meta: Option<Meta>| {
-            self.notify::<ResourceUpdated>(Some(&ResourceUpdatedNotificationParams {
+        let updated = |uri: &str, meta: Option<Meta>, route: Route| {
+            let params = ResourceUpdatedNotificationParams {
                 uri: uri.to_owned(),
                 meta,
                 extra: Map::new(),
-            }));
+            };
+            self.notify::<ResourceUpdated>(Some(&params), route);
         };
         if ready {
             match change {
                 Change::Updated(uri) => {
                     if st.subscribed.iter().any(|s| covers(s, uri)) {
-                        updated(uri, None);
+                        updated(uri, None, Route::Unrelated);
                     }
                 }
-                _ => send(None),
+                _ => send(None, Route::Unrelated),
             }
         }
         for l in st.listens.values() {
+            let meta = || Some(subscription_meta(&l.id));
+            let route = || Route::During(l.id.clone());
             match change {
-                Change::Tools if l.tools => send(Some(subscription_meta(&l.id))),
-                Change::Prompts if l.prompts => send(Some(subscription_meta(&l.id))),
-                Change::Resources if l.resources => send(Some(subscription_meta(&l.id))),
+                Change::Tools if l.tools => send(meta(), route()),
+                Change::Prompts if l.prompts => send(meta(), route()),
+                Change::Resources if l.resources => send(meta(), route()),
                 Change::Updated(uri) if l.uris.iter().any(|s| covers(s, uri)) => {
-                    updated(uri, Some(subscription_meta(&l.id)))
+                    updated(uri, meta(), route())
                 }
                 _ => {}
             }
@@ -129,10 +133,11 @@ impl Conn {
                 ..Default::default()
             };
             let ttl = shared.options.ttl_ms;
-            match encode_result(&l.raw_id, result, Era::Modern, ttl, &shared.identity) {
-                Ok(frame) => self.send_frame(frame),
-                Err(e) => self.send_frame(super::wire::encode_error(&l.raw_id, &e)),
-            }
+            let frame = match encode_result(&l.raw_id, result, Era::Modern, ttl, &shared.identity) {
+                Ok(frame) => frame,
+                Err(e) => super::wire::encode_error(&l.raw_id, &e),
+            };
+            self.send_frame(frame, Route::Reply(l.id));
         }
     }
 }

@@ -24,7 +24,7 @@ mod body;
 mod config;
 mod conn;
 mod get;
-mod header_value;
+pub(crate) mod header_value;
 mod inbound;
 mod post;
 
