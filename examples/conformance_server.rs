@@ -44,6 +44,7 @@
 //! cargo run --example conformance_server -- --stdio
 //! ```
 
+use std::future::Future;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -63,8 +64,8 @@ use switchboard::protocol::{
 };
 use switchboard::server::http::HttpOptions;
 use switchboard::server::{
-    AskKind, CompletionRef, Context, Interceptor, Registry, RequestHead, Server, ServerError,
-    Verdict,
+    AskError, AskKind, CompletionRef, Context, Interceptor, Registry, RequestHead, Server,
+    ServerError, Verdict,
 };
 use switchboard::skills::sha256_digest;
 
@@ -253,12 +254,11 @@ async fn elicit_form(
     message: &str,
     schema: Value,
 ) -> Result<(String, Value), ServerError> {
-    let answer = cx
-        .ask_json(
-            AskKind::Elicitation,
-            json!({"message": message, "requestedSchema": schema}),
-        )
-        .await?;
+    let answer = bounded_ask(cx.ask_json(
+        AskKind::Elicitation,
+        json!({"message": message, "requestedSchema": schema}),
+    ))
+    .await?;
     let action = answer
         .get("action")
         .and_then(Value::as_str)
@@ -266,6 +266,20 @@ async fn elicit_form(
         .to_owned();
     let content = answer.get("content").cloned().unwrap_or(Value::Null);
     Ok((action, content))
+}
+
+/// How long a tool waits for the client to answer one ask (in the
+/// handshake era: in 2026-07-28 an ask ends the round at once).
+const ASK_LIMIT: Duration = Duration::from_secs(60);
+
+/// The client's answer to an ask, waited for at most [`ASK_LIMIT`].
+async fn bounded_ask<T>(ask: impl Future<Output = Result<T, AskError>>) -> Result<T, ServerError> {
+    match tokio::time::timeout(ASK_LIMIT, ask).await {
+        Ok(answer) => answer.map_err(ServerError::from),
+        Err(_) => Err(ServerError::internal(format!(
+            "the client did not answer within {ASK_LIMIT:?}"
+        ))),
+    }
 }
 
 fn name_schema() -> Value {
@@ -438,7 +452,7 @@ fn interaction_tools(registry: Registry) -> Registry {
             ),
             |cx, args| async move {
                 let prompt = string_arg(&args, "prompt")?;
-                let answer = cx.sample(sampling(&prompt, 100)).await?;
+                let answer = bounded_ask(cx.sample(sampling(&prompt, 100))).await?;
                 Ok(CallToolResult::from_text(format!(
                     "LLM response: {}",
                     sampled_text(&answer)
@@ -567,7 +581,7 @@ fn stateless_tools(registry: Registry) -> Registry {
                 "Samples the client's model: needs the sampling capability",
             ),
             |cx, _args| async move {
-                let answer = cx.sample(sampling("Say hello", 20)).await?;
+                let answer = bounded_ask(cx.sample(sampling("Say hello", 20))).await?;
                 Ok(CallToolResult::from_text(sampled_text(&answer)))
             },
         )
@@ -637,9 +651,8 @@ fn input_required_tools(registry: Registry) -> Registry {
                 "Asks the client's model for the capital of France",
             ),
             |cx, _args| async move {
-                let answer = cx
-                    .sample(sampling("What is the capital of France?", 100))
-                    .await?;
+                let answer =
+                    bounded_ask(cx.sample(sampling("What is the capital of France?", 100))).await?;
                 Ok(CallToolResult::from_text(sampled_text(&answer)))
             },
         )
@@ -649,7 +662,7 @@ fn input_required_tools(registry: Registry) -> Registry {
                 "Asks the client for its roots",
             ),
             |cx, _args| async move {
-                let roots = cx.list_roots().await?;
+                let roots = bounded_ask(cx.list_roots()).await?;
                 let uris: Vec<&str> = roots.roots.iter().map(|r| r.uri.as_str()).collect();
                 Ok(CallToolResult::from_text(format!(
                     "Client roots: {}",
@@ -684,8 +697,8 @@ fn input_required_tools(registry: Registry) -> Registry {
             |cx, _args| async move {
                 // Every ask before the first `?`: one round carries all three.
                 let name = elicit_form(&cx, "What is your name?", name_schema()).await;
-                let greeting = cx.sample(sampling("Generate a greeting", 50)).await;
-                let roots = cx.list_roots().await;
+                let greeting = bounded_ask(cx.sample(sampling("Generate a greeting", 50))).await;
+                let roots = bounded_ask(cx.list_roots()).await;
                 let ((_, name), greeting, roots) = (name?, greeting?, roots?);
                 Ok(CallToolResult::from_text(format!(
                     "name={name}, greeting={:?}, roots={}",
@@ -737,7 +750,7 @@ fn input_required_tools(registry: Registry) -> Registry {
             |cx, _args| async move {
                 let caps = cx.client_capabilities().clone();
                 let sampled = match caps.sampling {
-                    Some(_) => Some(cx.sample(sampling("Say hello", 20)).await),
+                    Some(_) => Some(bounded_ask(cx.sample(sampling("Say hello", 20))).await),
                     None => None,
                 };
                 let elicited = match caps.elicitation {
@@ -745,7 +758,7 @@ fn input_required_tools(registry: Registry) -> Registry {
                     None => None,
                 };
                 let rooted = match caps.roots {
-                    Some(_) => Some(cx.list_roots().await),
+                    Some(_) => Some(bounded_ask(cx.list_roots()).await),
                     None => None,
                 };
                 let mut asked = Vec::new();
