@@ -150,6 +150,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod fleet;
+pub mod gateway;
 mod http_client;
 pub mod model;
 pub mod policy;

@@ -204,6 +204,27 @@ pub enum Command {
         /// The task; several words are joined with spaces.
         prompt: Vec<String>,
     },
+    /// Serve a config file's servers as one MCP server: Streamable HTTP at
+    /// http://LISTEN/mcp (both protocol eras), or stdio with --stdio.
+    /// Tool and prompt names are prefixed with their server's; servers are supervised
+    /// (restarted, their tools hidden while down). SIGINT/SIGTERM drain
+    /// the calls in flight, then close the servers. Replicas behind a load
+    /// balancer share SWITCHBOARD_GATEWAY_KEY (any secret) so 2026-07-28
+    /// retries may land on any of them; handshake-era clients need
+    /// affinity on Mcp-Session-Id.
+    Gateway {
+        /// The mcpServers config file (mcp.json, .vscode/mcp.json, config.toml).
+        config: std::path::PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8931", value_name = "ADDR")]
+        listen: String,
+        /// Serve over stdin and stdout instead (for a client that spawns it).
+        #[arg(long, conflicts_with = "listen")]
+        stdio: bool,
+        /// Seconds the requests in flight get to finish on shutdown.
+        #[arg(long, default_value_t = 10, value_name = "SECS")]
+        drain_secs: u64,
+    },
     /// The embedded default: an agent over built-in servers, no network, no key.
     Demo {
         /// Instead, a tour of the client API against the same servers.

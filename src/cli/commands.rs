@@ -1,5 +1,7 @@
 //! What each command does.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use super::args::{Cli, Command, Global};
@@ -21,6 +23,19 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Demo { tour: true } => demo::run(&global).await,
         Command::Demo { tour: false } => super::demo_agent::run(&global).await,
         Command::Run { agent, prompt } => super::run::run(&global, &agent, &prompt).await,
+        Command::Gateway {
+            config,
+            listen,
+            stdio,
+            drain_secs,
+        } => {
+            let serving = super::gateway::Serving {
+                listen: &listen,
+                stdio,
+                drain: Duration::from_secs(drain_secs),
+            };
+            super::gateway::run(&global, &config, serving).await
+        }
         Command::ServeEcho { start_delay_ms } => super::serve_echo::serve(start_delay_ms)
             .map_err(Error::Io)
             .map(|_| 0),
@@ -63,6 +78,7 @@ fn source_of(command: &Command) -> &str {
         Command::Demo { .. }
         | Command::ServeEcho { .. }
         | Command::ServeTest { .. }
+        | Command::Gateway { .. }
         | Command::Run { .. } => "",
     }
 }
@@ -248,6 +264,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         | Command::Demo { .. }
         | Command::ServeEcho { .. }
         | Command::ServeTest { .. }
+        | Command::Gateway { .. }
         | Command::Run { .. } => Ok(EXIT_USAGE),
     }
 }

@@ -17,6 +17,22 @@ use crate::config::{FleetConfig, LoadOptions};
 use crate::{Error, Fleet, Result, VersionChoice};
 
 pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
+    let fleet = build(global, path).await?;
+    let outcome = match &global.server {
+        Some(name) => match fleet.client(name).await {
+            Ok(client) => one(command, global, &client).await,
+            Err(e) => Err(e),
+        },
+        None => merged(command, global, &fleet).await,
+    };
+    // Bounded: a stuck server must not keep the command from exiting.
+    let _ = tokio::time::timeout(Duration::from_secs(10), fleet.close()).await;
+    outcome
+}
+
+/// The fleet of the config file at `path`, with the command line's
+/// settings over the file's (and only `--server`'s entry, when given).
+pub(super) async fn build(global: &Global, path: &Path) -> Result<Fleet> {
     let mut config = FleetConfig::load(path, &load_options(global)?)?;
     command_line_wins(&mut config, global)?;
     let mut builder = match &global.server {
@@ -37,17 +53,7 @@ pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Resul
             .map(|r| crate::protocol::Root::new(r.clone()));
         builder = builder.roots_handler(crate::ListedRoots::new(roots.collect()));
     }
-    let fleet = builder.build().await?;
-    let outcome = match &global.server {
-        Some(name) => match fleet.client(name).await {
-            Ok(client) => one(command, global, &client).await,
-            Err(e) => Err(e),
-        },
-        None => merged(command, global, &fleet).await,
-    };
-    // Bounded: a stuck server must not keep the command from exiting.
-    let _ = tokio::time::timeout(Duration::from_secs(10), fleet.close()).await;
-    outcome
+    builder.build().await
 }
 
 /// `--env`, `--inherit-env`, `--timeout` and `--protocol` given on the

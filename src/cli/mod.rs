@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 mod demo_agent;
 mod fleet;
+mod gateway;
 mod live;
 mod modes;
 mod output;
@@ -67,15 +68,15 @@ pub fn main() -> ExitCode {
         }
     };
     // An agent run (`run`, `demo`) answers Ctrl-C itself: it stops and
-    // reports what it did so far.
-    let handles_interrupt = matches!(
-        cli.command,
-        Command::Run { .. } | Command::Demo { tour: false }
-    );
-    let code = runtime.block_on(shutdown::until_signal(
-        commands::run(cli),
-        handles_interrupt,
-    ));
+    // reports what it did so far. The gateway drains on any stop signal.
+    let handles = match &cli.command {
+        Command::Run { .. } | Command::Demo { tour: false } => shutdown::Handles::Interrupt,
+        Command::Gateway { drain_secs, .. } => {
+            shutdown::Handles::Stop(Duration::from_secs(drain_secs.saturating_add(12)))
+        }
+        _ => shutdown::Handles::Nothing,
+    };
+    let code = runtime.block_on(shutdown::until_signal(commands::run(cli), handles));
     // Don't wait for stray blocking tasks (e.g. a stdin reader).
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(code)

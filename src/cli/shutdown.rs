@@ -49,16 +49,27 @@ impl Signals {
     }
 }
 
+/// Which signals a command acts on itself before it is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handles {
+    /// None: the first signal stops it.
+    Nothing,
+    /// A first Ctrl-C (an agent run reports what it did so far); it gets
+    /// [`COMMAND_GRACE`] to finish.
+    Interrupt,
+    /// Any stop signal (the gateway drains); it gets this long to finish.
+    Stop(Duration),
+}
+
 /// Runs `command` to its end or until a signal. On a signal its servers
-/// are ended and the process exits with 128 + the signal. With
-/// `handles_interrupt`, a first Ctrl-C is the command's own to act on: it
-/// gets [`COMMAND_GRACE`] to finish (a second signal cuts that short), and
-/// then exits 130.
+/// are ended and the process exits with 128 + the signal, unless the
+/// command [`Handles`] that signal: then it gets its grace to finish (a
+/// second signal cuts that short), and exits with 128 + the signal.
 ///
 /// The signals are watched from a task of their own, so a command blocked
 /// on the calling thread (a terminal prompt waiting for a line) is still
 /// stopped.
-pub async fn until_signal(command: impl Future<Output = u8>, handles_interrupt: bool) -> u8 {
+pub async fn until_signal(command: impl Future<Output = u8>, handles: Handles) -> u8 {
     let signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => {
@@ -67,7 +78,7 @@ pub async fn until_signal(command: impl Future<Output = u8>, handles_interrupt: 
         }
     };
     let interrupted = Arc::new(AtomicI32::new(0));
-    let watcher = tokio::spawn(watch(signals, handles_interrupt, interrupted.clone()));
+    let watcher = tokio::spawn(watch(signals, handles, interrupted.clone()));
     let code = command.await;
     watcher.abort();
     match interrupted.load(Ordering::SeqCst) {
@@ -76,13 +87,18 @@ pub async fn until_signal(command: impl Future<Output = u8>, handles_interrupt: 
     }
 }
 
-async fn watch(mut signals: Signals, handles_interrupt: bool, interrupted: Arc<AtomicI32>) {
+async fn watch(mut signals: Signals, handles: Handles, interrupted: Arc<AtomicI32>) {
     let sig = signals.next().await;
     interrupted.store(sig, Ordering::SeqCst);
-    if handles_interrupt && sig == libc::SIGINT {
+    let grace = match handles {
+        Handles::Interrupt if sig == libc::SIGINT => Some(COMMAND_GRACE),
+        Handles::Stop(grace) => Some(grace),
+        _ => None,
+    };
+    if let Some(grace) = grace {
         tokio::select! {
             _ = signals.next() => {}
-            _ = tokio::time::sleep(COMMAND_GRACE) => {}
+            _ = tokio::time::sleep(grace) => {}
         }
     }
     stop(exit_code(sig));

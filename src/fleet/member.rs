@@ -18,7 +18,7 @@ use super::health::{ServerHealth, ServerState};
 use super::snapshot::{Kind, Lists};
 use crate::config::ToolFilter;
 use crate::error::NotFoundKind;
-use crate::{Client, ClientBuilder, Error, HealthState, Result, ToolOutput};
+use crate::{CallOptions, Client, ClientBuilder, Error, HealthState, Result, ToolOutput};
 
 /// Makes a server's client builder (again, for each start attempt).
 pub type BuilderFactory = Arc<dyn Fn() -> ClientBuilder + Send + Sync>;
@@ -297,6 +297,15 @@ impl Server {
     }
 
     pub(crate) async fn call(&self, tool: &str, arguments: &Value) -> Result<ToolOutput> {
+        self.call_with(tool, arguments, CallOptions::new()).await
+    }
+
+    pub(crate) async fn call_with(
+        &self,
+        tool: &str,
+        arguments: &Value,
+        options: CallOptions,
+    ) -> Result<ToolOutput> {
         if !self.allows(tool) {
             let hint = format!(
                 "server {} has it, but its tool filter does not allow it",
@@ -311,7 +320,7 @@ impl Server {
             .map_err(|_| Error::NotConnected("the fleet is closed".into()))?;
         let client = self.client().await?;
         let start = Instant::now();
-        let out = client.call_tool(tool, arguments).await;
+        let out = client.call_tool_with(tool, arguments, options).await;
         let us = start.elapsed().as_micros() as u64;
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.latency_us.fetch_add(us, Ordering::Relaxed);

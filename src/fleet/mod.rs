@@ -48,7 +48,7 @@ use tokio::sync::watch;
 use crate::error::NotFoundKind;
 use crate::fleet::router::{Router, RouterSettings};
 use crate::protocol::{GetPromptResult, Prompt, ReadResourceResult, Resource, Tool};
-use crate::{Client, Error, Result, ToolOutput};
+use crate::{CallOptions, Client, Error, Result, ToolOutput};
 use lookup::Looked;
 use member::Server;
 use snapshot::{Kind, Snapshot};
@@ -215,6 +215,17 @@ impl Fleet {
         namespaced: &str,
         arguments: impl Serialize,
     ) -> Result<ToolOutput> {
+        self.call_tool_with(namespaced, arguments, CallOptions::new())
+            .await
+    }
+
+    /// [`Fleet::call_tool`] with per-call options: progress, deadlines.
+    pub async fn call_tool_with(
+        &self,
+        namespaced: &str,
+        arguments: impl Serialize,
+        options: CallOptions,
+    ) -> Result<ToolOutput> {
         let arguments =
             serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))?;
         // One snapshot for the name and the server: no mailbox hop.
@@ -234,7 +245,7 @@ impl Fleet {
             .ok_or_else(|| Error::not_found(NotFoundKind::Server, &server, None))?
             .clone();
         drop(snapshot);
-        server.call(&tool, &arguments).await
+        server.call_with(&tool, &arguments, options).await
     }
 
     /// Calls `tool` on one server by its own (not namespaced) name.
@@ -311,6 +322,14 @@ impl Fleet {
             .await
     }
 
+    /// A watch on the fleet's tables, for a process that republishes the
+    /// fleet (a gateway) and must tell its own clients what changed.
+    pub fn watch(&self) -> FleetWatch {
+        let mut rx = self.inner.snapshots.clone();
+        rx.borrow_and_update();
+        FleetWatch(rx)
+    }
+
     /// Every server's health.
     pub fn health(&self) -> Vec<ServerHealth> {
         self.snapshot().servers().map(|s| s.health()).collect()
@@ -324,6 +343,24 @@ impl Fleet {
             }
         }
         Ok(())
+    }
+}
+
+/// Tells when a fleet's tables change: a server added, removed, started or
+/// restarted, or a list refetched. From [`Fleet::watch`].
+pub struct FleetWatch(watch::Receiver<Arc<Snapshot>>);
+
+impl std::fmt::Debug for FleetWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetWatch").finish_non_exhaustive()
+    }
+}
+
+impl FleetWatch {
+    /// Waits for the next change since the last call (or since the watch
+    /// was made); `false` once the fleet is gone.
+    pub async fn changed(&mut self) -> bool {
+        self.0.changed().await.is_ok()
     }
 }
 

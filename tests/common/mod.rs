@@ -80,6 +80,15 @@ pub fn everything_js() -> PathBuf {
     )
 }
 
+/// The npm prefix's `node_modules` holding the TypeScript SDK.
+pub fn node_modules() -> PathBuf {
+    peer_path(
+        "SWITCHBOARD_NODE_MODULES",
+        manifest_dir().join(".peers/node/node_modules"),
+        "@modelcontextprotocol/sdk",
+    )
+}
+
 /// A script under `tests/peers/`.
 pub fn peer_script(name: &str) -> PathBuf {
     let path = manifest_dir().join("tests/peers").join(name);

@@ -1,0 +1,93 @@
+//! The gateway: a [`Fleet`] served as one MCP server, so that any MCP
+//! client (a desktop app, another agent) gets the fleet's supervision, its
+//! router and its policy without linking Switchboard.
+//!
+//! [`Gateway`] is a [`ServerHandler`](crate::server::ServerHandler) over the fleet, served by the
+//! [`server`](crate::server) core in both eras, over stdio or Streamable
+//! HTTP (`switchboard gateway CONFIG`):
+//! - **The merged catalog**: tools and prompts under the fleet's
+//!   namespaced names (`<server>_<name>`, see [`crate::fleet::names`]),
+//!   resources under their own URIs (read from the server that listed
+//!   them), paginated with cursors that are positions in a deterministic
+//!   order, so any replica with the same configuration continues a list.
+//!   A server that is down is left out until it is back.
+//! - **Calls pass through**: content, `structuredContent` and `isError` as
+//!   the upstream gave them, its JSON-RPC errors as they were, progress
+//!   relayed as it comes; a downstream cancellation (or a client that
+//!   goes away) drops the call, and the upstream is sent
+//!   `notifications/cancelled`.
+//! - **Supervision shows**: a call to a server that is down fails with
+//!   -32603 naming the server and its state (`data.server`,
+//!   `data.state`); the others keep serving. Every change of the fleet's
+//!   tables is told downstream as `list_changed` (coalesced: one per
+//!   kind per change), on the GET stream or a listen.
+
+mod handler;
+#[cfg(feature = "http-server")]
+mod ops;
+mod watch;
+
+use std::sync::Arc;
+
+use crate::fleet::Fleet;
+use crate::protocol::Implementation;
+use crate::server::{Server, ServerBuilder};
+
+/// Default page size of the gateway's lists.
+pub const DEFAULT_PAGE_SIZE: usize = 500;
+
+/// A fleet as an MCP server's handler; see the module docs.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    fleet: Fleet,
+    info: Implementation,
+    page_size: usize,
+}
+
+impl Gateway {
+    /// A gateway over `fleet`, named `switchboard-gateway`, with pages of
+    /// [`DEFAULT_PAGE_SIZE`].
+    pub fn new(fleet: Fleet) -> Self {
+        Gateway::with_page_size(fleet, DEFAULT_PAGE_SIZE)
+    }
+
+    /// A gateway whose lists come in pages of `page_size` (at least 1).
+    pub fn with_page_size(fleet: Fleet, page_size: usize) -> Self {
+        Gateway {
+            inner: Arc::new(Inner {
+                fleet,
+                info: Implementation::new("switchboard-gateway", env!("CARGO_PKG_VERSION")),
+                page_size: page_size.max(1),
+            }),
+        }
+    }
+
+    /// The fleet behind it.
+    pub fn fleet(&self) -> &Fleet {
+        &self.inner.fleet
+    }
+
+    /// The gateway as a [`Server`] with default options, its change
+    /// watcher running (needs a tokio runtime).
+    pub fn into_server(self) -> Server {
+        self.into_server_with(|b| b)
+    }
+
+    /// The gateway as a [`Server`] configured by `configure` (eras, state
+    /// key, limits), its change watcher running: a task that tells
+    /// downstream clients what changed and ends with the fleet.
+    pub fn into_server_with(
+        self,
+        configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
+    ) -> Server {
+        let fleet = self.inner.fleet.clone();
+        let server = configure(Server::builder(self)).build();
+        tokio::spawn(watch::tell_changes(fleet, server.notifier()));
+        server
+    }
+}

@@ -1,0 +1,59 @@
+//! Operations endpoints beside `/mcp`: `/healthz` (the process answers)
+//! and `/readyz` (at least one server is ready: 200, else 503), each with
+//! a JSON body a person or a probe can read.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::Gateway;
+use crate::fleet::ServerState;
+
+impl Gateway {
+    /// The operations routes: `/healthz` and `/readyz`. Merge them into
+    /// the MCP router ([`Server::http_router`](crate::server::Server::http_router)).
+    pub fn ops_router(&self) -> Router {
+        let ready = self.clone();
+        Router::new()
+            .route(
+                "/healthz",
+                get(|| async { json_response(StatusCode::OK, json!({"status": "ok"})) }),
+            )
+            .route(
+                "/readyz",
+                get(move || {
+                    let gateway = ready.clone();
+                    async move { readiness(&gateway) }
+                }),
+            )
+    }
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn readiness(gateway: &Gateway) -> Response {
+    let health = gateway.fleet().health();
+    let ready = health
+        .iter()
+        .filter(|h| h.state == ServerState::Ready)
+        .count();
+    let servers: serde_json::Map<String, serde_json::Value> = health
+        .iter()
+        .map(|h| (h.name.clone(), json!(h.state.as_str())))
+        .collect();
+    let status = if ready > 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json_response(status, json!({"ready": ready, "servers": servers}))
+}
