@@ -23,7 +23,8 @@ if cargo tree --no-default-features -e normal --prefix none | grep -E '^(clap|tr
     exit 1
 fi
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
-# The conformance suite drives the conformance_client example binary.
+# The conformance suite drives the conformance_client example binary and
+# tests the conformance_server one (tests/conformance*.rs find them built).
 cargo build --examples --locked --quiet
 # Every test (unit, integration, benches' smoke runs), then the doctests
 # (the README's examples included), which --all-targets skips. The counts
