@@ -30,9 +30,6 @@
 //! (the suite answers that key, even on a first call), and the core names
 //! asks itself (`elicit-0`); its 2026-07-28 form is answered by an
 //! [`Interceptor`] ([`NamedAsk`] below), its handshake form by the registry.
-//! And the HTTP endpoint checks the `Mcp-Param-*` headers of `x-mcp-header`
-//! parameters (SEP-2243) in a layer of its own ([`check_param_headers`]):
-//! the core checks only the standard headers.
 //!
 //! It serves Streamable HTTP at `http://127.0.0.1:PORT/mcp` (port 0, the
 //! default, picks a free one; the URL is printed once it listens), or one
@@ -47,12 +44,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use switchboard::protocol::{
@@ -82,13 +73,6 @@ const PHRASES_URI: &str = "skill://conformance-greeting/references/phrases.md";
 const PHRASES_MD: &str = "# Phrases\n\n- Hello, NAME!\n- Good to see you, NAME.\n";
 
 const SERVER_NAME: &str = "switchboard-conformance-server";
-
-/// The parameters mirrored in `Mcp-Param-*` headers (`x-mcp-header`,
-/// SEP-2243): tool, property, header suffix.
-const HEADER_PARAMS: [(&str, &str, &str); 1] = [("test_header_param", "region", "Region")];
-
-/// The largest request body read to check its headers (the core's limit).
-const MAX_BODY: usize = switchboard::transport::DEFAULT_MAX_MESSAGE_SIZE;
 
 /// The tool whose 2026-07-28 ask must carry the key `user_name`.
 const NAMED_ASK_TOOL: &str = "test_input_required_result_elicitation";
@@ -133,10 +117,9 @@ async fn main() {
         }
     }
     // The core checks Mcp-Method, Mcp-Name and MCP-Protocol-Version; the
-    // Mcp-Param-* headers of x-mcp-header parameters are checked here.
-    let router = server
-        .http_router(HttpOptions::default())
-        .layer(axum::middleware::from_fn(check_param_headers));
+    // The core checks the SEP-2243 headers, Mcp-Param-* included (from the
+    // tools' x-mcp-header annotations).
+    let router = server.http_router(HttpOptions::default());
     if let Err(e) = axum::serve(listener, router).await {
         eprintln!("conformance server: {e}");
         std::process::exit(1);
@@ -965,87 +948,6 @@ fn skills(registry: Registry) -> Registry {
             ),
             vec![text_contents(PHRASES_URI, "text/markdown", PHRASES_MD)],
         )
-}
-
-/// Refuses a 2026-07-28 `tools/call` whose `Mcp-Param-*` header does not
-/// say what its body says (HTTP 400, -32020), as SEP-2243 requires of a
-/// server and the core does not check yet.
-async fn check_param_headers(request: Request, next: Next) -> Response {
-    if request.method() != Method::POST {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(body) => body,
-        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-    };
-    if let Some(refusal) = param_header_refusal(&parts.headers, &body) {
-        return refusal;
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
-}
-
-fn param_header_refusal(headers: &axum::http::HeaderMap, body: &[u8]) -> Option<Response> {
-    let message: Value = serde_json::from_slice(body).ok()?;
-    let params = message.get("params")?;
-    let modern = params
-        .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
-        .is_some();
-    if !modern || message.get("method")?.as_str()? != "tools/call" {
-        return None;
-    }
-    let tool = params.get("name")?.as_str()?;
-    let problem = HEADER_PARAMS
-        .iter()
-        .filter(|(name, _, _)| *name == tool)
-        .find_map(|(_, property, suffix)| {
-            let header = headers
-                .get(format!("mcp-param-{suffix}"))
-                .map(|v| v.to_str().unwrap_or("\u{fffd}").trim());
-            let value = params.pointer(&format!("/arguments/{property}")).map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-            match (header, value) {
-                (None, None) => None,
-                (None, Some(_)) => Some(format!("the Mcp-Param-{suffix} header is missing")),
-                (Some(h), value) => match param_header_value(h) {
-                    None => Some(format!("the Mcp-Param-{suffix} header {h:?} is not valid =?base64?...?= text")),
-                    Some(decoded) if Some(&decoded) == value.as_ref() => None,
-                    Some(decoded) => Some(format!(
-                        "the Mcp-Param-{suffix} header says {decoded:?} but the body's {property} is {value:?}"
-                    )),
-                },
-            }
-        })?;
-    let error = json!({
-        "jsonrpc": "2.0",
-        "id": message.get("id").cloned().unwrap_or(Value::Null),
-        "error": {"code": -32020, "message": problem}
-    });
-    Some(
-        (
-            StatusCode::BAD_REQUEST,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            error.to_string(),
-        )
-            .into_response(),
-    )
-}
-
-/// A header value as sent: `=?base64?...?=` (strict padding) decoded,
-/// anything else literal.
-fn param_header_value(header: &str) -> Option<String> {
-    match header
-        .strip_prefix("=?base64?")
-        .and_then(|rest| rest.strip_suffix("?="))
-    {
-        Some(encoded) => base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok()),
-        None => Some(header.to_owned()),
-    }
 }
 
 /// Answers the 2026-07-28 form of [`NAMED_ASK_TOOL`] itself: its ask is

@@ -204,6 +204,16 @@ impl Fleet {
         self.fresh(Kind::Resources).await.resources.clone()
     }
 
+    /// The tool listed under `namespaced`, from the last lists seen
+    /// (no fetch).
+    pub fn tool(&self, namespaced: &str) -> Option<Tool> {
+        self.snapshot()
+            .tools
+            .iter()
+            .find(|t| t.name == namespaced)
+            .cloned()
+    }
+
     /// Resolves a namespaced tool name to (server, tool).
     pub fn resolve_tool(&self, namespaced: &str) -> Option<(String, String)> {
         self.snapshot().resolve_tool(namespaced)

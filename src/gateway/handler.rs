@@ -8,7 +8,7 @@ use super::Gateway;
 use crate::protocol::{
     CallToolRequestParams, CallToolResult, GetPromptRequestParams, GetPromptResult, Implementation,
     ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResult, ServerCapabilities,
+    ReadResourceRequestParams, ReadResourceResult, ServerCapabilities, Tool,
 };
 use crate::server::{paginate, Context, HandlerFuture, ServerError, ServerHandler};
 use crate::{CallOptions, Error};
@@ -104,6 +104,10 @@ impl ServerHandler for Gateway {
                 ..Default::default()
             })
         })
+    }
+
+    fn tool(&self, name: &str) -> Option<Tool> {
+        self.inner.fleet.tool(name)
     }
 
     fn call_tool(

@@ -20,6 +20,7 @@ pub mod input_required;
 mod key;
 pub mod lifecycle;
 pub mod logging;
+pub(crate) mod param_headers;
 pub mod progress;
 pub mod prompts;
 pub mod request;

@@ -25,7 +25,7 @@ use crate::protocol::{
     GetPromptRequestParams, GetPromptResult, GetSkillRequestParams, GetSkillResult, Implementation,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListSkillsResult,
     ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResult,
-    ServerCapabilities,
+    ServerCapabilities, Tool,
 };
 
 /// What a handler's method returns.
@@ -62,6 +62,15 @@ pub trait ServerHandler: Send + Sync + 'static {
     ) -> HandlerFuture<'_, ListToolsResult> {
         let _ = (cx, params);
         not_served("tools/list")
+    }
+
+    /// The definition of tool `name`, when the handler can tell without
+    /// waiting. Streamable HTTP reads its `x-mcp-header` annotations to
+    /// check a 2026-07-28 call's `Mcp-Param-*` headers against its
+    /// arguments (SEP-2243). Default: `None` (nothing to check).
+    fn tool(&self, name: &str) -> Option<Tool> {
+        let _ = name;
+        None
     }
 
     /// `tools/call`. `params.input_responses` and `params.request_state`
@@ -179,6 +188,9 @@ impl<H: ServerHandler + ?Sized> ServerHandler for Arc<H> {
     }
     fn capabilities(&self) -> ServerCapabilities {
         (**self).capabilities()
+    }
+    fn tool(&self, name: &str) -> Option<Tool> {
+        (**self).tool(name)
     }
     fn list_tools(
         &self,

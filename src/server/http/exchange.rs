@@ -11,13 +11,14 @@ use futures_util::stream;
 use tokio::sync::mpsc;
 
 use super::guard::refuse;
-use super::headers::check_modern;
+use super::headers::{check_modern, check_params, header};
 use super::sse;
 use super::Endpoint;
 use crate::protocol::jsonrpc::Incoming;
 use crate::protocol::Era;
 use crate::server::conn::{self, Open, Opened};
 use crate::server::outgoing::{Out, Route};
+use crate::transport::http::header_value;
 
 /// Serves `message`, a request with `method`, as one exchange.
 pub(crate) async fn serve(
@@ -27,7 +28,19 @@ pub(crate) async fn serve(
     message: Incoming,
 ) -> Response {
     if let Incoming::Request { id, params, .. } = &message {
-        if let Err(e) = check_modern(headers, method, params.as_deref()) {
+        let params = params.as_deref();
+        let checked = check_modern(headers, method, params).and_then(|()| {
+            // `Mcp-Name` now names the body's tool.
+            let tool = (method == "tools/call")
+                .then(|| header(headers, "mcp-name").and_then(header_value::decode))
+                .flatten()
+                .and_then(|name| ep.server.shared.handler.tool(&name));
+            match tool {
+                Some(tool) => check_params(headers, &tool, params),
+                None => Ok(()),
+            }
+        });
+        if let Err(e) = checked {
             return refuse(StatusCode::BAD_REQUEST, Some(id), &e);
         }
     }

@@ -10,8 +10,11 @@ use std::borrow::Cow;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
+use serde_json::Value;
+
+use crate::protocol::param_headers;
 use crate::protocol::version::meta as keys;
-use crate::protocol::{codes, ErrorObject};
+use crate::protocol::{codes, ErrorObject, Tool};
 use crate::transport::http::header_value;
 
 pub(crate) const SESSION_ID: &str = "mcp-session-id";
@@ -110,6 +113,66 @@ pub(crate) fn check_modern(
     }
 }
 
+/// Checks a 2026-07-28 `tools/call`'s `Mcp-Param-*` headers against the
+/// arguments, for the parameters `tool` marks with `x-mcp-header`: an
+/// argument that is there needs its header with the same value (plain, or
+/// `=?base64?...?=`), a header needs its argument. A tool whose
+/// annotations are invalid is not checked (its clients drop it).
+pub(crate) fn check_params(
+    headers: &HeaderMap,
+    tool: &Tool,
+    params: Option<&[u8]>,
+) -> Result<(), ErrorObject> {
+    let Ok(wanted) = param_headers::annotations(&tool.input_schema) else {
+        return Ok(());
+    };
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    #[derive(Deserialize, Default)]
+    struct Arguments {
+        #[serde(default)]
+        arguments: Value,
+    }
+    let arguments = params
+        .and_then(|p| serde_json::from_slice::<Arguments>(p).ok())
+        .unwrap_or_default()
+        .arguments;
+    for h in &wanted {
+        let name = format!("mcp-param-{}", h.name);
+        let value = h
+            .path
+            .iter()
+            .try_fold(&arguments, |v, k| v.get(k))
+            .and_then(param_headers::header_value);
+        match (header(headers, &name), value) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                return Err(mismatch(format!(
+                    "the Mcp-Param-{} header is missing (the body has its argument)",
+                    h.name
+                )))
+            }
+            (Some(sent), value) => match header_value::decode(sent) {
+                Some(decoded) if Some(decoded.as_ref()) == value.as_deref() => {}
+                Some(decoded) => {
+                    return Err(mismatch(format!(
+                        "the Mcp-Param-{} header says {decoded:?} but the argument is {value:?}",
+                        h.name
+                    )))
+                }
+                None => {
+                    return Err(mismatch(format!(
+                        "the Mcp-Param-{} header {sent:?} is not valid =?base64?...?= text",
+                        h.name
+                    )))
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +229,48 @@ mod tests {
             let e = check_modern(&h, "tools/call", Some(CALL)).unwrap_err();
             assert_eq!(e.code, codes::HEADER_MISMATCH, "{h:?}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn param_headers_must_mirror_their_arguments() {
+        let tool: Tool = serde_json::from_value(serde_json::json!({"name": "deploy",
+            "inputSchema": {"type": "object", "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"},
+                "count": {"type": "integer", "x-mcp-header": "Count"}}}}))
+        .unwrap();
+        let body = br#"{"name":"deploy","arguments":{"region":"Hello","count":3}}"#;
+        let ok = [
+            headers(&[("mcp-param-region", "Hello"), ("mcp-param-count", "3")]),
+            headers(&[
+                ("mcp-param-region", "=?base64?SGVsbG8=?="),
+                ("mcp-param-count", " 3 "),
+            ]),
+        ];
+        for h in ok {
+            assert!(check_params(&h, &tool, Some(body)).is_ok(), "{h:?}");
+        }
+        let bad = [
+            headers(&[("mcp-param-count", "3")]),
+            headers(&[
+                ("mcp-param-region", "=?base64?SGVsbG8?="),
+                ("mcp-param-count", "3"),
+            ]),
+            headers(&[
+                ("mcp-param-region", "=?base64?SGVs!!!bG8=?="),
+                ("mcp-param-count", "3"),
+            ]),
+            headers(&[("mcp-param-region", "Bye"), ("mcp-param-count", "3")]),
+        ];
+        for h in bad {
+            let e = check_params(&h, &tool, Some(body)).unwrap_err();
+            assert_eq!(e.code, codes::HEADER_MISMATCH, "{h:?}");
+        }
+        // A header without its argument is a mismatch too.
+        let e = check_params(
+            &headers(&[("mcp-param-region", "x")]),
+            &tool,
+            Some(br#"{"name":"deploy","arguments":{}}"#),
+        );
+        assert!(e.is_err());
     }
 }

@@ -11,7 +11,7 @@ use crate::protocol::{
     GetPromptRequestParams, GetPromptResult, GetSkillRequestParams, GetSkillResult, Implementation,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListSkillsResult,
     ListToolsResult, PaginatedRequestParams, PromptsCapability, ReadResourceRequestParams,
-    ReadResourceResult, Reference, ResourcesCapability, ServerCapabilities, ToolsCapability,
+    ReadResourceResult, Reference, ResourcesCapability, ServerCapabilities, Tool, ToolsCapability,
     SKILLS_EXTENSION,
 };
 use crate::server::{paginate, Context, HandlerFuture, ServerError, ServerHandler};
@@ -84,6 +84,13 @@ impl ServerHandler for Registry {
                     ..Default::default()
                 }),
         )
+    }
+
+    fn tool(&self, name: &str) -> Option<Tool> {
+        self.tools
+            .iter()
+            .find(|(t, _)| t.name == name)
+            .map(|(t, _)| t.clone())
     }
 
     fn call_tool(
