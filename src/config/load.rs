@@ -247,11 +247,80 @@ fn read_tree(text: &str, format: Format, origin: &str) -> Result<Value> {
         Format::Json => config::FileFormat::Json,
         Format::Toml => config::FileFormat::Toml,
     };
+    let config_error =
+        |e: config::ConfigError| Error::Config(ConfigError::new(e.to_string()).in_file(origin));
     let built = config::Config::builder()
-        .add_source(config::File::from_str(text, file_format))
+        .add_source(Literal(config::File::from_str(text, file_format)))
         .build()
-        .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(origin)))?;
-    built
-        .try_deserialize::<Value>()
-        .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(origin)))
+        .map_err(config_error)?;
+    let mut tree = built.try_deserialize::<Value>().map_err(config_error)?;
+    Ok(tree
+        .get_mut(Literal::ROOT)
+        .map(Value::take)
+        .unwrap_or_default())
+}
+
+/// A file source whose keys are taken as written. The `config` crate reads
+/// each top-level key as a path (`a.b`, `a[N]`), and `x[99999999999]` grows
+/// an array to that index; so the file's table goes under one plain key,
+/// below which keys are literal.
+#[derive(Debug, Clone)]
+struct Literal(config::File<config::FileSourceString, config::FileFormat>);
+
+impl Literal {
+    const ROOT: &'static str = "file";
+}
+
+impl config::Source for Literal {
+    fn clone_into_box(&self) -> Box<dyn config::Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn collect(
+        &self,
+    ) -> std::result::Result<config::Map<String, config::Value>, config::ConfigError> {
+        let table = self.0.collect()?;
+        Ok(config::Map::from_iter([(
+            Literal::ROOT.to_owned(),
+            config::Value::new(None, table),
+        )]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::LoadOptions;
+
+    /// Issue 12 (fuzzing): the `config` crate reads `[N]` in a key as an
+    /// array index and grows an array to it; `x[99999999999]` asked for
+    /// hundreds of gigabytes. Keys are the file's, taken literally: in the
+    /// server table, at the top level, in JSON and TOML, and with an
+    /// override naming such a server.
+    #[test]
+    fn keys_with_brackets_are_literal_and_allocate_nothing() {
+        let name = "a[99999999999]";
+        let env = HashMap::from([(
+            format!("SWITCHBOARD__SERVERS__{name}__TIMEOUT"),
+            "7".to_owned(),
+        )]);
+        let json = format!(
+            r#"{{"x[99999999999]": 1, "mcpServers.b[99999999999]": {{}}, "y[-99999999999]": 2,
+                "mcpServers": {{"{name}": {{"command": "echo"}}}}}}"#
+        );
+        let toml = format!("\"x[99999999999]\" = 1\n[mcpServers.\"{name}\"]\ncommand = \"echo\"\n");
+        let dir = tempfile::tempdir().unwrap();
+        for (file, text) in [("mcp.json", json), ("mcp.toml", toml)] {
+            let path = dir.path().join(file);
+            std::fs::write(&path, text).unwrap();
+            let options = LoadOptions::new().environment(env.clone());
+            let fleet = FleetConfig::load(&path, &options).unwrap();
+            let names: Vec<&str> = fleet.names().collect();
+            assert_eq!(names, [name], "{file}");
+            let server = fleet.server(name).unwrap();
+            assert_eq!(server.timeout, Some(Duration::from_secs(7)), "{file}");
+        }
+    }
 }

@@ -8,6 +8,13 @@
 //! first 6 hex digits of a hash of the full original `server/name` are
 //! appended. A collision (two originals that map to the same name) is
 //! resolved the same way, so every name in the table is unique.
+//!
+//! Every name belongs to the member whose name is its longest prefix: a
+//! plain `<server>_<name>` only when `<server>` is that member, and a
+//! hashed one too (else it could be another member's plain name, and mean
+//! one server or the other by who was listed first). When the cut name
+//! would fall under another member's prefix, the hash goes right after the
+//! server's own: `<server>_<hash>_<name>`.
 
 use std::collections::HashMap;
 
@@ -51,6 +58,20 @@ fn hash6(server: &str, name: &str) -> String {
 fn hashed(server: &str, name: &str, base: &str) -> String {
     let cut: String = base.chars().take(MAX_NAME - 7).collect();
     format!("{cut}_{}", hash6(server, name))
+}
+
+/// `<server>_<hash>_<name>`, cut to [`MAX_NAME`]: a hashed name that keeps
+/// the server's prefix; `salted` is what is hashed.
+fn hashed_after(server: &str, salted: &str, name: &str) -> String {
+    let mut n = format!(
+        "{}_{}_{}",
+        sanitize(server),
+        hash6(server, salted),
+        sanitize(name)
+    );
+    // Sanitized names are ASCII.
+    n.truncate(MAX_NAME);
+    n
 }
 
 /// The member whose sanitized `<member>_` is the longest prefix of
@@ -98,20 +119,31 @@ impl NameTable {
         if let Some(existing) = self.forward.get(&key) {
             return existing.clone();
         }
+        let members: Vec<&str> = members.into_iter().collect();
+        let ours = |n: &str| owner(n, members.iter().copied()).is_none_or(|o| o == server);
         let base = sanitize(&format!("{server}_{name}"));
-        let owned = owner(&base, members).is_none_or(|o| o == server);
-        let mut candidate = if base.len() > MAX_NAME || !owned {
+        let mut candidate = if base.len() > MAX_NAME || !ours(&base) {
             hashed(server, name, &base)
         } else {
             base.clone()
         };
-        if self.reverse.contains_key(&candidate) {
-            candidate = hashed(server, name, &base);
-            let mut n = 1;
-            while self.reverse.contains_key(&candidate) {
-                candidate = hashed(server, &format!("{name}#{n}"), &base);
-                n += 1;
-            }
+        // A hashed name must belong to `server` too, or it could be another
+        // member's plain name (which one a call reached would then depend on
+        // who was listed first): `<server>_<hash>_<name>` keeps the prefix,
+        // when the server's name leaves room for it.
+        let keeps_prefix = sanitize(server).len() + 7 < MAX_NAME;
+        let salted = |salt: &str| match keeps_prefix {
+            true => hashed_after(server, salt, name),
+            false => hashed(server, salt, &base),
+        };
+        let mut n = 0;
+        while self.reverse.contains_key(&candidate) || (keeps_prefix && !ours(&candidate)) {
+            candidate = match n {
+                0 if candidate == base => hashed(server, name, &base),
+                0 => salted(name),
+                n => salted(&format!("{name}#{n}")),
+            };
+            n += 1;
         }
         self.forward.insert(key.clone(), candidate.clone());
         self.reverse.insert(candidate.clone(), key);
@@ -216,5 +248,56 @@ mod tests {
         assert_eq!(owner("gh_delete_repo", members), Some("gh_delete"));
         assert_eq!(owner("gh_list", members), Some("gh"));
         assert_eq!(owner("other_x", members), None);
+    }
+
+    /// Issue 12 (fuzzing): `gh`'s `delete_repo` is not its to name plainly
+    /// (`gh_delete` owns `gh_delete_`), so it was hashed to
+    /// `gh_delete_repo_<hash>`, which is also the plain name of a
+    /// `gh_delete` tool `repo_<hash>`. Whoever was listed first got it: with
+    /// `gh_delete` down, a call meant for its tool ran `gh`'s `delete_repo`.
+    /// Every name must mean one server and tool in any order, and belong to
+    /// the member that owns its prefix.
+    #[test]
+    fn a_hashed_name_is_never_another_members_plain_name() {
+        let members = ["gh", "gh_delete"];
+        let old_hashed = hashed("gh", "delete_repo", "gh_delete_repo");
+        let taker = old_hashed.strip_prefix("gh_delete_").unwrap().to_owned();
+        // A long name too: `s`'s tool, cut to 57 characters, is exactly the
+        // name of the member `s_zz..z`, which `s_zz..z_<hash>` then is.
+        let long = format!("{}q{}", "z".repeat(55), "w".repeat(20));
+        let member = format!("s_{}", "z".repeat(55));
+        let members_long = ["s", member.as_str()];
+        let long_hashed = hashed("s", &long, &sanitize(&format!("s_{long}")));
+        let long_taker = long_hashed[member.len() + 1..].to_owned();
+        assert_eq!(owner(&format!("s_{long}"), members_long), Some("s"));
+        for (members, calls) in [
+            (
+                members,
+                [("gh", "delete_repo"), ("gh_delete", taker.as_str())],
+            ),
+            (
+                members_long,
+                [("s", long.as_str()), (member.as_str(), long_taker.as_str())],
+            ),
+        ] {
+            let mut seen: Option<Vec<String>> = None;
+            for order in [calls, [calls[1], calls[0]]] {
+                let mut t = NameTable::new();
+                for (server, tool) in order {
+                    let n = t.insert_among(server, tool, members);
+                    assert!(valid(&n), "{n}");
+                    assert_eq!(owner(&n, members), Some(server), "{n} for {server}");
+                }
+                let names: Vec<String> = calls
+                    .iter()
+                    .map(|(s, n)| t.get(s, n).unwrap().to_owned())
+                    .collect();
+                assert_ne!(names[0], names[1]);
+                if let Some(seen) = &seen {
+                    assert_eq!(seen, &names, "the same names in either order");
+                }
+                seen = Some(names);
+            }
+        }
     }
 }

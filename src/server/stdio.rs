@@ -133,10 +133,17 @@ impl Lines {
             Some(i) => (&chunk[..i], i + 1, true),
             None => (chunk, chunk.len(), false),
         };
+        // The `\r` of a `\r\n` is not part of the message, and a `\r` that
+        // ends the chunk may be one.
+        let cr = usize::from(match body.last() {
+            Some(b) => *b == b'\r',
+            None => ended && self.line.last() == Some(&b'\r'),
+        });
+        let size = self.line.len() + body.len();
         match &mut self.discarding {
             Some(seen) => *seen += body.len(),
-            None if self.line.len() + body.len() > self.limit => {
-                self.discarding = Some(self.line.len() + body.len());
+            None if size - cr > self.limit => {
+                self.discarding = Some(if ended { size - cr } else { size });
                 self.line = Vec::new();
             }
             None => self.line.extend_from_slice(body),
@@ -189,5 +196,27 @@ mod tests {
         );
         // Exactly at the limit is fine.
         assert_eq!(run(2, &[b"{}\n"]), [Line::Frame(Bytes::from_static(b"{}"))]);
+    }
+
+    /// Issue 12 (fuzzing): a CRLF line whose body is exactly the limit
+    /// fits, and the next frame is intact, wherever the chunks split.
+    #[test]
+    fn a_crlf_line_exactly_at_the_limit_fits_in_any_chunking() {
+        let input = b"{\"a\":1}\r\n[]\r\n";
+        for cut in 0..=input.len() {
+            let (a, b) = input.split_at(cut);
+            assert_eq!(
+                run(7, &[a, b]),
+                [
+                    Line::Frame(Bytes::from_static(b"{\"a\":1}")),
+                    Line::Frame(Bytes::from_static(b"[]")),
+                ],
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(
+            run(6, &[b"{\"a\":1}\r\n[]\n"]),
+            [Line::TooLong(7), Line::Frame(Bytes::from_static(b"[]"))]
+        );
     }
 }

@@ -113,7 +113,9 @@ impl SseParser {
 
     /// Feeds bytes; completed events are pushed onto `out`.
     pub(crate) fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<SseItem>) {
-        if self.after_cr {
+        // An empty chunk says nothing, not even that a `\r` was a line end
+        // on its own: the `\n` of its `\r\n` may still come.
+        if self.after_cr && !chunk.is_empty() {
             self.after_cr = false;
             if let Some(rest) = chunk.strip_prefix(b"\n") {
                 chunk = rest;
@@ -316,6 +318,26 @@ mod tests {
                 other => panic!("expected oversized, got {other:?}"),
             }
             assert_eq!(out[1], ev("", "ok"));
+        }
+    }
+
+    /// Issue 12 (fuzzing): `\r` ending one chunk, then an empty chunk, then
+    /// `\n`: still one line end (the spec's CRLF), not a blank line that
+    /// dispatches the event early. Any chunking, empty chunks anywhere.
+    #[test]
+    fn a_crlf_split_by_an_empty_chunk_is_one_line_end() {
+        let input: &[u8] = b"data: a\r\ndata: b\r\n\r\nid: 3\r\ndata: c\r\n\r\n";
+        let want = vec![ev("", "a\nb"), ev("", "c")];
+        for cut in 0..=input.len() {
+            let (x, y) = input.split_at(cut);
+            for chunks in [[x, b"", y], [x, y, b""], [b"", x, y]] {
+                let mut p = SseParser::new(1024);
+                let mut out = Vec::new();
+                for c in chunks {
+                    p.feed(c, &mut out);
+                }
+                assert_eq!(out, want, "cut at {cut}, chunks {chunks:?}");
+            }
         }
     }
 

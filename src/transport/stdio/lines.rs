@@ -81,7 +81,10 @@ impl LineSplitter {
                 }
                 None => {
                     self.scanned = self.buf.len();
-                    if self.buf.len() > self.limit {
+                    // A `\r` at the end may be the start of the `\r\n`,
+                    // which is not part of the line.
+                    let cr = usize::from(self.buf.last() == Some(&b'\r'));
+                    if self.buf.len() - cr > self.limit {
                         out.push(Inbound::Oversized {
                             size: self.buf.len(),
                             head: Bytes::copy_from_slice(
@@ -183,5 +186,25 @@ mod tests {
         let out = split(10, &[b"0123456789ABCDEF\nz\n"]);
         assert_eq!(out[0], "oversized 16 16..0123456789ABCDEF");
         assert_eq!(out[1], "z");
+    }
+
+    /// Issue 12 (fuzzing): a CRLF line whose body is exactly the limit fits
+    /// (the `\r\n` is not part of the message), wherever the chunks split.
+    #[test]
+    fn a_crlf_line_exactly_at_the_limit_fits_in_any_chunking() {
+        let input = b"0123456789\r\n{\"n\":2}\r\n";
+        for cut in 0..=input.len() {
+            let (a, b) = input.split_at(cut);
+            assert_eq!(
+                split(10, &[a, b]),
+                vec!["0123456789", "{\"n\":2}"],
+                "cut at {cut}"
+            );
+        }
+        // One byte more is over (at once, then at its end), and the next
+        // line is intact.
+        let out = split(10, &[b"0123456789A\r", b"\nz\n"]);
+        assert_eq!(out[0], "oversized 12 12..");
+        assert_eq!(out[2], "z");
     }
 }
