@@ -543,3 +543,52 @@ async fn a_version_asked_by_name_does_not_decide_the_era_of_later_auto_connectio
     })
     .await
 }
+
+#[tokio::test]
+async fn a_cancelled_request_ends_its_stream_and_its_handler() {
+    within(async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let url = serve(stream_server(dropped.clone())).await;
+        let sid = initialize(&url).await;
+        let http = http();
+        let mut res = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &sid)
+            .body(
+                json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                "params": {"name": "hang", "arguments": {}}})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let first = res.chunk().await.unwrap().unwrap();
+        assert!(
+            String::from_utf8_lossy(&first).contains("id: "),
+            "the priming event"
+        );
+        let (status, _, _) = post(
+            &url,
+            &[("mcp-session-id", &sid)],
+            json!({"jsonrpc": "2.0",
+            "method": "notifications/cancelled", "params": {"requestId": 9, "reason": "bored"}}),
+        )
+        .await;
+        assert_eq!(status, 202);
+        // The stream ends (no reply will come) and the handler is dropped.
+        let rest = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut rest = Vec::new();
+            while let Some(chunk) = res.chunk().await.unwrap() {
+                rest.extend_from_slice(&chunk);
+            }
+            rest
+        })
+        .await
+        .expect("the cancelled request's stream stayed open");
+        assert!(!String::from_utf8_lossy(&rest).contains("never"));
+        assert_eq!(dropped.load(Ordering::SeqCst), 1);
+    })
+    .await
+}

@@ -19,7 +19,7 @@ use super::headers::{header, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
 use super::sse::{self, EventLog};
 use super::Endpoint;
 use crate::protocol::jsonrpc::Incoming;
-use crate::protocol::{codes, Era, ProtocolVersion, RequestId};
+use crate::protocol::{codes, CancelledNotificationParams, Era, ProtocolVersion, RequestId};
 use crate::server::conn::{self, lock, Open, Opened};
 use crate::server::outgoing::{Out, Outlet, Route};
 
@@ -61,15 +61,8 @@ impl Routes {
         match route {
             Route::Reply(id) => match self.open.remove(&id) {
                 Some(no) => {
-                    let log = self.log(no);
-                    log.push(frame);
-                    log.finish();
-                    self.finished.push_back(no);
-                    while self.finished.len() > KEPT_FINISHED {
-                        if let Some(old) = self.finished.pop_front() {
-                            self.streams.remove(&old);
-                        }
-                    }
+                    self.log(no).push(frame);
+                    self.retire(no);
                 }
                 // A reply to what was never a request of this session
                 // (an id refused before it was routed): the GET stream.
@@ -85,6 +78,37 @@ impl Routes {
 
     fn live(&self) -> bool {
         self.streams.values().any(EventLog::is_live)
+    }
+
+    /// Stream `no` is done: its reader ends after what it has, and the
+    /// log is kept among the last [`KEPT_FINISHED`] for resumption.
+    fn retire(&mut self, no: u64) {
+        self.log(no).finish();
+        self.finished.push_back(no);
+        while self.finished.len() > KEPT_FINISHED {
+            if let Some(old) = self.finished.pop_front() {
+                self.streams.remove(&old);
+            }
+        }
+    }
+
+    /// A request the client cancelled: no reply will come.
+    fn abandon(&mut self, id: &RequestId) {
+        if let Some(no) = self.open.remove(id) {
+            self.retire(no);
+        }
+    }
+}
+
+/// The request a `notifications/cancelled` names.
+fn cancelled(message: &Incoming) -> Option<RequestId> {
+    match message {
+        Incoming::Notification { method, params } if method == "notifications/cancelled" => {
+            serde_json::from_slice::<CancelledNotificationParams>(params.as_deref()?)
+                .ok()?
+                .request_id
+        }
+        _ => None,
     }
 }
 
@@ -269,6 +293,10 @@ pub(crate) async fn in_session(
     match request {
         Some(id) => serve_request(ep, &session, id, message).await,
         None => {
+            if let Some(id) = cancelled(&message) {
+                // No reply will come: end the stream and forget it.
+                lock(&session.routes).abandon(&id);
+            }
             session.opened.0.on_message(message);
             StatusCode::ACCEPTED.into_response()
         }
