@@ -13,7 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . .peers/env.sh
 PROFILE=${PROFILE:-dist}
 cargo build --profile "$PROFILE" --quiet
-BIN=target/$PROFILE/switchboard
+BIN=$(realpath "${CARGO_TARGET_DIR:-target}/$PROFILE/switchboard")
 CALLS=${CALLS:-20000}
 FASTMCP_CALLS=${FASTMCP_CALLS:-2000}
 FASTMCP=$(dirname "$SWITCHBOARD_PYTHON")/fastmcp
@@ -25,7 +25,7 @@ PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
 
 DIR=$(mktemp -d)
-printf '{"mcpServers": {"echo": {"command": "%s", "args": ["serve-echo"]}}}\n' "$PWD/$BIN" > "$DIR/mcp.json"
+printf '{"mcpServers": {"echo": {"command": "%s", "args": ["serve-echo"]}}}\n' "$BIN" > "$DIR/mcp.json"
 ARGS='{"text":"hi"}'
 bench() { "$BIN" bench --json "$@" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"{d[\"calls_per_sec\"]:>10.0f} calls/s  p50 {d[\"p50_us\"]:>6} us  p99 {d[\"p99_us\"]:>7} us")'; }
 
