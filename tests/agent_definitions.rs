@@ -39,14 +39,18 @@ fn the_shipped_researcher_reads() {
 
 #[test]
 fn the_shipped_coder_reads_with_roots_relative_to_its_file() {
+    let project = format!("file://{}", env!("CARGO_MANIFEST_DIR"));
     let a = AgentDefinition::from_path(agent_file("coder.toml")).expect("coder");
     let fs = a.servers.server("fs").unwrap();
-    let root = &fs.roots[0];
-    assert!(root.starts_with("file:///"), "{root}");
-    assert!(
-        root.ends_with("agents/.."),
-        "relative to the agent file: {root}"
+    assert_eq!(
+        fs.roots,
+        std::slice::from_ref(&project),
+        "`..` of agents/, named plainly"
     );
+    // As `switchboard run agents/coder.toml` reads it: a relative path
+    // (cargo runs tests in the package's directory).
+    let relative = AgentDefinition::from_path("agents/coder.toml").expect("coder, relative");
+    assert_eq!(relative.servers.server("fs").unwrap().roots, [project]);
     assert!(a.tools.allows("fs_read_text_file"));
     assert!(!a.tools.allows("fs_write_file"), "writes are left out");
     assert_eq!(a.model.max_tokens, Some(2000));

@@ -470,13 +470,29 @@ pub(crate) fn root_uri(root: &str, base_dir: Option<&Path>) -> Result<String, St
     if root.contains("://") {
         return Ok(root.to_owned());
     }
-    let path = match base_dir {
-        Some(base) => resolve(Some(base), PathBuf::from(root)),
-        None => std::env::current_dir()
-            .map_err(|e| format!("{root}: no current directory to resolve it against: {e}"))?
-            .join(root),
-    };
-    crate::protocol::file_uri(&path).map_err(|e| e.to_string())
+    // A base directory may itself be relative (`agents/` for
+    // `switchboard run agents/coder.toml`): the current directory anchors it.
+    let path = resolve(base_dir, PathBuf::from(root));
+    let path = std::path::absolute(&path)
+        .map_err(|e| format!("{root}: no current directory to resolve it against: {e}"))?;
+    crate::protocol::file_uri(&normalized(&path)).map_err(|e| e.to_string())
+}
+
+/// `path` with `.` and `..` taken out lexically (`/a/b/../c` → `/a/c`), as
+/// a root's URI should name the directory plainly; symlinks are left alone.
+fn normalized(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 fn resolve(base_dir: Option<&Path>, path: PathBuf) -> PathBuf {

@@ -152,16 +152,31 @@ impl ModelConfig {
             .ok_or_else(|| {
                 Error::config_field(
                     "model",
-                    "sampling mode \"model\" needs a model: set \"model\" or SWITCHBOARD_MODEL",
+                    format!(
+                        "no model is named: set \"model\" here or SWITCHBOARD_MODEL (the endpoint \
+                         is OPENAI_BASE_URL, default {HOSTED}, its key in OPENAI_API_KEY)"
+                    ),
                 )
             })?;
         let base_url = nonempty(self.base_url.clone())
             .or_else(|| nonempty(env("OPENAI_BASE_URL")))
-            .unwrap_or_else(|| "https://api.openai.com/v1".into());
+            .unwrap_or_else(|| HOSTED.into());
         let key_var = self.api_key_env.as_deref().unwrap_or("OPENAI_API_KEY");
+        let key = nonempty(env(key_var));
+        // The hosted API refuses every request without a key: say so now,
+        // before any server is started for nothing.
+        if key.is_none() && base_url.trim_end_matches('/') == HOSTED {
+            return Err(Error::config_field(
+                "api_key_env",
+                format!(
+                    "{key_var} is not set, and {HOSTED} needs a key (or point OPENAI_BASE_URL at \
+                     a local OpenAI-compatible server)"
+                ),
+            ));
+        }
         let mut endpoint =
             ModelEndpoint::new(base_url, model).max_tokens_field(self.max_tokens_field);
-        if let Some(key) = nonempty(env(key_var)) {
+        if let Some(key) = key {
             endpoint.api_key = ApiKey::new(key);
         }
         if let Some(t) = self.timeout_secs {
@@ -175,6 +190,9 @@ impl ModelConfig {
         Ok(endpoint)
     }
 }
+
+/// The hosted OpenAI API: the endpoint when none is named.
+const HOSTED: &str = "https://api.openai.com/v1";
 
 /// A positive number of seconds that a `Duration` can hold (1e300 cannot).
 fn secs(v: f64) -> Option<Duration> {
@@ -197,8 +215,29 @@ mod tests {
             let mut model: ModelConfig =
                 serde_json::from_value(serde_json::json!({"model": "m"})).unwrap();
             model.timeout_secs = Some(t);
-            assert!(model.endpoint(&|_| None).is_err(), "{t}");
+            let local =
+                |k: &str| (k == "OPENAI_BASE_URL").then(|| "http://127.0.0.1:9/v1".to_owned());
+            let e = model.endpoint(&local).unwrap_err().to_string();
+            assert!(e.contains("timeout_secs"), "{t}: {e}");
         }
+    }
+
+    #[test]
+    fn a_missing_model_or_hosted_key_is_named_before_anything_starts() {
+        let none: ModelConfig = serde_json::from_value(serde_json::json!({})).unwrap();
+        let e = none.endpoint(&|_| None).unwrap_err().to_string();
+        for named in ["SWITCHBOARD_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY"] {
+            assert!(e.contains(named), "{e}");
+        }
+        assert!(!e.contains("sampling mode"), "{e}");
+        let model: ModelConfig = serde_json::from_value(serde_json::json!({"model": "m"})).unwrap();
+        let e = model.endpoint(&|_| None).unwrap_err().to_string();
+        assert!(e.contains("OPENAI_API_KEY is not set"), "{e}");
+        // A local server needs no key; the hosted one has it.
+        let local = |k: &str| (k == "OPENAI_BASE_URL").then(|| "http://127.0.0.1:9/v1".to_owned());
+        assert!(model.endpoint(&local).is_ok());
+        let keyed = |k: &str| (k == "OPENAI_API_KEY").then(|| "sk-test".to_owned());
+        assert!(model.endpoint(&keyed).is_ok());
     }
     use serde_json::json;
 
@@ -257,7 +296,11 @@ mod tests {
         let c = parse(json!({"mode": "model"}));
         let err = c.backend_with_env(|_| None).unwrap_err();
         assert!(err.to_string().contains("SWITCHBOARD_MODEL"), "{err}");
-        let ok = c.backend_with_env(|n| (n == "SWITCHBOARD_MODEL").then(|| "m".to_string()));
+        let ok = c.backend_with_env(|n| match n {
+            "SWITCHBOARD_MODEL" => Some("m".to_string()),
+            "OPENAI_API_KEY" => Some("sk-test".to_string()),
+            _ => None,
+        });
         assert!(ok.is_ok());
         assert!(serde_json::from_value::<SamplingConfig>(json!({"mode": "telepathy"})).is_err());
     }
