@@ -33,7 +33,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with a JSON-RPC error object.
-    #[error("server error {code}: {message}")]
+    #[error("server error {code}: {}", without_code(message, *code))]
     Protocol {
         /// The JSON-RPC error code (see [`crate::protocol::codes`]).
         code: i64,
@@ -463,5 +463,38 @@ impl Error {
                 | Error::NotConnected(_)
                 | Error::CircuitOpen { .. }
         )
+    }
+}
+
+/// A server's message without the code it repeats (the TypeScript SDK
+/// writes `MCP error -32602: ...`), so the code is shown once.
+fn without_code(message: &str, code: i64) -> &str {
+    let prefix = format!("MCP error {code}:");
+    message
+        .strip_prefix(prefix.as_str())
+        .map_or(message, str::trim_start)
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn a_code_the_message_repeats_is_shown_once() {
+        let e = Error::Protocol {
+            code: -32602,
+            message: "MCP error -32602: Tool nope not found".into(),
+            data: None,
+        };
+        assert_eq!(e.to_string(), "server error -32602: Tool nope not found");
+        let other = Error::Protocol {
+            code: -32602,
+            message: "MCP error -32601: odd".into(),
+            data: None,
+        };
+        assert_eq!(
+            other.to_string(),
+            "server error -32602: MCP error -32601: odd"
+        );
     }
 }
