@@ -105,11 +105,19 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
                 "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "switchboard-echo", "version": env!("CARGO_PKG_VERSION")}},
             }),
             "ping" => json!({}),
-            "tools/list" => json!({"tools": [{
-                "name": "echo",
-                "description": "Echoes its text argument",
-                "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}},
-            }]}),
+            // 2026-07-28 requires the caching hints and resultType on a
+            // list (strict clients such as fastmcp's refuse it without);
+            // handshake-era clients ignore them.
+            "tools/list" => json!({
+                "resultType": "complete",
+                "ttlMs": 0,
+                "cacheScope": "public",
+                "tools": [{
+                    "name": "echo",
+                    "description": "Echoes its text argument",
+                    "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}},
+                }],
+            }),
             other => {
                 serde_json::to_writer(
                     &mut out,
