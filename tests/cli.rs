@@ -335,8 +335,14 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
     .unwrap();
     let config = path.to_str().unwrap();
 
+    // A server down makes `inspect` fail (exit 3), as a health check should.
     let out = run(&["inspect", config, "--json"]);
-    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stderr));
+    let table = run(&["inspect", config]);
+    assert_eq!(code(&table), 3);
+    let text = String::from_utf8_lossy(&table.stdout);
+    let rows: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 4, "a header and one line per server:\n{text}");
     let info = stdout_json(&out);
     let states: Vec<(String, String)> = info["servers"]
         .as_array()

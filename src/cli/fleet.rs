@@ -14,6 +14,7 @@ use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
 use super::shutdown::outln;
 use crate::config::{FleetConfig, LoadOptions};
+use crate::fleet::ServerState;
 use crate::{Error, Fleet, Result, VersionChoice};
 
 pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
@@ -112,7 +113,8 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
                             h.name.clone(),
                             h.state.to_string(),
                             h.restarts.to_string(),
-                            h.last_error.clone().unwrap_or_default(),
+                            // One row per server: the error's first line.
+                            output::first_line(h.last_error.as_deref()),
                         ]
                     })
                     .collect();
@@ -124,7 +126,11 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
                     health.len()
                 );
             }
-            Ok(0)
+            // A health check in a script: any server down is a failure.
+            let failed = health
+                .iter()
+                .any(|h| matches!(h.state, ServerState::Down | ServerState::BreakerOpen));
+            Ok(if failed { super::EXIT_CONNECT } else { 0 })
         }
         Command::Tools { .. } => {
             let tools = fleet.list_tools().await;
