@@ -389,8 +389,49 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
     assert_eq!(stdout_json(&out)["structuredContent"]["sum"], json!(2.0));
     let out = run(&["read", config, "greet://cli", "--server", "demo"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Hello, cli!");
-    // A command that needs one server says so.
+    // Without --server: a listed resource is read from the server that
+    // lists it, a prompt and a bench go by the prefixed names `prompts`
+    // and `tools` print.
+    let out = run(&["read", config, "config://app"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mode = demo"));
+    let out = run(&["prompt", config, "demo_review", r#"{"code": "fn x() {}"}"#]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fn x() {}"));
+    for bench in [
+        vec![
+            "bench",
+            config,
+            "--tool",
+            "echoer_echo",
+            "--args",
+            r#"{"text":"b"}"#,
+        ],
+        vec![
+            "bench",
+            config,
+            "--server",
+            "echoer",
+            "--tool",
+            "echo",
+            "--args",
+            r#"{"text":"b"}"#,
+        ],
+    ] {
+        let mut args = bench.clone();
+        args.extend(["--calls", "20", "--json"]);
+        let out = run(&args);
+        assert_eq!(
+            code(&out),
+            0,
+            "{bench:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout_json(&out)["calls"], 20);
+    }
+    // What no server lists, or no such server, is a usage error.
     assert_eq!(code(&run(&["read", config, "greet://x"])), 2);
+    assert_eq!(code(&run(&["bench", config, "--tool", "nobody_echo"])), 2);
     assert_eq!(code(&run(&["tools", config, "--server", "nope"])), 2);
 }
 

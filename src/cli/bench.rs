@@ -43,10 +43,46 @@ pub(super) async fn run(
     }
     let arguments: Value =
         serde_json::from_str(args).map_err(|e| Error::invalid_argument(format!("--args: {e}")))?;
-    let client = connect(source, global).await?;
+    // A config file: one of its servers, named by --server or by the
+    // tool's prefixed name (as `tools FILE` prints it).
+    let (client, tool, fleet) = if crate::client::is_config_path(source) {
+        let fleet = super::fleet::build(global, std::path::Path::new(source.trim())).await?;
+        let (server, own) = match &global.server {
+            Some(server) => (server.clone(), tool.to_owned()),
+            None => {
+                fleet.list_tools().await;
+                fleet.resolve_tool(tool).ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "no server of {source} lists a tool {tool:?}: give its prefixed name \
+                         (`switchboard tools {source}`) or --server NAME"
+                    ))
+                })?
+            }
+        };
+        (fleet.client(&server).await?, own, Some(fleet))
+    } else {
+        (connect(source, global).await?, tool.to_owned(), None)
+    };
+    let outcome = measure(&client, &tool, &arguments, calls, concurrency, global).await;
+    if let Some(fleet) = fleet {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), fleet.close()).await;
+    } else {
+        let _ = client.close().await;
+    }
+    outcome
+}
+
+async fn measure(
+    client: &crate::Client,
+    tool: &str,
+    arguments: &Value,
+    calls: usize,
+    concurrency: usize,
+    global: &Global,
+) -> Result<u8> {
     // Warm up: the first calls pay for lazy work on both sides.
     for _ in 0..calls.min(50) {
-        client.call_tool(tool, &arguments).await?.into_result()?;
+        client.call_tool(tool, arguments).await?.into_result()?;
     }
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -71,7 +107,6 @@ pub(super) async fn run(
         latencies.extend(w.await.map_err(|e| Error::NotConnected(e.to_string()))??);
     }
     let seconds = start.elapsed().as_secs_f64();
-    let _ = client.close().await;
     latencies.sort();
     let pct = |p: f64| -> u64 {
         let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;

@@ -182,20 +182,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         }
         Command::Read { uri, .. } => {
             let result = client.read_resource(&uri).await?;
-            if global.json {
-                output::json(&result);
-            } else {
-                for c in &result.contents {
-                    match c {
-                        ResourceContents::Text(t) => outln!("{}", t.text),
-                        ResourceContents::Blob(b) => outln!(
-                            "<{} bytes of base64 {}>",
-                            b.blob.len(),
-                            b.mime_type.as_deref().unwrap_or("binary")
-                        ),
-                    }
-                }
-            }
+            print_resource(global, &result);
             Ok(0)
         }
         Command::Prompts { .. } => {
@@ -238,15 +225,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         } => {
             let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Prompt)?;
             let result = client.get_prompt(&name, Value::Object(arguments)).await?;
-            if global.json {
-                output::json(&result);
-            } else {
-                for m in &result.messages {
-                    let role = serde_json::to_value(m.role).unwrap_or(Value::Null);
-                    outln!("[{}]", role.as_str().unwrap_or("?"));
-                    print_content(std::slice::from_ref(&m.content));
-                }
-            }
+            print_prompt(global, &result);
             Ok(0)
         }
         Command::Ping { .. } => {
@@ -266,6 +245,37 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         | Command::ServeTest { .. }
         | Command::Gateway { .. }
         | Command::Run { .. } => Ok(EXIT_USAGE),
+    }
+}
+
+/// Prints a read resource (`--json`: the MCP result object).
+pub(super) fn print_resource(global: &Global, result: &crate::protocol::ReadResourceResult) {
+    if global.json {
+        output::json(result);
+        return;
+    }
+    for c in &result.contents {
+        match c {
+            ResourceContents::Text(t) => outln!("{}", t.text),
+            ResourceContents::Blob(b) => outln!(
+                "<{} bytes of base64 {}>",
+                b.blob.len(),
+                b.mime_type.as_deref().unwrap_or("binary")
+            ),
+        }
+    }
+}
+
+/// Prints a rendered prompt (`--json`: the MCP result object).
+pub(super) fn print_prompt(global: &Global, result: &crate::protocol::GetPromptResult) {
+    if global.json {
+        output::json(result);
+        return;
+    }
+    for m in &result.messages {
+        let role = serde_json::to_value(m.role).unwrap_or(Value::Null);
+        outln!("[{}]", role.as_str().unwrap_or("?"));
+        print_content(std::slice::from_ref(&m.content));
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::args::{Command, Global};
 use super::arguments::{self, ArgTypes};
-use super::commands::{one, print_tool_output};
+use super::commands::{one, print_prompt, print_resource, print_tool_output};
 use super::modes::{ElicitationMode, SamplingMode};
 use super::output;
 use super::shutdown::outln;
@@ -193,6 +193,32 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
             let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Tool(schema))?;
             let out = fleet.call_tool(&tool, Value::Object(arguments)).await?;
             Ok(print_tool_output(global, &out))
+        }
+        Command::Prompt {
+            name,
+            json_args,
+            args,
+            ..
+        } => {
+            // The prefixed name `prompts FILE` printed.
+            let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Prompt)?;
+            let result = fleet.get_prompt(&name, Value::Object(arguments)).await?;
+            print_prompt(global, &result);
+            Ok(0)
+        }
+        Command::Read { uri, .. } => {
+            // The server that lists the URI (`resources FILE` shows which).
+            let listed = fleet.list_resources().await;
+            let Some((server, _)) = listed.iter().find(|(_, r)| r.uri == uri) else {
+                return Err(Error::not_found(
+                    crate::error::NotFoundKind::Resource,
+                    &uri,
+                    Some("no server of the config lists it; name one with --server NAME".into()),
+                ));
+            };
+            let result = fleet.read_resource(server, &uri).await?;
+            print_resource(global, &result);
+            Ok(0)
         }
         Command::Ping { .. } => {
             let mut down = 0;

@@ -238,6 +238,8 @@ pub enum NotFoundKind {
     Tool,
     /// A prompt.
     Prompt,
+    /// A resource (by URI) no server of a fleet lists.
+    Resource,
     /// An agent definition.
     Agent,
 }
@@ -248,6 +250,7 @@ impl std::fmt::Display for NotFoundKind {
             NotFoundKind::Server => "server",
             NotFoundKind::Tool => "tool",
             NotFoundKind::Prompt => "prompt",
+            NotFoundKind::Resource => "resource",
             NotFoundKind::Agent => "agent",
         })
     }
