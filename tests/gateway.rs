@@ -324,3 +324,31 @@ async fn over_stdio_a_client_spawns_the_gateway_as_one_server() {
     })
     .await
 }
+
+#[test]
+fn unprefixed_names_need_exactly_one_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp.json");
+    let servers = json!({"mcpServers": {
+        "a": {"command": BIN, "args": ["serve-test"]},
+        "b": {"command": BIN, "args": ["serve-test"]},
+    }});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "gateway",
+            config.to_str().unwrap(),
+            "--stdio",
+            "--unprefixed",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exactly one server"));
+}

@@ -224,6 +224,10 @@ pub enum Command {
         /// Seconds the requests in flight get to finish on shutdown.
         #[arg(long, default_value_t = 10, value_name = "SECS")]
         drain_secs: u64,
+        /// With exactly one server: serve its tools and prompts under their
+        /// own names, so the gateway looks like that server.
+        #[arg(long)]
+        unprefixed: bool,
     },
     /// The embedded default: an agent over built-in servers, no network, no key.
     Demo {

@@ -28,11 +28,13 @@ pub async fn run(cli: Cli) -> u8 {
             listen,
             stdio,
             drain_secs,
+            unprefixed,
         } => {
             let serving = super::gateway::Serving {
                 listen: &listen,
                 stdio,
                 drain: Duration::from_secs(drain_secs),
+                unprefixed,
             };
             super::gateway::run(&global, &config, serving).await
         }

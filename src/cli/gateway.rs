@@ -29,6 +29,7 @@ pub(super) struct Serving<'a> {
     pub(super) listen: &'a str,
     pub(super) stdio: bool,
     pub(super) drain: Duration,
+    pub(super) unprefixed: bool,
 }
 
 /// Resolves when the process is told to stop (SIGINT, SIGTERM, SIGHUP).
@@ -50,7 +51,11 @@ async fn stop_signal() {
 pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) -> Result<u8> {
     let fleet = super::fleet::build(global, config).await?;
     let key = std::env::var(KEY_VAR).ok().filter(|k| !k.is_empty());
-    let gateway = Gateway::new(fleet.clone());
+    let gateway = if serving.unprefixed {
+        Gateway::unprefixed(fleet.clone())?
+    } else {
+        Gateway::new(fleet.clone())
+    };
     let server = gateway.clone().into_server_with(|b| match key {
         Some(key) => b.state_key(key.into_bytes()),
         None => b,

@@ -214,6 +214,17 @@ impl Fleet {
             .cloned()
     }
 
+    /// The namespaced name of `server`'s own tool `tool`, from the last
+    /// lists seen.
+    pub fn tool_name(&self, server: &str, tool: &str) -> Option<String> {
+        self.snapshot().tool_name(server, tool)
+    }
+
+    /// Resolves a namespaced prompt name to (server, prompt).
+    pub fn resolve_prompt(&self, namespaced: &str) -> Option<(String, String)> {
+        self.snapshot().resolve_prompt(namespaced)
+    }
+
     /// Resolves a namespaced tool name to (server, tool).
     pub fn resolve_tool(&self, namespaced: &str) -> Option<(String, String)> {
         self.snapshot().resolve_tool(namespaced)
@@ -265,9 +276,24 @@ impl Fleet {
         tool: &str,
         arguments: impl Serialize,
     ) -> Result<ToolOutput> {
+        self.call_tool_on_with(server, tool, arguments, CallOptions::new())
+            .await
+    }
+
+    /// [`Fleet::call_tool_on`] with per-call options (the server's tool
+    /// filter and concurrency limit apply as for any call).
+    pub async fn call_tool_on_with(
+        &self,
+        server: &str,
+        tool: &str,
+        arguments: impl Serialize,
+        options: CallOptions,
+    ) -> Result<ToolOutput> {
         let arguments =
             serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))?;
-        self.server(server)?.call(tool, &arguments).await
+        self.server(server)?
+            .call_with(tool, &arguments, options)
+            .await
     }
 
     /// Calls the same tool on every server that has it, in parallel;

@@ -277,6 +277,11 @@ impl Snapshot {
             .map(|(s, t)| (s.to_owned(), t.to_owned()))
     }
 
+    /// The namespaced name of `server`'s own tool `tool`.
+    pub(crate) fn tool_name(&self, server: &str, tool: &str) -> Option<String> {
+        self.tool_names.get(server, tool).map(str::to_owned)
+    }
+
     pub(crate) fn resolve_prompt(&self, namespaced: &str) -> Option<(String, String)> {
         self.prompt_names
             .resolve(namespaced)

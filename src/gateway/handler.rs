@@ -96,7 +96,14 @@ impl ServerHandler for Gateway {
     ) -> HandlerFuture<'_, ListToolsResult> {
         self.count(&cx);
         Box::pin(async move {
-            let tools = self.inner.fleet.list_tools().await;
+            let mut tools = self.inner.fleet.list_tools().await;
+            if self.inner.only.is_some() {
+                for t in &mut tools {
+                    if let Some((_, own)) = self.inner.fleet.resolve_tool(&t.name) {
+                        t.name = own;
+                    }
+                }
+            }
             let (tools, next_cursor) = self.page(&tools, &params)?;
             Ok(ListToolsResult {
                 tools,
@@ -107,7 +114,15 @@ impl ServerHandler for Gateway {
     }
 
     fn tool(&self, name: &str) -> Option<Tool> {
-        self.inner.fleet.tool(name)
+        let Some(only) = &self.inner.only else {
+            return self.inner.fleet.tool(name);
+        };
+        let mut tool = self
+            .inner
+            .fleet
+            .tool(&self.inner.fleet.tool_name(only, name)?)?;
+        tool.name = name.to_owned();
+        Some(tool)
     }
 
     fn call_tool(
@@ -119,17 +134,25 @@ impl ServerHandler for Gateway {
         Box::pin(async move {
             let _in_flight = self.inner.metrics.start();
             let started = std::time::Instant::now();
-            let server = self.inner.fleet.resolve_tool(&params.name).map(|(s, _)| s);
             let relay = cx.clone();
             let options = CallOptions::new().on_progress(move |p| {
                 relay.progress(p.progress, p.total, p.message.as_deref());
             });
             let arguments = params.arguments.map(Value::Object).unwrap_or(json!({}));
-            let outcome = self
-                .inner
-                .fleet
-                .call_tool_with(&params.name, arguments, options)
-                .await;
+            let fleet = &self.inner.fleet;
+            let (server, outcome) = match &self.inner.only {
+                Some(only) => {
+                    let out = fleet.call_tool_on_with(only, &params.name, arguments, options);
+                    (Some(only.clone()), out.await)
+                }
+                None => {
+                    let server = fleet.resolve_tool(&params.name).map(|(s, _)| s);
+                    (
+                        server,
+                        fleet.call_tool_with(&params.name, arguments, options).await,
+                    )
+                }
+            };
             if let Some(server) = &server {
                 let calls = self.inner.metrics.server(server);
                 calls.record(started.elapsed(), outcome.is_err());
@@ -148,7 +171,14 @@ impl ServerHandler for Gateway {
     ) -> HandlerFuture<'_, ListPromptsResult> {
         self.count(&cx);
         Box::pin(async move {
-            let prompts = self.inner.fleet.list_prompts().await;
+            let mut prompts = self.inner.fleet.list_prompts().await;
+            if self.inner.only.is_some() {
+                for p in &mut prompts {
+                    if let Some((_, own)) = self.inner.fleet.resolve_prompt(&p.name) {
+                        p.name = own;
+                    }
+                }
+            }
             let (prompts, next_cursor) = self.page(&prompts, &params)?;
             Ok(ListPromptsResult {
                 prompts,
@@ -166,11 +196,15 @@ impl ServerHandler for Gateway {
         self.count(&cx);
         Box::pin(async move {
             let arguments = params.arguments.unwrap_or_default();
-            self.inner
-                .fleet
-                .get_prompt(&params.name, arguments)
-                .await
-                .map_err(|e| self.upstream_error(None, e))
+            let fleet = &self.inner.fleet;
+            let got = match &self.inner.only {
+                Some(only) => match fleet.client(only).await {
+                    Ok(client) => client.get_prompt(&params.name, arguments).await,
+                    Err(e) => Err(e),
+                },
+                None => fleet.get_prompt(&params.name, arguments).await,
+            };
+            got.map_err(|e| self.upstream_error(self.inner.only.as_deref(), e))
         })
     }
 

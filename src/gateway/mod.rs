@@ -48,6 +48,8 @@ struct Inner {
     info: Implementation,
     page_size: usize,
     metrics: metrics::Metrics,
+    /// The only server, when its names are served as its own.
+    only: Option<String>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -74,8 +76,28 @@ impl Gateway {
                 info: Implementation::new("switchboard-gateway", env!("CARGO_PKG_VERSION")),
                 page_size: page_size.max(1),
                 metrics: metrics::Metrics::default(),
+                only: None,
             }),
         }
+    }
+
+    /// Serves the only server's tools and prompts under their own names
+    /// (no `<server>_` prefix): a gateway in front of one server that must
+    /// look like it. An error when the fleet has more or fewer than one.
+    pub fn unprefixed(fleet: Fleet) -> crate::Result<Self> {
+        let names = fleet.server_names();
+        let [only] = names.as_slice() else {
+            return Err(crate::Error::invalid_argument(format!(
+                "unprefixed names need exactly one server; the config has {}",
+                names.len()
+            )));
+        };
+        let only = only.clone();
+        let mut gateway = Gateway::new(fleet);
+        if let Some(inner) = Arc::get_mut(&mut gateway.inner) {
+            inner.only = Some(only);
+        }
+        Ok(gateway)
     }
 
     /// The fleet behind it.
