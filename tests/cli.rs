@@ -6,7 +6,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
@@ -21,16 +21,6 @@ fn run(args: &[&str]) -> Output {
         .expect("run switchboard")
 }
 
-fn stdout_json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON value ({e}):\n{text}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
 fn code(out: &Output) -> i32 {
     out.status.code().expect("exit code")
 }
@@ -40,7 +30,7 @@ fn tools_json_is_exactly_the_tool_array() {
     let s = server();
     let out = run(&["tools", &s, "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let tools = stdout_json(&out);
+    let tools = common::stdout_json(&out);
     let names: Vec<&str> = tools
         .as_array()
         .unwrap()
@@ -68,7 +58,7 @@ fn call_prints_the_mcp_result_and_merges_arg_pairs() {
     let s = server();
     let out = run(&["call", &s, "add", r#"{"a": 1}"#, "--arg", "b=2", "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let result = stdout_json(&out);
+    let result = common::stdout_json(&out);
     assert_eq!(result["structuredContent"], json!({"sum": 3.0}));
     assert_eq!(result["content"][0]["type"], "text");
 
@@ -83,7 +73,7 @@ fn exit_codes_follow_the_contract() {
     // 1: the tool answered isError (add without its arguments).
     let out = run(&["call", &s, "add", "{}", "--json"]);
     assert_eq!(code(&out), 1);
-    assert_eq!(stdout_json(&out)["isError"], json!(true));
+    assert_eq!(common::stdout_json(&out)["isError"], json!(true));
     // 2: usage.
     assert_eq!(code(&run(&["call", &s, "add", "{not json"])), 2);
     assert_eq!(code(&run(&["frobnicate"])), 2);
@@ -115,7 +105,7 @@ fn protocol_flag_forces_the_era() {
         let s = server();
         let out = run(&["inspect", &s, "--json", "--protocol", flag]);
         assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-        let info = stdout_json(&out);
+        let info = common::stdout_json(&out);
         assert_eq!(info["protocolVersion"], expected);
         assert_eq!(info["serverInfo"]["name"], "switchboard-demo");
         assert_eq!(info["tools"].as_array().unwrap().len(), 8);
@@ -201,7 +191,7 @@ fn deterministic_sampling_elicitation_and_roots() {
             protocol,
         ]);
         assert_eq!(
-            stdout_json(&out)["structuredContent"]["roots"],
+            common::stdout_json(&out)["structuredContent"]["roots"],
             json!([{"uri": "file:///a"}, {"uri": "file:///b"}])
         );
     }
@@ -224,19 +214,25 @@ fn resources_templates_prompts_and_ping() {
     let out = run(&["read", &s, "greet://Ada"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Hello, Ada!");
     let out = run(&["read", &s, "config://app", "--json"]);
-    assert_eq!(stdout_json(&out)["contents"][0]["uri"], "config://app");
+    assert_eq!(
+        common::stdout_json(&out)["contents"][0]["uri"],
+        "config://app"
+    );
     let out = run(&["templates", &s, "--json"]);
-    assert_eq!(stdout_json(&out)[0]["uriTemplate"], "greet://{name}");
+    assert_eq!(
+        common::stdout_json(&out)[0]["uriTemplate"],
+        "greet://{name}"
+    );
     let out = run(&["resources", &s]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("data://logo.png"));
     let out = run(&["prompt", &s, "review", "--arg", "code=let x = 1;", "--json"]);
-    assert!(stdout_json(&out)["messages"]
+    assert!(common::stdout_json(&out)["messages"]
         .to_string()
         .contains("let x = 1;"));
     let out = run(&["prompts", &s]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("review"));
     let out = run(&["ping", &s, "--json"]);
-    assert_eq!(stdout_json(&out)["ok"], json!(true));
+    assert_eq!(common::stdout_json(&out)["ok"], json!(true));
 }
 
 #[test]
@@ -256,7 +252,7 @@ fn bench_json_reports_the_documented_fields() {
         "--json",
     ]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let report = stdout_json(&out);
+    let report = common::stdout_json(&out);
     assert_eq!(report["calls"], 200);
     assert_eq!(report["concurrency"], 4);
     assert!(report["calls_per_sec"].as_f64().unwrap() > 0.0);
@@ -295,7 +291,7 @@ fn demo_runs_an_agent_offline_and_says_what_it_did() {
 
     let json = run(&["demo", "--json"]);
     assert_eq!(code(&json), 0);
-    let t = stdout_json(&json);
+    let t = common::stdout_json(&json);
     assert_eq!(t["stop"]["reason"], "final_answer");
     assert_eq!(t["steps"].as_array().unwrap().len(), 4);
     assert_eq!(t["steps"][1]["tool_calls"][0]["is_error"], true);
@@ -343,7 +339,7 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
     let text = String::from_utf8_lossy(&table.stdout);
     let rows: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 4, "a header and one line per server:\n{text}");
-    let info = stdout_json(&out);
+    let info = common::stdout_json(&out);
     let states: Vec<(String, String)> = info["servers"]
         .as_array()
         .unwrap()
@@ -375,7 +371,10 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
     );
 
     let out = run(&["call", config, "demo_add", r#"{"a": 2, "b": 5}"#, "--json"]);
-    assert_eq!(stdout_json(&out)["structuredContent"]["sum"], json!(7.0));
+    assert_eq!(
+        common::stdout_json(&out)["structuredContent"]["sum"],
+        json!(7.0)
+    );
     // --server narrows to one server, whose own names are used.
     let out = run(&[
         "call",
@@ -386,7 +385,10 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
         "demo",
         "--json",
     ]);
-    assert_eq!(stdout_json(&out)["structuredContent"]["sum"], json!(2.0));
+    assert_eq!(
+        common::stdout_json(&out)["structuredContent"]["sum"],
+        json!(2.0)
+    );
     let out = run(&["read", config, "greet://cli", "--server", "demo"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Hello, cli!");
     // Without --server: a listed resource is read from the server that
@@ -427,7 +429,7 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
             "{bench:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(stdout_json(&out)["calls"], 20);
+        assert_eq!(common::stdout_json(&out)["calls"], 20);
     }
     // What no server lists, or no such server, is a usage error.
     assert_eq!(code(&run(&["read", config, "greet://x"])), 2);

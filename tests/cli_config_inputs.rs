@@ -49,18 +49,8 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn stdout_json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{text}\nstderr:\n{}",
-            stderr(out)
-        )
-    })
-}
-
 fn tool_names(out: &Output) -> Vec<String> {
-    stdout_json(out)
+    common::stdout_json(out)
         .as_array()
         .expect("a tool array")
         .iter()
@@ -70,7 +60,7 @@ fn tool_names(out: &Output) -> Vec<String> {
 
 /// server-everything's `get-env` result: the child's environment.
 fn child_env(out: &Output) -> Value {
-    let result = stdout_json(out);
+    let result = common::stdout_json(out);
     let text = result["content"][0]["text"].as_str().expect("text content");
     serde_json::from_str(text).expect("get-env returns JSON")
 }

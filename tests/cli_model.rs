@@ -2,12 +2,14 @@
 //! a real child server's sampling request from an OpenAI-compatible
 //! endpoint served by the test on 127.0.0.1.
 
+mod common;
+
 mod model_common;
 
 use std::time::Duration;
 
 use model_common::{text_completion, ModelServer, Step};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
@@ -25,16 +27,6 @@ async fn switchboard(args: Vec<String>, env: &[(&str, String)]) -> std::process:
         .await
         .expect("switchboard finished in time")
         .expect("run switchboard")
-}
-
-fn json_out(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,7 +61,7 @@ async fn sampling_model_asks_the_endpoint_from_the_environment() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let result = json_out(&out);
+    let result = common::stdout_json(&out);
     assert_eq!(result["content"][0]["text"], "A one-sentence summary.");
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 1);
@@ -145,7 +137,7 @@ async fn a_config_files_sampling_table_answers_its_servers() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        json_out(&out)["content"][0]["text"],
+        common::stdout_json(&out)["content"][0]["text"],
         "From the file's model."
     );
     assert_eq!(endpoint.requests()[0].body["model"], "file-model");
@@ -159,7 +151,7 @@ async fn a_config_files_sampling_table_answers_its_servers() {
         Some(1),
         "exit 1: the tool answered isError"
     );
-    let result = json_out(&out);
+    let result = common::stdout_json(&out);
     assert_eq!(result["isError"], true, "{result}");
     assert!(
         result["content"][0]["text"]
@@ -222,7 +214,7 @@ async fn run_hosts_an_agent_and_prints_its_transcript() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let t = json_out(&out);
+    let t = common::stdout_json(&out);
     assert_eq!(t["agent"], "cli-agent");
     assert_eq!(t["prompt"], "Add 20 and 22.");
     assert_eq!(t["answer"], "The sum is 42.");
@@ -407,7 +399,7 @@ async fn demo_uses_a_configured_model_instead_of_the_planner() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let t = json_out(&out);
+    let t = common::stdout_json(&out);
     assert_eq!(t["model"], "demo-model");
     assert_eq!(t["answer"], "2 + 40 = 42.");
     assert_eq!(t["steps"][0]["tool_calls"][0]["name"], "notes_add");

@@ -58,16 +58,6 @@ async fn switchboard(args: &[String], llama: &Llama) -> std::process::Output {
         .expect("run switchboard")
 }
 
-fn json_out(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_reads_real_replies_streamed_and_not_and_real_error_bodies() {
     common::within(LIMIT, async {
@@ -190,7 +180,7 @@ async fn sampling_call(llama: &Llama, server: String, tool: &str, args: Value) -
         "--sampling model {tool}: {:?} end to end",
         started.elapsed()
     );
-    json_out(&out)
+    common::stdout_json(&out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,7 +313,7 @@ async fn switchboard_run_drives_real_tools_with_the_real_model() {
         eprintln!("switchboard run, 2 steps: {:?}", started.elapsed());
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "max_steps is a limit: {err}");
-        let t = json_out(&out);
+        let t = common::stdout_json(&out);
         assert_eq!(t["agent"], "real-agent");
         let steps = t["steps"].as_array().expect("steps");
         assert_eq!(steps.len(), 2, "{t}");

@@ -80,6 +80,18 @@ pub fn everything_js() -> PathBuf {
     )
 }
 
+/// A finished command's stdout as one JSON value; panics with its stdout
+/// and stderr otherwise.
+pub fn stdout_json(out: &std::process::Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON value ({e}):\n{text}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
 /// Node 22+ (the conformance suite needs it), from `. .peers/env.sh`.
 pub fn node22() -> PathBuf {
     peer_path(
