@@ -463,54 +463,12 @@ fn every_listed_server_scenario_is_run() {
     same_names("0.2.0 at 2026-07-28", &modern, &NEXT_MODERN_SCENARIOS);
 }
 
-/// The 0.1.16 scenarios that pass again through `switchboard gateway
-/// --unprefixed` in front of the conformance server. `server-sse-polling`
-/// passes because the gateway answers `test_reconnection` as JSON (it does
-/// not end its own streams), so resumption is not exercised through it.
-const GATEWAY_SCENARIOS: [&str; 22] = [
-    "server-initialize",
-    "ping",
-    "tools-list",
-    "tools-call-simple-text",
-    "tools-call-image",
-    "tools-call-audio",
-    "tools-call-embedded-resource",
-    "tools-call-mixed-content",
-    "tools-call-error",
-    "tools-call-with-progress",
-    "json-schema-2020-12",
-    "server-sse-polling",
-    "server-sse-multiple-streams",
-    "resources-list",
-    "resources-read-text",
-    "resources-read-binary",
-    "prompts-list",
-    "prompts-get-simple",
-    "prompts-get-with-args",
-    "prompts-get-embedded-resource",
-    "prompts-get-with-image",
-    "dns-rebinding-protection",
-];
-
-/// Not through the gateway yet: logging (setLevel and relayed log
-/// messages), completions, templates, subscriptions, and the server's asks
-/// (sampling, elicitation) relayed to the downstream client.
-const GATEWAY_NOT_YET: [&str; 10] = [
-    "logging-set-level",
-    "completion-complete",
-    "tools-call-with-logging",
-    "tools-call-sampling",
-    "tools-call-elicitation",
-    "elicitation-sep1034-defaults",
-    "elicitation-sep1330-enums",
-    "resources-templates-read",
-    "resources-subscribe",
-    "resources-unsubscribe",
-];
-
-#[test]
-fn server_scenarios_pass_through_the_gateway() {
-    let failed = run_scenarios_on(serve_gateway(), &v1(), &GATEWAY_SCENARIOS, None);
+fn assert_all_pass_through_the_gateway(
+    suite: &Path,
+    scenarios: &[&str],
+    spec_version: Option<&str>,
+) {
+    let failed = run_scenarios_on(serve_gateway(), suite, scenarios, spec_version);
     let report: Vec<String> = failed
         .iter()
         .map(|(n, out)| format!("{n}:\n{out}"))
@@ -522,27 +480,29 @@ fn server_scenarios_pass_through_the_gateway() {
     );
 }
 
+/// Every 0.1.16 scenario passes again through `switchboard gateway
+/// --unprefixed` in front of the conformance server (a handshake-era
+/// client; the upstream speaks 2026-07-28 over stdio): its asks
+/// (sampling, elicitation) become requests to the client, its log
+/// messages are relayed, completions, templates and subscriptions reach
+/// it. `server-sse-polling` passes because the gateway answers
+/// `test_reconnection` as JSON (it does not end its own streams), so
+/// resumption is not exercised through it.
 #[test]
-fn server_scenarios_not_yet_through_the_gateway_still_fail() {
-    let failed = run_scenarios_on(serve_gateway(), &v1(), &GATEWAY_NOT_YET, None);
-    let passing: Vec<&&str> = GATEWAY_NOT_YET
-        .iter()
-        .filter(|s| !failed.iter().any(|(f, _)| f == **s))
-        .collect();
-    assert!(
-        passing.is_empty(),
-        "these pass through the gateway now: move them to GATEWAY_SCENARIOS: {passing:?}"
-    );
-    let mut all: Vec<&str> = GATEWAY_SCENARIOS
-        .iter()
-        .chain(&GATEWAY_NOT_YET)
-        .copied()
-        .collect();
-    all.sort_unstable();
-    let mut listed = SCENARIOS.to_vec();
-    listed.sort_unstable();
-    assert_eq!(
-        all, listed,
-        "every 0.1.16 scenario is run through the gateway"
-    );
+fn server_scenarios_pass_through_the_gateway() {
+    assert_all_pass_through_the_gateway(&v1(), &SCENARIOS, None);
+}
+
+/// The 0.2.0 scenarios pass through the gateway too.
+#[test]
+fn next_server_scenarios_pass_through_the_gateway() {
+    assert_all_pass_through_the_gateway(&next(), &NEXT_SCENARIOS, None);
+}
+
+/// And at 2026-07-28: stateless requests, caching, the standard headers,
+/// and input-required rounds passed on with the upstream's `requestState`
+/// sealed in the gateway's (a tampered one refused).
+#[test]
+fn next_server_scenarios_pass_through_the_gateway_at_2026_07_28() {
+    assert_all_pass_through_the_gateway(&next(), &NEXT_MODERN_SCENARIOS, Some("2026-07-28"));
 }

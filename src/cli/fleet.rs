@@ -34,6 +34,15 @@ pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Resul
 /// The fleet of the config file at `path`, with the command line's
 /// settings over the file's (and only `--server`'s entry, when given).
 pub(super) async fn build(global: &Global, path: &Path) -> Result<Fleet> {
+    build_with(global, path, |b| b).await
+}
+
+/// [`build`], the builder finished by `finish` (a gateway's relay).
+pub(super) async fn build_with(
+    global: &Global,
+    path: &Path,
+    finish: impl FnOnce(crate::FleetBuilder) -> crate::FleetBuilder,
+) -> Result<Fleet> {
     let mut config = FleetConfig::load(path, &load_options(global)?)?;
     command_line_wins(&mut config, global)?;
     let mut builder = match &global.server {
@@ -54,7 +63,7 @@ pub(super) async fn build(global: &Global, path: &Path) -> Result<Fleet> {
             .map(|r| crate::protocol::Root::new(r.clone()));
         builder = builder.roots_handler(crate::ListedRoots::new(roots.collect()));
     }
-    builder.build().await
+    finish(builder).build().await
 }
 
 /// `--env`, `--inherit-env`, `--timeout` and `--protocol` given on the

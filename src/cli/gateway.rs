@@ -17,7 +17,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use super::args::Global;
 use super::shutdown::outln;
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, Relay};
 use crate::server::http::{AllowedHosts, HttpOptions};
 use crate::{Error, Result};
 
@@ -49,13 +49,19 @@ async fn stop_signal() {
 }
 
 pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) -> Result<u8> {
-    let fleet = super::fleet::build(global, config).await?;
+    let relay = Relay::new();
+    let handlers = relay.clone();
+    let fleet = super::fleet::build_with(global, config, move |b| {
+        b.map_handlers(move |h| handlers.handlers(h))
+    })
+    .await?;
     let key = std::env::var(KEY_VAR).ok().filter(|k| !k.is_empty());
     let gateway = if serving.unprefixed {
         Gateway::unprefixed(fleet.clone())?
     } else {
         Gateway::new(fleet.clone())
-    };
+    }
+    .with_relay(relay);
     let server = gateway.clone().into_server_with(|b| match key {
         Some(key) => b.state_key(key.into_bytes()),
         None => b,

@@ -579,15 +579,22 @@ impl Client {
         name: &str,
         arguments: impl Serialize + Sync,
     ) -> Result<GetPromptResult> {
+        self.get_prompt_with(name, arguments, CallOptions::new())
+            .await
+    }
+
+    /// Renders a prompt with per-call options.
+    pub async fn get_prompt_with(
+        &self,
+        name: &str,
+        arguments: impl Serialize + Sync,
+        options: CallOptions,
+    ) -> Result<GetPromptResult> {
         let session = self.ready().await?;
         let arguments = normalize_arguments(arguments)?;
         let params = GetPromptRequestParams::new(name, Some(as_strings(arguments)));
         session
-            .send_with_rounds::<GetPrompt, _>(
-                Target::named(name),
-                &params,
-                Some(&CallOptions::new()),
-            )
+            .send_with_rounds::<GetPrompt, _>(Target::named(name), &params, Some(&options))
             .await
     }
 

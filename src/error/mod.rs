@@ -175,6 +175,19 @@ pub enum Error {
         /// The cap that was hit.
         rounds: u32,
     },
+    /// (2026-07-28) The server answered `input_required` to a call made
+    /// with [`CallOptions::relay_input_required`](crate::CallOptions::relay_input_required):
+    /// its asks and `requestState` as it sent them, for the caller to pass
+    /// on and to retry with [`CallOptions::resume`](crate::CallOptions::resume).
+    #[error("{method}: the server asked for input ({} asks), relayed to the caller", input_requests.len())]
+    InputRequired {
+        /// The call that needs the input.
+        method: String,
+        /// The asks by key, each `{method, params}` as the server sent it.
+        input_requests: serde_json::Map<String, serde_json::Value>,
+        /// The server's `requestState`, to send back with the answers.
+        request_state: Option<String>,
+    },
     /// The server needed input (sampling, elicitation, roots) that this
     /// client could not or would not give, so the call could not go on.
     #[error("{method}: could not answer the server's {request}: {message}")]

@@ -31,9 +31,12 @@ pub struct FleetBuilder {
     members: Vec<Member>,
     configs: Vec<(FleetConfig, Option<String>)>,
     handlers: Handlers,
+    map_handlers: Option<MapHandlers>,
     debounce: Duration,
     ttl: Duration,
 }
+
+type MapHandlers = Box<dyn FnOnce(Handlers) -> Handlers + Send>;
 
 impl Default for FleetBuilder {
     fn default() -> Self {
@@ -41,6 +44,7 @@ impl Default for FleetBuilder {
             members: Vec::new(),
             configs: Vec::new(),
             handlers: Handlers::default(),
+            map_handlers: None,
             debounce: DEFAULT_LIST_DEBOUNCE,
             ttl: DEFAULT_SNAPSHOT_TTL,
         }
@@ -110,6 +114,15 @@ impl FleetBuilder {
         self.handlers(Handlers::new().with_message_handler(handler))
     }
 
+    /// Replaces the fleet's handlers, once they are complete (this
+    /// builder's, then the configs' `sampling` and `elicitation` tables),
+    /// with what `map` makes of them: for a handler that wraps them, such
+    /// as a gateway's `Relay`. Default: none.
+    pub fn map_handlers(mut self, map: impl FnOnce(Handlers) -> Handlers + Send + 'static) -> Self {
+        self.map_handlers = Some(Box::new(map));
+        self
+    }
+
     /// How long the fleet waits after a server's `list_changed` for more
     /// before it refetches that server's list (default 75 ms): a burst of
     /// notifications within the window costs one refetch.
@@ -133,12 +146,16 @@ impl FleetBuilder {
             mut members,
             configs,
             mut handlers,
+            map_handlers,
             debounce,
             ttl,
         } = self;
         for (config, only) in &configs {
             config_handlers(config, &mut handlers)?;
             members.extend(super::config_members(config, only.as_deref())?);
+        }
+        if let Some(map) = map_handlers {
+            handlers = map(handlers);
         }
         if !handlers.is_empty() {
             let shared = Arc::new(handlers);

@@ -2,16 +2,29 @@
 //! the fleet call it stands for, and the fleet's outcome becomes the
 //! answer, as faithfully as the protocol allows.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::Gateway;
 use crate::protocol::{
-    CallToolRequestParams, CallToolResult, GetPromptRequestParams, GetPromptResult, Implementation,
-    ListPromptsResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResult, ServerCapabilities, Tool,
+    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, Era,
+    GetPromptRequestParams, GetPromptResult, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResult, Reference, ServerCapabilities, Tool,
 };
 use crate::server::{paginate, Context, HandlerFuture, ServerError, ServerHandler};
 use crate::{CallOptions, Error};
+
+/// What the gateway seals into the `requestState` of a relayed round: the
+/// upstream it came from and that upstream's own `requestState`.
+#[derive(Serialize, Deserialize)]
+struct Relayed {
+    /// The upstream server.
+    s: String,
+    /// Its `requestState`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<String>,
+}
 
 impl Gateway {
     /// A fleet error as the downstream client should see it: the
@@ -50,6 +63,60 @@ impl Gateway {
         })
     }
 
+    /// The options of the upstream call made for downstream request `cx`
+    /// on `server`: progress relayed, the log level asked for, and the
+    /// rounds relayed (2026-07-28 client: passed on as they come, the
+    /// retry resumed; handshake-era client: its asks become requests).
+    fn upstream_options(&self, cx: &Context, server: &str) -> Result<CallOptions, ServerError> {
+        let relay = cx.clone();
+        let mut options = CallOptions::new().on_progress(move |p| {
+            relay.progress(p.progress, p.total, p.message.as_deref());
+        });
+        if let Some(level) = cx.log_level() {
+            options = options.log_level(level);
+        }
+        options = options.declare_asks(&self.relay().declared_for(cx));
+        match cx.era() {
+            Era::Modern => {
+                options = options.relay_input_required();
+                if let Some(state) = cx.relayed_state() {
+                    let relayed: Relayed = serde_json::from_value(state).map_err(|_| {
+                        ServerError::invalid_params("invalid requestState: not the gateway's")
+                    })?;
+                    if relayed.s != server {
+                        return Err(ServerError::invalid_params(
+                            "invalid requestState: minted for another server",
+                        ));
+                    }
+                    options = options.resume(cx.input_responses(), relayed.r);
+                }
+            }
+            Era::Handshake => options = options.handlers(self.relay().call_handlers(cx)),
+        }
+        Ok(options)
+    }
+
+    /// An upstream call's failure for downstream request `cx`: a relayed
+    /// round becomes the downstream's round, the rest as
+    /// [`Gateway::upstream_error`] says.
+    fn failed(&self, cx: &Context, server: &str, e: Error) -> ServerError {
+        match e {
+            Error::InputRequired {
+                input_requests,
+                request_state,
+                ..
+            } => {
+                let relayed = Relayed {
+                    s: server.to_owned(),
+                    r: request_state,
+                };
+                let state = serde_json::to_value(relayed).unwrap_or(Value::Null);
+                cx.relay_round(input_requests, state)
+            }
+            e => self.upstream_error(Some(server), e),
+        }
+    }
+
     /// Counts a request the handler serves.
     fn count(&self, cx: &Context) {
         self.inner.metrics.request(cx.method(), cx.era());
@@ -81,10 +148,14 @@ impl ServerHandler for Gateway {
 
     fn capabilities(&self) -> ServerCapabilities {
         // Members come and go, so every list may change.
+        // Logs, completions and subscriptions are passed to the upstream
+        // that owns them; one that has none answers for itself.
         serde_json::from_value(json!({
             "tools": {"listChanged": true},
             "prompts": {"listChanged": true},
-            "resources": {"listChanged": true},
+            "resources": {"listChanged": true, "subscribe": true},
+            "logging": {},
+            "completions": {},
         }))
         .unwrap_or_default()
     }
@@ -134,32 +205,36 @@ impl ServerHandler for Gateway {
         Box::pin(async move {
             let _in_flight = self.inner.metrics.start();
             let started = std::time::Instant::now();
-            let relay = cx.clone();
-            let options = CallOptions::new().on_progress(move |p| {
-                relay.progress(p.progress, p.total, p.message.as_deref());
-            });
             let arguments = params.arguments.map(Value::Object).unwrap_or(json!({}));
             let fleet = &self.inner.fleet;
-            let (server, outcome) = match &self.inner.only {
-                Some(only) => {
-                    let out = fleet.call_tool_on_with(only, &params.name, arguments, options);
-                    (Some(only.clone()), out.await)
-                }
-                None => {
-                    let server = fleet.resolve_tool(&params.name).map(|(s, _)| s);
-                    (
-                        server,
-                        fleet.call_tool_with(&params.name, arguments, options).await,
-                    )
-                }
+            let server = match &self.inner.only {
+                Some(only) => only.clone(),
+                None => match fleet.resolve_tool(&params.name) {
+                    Some((server, _)) => server,
+                    // Not listed (yet): the fleet says why, by name.
+                    None => {
+                        return match fleet.call_tool(&params.name, arguments).await {
+                            Ok(out) => Ok(out.into_inner()),
+                            Err(e) => Err(self.upstream_error(None, e)),
+                        }
+                    }
+                },
             };
-            if let Some(server) = &server {
-                let calls = self.inner.metrics.server(server);
-                calls.record(started.elapsed(), outcome.is_err());
-            }
+            let options = self.upstream_options(&cx, &server)?;
+            let _relayed = self.relay().enter(&server, &cx);
+            let outcome = match &self.inner.only {
+                Some(only) => {
+                    fleet
+                        .call_tool_on_with(only, &params.name, arguments, options)
+                        .await
+                }
+                None => fleet.call_tool_with(&params.name, arguments, options).await,
+            };
+            let calls = self.inner.metrics.server(&server);
+            calls.record(started.elapsed(), outcome.is_err());
             match outcome {
                 Ok(out) => Ok(out.into_inner()),
-                Err(e) => Err(self.upstream_error(server.as_deref(), e)),
+                Err(e) => Err(self.failed(&cx, &server, e)),
             }
         })
     }
@@ -197,14 +272,26 @@ impl ServerHandler for Gateway {
         Box::pin(async move {
             let arguments = params.arguments.unwrap_or_default();
             let fleet = &self.inner.fleet;
-            let got = match &self.inner.only {
-                Some(only) => match fleet.client(only).await {
-                    Ok(client) => client.get_prompt(&params.name, arguments).await,
-                    Err(e) => Err(e),
+            let (server, prompt) = match &self.inner.only {
+                Some(only) => (only.clone(), params.name.clone()),
+                None => match fleet.resolve_prompt(&params.name) {
+                    Some(found) => found,
+                    // Not listed (yet): the fleet says why, by name.
+                    None => {
+                        return fleet
+                            .get_prompt(&params.name, arguments)
+                            .await
+                            .map_err(|e| self.upstream_error(None, e))
+                    }
                 },
-                None => fleet.get_prompt(&params.name, arguments).await,
             };
-            got.map_err(|e| self.upstream_error(self.inner.only.as_deref(), e))
+            let options = self.upstream_options(&cx, &server)?;
+            let _relayed = self.relay().enter(&server, &cx);
+            let got = match fleet.client(&server).await {
+                Ok(client) => client.get_prompt_with(&prompt, arguments, options).await,
+                Err(e) => Err(e),
+            };
+            got.map_err(|e| self.failed(&cx, &server, e))
         })
     }
 
@@ -232,6 +319,23 @@ impl ServerHandler for Gateway {
         })
     }
 
+    fn list_resource_templates(
+        &self,
+        cx: Context,
+        params: PaginatedRequestParams,
+    ) -> HandlerFuture<'_, ListResourceTemplatesResult> {
+        self.count(&cx);
+        Box::pin(async move {
+            let templates: Vec<_> = self.templates().await.into_iter().map(|(_, t)| t).collect();
+            let (resource_templates, next_cursor) = self.page(&templates, &params)?;
+            Ok(ListResourceTemplatesResult {
+                resource_templates,
+                next_cursor,
+                ..Default::default()
+            })
+        })
+    }
+
     fn read_resource(
         &self,
         cx: Context,
@@ -239,20 +343,124 @@ impl ServerHandler for Gateway {
     ) -> HandlerFuture<'_, ReadResourceResult> {
         self.count(&cx);
         Box::pin(async move {
-            let listed = self.inner.fleet.list_resources().await;
-            let Some((server, _)) = listed.iter().find(|(_, r)| r.uri == params.uri) else {
+            let Some(server) = self.resource_owner(&params.uri).await else {
                 return Err(ServerError::ResourceNotFound { uri: params.uri });
             };
-            self.inner
-                .fleet
-                .read_resource(server, &params.uri)
-                .await
-                .map_err(|e| match e {
-                    e if e.is_not_found() => ServerError::ResourceNotFound {
-                        uri: params.uri.clone(),
-                    },
-                    e => self.upstream_error(Some(server), e),
-                })
+            let options = self.upstream_options(&cx, &server)?;
+            let _relayed = self.relay().enter(&server, &cx);
+            let read = match self.inner.fleet.client(&server).await {
+                Ok(client) => client.read_resource_with(&params.uri, options).await,
+                Err(e) => Err(e),
+            };
+            read.map_err(|e| match e {
+                e if e.is_not_found() => ServerError::ResourceNotFound {
+                    uri: params.uri.clone(),
+                },
+                e => self.failed(&cx, &server, e),
+            })
         })
+    }
+
+    fn subscribe(&self, uri: &str, on: bool) -> HandlerFuture<'_, ()> {
+        let uri = uri.to_owned();
+        Box::pin(async move {
+            let Some(server) = self.resource_owner(&uri).await else {
+                return Err(ServerError::ResourceNotFound { uri });
+            };
+            let client = self
+                .inner
+                .fleet
+                .client(&server)
+                .await
+                .map_err(|e| self.upstream_error(Some(&server), e))?;
+            let done = if on {
+                client.subscribe_resource(&uri).await
+            } else {
+                client.unsubscribe_resource(&uri).await
+            };
+            done.map_err(|e| self.upstream_error(Some(&server), e))
+        })
+    }
+
+    fn complete(
+        &self,
+        cx: Context,
+        params: CompleteRequestParams,
+    ) -> HandlerFuture<'_, CompleteResult> {
+        self.count(&cx);
+        Box::pin(async move {
+            let (server, reference) = match params.reference {
+                Reference::Prompt(mut prompt) => {
+                    let (server, own) = match &self.inner.only {
+                        Some(only) => (only.clone(), prompt.name.clone()),
+                        None => self
+                            .inner
+                            .fleet
+                            .resolve_prompt(&prompt.name)
+                            .ok_or_else(|| {
+                                ServerError::invalid_params(format!(
+                                    "no prompt named {}",
+                                    prompt.name
+                                ))
+                            })?,
+                    };
+                    prompt.name = own;
+                    (server, Reference::Prompt(prompt))
+                }
+                Reference::Resource(template) => {
+                    let server = match &self.inner.only {
+                        Some(only) => only.clone(),
+                        None => self
+                            .templates()
+                            .await
+                            .into_iter()
+                            .find(|(_, t)| t.uri_template == template.uri)
+                            .map(|(server, _)| server)
+                            .ok_or_else(|| {
+                                ServerError::invalid_params(format!(
+                                    "no resource template {}",
+                                    template.uri
+                                ))
+                            })?,
+                    };
+                    (server, Reference::Resource(template))
+                }
+            };
+            let reference = serde_json::to_value(reference)
+                .map_err(|e| ServerError::internal(e.to_string()))?;
+            let context = params.context.and_then(|c| c.arguments).map(|args| {
+                args.into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect()
+            });
+            let client = self
+                .inner
+                .fleet
+                .client(&server)
+                .await
+                .map_err(|e| self.upstream_error(Some(&server), e))?;
+            client
+                .complete(
+                    reference,
+                    &params.argument.name,
+                    &params.argument.value,
+                    context,
+                )
+                .await
+                .map_err(|e| self.upstream_error(Some(&server), e))
+        })
+    }
+
+    fn subscribable(&self, uri: &str) -> bool {
+        // A 2026-07-28 listen: subscribe upstream too (its updates come
+        // back through the relay). Only what an upstream lists is agreed.
+        let gateway = self.clone();
+        let uri = uri.to_owned();
+        tokio::spawn(async move {
+            if let Err(e) = gateway.subscribe(&uri, true).await {
+                tracing::debug!(%uri, error = %e, "upstream subscription refused");
+            }
+        });
+        true
     }
 }

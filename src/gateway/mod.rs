@@ -26,9 +26,13 @@ mod handler;
 mod metrics;
 #[cfg(feature = "http-server")]
 mod ops;
+mod relay;
+mod resources;
 mod watch;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+pub use relay::Relay;
 
 use crate::fleet::Fleet;
 use crate::protocol::Implementation;
@@ -50,6 +54,8 @@ struct Inner {
     metrics: metrics::Metrics,
     /// The only server, when its names are served as its own.
     only: Option<String>,
+    /// What passes asks, logs and updates on (see `relay.rs`).
+    relay: OnceLock<Relay>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -77,6 +83,7 @@ impl Gateway {
                 page_size: page_size.max(1),
                 metrics: metrics::Metrics::default(),
                 only: None,
+                relay: OnceLock::new(),
             }),
         }
     }
@@ -98,6 +105,21 @@ impl Gateway {
             inner.only = Some(only);
         }
         Ok(gateway)
+    }
+
+    /// Passes on what the fleet's handlers hear through `relay`, the one
+    /// the fleet was built with ([`Relay::handlers`]): upstream asks that
+    /// no call owns, log messages, resource updates. Without it (or when
+    /// given after another), only the rounds of 2026-07-28 upstreams are
+    /// relayed, and the fleet's own handlers answer the rest.
+    pub fn with_relay(self, relay: Relay) -> Self {
+        let _ = self.inner.relay.set(relay);
+        self
+    }
+
+    /// The relay in use (a fresh one when none was given).
+    pub(crate) fn relay(&self) -> &Relay {
+        self.inner.relay.get_or_init(Relay::new)
     }
 
     /// The fleet behind it.
@@ -127,7 +149,9 @@ impl Gateway {
         configure: impl FnOnce(ServerBuilder) -> ServerBuilder,
     ) -> Server {
         let fleet = self.inner.fleet.clone();
+        let relay = self.relay().clone();
         let server = configure(Server::builder(self)).build();
+        relay.set_notifier(server.notifier());
         tokio::spawn(watch::tell_changes(fleet, server.notifier()));
         server
     }

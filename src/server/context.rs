@@ -140,29 +140,44 @@ impl Context {
         self.notify::<Progress>(&params);
     }
 
-    /// Sends `notifications/message` (logger: the server's name) if the
-    /// client wants this level: in the handshake era per
-    /// `logging/setLevel` (everything until one is set), in 2026-07-28 only
-    /// when the request's `_meta` asked for a level.
-    pub fn log(&self, level: LoggingLevel, data: impl Into<Value>) {
-        let min = match self.inner.req.era {
+    /// The level the client asked for logs of this request at, if it
+    /// asked: `logging/setLevel`'s in the handshake era, the request's
+    /// `_meta` in 2026-07-28.
+    pub fn log_level(&self) -> Option<LoggingLevel> {
+        match self.inner.req.era {
             Era::Handshake => self.inner.conn.log_level(),
-            Era::Modern => match self.inner.req.meta.log_level {
-                Some(l) => Some(l),
-                None => return,
-            },
-        };
-        if min.is_some_and(|min| level < min) {
-            return;
+            Era::Modern => self.inner.req.meta.log_level,
         }
-        let params = LoggingMessageNotificationParams {
+    }
+
+    /// Whether the client wants a log message at `level`: in the handshake
+    /// era per `logging/setLevel` (everything until one is set), in
+    /// 2026-07-28 only when the request's `_meta` asked for a level.
+    pub fn wants_log(&self, level: LoggingLevel) -> bool {
+        match self.log_level() {
+            Some(min) => level >= min,
+            None => self.inner.req.era == Era::Handshake,
+        }
+    }
+
+    /// Sends `notifications/message` (logger: the server's name) if the
+    /// client wants this level (see [`Context::wants_log`]).
+    pub fn log(&self, level: LoggingLevel, data: impl Into<Value>) {
+        self.log_message(LoggingMessageNotificationParams {
             level,
             logger: Some(self.inner.conn.shared.info.name.clone()),
             data: data.into(),
             meta: None,
             extra: Map::new(),
-        };
-        self.notify::<LoggingMessage>(&params);
+        });
+    }
+
+    /// Sends a log message as given (its own logger: a gateway passing on
+    /// its upstream's) if the client wants its level.
+    pub fn log_message(&self, params: LoggingMessageNotificationParams) {
+        if self.wants_log(params.level) {
+            self.notify::<LoggingMessage>(&params);
+        }
     }
 
     /// Sends notification `N` to this request's client.
@@ -191,6 +206,45 @@ impl Context {
     /// extension's), with any serializable params.
     pub fn notify_method<P: Serialize>(&self, method: &str, params: &P) {
         self.inner.conn.notify_raw(method, params, self.during());
+    }
+
+    pub(crate) fn set_relayed(&self, relayed: Option<Value>) {
+        self.round().relayed = relayed;
+    }
+
+    /// (2026-07-28) The answers this request brought (its
+    /// `inputResponses`, and those sealed in its `requestState`), by key.
+    /// Empty on a first request and in the handshake era.
+    pub fn input_responses(&self) -> Map<String, Value> {
+        self.round().answers.clone()
+    }
+
+    /// (2026-07-28) The value a [`Context::relay_round`] of the previous
+    /// round sealed into the `requestState` this retry brought, unaltered
+    /// (the token is authenticated).
+    pub fn relayed_state(&self) -> Option<Value> {
+        self.round().relayed.clone()
+    }
+
+    /// (2026-07-28) Answers this request `input_required` with asks made
+    /// elsewhere: `asks` maps each key to `{method, params}` as an
+    /// upstream sent them, and `state` (an upstream's own `requestState`)
+    /// is sealed into the `requestState` the client gets, to come back as
+    /// [`Context::relayed_state`] on the retry, which may reach any
+    /// replica sharing the state key. Return the error it gives from the
+    /// handler. Not to be mixed with the handler's own asks. In the
+    /// handshake era there are no rounds: the error says so.
+    pub fn relay_round(&self, asks: Map<String, Value>, state: Value) -> super::ServerError {
+        if self.inner.req.era != Era::Modern {
+            return super::ServerError::internal(
+                "an input-required round cannot be relayed in the handshake era",
+            );
+        }
+        let mut round = self.round();
+        let first = asks.keys().next().cloned().unwrap_or_default();
+        round.open.extend(asks);
+        round.relay = Some(state);
+        super::ServerError::InputRequired(first)
     }
 
     /// Asks the client to sample its model (`sampling/createMessage`).

@@ -118,6 +118,16 @@ pub trait ServerHandler: Send + Sync + 'static {
         not_served("resources/read")
     }
 
+    /// Handshake era: `resources/subscribe` (`on`) or
+    /// `resources/unsubscribe` of `uri`, before the core records it (and
+    /// then sends `notifications/resources/updated` for what
+    /// [`Notifier::resource_updated`](super::Notifier::resource_updated)
+    /// is told); an error refuses it. Default: accepts every URI.
+    fn subscribe(&self, uri: &str, on: bool) -> HandlerFuture<'_, ()> {
+        let _ = (uri, on);
+        Box::pin(async { Ok(()) })
+    }
+
     /// Whether a 2026-07-28 `subscriptions/listen` may subscribe to `uri`
     /// (a URI it refuses is left out of the acknowledgement). Default:
     /// every URI.
@@ -226,6 +236,9 @@ impl<H: ServerHandler + ?Sized> ServerHandler for Arc<H> {
         params: ReadResourceRequestParams,
     ) -> HandlerFuture<'_, ReadResourceResult> {
         (**self).read_resource(cx, params)
+    }
+    fn subscribe(&self, uri: &str, on: bool) -> HandlerFuture<'_, ()> {
+        (**self).subscribe(uri, on)
     }
     fn subscribable(&self, uri: &str) -> bool {
         (**self).subscribable(uri)

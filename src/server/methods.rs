@@ -75,6 +75,7 @@ pub(crate) async fn handle(
         {
             let on = req.method == Subscribe::METHOD;
             serve!(Subscribe, |p| async {
+                handler.subscribe(&p.uri, on).await?;
                 conn.subscribe(&p.uri, on);
                 Ok(EmptyResult::default())
             })
@@ -271,9 +272,12 @@ where
     let modern = req.era == Era::Modern;
     let method = req.method.as_str();
     let mut answers = Map::new();
+    let mut relayed = None;
     if modern {
         if let Some(token) = &request_state {
-            answers = conn.shared.states.redeem(token, method, target)?;
+            let redeemed = conn.shared.states.redeem(token, method, target)?;
+            answers = redeemed.answers;
+            relayed = redeemed.relayed;
         }
         for (key, answer) in responses.into_iter().flatten() {
             let answer = serde_json::to_value(answer).map_err(|e| {
@@ -286,14 +290,18 @@ where
         }
     }
     let cx = Context::new(conn.clone(), req.clone(), answers);
+    cx.set_relayed(relayed);
     let outcome = run(cx.clone()).await;
     if modern {
         let round = cx.take_round();
         if let Some(capability) = round.missing_capability {
             return Err(missing_capability(capability));
         }
-        if !round.open.is_empty() {
-            let state = conn.shared.states.mint(method, target, round.answers);
+        if !round.open.is_empty() || round.relay.is_some() {
+            let state = conn
+                .shared
+                .states
+                .mint(method, target, round.answers, round.relay);
             let result = InputRequiredOut {
                 result_type: ResultType::InputRequired,
                 input_requests: round.open,

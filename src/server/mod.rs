@@ -58,7 +58,7 @@ mod request;
 mod rounds;
 mod stdio;
 mod subscriptions;
-mod uri_template;
+pub(crate) mod uri_template;
 mod wire;
 
 #[cfg(test)]

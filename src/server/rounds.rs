@@ -17,6 +17,12 @@
 //! any token; a forged, altered, expired or misdirected one is -32602. The
 //! answers are the client's own, so it may read them; it cannot change
 //! them.
+//!
+//! A handler may also relay a round made elsewhere (a gateway passing on
+//! its upstream's `input_required`): its asks go out under their own keys,
+//! and a value of its choosing (the upstream's own `requestState`) is
+//! sealed into the token beside the answers, to come back on the retry
+//! (see [`Context::relay_round`](super::Context::relay_round)).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -44,6 +50,19 @@ pub(crate) struct Round {
     pub(crate) open: Map<String, Value>,
     /// The first capability an ask needed and the request lacked.
     pub(crate) missing_capability: Option<&'static str>,
+    /// What a relaying handler sealed into the token this retry brought.
+    pub(crate) relayed: Option<Value>,
+    /// What a relaying handler wants sealed into the next token.
+    pub(crate) relay: Option<Value>,
+}
+
+/// What a token redeems to.
+#[derive(Debug)]
+pub(crate) struct Redeemed {
+    /// The answers so far.
+    pub(crate) answers: Map<String, Value>,
+    /// A relaying handler's value, if it sealed one.
+    pub(crate) relayed: Option<Value>,
 }
 
 /// What a token stands for.
@@ -56,6 +75,9 @@ struct Sealed {
     e: u64,
     /// The answers so far.
     a: Map<String, Value>,
+    /// A relaying handler's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<Value>,
 }
 
 /// Seals and opens `requestState` tokens.
@@ -93,13 +115,20 @@ impl StateSeal {
     }
 
     /// Mints a token for the answers gathered so far in a round of
-    /// `method` on `target`.
-    pub(crate) fn mint(&self, method: &str, target: &str, answers: Map<String, Value>) -> String {
+    /// `method` on `target`, and a relaying handler's value.
+    pub(crate) fn mint(
+        &self,
+        method: &str,
+        target: &str,
+        answers: Map<String, Value>,
+        relay: Option<Value>,
+    ) -> String {
         let sealed = Sealed {
             m: method.into(),
             t: target.into(),
             e: now().saturating_add(self.ttl.as_secs()),
             a: answers,
+            r: relay,
         };
         let payload = serde_json::to_vec(&sealed).unwrap_or_default();
         let tag = hmac::sign(&self.key, &payload);
@@ -109,14 +138,14 @@ impl StateSeal {
         token
     }
 
-    /// The answers behind `token`, which must be ours, unexpired, and
-    /// minted for the same method and target; anything else is -32602.
+    /// What `token` stands for; it must be ours, unexpired, and minted
+    /// for the same method and target; anything else is -32602.
     pub(crate) fn redeem(
         &self,
         token: &str,
         method: &str,
         target: &str,
-    ) -> Result<Map<String, Value>, ErrorObject> {
+    ) -> Result<Redeemed, ErrorObject> {
         let invalid = |why: &str| {
             error(
                 codes::INVALID_PARAMS,
@@ -141,7 +170,10 @@ impl StateSeal {
         if sealed.e < now() {
             return Err(invalid("expired: start the request again"));
         }
-        Ok(sealed.a)
+        Ok(Redeemed {
+            answers: sealed.a,
+            relayed: sealed.r,
+        })
     }
 }
 
@@ -153,15 +185,21 @@ mod tests {
     fn tokens_redeem_only_unaltered_for_their_request_and_key() {
         let seal = StateSeal::new(Some(b"shared by every replica"), DEFAULT_STATE_TTL);
         let answers = Map::from_iter([("elicit-0".to_owned(), Value::from("yes"))]);
-        let token = seal.mint("tools/call", "confirm", answers.clone());
-        assert_eq!(
-            seal.redeem(&token, "tools/call", "confirm").unwrap(),
-            answers
-        );
+        let token = seal.mint("tools/call", "confirm", answers.clone(), None);
+        let redeemed = seal.redeem(&token, "tools/call", "confirm").unwrap();
+        assert_eq!(redeemed.answers, answers);
+        assert_eq!(redeemed.relayed, None);
+        // A relayed value comes back as it was sealed.
+        let relayed = seal.mint("tools/call", "confirm", Map::new(), Some("up".into()));
+        let redeemed = seal.redeem(&relayed, "tools/call", "confirm").unwrap();
+        assert_eq!(redeemed.relayed, Some(Value::from("up")));
         // Another replica with the same key redeems it; another key does not.
         let replica = StateSeal::new(Some(b"shared by every replica"), DEFAULT_STATE_TTL);
         assert_eq!(
-            replica.redeem(&token, "tools/call", "confirm").unwrap(),
+            replica
+                .redeem(&token, "tools/call", "confirm")
+                .unwrap()
+                .answers,
             answers
         );
         let stranger = StateSeal::new(None, DEFAULT_STATE_TTL);
@@ -184,6 +222,7 @@ mod tests {
             t: "x".into(),
             e: now() - 1,
             a: Map::new(),
+            r: None,
         };
         let payload = serde_json::to_vec(&sealed).unwrap();
         let tag = hmac::sign(&short.key, &payload);

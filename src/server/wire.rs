@@ -164,6 +164,7 @@ impl WireResult for GetSkillResult {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct InputRequiredOut {
     pub(crate) result_type: ResultType,
+    #[serde(skip_serializing_if = "Map::is_empty")]
     pub(crate) input_requests: Map<String, Value>,
     pub(crate) request_state: String,
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]

@@ -77,13 +77,52 @@ pub struct ServerState {
     pub instructions: Option<String>,
 }
 
-/// Per-call settings: deadlines, progress, extra `_meta`.
+/// Per-call settings: deadlines, progress, extra `_meta`, and how a
+/// 2026-07-28 call's input-required rounds are met.
 #[derive(Clone, Default)]
 pub struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_time: Option<Duration>,
     pub(crate) on_progress: Option<ProgressCallback>,
     pub(crate) meta: Option<Map<String, Value>>,
+    pub(crate) log_level: Option<LoggingLevel>,
+    pub(crate) handlers: Option<Arc<Handlers>>,
+    pub(crate) relay_input: bool,
+    pub(crate) resume: Option<Resume>,
+    pub(crate) asks: Option<Arc<AsksDeclared>>,
+}
+
+/// The ask capabilities one request declares instead of the client's.
+#[derive(Debug)]
+pub(crate) struct AsksDeclared {
+    sampling: Option<Value>,
+    elicitation: Option<Value>,
+    roots: Option<Value>,
+}
+
+impl AsksDeclared {
+    /// The client's capabilities (`base`, as serialized) with these asks.
+    fn over(&self, base: &serde_json::value::RawValue) -> Option<Box<serde_json::value::RawValue>> {
+        let mut caps: Map<String, Value> = serde_json::from_str(base.get()).ok()?;
+        for (key, value) in [
+            ("sampling", &self.sampling),
+            ("elicitation", &self.elicitation),
+            ("roots", &self.roots),
+        ] {
+            match value {
+                Some(v) => caps.insert(key.to_owned(), v.clone()),
+                None => caps.remove(key),
+            };
+        }
+        serde_json::value::to_raw_value(&caps).ok()
+    }
+}
+
+/// The answers and state a relayed round's retry starts with.
+#[derive(Clone)]
+pub(crate) struct Resume {
+    pub(crate) input_responses: Map<String, Value>,
+    pub(crate) request_state: Option<String>,
 }
 
 impl CallOptions {
@@ -114,6 +153,61 @@ impl CallOptions {
         self.meta = Some(meta);
         self
     }
+    /// (2026-07-28) Asks the server for log messages of this call at
+    /// `level` and above, over the client's
+    /// [`set_log_level`](crate::Client::set_log_level). Default: the
+    /// client's level. (Handshake-era servers log per connection.)
+    pub fn log_level(mut self, level: LoggingLevel) -> Self {
+        self.log_level = Some(level);
+        self
+    }
+    /// (2026-07-28) Answers this call's input-required rounds with these
+    /// handlers; a kind they lack goes to the client's own. The client's
+    /// handlers still decide which capabilities are declared, and
+    /// handshake-era server requests, which no call owns, always go to the
+    /// client's. Default: the client's handlers.
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers = Some(Arc::new(handlers));
+        self
+    }
+    /// (2026-07-28) Declares, for this request, the `sampling`,
+    /// `elicitation` and `roots` capabilities of `asks` (present or not)
+    /// instead of the client's; the rest of the client's capabilities
+    /// stand. For a caller that relays rounds for someone else, who may
+    /// declare less (a gateway declares its downstream client's). Default:
+    /// the client's.
+    pub fn declare_asks(mut self, asks: &ClientCapabilities) -> Self {
+        let value = |v: Option<Value>| v.filter(|v| !v.is_null());
+        self.asks = Some(Arc::new(AsksDeclared {
+            sampling: value(serde_json::to_value(&asks.sampling).ok()),
+            elicitation: value(serde_json::to_value(&asks.elicitation).ok()),
+            roots: value(serde_json::to_value(&asks.roots).ok()),
+        }));
+        self
+    }
+    /// (2026-07-28) Ends the call at an `input_required` result with
+    /// [`Error::InputRequired`](crate::Error::InputRequired) (the asks and
+    /// `requestState` as the server sent them) instead of answering it:
+    /// for a caller that passes the round on to someone else, as a
+    /// gateway does. Default: rounds are answered through the handlers.
+    pub fn relay_input_required(mut self) -> Self {
+        self.relay_input = true;
+        self
+    }
+    /// (2026-07-28) Sends the call with these `inputResponses` and
+    /// `requestState`: the retry of a round relayed with
+    /// [`CallOptions::relay_input_required`]. Default: a first request.
+    pub fn resume(
+        mut self,
+        input_responses: Map<String, Value>,
+        request_state: Option<String>,
+    ) -> Self {
+        self.resume = Some(Resume {
+            input_responses,
+            request_state,
+        });
+        self
+    }
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -123,6 +217,11 @@ impl std::fmt::Debug for CallOptions {
             .field("max_time", &self.max_time)
             .field("on_progress", &self.on_progress.is_some())
             .field("meta", &self.meta)
+            .field("log_level", &self.log_level)
+            .field("handlers", &self.handlers.is_some())
+            .field("relay_input", &self.relay_input)
+            .field("resume", &self.resume.is_some())
+            .field("asks", &self.asks)
             .finish()
     }
 }
@@ -609,12 +708,19 @@ impl Session {
 
         let negotiated = shared.negotiated.get();
         let level = lock(&shared.log_level).map(|l| l.as_str());
+        let declared: Option<Box<serde_json::value::RawValue>>;
         let mut meta = match mode {
             MetaMode::Modern(identity) => MetaOut::modern(identity),
             MetaMode::Negotiated => match negotiated.and_then(|n| n.modern.as_ref()) {
                 Some(identity) => {
                     let mut m = MetaOut::modern(identity);
-                    m.log_level = level;
+                    m.log_level = call.and_then(|c| c.log_level).map(|l| l.as_str()).or(level);
+                    declared = call
+                        .and_then(|c| c.asks.as_ref())
+                        .and_then(|a| a.over(&identity.capabilities));
+                    if let Some(caps) = &declared {
+                        m.client_capabilities = Some(caps);
+                    }
                     m
                 }
                 None => MetaOut::default(),

@@ -1,8 +1,11 @@
 //! Input-required rounds (2026-07-28, SEP-2322): a call may come back with
 //! questions for the client; we answer them through the same handlers the
-//! handshake era uses and retry with the answers and the echoed
-//! `requestState`, under a new id, up to a cap.
+//! handshake era uses (or the call's own, [`CallOptions::handlers`]) and
+//! retry with the answers and the echoed `requestState`, under a new id,
+//! up to a cap. A call made with [`CallOptions::relay_input_required`]
+//! hands the round to its caller instead.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
@@ -10,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::handlers::RequestContext;
+use super::handlers::{Handlers, RequestContext};
 use super::outgoing::RoundParams;
 use super::{answer, decode, result_kind, CallOptions, MetaMode, ResultKind, Session, Target};
 use crate::protocol::{Era, InputRequest, InputRequiredResult};
@@ -47,8 +50,12 @@ impl Session {
         R: DeserializeOwned,
     {
         let max_rounds = self.shared().options.max_rounds;
-        let mut responses: Option<Map<String, Value>> = None;
-        let mut state: Option<String> = None;
+        let resume = call.and_then(|c| c.resume.as_ref());
+        let mut responses: Option<Map<String, Value>> = resume
+            .map(|r| r.input_responses.clone())
+            .filter(|r| !r.is_empty());
+        let mut state: Option<String> = resume.and_then(|r| r.request_state.clone());
+        let relay = call.is_some_and(|c| c.relay_input);
         for round in 0..=max_rounds {
             let with_answers = RoundParams {
                 params,
@@ -60,6 +67,7 @@ impl Session {
                 .await?;
             match result_kind(&bytes)? {
                 ResultKind::Complete => return decode(method, &bytes),
+                ResultKind::InputRequired if relay => return Err(relayed(method, &bytes)?),
                 ResultKind::InputRequired if round == max_rounds => break,
                 ResultKind::InputRequired => {
                     let asked: InputRequiredResult = decode(method, &bytes)?;
@@ -68,8 +76,9 @@ impl Session {
                             "{method}: input_required result with neither inputRequests nor requestState"
                         )));
                     }
+                    let own = call.and_then(|c| c.handlers.as_deref());
                     responses = match asked.input_requests {
-                        Some(asks) => Some(self.fulfil(method, asks).await?),
+                        Some(asks) => Some(self.fulfil(method, asks, own).await?),
                         None => None,
                     };
                     state = asked.request_state;
@@ -87,15 +96,34 @@ impl Session {
         &self,
         method: &str,
         asks: BTreeMap<String, InputRequest>,
+        own: Option<&Handlers>,
     ) -> Result<Map<String, Value>> {
         let shared = self.shared();
+        let handlers = match own {
+            Some(own) => {
+                let mut merged = Handlers {
+                    sampling: own.sampling.clone(),
+                    elicitation: own.elicitation.clone(),
+                    roots: own.roots.clone(),
+                    listed_roots: own.listed_roots.clone(),
+                    messages: Vec::new(),
+                };
+                merged.fill_from(&Handlers {
+                    messages: Vec::new(),
+                    ..shared.handlers.clone()
+                });
+                Cow::Owned(merged)
+            }
+            None => Cow::Borrowed(&shared.handlers),
+        };
+        let handlers = &*handlers;
         let answers = join_all(asks.into_iter().map(|(key, ask)| async move {
             let ctx = RequestContext {
                 server: shared.name.clone(),
                 era: Era::Modern,
             };
             let asked = ask.method();
-            let outcome = answer::answer_input(&shared.handlers, ctx, ask).await;
+            let outcome = answer::answer_input(handlers, ctx, ask).await;
             (key, asked, outcome)
         }))
         .await;
@@ -116,4 +144,28 @@ impl Session {
         }
         Ok(out)
     }
+}
+
+/// The round of an `input_required` result, as the server sent it, for a
+/// caller that relays it.
+fn relayed(method: &str, bytes: &[u8]) -> Result<Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Raw {
+        #[serde(default)]
+        input_requests: Option<Map<String, Value>>,
+        #[serde(default)]
+        request_state: Option<String>,
+    }
+    let raw: Raw = decode(method, bytes)?;
+    if raw.input_requests.is_none() && raw.request_state.is_none() {
+        return Err(Error::InvalidMessage(format!(
+            "{method}: input_required result with neither inputRequests nor requestState"
+        )));
+    }
+    Ok(Error::InputRequired {
+        method: method.to_owned(),
+        input_requests: raw.input_requests.unwrap_or_default(),
+        request_state: raw.request_state,
+    })
 }

@@ -1,0 +1,347 @@
+//! What the gateway passes between its downstream clients and its
+//! upstream servers besides calls and their answers: the asks an upstream
+//! makes while it serves a call (sampling, elicitation, roots), its log
+//! messages, and resource updates.
+//!
+//! - A 2026-07-28 upstream's input-required round belongs to its call. To
+//!   a 2026-07-28 downstream client it is passed on as it came, the
+//!   upstream's `requestState` sealed into the gateway's (see
+//!   `handler.rs`); to a handshake-era client each ask becomes a real
+//!   request ([`Relay::call_handlers`]).
+//! - A handshake-era upstream's requests and log messages name no call
+//!   (over stdio nothing ties them to one). They go to the client of the
+//!   one call in flight on that server, when exactly one is; otherwise an
+//!   ask goes to the config's `sampling`/`elicitation` tables, else it is
+//!   refused, and a log message is only traced. Never to a guess: with
+//!   several calls in flight that would hand one client's traffic to
+//!   another.
+//! - A resource update is told to every downstream client subscribed to
+//!   its URI.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use futures_util::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::protocol::{
+    ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
+    ElicitResult, Era, LoggingMessageNotificationParams, Root,
+};
+use crate::server::{AskError, AskKind, Context, Notifier};
+use crate::session::{
+    ElicitationHandler, HandlerError, Handlers, MessageHandler, RequestContext, RootsHandler,
+    SamplingHandler,
+};
+
+/// The gateway's side of its fleet's handlers; see the module docs. Make
+/// one, build the fleet with [`Relay::handlers`], and give it to the
+/// gateway with [`Gateway::with_relay`](super::Gateway::with_relay).
+#[derive(Clone, Default)]
+pub struct Relay {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The downstream requests in flight, by the upstream serving them.
+    calls: Mutex<HashMap<String, Vec<(u64, Context)>>>,
+    next: AtomicU64,
+    /// What answers when no downstream client can: the config's tables.
+    fallback: OnceLock<Handlers>,
+    /// Where resource updates go.
+    notifier: OnceLock<Notifier>,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A downstream request registered as in flight on an upstream; removed
+/// when dropped.
+pub(crate) struct InFlight {
+    relay: Relay,
+    server: String,
+    id: u64,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut calls = lock(&self.relay.inner.calls);
+        if let Some(list) = calls.get_mut(&self.server) {
+            list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
+                calls.remove(&self.server);
+            }
+        }
+    }
+}
+
+impl Relay {
+    /// A relay with no fleet behind it yet.
+    pub fn new() -> Self {
+        Relay::default()
+    }
+
+    /// The handlers to build the gateway's fleet with (see
+    /// [`FleetBuilder::map_handlers`](crate::FleetBuilder::map_handlers)):
+    /// sampling, elicitation and roots are declared to every upstream and
+    /// relayed as the module docs say, `fallback`'s own answering when no
+    /// downstream client can; `fallback`'s message handlers are kept, and
+    /// the relay's own added (logs, resource updates).
+    pub fn handlers(&self, fallback: Handlers) -> Handlers {
+        let mut handlers = Handlers {
+            messages: fallback.messages.clone(),
+            listed_roots: fallback.listed_roots.clone(),
+            ..Handlers::default()
+        };
+        let _ = self.inner.fallback.set(fallback);
+        handlers.sampling = Some(Arc::new(Asks {
+            relay: self.clone(),
+            call: None,
+        }));
+        handlers.elicitation = Some(Arc::new(Asks {
+            relay: self.clone(),
+            call: None,
+        }));
+        handlers.roots = Some(Arc::new(Asks {
+            relay: self.clone(),
+            call: None,
+        }));
+        handlers.messages.push(Arc::new(Messages(self.clone())));
+        handlers
+    }
+
+    /// Handlers for one call's 2026-07-28 rounds: the asks `cx`'s
+    /// (handshake-era) client declared it can answer go to it; the others
+    /// to the fleet's handlers.
+    pub(crate) fn call_handlers(&self, cx: &Context) -> Handlers {
+        let asks = |kind: AskKind| {
+            let can = cx.era() == Era::Handshake && kind.declared(cx.client_capabilities());
+            can.then(|| {
+                Arc::new(Asks {
+                    relay: self.clone(),
+                    call: Some(cx.clone()),
+                })
+            })
+        };
+        Handlers {
+            sampling: asks(AskKind::Sampling).map(|a| a as _),
+            elicitation: asks(AskKind::Elicitation).map(|a| a as _),
+            roots: asks(AskKind::Roots).map(|a| a as _),
+            ..Handlers::default()
+        }
+    }
+
+    /// What an upstream 2026-07-28 request made for `cx` declares it can
+    /// be asked: what `cx`'s client declared, and for a handshake-era
+    /// client also what the fallback answers (a 2026-07-28 client's
+    /// rounds are passed on whole, so only it answers them).
+    pub(crate) fn declared_for(&self, cx: &Context) -> ClientCapabilities {
+        let down = cx.client_capabilities();
+        let mut caps = ClientCapabilities {
+            sampling: down.sampling.clone(),
+            elicitation: down.elicitation.clone(),
+            roots: down.roots.clone(),
+            ..ClientCapabilities::default()
+        };
+        if cx.era() == Era::Handshake {
+            if let Some(fallback) = self.fallback() {
+                if fallback.sampling.is_some() && caps.sampling.is_none() {
+                    caps.sampling = Some(Default::default());
+                }
+                if fallback.elicitation.is_some() && caps.elicitation.is_none() {
+                    caps.elicitation = Some(Default::default());
+                }
+                if fallback.roots.is_some() && caps.roots.is_none() {
+                    caps.roots = Some(Default::default());
+                }
+            }
+        }
+        caps
+    }
+
+    /// Registers `cx` as in flight on `server` until the guard drops.
+    pub(crate) fn enter(&self, server: &str, cx: &Context) -> InFlight {
+        let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        lock(&self.inner.calls)
+            .entry(server.to_owned())
+            .or_default()
+            .push((id, cx.clone()));
+        InFlight {
+            relay: self.clone(),
+            server: server.to_owned(),
+            id,
+        }
+    }
+
+    /// Where resource updates go (set when the gateway is served).
+    pub(crate) fn set_notifier(&self, notifier: Notifier) {
+        let _ = self.inner.notifier.set(notifier);
+    }
+
+    /// The downstream request of the one call in flight on `server`.
+    fn only_call(&self, server: &str) -> Option<Context> {
+        match lock(&self.inner.calls).get(server).map(Vec::as_slice) {
+            Some([(_, cx)]) => Some(cx.clone()),
+            _ => None,
+        }
+    }
+
+    fn fallback(&self) -> Option<&Handlers> {
+        self.inner.fallback.get()
+    }
+}
+
+/// Answers asks: the downstream client of the call (given, or the one in
+/// flight on the asking server) when it is of the handshake era and
+/// declared the capability, else the fallback handler, else a refusal.
+struct Asks {
+    relay: Relay,
+    call: Option<Context>,
+}
+
+impl Asks {
+    /// The downstream client that can be asked `kind` now, if any.
+    fn downstream(&self, kind: AskKind, server: &str) -> Option<Context> {
+        let cx = match &self.call {
+            Some(cx) => cx.clone(),
+            None => self.relay.only_call(server)?,
+        };
+        // A 2026-07-28 client can only be asked by ending its request
+        // (an input-required round): not from inside a call in flight.
+        (cx.era() == Era::Handshake && kind.declared(cx.client_capabilities())).then_some(cx)
+    }
+
+    fn refused(kind: AskKind, server: &str) -> HandlerError {
+        HandlerError::rejected(format!(
+            "the gateway has no client to pass {server}'s {} to (none in flight on it that \
+             declared {}) and its config answers none",
+            kind.method(),
+            kind.capability()
+        ))
+    }
+}
+
+async fn ask_downstream<T: DeserializeOwned>(
+    cx: Context,
+    kind: AskKind,
+    params: Value,
+) -> Result<T, HandlerError> {
+    let answer = cx.ask_json(kind, params).await.map_err(|e| match e {
+        AskError::Refused(e) => HandlerError {
+            code: e.code,
+            message: e.message,
+        },
+        other => HandlerError::internal(format!("the downstream client: {other}")),
+    })?;
+    serde_json::from_value(answer)
+        .map_err(|e| HandlerError::internal(format!("the downstream client's answer: {e}")))
+}
+
+impl SamplingHandler for Asks {
+    fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>> {
+        let kind = AskKind::Sampling;
+        let downstream = self.downstream(kind, &ctx.server);
+        let fallback = self.relay.fallback().and_then(|h| h.sampling.clone());
+        Box::pin(async move {
+            if let Some(cx) = downstream {
+                let params = serde_json::to_value(&params)
+                    .map_err(|e| HandlerError::internal(e.to_string()))?;
+                return ask_downstream(cx, kind, params).await;
+            }
+            match fallback {
+                Some(h) => h.create_message(params, ctx).await,
+                None => Err(Asks::refused(kind, &ctx.server)),
+            }
+        })
+    }
+
+    fn supports_tools(&self) -> bool {
+        true
+    }
+}
+
+impl ElicitationHandler for Asks {
+    fn elicit(
+        &self,
+        params: ElicitRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<ElicitResult, HandlerError>> {
+        let kind = AskKind::Elicitation;
+        let downstream = self.downstream(kind, &ctx.server);
+        let fallback = self.relay.fallback().and_then(|h| h.elicitation.clone());
+        Box::pin(async move {
+            if let Some(cx) = downstream {
+                let params = serde_json::to_value(&params)
+                    .map_err(|e| HandlerError::internal(e.to_string()))?;
+                return ask_downstream(cx, kind, params).await;
+            }
+            match fallback {
+                Some(h) => h.elicit(params, ctx).await,
+                None => Err(Asks::refused(kind, &ctx.server)),
+            }
+        })
+    }
+
+    fn supports_url(&self) -> bool {
+        true
+    }
+}
+
+impl RootsHandler for Asks {
+    fn list_roots(
+        &self,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Vec<Root>, HandlerError>> {
+        let kind = AskKind::Roots;
+        let downstream = self.downstream(kind, &ctx.server);
+        let fallback = self.relay.fallback().and_then(|h| h.roots.clone());
+        Box::pin(async move {
+            if let Some(cx) = downstream {
+                #[derive(serde::Deserialize)]
+                struct Listed {
+                    roots: Vec<Root>,
+                }
+                let listed: Listed = ask_downstream(cx, kind, serde_json::json!({})).await?;
+                return Ok(listed.roots);
+            }
+            match fallback {
+                Some(h) => h.list_roots(ctx).await,
+                None => Err(Asks::refused(kind, &ctx.server)),
+            }
+        })
+    }
+}
+
+/// Hears the upstreams' log messages and resource updates.
+struct Messages(Relay);
+
+impl MessageHandler for Messages {
+    fn on_log(&self, server: &str, log: &LoggingMessageNotificationParams) {
+        match self.0.only_call(server) {
+            Some(cx) => cx.log_message(log.clone()),
+            None => {
+                tracing::debug!(%server, level = ?log.level, "upstream log with no one call in flight: not relayed")
+            }
+        }
+    }
+
+    fn on_resource_updated(&self, _server: &str, uri: &str) {
+        if let Some(notifier) = self.0.inner.notifier.get() {
+            notifier.resource_updated(uri);
+        }
+    }
+}
