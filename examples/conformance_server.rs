@@ -116,7 +116,6 @@ async fn main() {
             std::process::exit(1);
         }
     }
-    // The core checks Mcp-Method, Mcp-Name and MCP-Protocol-Version; the
     // The core checks the SEP-2243 headers, Mcp-Param-* included (from the
     // tools' x-mcp-header annotations).
     let router = server.http_router(HttpOptions::default());

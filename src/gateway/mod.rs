@@ -16,6 +16,12 @@
 //!   relayed as it comes; a downstream cancellation (or a client that
 //!   goes away) drops the call, and the upstream is sent
 //!   `notifications/cancelled`.
+//! - **Asks, logs and updates are relayed** to the client of the call
+//!   they belong to (see [`Relay`]): a 2026-07-28 upstream's
+//!   input-required round is passed on with its `requestState` sealed in
+//!   the gateway's, so the retry may reach any replica sharing the key;
+//!   completions, templates and subscriptions reach the upstream that owns
+//!   them.
 //! - **Supervision shows**: a call to a server that is down fails with
 //!   -32603 naming the server and its state (`data.server`,
 //!   `data.state`); the others keep serving. Every change of the fleet's

@@ -1,0 +1,75 @@
+//! `switchboard gateway` as a child process over a config file written
+//! for the test: started on a free 127.0.0.1 port, its URL read from its
+//! first line, killed (only it) when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A running gateway.
+pub struct GatewayProcess {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT/mcp`.
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl GatewayProcess {
+    /// Serves the `mcpServers` table `servers` with the extra `args` and
+    /// environment `env`; waits up to 60 s for it to listen.
+    pub fn start(servers: Value, args: &[&str], env: &[(&str, &str)]) -> GatewayProcess {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let config = dir.path().join("mcp.json");
+        let file = serde_json::json!({ "mcpServers": servers });
+        std::fs::write(&config, file.to_string()).expect("write the config");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        command
+            .arg("gateway")
+            .arg(&config)
+            .args(["--listen", "127.0.0.1:0", "--drain-secs", "2"])
+            .args(args)
+            .env("RUST_LOG", "error")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start the gateway");
+        let stdout = child.stdout.take().expect("its stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let mut gateway = GatewayProcess {
+            child,
+            url: String::new(),
+            _dir: dir,
+        };
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the gateway did not say where it listens within 60 s");
+        gateway.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        gateway
+    }
+
+    /// Kills it at once (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
