@@ -61,6 +61,10 @@ pub struct AuthServerMetadata {
     /// The server accepts Client ID Metadata Document URLs as client ids.
     #[serde(default)]
     pub client_id_metadata_document_supported: Option<bool>,
+    /// Where its signing keys are published (a JWK Set), for checking
+    /// the tokens it issues.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
     /// DPoP proof algorithms the server accepts (RFC 9449 §5.1); present
     /// when it supports DPoP.
     #[serde(default)]
@@ -162,7 +166,7 @@ fn origin(server: &Url) -> String {
 }
 
 /// Fetches a JSON document; `Ok(None)` for a 4xx (try the next place).
-async fn fetch<T: for<'de> Deserialize<'de>>(
+pub(crate) async fn fetch<T: for<'de> Deserialize<'de>>(
     client: &reqwest::Client,
     what: &str,
     url: &Url,
@@ -212,7 +216,7 @@ async fn resource_metadata(
 /// `issuer` is identical to it (unless `exact` is false: the 2025-03-26
 /// lookup at the server's origin, where no issuer was named to compare
 /// with).
-async fn auth_server_metadata(
+pub(crate) async fn auth_server_metadata(
     client: &reqwest::Client,
     issuer: &str,
     exact: bool,

@@ -69,6 +69,7 @@ mod store;
 mod store_file;
 mod table;
 mod token_exchange;
+mod verify;
 
 pub use assertion::{Assertion, JWT_BEARER_GRANT};
 pub use browser::BrowserHandler;
@@ -89,3 +90,4 @@ pub use store::{ClientCredentials, MemoryTokenStore, StoreKey, StoredAuth, Token
 pub use store_file::FileTokenStore;
 pub use table::OAUTH_KEYS;
 pub use token_exchange::{TokenExchange, ID_JAG_TOKEN_TYPE, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT};
+pub use verify::{Claims, JwtVerifier, TokenRejected, DEFAULT_LEEWAY};

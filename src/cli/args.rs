@@ -228,6 +228,9 @@ pub enum Command {
         /// own names, so the gateway looks like that server.
         #[arg(long)]
         unprefixed: bool,
+        /// Who may call it (HTTP only).
+        #[command(flatten)]
+        auth: super::gateway::AuthArgs,
     },
     /// The embedded default: an agent over built-in servers, no network, no key.
     Demo {

@@ -29,12 +29,14 @@ pub async fn run(cli: Cli) -> u8 {
             stdio,
             drain_secs,
             unprefixed,
+            auth,
         } => {
             let serving = super::gateway::Serving {
                 listen: &listen,
                 stdio,
                 drain: Duration::from_secs(drain_secs),
                 unprefixed,
+                auth,
             };
             super::gateway::run(&global, &config, serving).await
         }

@@ -17,12 +17,110 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use super::args::Global;
 use super::shutdown::outln;
+use crate::auth::JwtVerifier;
 use crate::gateway::{Gateway, Relay};
-use crate::server::http::{AllowedHosts, HttpOptions};
+use crate::server::http::{AllowedHosts, HttpOptions, InboundAuth};
 use crate::{Error, Result};
 
 /// The environment variable holding the replicas' shared `requestState` key.
 pub const KEY_VAR: &str = "SWITCHBOARD_GATEWAY_KEY";
+
+/// The environment variable holding bearer tokens that let clients in
+/// (comma-separated).
+pub const TOKENS_VAR: &str = "SWITCHBOARD_GATEWAY_TOKENS";
+
+/// Who may call the gateway over HTTP. Without any of these, anyone who
+/// reaches the address may (on loopback, only local programs can).
+#[derive(clap::Args, Debug, Default)]
+pub struct AuthArgs {
+    /// A file of bearer tokens, one per line ('#' starts a comment); any of
+    /// them lets a client in. Tokens may also come from
+    /// SWITCHBOARD_GATEWAY_TOKENS (comma-separated).
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<std::path::PathBuf>,
+    /// An OAuth issuer whose JWT access tokens for this gateway let a
+    /// client in (checked against its published keys); the gateway then
+    /// serves its protected resource metadata naming it.
+    #[arg(long, value_name = "URL")]
+    jwt_issuer: Option<String>,
+    /// The issuer's JWK Set, when its metadata does not name it.
+    #[arg(long, value_name = "URL", requires = "jwt_issuer")]
+    jwks_url: Option<String>,
+    /// An audience the tokens may name (repeat for several). Default: the
+    /// public URL.
+    #[arg(long, value_name = "AUD", requires = "jwt_issuer")]
+    jwt_audience: Vec<String>,
+    /// The gateway's public URL, the resource its tokens are for.
+    /// Default: http://LISTEN/mcp.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+}
+
+impl AuthArgs {
+    fn given(&self) -> bool {
+        self.token_file.is_some() || self.jwt_issuer.is_some()
+    }
+
+    /// The static tokens: the environment's, then the file's (checked
+    /// before any server starts).
+    fn tokens(&self) -> Result<Vec<String>> {
+        let mut tokens: Vec<String> = std::env::var(TOKENS_VAR)
+            .unwrap_or_default()
+            .split(',')
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if let Some(path) = &self.token_file {
+            tokens.extend(read_tokens(path)?);
+        }
+        Ok(tokens)
+    }
+
+    /// The endpoint's auth for a gateway whose public URL is `public`.
+    fn build(&self, tokens: Vec<String>, public: &str) -> Result<InboundAuth> {
+        let mut auth = InboundAuth::new().bearer_tokens(tokens).resource(public);
+        if let Some(issuer) = &self.jwt_issuer {
+            let audiences = if self.jwt_audience.is_empty() {
+                vec![public.to_owned()]
+            } else {
+                self.jwt_audience.clone()
+            };
+            let mut verifier = JwtVerifier::new(issuer.clone(), audiences)?;
+            if let Some(url) = &self.jwks_url {
+                verifier = verifier.jwks_url(url)?;
+            }
+            auth = auth.jwt(verifier);
+        }
+        Ok(auth)
+    }
+}
+
+/// The tokens of a token file; one that others may read is refused.
+fn read_tokens(path: &Path) -> Result<Vec<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::invalid_argument(format!("--token-file {shown}: {e}")))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(Error::invalid_argument(format!(
+            "--token-file {shown}: other users may read it (mode {:o}); chmod 600 it",
+            meta.permissions().mode() & 0o777
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid_argument(format!("--token-file {shown}: {e}")))?;
+    let tokens: Vec<String> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "--token-file {shown}: no token in it"
+        )));
+    }
+    Ok(tokens)
+}
 
 /// Where and how to serve.
 pub(super) struct Serving<'a> {
@@ -30,6 +128,7 @@ pub(super) struct Serving<'a> {
     pub(super) stdio: bool,
     pub(super) drain: Duration,
     pub(super) unprefixed: bool,
+    pub(super) auth: AuthArgs,
 }
 
 /// Resolves when the process is told to stop (SIGINT, SIGTERM, SIGHUP).
@@ -49,6 +148,14 @@ async fn stop_signal() {
 }
 
 pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) -> Result<u8> {
+    let tokens_in_env = std::env::var(TOKENS_VAR).is_ok_and(|t| !t.trim().is_empty());
+    if serving.stdio && (serving.auth.given() || tokens_in_env) {
+        return Err(Error::invalid_argument(
+            "--token-file, --jwt-issuer and SWITCHBOARD_GATEWAY_TOKENS apply to HTTP; over \
+             --stdio the client that spawns the gateway is the only one",
+        ));
+    }
+    let tokens = serving.auth.tokens()?;
     let relay = Relay::new();
     let handlers = relay.clone();
     let fleet = super::fleet::build_with(global, config, move |b| {
@@ -76,6 +183,15 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
             .await
             .map_err(|e| Error::invalid_argument(format!("--listen {}: {e}", serving.listen)))?;
         let addr = listener.local_addr().map_err(Error::Io)?;
+        let public = serving
+            .auth
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}/mcp"));
+        let auth = serving.auth.build(tokens, &public)?;
+        if !auth.is_enabled() && !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "no --token-file or --jwt-issuer: anyone who reaches this address may use every server");
+        }
         outln!("listening on http://{addr}/mcp");
         super::shutdown::flush_stdout();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
@@ -85,7 +201,7 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
             AllowedHosts::Any
         };
         let router = server
-            .http_router(HttpOptions::default().allowed_hosts(hosts))
+            .http_router(HttpOptions::default().allowed_hosts(hosts).auth(auth))
             .merge(gateway.ops_router());
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             stop_signal().await;

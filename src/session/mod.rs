@@ -186,7 +186,7 @@ impl CallOptions {
         self
     }
     /// (2026-07-28) Ends the call at an `input_required` result with
-    /// [`Error::InputRequired`](crate::Error::InputRequired) (the asks and
+    /// [`Error::InputRequired`] (the asks and
     /// `requestState` as the server sent them) instead of answering it:
     /// for a caller that passes the round on to someone else, as a
     /// gateway does. Default: rounds are answered through the handlers.

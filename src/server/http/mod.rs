@@ -33,6 +33,7 @@
 //! # }
 //! ```
 
+mod auth;
 mod exchange;
 mod guard;
 mod headers;
@@ -50,6 +51,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use super::Server;
+pub use auth::{InboundAuth, METADATA_PATH};
 pub use guard::AllowedHosts;
 
 /// Default endpoint path.
@@ -74,6 +76,7 @@ pub struct HttpOptions {
     pub(crate) session_idle: Duration,
     pub(crate) max_sessions: usize,
     pub(crate) retry: Duration,
+    pub(crate) auth: InboundAuth,
 }
 
 impl Default for HttpOptions {
@@ -84,6 +87,7 @@ impl Default for HttpOptions {
             session_idle: DEFAULT_SESSION_IDLE,
             max_sessions: DEFAULT_MAX_SESSIONS,
             retry: DEFAULT_RETRY,
+            auth: InboundAuth::default(),
         }
     }
 }
@@ -123,6 +127,13 @@ impl HttpOptions {
         self.retry = retry;
         self
     }
+
+    /// Who may call the endpoint (see [`InboundAuth`]). Default: anyone
+    /// who passes the `Host`/`Origin` checks.
+    pub fn auth(mut self, auth: InboundAuth) -> Self {
+        self.auth = auth;
+        self
+    }
 }
 
 /// What every request of one HTTP endpoint shares.
@@ -147,21 +158,37 @@ impl Server {
         let path = options.path.clone();
         // Larger bodies are refused with 413 before they are read whole.
         let limit = self.shared.options.max_message_size;
+        let auth = options.auth.clone();
         let endpoint = Arc::new(Endpoint {
             server: self.clone(),
             sessions: session::Sessions::new(options.max_sessions, options.session_idle),
             options,
             hosts,
         });
-        Router::new()
-            .route(
-                &path,
-                route_post(post::post)
-                    .get(session::get)
-                    .delete(session::delete),
-            )
+        let mut mcp = route_post(post::post)
+            .get(session::get)
+            .delete(session::delete);
+        if auth.is_enabled() {
+            let guard = Arc::new((auth.clone(), path.clone()));
+            mcp = mcp.route_layer(axum::middleware::from_fn_with_state(guard, auth::check));
+        }
+        let mut router = Router::new()
+            .route(&path, mcp)
             .layer(DefaultBodyLimit::max(limit))
-            .with_state(endpoint)
+            .with_state(endpoint);
+        if auth.serves_metadata() {
+            let suffixed = format!("{METADATA_PATH}{}", path.trim_end_matches('/'));
+            let serve = move |headers: axum::http::HeaderMap| {
+                let auth = auth.clone();
+                let path = path.clone();
+                async move { auth.metadata(&headers, &path) }
+            };
+            if suffixed != METADATA_PATH {
+                router = router.route(&suffixed, axum::routing::get(serve.clone()));
+            }
+            router = router.route(METADATA_PATH, axum::routing::get(serve));
+        }
+        router
     }
 
     /// Serves Streamable HTTP on `listener` at [`DEFAULT_PATH`] with the
