@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::Gateway;
+use super::{held, Gateway};
 use crate::protocol::{
     CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, Era,
     GetPromptRequestParams, GetPromptResult, Implementation, ListPromptsResult,
@@ -16,7 +16,9 @@ use crate::server::{paginate, Context, HandlerFuture, ServerError, ServerHandler
 use crate::{CallOptions, Error};
 
 /// What the gateway seals into the `requestState` of a relayed round: the
-/// upstream it came from and that upstream's own `requestState`.
+/// upstream it came from and that upstream's own `requestState` (a
+/// 2026-07-28 upstream's round), or the id of the call it holds (a
+/// handshake-era upstream's ask, see `held.rs`).
 #[derive(Serialize, Deserialize)]
 struct Relayed {
     /// The upstream server.
@@ -24,6 +26,9 @@ struct Relayed {
     /// Its `requestState`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     r: Option<String>,
+    /// The held call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    h: Option<String>,
 }
 
 impl Gateway {
@@ -63,11 +68,27 @@ impl Gateway {
         })
     }
 
+    /// What the `requestState` of `cx`'s retry says of its round, checked
+    /// to be for `server`.
+    fn relayed(&self, cx: &Context, server: &str) -> Result<Option<Relayed>, ServerError> {
+        let Some(state) = cx.relayed_state() else {
+            return Ok(None);
+        };
+        let relayed: Relayed = serde_json::from_value(state)
+            .map_err(|_| ServerError::invalid_params("invalid requestState: not the gateway's"))?;
+        if relayed.s != server {
+            return Err(ServerError::invalid_params(
+                "invalid requestState: minted for another server",
+            ));
+        }
+        Ok(Some(relayed))
+    }
+
     /// The options of the upstream call made for downstream request `cx`
     /// on `server`: progress relayed, the log level asked for, and the
     /// rounds relayed (2026-07-28 client: passed on as they come, the
     /// retry resumed; handshake-era client: its asks become requests).
-    fn upstream_options(&self, cx: &Context, server: &str) -> Result<CallOptions, ServerError> {
+    fn upstream_options(&self, cx: &Context, relayed: Option<Relayed>) -> CallOptions {
         let relay = cx.clone();
         let mut options = CallOptions::new().on_progress(move |p| {
             relay.progress(p.progress, p.total, p.message.as_deref());
@@ -79,21 +100,43 @@ impl Gateway {
         match cx.era() {
             Era::Modern => {
                 options = options.relay_input_required();
-                if let Some(state) = cx.relayed_state() {
-                    let relayed: Relayed = serde_json::from_value(state).map_err(|_| {
-                        ServerError::invalid_params("invalid requestState: not the gateway's")
-                    })?;
-                    if relayed.s != server {
-                        return Err(ServerError::invalid_params(
-                            "invalid requestState: minted for another server",
-                        ));
-                    }
+                if let Some(relayed) = relayed {
                     options = options.resume(cx.input_responses(), relayed.r);
                 }
             }
             Era::Handshake => options = options.handlers(self.relay().call_handlers(cx)),
         }
-        Ok(options)
+        options
+    }
+
+    /// The era `server` speaks, once it is connected.
+    async fn upstream_era(&self, server: &str) -> Option<Era> {
+        self.inner.fleet.client(server).await.ok()?.era()
+    }
+
+    /// Runs the upstream call of tool `name` on a task of its own, so that
+    /// it can outlive the request (held for a round).
+    fn spawn_call(
+        &self,
+        server: &str,
+        name: String,
+        arguments: Value,
+        options: CallOptions,
+    ) -> held::Call {
+        let fleet = self.inner.fleet.clone();
+        let only = self.inner.only.clone();
+        let server = server.to_owned();
+        held::Call(tokio::spawn(async move {
+            match only {
+                Some(_) => {
+                    fleet
+                        .call_tool_on_with(&server, &name, arguments, options)
+                        .await
+                }
+                None => fleet.call_tool_with(&name, arguments, options).await,
+            }
+            .map(crate::ToolOutput::into_inner)
+        }))
     }
 
     /// An upstream call's failure for downstream request `cx`: a relayed
@@ -109,6 +152,7 @@ impl Gateway {
                 let relayed = Relayed {
                     s: server.to_owned(),
                     r: request_state,
+                    h: None,
                 };
                 let state = serde_json::to_value(relayed).unwrap_or(Value::Null);
                 cx.relay_round(input_requests, state)
@@ -220,22 +264,44 @@ impl ServerHandler for Gateway {
                     }
                 },
             };
-            let options = self.upstream_options(&cx, &server)?;
-            let _relayed = self.relay().enter(&server, &cx);
-            let outcome = match &self.inner.only {
-                Some(only) => {
-                    fleet
-                        .call_tool_on_with(only, &params.name, arguments, options)
-                        .await
+            let relayed = self.relayed(&cx, &server)?;
+            let held = self.relay().held();
+            let outcome = if let Some(id) = relayed.as_ref().and_then(|r| r.h.as_deref()) {
+                // The retry of a call held for this client's answer.
+                let running = held::resume(held, &cx, &server, id)?;
+                held::drive(held, &cx, &server, running).await?
+            } else {
+                let options = self.upstream_options(&cx, relayed);
+                let modern = cx.era() == Era::Modern;
+                if modern && self.upstream_era(&server).await == Some(Era::Handshake) {
+                    // Its asks come as requests mid-call: hold the call
+                    // while this client answers them in rounds.
+                    let (asks, asked) = tokio::sync::mpsc::channel(1);
+                    let route = self.relay().enter_holding(&server, &cx, asks);
+                    let call = self.spawn_call(&server, params.name, arguments, options);
+                    let running = held::Running {
+                        call,
+                        asks: asked,
+                        rounds: 0,
+                        route,
+                    };
+                    held::drive(held, &cx, &server, running).await?
+                } else {
+                    let _route = self.relay().enter(&server, &cx);
+                    match &self.inner.only {
+                        Some(only) => {
+                            fleet
+                                .call_tool_on_with(only, &params.name, arguments, options)
+                                .await
+                        }
+                        None => fleet.call_tool_with(&params.name, arguments, options).await,
+                    }
+                    .map(crate::ToolOutput::into_inner)
                 }
-                None => fleet.call_tool_with(&params.name, arguments, options).await,
             };
             let calls = self.inner.metrics.server(&server);
             calls.record(started.elapsed(), outcome.is_err());
-            match outcome {
-                Ok(out) => Ok(out.into_inner()),
-                Err(e) => Err(self.failed(&cx, &server, e)),
-            }
+            outcome.map_err(|e| self.failed(&cx, &server, e))
         })
     }
 
@@ -285,7 +351,7 @@ impl ServerHandler for Gateway {
                     }
                 },
             };
-            let options = self.upstream_options(&cx, &server)?;
+            let options = self.upstream_options(&cx, self.relayed(&cx, &server)?);
             let _relayed = self.relay().enter(&server, &cx);
             let got = match fleet.client(&server).await {
                 Ok(client) => client.get_prompt_with(&prompt, arguments, options).await,
@@ -346,7 +412,7 @@ impl ServerHandler for Gateway {
             let Some(server) = self.resource_owner(&params.uri).await else {
                 return Err(ServerError::ResourceNotFound { uri: params.uri });
             };
-            let options = self.upstream_options(&cx, &server)?;
+            let options = self.upstream_options(&cx, self.relayed(&cx, &server)?);
             let _relayed = self.relay().enter(&server, &cx);
             let read = match self.inner.fleet.client(&server).await {
                 Ok(client) => client.read_resource_with(&params.uri, options).await,

@@ -29,6 +29,7 @@
 //!   kind per change), on the GET stream or a listen.
 
 mod handler;
+mod held;
 mod metrics;
 #[cfg(feature = "http-server")]
 mod ops;

@@ -10,7 +10,10 @@
 //!   request ([`Relay::call_handlers`]).
 //! - A handshake-era upstream's requests and log messages name no call
 //!   (over stdio nothing ties them to one). They go to the client of the
-//!   one call in flight on that server, when exactly one is; otherwise an
+//!   one call in flight on that server, when exactly one is: a
+//!   handshake-era client gets a real request; a 2026-07-28 client's
+//!   request ends with an input-required round while the upstream call is
+//!   held (see `held.rs`) until the retry brings the answer. Otherwise an
 //!   ask goes to the config's `sampling`/`elicitation` tables, else it is
 //!   refused, and a log message is only traced. Never to a guess: with
 //!   several calls in flight that would hand one client's traffic to
@@ -30,6 +33,9 @@ use crate::protocol::{
     ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
     ElicitResult, Era, LoggingMessageNotificationParams, Root,
 };
+use tokio::sync::mpsc;
+
+use super::held::HeldAsk;
 use crate::server::{AskError, AskKind, Context, Notifier};
 use crate::session::{
     ElicitationHandler, HandlerError, Handlers, MessageHandler, RequestContext, RootsHandler,
@@ -47,8 +53,10 @@ pub struct Relay {
 #[derive(Default)]
 struct Inner {
     /// The downstream requests in flight, by the upstream serving them.
-    calls: Mutex<HashMap<String, Vec<(u64, Context)>>>,
+    calls: Mutex<HashMap<String, Vec<(u64, Route)>>>,
     next: AtomicU64,
+    /// Upstream calls held for a 2026-07-28 client's retry.
+    pub(super) held: super::held::HeldCalls,
     /// What answers when no downstream client can: the config's tables.
     fallback: OnceLock<Handlers>,
     /// Where resource updates go.
@@ -65,12 +73,45 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Where what an upstream sends during one call goes.
+#[derive(Clone)]
+struct Route {
+    /// The downstream request, while it is open.
+    cx: Option<Context>,
+    /// For a 2026-07-28 client: where asks go to be held for its retry,
+    /// and what it declared it can be asked.
+    hold: Option<(mpsc::Sender<HeldAsk>, Arc<ClientCapabilities>)>,
+}
+
 /// A downstream request registered as in flight on an upstream; removed
 /// when dropped.
 pub(crate) struct InFlight {
     relay: Relay,
     server: String,
     id: u64,
+}
+
+impl InFlight {
+    /// The downstream request is over (its call is held): logs have
+    /// nowhere to go until [`InFlight::reopen`].
+    pub(crate) fn close(&self) {
+        self.set_cx(None);
+    }
+
+    /// The retry of a held call is the downstream request now.
+    pub(crate) fn reopen(&self, cx: &Context) {
+        self.set_cx(Some(cx.clone()));
+    }
+
+    fn set_cx(&self, cx: Option<Context>) {
+        let mut calls = lock(&self.relay.inner.calls);
+        let entry = calls
+            .get_mut(&self.server)
+            .and_then(|list| list.iter_mut().find(|(id, _)| *id == self.id));
+        if let Some((_, route)) = entry {
+            route.cx = cx;
+        }
+    }
 }
 
 impl Drop for InFlight {
@@ -171,11 +212,39 @@ impl Relay {
 
     /// Registers `cx` as in flight on `server` until the guard drops.
     pub(crate) fn enter(&self, server: &str, cx: &Context) -> InFlight {
+        self.register(
+            server,
+            Route {
+                cx: Some(cx.clone()),
+                hold: None,
+            },
+        )
+    }
+
+    /// Registers `cx` (of a 2026-07-28 client) as in flight on `server`,
+    /// the upstream's asks sent to `asks` to be held for its retry.
+    pub(crate) fn enter_holding(
+        &self,
+        server: &str,
+        cx: &Context,
+        asks: mpsc::Sender<HeldAsk>,
+    ) -> InFlight {
+        let declared = Arc::new(cx.client_capabilities().clone());
+        self.register(
+            server,
+            Route {
+                cx: Some(cx.clone()),
+                hold: Some((asks, declared)),
+            },
+        )
+    }
+
+    fn register(&self, server: &str, route: Route) -> InFlight {
         let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
         lock(&self.inner.calls)
             .entry(server.to_owned())
             .or_default()
-            .push((id, cx.clone()));
+            .push((id, route));
         InFlight {
             relay: self.clone(),
             server: server.to_owned(),
@@ -183,15 +252,20 @@ impl Relay {
         }
     }
 
+    /// The held calls.
+    pub(super) fn held(&self) -> &super::held::HeldCalls {
+        &self.inner.held
+    }
+
     /// Where resource updates go (set when the gateway is served).
     pub(crate) fn set_notifier(&self, notifier: Notifier) {
         let _ = self.inner.notifier.set(notifier);
     }
 
-    /// The downstream request of the one call in flight on `server`.
-    fn only_call(&self, server: &str) -> Option<Context> {
+    /// The route of the one call in flight on `server`.
+    fn only_call(&self, server: &str) -> Option<Route> {
         match lock(&self.inner.calls).get(server).map(Vec::as_slice) {
-            Some([(_, cx)]) => Some(cx.clone()),
+            Some([(_, route)]) => Some(route.clone()),
             _ => None,
         }
     }
@@ -202,47 +276,71 @@ impl Relay {
 }
 
 /// Answers asks: the downstream client of the call (given, or the one in
-/// flight on the asking server) when it is of the handshake era and
-/// declared the capability, else the fallback handler, else a refusal.
+/// flight on the asking server) when it declared the capability (asked at
+/// once in the handshake era, held for its retry in 2026-07-28), else the
+/// fallback handler, else a refusal.
 struct Asks {
     relay: Relay,
     call: Option<Context>,
 }
 
+/// Who answers an ask.
+enum Answerer {
+    /// A handshake-era client, asked now.
+    Now(Context),
+    /// A 2026-07-28 client, through its held call.
+    Held(mpsc::Sender<HeldAsk>),
+}
+
 impl Asks {
     /// The downstream client that can be asked `kind` now, if any.
-    fn downstream(&self, kind: AskKind, server: &str) -> Option<Context> {
-        let cx = match &self.call {
-            Some(cx) => cx.clone(),
+    fn downstream(&self, kind: AskKind, server: &str) -> Option<Answerer> {
+        let route = match &self.call {
+            Some(cx) => Route {
+                cx: Some(cx.clone()),
+                hold: None,
+            },
             None => self.relay.only_call(server)?,
         };
-        // A 2026-07-28 client can only be asked by ending its request
-        // (an input-required round): not from inside a call in flight.
-        (cx.era() == Era::Handshake && kind.declared(cx.client_capabilities())).then_some(cx)
+        if let Some((asks, declared)) = &route.hold {
+            return kind
+                .declared(declared)
+                .then(|| Answerer::Held(asks.clone()));
+        }
+        let cx = route.cx?;
+        (cx.era() == Era::Handshake && kind.declared(cx.client_capabilities()))
+            .then_some(Answerer::Now(cx))
     }
 
     fn refused(kind: AskKind, server: &str) -> HandlerError {
-        HandlerError::rejected(format!(
-            "the gateway has no client to pass {server}'s {} to (none in flight on it that \
-             declared {}) and its config answers none",
-            kind.method(),
-            kind.capability()
-        ))
+        HandlerError {
+            code: crate::protocol::codes::METHOD_NOT_FOUND,
+            message: format!(
+                "no client of the gateway can answer {server}'s {}: none in flight on it declared \
+                 {} (or several are, and the request names none), and the gateway's config \
+                 answers none",
+                kind.method(),
+                kind.capability()
+            ),
+        }
     }
 }
 
-async fn ask_downstream<T: DeserializeOwned>(
-    cx: Context,
+async fn ask<T: DeserializeOwned>(
+    answerer: Answerer,
     kind: AskKind,
     params: Value,
 ) -> Result<T, HandlerError> {
-    let answer = cx.ask_json(kind, params).await.map_err(|e| match e {
-        AskError::Refused(e) => HandlerError {
-            code: e.code,
-            message: e.message,
-        },
-        other => HandlerError::internal(format!("the downstream client: {other}")),
-    })?;
+    let answer = match answerer {
+        Answerer::Now(cx) => cx.ask_json(kind, params).await.map_err(|e| match e {
+            AskError::Refused(e) => HandlerError {
+                code: e.code,
+                message: e.message,
+            },
+            other => HandlerError::internal(format!("the downstream client: {other}")),
+        })?,
+        Answerer::Held(asks) => super::held::ask(&asks, kind, params).await?,
+    };
     serde_json::from_value(answer)
         .map_err(|e| HandlerError::internal(format!("the downstream client's answer: {e}")))
 }
@@ -257,10 +355,10 @@ impl SamplingHandler for Asks {
         let downstream = self.downstream(kind, &ctx.server);
         let fallback = self.relay.fallback().and_then(|h| h.sampling.clone());
         Box::pin(async move {
-            if let Some(cx) = downstream {
+            if let Some(answerer) = downstream {
                 let params = serde_json::to_value(&params)
                     .map_err(|e| HandlerError::internal(e.to_string()))?;
-                return ask_downstream(cx, kind, params).await;
+                return ask(answerer, kind, params).await;
             }
             match fallback {
                 Some(h) => h.create_message(params, ctx).await,
@@ -284,10 +382,10 @@ impl ElicitationHandler for Asks {
         let downstream = self.downstream(kind, &ctx.server);
         let fallback = self.relay.fallback().and_then(|h| h.elicitation.clone());
         Box::pin(async move {
-            if let Some(cx) = downstream {
+            if let Some(answerer) = downstream {
                 let params = serde_json::to_value(&params)
                     .map_err(|e| HandlerError::internal(e.to_string()))?;
-                return ask_downstream(cx, kind, params).await;
+                return ask(answerer, kind, params).await;
             }
             match fallback {
                 Some(h) => h.elicit(params, ctx).await,
@@ -310,12 +408,12 @@ impl RootsHandler for Asks {
         let downstream = self.downstream(kind, &ctx.server);
         let fallback = self.relay.fallback().and_then(|h| h.roots.clone());
         Box::pin(async move {
-            if let Some(cx) = downstream {
+            if let Some(answerer) = downstream {
                 #[derive(serde::Deserialize)]
                 struct Listed {
                     roots: Vec<Root>,
                 }
-                let listed: Listed = ask_downstream(cx, kind, serde_json::json!({})).await?;
+                let listed: Listed = ask(answerer, kind, serde_json::json!({})).await?;
                 return Ok(listed.roots);
             }
             match fallback {
@@ -331,7 +429,7 @@ struct Messages(Relay);
 
 impl MessageHandler for Messages {
     fn on_log(&self, server: &str, log: &LoggingMessageNotificationParams) {
-        match self.0.only_call(server) {
+        match self.0.only_call(server).and_then(|r| r.cx) {
             Some(cx) => cx.log_message(log.clone()),
             None => {
                 tracing::debug!(%server, level = ?log.level, "upstream log with no one call in flight: not relayed")
