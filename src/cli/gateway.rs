@@ -200,9 +200,9 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
         } else {
             AllowedHosts::Any
         };
-        let router = server
-            .http_router(HttpOptions::default().allowed_hosts(hosts).auth(auth))
-            .merge(gateway.ops_router());
+        let options = HttpOptions::default().allowed_hosts(hosts).auth(auth);
+        let ops = gateway.ops_router(&options);
+        let router = server.http_router(options).merge(ops);
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             stop_signal().await;
             let _ = stopped_tx.send(());

@@ -45,6 +45,45 @@ impl ServerCalls {
     }
 }
 
+impl ServerCalls {
+    /// Calls and failed calls so far.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The `q` quantile (0 to 1) of the latencies so far, in seconds,
+    /// interpolated within its histogram bucket; `None` before any call.
+    /// Past the last bound it is that bound (the histogram says no more).
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * total as f64;
+        let mut below = 0u64;
+        for (i, &n) in counts.iter().enumerate() {
+            if n > 0 && (below + n) as f64 >= rank {
+                let Some(&upper) = BUCKETS.get(i) else {
+                    return BUCKETS.last().copied();
+                };
+                let lower = if i == 0 { 0.0 } else { BUCKETS[i - 1] };
+                let within = (rank - below as f64) / n as f64;
+                return Some(lower + (upper - lower) * within.clamp(0.0, 1.0));
+            }
+            below += n;
+        }
+        BUCKETS.last().copied()
+    }
+}
+
 /// Everything the gateway counts.
 #[derive(Default)]
 pub(crate) struct Metrics {
@@ -97,6 +136,16 @@ impl Metrics {
         let s = Arc::new(ServerCalls::default());
         servers.insert(server.to_owned(), s.clone());
         s
+    }
+
+    /// Calls in flight now.
+    pub(crate) fn in_flight(&self) -> i64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// The counters of `server`, if it had calls.
+    pub(crate) fn server_if_any(&self, server: &str) -> Option<Arc<ServerCalls>> {
+        crate::session::lock(&self.servers).get(server).cloned()
     }
 
     /// The exposition, with the fleet's `health` for restarts and states.
@@ -240,6 +289,11 @@ mod tests {
         assert!(text.contains(
             "switchboard_gateway_requests_total{method=\"tools/call\",era=\"2026-07-28\"} 2"
         ));
+        // The median falls in the first bucket, p99 in the last.
+        let p50 = s.quantile(0.5).unwrap();
+        assert!(p50 > 0.001 && p50 <= 0.05, "{p50}");
+        assert_eq!(s.quantile(0.99), Some(10.0));
+        assert_eq!(m.server("idle").quantile(0.5), None);
         let guard = m.start();
         assert!(m.render(&[]).contains("switchboard_gateway_in_flight 1"));
         drop(guard);

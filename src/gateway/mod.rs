@@ -35,6 +35,8 @@ mod metrics;
 mod ops;
 mod relay;
 mod resources;
+#[cfg(feature = "http-server")]
+mod status;
 mod watch;
 
 use std::sync::{Arc, OnceLock};

@@ -1,7 +1,7 @@
 //! Operations endpoints beside `/mcp`: `/healthz` (the process answers),
 //! `/readyz` (at least one server is ready: 200, else 503), each with a
-//! JSON body a person or a probe can read, and `/metrics` (Prometheus
-//! text format).
+//! JSON body a person or a probe can read, `/metrics` (Prometheus text
+//! format), and the status page: `/` and the `/status.json` it polls.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,12 +13,26 @@ use super::Gateway;
 use crate::fleet::ServerState;
 
 impl Gateway {
-    /// The operations routes: `/healthz`, `/readyz`, `/metrics`. Merge them into
-    /// the MCP router ([`Server::http_router`](crate::server::Server::http_router)).
-    pub fn ops_router(&self) -> Router {
+    /// The operations routes: `/healthz`, `/readyz`, `/metrics`, and the
+    /// status page (`/`, `/status.json`), which shows servers' errors and
+    /// stderr, guarded as `options` guard the MCP endpoint (hosts and
+    /// auth). Merge them into the MCP router
+    /// ([`Server::http_router`](crate::server::Server::http_router)).
+    pub fn ops_router(&self, options: &crate::server::http::HttpOptions) -> Router {
         let ready = self.clone();
         let metrics = self.clone();
-        Router::new()
+        let status = self.clone();
+        let page = Router::new()
+            .route("/", get(|| async { super::status::page() }))
+            .route(
+                "/status.json",
+                get(move || {
+                    let gateway = status.clone();
+                    async move { super::status::status_json(&gateway) }
+                }),
+            );
+        options
+            .guard(page)
             .route(
                 "/metrics",
                 get(move || {

@@ -198,38 +198,46 @@ pub(crate) async fn check(
     next: Next,
 ) -> Response {
     let (auth, path) = &*guard;
-    let headers = request.headers();
-    match auth.admits(headers).await {
-        Ok(()) => next.run(request).await,
-        Err(denied) => {
-            let metadata = InboundAuth::metadata_url(&auth.resource_for(headers, path));
-            let mut challenge = String::from("Bearer");
-            if auth.serves_metadata() {
-                challenge.push_str(&format!(" resource_metadata=\"{metadata}\""));
-            }
-            let message = match &denied {
-                Denied::Missing => "a bearer token is required".to_owned(),
-                Denied::Invalid(why) => {
-                    tracing::info!(reason = %why, "refused a bearer token");
-                    let why = why.replace(['"', '\\'], "'");
-                    challenge.push_str(&format!(
-                        ", error=\"invalid_token\", error_description=\"{why}\""
-                    ));
-                    format!("invalid bearer token: {why}")
-                }
-            };
-            let body = json!({"jsonrpc": "2.0", "id": null,
-                "error": {"code": crate::protocol::codes::INVALID_REQUEST, "message": message}});
-            let mut response = (
-                StatusCode::UNAUTHORIZED,
-                [(CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response();
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response.headers_mut().insert(WWW_AUTHENTICATE, value);
-            }
-            response
-        }
+    match refusal(auth, request.headers(), path).await {
+        None => next.run(request).await,
+        Some(refused) => refused,
     }
+}
+
+/// `None` when `headers` pass `auth`, else the 401 to answer (for a
+/// request to `path`).
+pub(crate) async fn refusal(
+    auth: &InboundAuth,
+    headers: &HeaderMap,
+    path: &str,
+) -> Option<Response> {
+    let denied = auth.admits(headers).await.err()?;
+    let metadata = InboundAuth::metadata_url(&auth.resource_for(headers, path));
+    let mut challenge = String::from("Bearer");
+    if auth.serves_metadata() {
+        challenge.push_str(&format!(" resource_metadata=\"{metadata}\""));
+    }
+    let message = match &denied {
+        Denied::Missing => "a bearer token is required".to_owned(),
+        Denied::Invalid(why) => {
+            tracing::info!(reason = %why, "refused a bearer token");
+            let why = why.replace(['"', '\\'], "'");
+            challenge.push_str(&format!(
+                ", error=\"invalid_token\", error_description=\"{why}\""
+            ));
+            format!("invalid bearer token: {why}")
+        }
+    };
+    let body = json!({"jsonrpc": "2.0", "id": null,
+        "error": {"code": crate::protocol::codes::INVALID_REQUEST, "message": message}});
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        [(CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
+    Some(response)
 }

@@ -134,6 +134,36 @@ impl HttpOptions {
         self.auth = auth;
         self
     }
+
+    /// Guards `router`'s routes as the endpoint is guarded: `Host` and
+    /// `Origin` checked against the allowed hosts (403; loopback names
+    /// when none were set), then the [`auth`](HttpOptions::auth) (401).
+    /// For pages beside the endpoint that show what a stranger, or a web
+    /// page rebound to 127.0.0.1, must not read (a status page).
+    pub fn guard(&self, router: Router) -> Router {
+        let hosts = self.hosts.clone().unwrap_or(AllowedHosts::Loopback);
+        let state = Arc::new((hosts, self.auth.clone()));
+        router.route_layer(axum::middleware::from_fn_with_state(state, guarded))
+    }
+}
+
+async fn guarded(
+    axum::extract::State(state): axum::extract::State<Arc<(AllowedHosts, InboundAuth)>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (hosts, auth) = &*state;
+    if let Err(refused) = guard::check_origin(hosts, request.headers()) {
+        return refused.into_response();
+    }
+    if auth.is_enabled() {
+        let path = request.uri().path().to_owned();
+        if let Some(refused) = auth::refusal(auth, request.headers(), &path).await {
+            return refused;
+        }
+    }
+    next.run(request).await
 }
 
 /// What every request of one HTTP endpoint shares.
