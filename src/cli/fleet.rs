@@ -18,17 +18,75 @@ use crate::fleet::ServerState;
 use crate::{Error, Fleet, Result, VersionChoice};
 
 pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Result<u8> {
-    let fleet = build(global, path).await?;
+    // Fail before any server starts when the command cannot work on a
+    // whole file.
+    if global.server.is_none() {
+        if let Command::Templates { .. } = command {
+            return Err(needs_one_server());
+        }
+    }
+    let opened = open(global, path).await?;
+    let fleet = &opened.fleet;
     let outcome = match &global.server {
         Some(name) => match fleet.client(name).await {
             Ok(client) => one(command, global, &client).await,
             Err(e) => Err(e),
         },
-        None => merged(command, global, &fleet).await,
+        None => merged(command, global, &opened).await,
     };
     // Bounded: a stuck server must not keep the command from exiting.
     let _ = tokio::time::timeout(Duration::from_secs(10), fleet.close()).await;
     outcome
+}
+
+fn needs_one_server() -> Error {
+    Error::invalid_argument("this command needs one server of the config: add --server NAME")
+}
+
+/// A config file's fleet, opened for a command, with the file's servers
+/// in the order it lists them.
+pub(super) struct Opened {
+    pub(super) fleet: Fleet,
+    /// Every server of the file, in file order, and whether it is disabled.
+    servers: Vec<(String, bool)>,
+}
+
+/// Loads the file and starts its servers (those not `lazy`), in
+/// parallel. On a terminal each server gets a line as it connects (or
+/// fails); piped or with `--json`, nothing is printed.
+pub(super) async fn open(global: &Global, path: &Path) -> Result<Opened> {
+    let mut config = FleetConfig::load(path, &load_options(global)?)?;
+    command_line_wins(&mut config, global)?;
+    let disabled = |name: &str| {
+        config.servers.iter().any(|s| s.name == name && s.disabled)
+            || config
+                .unresolved
+                .iter()
+                .any(|s| s.name == name && s.disabled)
+    };
+    let servers: Vec<(String, bool)> = config
+        .names()
+        .map(|n| (n.to_owned(), disabled(n)))
+        .collect();
+    // The fleet starts nothing; the servers to start now are started
+    // below, one line each.
+    let mut eager = Vec::new();
+    for server in config.servers.iter_mut().filter(|s| !s.disabled) {
+        if !server.lazy && global.server.as_ref().is_none_or(|n| *n == server.name) {
+            eager.push(server.name.clone());
+        }
+        server.lazy = true;
+    }
+    eager.extend(
+        config
+            .unresolved
+            .iter()
+            .filter(|s| !s.disabled && global.server.as_ref().is_none_or(|n| *n == s.name))
+            .map(|s| s.name.clone()),
+    );
+    let fleet = with_handlers(global, config).await?;
+    super::connect_lines::start(&fleet, &eager, super::style::live(global)).await;
+    Ok(Opened { fleet, servers })
 }
 
 /// The fleet of the config file at `path`, with the command line's
@@ -36,6 +94,10 @@ pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Resul
 pub(super) async fn build(global: &Global, path: &Path) -> Result<Fleet> {
     let mut config = FleetConfig::load(path, &load_options(global)?)?;
     command_line_wins(&mut config, global)?;
+    with_handlers(global, config).await
+}
+
+async fn with_handlers(global: &Global, config: FleetConfig) -> Result<Fleet> {
     let mut builder = match &global.server {
         Some(name) => Fleet::builder().config_server(config, name.clone()),
         None => Fleet::builder().config(config),
@@ -97,41 +159,10 @@ fn load_options(global: &Global) -> Result<LoadOptions> {
     Ok(options)
 }
 
-async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> {
+async fn merged(command: Command, global: &Global, opened: &Opened) -> Result<u8> {
+    let fleet = &opened.fleet;
     match command {
-        Command::Inspect { .. } => {
-            let tools = fleet.list_tools().await;
-            let prompts = fleet.list_prompts().await;
-            let health = fleet.health();
-            if global.json {
-                output::json(&json!({"servers": health, "tools": tools, "prompts": prompts}));
-            } else {
-                let rows: Vec<Vec<String>> = health
-                    .iter()
-                    .map(|h| {
-                        vec![
-                            h.name.clone(),
-                            h.state.to_string(),
-                            h.restarts.to_string(),
-                            // One row per server: the error's first line.
-                            output::first_line(h.last_error.as_deref()),
-                        ]
-                    })
-                    .collect();
-                output::table(&["SERVER", "STATE", "RESTARTS", "LAST ERROR"], &rows);
-                outln!(
-                    "\n{} tools, {} prompts across {} servers",
-                    tools.len(),
-                    prompts.len(),
-                    health.len()
-                );
-            }
-            // A health check in a script: any server down is a failure.
-            let failed = health
-                .iter()
-                .any(|h| matches!(h.state, ServerState::Down | ServerState::BreakerOpen));
-            Ok(if failed { super::EXIT_CONNECT } else { 0 })
-        }
+        Command::Inspect { .. } => inspect(global, opened).await,
         Command::Tools { .. } => {
             let tools = fleet.list_tools().await;
             if global.json {
@@ -191,8 +222,14 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
                 .find(|t| t.name == tool)
                 .map(|t| &t.input_schema);
             let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Tool(schema))?;
-            let out = fleet.call_tool(&tool, Value::Object(arguments)).await?;
-            Ok(print_tool_output(global, &out))
+            let (options, bar) = super::progress::call_options(super::style::live(global), &tool);
+            let out = fleet
+                .call_tool_with(&tool, Value::Object(arguments), options)
+                .await;
+            if let Some(bar) = bar {
+                bar.finish();
+            }
+            Ok(print_tool_output(global, &out?))
         }
         Command::Prompt {
             name,
@@ -237,8 +274,89 @@ async fn merged(command: Command, global: &Global, fleet: &Fleet) -> Result<u8> 
             }
             Ok(if down == 0 { 0 } else { super::EXIT_CONNECT })
         }
-        _ => Err(Error::invalid_argument(
-            "this command needs one server of the config: add --server NAME",
-        )),
+        _ => Err(needs_one_server()),
     }
+}
+
+/// `inspect FILE`: every server of the file in file order (disabled ones
+/// as `disabled`), then the merged lists. Exits 3 when a server is down
+/// or its breaker open, so it works as a health check.
+async fn inspect(global: &Global, opened: &Opened) -> Result<u8> {
+    let fleet = &opened.fleet;
+    let tools = fleet.list_tools().await;
+    let prompts = fleet.list_prompts().await;
+    let resources = fleet.list_resources().await;
+    let health = fleet.health();
+    let failed = health
+        .iter()
+        .any(|h| matches!(h.state, ServerState::Down | ServerState::BreakerOpen));
+    let code = if failed { super::EXIT_CONNECT } else { 0 };
+    if global.json {
+        let servers: Vec<Value> = opened
+            .servers
+            .iter()
+            .map(|(name, disabled)| match health.iter().find(|h| &h.name == name) {
+                Some(h) => json!(h),
+                None => json!({"name": name, "state": if *disabled { "disabled" } else { "not_started" }}),
+            })
+            .collect();
+        let resources: Vec<Value> = resources
+            .iter()
+            .map(|(s, r)| json!({"server": s, "resource": r}))
+            .collect();
+        output::json(&json!({
+            "servers": servers,
+            "tools": tools,
+            "prompts": prompts,
+            "resources": resources,
+        }));
+        return Ok(code);
+    }
+    let rows: Vec<Vec<String>> = opened
+        .servers
+        .iter()
+        .map(
+            |(name, disabled)| match health.iter().find(|h| &h.name == name) {
+                Some(h) => vec![
+                    h.name.clone(),
+                    h.state.to_string(),
+                    h.restarts.to_string(),
+                    // One row per server: the error's first line.
+                    output::first_line(h.last_error.as_deref()),
+                ],
+                None => vec![
+                    name.clone(),
+                    if *disabled { "disabled" } else { "not_started" }.to_owned(),
+                    "0".to_owned(),
+                    String::new(),
+                ],
+            },
+        )
+        .collect();
+    output::table(&["SERVER", "STATE", "RESTARTS", "LAST ERROR"], &rows);
+    let described = |name: &str, description: Option<&str>| {
+        vec![name.to_owned(), output::first_line(description)]
+    };
+    outln!("\n{} tools", tools.len());
+    output::list(
+        &tools
+            .iter()
+            .map(|t| described(&t.name, t.description.as_deref()))
+            .collect::<Vec<_>>(),
+    );
+    outln!("\n{} prompts", prompts.len());
+    output::list(
+        &prompts
+            .iter()
+            .map(|p| described(&p.name, p.description.as_deref()))
+            .collect::<Vec<_>>(),
+    );
+    outln!("\n{} resources", resources.len());
+    output::list(
+        &resources
+            .iter()
+            .map(|(server, r)| vec![r.uri.clone(), format!("{} ({server})", r.name)])
+            .collect::<Vec<_>>(),
+    );
+    Ok(code)
 }
