@@ -345,9 +345,22 @@ impl FleetConfig {
     }
 
     /// Every server's name, loaded, unresolved and disabled ones alike, in
-    /// file order.
+    /// file order ([`FleetConfig::order`]; servers added in code after it
+    /// come last, removed ones are left out).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.order.iter().map(String::as_str)
+        let present = |name: &str| {
+            self.servers.iter().any(|s| s.name == name)
+                || self.unresolved.iter().any(|s| s.name == name)
+        };
+        let listed = |name: &str| self.order.iter().any(|n| n == name);
+        let in_order = self.order.iter().map(String::as_str);
+        let added = self
+            .servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.unresolved.iter().map(|s| s.name.as_str()))
+            .filter(move |n| !listed(n));
+        in_order.filter(move |n| present(n)).chain(added)
     }
 }
 
