@@ -307,7 +307,10 @@ pub(super) fn print_tool_output(global: &Global, out: &crate::ToolOutput) -> u8 
     }
     if out.is_error() {
         if !global.json {
-            eprintln!("error: the tool reported an error");
+            style::report("error", Paint::Red, "the tool reported an error");
+            if let Some(note) = super::hints::tool_error(&out.text()) {
+                style::report("note", Paint::Dim, &note);
+            }
         }
         EXIT_TOOL_ERROR
     } else {

@@ -40,6 +40,30 @@ fn era(e: &Error, global: &Global) -> Option<String> {
     })
 }
 
+/// A tool that failed (`isError`) saying it needed a client capability:
+/// how handshake-era servers report an ask the client did not declare.
+pub(super) fn tool_error(text: &str) -> Option<String> {
+    let text = text.to_ascii_lowercase();
+    if !text.contains("capabilit") {
+        return None;
+    }
+    flag_for(&text)
+        .map(|flag| format!("the tool needs the client to answer; answer it with {flag}"))
+}
+
+/// The flag that turns on the capability `said` names.
+fn flag_for(said: &str) -> Option<&'static str> {
+    if said.contains("sampling") {
+        Some("--sampling text:REPLY|reject|model")
+    } else if said.contains("elicitation") {
+        Some("--elicitation decline|cancel|accept-defaults|accept:JSON|model")
+    } else if said.contains("roots") {
+        Some("--root URI (repeatable)")
+    } else {
+        None
+    }
+}
+
 /// A server that needs a client capability the command line did not turn on.
 fn capability(e: &Error) -> Option<String> {
     let Error::Protocol {
@@ -57,13 +81,7 @@ fn capability(e: &Error) -> Option<String> {
         "{message} {}",
         data.as_ref().map(|d| d.to_string()).unwrap_or_default()
     );
-    let flag = if said.contains("sampling") {
-        "--sampling text:REPLY|reject|model"
-    } else if said.contains("elicitation") {
-        "--elicitation decline|cancel|accept-defaults|accept:JSON|model"
-    } else if said.contains("roots") {
-        "--root URI (repeatable)"
-    } else {
+    let Some(flag) = flag_for(&said) else {
         return Some(
             "the server needs a client capability this command did not offer: see \
              --sampling, --elicitation and --root"
