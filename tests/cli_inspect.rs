@@ -184,3 +184,46 @@ fn inspect_aligns_descriptions_after_names_longer_than_28_characters() {
         tools.join("\n")
     );
 }
+
+#[test]
+fn a_prompt_or_a_bench_by_prefixed_name_starts_only_the_server_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("other-started");
+    let bin = serde_json::to_string(BIN).unwrap();
+    let script = serde_json::to_string(&format!(
+        "touch '{}'; exec \"$0\" serve-test",
+        marker.display()
+    ))
+    .unwrap();
+    let file = config(
+        dir.path(),
+        &format!(
+            r#"{{"mcpServers": {{
+                "demo": {{"command": {bin}, "args": ["serve-test"]}},
+                "other": {{"command": "sh", "args": ["-c", {script}, {bin}]}}
+            }}}}"#
+        ),
+    );
+    let out = run(&["prompt", &file, "demo_review", r#"{"code": "fn y() {}"}"#]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("fn y() {}"), "{}", stdout(&out));
+    let out = run(&[
+        "bench",
+        &file,
+        "--tool",
+        "demo_echo",
+        "--args",
+        r#"{"text":"b"}"#,
+        "--calls",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(common::stdout_json(&out)["calls"], 5);
+    assert!(!marker.exists(), "the other server was started");
+
+    // The marker works: a name of the other server starts it.
+    let out = run(&["prompt", &file, "other_review", r#"{"code": "z"}"#]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(marker.exists());
+}

@@ -57,22 +57,33 @@ pub(super) async fn run(
     // A config file: one of its servers, named by --server or by the
     // tool's prefixed name (as `tools FILE` prints it).
     let (client, tool, fleet) = if crate::client::is_config_path(source) {
-        let fleet = super::fleet::open(global, std::path::Path::new(source.trim()))
-            .await?
-            .fleet;
-        let (server, own) = match &global.server {
-            Some(server) => (server.clone(), tool.to_owned()),
-            None => {
+        // Only the server the prefixed name names is started, when one
+        // server's prefix fits and it lists the tool.
+        let named = global.server.is_none().then_some(tool);
+        let opened = super::fleet::open(global, std::path::Path::new(source.trim()), named).await?;
+        let listed = async |c: &crate::Client| {
+            Ok(c.list_tools().await?.into_iter().map(|t| t.name).collect())
+        };
+        let owned = match named {
+            Some(tool) => opened.owner_of(tool, listed).await,
+            None => None,
+        };
+        let fleet = opened.fleet;
+        let (client, own) = match (owned, &global.server) {
+            (Some(found), _) => found,
+            (None, Some(server)) => (fleet.client(server).await?, tool.to_owned()),
+            (None, None) => {
                 fleet.list_tools().await;
-                fleet.resolve_tool(tool).ok_or_else(|| {
+                let (server, own) = fleet.resolve_tool(tool).ok_or_else(|| {
                     Error::invalid_argument(format!(
                         "no server of {source} lists a tool {tool:?}: give its prefixed name \
                          (`switchboard tools {source}`) or --server NAME"
                     ))
-                })?
+                })?;
+                (fleet.client(&server).await?, own)
             }
         };
-        (fleet.client(&server).await?, own, Some(fleet))
+        (client, own, Some(fleet))
     } else {
         (connect(source, global).await?, tool.to_owned(), None)
     };

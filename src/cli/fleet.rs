@@ -25,7 +25,12 @@ pub(super) async fn run(command: Command, global: &Global, path: &Path) -> Resul
             return Err(needs_one_server());
         }
     }
-    let opened = open(global, path).await?;
+    // A prompt's prefixed name says which server to start.
+    let named = match (&global.server, &command) {
+        (None, Command::Prompt { name, .. }) => Some(name.as_str()),
+        _ => None,
+    };
+    let opened = open(global, path, named).await?;
     let fleet = &opened.fleet;
     let outcome = match &global.server {
         Some(name) => match fleet.client(name).await {
@@ -49,14 +54,36 @@ pub(super) struct Opened {
     pub(super) fleet: Fleet,
     /// Every server of the file, in file order, and whether it is disabled.
     servers: Vec<(String, bool)>,
+    /// The one server whose prefix the name given to [`open`] has, if
+    /// exactly one has it: only that one was started.
+    owner: Option<String>,
+}
+
+impl Opened {
+    /// The owner's client and the name without its prefix, when the
+    /// owner lists a tool (or prompt) by that name; else `None`, and the
+    /// caller asks the whole fleet.
+    pub(super) async fn owner_of(
+        &self,
+        prefixed: &str,
+        lists: impl AsyncFnOnce(&crate::Client) -> Result<Vec<String>>,
+    ) -> Option<(crate::Client, String)> {
+        let owner = self.owner.as_deref()?;
+        let own = prefixed.strip_prefix(owner)?.strip_prefix('_')?.to_owned();
+        let client = self.fleet.client(owner).await.ok()?;
+        let names = lists(&client).await.ok()?;
+        names.contains(&own).then_some((client, own))
+    }
 }
 
 /// Loads the file and starts its servers (those not `lazy`), in
-/// parallel. On a terminal each server gets a line as it connects (or
-/// fails); piped or with `--json`, nothing is printed.
-pub(super) async fn open(global: &Global, path: &Path) -> Result<Opened> {
+/// parallel; given a prefixed tool or prompt name that only one server's
+/// prefix fits, only that server. On a terminal each server gets a line
+/// as it connects (or fails); piped or with `--json`, nothing is printed.
+pub(super) async fn open(global: &Global, path: &Path, named: Option<&str>) -> Result<Opened> {
     let mut config = FleetConfig::load(path, &load_options(global)?)?;
     command_line_wins(&mut config, global)?;
+    let owner = named.and_then(|named| owner(&config, named));
     let disabled = |name: &str| {
         config.servers.iter().any(|s| s.name == name && s.disabled)
             || config
@@ -72,7 +99,11 @@ pub(super) async fn open(global: &Global, path: &Path) -> Result<Opened> {
     // below, one line each.
     let mut eager = Vec::new();
     for server in config.servers.iter_mut().filter(|s| !s.disabled) {
-        if !server.lazy && global.server.as_ref().is_none_or(|n| *n == server.name) {
+        let wanted = match &owner {
+            Some(owner) => *owner == server.name,
+            None => global.server.as_ref().is_none_or(|n| *n == server.name),
+        };
+        if !server.lazy && wanted {
             eager.push(server.name.clone());
         }
         server.lazy = true;
@@ -81,12 +112,29 @@ pub(super) async fn open(global: &Global, path: &Path) -> Result<Opened> {
         config
             .unresolved
             .iter()
-            .filter(|s| !s.disabled && global.server.as_ref().is_none_or(|n| *n == s.name))
+            .filter(|s| owner.is_none() && !s.disabled)
+            .filter(|s| global.server.as_ref().is_none_or(|n| *n == s.name))
             .map(|s| s.name.clone()),
     );
     let fleet = with_handlers(global, config).await?;
     super::connect_lines::start(&fleet, &eager, super::style::live(global)).await;
-    Ok(Opened { fleet, servers })
+    Ok(Opened {
+        fleet,
+        servers,
+        owner,
+    })
+}
+
+/// The one enabled server whose `NAME_` prefix `named` has, if exactly
+/// one has it.
+fn owner(config: &FleetConfig, named: &str) -> Option<String> {
+    let mut fits = config.enabled().map(|s| s.name.as_str()).filter(|n| {
+        named
+            .strip_prefix(n)
+            .is_some_and(|rest| rest.starts_with('_'))
+    });
+    let first = fits.next()?;
+    fits.next().is_none().then(|| first.to_owned())
 }
 
 /// The fleet of the config file at `path`, with the command line's
@@ -237,9 +285,24 @@ async fn merged(command: Command, global: &Global, opened: &Opened) -> Result<u8
             args,
             ..
         } => {
-            // The prefixed name `prompts FILE` printed.
-            let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Prompt)?;
-            let result = fleet.get_prompt(&name, Value::Object(arguments)).await?;
+            // The prefixed name `prompts FILE` printed: from the one
+            // server it names when that server lists it, else the fleet.
+            let arguments = Value::Object(arguments::parse(
+                json_args.as_deref(),
+                &args,
+                ArgTypes::Prompt,
+            )?);
+            let listed = async |c: &crate::Client| {
+                Ok(c.list_prompts()
+                    .await?
+                    .into_iter()
+                    .map(|p| p.name)
+                    .collect())
+            };
+            let result = match opened.owner_of(&name, listed).await {
+                Some((client, own)) => client.get_prompt(&own, arguments).await?,
+                None => fleet.get_prompt(&name, arguments).await?,
+            };
             print_prompt(global, &result);
             Ok(0)
         }
