@@ -628,3 +628,25 @@ fn demo_tour_with_json_prints_only_one_json_object() {
     // The tour's prose went to stderr.
     assert!(String::from_utf8_lossy(&out.stderr).contains("Switchboard demo"));
 }
+
+#[test]
+fn a_file_named_on_the_command_line_that_is_not_there_is_an_argument_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_config = dir.path().join("mcp.json");
+    let missing_agent = dir.path().join("agent.toml");
+    for args in [
+        vec!["tools", missing_config.to_str().unwrap()],
+        vec!["run", missing_agent.to_str().unwrap(), "hello"],
+        vec!["gateway", missing_config.to_str().unwrap(), "--stdio"],
+    ] {
+        let out = run(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: invalid argument: ")
+                && err.contains("no such file")
+                && !err.contains("configuration"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -81,6 +81,10 @@ impl Opened {
 /// prefix fits, only that server. On a terminal each server gets a line
 /// as it connects (or fails); piped or with `--json`, nothing is printed.
 pub(super) async fn open(global: &Global, path: &Path, named: Option<&str>) -> Result<Opened> {
+    super::source::existing_file(
+        path,
+        "SOURCE, read as a config file for its .json/.toml name",
+    )?;
     let mut config = FleetConfig::load(path, &load_options(global)?)?;
     command_line_wins(&mut config, global)?;
     let owner = named.and_then(|named| owner(&config, named));
@@ -140,6 +144,7 @@ fn owner(config: &FleetConfig, named: &str) -> Option<String> {
 /// The fleet of the config file at `path`, with the command line's
 /// settings over the file's (and only `--server`'s entry, when given).
 pub(super) async fn build(global: &Global, path: &Path) -> Result<Fleet> {
+    super::source::existing_file(path, "config file")?;
     let mut config = FleetConfig::load(path, &load_options(global)?)?;
     command_line_wins(&mut config, global)?;
     with_handlers(global, config).await
