@@ -650,3 +650,18 @@ fn a_file_named_on_the_command_line_that_is_not_there_is_an_argument_mistake() {
         );
     }
 }
+
+#[test]
+fn demo_with_a_model_but_no_key_says_configuration_once() {
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env("SWITCHBOARD_MODEL", "some-model")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .expect("run switchboard");
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("configuration").count(), 1, "{err}");
+    assert!(err.contains("OPENAI_API_KEY is not set"), "{err}");
+}
