@@ -9,9 +9,13 @@ use std::sync::Mutex;
 use super::style::{paint, stderr_colour, Paint};
 
 /// How many cells the bar has.
-const WIDTH: usize = 30;
-/// The longest message shown beside the bar, in characters.
-const MESSAGE: usize = 60;
+const WIDTH: usize = 20;
+/// The longest line drawn, in characters: redrawing in place only works
+/// while the line does not wrap, and 80 columns is the narrowest terminal
+/// commonly met.
+const LINE: usize = 79;
+/// The longest label (tool name) shown.
+const LABEL: usize = 24;
 
 /// One call's bar. Nothing is drawn until the first update.
 pub(super) struct Bar {
@@ -33,34 +37,7 @@ impl Bar {
     /// Redraws the bar: `progress` of `total` (a count without a bar when
     /// the total is unknown), and the server's message.
     pub(super) fn update(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        let mut line = format!("{} ", self.label);
-        match total.filter(|t| *t > 0.0 && t.is_finite()) {
-            Some(total) => {
-                let done = (progress / total).clamp(0.0, 1.0);
-                let filled = (done * WIDTH as f64).round() as usize;
-                let bar = format!("{}{}", "█".repeat(filled), "░".repeat(WIDTH - filled));
-                line.push_str(&format!(
-                    "{} {}/{} {:>3.0}%",
-                    paint(&bar, Paint::Green, self.colour),
-                    number(progress),
-                    number(total),
-                    done * 100.0
-                ));
-            }
-            None => line.push_str(&number(progress)),
-        }
-        if let Some(message) = message.filter(|m| !m.is_empty()) {
-            let first = super::output::first_line(Some(message));
-            let short: String = first.chars().take(MESSAGE).collect();
-            line.push_str(&format!(
-                " {}",
-                paint(
-                    &super::output::terminal_safe(&short),
-                    Paint::Dim,
-                    self.colour
-                )
-            ));
-        }
+        let line = render(&self.label, self.colour, progress, total, message);
         let mut drawn = self.drawn.lock().unwrap_or_else(|p| p.into_inner());
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K{line}");
@@ -77,6 +54,55 @@ impl Bar {
             let _ = err.flush();
         }
     }
+}
+
+/// The bar's line: at most [`LINE`] characters shown (colour codes aside).
+fn render(
+    label: &str,
+    colour: bool,
+    progress: f64,
+    total: Option<f64>,
+    message: Option<&str>,
+) -> String {
+    let label: String = label.chars().take(LABEL).collect();
+    // Built plain first, to count what the terminal shows.
+    let (bar, counts) = match total.filter(|t| *t > 0.0 && t.is_finite()) {
+        Some(total) => {
+            let done = (progress / total).clamp(0.0, 1.0);
+            let filled = (done * WIDTH as f64).round() as usize;
+            let bar = format!("{}{}", "█".repeat(filled), "░".repeat(WIDTH - filled));
+            let counts = format!(
+                "{}/{} {:>3.0}%",
+                number(progress),
+                number(total),
+                done * 100.0
+            );
+            (Some(bar), counts)
+        }
+        None => (None, number(progress)),
+    };
+    let used =
+        label.chars().count() + 1 + bar.as_ref().map_or(0, |_| WIDTH + 1) + counts.chars().count();
+    let room = LINE.saturating_sub(used + 1);
+    let message = message
+        .map(|m| super::output::first_line(Some(m)))
+        .filter(|m| !m.is_empty() && room > 0)
+        .map(|m| m.chars().take(room).collect::<String>());
+    let mut line = format!("{label} ");
+    if let Some(bar) = &bar {
+        line.push_str(&paint(bar, Paint::Green, colour));
+        line.push(' ');
+    }
+    line.push_str(&counts);
+    if let Some(message) = message {
+        line.push(' ');
+        line.push_str(&paint(
+            &super::output::terminal_safe(&message),
+            Paint::Dim,
+            colour,
+        ));
+    }
+    line
 }
 
 /// A progress value: whole numbers without decimals.
@@ -102,4 +128,19 @@ pub(super) fn call_options(
     let options = crate::CallOptions::new()
         .on_progress(move |p| drawing.update(p.progress, p.total, p.message.as_deref()));
     (options, Some(bar))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{render, LINE};
+
+    #[test]
+    fn a_bar_fits_an_80_column_terminal_whatever_the_name_and_message() {
+        let long = "a-tool-with-a-name-much-longer-than-any-label-should-be";
+        let line = render(long, false, 3.0, Some(4.0), Some(&"step ".repeat(40)));
+        assert!(line.chars().count() <= LINE, "{line}");
+        assert!(line.contains("3/4  75%") && line.contains("step"), "{line}");
+        let line = render("t", false, 7.0, None, Some("no total\nsecond line"));
+        assert_eq!(line, "t 7 no total");
+    }
 }
