@@ -213,7 +213,8 @@ mod ticker {
         done: Arc<AtomicUsize>,
         start: Instant,
     ) -> Running {
-        let tool = tool.to_owned();
+        // Short enough that the line never wraps an 80-column terminal.
+        let tool: String = tool.chars().take(24).collect();
         Running(tokio::spawn(async move {
             let mut every = tokio::time::interval(EVERY);
             loop {
