@@ -1,18 +1,39 @@
 //! The CLI reference in the README and `switchboard --help` agree: every
 //! command and global flag `--help` lists is in the README's CLI section,
-//! and every flag the README's global-flags paragraph names exists.
+//! and every flag the README's global-flags paragraph names is in
+//! `--help` or a command's.
 
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 fn help() -> String {
+    help_of(&[])
+}
+
+/// `switchboard [COMMAND] --help`.
+fn help_of(command: &[&str]) -> String {
     let out = Command::new(BIN)
+        .args(command)
         .arg("--help")
         .output()
         .expect("run switchboard --help");
     assert_eq!(out.status.code(), Some(0));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The commands `--help` lists (not `help` itself).
+fn commands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        // A command's line, not a wrapped description's.
+        .filter(|l| l.starts_with("  ") && !l[2..].starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The README's "## The CLI" section (up to the next `## `).
@@ -46,16 +67,7 @@ fn long_flags(text: &str) -> Vec<String> {
 fn every_command_and_global_flag_of_help_is_in_the_readme() {
     let help = help();
     let readme = readme_cli();
-    let commands: Vec<&str> = help
-        .lines()
-        .skip_while(|l| *l != "Commands:")
-        .skip(1)
-        .take_while(|l| !l.is_empty())
-        // A command's line, not a wrapped description's.
-        .filter(|l| l.starts_with("  ") && !l[2..].starts_with(' '))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|c| *c != "help")
-        .collect();
+    let commands = commands(&help);
     assert!(commands.len() >= 12, "{commands:?}");
     for command in commands {
         assert!(
@@ -80,7 +92,12 @@ fn every_command_and_global_flag_of_help_is_in_the_readme() {
 
 #[test]
 fn every_flag_the_readme_names_exists() {
-    let help = help();
+    // The top-level help and every command's (`demo --tour`, ...).
+    let top = help();
+    let mut help = top.clone();
+    for command in commands(&top) {
+        help.push_str(&help_of(&[&command]));
+    }
     let readme = readme_cli();
     let global = &readme[readme
         .find("Global flags:")
@@ -89,7 +106,7 @@ fn every_flag_the_readme_names_exists() {
     for flag in long_flags(global) {
         assert!(
             help.contains(&flag),
-            "the README names {flag}, which `--help` does not list"
+            "the README names {flag}, which no `--help` lists"
         );
     }
 }
