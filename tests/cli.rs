@@ -338,7 +338,7 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
     assert_eq!(code(&table), 3);
     let text = String::from_utf8_lossy(&table.stdout);
     let rows: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
-    assert_eq!(rows.len(), 4, "a header and one line per server:\n{text}");
+    assert_eq!(rows.len(), 5, "a header and one line per server:\n{text}");
     let info = common::stdout_json(&out);
     let states: Vec<(String, String)> = info["servers"]
         .as_array()
@@ -356,7 +356,8 @@ fn a_config_file_is_a_fleet_with_prefixed_names() {
         [
             ("broken".into(), "down".into()),
             ("demo".into(), "ready".into()),
-            ("echoer".into(), "ready".into())
+            ("echoer".into(), "ready".into()),
+            ("off".into(), "disabled".into())
         ]
     );
     let tools: Vec<&str> = info["tools"]
@@ -506,4 +507,161 @@ fn dash_v_shows_a_stdio_servers_stderr_lines() {
     let verbose = run(&["-v", "tools", &server]);
     let stderr = String::from_utf8_lossy(&verbose.stderr);
     assert!(stderr.contains("fault_server: mode good ready"), "{stderr}");
+}
+
+#[test]
+fn a_protocol_of_the_wrong_era_is_named_in_the_error() {
+    let handshake_only = format!("{BIN} serve-test --eras handshake");
+    let out = run(&["tools", &handshake_only, "--protocol", "2026-07-28"]);
+    assert_eq!(code(&out), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("method not found"), "{err}");
+    assert!(
+        err.contains("note: --protocol 2026-07-28 is the stateless era")
+            && err.contains("only the handshake era")
+            && err.contains("--protocol auto"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_capability_the_server_needs_points_to_the_flag_that_gives_it() {
+    // 2026-07-28: the server's -32021 error; the handshake era: the tool's
+    // isError result (the server could not send its request).
+    let modern = server();
+    let handshake = format!("{BIN} serve-test --eras handshake");
+    for (s, expected) in [(&modern, 3), (&handshake, 1)] {
+        capability_notes(s, expected);
+    }
+}
+
+fn capability_notes(s: &str, expected: i32) {
+    for (tool, args, flag) in [
+        ("summarize", vec!["--arg", "text=hi"], "--sampling"),
+        ("confirm", vec!["--arg", "action=deploy"], "--elicitation"),
+        ("roots", vec![], "--root"),
+    ] {
+        let mut cmd = vec!["call", s, tool];
+        cmd.extend(args);
+        let out = run(&cmd);
+        assert_eq!(code(&out), expected, "{s} {tool}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let note = err
+            .lines()
+            .find(|l| l.starts_with("note: "))
+            .unwrap_or_else(|| panic!("{tool}: no note:\n{err}"));
+        assert!(note.contains(flag), "{tool}: {note}");
+    }
+}
+
+#[test]
+fn a_model_flag_without_a_model_is_an_argument_mistake_not_a_configuration_one() {
+    for flag in ["--sampling", "--elicitation"] {
+        let out = Command::new(BIN)
+            .args(["tools", &server(), flag, "model"])
+            .env_remove("SWITCHBOARD_MODEL")
+            .output()
+            .expect("run switchboard");
+        assert_eq!(code(&out), 2, "{flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("configuration"), "{flag}: {err}");
+        assert!(
+            err.starts_with(&format!("error: invalid argument: {flag} model: "))
+                && err.contains("set SWITCHBOARD_MODEL"),
+            "{flag}: {err}"
+        );
+    }
+}
+
+#[test]
+fn warnings_are_plain_lines_at_the_default_verbosity_and_detailed_with_v() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mcp.json");
+    std::fs::write(
+        &path,
+        json!({"mcpServers": {
+            "demo": {"command": BIN, "args": ["serve-test"]},
+            "broken": {"command": "/nonexistent/switchboard-cli-test"},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let out = run(&["tools", file]);
+    assert_eq!(code(&out), 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let warning = err
+        .lines()
+        .find(|l| l.contains("could not start"))
+        .unwrap_or_else(|| panic!("no warning:\n{err}"));
+    assert!(
+        warning.starts_with("warning: could not start: ") && warning.ends_with("(server=broken)"),
+        "{warning}"
+    );
+    assert!(
+        !err.contains("WARN") && !err.contains("switchboard::"),
+        "{err}"
+    );
+
+    let out = run(&["tools", file, "-v"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.contains(" WARN ") && l.contains("switchboard::fleet")),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_tour_with_json_prints_only_one_json_object() {
+    let out = run(&["--json", "demo", "--tour"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let report = common::stdout_json(&out);
+    let servers = report["servers"].as_array().expect("servers");
+    assert_eq!(servers.len(), 2);
+    assert_eq!(servers[0]["protocolVersion"], "2026-07-28");
+    assert_eq!(servers[1]["protocolVersion"], "2025-11-25");
+    for s in servers {
+        assert_eq!(s["add"], json!(42.0));
+        assert_eq!(s["progressUpdates"], json!(3));
+    }
+    // The tour's prose went to stderr.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Switchboard demo"));
+}
+
+#[test]
+fn a_file_named_on_the_command_line_that_is_not_there_is_an_argument_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_config = dir.path().join("mcp.json");
+    let missing_agent = dir.path().join("agent.toml");
+    for args in [
+        vec!["tools", missing_config.to_str().unwrap()],
+        vec!["run", missing_agent.to_str().unwrap(), "hello"],
+        vec!["gateway", missing_config.to_str().unwrap(), "--stdio"],
+    ] {
+        let out = run(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: invalid argument: ")
+                && err.contains("no such file")
+                && !err.contains("configuration"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn demo_with_a_model_but_no_key_says_configuration_once() {
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env("SWITCHBOARD_MODEL", "some-model")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .expect("run switchboard");
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("configuration").count(), 1, "{err}");
+    assert!(err.contains("OPENAI_API_KEY is not set"), "{err}");
 }

@@ -271,7 +271,9 @@ fn an_unset_variable_fails_its_server_alone_naming_file_server_and_field() {
         "fine": {"command": "true"}}}"#;
     let cfg = json(text, &[]).unwrap();
     assert_eq!(cfg.enabled().map(|s| &s.name).collect::<Vec<_>>(), ["fine"]);
-    assert_eq!(cfg.names().collect::<Vec<_>>(), ["fine", "github"]);
+    // Every name, in file order (the unresolved one where the file has it).
+    assert_eq!(cfg.names().collect::<Vec<_>>(), ["github", "fine"]);
+    assert_eq!(cfg.order, ["github", "fine"]);
     let github = cfg.unresolved("github").unwrap();
     assert_eq!(
         github.reason,

@@ -54,6 +54,10 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 /// Stdio servers get only PATH, HOME and a few more of our variables: pass
 /// others with --env NAME, or all with --inherit-env.
 ///
+/// On a terminal: progress bars for `call`, a live `bench` line, a line
+/// per server as a config file's servers connect, colour (unless NO_COLOR
+/// is set). Piped or with --json: none of it, plain text.
+///
 /// Exit codes: 0 ok, 1 the tool answered isError, 2 usage, 3 could not
 /// connect or protocol failure, 4 timeout, 128 + the signal when stopped
 /// by one (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
@@ -115,7 +119,9 @@ pub struct Global {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Server info, capabilities, protocol version, and every list.
+    /// Server info, capabilities, protocol version, and every list. Of a
+    /// config file: its servers in file order (state, last error), then the
+    /// merged lists; exit 3 when one is down.
     Inspect {
         /// The server: a command line, a script (.py, .js) or a URL.
         source: String,
@@ -142,7 +148,7 @@ pub enum Command {
         /// The server: a command line, a script (.py, .js) or a URL.
         source: String,
     },
-    /// List resource templates.
+    /// List resource templates (of a config file: with --server NAME).
     Templates {
         /// The server: a command line, a script (.py, .js) or a URL.
         source: String,
@@ -176,7 +182,8 @@ pub enum Command {
         /// The server: a command line, a script (.py, .js) or a URL.
         source: String,
     },
-    /// Measure tools/call throughput and latency.
+    /// Measure tools/call throughput and latency (after up to 50 warm-up
+    /// calls, reported apart and not counted).
     Bench {
         /// The server: a command line, a script (.py, .js) or a URL.
         source: String,

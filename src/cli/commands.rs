@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::args::{Cli, Command, Global};
 use super::arguments::{self, ArgTypes};
 use super::shutdown::outln;
+use super::style::{self, Paint};
 use super::{bench, child_env, connect, demo, exit_code, output, EXIT_TOOL_ERROR, EXIT_USAGE};
 use crate::protocol::{ContentBlock, ResourceContents};
 use crate::{Client, Error, Result};
@@ -56,10 +57,13 @@ pub async fn run(cli: Cli) -> u8 {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", output::terminal_safe(&e.to_string()));
+            style::report("error", Paint::Red, &e.to_string());
+            for note in super::hints::notes(&e, &global) {
+                style::report("note", Paint::Dim, &note);
+            }
             if stdio_source && child_env::may_be_missing_env(&e) {
                 if let Some(note) = child_env::withheld_note(&global) {
-                    eprintln!("note: {note}");
+                    style::report("note", Paint::Dim, &note);
                 }
             }
             exit_code(&e)
@@ -143,8 +147,14 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
                 .find(|t| t.name == tool)
                 .map(|t| &t.input_schema);
             let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Tool(schema))?;
-            let out = client.call_tool(&tool, Value::Object(arguments)).await?;
-            Ok(print_tool_output(global, &out))
+            let (options, bar) = super::progress::call_options(style::live(global), &tool);
+            let out = client
+                .call_tool_with(&tool, Value::Object(arguments), options)
+                .await;
+            if let Some(bar) = bar {
+                bar.finish();
+            }
+            Ok(print_tool_output(global, &out?))
         }
         Command::Resources { .. } => {
             let resources = client.list_resources().await?;
@@ -299,7 +309,10 @@ pub(super) fn print_tool_output(global: &Global, out: &crate::ToolOutput) -> u8 
     }
     if out.is_error() {
         if !global.json {
-            eprintln!("error: the tool reported an error");
+            style::report("error", Paint::Red, "the tool reported an error");
+            if let Some(note) = super::hints::tool_error(&out.text()) {
+                style::report("note", Paint::Dim, &note);
+            }
         }
         EXIT_TOOL_ERROR
     } else {
@@ -371,29 +384,36 @@ async fn inspect(global: &Global, client: &Client) -> Result<u8> {
     if let Some(i) = client.instructions() {
         outln!("instructions: {}", output::first_line(Some(&i)));
     }
+    let described = |name: &str, description: Option<&str>| {
+        vec![name.to_owned(), output::first_line(description)]
+    };
     outln!("\n{} tools", tools.len());
-    for t in &tools {
-        outln!(
-            "  {:<28} {}",
-            t.name,
-            output::first_line(t.description.as_deref())
-        );
-    }
+    output::list(
+        &tools
+            .iter()
+            .map(|t| described(&t.name, t.description.as_deref()))
+            .collect::<Vec<_>>(),
+    );
     outln!("\n{} resources", resources.len());
-    for r in &resources {
-        outln!("  {:<28} {}", r.uri, r.name);
-    }
+    output::list(
+        &resources
+            .iter()
+            .map(|r| vec![r.uri.clone(), r.name.clone()])
+            .collect::<Vec<_>>(),
+    );
     outln!("\n{} resource templates", templates.len());
-    for t in &templates {
-        outln!("  {:<28} {}", t.uri_template, t.name);
-    }
+    output::list(
+        &templates
+            .iter()
+            .map(|t| vec![t.uri_template.clone(), t.name.clone()])
+            .collect::<Vec<_>>(),
+    );
     outln!("\n{} prompts", prompts.len());
-    for p in &prompts {
-        outln!(
-            "  {:<28} {}",
-            p.name,
-            output::first_line(p.description.as_deref())
-        );
-    }
+    output::list(
+        &prompts
+            .iter()
+            .map(|p| described(&p.name, p.description.as_deref()))
+            .collect::<Vec<_>>(),
+    );
     Ok(0)
 }

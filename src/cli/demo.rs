@@ -15,6 +15,14 @@ use serde_json::json;
 use super::args::Global;
 use super::modes::{ElicitationMode, SamplingMode};
 use super::shutdown::outln;
+
+/// A line of the tour: on stdout, or with `--json` on stderr (stdout
+/// then carries only the JSON summary).
+macro_rules! say {
+    ($json:expr, $($arg:tt)*) => {
+        if $json { eprintln!($($arg)*) } else { outln!($($arg)*) }
+    };
+}
 use crate::protocol::LoggingLevel;
 use crate::testing::{demo_builder, demo_server, Eras};
 use crate::{Client, Error, Result, Source};
@@ -72,34 +80,46 @@ pub(super) async fn serve_test(eras: &str, crash_tool: bool) -> Result<u8> {
 
 pub(super) async fn run(global: &Global) -> Result<u8> {
     let start = Instant::now();
-    outln!(
+    let json = global.json;
+    say!(
+        json,
         "Switchboard demo: the client against two built-in MCP servers, no network, no API key.\n"
     );
 
-    outln!("1. An in-process server over the in-memory transport (negotiates 2026-07-28):");
+    say!(
+        json,
+        "1. An in-process server over the in-memory transport (negotiates 2026-07-28):"
+    );
     let memory = tour_client(
         Client::builder(Source::memory(demo_server())).name("memory"),
         global,
     )
     .await?;
-    tour(&memory).await?;
+    let mut servers = vec![tour(&memory, json).await?];
     memory.close().await?;
 
     let exe = std::env::current_exe().map_err(Error::Io)?;
     let exe = exe.to_string_lossy().into_owned();
-    outln!("\n2. The same server as a real child process over stdio, handshake era only (`{} serve-test --eras handshake`):", short(&exe));
+    say!(json, "\n2. The same server as a real child process over stdio, handshake era only (`{} serve-test --eras handshake`):", short(&exe));
     let stdio = tour_client(
         Client::builder(Source::stdio(exe, ["serve-test", "--eras", "handshake"])).name("stdio"),
         global,
     )
     .await?;
-    tour(&stdio).await?;
+    servers.push(tour(&stdio, json).await?);
     stdio.close().await?;
 
-    outln!(
+    say!(
+        json,
         "\nDone in {:.2} s. Both servers are shut down; no process is left behind.",
         start.elapsed().as_secs_f64()
     );
+    if json {
+        super::output::json(&json!({
+            "servers": servers,
+            "seconds": start.elapsed().as_secs_f64(),
+        }));
+    }
     Ok(0)
 }
 
@@ -108,6 +128,7 @@ fn short(path: &str) -> &str {
 }
 
 async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<Client> {
+    let json = global.json;
     let logs = Arc::new(AtomicUsize::new(0));
     let seen = logs.clone();
     builder
@@ -126,13 +147,14 @@ async fn tour_client(builder: crate::ClientBuilder, global: &Global) -> Result<C
         .roots(["file:///tmp/demo-project"])
         .on_log(move |m| {
             seen.fetch_add(1, Ordering::Relaxed);
-            outln!("     log [{}] {}", m.level, m.data);
+            say!(json, "     log [{}] {}", m.level, m.data);
         })
         .connect()
         .await
 }
 
-async fn tour(client: &Client) -> Result<()> {
+/// Tours one server; returns what it found (the `--json` record).
+async fn tour(client: &Client, json: bool) -> Result<serde_json::Value> {
     let info = client
         .server_info()
         .map(|i| format!("{} {}", i.name, i.version))
@@ -141,10 +163,11 @@ async fn tour(client: &Client) -> Result<()> {
         .protocol_version()
         .map(|v| v.to_string())
         .unwrap_or_default();
-    outln!("   connected to {info}, protocol {version}");
+    say!(json, "   connected to {info}, protocol {version}");
 
     let tools = client.list_tools().await?;
-    outln!(
+    say!(
+        json,
         "   {} tools: {}",
         tools.len(),
         tools
@@ -162,7 +185,8 @@ async fn tour(client: &Client) -> Result<()> {
         .call_tool("add", json!({"a": 2, "b": 40}))
         .await?
         .data()?;
-    outln!(
+    say!(
+        json,
         "   add(2, 40) = {} (structured output, checked against its outputSchema)",
         sum.sum
     );
@@ -175,7 +199,8 @@ async fn tour(client: &Client) -> Result<()> {
             json!({"steps": 3, "ms": 30}),
             crate::CallOptions::new().on_progress(move |p| {
                 seen.fetch_add(1, Ordering::Relaxed);
-                outln!(
+                say!(
+                    json,
                     "     progress {}/{} {}",
                     p.progress,
                     p.total.unwrap_or(0.0),
@@ -184,7 +209,8 @@ async fn tour(client: &Client) -> Result<()> {
             }),
         )
         .await?;
-    outln!(
+    say!(
+        json,
         "   slow: {} ({} progress updates)",
         slow.text(),
         progress.load(Ordering::Relaxed)
@@ -196,7 +222,8 @@ async fn tour(client: &Client) -> Result<()> {
             json!({"text": "MCP connects models to tools."}),
         )
         .await?;
-    outln!(
+    say!(
+        json,
         "   summarize (the server asked us to sample): {}",
         summary.text()
     );
@@ -204,13 +231,15 @@ async fn tour(client: &Client) -> Result<()> {
     let confirm = client
         .call_tool("confirm", json!({"action": "deploy"}))
         .await?;
-    outln!(
+    say!(
+        json,
         "   confirm (the server asked us to fill a form): {}",
         confirm.text()
     );
 
     let roots = client.call_tool("roots", json!({})).await?;
-    outln!(
+    say!(
+        json,
         "   roots (the server asked for our roots): {}",
         roots
             .structured()
@@ -230,9 +259,10 @@ async fn tour(client: &Client) -> Result<()> {
         .and_then(|c| c.as_text())
         .unwrap_or("")
         .replace('\n', "; ");
-    outln!("   read config://app: {text}");
+    say!(json, "   read config://app: {text}");
     let greeting = client.read_resource("greet://world").await?;
-    outln!(
+    say!(
+        json,
         "   read greet://world (template): {}",
         greeting
             .contents
@@ -244,8 +274,26 @@ async fn tour(client: &Client) -> Result<()> {
     let prompt = client
         .get_prompt("review", json!({"code": "fn main() {}"}))
         .await?;
-    outln!("   prompt review: {} message(s)", prompt.messages.len());
+    say!(
+        json,
+        "   prompt review: {} message(s)",
+        prompt.messages.len()
+    );
     client.ping().await?;
-    outln!("   ping ok");
-    Ok(())
+    say!(json, "   ping ok");
+    Ok(json!({
+        "serverInfo": client.server_info(),
+        "protocolVersion": version,
+        "tools": tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        "add": sum.sum,
+        "progressUpdates": progress.load(Ordering::Relaxed),
+        "slow": slow.text(),
+        "summarize": summary.text(),
+        "confirm": confirm.text(),
+        "roots": roots.structured(),
+        "config": text,
+        "greeting": greeting.contents.first().and_then(|c| c.as_text()),
+        "promptMessages": prompt.messages.len(),
+        "ping": true,
+    }))
 }

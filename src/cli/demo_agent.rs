@@ -34,7 +34,13 @@ pub(super) async fn run(global: &Global) -> Result<u8> {
     let (model, sampler): (Arc<dyn ChatModel>, Sampler) = if real_model {
         let endpoint = ModelConfig::default()
             .endpoint(&|name| std::env::var(name).ok())
-            .map_err(|e| Error::config(format!("demo: {e}")))?;
+            .map_err(|e| {
+                // One "configuration:" label, not two.
+                let reason = e
+                    .as_config()
+                    .map_or_else(|| e.to_string(), |c| c.reason.clone());
+                Error::config(format!("demo (SWITCHBOARD_MODEL is set): {reason}"))
+            })?;
         let client = crate::model::ModelClient::new(endpoint.clone())?;
         let sampler = Sampler::builder(SamplingBackend::Model {
             client: client.clone(),

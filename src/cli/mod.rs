@@ -5,17 +5,22 @@ mod arguments;
 mod bench;
 mod child_env;
 mod commands;
+mod connect_lines;
 mod demo;
 mod demo_agent;
 mod fleet;
 mod gateway;
+mod hints;
 mod live;
+mod log_format;
 mod modes;
 mod output;
+mod progress;
 mod run;
 mod serve_echo;
 pub(crate) mod shutdown;
 mod source;
+mod style;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -103,11 +108,20 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let colour = style::stderr_colour();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_ansi(colour);
+    // The default: `warning: ...` lines; -v and up: timestamps, levels
+    // and module paths, for the detail.
+    let _ = if verbose == 0 {
+        builder
+            .event_format(log_format::Plain { colour })
+            .try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// The exit code an error maps to.

@@ -46,7 +46,7 @@ impl SamplingMode {
             SamplingMode::Model => {
                 let endpoint = ModelConfig::default()
                     .endpoint(&|name| std::env::var(name).ok())
-                    .map_err(|e| Error::config(format!("--sampling model: {e}")))?;
+                    .map_err(|e| flag_error("--sampling model", e))?;
                 SamplingBackend::Model {
                     choice: ModelChoice {
                         default: endpoint.model.clone(),
@@ -116,6 +116,26 @@ impl ElicitationMode {
         };
         let table = json!({"rules": rules, "default": default});
         crate::policy::policy_from_table(&table, |name| std::env::var(name).ok())
-            .map_err(|e| Error::config(format!("--elicitation: {e}")))
+            .map_err(|e| flag_error("--elicitation model", e))
     }
+}
+
+/// A flag whose value cannot be used as the environment stands (`model`
+/// without `SWITCHBOARD_MODEL`): the caller's mistake, said in the
+/// command line's terms, not a config file's.
+fn flag_error(flag: &str, e: Error) -> Error {
+    let reason = match e.as_config() {
+        Some(c)
+            if c.field
+                .as_deref()
+                .is_some_and(|f| f == "model" || f.ends_with(".model")) =>
+        {
+            "no model is named: set \
+             SWITCHBOARD_MODEL (the endpoint is OPENAI_BASE_URL, its key in OPENAI_API_KEY)"
+                .to_owned()
+        }
+        Some(c) => c.reason.clone(),
+        None => e.to_string(),
+    };
+    Error::invalid_argument(format!("{flag}: {reason}"))
 }

@@ -44,6 +44,25 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Prints `[name, text]` rows indented under a heading, the texts
+/// aligned after the longest name (names past 60 characters still get
+/// two spaces before their text).
+pub fn list(rows: &[Vec<String>]) {
+    let width = rows
+        .iter()
+        .filter_map(|r| r.first())
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    for row in rows {
+        let name = row.first().map(String::as_str).unwrap_or("");
+        let text = row.get(1).map(String::as_str).unwrap_or("");
+        let line = format!("  {name:<width$}  {text}");
+        outln!("{}", line.trim_end());
+    }
+}
+
 /// The first line of a description, for tables.
 pub fn first_line(s: Option<&str>) -> String {
     s.unwrap_or("")

@@ -15,6 +15,7 @@ use crate::{Error, Result};
 const EXIT_CANCELLED: u8 = 130;
 
 pub(super) async fn run(global: &Global, file: &Path, prompt: &[String]) -> Result<u8> {
+    super::source::existing_file(file, "agent definition")?;
     let definition = AgentDefinition::from_path(file)?;
     let agent = Agent::from_definition(&definition).await?;
     for h in agent.fleet().health() {

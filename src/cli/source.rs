@@ -10,3 +10,16 @@ use crate::{Result, Source};
 pub(crate) fn server(text: &str) -> Result<Source> {
     memory_source(text).unwrap_or_else(|| Source::infer(text))
 }
+
+/// A file named on the command line (a config file, an agent
+/// definition), checked before it is read: one that is not there is the
+/// caller's mistake, said as such, not a configuration error.
+pub(super) fn existing_file(path: &std::path::Path, what: &str) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    Err(crate::Error::invalid_argument(format!(
+        "{}: no such file (the {what})",
+        path.display()
+    )))
+}

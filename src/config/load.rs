@@ -149,10 +149,12 @@ pub(super) fn load(
 
     let mut parsed = Vec::with_capacity(order.len());
     let mut unresolved = Vec::new();
+    let mut listed = Vec::with_capacity(order.len());
     for name in order {
         let Some(value) = servers.remove(&name) else {
             continue;
         };
+        listed.push(name.clone());
         let disabled = raw_disabled(&value);
         let mut used = Vec::new();
         strings_in(&value, &mut |s| expand::inputs_in(s, &mut used));
@@ -197,6 +199,7 @@ pub(super) fn load(
         origin: origin.to_owned(),
         servers: parsed,
         unresolved,
+        order: listed,
         inputs: specs,
         workspace_folder: workspace,
         defaults,

@@ -205,6 +205,9 @@ pub struct FleetConfig {
     /// value, an unreadable `envFile`), in file order: each fails alone
     /// when started.
     pub unresolved: Vec<UnresolvedServer>,
+    /// Every server's name (loaded, unresolved, disabled) in the order the
+    /// file lists them.
+    pub order: Vec<String>,
     /// The file's `inputs` (VS Code), as declared.
     pub inputs: Vec<InputSpec>,
     /// What `${workspaceFolder}` was (see [`LoadOptions::workspace_folder`]).
@@ -341,13 +344,23 @@ impl FleetConfig {
         self.servers.iter().filter(|s| !s.disabled)
     }
 
-    /// Every server's name: the loaded ones in file order, then the
-    /// unresolved ones.
+    /// Every server's name, loaded, unresolved and disabled ones alike, in
+    /// file order ([`FleetConfig::order`]; servers added in code after it
+    /// come last, removed ones are left out).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.servers
+        let present = |name: &str| {
+            self.servers.iter().any(|s| s.name == name)
+                || self.unresolved.iter().any(|s| s.name == name)
+        };
+        let listed = |name: &str| self.order.iter().any(|n| n == name);
+        let in_order = self.order.iter().map(String::as_str);
+        let added = self
+            .servers
             .iter()
             .map(|s| s.name.as_str())
             .chain(self.unresolved.iter().map(|s| s.name.as_str()))
+            .filter(move |n| !listed(n));
+        in_order.filter(move |n| present(n)).chain(added)
     }
 }
 
