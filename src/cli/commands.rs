@@ -49,6 +49,8 @@ pub async fn run(cli: Cli) -> u8 {
             calls,
             concurrency,
         } => bench::run(&source, &global, &tool, &args, calls, concurrency).await,
+        #[cfg(feature = "distributed")]
+        Command::Dist(command) => Ok(super::dist::run(&global, command).await),
         command => with_client(command, &global).await,
     };
     match outcome {
@@ -82,6 +84,8 @@ fn source_of(command: &Command) -> &str {
         | Command::ServeTest { .. }
         | Command::Gateway { .. }
         | Command::Run { .. } => "",
+        #[cfg(feature = "distributed")]
+        Command::Dist(_) => "",
     }
 }
 
@@ -247,6 +251,8 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         | Command::ServeTest { .. }
         | Command::Gateway { .. }
         | Command::Run { .. } => Ok(EXIT_USAGE),
+        #[cfg(feature = "distributed")]
+        Command::Dist(_) => Ok(EXIT_USAGE),
     }
 }
 

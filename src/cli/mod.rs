@@ -7,6 +7,10 @@ mod child_env;
 mod commands;
 mod demo;
 mod demo_agent;
+#[cfg(feature = "distributed")]
+mod dist;
+#[cfg(feature = "distributed")]
+mod dist_runs;
 mod fleet;
 mod gateway;
 mod live;
