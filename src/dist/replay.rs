@@ -68,27 +68,27 @@ mod tests {
     use JournalState::*;
     use ReplayAction::*;
     use ReplaySetting::*;
-    use ToolClass::*;
+    use ToolClass::SideEffecting;
 
     #[test]
     fn the_replay_table_has_every_case_of_the_design() {
         // (journal state, class, setting) -> action: 3 x 2 x 3 cases.
         let cases = [
-            (Done, Safe, Never, Reuse),
-            (Done, Safe, ReplaySetting::Safe, Reuse),
-            (Done, Safe, Always, Reuse),
+            (Done, ToolClass::Safe, Never, Reuse),
+            (Done, ToolClass::Safe, ReplaySetting::Safe, Reuse),
+            (Done, ToolClass::Safe, Always, Reuse),
             (Done, SideEffecting, Never, Reuse),
             (Done, SideEffecting, ReplaySetting::Safe, Reuse),
             (Done, SideEffecting, Always, Reuse),
-            (Absent, Safe, Never, Call),
-            (Absent, Safe, ReplaySetting::Safe, Call),
-            (Absent, Safe, Always, Call),
+            (Absent, ToolClass::Safe, Never, Call),
+            (Absent, ToolClass::Safe, ReplaySetting::Safe, Call),
+            (Absent, ToolClass::Safe, Always, Call),
             (Absent, SideEffecting, Never, Call),
             (Absent, SideEffecting, ReplaySetting::Safe, Call),
             (Absent, SideEffecting, Always, Call),
-            (Started, Safe, Never, ReportUnknown),
-            (Started, Safe, ReplaySetting::Safe, Call),
-            (Started, Safe, Always, Call),
+            (Started, ToolClass::Safe, Never, ReportUnknown),
+            (Started, ToolClass::Safe, ReplaySetting::Safe, Call),
+            (Started, ToolClass::Safe, Always, Call),
             (Started, SideEffecting, Never, ReportUnknown),
             (Started, SideEffecting, ReplaySetting::Safe, ReportUnknown),
             (Started, SideEffecting, Always, Call),
