@@ -61,7 +61,10 @@ async fn runs_spread_over_workers_finish_once_with_the_transcript_switchboard_ru
             panic!("no final event for {id}");
         };
         assert_eq!(*stop, StopReason::FinalAnswer);
-        assert_eq!(answer.as_deref(), Some(format!("done t{i}: write t{i} ok").as_str()));
+        assert_eq!(
+            answer.as_deref(),
+            Some(format!("done t{i}: write t{i} ok").as_str())
+        );
         assert_eq!(d.run(id).record().await.unwrap().state, RunState::Done);
     }
     for id in &ids {
@@ -76,7 +79,8 @@ async fn runs_spread_over_workers_finish_once_with_the_transcript_switchboard_ru
     let keys: HashSet<String> = c.effects().into_iter().map(|e| e.key).collect();
     for id in &ids {
         assert!(
-            keys.iter().any(|k| k.starts_with(&format!("{id}.1.call_t"))),
+            keys.iter()
+                .any(|k| k.starts_with(&format!("{id}.1.call_t"))),
             "{id}: {keys:?}"
         );
     }
@@ -84,12 +88,23 @@ async fn runs_spread_over_workers_finish_once_with_the_transcript_switchboard_ru
     // The same prompt through `switchboard run` and through `submit
     // --follow --json`: the same transcript but for timings.
     let def = c.definition_path().display().to_string();
-    let local = c.cli(&["run", &def, "PLAN", "write", "same", "0", "--json"]).await;
-    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
+    let local = c
+        .cli(&["run", &def, "PLAN", "write", "same", "0", "--json"])
+        .await;
+    assert!(
+        local.status.success(),
+        "{}",
+        String::from_utf8_lossy(&local.stderr)
+    );
     let remote = c
         .cli(&["submit", "fx", "PLAN write same 0", "--follow", "--json"])
         .await;
-    assert_eq!(remote.status.code(), Some(0), "{}", String::from_utf8_lossy(&remote.stderr));
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&remote.stderr)
+    );
     let local = untimed(common::stdout_json(&local));
     let remote = untimed(common::stdout_json(&remote));
     assert_eq!(local, remote);
@@ -100,27 +115,56 @@ async fn runs_spread_over_workers_finish_once_with_the_transcript_switchboard_ru
 async fn submitting_one_run_id_again_stores_and_runs_it_once() {
     let mut c = Cluster::start(&[]).await;
     let d = c.client().await;
-    let first = d.submit("fx", "PLAN write dup 0").id("run-dup-1").await.unwrap();
+    let first = d
+        .submit("fx", "PLAN write dup 0")
+        .id("run-dup-1")
+        .await
+        .unwrap();
     assert!(!first.was_resubmitted());
     for _ in 0..4 {
-        let again = d.submit("fx", "PLAN write dup 0").id("run-dup-1").await.unwrap();
+        let again = d
+            .submit("fx", "PLAN write dup 0")
+            .id("run-dup-1")
+            .await
+            .unwrap();
         assert!(again.was_resubmitted(), "a retry finds the run");
     }
     let out = c
-        .cli(&["submit", "fx", "PLAN write dup 0", "--run-id", "run-dup-1", "--json"])
+        .cli(&[
+            "submit",
+            "fx",
+            "PLAN write dup 0",
+            "--run-id",
+            "run-dup-1",
+            "--json",
+        ])
         .await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(common::stdout_json(&out)["resubmitted"], true);
     let jobs = d.jetstream().get_stream("SB_JOBS").await.unwrap();
     let info = jobs.get_info().await.unwrap();
-    assert_eq!(info.state.messages, 1, "one job queued for five submissions");
+    assert_eq!(
+        info.state.messages, 1,
+        "one job queued for five submissions"
+    );
     c.worker("w1", 2);
     let events = all_events(&d, "run-dup-1", LIMIT).await;
-    assert!(matches!(events.last().unwrap().event.kind, EventKind::Finished { .. }));
+    assert!(matches!(
+        events.last().unwrap().event.kind,
+        EventKind::Finished { .. }
+    ));
     assert_eq!(final_events(&d, "run-dup-1").await, 1);
     assert_eq!(c.executions("dup"), 1);
     // Submitted after it finished: still the same run, nothing runs again.
-    let late = d.submit("fx", "PLAN write dup 0").id("run-dup-1").await.unwrap();
+    let late = d
+        .submit("fx", "PLAN write dup 0")
+        .id("run-dup-1")
+        .await
+        .unwrap();
     assert!(late.was_resubmitted());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(c.executions("dup"), 1);
@@ -132,7 +176,11 @@ async fn a_full_queue_refuses_submissions_with_queue_full() {
     let d = c.client().await;
     let mut refused = 0;
     for i in 0..80 {
-        match d.submit("fx", &format!("PLAN write q{i} 0")).id(format!("q{i}")).await {
+        match d
+            .submit("fx", &format!("PLAN write q{i} 0"))
+            .id(format!("q{i}"))
+            .await
+        {
             Ok(_) => {}
             Err(DistError::QueueFull) => refused += 1,
             Err(e) => panic!("unexpected: {e}"),
@@ -140,10 +188,18 @@ async fn a_full_queue_refuses_submissions_with_queue_full() {
     }
     assert_eq!(refused, 30);
     // A refused run leaves no record, so the same id may be submitted later.
-    assert!(matches!(d.run("q79").record().await, Err(DistError::RunNotFound(_))));
+    assert!(matches!(
+        d.run("q79").record().await,
+        Err(DistError::RunNotFound(_))
+    ));
     assert_eq!(d.list_runs(Some(RunState::Queued)).await.unwrap().len(), 50);
     let out = c.cli(&["submit", "fx", "PLAN write over 0"]).await;
-    assert_eq!(out.status.code(), Some(75), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("the queue is full"));
 }
 
@@ -154,7 +210,11 @@ async fn a_cancelled_queued_run_never_starts_and_a_running_one_stops_at_once() {
     // Queued (no worker yet): cancelled before it starts.
     let queued = d.submit("fx", "PLAN write queued 0").await.unwrap();
     let out = c.cli(&["runs", "cancel", queued.id()]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(queued.record().await.unwrap().cancel.is_some());
     c.worker("w1", 4);
     let events = all_events(&d, queued.id(), LIMIT).await;
@@ -163,7 +223,9 @@ async fn a_cancelled_queued_run_never_starts_and_a_running_one_stops_at_once() {
     };
     assert_eq!(*stop, StopReason::Cancelled);
     assert!(
-        !events.iter().any(|e| matches!(e.event.kind, EventKind::StepStarted { .. })),
+        !events
+            .iter()
+            .any(|e| matches!(e.event.kind, EventKind::StepStarted { .. })),
         "a cancelled queued run never starts: {events:?}"
     );
     assert_eq!(c.executions("queued"), 0);
@@ -173,7 +235,10 @@ async fn a_cancelled_queued_run_never_starts_and_a_running_one_stops_at_once() {
     let mut latencies = Vec::new();
     for i in 0..10 {
         let tag = format!("long{i}");
-        let run = d.submit("fx", &format!("PLAN write {tag} 30000")).await.unwrap();
+        let run = d
+            .submit("fx", &format!("PLAN write {tag} 30000"))
+            .await
+            .unwrap();
         wait_event(&d, run.id(), LIMIT, |e| {
             matches!(e.event.kind, EventKind::ToolStarted { .. })
         })
@@ -235,7 +300,11 @@ async fn a_follower_that_drops_resumes_from_its_cursor_with_no_gap_or_duplicate(
     // The CLI's watch prints the same events as JSON lines, from a cursor.
     let from = full[2].cursor.to_string();
     let out = c.cli(&["runs", "watch", run.id(), "--from", &from]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -251,20 +320,41 @@ async fn the_cli_submits_follows_gets_lists_and_exits_like_run() {
     c.worker("w1", 2);
     // Without --follow: the run id only.
     let out = c.cli(&["submit", "fx", "PLAN", "write", "cli1", "0"]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    assert!(switchboard::dist::valid_run_id(&id) && id.len() == 26, "{id:?}");
+    assert!(
+        switchboard::dist::valid_run_id(&id) && id.len() == 26,
+        "{id:?}"
+    );
     // With --follow: the text on stdout, the live view on stderr, exit 0.
-    let out = c.cli(&["submit", "fx", "PLAN write cli2 0", "--follow"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "done cli2: write cli2 ok");
+    let out = c
+        .cli(&["submit", "fx", "PLAN write cli2 0", "--follow"])
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "done cli2: write cli2 ok"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("calling fx_write"), "{err}");
     // runs get: the transcript; --json as `run --json`.
     let d = c.client().await;
     all_events(&d, &id, LIMIT).await;
     let out = c.cli(&["runs", "get", &id, "--json"]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let t = common::stdout_json(&out);
     assert_eq!(t["answer"], "done cli1: write cli1 ok");
     assert_eq!(t["steps"][0]["tool_calls"][0]["name"], "fx_write");
@@ -274,9 +364,16 @@ async fn the_cli_submits_follows_gets_lists_and_exits_like_run() {
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
     // A cancelled run exits 130, as `switchboard run` does on Ctrl-C.
     let follow = tokio::spawn({
-        let args: Vec<String> = ["submit", "fx", "PLAN write cli3 30000", "--follow", "--run-id", "cli3"]
-            .map(String::from)
-            .to_vec();
+        let args: Vec<String> = [
+            "submit",
+            "fx",
+            "PLAN write cli3 30000",
+            "--follow",
+            "--run-id",
+            "cli3",
+        ]
+        .map(String::from)
+        .to_vec();
         let nats = c.nats.url();
         async move {
             tokio::process::Command::new(dist_common::BIN)
@@ -289,11 +386,19 @@ async fn the_cli_submits_follows_gets_lists_and_exits_like_run() {
                 .unwrap()
         }
     });
-    wait_event(&d, "cli3", LIMIT, |e| matches!(e.event.kind, EventKind::ToolStarted { .. })).await;
+    wait_event(&d, "cli3", LIMIT, |e| {
+        matches!(e.event.kind, EventKind::ToolStarted { .. })
+    })
+    .await;
     let out = c.cli(&["runs", "cancel", "cli3"]).await;
     assert!(out.status.success());
     let out = common::within(LIMIT, follow).await.unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Unknown runs and agents are usage errors.
     let out = c.cli(&["runs", "get", "no-such-run"]).await;
     assert_eq!(out.status.code(), Some(2));

@@ -85,14 +85,20 @@ impl NatsServer {
                 return;
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("nats-server exited at start ({status}); port {} taken?", self.port);
+                panic!(
+                    "nats-server exited at start ({status}); port {} taken?",
+                    self.port
+                );
             }
             if Instant::now() >= deadline {
                 break;
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        panic!("nats-server on port {} not JetStream-healthy within {HEALTHY_WITHIN:?}", self.port);
+        panic!(
+            "nats-server on port {} not JetStream-healthy within {HEALTHY_WITHIN:?}",
+            self.port
+        );
     }
 
     /// `kill -9` of this server (its own PID only), waited for.
@@ -125,8 +131,7 @@ fn healthy(monitor: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s
-        .write_all(b"GET /healthz?js-enabled-only=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    if s.write_all(b"GET /healthz?js-enabled-only=true HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
         .is_err()
     {
         return false;

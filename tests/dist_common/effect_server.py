@@ -3,10 +3,11 @@ executions: each call appends one JSON line to the file named by argv[1]
 *before* it does its work (sleeping `sleep_ms`), so a call killed mid-way
 is still counted, and "executed twice" is measured.
 
+Calls run on threads of their own (the client sends several at once).
 Tools: `write` (a side effect: destructiveHint true), `read` (readOnlyHint
 true). Arguments: {"tag": str, "sleep_ms": int}. Exits when stdin closes.
 """
-import json, os, sys, time
+import json, os, sys, threading, time
 
 LOG = sys.argv[1]
 SCHEMA = {"type": "object", "properties": {"tag": {"type": "string"}, "sleep_ms": {"type": "integer"}}}
@@ -17,14 +18,33 @@ TOOLS = [
      "annotations": {"readOnlyHint": True}},
 ]
 
+OUT = threading.Lock()
+
 def reply(id, result=None, error=None):
     msg = {"jsonrpc": "2.0", "id": id}
     if error is not None:
         msg["error"] = error
     else:
         msg["result"] = result
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
+    with OUT:
+        try:
+            sys.stdout.write(json.dumps(msg) + "\n")
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            os._exit(0)
+
+def call(id, params):
+    name = params.get("name")
+    args = params.get("arguments") or {}
+    tag = str(args.get("tag", ""))
+    key = (params.get("_meta") or {}).get("io.switchboard/idempotency-key", "")
+    with OUT:
+        with open(LOG, "a") as f:
+            f.write(json.dumps({"tool": name, "tag": tag, "key": key, "pid": os.getpid()}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    time.sleep(int(args.get("sleep_ms", 0)) / 1000.0)
+    reply(id, {"content": [{"type": "text", "text": f"{name} {tag} ok"}], "isError": False})
 
 for line in sys.stdin:
     try:
@@ -42,15 +62,7 @@ for line in sys.stdin:
     elif method == "ping":
         reply(id, {})
     elif method == "tools/call":
-        name = params.get("name")
-        args = params.get("arguments") or {}
-        tag = str(args.get("tag", ""))
-        key = (params.get("_meta") or {}).get("io.switchboard/idempotency-key", "")
-        with open(LOG, "a") as f:
-            f.write(json.dumps({"tool": name, "tag": tag, "key": key, "pid": os.getpid()}) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        time.sleep(int(args.get("sleep_ms", 0)) / 1000.0)
-        reply(id, {"content": [{"type": "text", "text": f"{name} {tag} ok"}], "isError": False})
+        threading.Thread(target=call, args=(id, params), daemon=True).start()
     else:
         reply(id, error={"code": -32601, "message": f"no method {method}"})
+os._exit(0)

@@ -174,10 +174,18 @@ args = ["{script}", "{effects}"]
         let mut args = vec!["dist", "init"];
         args.extend_from_slice(init_args);
         let out = c.cli(&args).await;
-        assert!(out.status.success(), "dist init: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "dist init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let def = c.definition.display().to_string();
         let out = c.cli(&["agents", "push", &def]).await;
-        assert!(out.status.success(), "agents push: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "agents push: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "fx@1");
         c
     }
@@ -199,7 +207,13 @@ args = ["{script}", "{effects}"]
     pub fn worker(&mut self, id: &str, concurrency: usize) {
         let log = std::fs::File::create(self.dir.path().join(format!("{id}.log"))).unwrap();
         let child = Command::new(BIN)
-            .args(["worker", "--id", id, "--concurrency", &concurrency.to_string()])
+            .args([
+                "worker",
+                "--id",
+                id,
+                "--concurrency",
+                &concurrency.to_string(),
+            ])
             .env("SWITCHBOARD_NATS", self.nats.url())
             .env("SB_DIST_TEST_KEY", "sk-test")
             .env("RUST_LOG", "switchboard=debug")
@@ -229,7 +243,9 @@ args = ["{script}", "{effects}"]
 
     /// A library client.
     pub async fn client(&self) -> dist::Client {
-        dist::Client::connect(&self.nats.url()).await.expect("connect")
+        dist::Client::connect(&self.nats.url())
+            .await
+            .expect("connect")
     }
 
     /// Every execution the effect tools counted.

@@ -1,0 +1,191 @@
+//! Distributed runs under faults, with kills triggered by events (never by
+//! timers): the design's T3 (a worker `kill -9`ed mid tool call: no run
+//! lost, one completion, side effects never repeated, safe tools
+//! repeated, journaled model turns never asked again), T4 (redelivery
+//! latency) and T10 (nats-server `kill -9` and restart on its store).
+
+#![cfg(feature = "distributed")]
+
+mod common;
+mod dist_common;
+
+use std::time::{Duration, Instant};
+
+use dist_common::{all_events, final_events, wait_event, Cluster};
+use switchboard::agent::StopReason;
+use switchboard::dist::{EventKind, Origin, RunState};
+
+const LIMIT: Duration = Duration::from_secs(60);
+/// The pool's ack wait in these tests; workers heartbeat every third of it.
+const ACK_WAIT_MS: f64 = 3000.0;
+const HEARTBEAT_MS: f64 = 1000.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_call_loses_no_run_and_repeats_no_side_effect() {
+    let mut c = Cluster::start(&["--ack-wait", "3"]).await;
+    let d = c.client().await;
+    // The victim, full with 4 runs, each in the middle of a 5 s call.
+    c.worker("victim", 4);
+    let tags = ["w0", "w1", "r0", "r1"];
+    let mut runs = Vec::new();
+    for tag in tags {
+        let tool = if tag.starts_with('w') {
+            "write"
+        } else {
+            "read"
+        };
+        let run = d
+            .submit("fx", &format!("PLAN {tool} {tag} 5000"))
+            .id(format!("run-{tag}"))
+            .await
+            .unwrap();
+        runs.push(run);
+    }
+    for run in &runs {
+        wait_event(&d, run.id(), LIMIT, |e| {
+            matches!(e.event.kind, EventKind::ToolStarted { .. })
+        })
+        .await;
+        assert_eq!(
+            run.record().await.unwrap().worker.as_deref(),
+            Some("victim")
+        );
+    }
+    // The survivor, with spare slots and its agent already built.
+    c.worker("survivor", 8);
+    let warm = d.submit("fx", "PLAN read warm 0").await.unwrap();
+    all_events(&d, warm.id(), LIMIT).await;
+    assert_eq!(
+        warm.record().await.unwrap().worker.as_deref(),
+        Some("survivor")
+    );
+
+    // Every call is in flight on the victim now: the tool counted each
+    // (the kill waits for that, not for a timer).
+    for tag in tags {
+        common::eventually(&format!("{tag} counted by the tool"), LIMIT, || async {
+            (c.executions(tag) == 1).then_some(())
+        })
+        .await;
+    }
+    let mut retrying = Vec::new();
+    for run in &runs {
+        retrying.push(run.events_from(0).await.unwrap());
+    }
+    c.kill_worker("victim");
+    let killed = Instant::now();
+
+    // T4: each run's second attempt starts within the bar after the kill.
+    let mut latencies = Vec::new();
+    for (run, events) in runs.iter().zip(retrying.iter_mut()) {
+        common::within(LIMIT, async {
+            loop {
+                let e = events.next().await.unwrap().unwrap();
+                if let EventKind::Retrying {
+                    worker,
+                    lost_worker,
+                } = &e.event.kind
+                {
+                    assert_eq!(worker, "survivor");
+                    assert_eq!(lost_worker.as_deref(), Some("victim"));
+                    assert_eq!(e.event.attempt, 2);
+                    return;
+                }
+            }
+        })
+        .await;
+        latencies.push(dist_common::ms_since(killed));
+        let _ = run;
+    }
+    eprintln!("redelivery after kill -9 (ack_wait 3 s, heartbeat 1 s): {latencies:.0?} ms");
+    for l in &latencies {
+        assert!(
+            *l >= ACK_WAIT_MS - HEARTBEAT_MS && *l <= ACK_WAIT_MS + 250.0,
+            "redelivered {l:.0} ms after the kill: {latencies:?}"
+        );
+    }
+
+    for (run, tag) in runs.iter().zip(tags) {
+        let events = all_events(&d, run.id(), LIMIT).await;
+        let EventKind::Finished { stop, answer, .. } = &events.last().unwrap().event.kind else {
+            panic!("no final event for {tag}");
+        };
+        assert_eq!(*stop, StopReason::FinalAnswer, "{tag}");
+        assert_eq!(final_events(&d, run.id()).await, 1, "{tag}: one completion");
+        let record = run.record().await.unwrap();
+        assert_eq!(record.state, RunState::Done);
+        assert_eq!(record.attempt, 2);
+        assert_eq!(record.worker.as_deref(), Some("survivor"));
+        let origin = events.iter().find_map(|e| match &e.event.kind {
+            EventKind::ToolFinished { origin, .. } if e.event.attempt == 2 => Some(*origin),
+            _ => None,
+        });
+        let t = run.transcript().await.unwrap().unwrap();
+        let output = &t.steps[0].tool_calls[0].output;
+        if tag.starts_with('w') {
+            // A side effect in flight on the lost worker: never repeated,
+            // and the model is told its outcome is unknown.
+            assert_eq!(c.executions(tag), 1, "{tag} executed once, not twice");
+            assert_eq!(origin, Some(Origin::Unknown), "{tag}");
+            assert!(output.contains("outcome unknown"), "{tag}: {output}");
+            assert!(t.steps[0].tool_calls[0].is_error);
+        } else {
+            // A read-only tool is called again (at-least-once).
+            assert_eq!(c.executions(tag), 2, "{tag} re-executed");
+            assert_eq!(origin, Some(Origin::Fresh), "{tag}");
+            assert_eq!(
+                answer.as_deref(),
+                Some(format!("done {tag}: read {tag} ok").as_str())
+            );
+        }
+        // The first turn was journaled by the victim: never asked again.
+        assert_eq!(c.model.asked(tag, 0), 1, "{tag}: turn 1 asked once");
+        assert_eq!(c.model.asked(tag, 1), 1, "{tag}: turn 2 asked once");
+    }
+    // Both attempts of a call carry the same idempotency key.
+    for e in c.effects().iter().filter(|e| e.tag == "r0") {
+        assert_eq!(e.key, "run-r0.1.call_r0");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_server_killed_and_restarted_on_its_store_loses_no_run() {
+    let mut c = Cluster::start(&[]).await;
+    c.worker("w1", 4);
+    let d = c.client().await;
+    let n = 12;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let run = d
+            .submit("fx", &format!("PLAN write n{i} 300"))
+            .id(format!("nats-{i}"))
+            .await
+            .unwrap();
+        ids.push(run.id().to_owned());
+    }
+    // Mid-load: once the first run finished, kill -9 the server and start
+    // it again on the same port and store.
+    wait_event(&d, &ids[0], LIMIT, |e| {
+        matches!(e.event.kind, EventKind::Finished { .. })
+    })
+    .await;
+    c.nats.restart();
+    eprintln!("nats-server restarted, healthy in {:?}", c.nats.started_in);
+    let d = c.client().await;
+    for (i, id) in ids.iter().enumerate() {
+        let events = all_events(&d, id, LIMIT).await;
+        assert!(
+            matches!(
+                events.last().unwrap().event.kind,
+                EventKind::Finished { .. }
+            ),
+            "{id}"
+        );
+        assert_eq!(final_events(&d, id).await, 1, "{id}: one completion");
+        assert!(
+            c.executions(&format!("n{i}")) <= 1,
+            "n{i} never executed twice"
+        );
+        assert!(d.run(id).record().await.unwrap().state.is_terminal());
+    }
+}
