@@ -2,7 +2,8 @@
 //! timers): the design's T3 (a worker `kill -9`ed mid tool call: no run
 //! lost, one completion, side effects never repeated, safe tools
 //! repeated, journaled model turns never asked again), T4 (redelivery
-//! latency) and T10 (nats-server `kill -9` and restart on its store).
+//! latency), T5 (SIGTERM: drain, then hand off with a `nak`) and T10
+//! (nats-server `kill -9` and restart on its store).
 
 #![cfg(feature = "distributed")]
 
@@ -192,4 +193,87 @@ async fn a_nats_server_killed_and_restarted_on_its_store_loses_no_run() {
         redelivered += usize::from(record.attempt > 1);
     }
     eprintln!("after the nats-server restart: {n} of {n} finished once, {redelivered} redelivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_finishing_runs_and_hands_off_the_rest_at_once() {
+    // ack_wait 30 s: a hand-off that waited for it would miss the bar.
+    let mut c = Cluster::start(&[]).await;
+    let d = c.client().await;
+    c.worker_with("leaving", 2, &["--drain-secs", "3"]);
+    let short = d
+        .submit("fx", "PLAN read short 2500")
+        .id("drain-short")
+        .await
+        .unwrap();
+    let long = d
+        .submit("fx", "PLAN write long 30000")
+        .id("drain-long")
+        .await
+        .unwrap();
+    for tag in ["short", "long"] {
+        common::eventually(&format!("{tag} counted by the tool"), LIMIT, || async {
+            (c.executions(tag) == 1).then_some(())
+        })
+        .await;
+    }
+    c.worker("staying", 2);
+    let warm = d.submit("fx", "PLAN read warm 0").await.unwrap();
+    all_events(&d, warm.id(), LIMIT).await;
+    let mut long_events = long.events_from(0).await.unwrap();
+    assert_eq!(
+        short.record().await.unwrap().state,
+        RunState::Running,
+        "still mid-call"
+    );
+    c.terminate_worker("leaving");
+    let terminated = Instant::now();
+    // The long run is handed off once the drain time (3 s) is up: the
+    // other worker starts it at once (nak), not after ack_wait.
+    common::within(LIMIT, async {
+        loop {
+            let e = long_events.next().await.unwrap().unwrap();
+            if let EventKind::Retrying {
+                worker,
+                lost_worker,
+            } = &e.event.kind
+            {
+                assert_eq!(worker, "staying");
+                assert_eq!(lost_worker.as_deref(), Some("leaving"));
+                return;
+            }
+        }
+    })
+    .await;
+    let hand_off_ms = dist_common::ms_since(terminated) - 3000.0;
+    eprintln!("hand-off after the drain time: {hand_off_ms:.0} ms");
+    assert!(
+        hand_off_ms <= 1000.0,
+        "handed off {hand_off_ms:.0} ms after the drain"
+    );
+    let status = c.wait_worker("leaving", LIMIT).await;
+    assert_eq!(status.code(), Some(143), "SIGTERM's exit code");
+    // The short run, mid-call at the SIGTERM, finished on the leaving
+    // worker while it drained.
+    let events = all_events(&d, short.id(), LIMIT).await;
+    assert!(matches!(
+        events.last().unwrap().event.kind,
+        EventKind::Finished { .. }
+    ));
+    let r = short.record().await.unwrap();
+    assert_eq!(
+        (r.state, r.attempt, r.worker.as_deref()),
+        (RunState::Done, 1, Some("leaving"))
+    );
+    // The long one finished on the other, its write not repeated.
+    all_events(&d, long.id(), LIMIT).await;
+    let r = long.record().await.unwrap();
+    assert_eq!(
+        (r.state, r.attempt, r.worker.as_deref()),
+        (RunState::Done, 2, Some("staying"))
+    );
+    assert_eq!(c.executions("long"), 1);
+    assert_eq!(final_events(&d, long.id()).await, 1);
+    let t = long.transcript().await.unwrap().unwrap();
+    assert!(t.steps[0].tool_calls[0].output.contains("outcome unknown"));
 }

@@ -188,6 +188,23 @@ pub(super) async fn run(global: &Global, command: DistCommand) -> u8 {
     }
 }
 
+/// SIGTERM or SIGINT (a worker drains, then hands off what is left).
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
 fn exit_code(e: &DistError) -> u8 {
     match e {
         DistError::QueueFull => EXIT_QUEUE_FULL,
@@ -266,7 +283,7 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
             if let Some(id) = id {
                 w = w.id(id);
             }
-            w.run(std::future::pending()).await?;
+            w.run(stop_signal()).await?;
             Ok(0)
         }
         DistCommand::Submit {

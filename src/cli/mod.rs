@@ -78,6 +78,11 @@ pub fn main() -> ExitCode {
         Command::Gateway { drain_secs, .. } => {
             shutdown::Handles::Stop(Duration::from_secs(drain_secs.saturating_add(12)))
         }
+        // A worker drains, then hands off what is left (nak).
+        #[cfg(feature = "distributed")]
+        Command::Dist(dist::DistCommand::Worker { drain_secs, .. }) => {
+            shutdown::Handles::Stop(Duration::from_secs(drain_secs.saturating_add(12)))
+        }
         _ => shutdown::Handles::Nothing,
     };
     let code = runtime.block_on(shutdown::until_signal(commands::run(cli), handles));

@@ -31,6 +31,17 @@ pub(crate) struct Context {
     pub(crate) agents: AgentCache,
     pub(crate) running: Running,
     pub(crate) heartbeat: Duration,
+    /// Set when the worker stops and its drain time is up: the runs still
+    /// going stop at once and are handed to another worker (`nak`).
+    pub(crate) hand_off: watch::Receiver<bool>,
+}
+
+/// How an attempt ended.
+enum Ended {
+    /// Finished (the final event is published): acknowledge.
+    Finished,
+    /// Stopped for a hand-off: `nak`, so another worker takes it now.
+    HandedOff,
 }
 
 /// Runs one delivery; never fails (what goes wrong is logged, and the job
@@ -69,13 +80,19 @@ pub(crate) async fn run(ctx: Arc<Context>, message: Message) {
             }
         })
     };
-    let outcome = attempt_run(&ctx, &job, attempt, cancel_rx).await;
+    let outcome = attempt_run(&ctx, &job, attempt, cancel_rx, ctx.hand_off.clone()).await;
     heartbeat.abort();
     if let Ok(mut r) = ctx.running.lock() {
         r.remove(&run);
     }
     match outcome {
-        Ok(()) => {
+        Ok(Ended::HandedOff) => {
+            tracing::info!(%run, attempt, "handing the run off (nak)");
+            if let Err(e) = message.ack_with(AckKind::Nak(None)).await {
+                tracing::warn!(%run, "nak failed (redelivered after ack_wait instead): {e}");
+            }
+        }
+        Ok(Ended::Finished) => {
             if let Err(e) = message.double_ack().await {
                 tracing::warn!(%run, "ack failed (the run is finished; a redelivery will see that): {e}");
             }
@@ -92,7 +109,8 @@ async fn attempt_run(
     job: &Job,
     attempt: u64,
     mut cancel_rx: watch::Receiver<bool>,
-) -> DistResult<()> {
+    mut hand_off: watch::Receiver<bool>,
+) -> DistResult<Ended> {
     let run = &job.run_id;
     let js = &ctx.client.js;
     // Read the record and take the run (compare-and-set), bounded.
@@ -104,11 +122,15 @@ async fn attempt_run(
         let mut record: RunRecord = decode(&e.value, "run record")?;
         if record.state.is_terminal() {
             // An earlier attempt finished, but its ack was lost.
-            return republish_final(ctx, job, &record).await;
+            return republish_final(ctx, job, &record)
+                .await
+                .map(|_| Ended::Finished);
         }
         if record.cancel.is_some() {
             let t = empty_transcript(job, StopReason::Cancelled);
-            return finish(ctx, job, attempt, 1, &t, None).await;
+            return finish(ctx, job, attempt, 1, &t, None)
+                .await
+                .map(|_| Ended::Finished);
         }
         let lost_worker = record.worker.clone();
         let retrying = attempt > 1 || record.state != RunState::Queued;
@@ -157,7 +179,9 @@ async fn attempt_run(
         Err(e) => {
             let seq = publisher.close().await;
             let t = empty_transcript(job, StopReason::ModelError(e.to_string()));
-            return finish(ctx, job, attempt, seq + 1, &t, Some(e.to_string())).await;
+            return finish(ctx, job, attempt, seq + 1, &t, Some(e.to_string()))
+                .await
+                .map(|_| Ended::Finished);
         }
     };
     let mut limits = agent.limits();
@@ -184,10 +208,24 @@ async fn attempt_run(
         .with_model(Arc::new(model))
         .with_tool_journal(Arc::new(tools))
         .with_limits(limits);
-    let cancel = async move {
-        let _ = cancel_rx.wait_for(|c| *c).await;
+    let handing_off = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cancel = {
+        let handing_off = handing_off.clone();
+        async move {
+            tokio::select! {
+                _ = cancel_rx.wait_for(|c| *c) => {}
+                _ = hand_off.wait_for(|h| *h) => {
+                    handing_off.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        }
     };
     let transcript = agent.run_with(&job.prompt, &publisher, cancel).await;
+    if handing_off.load(std::sync::atomic::Ordering::SeqCst) {
+        // Not finished: the next attempt resumes from the journal.
+        publisher.close().await;
+        return Ok(Ended::HandedOff);
+    }
     tracing::debug!(
         %run,
         attempt,
@@ -197,7 +235,9 @@ async fn attempt_run(
         transcript.stop
     );
     let seq = publisher.close().await;
-    finish(ctx, job, attempt, seq + 1, &transcript, None).await
+    finish(ctx, job, attempt, seq + 1, &transcript, None)
+        .await
+        .map(|_| Ended::Finished)
 }
 
 fn empty_transcript(job: &Job, stop: StopReason) -> Transcript {

@@ -75,6 +75,11 @@ impl Client {
         &self.url
     }
 
+    /// The core NATS client (for what this API does not cover).
+    pub fn nats(&self) -> &async_nats::Client {
+        &self.nats
+    }
+
     /// The JetStream context (for what this API does not cover).
     pub fn jetstream(&self) -> &jetstream::Context {
         &self.js

@@ -326,3 +326,123 @@ pub fn preview(text: &str, max: usize) -> String {
     }
     format!("{}…", &text[..end])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn payloads_round_trip_ignore_unknown_fields_and_refuse_a_newer_version() {
+        let job = Job {
+            v: VERSION,
+            run_id: "01JF".into(),
+            agent: "researcher".into(),
+            agent_rev: 7,
+            prompt: "What is MCP?".into(),
+            limits: JobLimits {
+                max_steps: Some(12),
+                deadline_secs: None,
+                token_budget: Some(60_000),
+            },
+            submitted_at: "2026-12-02T07:00:00.000Z".into(),
+            submitter: Some("bot-42".into()),
+            meta: Value::Null,
+        };
+        assert_eq!(decode::<Job>(&encode(&job), "job").unwrap(), job);
+        let record = RunRecord {
+            v: VERSION,
+            run_id: "01JF".into(),
+            agent: "researcher".into(),
+            state: RunState::Running,
+            attempt: 2,
+            worker: Some("w-7f".into()),
+            cancel: Some(CancelIntent {
+                at: "2026-12-02T07:00:01.000Z".into(),
+                by: "cli".into(),
+            }),
+            stop: Some(StopReason::MaxSteps(12)),
+            error: None,
+            submitted_at: "2026-12-02T07:00:00.000Z".into(),
+            updated_at: "2026-12-02T07:00:02.000Z".into(),
+        };
+        assert_eq!(
+            decode::<RunRecord>(&encode(&record), "record").unwrap(),
+            record
+        );
+        for kind in [
+            EventKind::Started { worker: "w".into() },
+            EventKind::Retrying {
+                worker: "w2".into(),
+                lost_worker: Some("w".into()),
+            },
+            EventKind::StepStarted {
+                step: 3,
+                tools_offered: 12,
+            },
+            EventKind::Text {
+                delta: "Looking at…".into(),
+            },
+            EventKind::ToolStarted {
+                call_id: "call_x".into(),
+                name: "fetch_fetch".into(),
+            },
+            EventKind::Finished {
+                stop: StopReason::FinalAnswer,
+                answer: Some("42".into()),
+                tokens: Tokens {
+                    prompt: 1,
+                    completion: 2,
+                    total: 3,
+                },
+                ms: 9120,
+                error: None,
+            },
+        ] {
+            let event = Event {
+                v: VERSION,
+                run_id: "01JF".into(),
+                attempt: 1,
+                seq: 17,
+                t: "2026-12-02T07:00:00.000Z".into(),
+                kind,
+            };
+            assert_eq!(decode::<Event>(&encode(&event), "event").unwrap(), event);
+        }
+        // The wire shape: the kind is a tag beside the envelope's fields.
+        let text = encode(&Event {
+            v: 1,
+            run_id: "r".into(),
+            attempt: 1,
+            seq: 1,
+            t: "t".into(),
+            kind: EventKind::StepStarted {
+                step: 1,
+                tools_offered: 2,
+            },
+        });
+        let v: Value = serde_json::from_slice(&text).unwrap();
+        assert_eq!(v["kind"], "step_started");
+        assert_eq!(v["tools_offered"], 2);
+        // Unknown fields are ignored; a higher version is refused.
+        let newer_field = json!({"v": 1, "state": "queued", "updated_at": "t", "shiny": true});
+        let r: RunRecord = decode(newer_field.to_string().as_bytes(), "record").unwrap();
+        assert_eq!(r.state, RunState::Queued);
+        let v2 = json!({"v": 2, "state": "queued", "updated_at": "t"});
+        let e = decode::<RunRecord>(v2.to_string().as_bytes(), "record").unwrap_err();
+        assert!(e.to_string().contains("newer than this build's 1"), "{e}");
+        assert!("running".parse::<RunState>().is_ok());
+        assert!("sleeping".parse::<RunState>().is_err());
+    }
+
+    #[test]
+    fn names_are_subject_tokens_and_previews_cut_on_a_character() {
+        assert!(valid_token("research-bot_2"));
+        assert!(
+            !valid_token("a.b") && !valid_token("a*") && !valid_token("a>") && !valid_token("")
+        );
+        assert_eq!(job_subject("default", "fx"), "sb.v1.jobs.default.fx");
+        assert_eq!(preview("héllo", 2), "h…");
+        assert_eq!(preview("abc", 4096), "abc");
+    }
+}

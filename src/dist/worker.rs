@@ -24,6 +24,9 @@ use super::setup::{pool_consumer_config, Setup};
 /// Runs of this worker by id: their cancel switches.
 pub(crate) type Running = Arc<Mutex<HashMap<String, watch::Sender<bool>>>>;
 
+/// How long runs get to hand themselves off once the drain time is up.
+const HAND_OFF_WITHIN: Duration = Duration::from_secs(10);
+
 /// How long one fetch waits for a job.
 const FETCH_EXPIRES: Duration = Duration::from_secs(2);
 
@@ -71,8 +74,9 @@ impl WorkerBuilder {
         self
     }
     /// How long runs in flight may finish once `shutdown` completes
-    /// (default 120 s); the rest are dropped, and redelivered after the
-    /// consumer's `ack_wait`.
+    /// (default 120 s); the rest are then stopped (their calls in flight
+    /// dropped) and handed off with a `nak`, so another worker resumes
+    /// them from the journal at once.
     pub fn drain(mut self, drain: Duration) -> Self {
         self.drain = drain;
         self
@@ -115,6 +119,7 @@ impl WorkerBuilder {
             Err(_) => setup.ack_wait,
         };
         let heartbeat = (ack_wait / 3).max(Duration::from_millis(100));
+        let (hand_off_tx, hand_off) = watch::channel(false);
         let ctx = Arc::new(super::attempt::Context {
             client: c.clone(),
             worker: id.clone(),
@@ -125,6 +130,7 @@ impl WorkerBuilder {
             agents: AgentCache::default(),
             running: Running::default(),
             heartbeat,
+            hand_off,
         });
         let mut cancels = c
             .nats
@@ -179,11 +185,21 @@ impl WorkerBuilder {
                 }
             }
         }
-        tracing::info!(worker = %id, running = tasks.len(), "worker stopping: draining");
-        let _ = tokio::time::timeout(self.drain, async {
+        tracing::info!(worker = %id, running = tasks.len(), drain = ?self.drain, "worker stopping: draining");
+        let drained = tokio::time::timeout(self.drain, async {
             while tasks.join_next().await.is_some() {}
         })
         .await;
+        if drained.is_err() {
+            // Drain time is up: the runs still going stop at a step
+            // boundary and are handed off (nak: redelivered at once).
+            tracing::info!(worker = %id, running = tasks.len(), "handing off the runs still going");
+            let _ = hand_off_tx.send(true);
+            let _ = tokio::time::timeout(HAND_OFF_WITHIN, async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await;
+        }
         tasks.abort_all();
         cancel_task.abort();
         ctx.agents.close().await;

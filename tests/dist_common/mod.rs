@@ -6,7 +6,8 @@
 //!
 //! Prompts say what the model does: `PLAN <tool> <tag> <sleep_ms>` calls
 //! `fx_<tool>` once with that tag, then answers `done <tag>: <result>`;
-//! anything else is answered at once with `ok`.
+//! anything else is answered at once with `ok`. A trailing `DELAY <ms>`
+//! makes every turn take that long.
 
 #![allow(dead_code)]
 
@@ -60,6 +61,15 @@ async fn complete(State(model): State<Model>, Json(body): Json<Value>) -> Json<V
         .collect();
     let words: Vec<&str> = prompt.split_whitespace().collect();
     let usage = json!({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15});
+    // `... DELAY <ms>` at the end: every turn takes that long (an I/O-bound model).
+    let words = match words.as_slice() {
+        [rest @ .., "DELAY", ms] => {
+            let ms = ms.parse::<u64>().unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            rest.to_vec()
+        }
+        _ => words,
+    };
     let message = match words.as_slice() {
         ["PLAN", tool, tag, sleep_ms] => {
             *model
@@ -190,6 +200,27 @@ args = ["{script}", "{effects}"]
         c
     }
 
+    /// Stores another definition (TOML) under its name.
+    pub async fn push(&self, toml: &str) -> (String, u64) {
+        self.client()
+            .await
+            .push_agent(toml)
+            .await
+            .expect("push a definition")
+    }
+
+    /// A definition of `name` with the planner model (no network, answers
+    /// at once) over the effect server.
+    pub fn planner_definition(&self, name: &str) -> String {
+        let script = common::manifest_dir().join("tests/dist_common/effect_server.py");
+        format!(
+            "name = \"{name}\"\n[model]\nprovider = \"planner\"\n[servers.fx]\ncommand = \"{}\"\nargs = [\"{}\", \"{}\"]\n",
+            common::python().display(),
+            script.display(),
+            self.effects.display()
+        )
+    }
+
     /// Runs the CLI against this cluster's NATS; waits up to 60 s.
     pub async fn cli(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = tokio::process::Command::new(BIN);
@@ -205,6 +236,45 @@ args = ["{script}", "{effects}"]
 
     /// Starts a worker process with this id and slots.
     pub fn worker(&mut self, id: &str, concurrency: usize) {
+        self.worker_with(id, concurrency, &[]);
+    }
+
+    /// SIGTERM to worker `id` (its own PID).
+    pub fn terminate_worker(&mut self, id: &str) {
+        let (_, child) = self
+            .workers
+            .iter_mut()
+            .find(|(w, _)| w == id)
+            .expect("a worker with this id");
+        let pid = i32::try_from(child.id()).expect("a pid");
+        // SAFETY: kill(2) on our own child's PID; no memory is touched.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+
+    /// Waits (deadline `limit`, polled every 20 ms) for worker `id` to exit.
+    pub async fn wait_worker(&mut self, id: &str, limit: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            let (_, child) = self
+                .workers
+                .iter_mut()
+                .find(|(w, _)| w == id)
+                .expect("a worker with this id");
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "worker {id} still running after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Starts a worker process with more flags.
+    pub fn worker_with(&mut self, id: &str, concurrency: usize, extra: &[&str]) {
         let log = std::fs::File::create(self.dir.path().join(format!("{id}.log"))).unwrap();
         let child = Command::new(BIN)
             .args([
@@ -214,6 +284,7 @@ args = ["{script}", "{effects}"]
                 "--concurrency",
                 &concurrency.to_string(),
             ])
+            .args(extra)
             .env("SWITCHBOARD_NATS", self.nats.url())
             .env("SB_DIST_TEST_KEY", "sk-test")
             .env("RUST_LOG", "switchboard=debug")
