@@ -396,3 +396,58 @@ pub async fn final_events(d: &dist::Client, run: &str) -> usize {
 pub fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
+
+/// Every final event in the event stream, by run (the whole stream read
+/// to its end once; deadline `limit`).
+pub async fn finals(d: &dist::Client, limit: Duration) -> HashMap<String, Vec<dist::Event>> {
+    use async_nats::jetstream::consumer::pull::OrderedConfig;
+    use futures_util::StreamExt;
+    let mut out: HashMap<String, Vec<dist::Event>> = HashMap::new();
+    let stream = d
+        .jetstream()
+        .get_stream("SB_EVENTS")
+        .await
+        .expect("SB_EVENTS");
+    if stream.get_info().await.expect("stream info").state.messages == 0 {
+        return out;
+    }
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: "sb.v1.run.*.ev".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("an ordered consumer");
+    let mut messages = consumer.messages().await.expect("messages");
+    common::within(limit, async {
+        // Bounded by the stream's length: stops at the last message.
+        while let Some(m) = messages.next().await {
+            let m = m.expect("an event");
+            let e: dist::Event = serde_json::from_slice(&m.payload).expect("an event payload");
+            if matches!(e.kind, EventKind::Finished { .. }) {
+                out.entry(e.run_id.clone()).or_default().push(e);
+            }
+            if m.info().expect("info").pending == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    out
+}
+
+/// Waits (deadline `limit`) until `n` final events were published, counted
+/// on a core subscription opened before the runs were submitted.
+pub async fn count_finals(sub: &mut async_nats::Subscriber, n: usize, limit: Duration) {
+    use futures_util::StreamExt;
+    let mut seen = 0;
+    common::within(limit, async {
+        while seen < n {
+            let m = sub.next().await.expect("events");
+            if m.payload.windows(17).any(|w| w == b"\"kind\":\"finished\"") {
+                seen += 1;
+            }
+        }
+    })
+    .await;
+}
