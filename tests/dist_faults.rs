@@ -151,7 +151,9 @@ async fn a_worker_killed_mid_call_loses_no_run_and_repeats_no_side_effect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_server_killed_and_restarted_on_its_store_loses_no_run() {
-    let mut c = Cluster::start(&[]).await;
+    // A delivery or an ack lost with the server is redelivered after
+    // ack_wait: 3 s here.
+    let mut c = Cluster::start(&["--ack-wait", "3"]).await;
     c.worker("w1", 4);
     let d = c.client().await;
     let n = 12;
@@ -193,6 +195,16 @@ async fn a_nats_server_killed_and_restarted_on_its_store_loses_no_run() {
         redelivered += usize::from(record.attempt > 1);
     }
     eprintln!("after the nats-server restart: {n} of {n} finished once, {redelivered} redelivered");
+    if redelivered > 0 {
+        eprintln!(
+            "{}",
+            c.worker_log("w1")
+                .lines()
+                .filter(|l| l.contains("WARN"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -266,10 +266,14 @@ async fn finish(
     let run = &job.run_id;
     let started = Instant::now();
     let json = serde_json::to_vec_pretty(t).unwrap_or_default();
-    ctx.transcripts
-        .put(run.as_str(), &mut json.as_slice())
-        .await
-        .map_err(|e| DistError::nats("storing the transcript", e))?;
+    retried("storing the transcript", || async {
+        ctx.transcripts
+            .put(run.as_str(), &mut json.as_slice())
+            .await
+            .map(|_| ())
+            .map_err(|e| DistError::nats("storing the transcript", e))
+    })
+    .await?;
     let state = match (&t.stop, &error) {
         (_, Some(_)) => RunState::Failed,
         (StopReason::Cancelled, _) => RunState::Cancelled,
@@ -298,23 +302,45 @@ async fn finish(
             break;
         }
     }
-    publish_final(
-        &ctx.client.js,
-        run,
-        attempt,
-        seq,
-        EventKind::Finished {
-            stop: t.stop.clone(),
-            answer: t.answer.clone(),
-            tokens: t.tokens,
-            ms: t.ms,
-            error,
-        },
-    )
+    let kind = EventKind::Finished {
+        stop: t.stop.clone(),
+        answer: t.answer.clone(),
+        tokens: t.tokens,
+        ms: t.ms,
+        error,
+    };
+    // De-duplicated by its id, so a retry after a lost ack stores one.
+    retried("publishing the final event", || {
+        publish_final(&ctx.client.js, run, attempt, seq, kind.clone())
+    })
     .await?;
     tracing::debug!(%run, ms = started.elapsed().as_millis() as u64, "finished");
     Ok(())
 }
+
+/// Tries an idempotent write up to [`FINISH_TRIES`] times (an ack lost
+/// while NATS restarts times out; the write itself may have landed).
+async fn retried<F, Fut>(what: &str, mut write: F) -> DistResult<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = DistResult<()>>,
+{
+    let mut last = None;
+    for i in 0..FINISH_TRIES {
+        match write().await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(try_ = i + 1, "{what} failed, retrying: {e}");
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| DistError::Nats(what.to_owned())))
+}
+
+/// How often [`retried`] tries.
+const FINISH_TRIES: u32 = 3;
 
 /// The run ended in an earlier attempt: publish its final event again
 /// (the stream drops it if it is there) and acknowledge.
