@@ -394,6 +394,45 @@ async fn the_cli_submits_follows_gets_lists_and_exits_like_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Ctrl-C while following cancels the run: exit 130, the run cancelled.
+    let follower = tokio::process::Command::new(dist_common::BIN)
+        .args([
+            "submit",
+            "fx",
+            "PLAN write cli4 30000",
+            "--follow",
+            "--run-id",
+            "cli4",
+        ])
+        .env("SWITCHBOARD_NATS", c.nats.url())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_event(&d, "cli4", LIMIT, |e| {
+        matches!(e.event.kind, EventKind::ToolStarted { .. })
+    })
+    .await;
+    let pid = i32::try_from(follower.id().unwrap()).unwrap();
+    // SAFETY: kill(2) on our own child's PID; no memory is touched.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let out = common::within(LIMIT, follower.wait_with_output())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        d.run("cli4").record().await.unwrap().state,
+        RunState::Cancelled
+    );
     // Unknown runs and agents are usage errors.
     let out = c.cli(&["runs", "get", "no-such-run"]).await;
     assert_eq!(out.status.code(), Some(2));

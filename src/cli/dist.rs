@@ -65,8 +65,11 @@ pub enum DistCommand {
     /// --follow streams it like `switchboard run` and exits with the same
     /// codes (0, 1, 3, 4, 130). Exit 75 when the queue is full.
     ///
+    /// Ctrl-C while following cancels the run (exit 130).
+    ///
     /// At-most-once for side effects: a tool call whose worker was lost is
-    /// reported to the model as "outcome unknown", never repeated.
+    /// reported to the model as "outcome unknown", never repeated (unless
+    /// the tool is read-only or idempotent).
     Submit {
         /// The NATS server.
         #[command(flatten)]

@@ -78,6 +78,11 @@ pub fn main() -> ExitCode {
         Command::Gateway { drain_secs, .. } => {
             shutdown::Handles::Stop(Duration::from_secs(drain_secs.saturating_add(12)))
         }
+        // Ctrl-C while following cancels the run and reports its end.
+        #[cfg(feature = "distributed")]
+        Command::Dist(dist::DistCommand::Submit { follow: true, .. }) => {
+            shutdown::Handles::Interrupt
+        }
         // A worker drains, then hands off what is left (nak).
         #[cfg(feature = "distributed")]
         Command::Dist(dist::DistCommand::Worker { drain_secs, .. }) => {
