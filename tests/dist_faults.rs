@@ -2,7 +2,8 @@
 //! timers): the design's T3 (a worker `kill -9`ed mid tool call: no run
 //! lost, one completion, side effects never repeated, safe tools
 //! repeated, journaled model turns never asked again), T4 (redelivery
-//! latency), T5 (SIGTERM: drain, then hand off with a `nak`) and T10
+//! latency), T5 (SIGTERM: drain, then hand off with a `nak`), T6 (a cancel
+//! while the owner is dead takes effect on redelivery) and T10
 //! (nats-server `kill -9` and restart on its store).
 
 #![cfg(feature = "distributed")]
@@ -288,4 +289,39 @@ async fn sigterm_drains_finishing_runs_and_hands_off_the_rest_at_once() {
     assert_eq!(final_events(&d, long.id()).await, 1);
     let t = long.transcript().await.unwrap().unwrap();
     assert!(t.steps[0].tool_calls[0].output.contains("outcome unknown"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cancelled_while_its_worker_is_dead_is_cancelled_on_redelivery() {
+    let mut c = Cluster::start(&["--ack-wait", "3"]).await;
+    let d = c.client().await;
+    c.worker("victim", 2);
+    let run = d
+        .submit("fx", "PLAN write orphan 30000")
+        .id("orphan")
+        .await
+        .unwrap();
+    common::eventually("the call counted by the tool", LIMIT, || async {
+        (c.executions("orphan") == 1).then_some(())
+    })
+    .await;
+    c.kill_worker("victim");
+    // Nobody hears the signal; the intent is in the record.
+    run.cancel("test").await.unwrap();
+    assert!(run.record().await.unwrap().cancel.is_some());
+    c.worker("survivor", 2);
+    let events = all_events(&d, run.id(), LIMIT).await;
+    let EventKind::Finished { stop, .. } = &events.last().unwrap().event.kind else {
+        panic!("no final event");
+    };
+    assert_eq!(*stop, StopReason::Cancelled);
+    let record = run.record().await.unwrap();
+    assert_eq!((record.state, record.attempt), (RunState::Cancelled, 2));
+    assert_eq!(record.worker.as_deref(), Some("survivor"));
+    // The second attempt did not resume the run: nothing ran again.
+    assert!(!events
+        .iter()
+        .any(|e| e.event.attempt == 2 && matches!(e.event.kind, EventKind::StepStarted { .. })));
+    assert_eq!(c.executions("orphan"), 1);
+    assert_eq!(final_events(&d, run.id()).await, 1);
 }
