@@ -11,6 +11,7 @@
 //! T12: runs/s of I/O-bound runs (two 100 ms model turns and a tool call)
 //! with 1, 2 and 4 workers of 8 slots, against the ideal (8 runs per 200 ms
 //! per worker).
+//! T9 (latency part): event latency from the worker to a live follower.
 
 #![cfg(feature = "distributed")]
 
@@ -98,4 +99,61 @@ async fn t12_io_bound_runs_scale_with_workers() {
             100.0 * rate / ideal
         );
     }
+}
+
+/// Milliseconds of the UTC day in an RFC 3339 time (`...THH:MM:SS.mmmZ`).
+fn ms_of_day(t: &str) -> Option<f64> {
+    let time = t.split('T').nth(1)?.trim_end_matches('Z');
+    let mut parts = time.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(((h * 60.0 + m) * 60.0 + s) * 1000.0)
+}
+
+fn now_ms_of_day() -> f64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_millis() % 86_400_000) as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a bench: run with --ignored --nocapture"]
+async fn t9_event_latency_from_the_worker_to_a_follower() {
+    let mut c = Cluster::start(&[]).await;
+    c.worker("w0", 8);
+    let d = c.client().await;
+    throughput(&c, "fx", 8, |i| format!("PLAN read warm{i} 0")).await;
+    let mut sub = d.nats().subscribe("sb.v1.run.*.ev").await.unwrap();
+    d.nats().flush().await.unwrap();
+    let n = 200;
+    for i in 0..n {
+        d.submit("fx", &format!("PLAN read ev{i} 0")).await.unwrap();
+    }
+    let mut latencies = Vec::new();
+    let mut finals = 0;
+    common::within(Duration::from_secs(120), async {
+        while finals < n {
+            let m = sub.next().await.unwrap();
+            let now = now_ms_of_day();
+            let e: switchboard::dist::Event = serde_json::from_slice(&m.payload).unwrap();
+            if let Some(t) = ms_of_day(&e.t) {
+                latencies.push(now - t);
+            }
+            if is_final(&m.payload) {
+                finals += 1;
+            }
+        }
+    })
+    .await;
+    latencies.sort_by(f64::total_cmp);
+    let p = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
+    eprintln!(
+        "T9 event latency, worker to a live follower: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} events, ms clock)",
+        p(0.5),
+        p(0.99),
+        p(1.0),
+        latencies.len()
+    );
 }

@@ -16,8 +16,6 @@ use std::time::{Duration, Instant};
 
 use switchboard::{Client, ClientBuilder, Source};
 
-pub mod nats;
-
 /// Every test body runs under this deadline: a hang is a failure, not a stuck CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(30);
 
@@ -403,3 +401,6 @@ pub fn processes_running(needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// nats-server for the distributed tests (`tests/dist_*.rs`).
+pub mod nats;
