@@ -2,7 +2,8 @@
 //! worker processes of the built binary (feature `distributed`): the
 //! design's T2 (many runs, each finished once, transcripts as `switchboard
 //! run` prints them), T6 (cancel), T7 (duplicate submission), T8
-//! (admission), T9 (resumable events), and the CLI's contract.
+//! (admission, and dispatch never above the slots), T9 (resumable
+//! events), and the CLI's contract.
 
 #![cfg(feature = "distributed")]
 
@@ -167,12 +168,12 @@ async fn submitting_one_run_id_again_stores_and_runs_it_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_refuses_submissions_with_queue_full() {
-    let c = Cluster::start(&["--max-queued", "50"]).await;
+    let mut c = Cluster::start(&["--max-queued", "50"]).await;
     let d = c.client().await;
     let mut refused = 0;
     for i in 0..80 {
         match d
-            .submit("fx", &format!("PLAN write q{i} 0"))
+            .submit("fx", &format!("PLAN write q{i} 50"))
             .id(format!("q{i}"))
             .await
         {
@@ -196,6 +197,17 @@ async fn a_full_queue_refuses_submissions_with_queue_full() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("the queue is full"));
+    // Dispatch: one worker of 2 slots never runs more than 2 at once.
+    let mut sub = d.nats().subscribe("sb.v1.run.*.ev").await.unwrap();
+    d.nats().flush().await.unwrap();
+    c.worker("w1", 2);
+    dist_common::count_finals(&mut sub, 50, LIMIT).await;
+    let most = c.effects().iter().map(|e| e.inflight).max().unwrap_or(0);
+    assert_eq!(
+        most, 2,
+        "calls in flight at most the slots, and the slots used"
+    );
+    assert_eq!(c.effects().len(), 50);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

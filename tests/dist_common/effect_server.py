@@ -3,7 +3,8 @@ executions: each call appends one JSON line to the file named by argv[1]
 *before* it does its work (sleeping `sleep_ms`), so a call killed mid-way
 is still counted, and "executed twice" is measured.
 
-Calls run on threads of their own (the client sends several at once).
+Calls run on threads of their own (the client sends several at once);
+each line also says how many calls of this process were in flight.
 Tools: `write` (a side effect: destructiveHint true), `read` (readOnlyHint
 true). Arguments: {"tag": str, "sleep_ms": int}. Exits when stdin closes.
 """
@@ -19,6 +20,7 @@ TOOLS = [
 ]
 
 OUT = threading.Lock()
+INFLIGHT = [0]
 
 def reply(id, result=None, error=None):
     msg = {"jsonrpc": "2.0", "id": id}
@@ -39,11 +41,15 @@ def call(id, params):
     tag = str(args.get("tag", ""))
     key = (params.get("_meta") or {}).get("io.switchboard/idempotency-key", "")
     with OUT:
+        INFLIGHT[0] += 1
+        line = {"tool": name, "tag": tag, "key": key, "pid": os.getpid(), "inflight": INFLIGHT[0]}
         with open(LOG, "a") as f:
-            f.write(json.dumps({"tool": name, "tag": tag, "key": key, "pid": os.getpid()}) + "\n")
+            f.write(json.dumps(line) + "\n")
             f.flush()
             os.fsync(f.fileno())
     time.sleep(int(args.get("sleep_ms", 0)) / 1000.0)
+    with OUT:
+        INFLIGHT[0] -= 1
     reply(id, {"content": [{"type": "text", "text": f"{name} {tag} ok"}], "isError": False})
 
 for line in sys.stdin:

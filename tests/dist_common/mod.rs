@@ -130,6 +130,8 @@ pub struct Effect {
     pub tool: String,
     pub tag: String,
     pub key: String,
+    /// Calls in flight in that server process when this one started.
+    pub inflight: u64,
 }
 
 impl Cluster {
@@ -328,6 +330,7 @@ args = ["{script}", "{effects}"]
                 tool: v["tool"].as_str().unwrap_or("").to_owned(),
                 tag: v["tag"].as_str().unwrap_or("").to_owned(),
                 key: v["key"].as_str().unwrap_or("").to_owned(),
+                inflight: v["inflight"].as_u64().unwrap_or(0),
             })
             .collect()
     }
