@@ -269,6 +269,12 @@ async fn sigterm_drains_finishing_runs_and_hands_off_the_rest_at_once() {
     );
     let status = c.wait_worker("leaving", LIMIT).await;
     assert_eq!(status.code(), Some(143), "SIGTERM's exit code");
+    // A worker that stopped withdraws from the shared health at once.
+    let health = d.status().await.unwrap();
+    assert!(
+        !health.workers.iter().any(|w| w.worker == "leaving"),
+        "{health:?}"
+    );
     // The short run, mid-call at the SIGTERM, finished on the leaving
     // worker while it drained.
     let events = all_events(&d, short.id(), LIMIT).await;

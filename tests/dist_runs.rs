@@ -445,6 +445,28 @@ async fn the_cli_submits_follows_gets_lists_and_exits_like_run() {
         d.run("cli4").record().await.unwrap().state,
         RunState::Cancelled
     );
+    // status: this worker and its agent's server, from the shared bucket.
+    let out = common::eventually("the worker's server in sb_health", LIMIT, || async {
+        let out = c.cli(&["status", "--json"]).await;
+        let s = common::stdout_json(&out);
+        let listed = s["servers"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|m| m["server"] == "fx" && m["state"] == "ready")
+        });
+        listed.then_some(s)
+    })
+    .await;
+    let w = &out["workers"][0];
+    assert_eq!(
+        (
+            w["worker"].as_str(),
+            w["pool"].as_str(),
+            w["slots"].as_u64()
+        ),
+        (Some("w1"), Some("default"), Some(2))
+    );
+    assert_eq!(out["servers"][0]["agent"], "fx@1");
+    assert!(out["servers"][0]["calls"].as_u64().unwrap() >= 2);
     // Unknown runs and agents are usage errors.
     let out = c.cli(&["runs", "get", "no-such-run"]).await;
     assert_eq!(out.status.code(), Some(2));

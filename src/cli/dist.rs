@@ -90,6 +90,14 @@ pub enum DistCommand {
         #[arg(long, default_value = "default")]
         pool: String,
     },
+    /// Live workers and their servers' health, from the shared bucket
+    /// (sb_health). Exits 3 when a server is down, restarting or its
+    /// breaker open.
+    Status {
+        /// The NATS server.
+        #[command(flatten)]
+        nats: Nats,
+    },
     /// Runs: get, watch, cancel, list.
     Runs {
         /// What to do.
@@ -300,6 +308,65 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
             let d = dist::Client::connect(&nats.url).await?;
             super::dist_runs::submit(global, &d, &agent, &prompt.join(" "), follow, run_id, &pool)
                 .await
+        }
+        DistCommand::Status { nats } => {
+            let d = dist::Client::connect(&nats.url).await?;
+            let status = d.status().await?;
+            if global.json {
+                output::json(&status);
+            } else {
+                let rows: Vec<Vec<String>> = status
+                    .workers
+                    .iter()
+                    .map(|w| {
+                        vec![
+                            w.worker.clone(),
+                            w.pool.clone(),
+                            w.slots.to_string(),
+                            w.running.to_string(),
+                            w.since.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["WORKER", "POOL", "SLOTS", "RUNNING", "SINCE"], &rows);
+                let rows: Vec<Vec<String>> = status
+                    .servers
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.worker.clone(),
+                            s.agent.clone(),
+                            s.server.clone(),
+                            s.state.clone(),
+                            s.restarts.to_string(),
+                            s.calls.to_string(),
+                            s.errors.to_string(),
+                            output::first_line(s.last_error.as_deref()),
+                        ]
+                    })
+                    .collect();
+                if !rows.is_empty() {
+                    super::shutdown::outln!();
+                    output::table(
+                        &[
+                            "WORKER",
+                            "AGENT",
+                            "SERVER",
+                            "STATE",
+                            "RESTARTS",
+                            "CALLS",
+                            "ERRORS",
+                            "LAST ERROR",
+                        ],
+                        &rows,
+                    );
+                }
+            }
+            let unwell = status
+                .servers
+                .iter()
+                .any(|s| !matches!(s.state.as_str(), "ready" | "not_started" | "starting"));
+            Ok(if unwell { super::EXIT_CONNECT } else { 0 })
         }
         DistCommand::Runs { command } => super::dist_runs::runs(global, command).await,
     }

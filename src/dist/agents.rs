@@ -39,6 +39,12 @@ impl AgentCache {
         Ok(agent)
     }
 
+    /// The agents built so far.
+    pub(crate) async fn snapshot(&self) -> Vec<((String, u64), Agent)> {
+        let built = self.built.lock().await;
+        built.iter().map(|(k, a)| (k.clone(), a.clone())).collect()
+    }
+
     /// Closes every agent's servers.
     pub(crate) async fn close(&self) {
         let built = std::mem::take(&mut *self.built.lock().await);

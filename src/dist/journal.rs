@@ -91,7 +91,7 @@ impl StoredReply {
 
 /// A KV key part from any text: KV keys allow `[-/_=.a-zA-Z0-9]`, and
 /// `.` separates our parts, so anything else is written `=XX`.
-fn key_part(text: &str) -> String {
+pub(crate) fn key_part(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {

@@ -21,6 +21,8 @@ pub const RUNS_BUCKET: &str = "sb_runs";
 pub const JOURNAL_BUCKET: &str = "sb_journal";
 /// KV bucket of agent definitions.
 pub const AGENTS_BUCKET: &str = "sb_agents";
+/// KV bucket of shared health (entries expire after 30 s).
+pub const HEALTH_BUCKET: &str = "sb_health";
 /// Object store of transcripts.
 pub const TRANSCRIPTS_BUCKET: &str = "sb_transcripts";
 /// The pool when none is named.

@@ -119,6 +119,16 @@ pub async fn init(js: &jetstream::Context, setup: &Setup) -> DistResult<()> {
         .await
         .map_err(|e| DistError::nats(&format!("creating bucket {bucket}"), e))?;
     }
+    js.create_or_update_key_value(kv::Config {
+        bucket: HEALTH_BUCKET.into(),
+        history: 1,
+        max_age: Duration::from_secs(30),
+        num_replicas: setup.replicas,
+        storage: stream::StorageType::Memory,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| DistError::nats("creating bucket sb_health", e))?;
     if js.get_object_store(TRANSCRIPTS_BUCKET).await.is_err() {
         js.create_object_store(object_store::Config {
             bucket: TRANSCRIPTS_BUCKET.into(),

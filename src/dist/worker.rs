@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -152,6 +153,16 @@ impl WorkerBuilder {
         });
         tracing::info!(worker = %id, pool = %self.pool, concurrency = self.concurrency, ?ack_wait, "worker started");
 
+        let running_now = Arc::new(AtomicUsize::new(0));
+        let health_store = bucket(&c.js, HEALTH_BUCKET).await?;
+        let health = tokio::spawn(super::health::publish(
+            health_store.clone(),
+            id.clone(),
+            self.pool.clone(),
+            self.concurrency,
+            running_now.clone(),
+            ctx.agents.clone(),
+        ));
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let mut tasks = JoinSet::new();
         tokio::pin!(shutdown);
@@ -173,8 +184,11 @@ impl WorkerBuilder {
             match fetched {
                 Ok(Some(message)) => {
                     let ctx = ctx.clone();
+                    let running_now = running_now.clone();
+                    running_now.fetch_add(1, Ordering::SeqCst);
                     tasks.spawn(async move {
                         super::attempt::run(ctx, message).await;
+                        running_now.fetch_sub(1, Ordering::SeqCst);
                         drop(permit);
                     });
                 }
@@ -202,6 +216,8 @@ impl WorkerBuilder {
         }
         tasks.abort_all();
         cancel_task.abort();
+        health.abort();
+        super::health::withdraw(&health_store, &id).await;
         ctx.agents.close().await;
         Ok(())
     }
