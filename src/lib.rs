@@ -148,6 +148,9 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod config;
+#[cfg(feature = "distributed")]
+#[cfg_attr(docsrs, doc(cfg(feature = "distributed")))]
+pub mod dist;
 pub mod error;
 pub mod fleet;
 pub mod gateway;

@@ -31,7 +31,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("fleet", 9),
     ("agent", 10),
     ("gateway", 10),
-    ("cli", 11),
+    ("dist", 11),
+    ("cli", 12),
 ];
 
 fn src() -> PathBuf {

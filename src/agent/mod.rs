@@ -24,6 +24,7 @@
 
 pub mod definition;
 mod from_definition;
+mod journal;
 mod model;
 mod observer;
 mod planner;
@@ -33,6 +34,7 @@ mod transcript;
 
 pub use definition::{AgentDefinition, Limits, ModelSettings, Provider, ToolRules};
 pub use from_definition::model_for;
+pub use journal::{ToolDecision, ToolJournal};
 pub use model::{ChatModel, TextSink, Unstreamed};
 pub use observer::{Quiet, RunObserver};
 pub use planner::{PlannedCall, Planner};

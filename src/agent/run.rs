@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 use serde_json::Value;
 
 use super::definition::{Limits, ToolRules};
+use super::journal::{ToolDecision, ToolJournal};
 use super::model::ChatModel;
 use super::observer::{Quiet, RunObserver};
 use super::tool_text::{self, Rendered};
@@ -36,6 +37,7 @@ struct Inner {
     tool_choice: ChatToolChoice,
     extra: serde_json::Map<String, Value>,
     vision: bool,
+    journal: Option<Arc<dyn ToolJournal>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -106,6 +108,12 @@ impl AgentBuilder {
         self.inner.vision = yes;
         self
     }
+    /// Consult `journal` around every tool call (default none: every call
+    /// runs). For durable runs that may be redelivered.
+    pub fn tool_journal(mut self, journal: Arc<dyn ToolJournal>) -> Self {
+        self.inner.journal = Some(journal);
+        self
+    }
     /// The agent.
     pub fn build(self) -> Agent {
         Agent {
@@ -135,6 +143,7 @@ impl Agent {
                 tool_choice: ChatToolChoice::Auto,
                 extra: serde_json::Map::new(),
                 vision: false,
+                journal: None,
             },
         }
     }
@@ -147,6 +156,54 @@ impl Agent {
     /// The agent's name.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The model.
+    pub fn model(&self) -> Arc<dyn ChatModel> {
+        self.inner.model.clone()
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// The same agent, consulting `journal` around every tool call (see
+    /// [`AgentBuilder::tool_journal`]); shares the fleet and the model.
+    pub fn with_tool_journal(&self, journal: Arc<dyn ToolJournal>) -> Agent {
+        self.with(|i| i.journal = Some(journal))
+    }
+
+    /// The same agent talking to `model` instead; shares the fleet.
+    pub fn with_model(&self, model: Arc<dyn ChatModel>) -> Agent {
+        self.with(|i| i.model = model)
+    }
+
+    /// The same agent with other limits; shares the fleet and the model.
+    pub fn with_limits(&self, limits: Limits) -> Agent {
+        self.with(|i| i.limits = limits)
+    }
+
+    fn with(&self, change: impl FnOnce(&mut Inner)) -> Agent {
+        let a = &self.inner;
+        let mut inner = Inner {
+            name: a.name.clone(),
+            system_prompt: a.system_prompt.clone(),
+            model: a.model.clone(),
+            fleet: a.fleet.clone(),
+            tools: a.tools.clone(),
+            limits: a.limits,
+            temperature: a.temperature,
+            max_tokens: a.max_tokens,
+            tool_choice: a.tool_choice.clone(),
+            extra: a.extra.clone(),
+            vision: a.vision,
+            journal: a.journal.clone(),
+        };
+        change(&mut inner);
+        Agent {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Closes every server (their processes end).
@@ -330,7 +387,7 @@ impl Agent {
             });
             let tools_started = Instant::now();
             let records = self
-                .run_calls(&reply.tool_calls, &request.tools, observer)
+                .run_calls(index, &reply.tool_calls, &request.tools, observer)
                 .await;
             step.tools_ms = tools_started.elapsed().as_millis() as u64;
             let mut images = Vec::new();
@@ -357,6 +414,7 @@ impl Agent {
     /// Runs one turn's calls in parallel; each outcome in the model's order.
     async fn run_calls(
         &self,
+        step: u32,
         calls: &[ToolCall],
         offered: &[ChatTool],
         observer: &dyn RunObserver,
@@ -371,7 +429,18 @@ impl Agent {
                 .resolve_tool(&call.name)
                 .map(|(s, _)| s)
                 .unwrap_or_default();
-            let rendered = if i >= max {
+            let decision = match &a.journal {
+                Some(j) if i < max => j.before(step, call).await,
+                _ => ToolDecision::Call(serde_json::Map::new()),
+            };
+            let rendered = if let ToolDecision::Use { text, is_error } = decision {
+                observer.tool_started(&call.id, &call.name);
+                Rendered {
+                    text,
+                    is_error,
+                    images: Vec::new(),
+                }
+            } else if i >= max {
                 refused(format!(
                     "not run: at most {max} tool calls per step; ask for the rest in the next step"
                 ))
@@ -384,10 +453,27 @@ impl Agent {
                 ))
             } else {
                 observer.tool_started(&call.id, &call.name);
-                match a.fleet.call_tool(&call.name, &arguments).await {
+                let meta = match decision {
+                    ToolDecision::Call(meta) => meta,
+                    ToolDecision::Use { .. } => serde_json::Map::new(),
+                };
+                let options = if meta.is_empty() {
+                    crate::CallOptions::new()
+                } else {
+                    crate::CallOptions::new().meta(meta)
+                };
+                let rendered = match a
+                    .fleet
+                    .call_tool_with(&call.name, &arguments, options)
+                    .await
+                {
                     Ok(output) => tool_text::render(&output),
                     Err(e) => tool_text::render_error(&e),
+                };
+                if let Some(j) = &a.journal {
+                    j.after(step, call, &rendered.text, rendered.is_error).await;
                 }
+                rendered
             };
             let record = ToolCallRecord {
                 id: call.id.clone(),

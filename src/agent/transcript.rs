@@ -1,10 +1,10 @@
 //! What an agent run did: every step, every tool call, timings and tokens.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Why a run ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reason", content = "detail")]
 pub enum StopReason {
     /// The model gave its final answer.
@@ -38,7 +38,7 @@ impl std::fmt::Display for StopReason {
 }
 
 /// Token counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
     /// Prompt tokens.
     pub prompt: u64,
@@ -57,7 +57,7 @@ impl Tokens {
 }
 
 /// One tool call the model asked for, and what came of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCallRecord {
     /// The model's id for the call.
     pub id: String,
@@ -77,7 +77,7 @@ pub struct ToolCallRecord {
 }
 
 /// One model turn and the tool calls it asked for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     /// 1-based.
     pub index: u32,
@@ -96,7 +96,7 @@ pub struct Step {
 }
 
 /// A whole run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
     /// The agent's name.
     pub agent: String,

@@ -264,6 +264,10 @@ pub enum Command {
         #[arg(long)]
         crash_tool: bool,
     },
+    /// The distributed commands: dist init, agents push, worker, submit, runs.
+    #[cfg(feature = "distributed")]
+    #[command(flatten)]
+    Dist(super::dist::DistCommand),
 }
 
 impl Global {

@@ -52,6 +52,8 @@ pub async fn run(cli: Cli) -> u8 {
             calls,
             concurrency,
         } => bench::run(&source, &global, &tool, &args, calls, concurrency).await,
+        #[cfg(feature = "distributed")]
+        Command::Dist(command) => Ok(super::dist::run(&global, command).await),
         command => with_client(command, &global).await,
     };
     match outcome {
@@ -88,6 +90,8 @@ fn source_of(command: &Command) -> &str {
         | Command::ServeTest { .. }
         | Command::Gateway { .. }
         | Command::Run { .. } => "",
+        #[cfg(feature = "distributed")]
+        Command::Dist(_) => "",
     }
 }
 
@@ -259,6 +263,8 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         | Command::ServeTest { .. }
         | Command::Gateway { .. }
         | Command::Run { .. } => Ok(EXIT_USAGE),
+        #[cfg(feature = "distributed")]
+        Command::Dist(_) => Ok(EXIT_USAGE),
     }
 }
 

@@ -8,6 +8,10 @@ mod commands;
 mod connect_lines;
 mod demo;
 mod demo_agent;
+#[cfg(feature = "distributed")]
+mod dist;
+#[cfg(feature = "distributed")]
+mod dist_runs;
 mod fleet;
 mod gateway;
 mod hints;
@@ -77,6 +81,16 @@ pub fn main() -> ExitCode {
     let handles = match &cli.command {
         Command::Run { .. } | Command::Demo { tour: false } => shutdown::Handles::Interrupt,
         Command::Gateway { drain_secs, .. } => {
+            shutdown::Handles::Stop(Duration::from_secs(drain_secs.saturating_add(12)))
+        }
+        // Ctrl-C while following cancels the run and reports its end.
+        #[cfg(feature = "distributed")]
+        Command::Dist(dist::DistCommand::Submit { follow: true, .. }) => {
+            shutdown::Handles::Interrupt
+        }
+        // A worker drains, then hands off what is left (nak).
+        #[cfg(feature = "distributed")]
+        Command::Dist(dist::DistCommand::Worker { drain_secs, .. }) => {
             shutdown::Handles::Stop(Duration::from_secs(drain_secs.saturating_add(12)))
         }
         _ => shutdown::Handles::Nothing,

@@ -99,7 +99,7 @@ fn report(global: &Global, t: &Transcript) {
     }
 }
 
-fn exit_code(stop: &StopReason) -> u8 {
+pub(super) fn exit_code(stop: &StopReason) -> u8 {
     match stop {
         StopReason::FinalAnswer => 0,
         StopReason::MaxSteps(_) | StopReason::TokenBudget(_) => super::EXIT_TOOL_ERROR,

@@ -403,3 +403,6 @@ pub fn processes_running(needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// nats-server for the distributed tests (`tests/dist_*.rs`).
+pub mod nats;

@@ -1,0 +1,143 @@
+//! `switchboard dist init`: the streams, the pool consumer and the buckets
+//! (idempotent: creates what is missing, updates what differs).
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, kv, object_store, stream};
+
+use super::error::{DistError, DistResult};
+use super::protocol::*;
+
+/// What `init` creates. Every field has the production default the
+/// design names; tests shorten the times.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// Replicas of every stream and bucket (default 1; 3 in a cluster).
+    pub replicas: usize,
+    /// The pool whose consumer is created (default `default`).
+    pub pool: String,
+    /// How long a job may go without a heartbeat before it is redelivered
+    /// (default 30 s). Workers heartbeat every third of it.
+    pub ack_wait: Duration,
+    /// Deliveries of one job before it is given up (default 5).
+    pub max_deliver: i64,
+    /// Most queued jobs; more are refused with [`DistError::QueueFull`]
+    /// (default 100 000).
+    pub max_queued: i64,
+    /// The de-duplication window of submissions and events (default 10 min).
+    pub duplicate_window: Duration,
+    /// How long events, run records and the journal are kept (default 7 days).
+    pub retention: Duration,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            replicas: 1,
+            pool: DEFAULT_POOL.into(),
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 5,
+            max_queued: 100_000,
+            duplicate_window: Duration::from_secs(600),
+            retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// The consumer config of a pool.
+pub(crate) fn pool_consumer_config(setup: &Setup) -> consumer::pull::Config {
+    consumer::pull::Config {
+        durable_name: Some(pool_consumer(&setup.pool)),
+        filter_subject: pool_filter(&setup.pool),
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: setup.ack_wait,
+        max_deliver: setup.max_deliver,
+        max_ack_pending: 10_000,
+        ..Default::default()
+    }
+}
+
+/// Creates or updates everything in `setup`.
+pub async fn init(js: &jetstream::Context, setup: &Setup) -> DistResult<()> {
+    if !valid_token(&setup.pool) {
+        return Err(DistError::InvalidArgument(format!(
+            "{:?} is not a pool name: use letters, digits, - and _",
+            setup.pool
+        )));
+    }
+    let jobs = js
+        .create_or_update_stream(stream::Config {
+            name: JOBS_STREAM.into(),
+            subjects: vec!["sb.v1.jobs.>".into()],
+            retention: stream::RetentionPolicy::WorkQueue,
+            storage: stream::StorageType::File,
+            num_replicas: setup.replicas,
+            duplicate_window: setup.duplicate_window,
+            max_messages: setup.max_queued,
+            discard: stream::DiscardPolicy::New,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| DistError::nats("creating stream SB_JOBS", e))?;
+    tracing::debug!(messages = jobs.state.messages, "SB_JOBS ready");
+    js.create_or_update_stream(stream::Config {
+        name: EVENTS_STREAM.into(),
+        subjects: vec!["sb.v1.run.*.ev".into()],
+        retention: stream::RetentionPolicy::Limits,
+        storage: stream::StorageType::File,
+        num_replicas: setup.replicas,
+        duplicate_window: setup.duplicate_window,
+        max_age: setup.retention,
+        max_messages_per_subject: 100_000,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| DistError::nats("creating stream SB_EVENTS", e))?;
+    let stream = js
+        .get_stream(JOBS_STREAM)
+        .await
+        .map_err(|e| DistError::nats("reading stream SB_JOBS", e))?;
+    let config = pool_consumer_config(setup);
+    // Create or update (the server applies a changed config to the durable).
+    stream
+        .create_consumer(config)
+        .await
+        .map_err(|e| DistError::nats("creating the pool consumer", e))?;
+    for (bucket, history, max_age) in [
+        (RUNS_BUCKET, 10, setup.retention),
+        (JOURNAL_BUCKET, 1, setup.retention),
+        (AGENTS_BUCKET, 20, Duration::ZERO),
+    ] {
+        js.create_or_update_key_value(kv::Config {
+            bucket: bucket.into(),
+            history,
+            max_age,
+            num_replicas: setup.replicas,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| DistError::nats(&format!("creating bucket {bucket}"), e))?;
+    }
+    js.create_or_update_key_value(kv::Config {
+        bucket: HEALTH_BUCKET.into(),
+        history: 1,
+        max_age: Duration::from_secs(30),
+        num_replicas: setup.replicas,
+        storage: stream::StorageType::Memory,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| DistError::nats("creating bucket sb_health", e))?;
+    if js.get_object_store(TRANSCRIPTS_BUCKET).await.is_err() {
+        js.create_object_store(object_store::Config {
+            bucket: TRANSCRIPTS_BUCKET.into(),
+            num_replicas: setup.replicas,
+            max_age: setup.retention,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| DistError::nats("creating object store sb_transcripts", e))?;
+    }
+    Ok(())
+}
