@@ -352,3 +352,46 @@ fn unprefixed_names_need_exactly_one_server() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("exactly one server"));
 }
+
+/// The merged lists may be kept no longer than the upstreams allow: one
+/// upstream whose `tools/list` says `ttlMs: 0` (serve-echo) makes the
+/// gateway's uncacheable too; alone, the built-in server's minute stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_lists_are_cached_no_longer_than_their_upstreams_allow() {
+    common::bounded(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let ttl_of = |url: String| async move {
+            let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}}}});
+            let v: Value = reqwest::Client::new()
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/list")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (v["result"]["ttlMs"].clone(), v["result"]["cacheScope"].clone())
+        };
+        let both = common::gateway::GatewayProcess::start(
+            json!({"demo": {"command": BIN, "args": ["serve-test"]},
+                   "echo": {"command": BIN, "args": ["serve-echo"]}}),
+            &[],
+            &[],
+        );
+        assert_eq!(ttl_of(both.url.clone()).await, (json!(0), json!("public")));
+        let alone = common::gateway::GatewayProcess::start(
+            json!({"demo": {"command": BIN, "args": ["serve-test"]}}),
+            &[],
+            &[],
+        );
+        assert_eq!(ttl_of(alone.url.clone()).await, (json!(60_000), json!("public")));
+    })
+    .await
+}

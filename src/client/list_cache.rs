@@ -19,6 +19,21 @@ type Entry = (usize, Instant, Arc<dyn Any + Send + Sync>);
 #[derive(Default)]
 pub(crate) struct ListCache {
     entries: Mutex<HashMap<&'static str, Entry>>,
+    /// What the last full list of each method allowed: its TTL and scope
+    /// (for a republisher, such as a gateway, whose own lists may be kept
+    /// no longer and shared no wider).
+    freshness: Mutex<HashMap<&'static str, Freshness>>,
+}
+
+/// How long, and how widely, a list may be kept (SEP-2549).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Freshness {
+    /// The smallest `ttlMs` of its pages; `None` when a page had none (a
+    /// handshake-era server).
+    pub ttl_ms: Option<i64>,
+    /// `false` when any page said `private` (a page without a scope, as
+    /// from a handshake-era server, does not).
+    pub public: bool,
 }
 
 impl ListCache {
@@ -58,6 +73,23 @@ impl ListCache {
                 self.lock().remove(method);
             }
         }
+    }
+
+    /// Records what the last full list of `method` allowed.
+    pub(crate) fn set_freshness(&self, method: &'static str, freshness: Freshness) {
+        self.freshness
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(method, freshness);
+    }
+
+    /// What the last full list of `method` allowed, if one was fetched.
+    pub(crate) fn freshness(&self, method: &str) -> Option<Freshness> {
+        self.freshness
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(method)
+            .copied()
     }
 
     /// Drops the cached list of `method`.

@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 pub use builder::ClientBuilder;
+pub use list_cache::Freshness;
 pub use source::{is_config_path, IntoSource};
 pub use supervision::{Health, HealthState, RestartPolicy};
 pub use tool_output::ToolOutput;
@@ -354,10 +355,12 @@ impl Client {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         let mut ttl: Option<i64> = None;
+        let mut public = true;
         while budget.may_fetch() {
             let params = PaginatedRequestParams::new(cursor.clone());
             let (page, bytes) = session.send_sized::<R, _>(&params, None).await?;
             let (next, page_ttl) = (page.next_cursor().map(str::to_owned), page.ttl_ms());
+            public &= page.cache_scope() != Some(&crate::protocol::CacheScope::Private);
             let items = page.into_items();
             budget.add(items.len(), bytes)?;
             all.extend(items);
@@ -370,6 +373,11 @@ impl Client {
             match next {
                 None => {
                     self.inner.list_cache.put(session.id(), method, ttl, &all);
+                    let freshness = list_cache::Freshness {
+                        ttl_ms: ttl,
+                        public,
+                    };
+                    self.inner.list_cache.set_freshness(method, freshness);
                     return Ok(all);
                 }
                 Some(next) if cursor.as_deref() == Some(next.as_str()) => {
@@ -534,6 +542,14 @@ impl Client {
             .unwrap_or_else(|p| p.into_inner())
             .get(name)
             .cloned()
+    }
+
+    /// How long and how widely the last full list of `method`
+    /// (`tools/list`, `prompts/list`, `resources/list`,
+    /// `resources/templates/list`) may be kept, as the server said; `None`
+    /// before one was fetched.
+    pub fn list_freshness(&self, method: &str) -> Option<Freshness> {
+        self.inner.list_cache.freshness(method)
     }
 
     /// Every resource the server lists (all pages).

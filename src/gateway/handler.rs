@@ -220,7 +220,10 @@ impl ServerHandler for Gateway {
                 }
             }
             let (tools, next_cursor) = self.page(&tools, &params)?;
+            let (ttl_ms, cache_scope) = self.freshness("tools/list").await;
             Ok(ListToolsResult {
+                ttl_ms,
+                cache_scope,
                 tools,
                 next_cursor,
                 ..Default::default()
@@ -321,7 +324,10 @@ impl ServerHandler for Gateway {
                 }
             }
             let (prompts, next_cursor) = self.page(&prompts, &params)?;
+            let (ttl_ms, cache_scope) = self.freshness("prompts/list").await;
             Ok(ListPromptsResult {
+                ttl_ms,
+                cache_scope,
                 prompts,
                 next_cursor,
                 ..Default::default()
@@ -377,7 +383,10 @@ impl ServerHandler for Gateway {
                 .map(|(_, r)| r)
                 .collect();
             let (resources, next_cursor) = self.page(&resources, &params)?;
+            let (ttl_ms, cache_scope) = self.freshness("resources/list").await;
             Ok(ListResourcesResult {
+                ttl_ms,
+                cache_scope,
                 resources,
                 next_cursor,
                 ..Default::default()
@@ -394,7 +403,10 @@ impl ServerHandler for Gateway {
         Box::pin(async move {
             let templates: Vec<_> = self.templates().await.into_iter().map(|(_, t)| t).collect();
             let (resource_templates, next_cursor) = self.page(&templates, &params)?;
+            let (ttl_ms, cache_scope) = self.freshness("resources/templates/list").await;
             Ok(ListResourceTemplatesResult {
+                ttl_ms,
+                cache_scope,
                 resource_templates,
                 next_cursor,
                 ..Default::default()

@@ -49,3 +49,40 @@ impl Gateway {
             .map(|(server, _)| server)
     }
 }
+
+impl Gateway {
+    /// How long the merged list of `method` may be kept, and how widely:
+    /// no longer than any ready upstream's own list allows (an upstream
+    /// without a TTL, of the handshake era, allows
+    /// [`DEFAULT_TTL_MS`](crate::server::DEFAULT_TTL_MS), the gateway
+    /// watching its changes) and private when any upstream's is.
+    pub(super) async fn freshness(
+        &self,
+        method: &str,
+    ) -> (Option<i64>, Option<crate::protocol::CacheScope>) {
+        let fleet = &self.inner.fleet;
+        let mut ttl: Option<i64> = None;
+        let mut public = true;
+        for health in fleet.health() {
+            if health.state != crate::fleet::ServerState::Ready
+                || self.inner.only.as_ref().is_some_and(|o| *o != health.name)
+            {
+                continue;
+            }
+            let Ok(client) = fleet.client(&health.name).await else {
+                continue;
+            };
+            if let Some(f) = client.list_freshness(method) {
+                let t = f.ttl_ms.unwrap_or(crate::server::DEFAULT_TTL_MS);
+                ttl = Some(ttl.map_or(t, |m| m.min(t)).max(0));
+                public &= f.public;
+            }
+        }
+        let scope = if public {
+            crate::protocol::CacheScope::Public
+        } else {
+            crate::protocol::CacheScope::Private
+        };
+        (ttl, Some(scope))
+    }
+}
