@@ -345,15 +345,24 @@ async fn ask<T: DeserializeOwned>(
         .map_err(|e| HandlerError::internal(format!("the downstream client's answer: {e}")))
 }
 
-impl SamplingHandler for Asks {
-    fn create_message(
+impl Asks {
+    /// Passes `params` on to the downstream client that can answer
+    /// `kind`, else to `fallback` (the config's handler), else refuses.
+    fn relay<P, T, F>(
         &self,
-        params: CreateMessageRequestParams,
+        kind: AskKind,
+        params: P,
         ctx: RequestContext,
-    ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>> {
-        let kind = AskKind::Sampling;
+        fallback: Option<F>,
+    ) -> BoxFuture<'static, Result<T, HandlerError>>
+    where
+        P: serde::Serialize + Send + 'static,
+        T: DeserializeOwned + Send + 'static,
+        F: FnOnce(P, RequestContext) -> BoxFuture<'static, Result<T, HandlerError>>
+            + Send
+            + 'static,
+    {
         let downstream = self.downstream(kind, &ctx.server);
-        let fallback = self.relay.fallback().and_then(|h| h.sampling.clone());
         Box::pin(async move {
             if let Some(answerer) = downstream {
                 let params = serde_json::to_value(&params)
@@ -361,10 +370,22 @@ impl SamplingHandler for Asks {
                 return ask(answerer, kind, params).await;
             }
             match fallback {
-                Some(h) => h.create_message(params, ctx).await,
+                Some(answer) => answer(params, ctx).await,
                 None => Err(Asks::refused(kind, &ctx.server)),
             }
         })
+    }
+}
+
+impl SamplingHandler for Asks {
+    fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>> {
+        let fallback = self.relay.fallback().and_then(|h| h.sampling.clone());
+        let answer = fallback.map(|h| move |p, cx| h.create_message(p, cx));
+        self.relay(AskKind::Sampling, params, ctx, answer)
     }
 
     fn supports_tools(&self) -> bool {
@@ -378,20 +399,9 @@ impl ElicitationHandler for Asks {
         params: ElicitRequestParams,
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<ElicitResult, HandlerError>> {
-        let kind = AskKind::Elicitation;
-        let downstream = self.downstream(kind, &ctx.server);
         let fallback = self.relay.fallback().and_then(|h| h.elicitation.clone());
-        Box::pin(async move {
-            if let Some(answerer) = downstream {
-                let params = serde_json::to_value(&params)
-                    .map_err(|e| HandlerError::internal(e.to_string()))?;
-                return ask(answerer, kind, params).await;
-            }
-            match fallback {
-                Some(h) => h.elicit(params, ctx).await,
-                None => Err(Asks::refused(kind, &ctx.server)),
-            }
-        })
+        let answer = fallback.map(|h| move |p, cx| h.elicit(p, cx));
+        self.relay(AskKind::Elicitation, params, ctx, answer)
     }
 
     fn supports_url(&self) -> bool {
@@ -399,28 +409,29 @@ impl ElicitationHandler for Asks {
     }
 }
 
+/// The answer to `roots/list`.
+#[derive(serde::Deserialize)]
+struct Listed {
+    roots: Vec<Root>,
+}
+
 impl RootsHandler for Asks {
     fn list_roots(
         &self,
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Vec<Root>, HandlerError>> {
-        let kind = AskKind::Roots;
-        let downstream = self.downstream(kind, &ctx.server);
         let fallback = self.relay.fallback().and_then(|h| h.roots.clone());
-        Box::pin(async move {
-            if let Some(answerer) = downstream {
-                #[derive(serde::Deserialize)]
-                struct Listed {
-                    roots: Vec<Root>,
-                }
-                let listed: Listed = ask(answerer, kind, serde_json::json!({})).await?;
-                return Ok(listed.roots);
+        let answer = fallback.map(|h| {
+            move |_: Value, cx| -> BoxFuture<'static, Result<Listed, HandlerError>> {
+                Box::pin(async move {
+                    Ok(Listed {
+                        roots: h.list_roots(cx).await?,
+                    })
+                })
             }
-            match fallback {
-                Some(h) => h.list_roots(ctx).await,
-                None => Err(Asks::refused(kind, &ctx.server)),
-            }
-        })
+        });
+        let listed = self.relay(AskKind::Roots, serde_json::json!({}), ctx, answer);
+        Box::pin(async move { Ok(listed.await?.roots) })
     }
 }
 
