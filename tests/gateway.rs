@@ -359,25 +359,15 @@ fn unprefixed_names_need_exactly_one_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merged_lists_are_cached_no_longer_than_their_upstreams_allow() {
     common::bounded(async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let ttl_of = |url: String| async move {
-            let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+            let params = json!({"_meta": {
                 "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {}}}});
-            let v: Value = reqwest::Client::new()
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("accept", "application/json, text/event-stream")
-                .header("mcp-protocol-version", "2026-07-28")
-                .header("mcp-method", "tools/list")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            (v["result"]["ttlMs"].clone(), v["result"]["cacheScope"].clone())
+                "io.modelcontextprotocol/clientCapabilities": {}}});
+            let v = common::gateway::post_modern(&url, "tools/list", None, params).await;
+            (
+                v["result"]["ttlMs"].clone(),
+                v["result"]["cacheScope"].clone(),
+            )
         };
         let both = common::gateway::GatewayProcess::start(
             json!({"demo": {"command": BIN, "args": ["serve-test"]},
@@ -391,7 +381,10 @@ async fn merged_lists_are_cached_no_longer_than_their_upstreams_allow() {
             &[],
             &[],
         );
-        assert_eq!(ttl_of(alone.url.clone()).await, (json!(60_000), json!("public")));
+        assert_eq!(
+            ttl_of(alone.url.clone()).await,
+            (json!(60_000), json!("public"))
+        );
     })
     .await
 }

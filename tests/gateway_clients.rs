@@ -133,38 +133,15 @@ async fn python_and_typescript_clients_get_every_relay_through_the_gateway() {
     .await
 }
 
-/// A raw 2026-07-28 `tools/call`: the reply.
+/// A raw 2026-07-28 `tools/call` from a client that can sample: the reply.
 async fn call(url: &str, name: &str, arguments: Value, extra: Value) -> Value {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut params = json!({"name": name, "arguments": arguments,
         "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
                   "io.modelcontextprotocol/clientCapabilities": {"sampling": {}}}});
     if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
         p.extend(e.clone());
     }
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
-    let text = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", name)
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("POST")
-        .text()
-        .await
-        .unwrap();
-    let json = text
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("data:"))
-        .unwrap_or(&text)
-        .trim()
-        .to_owned();
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {text}"))
+    common::gateway::post_modern(url, "tools/call", Some(name), params).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -207,35 +207,13 @@ fn replica(upstream: &SharedUpstream, key: &str) -> GatewayProcess {
 /// A raw 2026-07-28 `tools/call` of `test_elicitation`; `extra` is merged
 /// into its params (`inputResponses`, `requestState`).
 async fn call_elicitation(url: &str, extra: Value) -> Value {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut params = json!({"name": "test_elicitation", "arguments": {"message": "who are you?"},
         "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
                   "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}});
     if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
         p.extend(e.clone());
     }
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
-    let res = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "test_elicitation")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("POST to the gateway");
-    let text = res.text().await.expect("its body");
-    // One JSON body, or an SSE stream whose last data line is the reply.
-    let json = text
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("data:"))
-        .unwrap_or(&text)
-        .trim()
-        .to_owned();
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {text}"))
+    common::gateway::post_modern(url, "tools/call", Some("test_elicitation"), params).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

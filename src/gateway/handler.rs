@@ -161,6 +161,23 @@ impl Gateway {
         }
     }
 
+    /// With `--unprefixed`, gives each listed name back its server's own
+    /// (`resolve` maps a namespaced name to (server, own name)).
+    fn own_names<'a>(
+        &self,
+        names: impl Iterator<Item = &'a mut String>,
+        resolve: impl Fn(&str) -> Option<(String, String)>,
+    ) {
+        if self.inner.only.is_none() {
+            return;
+        }
+        for name in names {
+            if let Some((_, own)) = resolve(name) {
+                *name = own;
+            }
+        }
+    }
+
     /// Counts a request the handler serves.
     fn count(&self, cx: &Context) {
         self.inner.metrics.request(cx.method(), cx.era());
@@ -212,13 +229,9 @@ impl ServerHandler for Gateway {
         self.count(&cx);
         Box::pin(async move {
             let mut tools = self.inner.fleet.list_tools().await;
-            if self.inner.only.is_some() {
-                for t in &mut tools {
-                    if let Some((_, own)) = self.inner.fleet.resolve_tool(&t.name) {
-                        t.name = own;
-                    }
-                }
-            }
+            self.own_names(tools.iter_mut().map(|t| &mut t.name), |n| {
+                self.inner.fleet.resolve_tool(n)
+            });
             let (tools, next_cursor) = self.page(&tools, &params)?;
             let (ttl_ms, cache_scope) = self.freshness("tools/list").await;
             Ok(ListToolsResult {
@@ -316,13 +329,9 @@ impl ServerHandler for Gateway {
         self.count(&cx);
         Box::pin(async move {
             let mut prompts = self.inner.fleet.list_prompts().await;
-            if self.inner.only.is_some() {
-                for p in &mut prompts {
-                    if let Some((_, own)) = self.inner.fleet.resolve_prompt(&p.name) {
-                        p.name = own;
-                    }
-                }
-            }
+            self.own_names(prompts.iter_mut().map(|p| &mut p.name), |n| {
+                self.inner.fleet.resolve_prompt(n)
+            });
             let (prompts, next_cursor) = self.page(&prompts, &params)?;
             let (ttl_ms, cache_scope) = self.freshness("prompts/list").await;
             Ok(ListPromptsResult {

@@ -35,7 +35,6 @@ mod metrics;
 mod ops;
 mod relay;
 mod resources;
-#[cfg(feature = "http-server")]
 mod status;
 mod watch;
 

@@ -2,13 +2,16 @@
 //! stderr tail, calls, errors and latency (p50/p99), polled once a second
 //! from `/status.json` by a small page that reads well on a phone.
 
+#[cfg(feature = "http-server")]
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+#[cfg(feature = "http-server")]
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::Gateway;
 
 /// The page: static HTML, CSS and a script that renders `/status.json`.
+#[cfg(feature = "http-server")]
 const PAGE: &str = include_str!("status.html");
 
 impl Gateway {
@@ -47,6 +50,7 @@ impl Gateway {
     }
 }
 
+#[cfg(feature = "http-server")]
 pub(super) fn page() -> Response {
     (
         [
@@ -58,6 +62,7 @@ pub(super) fn page() -> Response {
         .into_response()
 }
 
+#[cfg(feature = "http-server")]
 pub(super) fn status_json(gateway: &Gateway) -> Response {
     (
         [

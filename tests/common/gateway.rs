@@ -73,3 +73,36 @@ impl Drop for GatewayProcess {
         self.kill();
     }
 }
+
+/// A raw 2026-07-28 request to `url` (`Mcp-Method`, and `Mcp-Name` when
+/// given, as SEP-2243 wants): the JSON-RPC reply, from a JSON body or the
+/// last event of a stream.
+pub async fn post_modern(url: &str, method: &str, name: Option<&str>, params: Value) -> Value {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method);
+    if let Some(name) = name {
+        request = request.header("mcp-name", name);
+    }
+    let text = request
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("POST to the gateway")
+        .text()
+        .await
+        .expect("its body");
+    let json = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("data:"))
+        .unwrap_or(&text)
+        .trim()
+        .to_owned();
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
