@@ -343,7 +343,9 @@ impl Server {
                     HealthState::BreakerOpen => ServerState::BreakerOpen,
                     HealthState::Closed => ServerState::Down,
                 };
-                (state, h.restarts, h.last_error, h.stderr_tail)
+                // The live tail while it runs (the last run's when it is
+                // between runs), so a status page shows what it says now.
+                (state, h.restarts, h.last_error, c.stderr_tail())
             }
             (None, Some((_, error, tail))) => (ServerState::Down, 0, Some(error), tail),
             (None, None) => (ServerState::NotStarted, 0, None, Vec::new()),

@@ -20,6 +20,17 @@ impl GatewayProcess {
     /// Serves the `mcpServers` table `servers` with the extra `args` and
     /// environment `env`; waits up to 60 s for it to listen.
     pub fn start(servers: Value, args: &[&str], env: &[(&str, &str)]) -> GatewayProcess {
+        GatewayProcess::start_with_stderr(servers, args, env, Stdio::inherit())
+    }
+
+    /// [`GatewayProcess::start`] with its stderr sent to `stderr` (a file,
+    /// to read its logs).
+    pub fn start_with_stderr(
+        servers: Value,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> GatewayProcess {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let config = dir.path().join("mcp.json");
         let file = serde_json::json!({ "mcpServers": servers });
@@ -33,7 +44,7 @@ impl GatewayProcess {
             .env("RUST_LOG", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (k, v) in env {
             command.env(k, v);
         }

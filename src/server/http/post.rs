@@ -18,12 +18,39 @@ use super::{exchange, Endpoint};
 use crate::protocol::jsonrpc::{parse_one, Incoming};
 use crate::protocol::{codes, Era, ErrorObject, ProtocolVersion, RequestId};
 
+/// POST, with one access-log line per request (target
+/// `switchboard::access`, level info; the CLI shows them with
+/// `SWITCHBOARD_LOG=switchboard::access=info`):
+/// the JSON-RPC method, the HTTP status, the `MCP-Protocol-Version`
+/// header, whether it belonged to a session, and the time to the
+/// response's head (a stream goes on after it).
 pub(crate) async fn post(
     State(ep): State<Arc<Endpoint>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = check_origin(&ep.hosts, &headers).and_then(|()| check_post(&headers)) {
+    let started = std::time::Instant::now();
+    let mut method = String::new();
+    let response = serve(&ep, &headers, body, &mut method).await;
+    tracing::info!(
+        target: "switchboard::access",
+        method = %method,
+        status = response.status().as_u16(),
+        protocol = header(&headers, PROTOCOL_VERSION).unwrap_or("-"),
+        session = header(&headers, SESSION_ID).is_some(),
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "POST"
+    );
+    response
+}
+
+async fn serve(
+    ep: &Arc<Endpoint>,
+    headers: &HeaderMap,
+    body: Bytes,
+    logged: &mut String,
+) -> Response {
+    if let Err(r) = check_origin(&ep.hosts, headers).and_then(|()| check_post(headers)) {
         return r.into_response();
     }
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
@@ -59,20 +86,21 @@ pub(crate) async fn post(
         Incoming::Notification { method, .. } => (None, method.clone()),
         Incoming::Response { .. } => (None, String::new()),
     };
+    logged.clone_from(&method);
     let eras = ep.server.shared.options.eras;
-    if let Some(sid) = header(&headers, SESSION_ID) {
-        return session::in_session(&ep, sid, &headers, request, message).await;
+    if let Some(sid) = header(headers, SESSION_ID) {
+        return session::in_session(ep, sid, headers, request, message).await;
     }
     let Some(id) = request else {
         // Outside a session a notification or a response means nothing
         // (2026-07-28 cancels by closing the stream).
         return StatusCode::ACCEPTED.into_response();
     };
-    let modern_header = header(&headers, PROTOCOL_VERSION)
+    let modern_header = header(headers, PROTOCOL_VERSION)
         .and_then(ProtocolVersion::parse)
         .is_some_and(|v| v.era() == Era::Modern);
     if method == "initialize" && eras.handshake() && !modern_header {
-        return session::initialize(&ep, id, message).await;
+        return session::initialize(ep, id, message).await;
     }
     if !eras.modern() {
         return refuse_with(
@@ -81,7 +109,7 @@ pub(crate) async fn post(
             "missing Mcp-Session-Id: send initialize first",
         );
     }
-    exchange::serve(&ep, &headers, &method, message).await
+    exchange::serve(ep, headers, &method, message).await
 }
 
 /// A reply as a JSON response. In 2026-07-28 an error's HTTP status
