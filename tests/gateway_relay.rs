@@ -239,6 +239,19 @@ async fn a_relayed_round_is_retried_on_another_replica_and_only_where_the_key_is
             .as_str()
             .expect("a requestState")
             .to_owned();
+        // A round passed on is no failure of the upstream.
+        let metrics = reqwest::Client::new()
+            .get(a.url.replace("/mcp", "/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("switchboard_upstream_errors_total{server=\"conformance\"} 0"),
+            "{metrics}"
+        );
 
         let answer =
             json!({"action": "accept", "content": {"username": "ada", "email": "ada@example.com"}});

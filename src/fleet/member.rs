@@ -324,7 +324,11 @@ impl Server {
         let us = start.elapsed().as_micros() as u64;
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.latency_us.fetch_add(us, Ordering::Relaxed);
-        if out.is_err() {
+        // A round handed to the caller (a gateway relaying it) is no failure.
+        if out
+            .as_ref()
+            .is_err_and(|e| !matches!(e, Error::InputRequired { .. }))
+        {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
         out

@@ -316,7 +316,10 @@ impl ServerHandler for Gateway {
                 }
             };
             let calls = self.inner.metrics.server(&server);
-            calls.record(started.elapsed(), outcome.is_err());
+            let failed = outcome
+                .as_ref()
+                .is_err_and(|e| !matches!(e, Error::InputRequired { .. }));
+            calls.record(started.elapsed(), failed);
             outcome.map_err(|e| self.failed(&cx, &server, e))
         })
     }
