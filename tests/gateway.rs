@@ -388,3 +388,33 @@ async fn merged_lists_are_cached_no_longer_than_their_upstreams_allow() {
     })
     .await
 }
+
+/// `/readyz` answers 200 while enough servers are ready: one by default,
+/// `--ready-min N` for more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_needs_as_many_ready_servers_as_asked() {
+    common::bounded(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let servers = json!({"demo": {"command": BIN, "args": ["serve-test"]},
+                             "broken": {"command": "/nonexistent/switchboard-test-server"}});
+        let ready = |url: String| async move {
+            let res = reqwest::Client::new()
+                .get(url.replace("/mcp", "/readyz"))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap();
+            (status, body)
+        };
+        let one = common::gateway::GatewayProcess::start(servers.clone(), &[], &[]);
+        let (status, body) = ready(one.url.clone()).await;
+        assert_eq!((status, body["ready"].clone()), (200, json!(1)), "{body}");
+        let both = common::gateway::GatewayProcess::start(servers, &["--ready-min", "2"], &[]);
+        let (status, body) = ready(both.url.clone()).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["needed"], 2, "{body}");
+        assert_eq!(body["servers"]["broken"], "down", "{body}");
+    })
+    .await
+}

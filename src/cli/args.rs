@@ -235,6 +235,10 @@ pub enum Command {
         /// own names, so the gateway looks like that server.
         #[arg(long)]
         unprefixed: bool,
+        /// How many servers must be ready for /readyz to answer 200 (at
+        /// most all of them).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        ready_min: usize,
         /// Who may call it (HTTP only).
         #[command(flatten)]
         auth: super::gateway::AuthArgs,

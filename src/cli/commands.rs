@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> u8 {
             stdio,
             drain_secs,
             unprefixed,
+            ready_min,
             auth,
         } => {
             let serving = super::gateway::Serving {
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> u8 {
                 stdio,
                 drain: Duration::from_secs(drain_secs),
                 unprefixed,
+                ready_min,
                 auth,
             };
             super::gateway::run(&global, &config, serving).await

@@ -128,6 +128,7 @@ pub(super) struct Serving<'a> {
     pub(super) stdio: bool,
     pub(super) drain: Duration,
     pub(super) unprefixed: bool,
+    pub(super) ready_min: usize,
     pub(super) auth: AuthArgs,
 }
 
@@ -168,7 +169,8 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
     } else {
         Gateway::new(fleet.clone())
     }
-    .with_relay(relay);
+    .with_relay(relay)
+    .ready_min(serving.ready_min);
     let server = gateway.clone().into_server_with(|b| match key {
         Some(key) => b.state_key(key.into_bytes()),
         None => b,

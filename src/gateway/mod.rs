@@ -49,6 +49,10 @@ use crate::server::{Server, ServerBuilder};
 /// Default page size of the gateway's lists.
 pub const DEFAULT_PAGE_SIZE: usize = 500;
 
+/// How many servers must be ready for `/readyz` to answer 200, by
+/// default: one.
+pub const DEFAULT_READY_MIN: usize = 1;
+
 /// A fleet as an MCP server's handler; see the module docs.
 #[derive(Clone, Debug)]
 pub struct Gateway {
@@ -64,6 +68,8 @@ struct Inner {
     only: Option<String>,
     /// What passes asks, logs and updates on (see `relay.rs`).
     relay: OnceLock<Relay>,
+    /// How many servers must be ready for `/readyz` to say so.
+    ready_min: usize,
 }
 
 impl std::fmt::Debug for Inner {
@@ -92,6 +98,7 @@ impl Gateway {
                 metrics: metrics::Metrics::default(),
                 only: None,
                 relay: OnceLock::new(),
+                ready_min: DEFAULT_READY_MIN,
             }),
         }
     }
@@ -128,6 +135,17 @@ impl Gateway {
     /// The relay in use (a fresh one when none was given).
     pub(crate) fn relay(&self) -> &Relay {
         self.inner.relay.get_or_init(Relay::new)
+    }
+
+    /// `/readyz` answers 200 only while at least `n` servers are ready
+    /// (at least one, at most all of them; default
+    /// [`DEFAULT_READY_MIN`]). Call it before the gateway is cloned or
+    /// served; later it changes nothing.
+    pub fn ready_min(mut self, n: usize) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.ready_min = n.max(1);
+        }
+        self
     }
 
     /// The fleet behind it.

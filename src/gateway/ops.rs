@@ -1,5 +1,6 @@
 //! Operations endpoints beside `/mcp`: `/healthz` (the process answers),
-//! `/readyz` (at least one server is ready: 200, else 503), each with a
+//! `/readyz` (at least [`Gateway::ready_min`] servers are ready, by
+//! default one: 200, else 503), each with a
 //! JSON body a person or a probe can read, `/metrics` (Prometheus text
 //! format), and the status page: `/` and the `/status.json` it polls.
 
@@ -82,10 +83,14 @@ fn readiness(gateway: &Gateway) -> Response {
         .iter()
         .map(|h| (h.name.clone(), json!(h.state.as_str())))
         .collect();
-    let status = if ready > 0 {
+    let status = if ready >= gateway.inner.ready_min.min(health.len()).max(1) {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    json_response(status, json!({"ready": ready, "servers": servers}))
+    let needed = gateway.inner.ready_min;
+    json_response(
+        status,
+        json!({"ready": ready, "needed": needed, "servers": servers}),
+    )
 }
