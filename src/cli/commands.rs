@@ -392,36 +392,29 @@ async fn inspect(global: &Global, client: &Client) -> Result<u8> {
     if let Some(i) = client.instructions() {
         outln!("instructions: {}", output::first_line(Some(&i)));
     }
-    let described = |name: &str, description: Option<&str>| {
-        vec![name.to_owned(), output::first_line(description)]
-    };
-    outln!("\n{} tools", tools.len());
-    output::list(
-        &tools
+    output::section(
+        "tools",
+        tools
             .iter()
-            .map(|t| described(&t.name, t.description.as_deref()))
-            .collect::<Vec<_>>(),
+            .map(|t| output::described(&t.name, t.description.as_deref())),
     );
-    outln!("\n{} resources", resources.len());
-    output::list(
-        &resources
+    output::section(
+        "resources",
+        resources
             .iter()
-            .map(|r| vec![r.uri.clone(), r.name.clone()])
-            .collect::<Vec<_>>(),
+            .map(|r| vec![r.uri.clone(), r.name.clone()]),
     );
-    outln!("\n{} resource templates", templates.len());
-    output::list(
-        &templates
+    output::section(
+        "resource templates",
+        templates
             .iter()
-            .map(|t| vec![t.uri_template.clone(), t.name.clone()])
-            .collect::<Vec<_>>(),
+            .map(|t| vec![t.uri_template.clone(), t.name.clone()]),
     );
-    outln!("\n{} prompts", prompts.len());
-    output::list(
-        &prompts
+    output::section(
+        "prompts",
+        prompts
             .iter()
-            .map(|p| described(&p.name, p.description.as_deref()))
-            .collect::<Vec<_>>(),
+            .map(|p| output::described(&p.name, p.description.as_deref())),
     );
     Ok(0)
 }

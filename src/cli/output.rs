@@ -63,6 +63,18 @@ pub fn list(rows: &[Vec<String>]) {
     }
 }
 
+/// A `[name, first line of description]` row for [`list`].
+pub fn described(name: &str, description: Option<&str>) -> Vec<String> {
+    vec![name.to_owned(), first_line(description)]
+}
+
+/// Prints a blank line, `N label`, then `rows` as a [`list`].
+pub fn section(label: &str, rows: impl IntoIterator<Item = Vec<String>>) {
+    let rows: Vec<Vec<String>> = rows.into_iter().collect();
+    outln!("\n{} {label}", rows.len());
+    list(&rows);
+}
+
 /// The first line of a description, for tables.
 pub fn first_line(s: Option<&str>) -> String {
     s.unwrap_or("")

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 use super::Opened;
 use crate::cli::args::Global;
 use crate::cli::output;
-use crate::cli::shutdown::outln;
 use crate::fleet::ServerState;
 use crate::Result;
 
@@ -65,29 +64,23 @@ pub(super) async fn inspect(global: &Global, opened: &Opened) -> Result<u8> {
         )
         .collect();
     output::table(&["SERVER", "STATE", "RESTARTS", "LAST ERROR"], &rows);
-    let described = |name: &str, description: Option<&str>| {
-        vec![name.to_owned(), output::first_line(description)]
-    };
-    outln!("\n{} tools", tools.len());
-    output::list(
-        &tools
+    output::section(
+        "tools",
+        tools
             .iter()
-            .map(|t| described(&t.name, t.description.as_deref()))
-            .collect::<Vec<_>>(),
+            .map(|t| output::described(&t.name, t.description.as_deref())),
     );
-    outln!("\n{} prompts", prompts.len());
-    output::list(
-        &prompts
+    output::section(
+        "prompts",
+        prompts
             .iter()
-            .map(|p| described(&p.name, p.description.as_deref()))
-            .collect::<Vec<_>>(),
+            .map(|p| output::described(&p.name, p.description.as_deref())),
     );
-    outln!("\n{} resources", resources.len());
-    output::list(
-        &resources
+    output::section(
+        "resources",
+        resources
             .iter()
-            .map(|(server, r)| vec![r.uri.clone(), format!("{} ({server})", r.name)])
-            .collect::<Vec<_>>(),
+            .map(|(server, r)| vec![r.uri.clone(), format!("{} ({server})", r.name)]),
     );
     Ok(code)
 }
