@@ -450,8 +450,13 @@ async fn the_cli_submits_follows_gets_lists_and_exits_like_run() {
         let out = c.cli(&["status", "--json"]).await;
         let s = common::stdout_json(&out);
         let listed = s["servers"].as_array().is_some_and(|a| {
-            a.iter()
-                .any(|m| m["server"] == "fx" && m["state"] == "ready")
+            // Health is published now and then: wait for the one that
+            // counts the calls already made.
+            a.iter().any(|m| {
+                m["server"] == "fx"
+                    && m["state"] == "ready"
+                    && m["calls"].as_u64().is_some_and(|n| n >= 2)
+            })
         });
         listed.then_some(s)
     })
