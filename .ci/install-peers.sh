@@ -35,6 +35,10 @@ set -euo pipefail
 
 FASTMCP_VERSION=4.2.3
 MCP_VERSION=2.3.0
+# The OTLP protobuf messages, for the OTLP/HTTP receiver that checks the
+# `otel` feature's export (tests/peers/otlp_receiver.py).
+OTEL_PROTO_VERSION=1.45.2
+PROTOBUF_VERSION=7.36.2
 EVERYTHING_VERSION=2026.8.31
 TS_SDK_VERSION=1.32.2
 # The official conformance suite needs Node 22+; the PyPI wheel ships one.
@@ -82,6 +86,7 @@ CHROMIUM="${SWITCHBOARD_CHROMIUM:-/usr/bin/chromium}"
 WANT_STAMP="python=$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])' 2>/dev/null || echo none)
 fastmcp=$FASTMCP_VERSION
 mcp=$MCP_VERSION
+opentelemetry-proto=$OTEL_PROTO_VERSION protobuf=$PROTOBUF_VERSION
 server-everything=$EVERYTHING_VERSION
 sdk=$TS_SDK_VERSION
 conformance=$CONFORMANCE_VERSION
@@ -217,6 +222,10 @@ log "pip install fastmcp==$FASTMCP_VERSION mcp==$MCP_VERSION"
 "$PY" -m pip install --quiet --disable-pip-version-check \
     "fastmcp==$FASTMCP_VERSION" "mcp==$MCP_VERSION" \
     || die "pip install fastmcp==$FASTMCP_VERSION mcp==$MCP_VERSION failed"
+log "pip install opentelemetry-proto==$OTEL_PROTO_VERSION protobuf==$PROTOBUF_VERSION"
+"$PY" -m pip install --quiet --disable-pip-version-check \
+    "opentelemetry-proto==$OTEL_PROTO_VERSION" "protobuf==$PROTOBUF_VERSION" \
+    || die "pip install opentelemetry-proto==$OTEL_PROTO_VERSION protobuf==$PROTOBUF_VERSION failed"
 "$PY" - "$FASTMCP_VERSION" "$MCP_VERSION" <<'PYCHECK' || die "installed Python versions do not match the pins"
 import sys
 from importlib.metadata import version

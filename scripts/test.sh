@@ -17,7 +17,7 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --all-targets --locked --features distributed -- -D warnings
 # The bare library (no default features) and each optional part alone:
 # each builds lint-clean, and the bare one links no CLI dependency.
-for features in "" testing agent http-server distributed; do
+for features in "" testing agent http-server distributed otel; do
     cargo clippy --lib --no-default-features --features "$features" --locked -- -D warnings
 done
 if cargo tree --no-default-features -e normal --prefix none | grep -E '^(clap|tracing-subscriber|axum) '; then
@@ -25,7 +25,7 @@ if cargo tree --no-default-features -e normal --prefix none | grep -E '^(clap|tr
     exit 1
 fi
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --features distributed
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --features distributed,otel
 # The conformance suite drives the conformance_client example binary and
 # tests the conformance_server one (tests/conformance*.rs find them built).
 cargo build --examples --locked --quiet
@@ -41,6 +41,9 @@ cargo test --doc --locked --no-fail-fast 2>&1 | tee -a "$results" || status=1
 # 30 s after the build), then the dist module's unit tests.
 cargo test --locked --no-fail-fast --features distributed --test 'dist_*' 2>&1 | tee -a "$results" || status=1
 cargo test --locked --no-fail-fast --features distributed --lib -- dist:: 2>&1 | tee -a "$results" || status=1
+# The otel feature: spans exported over OTLP/HTTP to a real receiver
+# (tests/trace_otel.rs).
+cargo test --locked --no-fail-fast --features otel --test trace_otel 2>&1 | tee -a "$results" || status=1
 summary() {
     awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
          END { printf "%d passed, %d failed\n", p, f }' "$results"

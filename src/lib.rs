@@ -164,6 +164,7 @@ pub mod session;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+pub mod trace;
 pub mod transport;
 
 pub use client::skills;

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("protocol", 0),
     ("error", 1),
     ("http_client", 1),
+    ("trace", 2),
     ("actor_system", 2),
     ("auth", 2),
     ("model", 2),

@@ -25,6 +25,7 @@ mod serve_echo;
 pub(crate) mod shutdown;
 mod source;
 mod style;
+mod telemetry;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -60,7 +61,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_tracing(cli.global.verbose);
+    let telemetry = telemetry::init(cli.global.verbose);
     if let Command::ServeEcho { start_delay_ms } = cli.command {
         // A blocking loop: no runtime, no worker threads to start (a fleet
         // bench spawns a hundred of these at once).
@@ -95,9 +96,14 @@ pub fn main() -> ExitCode {
         }
         _ => shutdown::Handles::Nothing,
     };
-    let code = runtime.block_on(shutdown::until_signal(commands::run(cli), handles));
+    // Named after the subcommand: the first argument that is no flag.
+    let name = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let span = telemetry.command_span(name.as_deref().unwrap_or("switchboard"));
+    let run = tracing::Instrument::instrument(commands::run(cli), span);
+    let code = runtime.block_on(shutdown::until_signal(run, handles));
     // Don't wait for stray blocking tasks (e.g. a stdin reader).
     runtime.shutdown_timeout(Duration::from_millis(200));
+    telemetry.finish();
     ExitCode::from(code)
 }
 
@@ -109,33 +115,6 @@ fn serve_echo_exit(served: std::io::Result<()>) -> ExitCode {
             ExitCode::from(EXIT_CONNECT)
         }
     }
-}
-
-fn init_tracing(verbose: u8) {
-    // Servers' own log messages are shown from -v on.
-    let default = match verbose {
-        0 => "warn,switchboard::server_log=off",
-        // -v: the servers' log messages and their stderr lines.
-        1 => "info,switchboard::server_stderr=debug",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let colour = style::stderr_colour();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour);
-    // The default: `warning: ...` lines; -v and up: timestamps, levels
-    // and module paths, for the detail.
-    let _ = if verbose == 0 {
-        builder
-            .event_format(log_format::Plain { colour })
-            .try_init()
-    } else {
-        builder.try_init()
-    };
 }
 
 /// The exit code an error maps to.

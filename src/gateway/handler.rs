@@ -85,9 +85,10 @@ impl Gateway {
     }
 
     /// The options of the upstream call made for downstream request `cx`
-    /// on `server`: progress relayed, the log level asked for, and the
-    /// rounds relayed (2026-07-28 client: passed on as they come, the
-    /// retry resumed; handshake-era client: its asks become requests).
+    /// on `server`: progress relayed, the log level asked for, the trace
+    /// context passed on, and the rounds relayed (2026-07-28 client: passed
+    /// on as they come, the retry resumed; handshake-era client: its asks
+    /// become requests).
     fn upstream_options(&self, cx: &Context, relayed: Option<Relayed>) -> CallOptions {
         let relay = cx.clone();
         let mut options = CallOptions::new().on_progress(move |p| {
@@ -97,6 +98,11 @@ impl Gateway {
             options = options.log_level(level);
         }
         options = options.declare_asks(&self.relay().declared_for(cx));
+        // The call may run on a task of its own (held for a round), which
+        // the request's trace scope does not reach.
+        if let Some(trace) = crate::trace::current() {
+            options = options.trace_context(trace);
+        }
         match cx.era() {
             Era::Modern => {
                 options = options.relay_input_required();

@@ -33,6 +33,7 @@ pub mod skills;
 pub mod subscriptions;
 mod tool_result_de;
 pub mod tools;
+pub mod trace_context;
 
 #[cfg(test)]
 mod tests;
@@ -63,3 +64,4 @@ pub use sampling::*;
 pub use skills::*;
 pub use subscriptions::*;
 pub use tools::*;
+pub use trace_context::TraceContext;

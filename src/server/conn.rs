@@ -28,7 +28,7 @@ use crate::protocol::jsonrpc::{for_each_message, Incoming};
 use crate::protocol::request::{Cancelled, Initialized, Notification};
 use crate::protocol::{
     codes, CancelledNotificationParams, ClientCapabilities, Era, ErrorObject, Implementation,
-    LoggingLevel, ProtocolVersion, RequestId,
+    LoggingLevel, ProtocolVersion, RequestId, TraceContext,
 };
 use crate::transport::ServerEnd;
 
@@ -307,7 +307,11 @@ impl Conn {
         }
         let conn = self.clone();
         let id = req.id.clone();
-        let mut work = Box::pin(async move {
+        // The handler runs in the trace the request carried (SEP-414), so
+        // whatever it sends on joins it.
+        let trace = TraceContext::from_meta(&req.meta.extra);
+        let serving = crate::trace::Serving::new(trace, &req.method);
+        let mut work = Box::pin(serving.run(async move {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
@@ -325,7 +329,7 @@ impl Conn {
             if let Some(frame) = reply {
                 conn.send_reply(&req, frame, rewrite);
             }
-        });
+        }));
         // Most requests finish at once; only the ones that wait get a task.
         if (&mut work).now_or_never().is_none() {
             let conn = self.clone();

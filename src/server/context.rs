@@ -24,7 +24,7 @@ use crate::protocol::{
     ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
     ElicitResult, Era, Implementation, ListRootsResult, LoggingLevel,
     LoggingMessageNotificationParams, ProgressNotificationParams, ProgressToken, ProtocolVersion,
-    RequestId, RequestMeta,
+    RequestId, RequestMeta, TraceContext,
 };
 
 struct Inner {
@@ -109,6 +109,13 @@ impl Context {
     /// [`Context::client_capabilities`] and [`Context::client_info`].
     pub fn meta(&self) -> &RequestMeta {
         &self.inner.req.meta
+    }
+
+    /// The trace the request belongs to (SEP-414: a valid `traceparent`
+    /// in its `_meta`, with `tracestate` and `baggage`). The handler runs
+    /// in it already: requests it sends carry it (see [`crate::trace`]).
+    pub fn trace_context(&self) -> Option<TraceContext> {
+        TraceContext::from_meta(&self.inner.req.meta.extra)
     }
 
     /// The request's progress token, if it asked for progress.

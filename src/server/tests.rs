@@ -385,3 +385,34 @@ async fn stdio_refuses_an_overlong_line_and_serves_the_next() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_handler_runs_in_the_trace_its_request_carried() {
+    let server = Server::new(registry().tool(tool("traced"), |cx, _a| async move {
+        let given = cx.trace_context();
+        let current = crate::trace::current();
+        Ok(CallToolResult::from_text(format!(
+            "{} {} {}",
+            given.as_ref().map_or(String::new(), |t| t.traceparent()),
+            given.as_ref().and_then(|t| t.baggage()).unwrap_or(""),
+            current == given,
+        )))
+    }));
+    let mut p = Peer::connect(&server);
+    let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let traced = |meta: Value| {
+        let mut params = modern(json!({"name": "traced"}), json!({}));
+        for (k, v) in meta.as_object().into_iter().flatten() {
+            params["_meta"][k] = v.clone();
+        }
+        params
+    };
+    let meta = json!({"traceparent": parent, "tracestate": "a=b", "baggage": "user=ada"});
+    let reply = p.call(1, "tools/call", traced(meta)).await;
+    let text = format!("{parent} user=ada true");
+    assert_eq!(reply["result"]["content"][0]["text"], text, "{reply}");
+    // A malformed traceparent is ignored, never an error.
+    let meta = json!({"traceparent": "00-zz-00f067aa0ba902b7-01"});
+    let reply = p.call(2, "tools/call", traced(meta)).await;
+    assert_eq!(reply["result"]["content"][0]["text"], "  true", "{reply}");
+}

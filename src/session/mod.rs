@@ -46,7 +46,7 @@ use tokio::task::AbortHandle;
 
 use crate::protocol::{
     ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
-    ProtocolVersion, ServerCapabilities,
+    ProtocolVersion, ServerCapabilities, TraceContext,
 };
 use crate::transport::{Closed, Outbound, Transport, TransportControl, TransportError};
 use crate::{Error, Result};
@@ -90,6 +90,7 @@ pub struct CallOptions {
     pub(crate) relay_input: bool,
     pub(crate) resume: Option<Resume>,
     pub(crate) asks: Option<Arc<AsksDeclared>>,
+    pub(crate) trace: Option<TraceContext>,
 }
 
 /// The ask capabilities one request declares instead of the client's.
@@ -148,9 +149,19 @@ impl CallOptions {
         self.on_progress = Some(Arc::new(f));
         self
     }
-    /// Extra `_meta` entries to send (e.g. trace context).
+    /// Extra `_meta` entries to send. A `traceparent` among them replaces
+    /// the trace context the call would carry.
     pub fn meta(mut self, meta: Map<String, Value>) -> Self {
         self.meta = Some(meta);
+        self
+    }
+    /// Sends this call (and its rounds' retries) in trace `ctx`
+    /// (SEP-414: `traceparent`, `tracestate`, `baggage` in `_meta`).
+    /// Default: the current context of [`crate::trace::current`], for a
+    /// call made on a task of its own that the caller's scope does not
+    /// reach.
+    pub fn trace_context(mut self, ctx: TraceContext) -> Self {
+        self.trace = Some(ctx);
         self
     }
     /// (2026-07-28) Asks the server for log messages of this call at
@@ -222,6 +233,7 @@ impl std::fmt::Debug for CallOptions {
             .field("relay_input", &self.relay_input)
             .field("resume", &self.resume.is_some())
             .field("asks", &self.asks)
+            .field("trace", &self.trace)
             .finish()
     }
 }
@@ -731,6 +743,19 @@ impl Session {
             meta.progress_token = Some(id);
         }
         meta.extra = call.and_then(|c| c.meta.as_ref());
+        let ambient;
+        if !meta
+            .extra
+            .is_some_and(|m| m.contains_key(crate::protocol::trace_context::TRACEPARENT))
+        {
+            meta.trace = match call.and_then(|c| c.trace.as_ref()) {
+                Some(explicit) => Some(explicit),
+                None => {
+                    ambient = crate::trace::current();
+                    ambient.as_ref()
+                }
+            };
+        }
         let bytes = outgoing::encode_request(id, method, params, &meta)
             .map_err(|e| Error::Encode(e.to_string()))?;
         let version = match mode {

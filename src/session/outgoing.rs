@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::protocol::TraceContext;
+
 /// The modern era's identity fields, serialized once per session.
 #[derive(Debug)]
 pub(crate) struct ModernIdentity {
@@ -41,6 +43,9 @@ pub(crate) struct MetaOut<'a> {
         skip_serializing_if = "Option::is_none"
     )]
     pub(crate) log_level: Option<&'a str>,
+    /// SEP-414 trace context: `traceparent`, `tracestate`, `baggage`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub(crate) trace: Option<&'a TraceContext>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub(crate) extra: Option<&'a Map<String, Value>>,
 }
@@ -52,6 +57,7 @@ impl MetaOut<'_> {
             && self.client_capabilities.is_none()
             && self.client_info.is_none()
             && self.log_level.is_none()
+            && self.trace.is_none()
             && self.extra.is_none_or(|m| m.is_empty())
     }
 
@@ -190,6 +196,21 @@ fn write_meta(buf: &mut Vec<u8>, meta: &MetaOut<'_>) -> Result<(), serde_json::E
         key(buf, b"\"io.modelcontextprotocol/logLevel\":");
         serde_json::to_writer(&mut *buf, level)?;
     }
+    if let Some(trace) = meta.trace {
+        let mut parent = [0u8; 55];
+        trace.write_traceparent(&mut parent);
+        key(buf, b"\"traceparent\":\"");
+        buf.extend_from_slice(&parent);
+        buf.push(b'"');
+        if let Some(state) = trace.tracestate() {
+            key(buf, b"\"tracestate\":");
+            serde_json::to_writer(&mut *buf, state)?;
+        }
+        if let Some(baggage) = trace.baggage() {
+            key(buf, b"\"baggage\":");
+            serde_json::to_writer(&mut *buf, baggage)?;
+        }
+    }
     for (k, v) in meta.extra.into_iter().flatten() {
         key(buf, b"");
         serde_json::to_writer(&mut *buf, k)?;
@@ -261,7 +282,16 @@ mod tests {
         full.progress_token = Some(-7);
         full.log_level = Some("warning");
         full.extra = Some(&extra);
-        let metas = [MetaOut::default(), MetaOut::modern(&identity), full];
+        let trace = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .unwrap()
+            .with_tracestate(Some("a=\"b\""))
+            .with_baggage(Some("k=v"));
+        full.trace = Some(&trace);
+        let traced = MetaOut {
+            trace: Some(&trace),
+            ..MetaOut::default()
+        };
+        let metas = [MetaOut::default(), MetaOut::modern(&identity), full, traced];
         let params = [
             json!({"name": "add", "arguments": {"a": "\u{1F600}\"", "b": [1, null]}}),
             json!({}),
