@@ -204,6 +204,13 @@ impl Fleet {
         self.fresh(Kind::Resources).await.resources.clone()
     }
 
+    /// The servers that list resource `uri` (several when they share it),
+    /// in server order, from fresh lists: one lookup, whatever the size
+    /// of the catalog.
+    pub async fn resource_owners(&self, uri: &str) -> Vec<String> {
+        self.fresh(Kind::Resources).await.owners_of(uri)
+    }
+
     /// The tool listed under `namespaced`, from the last lists seen
     /// (no fetch).
     pub fn tool(&self, namespaced: &str) -> Option<Tool> {

@@ -8,7 +8,7 @@
 //! consistent picture: never a member without its names, or names of a
 //! server already removed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -220,11 +220,19 @@ impl Tables {
                 resources.extend(l.items.iter().map(|r| (server.clone(), r.clone())));
             }
         }
+        let mut resource_owners: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (_, resource)) in resources.iter().enumerate() {
+            resource_owners
+                .entry(resource.uri.clone())
+                .or_default()
+                .push(i);
+        }
         Snapshot {
             entries: self.entries.clone(),
             tools,
             prompts,
             resources,
+            resource_owners,
             tool_names: self.tool_names.clone(),
             prompt_names: self.prompt_names.clone(),
         }
@@ -249,11 +257,24 @@ pub(crate) struct Snapshot {
     pub(crate) prompts: Vec<Prompt>,
     /// Every kept resource with its server's name.
     pub(crate) resources: Vec<(String, Resource)>,
+    /// Where each URI is in `resources`: one place, or one per server that
+    /// lists it (in server order).
+    pub(crate) resource_owners: HashMap<String, Vec<usize>>,
     tool_names: Arc<NameTable>,
     prompt_names: Arc<NameTable>,
 }
 
 impl Snapshot {
+    /// The servers that list resource `uri`, in server order.
+    pub(crate) fn owners_of(&self, uri: &str) -> Vec<String> {
+        self.resource_owners
+            .get(uri)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.resources.get(i).map(|(server, _)| server.clone()))
+            .collect()
+    }
+
     pub(crate) fn server(&self, name: &str) -> Option<&Arc<Server>> {
         self.entries.get(name).map(|e| &e.server)
     }

@@ -392,14 +392,7 @@ impl ServerHandler for Gateway {
     ) -> HandlerFuture<'_, ListResourcesResult> {
         self.count(&cx);
         Box::pin(async move {
-            let resources: Vec<_> = self
-                .inner
-                .fleet
-                .list_resources()
-                .await
-                .into_iter()
-                .map(|(_, r)| r)
-                .collect();
+            let resources = self.served_resources().await;
             let (resources, next_cursor) = self.page(&resources, &params)?;
             let (ttl_ms, cache_scope) = self.freshness("resources/list").await;
             Ok(ListResourcesResult {
@@ -439,30 +432,35 @@ impl ServerHandler for Gateway {
     ) -> HandlerFuture<'_, ReadResourceResult> {
         self.count(&cx);
         Box::pin(async move {
-            let Some(server) = self.resource_owner(&params.uri).await else {
-                return Err(ServerError::ResourceNotFound { uri: params.uri });
-            };
+            let (server, upstream_uri) = self.resource_owner(&params.uri).await?;
             let options = self.upstream_options(&cx, self.relayed(&cx, &server)?);
             let _relayed = self.relay().enter(&server, &cx);
             let read = match self.inner.fleet.client(&server).await {
-                Ok(client) => client.read_resource_with(&params.uri, options).await,
+                Ok(client) => client.read_resource_with(&upstream_uri, options).await,
                 Err(e) => Err(e),
             };
-            read.map_err(|e| match e {
+            let mut read = read.map_err(|e| match e {
                 e if e.is_not_found() => ServerError::ResourceNotFound {
                     uri: params.uri.clone(),
                 },
                 e => self.failed(&cx, &server, e),
-            })
+            })?;
+            // Contents name the URI the client asked for.
+            if upstream_uri != params.uri {
+                for content in &mut read.contents {
+                    if content.uri() == upstream_uri {
+                        content.set_uri(params.uri.clone());
+                    }
+                }
+            }
+            Ok(read)
         })
     }
 
     fn subscribe(&self, uri: &str, on: bool) -> HandlerFuture<'_, ()> {
         let uri = uri.to_owned();
         Box::pin(async move {
-            let Some(server) = self.resource_owner(&uri).await else {
-                return Err(ServerError::ResourceNotFound { uri });
-            };
+            let (server, upstream_uri) = self.resource_owner(&uri).await?;
             let client = self
                 .inner
                 .fleet
@@ -470,9 +468,9 @@ impl ServerHandler for Gateway {
                 .await
                 .map_err(|e| self.upstream_error(Some(&server), e))?;
             let done = if on {
-                client.subscribe_resource(&uri).await
+                client.subscribe_resource(&upstream_uri).await
             } else {
-                client.unsubscribe_resource(&uri).await
+                client.unsubscribe_resource(&upstream_uri).await
             };
             done.map_err(|e| self.upstream_error(Some(&server), e))
         })

@@ -35,6 +35,7 @@ mod metrics;
 mod ops;
 mod relay;
 mod resources;
+pub mod shared_uri;
 mod status;
 mod watch;
 

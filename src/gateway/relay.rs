@@ -21,7 +21,7 @@
 //! - A resource update is told to every downstream client subscribed to
 //!   its URI.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -61,6 +61,9 @@ struct Inner {
     fallback: OnceLock<Handlers>,
     /// Where resource updates go.
     notifier: OnceLock<Notifier>,
+    /// The URIs several upstreams list (as of the last list served): their
+    /// updates go out namespaced.
+    shared_uris: Mutex<Arc<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -262,6 +265,14 @@ impl Relay {
         let _ = self.inner.notifier.set(notifier);
     }
 
+    /// Which URIs several upstreams list, as just served.
+    pub(super) fn set_shared_uris(&self, shared: HashSet<String>) {
+        let mut current = lock(&self.inner.shared_uris);
+        if **current != shared {
+            *current = Arc::new(shared);
+        }
+    }
+
     /// The route of the one call in flight on `server`.
     fn only_call(&self, server: &str) -> Option<Route> {
         match lock(&self.inner.calls).get(server).map(Vec::as_slice) {
@@ -448,8 +459,14 @@ impl MessageHandler for Messages {
         }
     }
 
-    fn on_resource_updated(&self, _server: &str, uri: &str) {
-        if let Some(notifier) = self.0.inner.notifier.get() {
+    fn on_resource_updated(&self, server: &str, uri: &str) {
+        let Some(notifier) = self.0.inner.notifier.get() else {
+            return;
+        };
+        let shared = lock(&self.0.inner.shared_uris).clone();
+        if shared.contains(uri) {
+            notifier.resource_updated(super::shared_uri::namespaced(server, uri));
+        } else {
             notifier.resource_updated(uri);
         }
     }

@@ -1,12 +1,15 @@
-//! Which upstream a resource URI belongs to: the server that lists it,
-//! else the first server (in config order) with a template that matches
-//! it. URIs are served as the upstreams give them; two servers listing
-//! the same URI are told apart by config order (the first wins).
+//! Which upstream a resource URI belongs to: the server that lists it
+//! (a URI several servers list is served namespaced, see
+//! [`super::shared_uri`]: the form names its server), else the first
+//! server (in name order) with a template that matches it.
 
-use crate::protocol::ResourceTemplate;
+use std::collections::{HashMap, HashSet};
+
+use crate::protocol::{Resource, ResourceTemplate};
 use crate::server::uri_template::UriTemplate;
+use crate::server::ServerError;
 
-use super::Gateway;
+use super::{shared_uri, Gateway};
 
 impl Gateway {
     /// Every server's templates, in config order, with the server's name.
@@ -33,20 +36,73 @@ impl Gateway {
             .collect()
     }
 
-    /// The server `uri` belongs to, if any.
-    pub(super) async fn resource_owner(&self, uri: &str) -> Option<String> {
+    /// The server `uri` belongs to, with the URI that server knows it by.
+    /// A URI several servers list, asked for as it is, is an error naming
+    /// their namespaced forms.
+    pub(super) async fn resource_owner(&self, uri: &str) -> Result<(String, String), ServerError> {
         if let Some(only) = &self.inner.only {
-            return Some(only.clone());
+            return Ok((only.clone(), uri.to_owned()));
         }
-        let listed = self.inner.fleet.list_resources().await;
-        if let Some((server, _)) = listed.into_iter().find(|(_, r)| r.uri == uri) {
-            return Some(server);
+        let fleet = &self.inner.fleet;
+        if let Some((server, upstream)) = shared_uri::split(uri) {
+            if fleet.server_names().contains(&server) {
+                return Ok((server, upstream));
+            }
+            return Err(ServerError::ResourceNotFound {
+                uri: uri.to_owned(),
+            });
+        }
+        let mut owners = fleet.resource_owners(uri).await;
+        match owners.len() {
+            0 => {}
+            1 => return Ok((owners.swap_remove(0), uri.to_owned())),
+            _ => {
+                let forms: Vec<String> = owners
+                    .iter()
+                    .map(|s| shared_uri::namespaced(s, uri))
+                    .collect();
+                return Err(ServerError::invalid_params(format!(
+                    "resource {uri} is listed by servers {}: read one of {}",
+                    owners.join(", "),
+                    forms.join(", ")
+                )));
+            }
         }
         self.templates()
             .await
             .into_iter()
             .find(|(_, t)| UriTemplate::parse(&t.uri_template).matches(uri).is_some())
-            .map(|(server, _)| server)
+            .map(|(server, _)| (server, uri.to_owned()))
+            .ok_or_else(|| ServerError::ResourceNotFound {
+                uri: uri.to_owned(),
+            })
+    }
+
+    /// Every listed resource as served: a URI that several servers list
+    /// namespaced on each, the rest as they are. Remembers which URIs are
+    /// shared, so their updates go out under the namespaced form.
+    pub(super) async fn served_resources(&self) -> Vec<Resource> {
+        let listed = self.inner.fleet.list_resources().await;
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(listed.len());
+        for (_, r) in &listed {
+            *seen.entry(r.uri.as_str()).or_default() += 1;
+        }
+        let shared: HashSet<String> = seen
+            .into_iter()
+            .filter(|&(_, n)| n > 1)
+            .map(|(uri, _)| uri.to_owned())
+            .collect();
+        let served = listed
+            .into_iter()
+            .map(|(server, mut r)| {
+                if shared.contains(&r.uri) {
+                    r.uri = shared_uri::namespaced(&server, &r.uri);
+                }
+                r
+            })
+            .collect();
+        self.relay().set_shared_uris(shared);
+        served
     }
 }
 

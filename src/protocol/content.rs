@@ -247,6 +247,14 @@ impl ResourceContents {
         }
     }
 
+    /// Replaces the resource URI (a proxy that serves it under another).
+    pub fn set_uri(&mut self, uri: String) {
+        match self {
+            ResourceContents::Text(t) => t.uri = uri,
+            ResourceContents::Blob(b) => b.uri = uri,
+        }
+    }
+
     /// The MIME type, if given.
     pub fn mime_type(&self) -> Option<&str> {
         match self {
