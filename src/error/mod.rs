@@ -76,7 +76,10 @@ pub enum Error {
         stderr_tail: Vec<String>,
     },
     /// The server's connection was restarted while the call was in flight;
-    /// the call may or may not have run. It is never replayed silently.
+    /// the call may or may not have run. Tool calls are sent again only as
+    /// the client's [`ReplayPolicy`](crate::client::ReplayPolicy) allows,
+    /// and once: this error means the call was not (or its one replay was
+    /// cut too).
     #[error("server restarted while the call was in flight; its outcome is unknown")]
     ServerRestarted,
     /// The server failed too often in a row; calls fail fast until the
