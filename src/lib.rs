@@ -173,8 +173,8 @@ pub use client::{
     ToolOutput,
 };
 pub use error::{
-    AuthError, AuthErrorKind, ConfigError, Error, ListLimit, NotFoundKind, PolicyError, Result,
-    SkillError,
+    AuthError, AuthErrorKind, ConfigError, Error, FanOutError, FanOutErrorKind, LegEnd, LegReport,
+    ListLimit, NotFoundKind, PolicyError, Result, SkillError,
 };
 pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;

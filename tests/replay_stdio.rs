@@ -6,17 +6,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use serde_json::json;
-use switchboard::transport::StdioConfig;
 use switchboard::{
     Client, Error, Fleet, HealthState, Replay, ReplayPolicy, RestartPolicy, ToolOutput,
 };
 
-use common::{marker, peer_script, processes_with_marker, python, within, MARKER_VAR};
+use common::ledger::{ledger_source, Ledger};
+use common::{marker, within, MARKER_VAR};
 
 /// How long each call in flight runs before it would answer.
 const SLOW_MS: u64 = 3000;
@@ -28,95 +27,6 @@ fn fast_restarts() -> RestartPolicy {
         min_uptime: Duration::from_millis(50),
         health_interval: None,
         ..RestartPolicy::default()
-    }
-}
-
-/// The ledger server as a stdio source, tagged with `tag`.
-fn ledger_source(ledger: &Path, tag: &str) -> StdioConfig {
-    StdioConfig::new(
-        python().to_string_lossy().into_owned(),
-        [
-            peer_script("ledger_server.py")
-                .to_string_lossy()
-                .into_owned(),
-            "--ledger".to_owned(),
-            ledger.to_string_lossy().into_owned(),
-            "--name".to_owned(),
-            "ledger".to_owned(),
-        ],
-    )
-    .env(MARKER_VAR, tag)
-}
-
-struct Ledger {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Ledger {
-    fn new() -> Ledger {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        Ledger {
-            path: dir.path().join("ledger.txt"),
-            _dir: dir,
-        }
-    }
-
-    fn lines(&self) -> Vec<Vec<String>> {
-        std::fs::read_to_string(&self.path)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| l.split(' ').map(str::to_owned).collect())
-            .collect()
-    }
-
-    /// How many `event` lines name `tool` and `key`.
-    fn count(&self, event: &str, tool: &str, key: &str) -> usize {
-        self.lines()
-            .iter()
-            .filter(|w| w.len() >= 4 && w[0] == event && w[2] == tool && w[3] == key)
-            .count()
-    }
-
-    /// The pids of the `boot` lines, in order.
-    fn boots(&self) -> Vec<i32> {
-        self.lines()
-            .iter()
-            .filter(|w| w.len() == 3 && w[0] == "boot")
-            .filter_map(|w| w[2].parse().ok())
-            .collect()
-    }
-
-    /// Waits until every `(tool, key)` has `n` `start` lines.
-    async fn wait_started(&self, calls: &[(&str, &str)], n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if calls.iter().all(|(t, k)| self.count("start", t, k) >= n) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "calls {calls:?} not started {n} time(s) within 20 s; ledger: {:?}",
-                self.lines()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// Kills the server process that booted last: our own child (its
-    /// environment carries `tag`), by PID.
-    fn kill_current(&self, tag: &str) -> i32 {
-        let pid = *self.boots().last().expect("the server booted");
-        let ours: Vec<i32> = processes_with_marker(tag)
-            .iter()
-            .map(|(p, _)| *p as i32)
-            .collect();
-        assert!(ours.contains(&pid), "pid {pid} is not our child ({ours:?})");
-        // SAFETY: kill(2) on a pid we just checked is our own child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-        }
-        pid
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod auth;
 mod config;
+mod fan_out;
 mod from_wire;
 pub(crate) mod model;
 mod policy;
@@ -20,6 +21,7 @@ use serde_json::Value;
 pub use crate::protocol::ProtocolError;
 pub use auth::{AuthError, AuthErrorKind};
 pub use config::ConfigError;
+pub use fan_out::{FanOutError, FanOutErrorKind, LegEnd, LegReport};
 pub use model::ModelError;
 pub use policy::PolicyError;
 pub use skill::SkillError;
@@ -238,6 +240,10 @@ pub enum Error {
     /// An I/O error outside any connection (spawning, files).
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// A race, quorum or gathered read over several servers did not get
+    /// the successes it needed; [`FanOutError`] says how each leg ended.
+    #[error(transparent)]
+    FanOut(#[from] FanOutError),
     /// A call to a model endpoint failed or was refused (sampling, agents);
     /// [`ModelError::code`] names the kind.
     #[error(transparent)]

@@ -1,7 +1,7 @@
 """FastMCP 4 peer that keeps a ledger of what it ran, for the replay and
 fan-out tests (tests/replay_stdio.rs, tests/fleet_fan_out.rs).
 
-    python ledger_server.py --ledger FILE [--name NAME] [--delay-ms MS]
+    python ledger_server.py --ledger FILE [--name NAME] [--delay-ms MS] [--fail]
 
 Every line it appends to FILE (opened in append mode for each line, so the
 file outlives the process and its restarts) is one event, space-separated:
@@ -18,7 +18,8 @@ Tools (each sleeps `ms` milliseconds, default --delay-ms, then answers
     store(key, ms)    idempotentHint: true, readOnlyHint: false
     charge(key, ms)   destructiveHint: true, readOnlyHint: false
     note(key, ms)     no annotations
-    work(key, ms)     readOnlyHint: true (the fan-out tests' tool)
+    work(key, ms)     readOnlyHint: true (the fan-out tests' tool); with
+                      --fail it answers a tool error (isError) after its delay
 
 A resource `ledger://name` reads as the server's name.
 """
@@ -34,12 +35,14 @@ os.environ.setdefault("FASTMCP_LOG_LEVEL", "WARNING")
 os.environ.setdefault("FASTMCP_CHECK_FOR_UPDATES", "off")
 
 from fastmcp import FastMCP  # noqa: E402
+from fastmcp.exceptions import ToolError  # noqa: E402
 from mcp.types import ToolAnnotations  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--ledger", required=True)
 parser.add_argument("--name", default="ledger")
 parser.add_argument("--delay-ms", type=int, default=0)
+parser.add_argument("--fail", action="store_true")
 ARGS = parser.parse_args()
 
 mcp = FastMCP("switchboard-ledger-peer", version="1.0.0")
@@ -91,7 +94,10 @@ async def note(key: str, ms: int | None = None) -> str:
 @mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))
 async def work(key: str, ms: int | None = None) -> str:
     """Sleeps --delay-ms (or `ms`), then answers with the server's name."""
-    return await run("work", key, ms)
+    answer = await run("work", key, ms)
+    if ARGS.fail:
+        raise ToolError(f"work {key} failed on {ARGS.name}")
+    return answer
 
 
 @mcp.resource("ledger://name")
