@@ -75,11 +75,7 @@ async fn by_default_read_only_and_idempotent_calls_are_replayed_once_and_destruc
         let unsafe_ = [("charge", "C1"), ("charge", "C2"), ("note", "N1")];
         let all: Vec<(&str, &str)> = safe.iter().chain(&unsafe_).copied().collect();
         let calls = join_all(all.iter().map(|(t, k)| call(&client, t, k)));
-        let killer = async {
-            ledger.wait_started(&all, 1).await;
-            ledger.kill_current(&tag)
-        };
-        let (outcomes, killed) = tokio::join!(calls, killer);
+        let (outcomes, killed) = ledger.kill_once_started(&tag, &all, calls).await;
 
         for ((tool, key), out) in all.iter().zip(&outcomes) {
             if safe.contains(&(tool, key)) {
@@ -153,11 +149,9 @@ async fn never_replays_nothing_and_a_deny_glob_overrides_the_annotations() {
             let ledger = Ledger::new();
             let tag = marker("replay-never");
             let client = connect(&ledger, &tag, Some(policy.clone())).await;
-            let killer = async {
-                ledger.wait_started(&[(tool, "K")], 1).await;
-                ledger.kill_current(&tag);
-            };
-            let (out, ()) = tokio::join!(call(&client, tool, "K"), killer);
+            let (out, _) = ledger
+                .kill_once_started(&tag, &[(tool, "K")], call(&client, tool, "K"))
+                .await;
             assert!(
                 matches!(out, Err(Error::ServerRestarted)),
                 "{policy:?}: {}",
@@ -181,11 +175,9 @@ async fn always_and_allow_replay_calls_without_safe_annotations() {
             let ledger = Ledger::new();
             let tag = marker("replay-always");
             let client = connect(&ledger, &tag, Some(policy.clone())).await;
-            let killer = async {
-                ledger.wait_started(&[(tool, "K")], 1).await;
-                ledger.kill_current(&tag);
-            };
-            let (out, ()) = tokio::join!(call(&client, tool, "K"), killer);
+            let (out, _) = ledger
+                .kill_once_started(&tag, &[(tool, "K")], call(&client, tool, "K"))
+                .await;
             assert_eq!(text(&out), format!("{tool} K by ledger"), "{policy:?}");
             assert_eq!(ledger.count("start", tool, "K"), 2, "{policy:?}");
             assert_eq!(ledger.count("done", tool, "K"), 1, "{policy:?}");
@@ -261,11 +253,8 @@ async fn a_config_files_replay_setting_reaches_the_fleets_clients() {
                 fleet.call_tool("ledger_note", json!({"key": "N", "ms": SLOW_MS})),
             )
         };
-        let killer = async {
-            ledger.wait_started(&[("charge", "C"), ("note", "N")], 1).await;
-            ledger.kill_current(&tag);
-        };
-        let ((charged, noted), ()) = tokio::join!(calls, killer);
+        let started = [("charge", "C"), ("note", "N")];
+        let ((charged, noted), _) = ledger.kill_once_started(&tag, &started, calls).await;
         assert_eq!(text(&charged), "charge C by ledger");
         assert!(matches!(noted, Err(Error::ServerRestarted)), "{}", text(&noted));
         assert_eq!(ledger.count("start", "charge", "C"), 2);

@@ -33,7 +33,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::member::Server;
-use super::snapshot::Kind;
+use super::snapshot::{Kind, Snapshot};
 use super::Fleet;
 use crate::error::{FanOutError, FanOutErrorKind, LegEnd, LegReport};
 use crate::protocol::ReadResourceResult;
@@ -64,9 +64,7 @@ type Work<T> = Arc<dyn Fn(Arc<Server>) -> Leg<T> + Send + Sync>;
 /// (a tool call) or [`Fleet::fan_out_read`] (a resource read).
 pub struct FanOut<'a, T> {
     fleet: &'a Fleet,
-    what: String,
-    /// The servers that have the tool or list the resource.
-    default_targets: fn(&super::snapshot::Snapshot, &str) -> Vec<Arc<Server>>,
+    /// `Tools` (the tool `name`) or `Resources` (the resource `name`).
     kind: Kind,
     name: String,
     servers: Option<Vec<String>>,
@@ -77,7 +75,7 @@ pub struct FanOut<'a, T> {
 impl<T> std::fmt::Debug for FanOut<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FanOut")
-            .field("what", &self.what)
+            .field("what", &self.what())
             .field("servers", &self.servers)
             .field("deadline", &self.deadline)
             .finish()
@@ -108,16 +106,7 @@ impl Fleet {
                     }) as Leg<ToolOutput>
                 }) as Work<ToolOutput>
             });
-        FanOut {
-            fleet: self,
-            what: format!("tools/call {tool}"),
-            default_targets: |s, tool| s.servers_with_tool(tool),
-            kind: Kind::Tools,
-            name: tool.to_owned(),
-            servers: None,
-            deadline: DEFAULT_FAN_OUT_DEADLINE,
-            work,
-        }
+        FanOut::new(self, Kind::Tools, tool, work)
     }
 
     /// The resource `uri` read from every server that lists it (or those
@@ -132,15 +121,35 @@ impl Fleet {
                 client.read_resource(&uri).await.map_err(LegEnd::Failed)
             }) as Leg<ReadResourceResult>
         });
+        FanOut::new(self, Kind::Resources, uri, Ok(work))
+    }
+}
+
+impl<'a, T> FanOut<'a, T> {
+    fn new(fleet: &'a Fleet, kind: Kind, name: &str, work: Result<Work<T>>) -> Self {
         FanOut {
-            fleet: self,
-            what: format!("resources/read {uri}"),
-            default_targets: |s, uri| s.servers_with_resource(uri),
-            kind: Kind::Resources,
-            name: uri.to_owned(),
+            fleet,
+            kind,
+            name: name.to_owned(),
             servers: None,
             deadline: DEFAULT_FAN_OUT_DEADLINE,
-            work: Ok(work),
+            work,
+        }
+    }
+
+    /// The request, for errors and logs.
+    fn what(&self) -> String {
+        match self.kind {
+            Kind::Tools => format!("tools/call {}", self.name),
+            _ => format!("resources/read {}", self.name),
+        }
+    }
+
+    /// The servers that have the tool, or list the resource, in `snapshot`.
+    fn default_targets(&self, snapshot: &Snapshot) -> Vec<Arc<Server>> {
+        match self.kind {
+            Kind::Tools => snapshot.servers_with_tool(&self.name),
+            _ => snapshot.servers_with_resource(&self.name),
         }
     }
 }
@@ -169,7 +178,7 @@ impl<T: Send + 'static> FanOut<'_, T> {
     /// The first success wins; the other legs are cancelled. Fails (with
     /// [`Error::FanOut`]) once every leg failed, or at the deadline.
     pub async fn race(self) -> Result<FanOutResult<T>> {
-        let what = format!("race {}", self.what);
+        let what = format!("race {}", self.what());
         self.settle(what, Some(1)).await
     }
 
@@ -183,7 +192,7 @@ impl<T: Send + 'static> FanOut<'_, T> {
                 "a quorum needs at least one success",
             ));
         }
-        let what = format!("quorum({n}) {}", self.what);
+        let what = format!("quorum({n}) {}", self.what());
         self.settle(what, Some(n)).await
     }
 
@@ -191,21 +200,20 @@ impl<T: Send + 'static> FanOut<'_, T> {
     /// (legs still running then are cancelled and reported). Fails only
     /// when no server takes part.
     pub async fn gather(self) -> Result<FanOutResult<T>> {
-        let what = format!("gather {}", self.what);
+        let what = format!("gather {}", self.what());
         self.settle(what, None).await
     }
 
     async fn settle(self, what: String, needed: Option<usize>) -> Result<FanOutResult<T>> {
         let started = Instant::now();
         let deadline = started + self.deadline;
-        let work = self.work?;
         let snapshot = match tokio::time::timeout_at(deadline, self.fleet.fresh(self.kind)).await {
             Ok(snapshot) => snapshot,
             Err(_) => self.fleet.snapshot(),
         };
         let mut others = Vec::new();
         let targets: Vec<Arc<Server>> = match &self.servers {
-            None => (self.default_targets)(&snapshot, &self.name),
+            None => self.default_targets(&snapshot),
             Some(names) => names
                 .iter()
                 .filter_map(|name| match snapshot.server(name) {
@@ -219,6 +227,7 @@ impl<T: Send + 'static> FanOut<'_, T> {
                 .collect(),
         };
         drop(snapshot);
+        let work = self.work?;
         let total = targets.len() + others.len();
         let fail = |kind, succeeded, others, started: Instant| {
             Err(Error::FanOut(FanOutError {

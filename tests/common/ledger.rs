@@ -108,4 +108,20 @@ impl Ledger {
         }
         pid
     }
+
+    /// Runs `calls` and, once each of `started` has begun on the server,
+    /// kills it ([`Ledger::kill_current`]): what the calls return, and the
+    /// pid killed.
+    pub async fn kill_once_started<F: std::future::Future>(
+        &self,
+        tag: &str,
+        started: &[(&str, &str)],
+        calls: F,
+    ) -> (F::Output, i32) {
+        let killer = async {
+            self.wait_started(started, 1).await;
+            self.kill_current(tag)
+        };
+        tokio::join!(calls, killer)
+    }
 }
