@@ -38,8 +38,9 @@
 //! Every wait has a deadline ([`ClientBuilder::timeout`] is an idle deadline
 //! that progress resets), every failure is one [`Error`] you can match on,
 //! and [`ClientBuilder::restart`] supervises the connection: a server that
-//! dies or stops answering is restarted with backoff, calls in flight fail
-//! with [`Error::ServerRestarted`], new calls wait for it.
+//! dies or stops answering is restarted with backoff, calls in flight to
+//! read-only and idempotent tools are sent again once ([`ReplayPolicy`]),
+//! the others fail with [`Error::ServerRestarted`], new calls wait for it.
 //!
 //! ## 2. What the server asks, and what it says
 //!
@@ -169,11 +170,12 @@ pub mod transport;
 
 pub use client::skills;
 pub use client::{
-    Client, ClientBuilder, Health, HealthState, IntoSource, RestartPolicy, ToolOutput,
+    Client, ClientBuilder, Health, HealthState, IntoSource, Replay, ReplayPolicy, RestartPolicy,
+    ToolOutput,
 };
 pub use error::{
-    AuthError, AuthErrorKind, ConfigError, Error, ListLimit, NotFoundKind, PolicyError, Result,
-    SkillError,
+    AuthError, AuthErrorKind, ConfigError, Error, FanOutError, FanOutErrorKind, LegEnd, LegReport,
+    ListLimit, NotFoundKind, PolicyError, Result, SkillError,
 };
 pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use switchboard::agent::{AgentDefinition, Provider};
 use switchboard::config::ServerKind;
+use switchboard::{Replay, ReplayPolicy};
 
 fn agent_file(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -128,4 +129,29 @@ fn servers_from_a_file_narrowed_by_use_servers() {
     let e = AgentDefinition::from_path(&agent).unwrap_err().to_string();
     assert!(e.contains("agent.toml") && e.contains("use_servers"), "{e}");
     assert!(e.contains("\"three\"") && e.contains("one, two"), "{e}");
+}
+
+#[test]
+fn the_tools_table_sets_the_replay_policy_of_distributed_runs() {
+    let a = AgentDefinition::from_toml_str(&format!(
+        "name = \"x\"\n{SERVER}[tools]\nreplay = \"always\"\nreplay_deny = [\"a_charge*\"]\n"
+    ))
+    .unwrap();
+    let policy = a.tools.replay_policy();
+    assert_eq!(
+        policy,
+        ReplayPolicy::new(Replay::Always).deny(["a_charge*"])
+    );
+    assert!(!policy.replays("a_charge_card", None));
+    assert!(policy.replays("a_note", None));
+    // Unset: safe.
+    let a = AgentDefinition::from_toml_str(&format!("name = \"x\"\n{SERVER}")).unwrap();
+    assert_eq!(a.tools.replay_policy(), ReplayPolicy::default());
+    let e = error_of(&format!(
+        "name = \"x\"\n{SERVER}[tools]\nreplay = \"twice\"\n"
+    ));
+    assert!(
+        e.contains("unknown variant `twice`") && e.contains("line 5"),
+        "{e}"
+    );
 }

@@ -440,8 +440,8 @@ async fn too_many_calls_and_denied_tools_are_errors_the_model_reads() {
             ..Limits::default()
         };
         let rules = ToolRules {
-            allow: vec![],
             deny: vec!["builtin_*".into()],
+            ..ToolRules::default()
         };
         let agent = small_agent(&endpoint, &marker, limits, rules).await;
         let t = agent.run("do it all").await;
@@ -481,8 +481,8 @@ async fn too_many_calls_and_denied_tools_are_errors_the_model_reads() {
         ])
         .await;
         let rules = ToolRules {
-            allow: vec![],
             deny: vec!["builtin_*".into()],
+            ..ToolRules::default()
         };
         let agent = small_agent(&endpoint, &marker, Limits::default(), rules).await;
         let t = agent.run("try").await;

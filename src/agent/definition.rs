@@ -17,6 +17,7 @@
 //!
 //! [tools]
 //! deny = ["*delete*"]              # globs over "<server>_<tool>"
+//! replay = "safe"                  # a call cut by a lost worker (feature `distributed`)
 //!
 //! [limits]
 //! max_steps = 8
@@ -37,7 +38,10 @@
 //!   file) with `use_servers`, the names to take from it (default: all).
 //! - `defaults`: values every server gets, as in an `mcpServers` file.
 //! - `tools`: `{ allow = [globs], deny = [globs] }` over the namespaced
-//!   names the model sees (`<server>_<tool>`); deny wins.
+//!   names the model sees (`<server>_<tool>`); deny wins. With `replay`,
+//!   `replay_allow`, `replay_deny`: what a distributed run's next attempt
+//!   does with a call whose worker was lost (see [`ToolRules`]); a server's
+//!   own `replay` (calls cut by a restart of that server) is in its entry.
 //! - `limits`: see [`Limits`].
 //! - `roots`: URIs (or paths, relative to this file) offered to every
 //!   server that names none of its own.
@@ -54,7 +58,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{glob_match, FleetConfig};
-use crate::{ConfigError, Error, Result};
+use crate::{ConfigError, Error, Replay, ReplayPolicy, Result};
 
 /// An agent, as read from its TOML file.
 #[derive(Debug, Clone)]
@@ -132,7 +136,8 @@ pub enum Provider {
     Planner,
 }
 
-/// Tool allow and deny globs over namespaced names.
+/// Tool allow and deny globs over namespaced names, and the replay policy
+/// of a distributed run whose worker was lost mid-call.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ToolRules {
@@ -142,9 +147,29 @@ pub struct ToolRules {
     /// Never these; deny wins over allow.
     #[serde(default)]
     pub deny: Vec<String>,
+    /// `replay`: whether a call whose worker was lost before it finished
+    /// is made again by the next attempt (`never`, `safe`, the default, or
+    /// `always`; see [`ReplayPolicy`]).
+    #[serde(default)]
+    pub replay: Replay,
+    /// `replay_allow`: globs over namespaced names replayed under `safe`
+    /// whatever their annotations say (default none).
+    #[serde(default)]
+    pub replay_allow: Vec<String>,
+    /// `replay_deny`: globs over namespaced names never replayed (default
+    /// none).
+    #[serde(default)]
+    pub replay_deny: Vec<String>,
 }
 
 impl ToolRules {
+    /// The replay policy `replay`, `replay_allow` and `replay_deny` make.
+    pub fn replay_policy(&self) -> ReplayPolicy {
+        ReplayPolicy::new(self.replay)
+            .allow(self.replay_allow.iter().cloned())
+            .deny(self.replay_deny.iter().cloned())
+    }
+
     /// Whether the model may see and call `name` (`<server>_<tool>`).
     pub fn allows(&self, name: &str) -> bool {
         if self.deny.iter().any(|p| glob_match(p, name)) {

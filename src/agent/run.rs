@@ -153,6 +153,12 @@ impl Agent {
         &self.inner.fleet
     }
 
+    /// Which tools the model may see and call, and the replay policy of
+    /// its distributed runs.
+    pub fn tool_rules(&self) -> &ToolRules {
+        &self.inner.tools
+    }
+
     /// The agent's name.
     pub fn name(&self) -> &str {
         &self.inner.name

@@ -83,7 +83,7 @@ pub(crate) fn render(output: &ToolOutput) -> Rendered {
 pub(crate) fn render_error(error: &Error) -> Rendered {
     let text = match error {
         Error::ServerRestarted => format!(
-            "Error: the server restarted during the call, so it may or may not have run: {error}"
+            "Error: the server restarted during the call, so it may or may not have run (it was not sent again: check before retrying): {error}"
         ),
         _ => format!("Error: {error}"),
     };

@@ -42,8 +42,8 @@ pub enum DistCommand {
     ///
     /// Runs whose worker dies are redelivered to another one after the
     /// pool's ack wait; a tool call in flight then is not repeated (unless
-    /// the tool is read-only or idempotent): the model is told its outcome
-    /// is unknown.
+    /// the tool is read-only or idempotent, or the definition's `[tools]
+    /// replay` says otherwise): the model is told its outcome is unknown.
     Worker {
         /// The NATS server.
         #[command(flatten)]
@@ -69,7 +69,8 @@ pub enum DistCommand {
     ///
     /// At-most-once for side effects: a tool call whose worker was lost is
     /// reported to the model as "outcome unknown", never repeated (unless
-    /// the tool is read-only or idempotent).
+    /// the tool is read-only or idempotent, or the definition's `[tools]
+    /// replay` says otherwise).
     Submit {
         /// The NATS server.
         #[command(flatten)]

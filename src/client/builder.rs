@@ -23,6 +23,7 @@ pub struct ClientBuilder {
     pub(super) handlers: Handlers,
     pub(super) auto_initialize: bool,
     pub(super) restart: Option<crate::RestartPolicy>,
+    pub(super) replay: super::ReplayPolicy,
     pub(super) log_level: Option<LoggingLevel>,
 }
 
@@ -34,6 +35,7 @@ impl ClientBuilder {
             handlers: Handlers::default(),
             auto_initialize: true,
             restart: None,
+            replay: super::ReplayPolicy::default(),
             log_level: None,
         }
     }
@@ -111,12 +113,28 @@ impl ClientBuilder {
     }
 
     /// Supervises the connection: a server that dies (exits, is killed, stops
-    /// answering health probes) is restarted with backoff and jitter, calls
-    /// in flight fail with [`Error::ServerRestarted`] (never replayed), and
-    /// calls made while it restarts wait for it. Repeated failures open a
-    /// circuit breaker ([`Error::CircuitOpen`]) until a probe succeeds.
+    /// answering health probes) is restarted with backoff and jitter, tool
+    /// calls in flight are sent again once as [`ClientBuilder::replay`]
+    /// allows (by default only to read-only and idempotent tools) and
+    /// otherwise fail with [`Error::ServerRestarted`] (outcome unknown),
+    /// other requests in flight fail with it too, and calls made while it
+    /// restarts wait for it. Repeated failures open a circuit breaker
+    /// ([`Error::CircuitOpen`]) until a probe succeeds.
     pub fn restart(mut self, policy: crate::RestartPolicy) -> Self {
         self.restart = Some(policy);
+        self
+    }
+
+    /// Which tool calls cut by a restart of a supervised server are sent
+    /// again, once, on the new connection, within the call's own deadline
+    /// (default [`ReplayPolicy::default`](super::ReplayPolicy): mode
+    /// [`Replay::Safe`](super::Replay::Safe), no globs: tools whose
+    /// annotations, as last listed by [`Client::list_tools`], say
+    /// `readOnlyHint` or `idempotentHint`; a tool never listed is not
+    /// replayed). The others fail with [`Error::ServerRestarted`]. A
+    /// replayed call cut again is not replayed twice.
+    pub fn replay(mut self, policy: super::ReplayPolicy) -> Self {
+        self.replay = policy;
         self
     }
 

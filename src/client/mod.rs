@@ -1,9 +1,11 @@
 //! `Client`: the handle for one server.
 
 mod builder;
+pub(crate) mod glob;
 mod list_cache;
 mod list_limits;
 mod param_headers;
+mod replay;
 pub mod skills;
 mod source;
 mod supervision;
@@ -22,6 +24,7 @@ use tokio::sync::watch;
 
 pub use builder::ClientBuilder;
 pub use list_cache::Freshness;
+pub use replay::{Replay, ReplayPolicy};
 pub use source::{is_config_path, IntoSource};
 pub use supervision::{Health, HealthState, RestartPolicy};
 pub use tool_output::ToolOutput;
@@ -63,6 +66,8 @@ struct ClientInner {
     restore: Arc<Restore>,
     wait_limit: Duration,
     supervised: bool,
+    /// Which calls cut by a restart are sent again.
+    replay: ReplayPolicy,
     list_cache: Arc<list_cache::ListCache>,
 }
 
@@ -70,6 +75,8 @@ struct KnownTool {
     validator: Option<jsonschema::Validator>,
     /// Its `x-mcp-header` annotations (only learnt where headers are sent).
     param_headers: Vec<param_headers::ParamHeader>,
+    /// Its behaviour hints, as last listed (for the replay policy).
+    annotations: Option<crate::protocol::ToolAnnotations>,
 }
 
 impl Drop for ClientInner {
@@ -122,6 +129,7 @@ impl Client {
         let cache = list_cache.clone();
         let builder = builder.first_hears(move |n| cache.invalidate_for(&n.method));
         let supervised = builder.restart.is_some();
+        let replay = builder.replay.clone();
         let name = builder.options.server_name.clone();
         let wait_limit = builder.options.connect_timeout;
         let (slot_tx, slot) = watch::channel(Slot::Starting);
@@ -157,6 +165,7 @@ impl Client {
                 restore,
                 wait_limit,
                 supervised,
+                replay,
                 list_cache,
             }),
         })
@@ -413,6 +422,7 @@ impl Client {
             let entry = KnownTool {
                 validator,
                 param_headers,
+                annotations: tool.annotations.clone(),
             };
             known.insert(tool.name.clone(), Arc::new(entry));
             tools.push(tool);
@@ -456,42 +466,25 @@ impl Client {
     }
 
     /// Calls a tool with per-call options (deadline, progress callback).
+    ///
+    /// A call cut by a restart of a supervised server is sent again once,
+    /// within its own deadline, when the client's [`ReplayPolicy`] allows
+    /// it (by default: tools whose last listed annotations say
+    /// `readOnlyHint` or `idempotentHint`); otherwise it fails with
+    /// [`Error::ServerRestarted`].
     pub async fn call_tool_with(
         &self,
         name: &str,
         arguments: impl Serialize + Sync,
         options: CallOptions,
     ) -> Result<ToolOutput> {
+        let started = std::time::Instant::now();
         let session = self.ready().await?;
-        let params = CallToolParams {
-            name,
-            arguments: ToolArguments::new(&arguments)?,
-        };
-        let headers = self.param_headers(&session, name, &arguments)?;
-        let target = Target {
-            name: Some(name),
-            headers: &headers,
-        };
-        let first = session
-            .send_with_rounds::<CallTool, _>(target, &params, Some(&options))
-            .await;
-        let result = match first {
-            // 2026-07-28: the `Mcp-Param-*` headers did not match what the
-            // server expects, so our tool definitions are stale. Refetch
-            // them (learning the new annotations) and retry once with the
-            // new headers; a second mismatch is the caller's.
-            Err(Error::Protocol { code, message, .. }) if code == codes::HEADER_MISMATCH => {
-                tracing::debug!(server = %self.inner.name, tool = %name, %message, "header mismatch: refetching tools/list and retrying once");
-                self.inner.list_cache.invalidate("tools/list");
-                self.list_tools().await?;
-                let headers = self.param_headers(&session, name, &arguments)?;
-                let target = Target {
-                    name: Some(name),
-                    headers: &headers,
-                };
-                session
-                    .send_with_rounds::<CallTool, _>(target, &params, Some(&options))
-                    .await?
+        let cap = session.hard_cap(Some(&options));
+        let result = match self.send_call(&session, name, &arguments, &options).await {
+            Err(Error::ServerRestarted) => {
+                let (session, options) = self.prepare_replay(name, &options, started, cap).await?;
+                self.send_call(&session, name, &arguments, &options).await?
             }
             other => other?,
         };
@@ -503,6 +496,49 @@ impl Client {
             self.validate_output(name, structured).await?;
         }
         Ok(ToolOutput::new(name.to_owned(), result))
+    }
+
+    /// Sends one `tools/call` on `session` (and, on a header mismatch,
+    /// refetches the tools and sends it once more).
+    async fn send_call(
+        &self,
+        session: &Session,
+        name: &str,
+        arguments: &(impl Serialize + Sync),
+        options: &CallOptions,
+    ) -> Result<crate::protocol::CallToolResult> {
+        let params = CallToolParams {
+            name,
+            arguments: ToolArguments::new(arguments)?,
+        };
+        let headers = self.param_headers(session, name, arguments)?;
+        let target = Target {
+            name: Some(name),
+            headers: &headers,
+        };
+        let first = session
+            .send_with_rounds::<CallTool, _>(target, &params, Some(options))
+            .await;
+        match first {
+            // 2026-07-28: the `Mcp-Param-*` headers did not match what the
+            // server expects, so our tool definitions are stale. Refetch
+            // them (learning the new annotations) and retry once with the
+            // new headers; a second mismatch is the caller's.
+            Err(Error::Protocol { code, message, .. }) if code == codes::HEADER_MISMATCH => {
+                tracing::debug!(server = %self.inner.name, tool = %name, %message, "header mismatch: refetching tools/list and retrying once");
+                self.inner.list_cache.invalidate("tools/list");
+                self.list_tools().await?;
+                let headers = self.param_headers(session, name, arguments)?;
+                let target = Target {
+                    name: Some(name),
+                    headers: &headers,
+                };
+                session
+                    .send_with_rounds::<CallTool, _>(target, &params, Some(options))
+                    .await
+            }
+            other => other,
+        }
     }
 
     async fn validate_output(&self, name: &str, structured: &Value) -> Result<()> {

@@ -41,7 +41,8 @@
 //! order they are written in. `defaults` (a Switchboard extension) holds
 //! values every server gets unless it sets its own: `lazy`, `timeout`,
 //! `max_request_time`, `connect_timeout`, `protocol`, `roots`, `tools`,
-//! `restart`, `health_check_secs`, `inherit_env`, `max_message_size`.
+//! `restart`, `replay`, `health_check_secs`, `inherit_env`,
+//! `max_message_size`.
 //!
 //! # A server
 //!
@@ -79,6 +80,10 @@
 //! - `restart`: `{ max_restarts, window_secs, backoff_initial_ms,
 //!   backoff_max_ms, breaker_threshold, breaker_cooldown_secs }`, or
 //!   `false` for never;
+//! - `replay`: `"never"`, `"safe"` (the default) or `"always"`, with
+//!   `replay_allow` and `replay_deny` globs (or one table `{ "mode",
+//!   "allow", "deny" }`): which tool calls cut by a restart are sent again,
+//!   once (see [`ReplayConfig`] and [`crate::ReplayPolicy`]);
 //! - `max_message_size`: bytes.
 //!
 //! Field names match with case, `_` and `-` ignored (`maxRequestTime` is
@@ -138,7 +143,6 @@ mod dialect;
 mod env_file;
 mod expand;
 mod fields;
-mod glob;
 mod inputs;
 mod load;
 mod options;
@@ -148,6 +152,7 @@ mod parse;
 #[cfg(feature = "agent")]
 pub(crate) use parse::root_uri;
 mod prompt;
+mod replay;
 mod server;
 mod unresolved;
 mod vars;
@@ -157,11 +162,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+pub use crate::client::glob::glob_match;
 pub use env_file::EnvFileError;
-pub use glob::glob_match;
 pub use inputs::{env_var as input_env_var, InputSpec, INPUT_ENV_PREFIX};
 pub use options::{LoadOptions, Prompt};
 pub use prompt::{restore_terminal, terminal_prompt};
+pub use replay::ReplayConfig;
 pub use server::{
     AuthConfig, RemoteServer, RemoteTransport, RestartConfig, ServerConfig, ServerDefaults,
     ServerKind, StdioServer, ToolFilter,

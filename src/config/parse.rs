@@ -126,6 +126,7 @@ pub(crate) fn server(
     let log_level = opt(&mut f, "log_level", |v| log_level(ctx, v))?;
     let roots = opt(&mut f, "roots", |v| roots(ctx, v, base_dir))?;
     let tools = tools(ctx, &mut f)?;
+    let replay = super::replay::read(ctx, &mut f)?;
     let restart = opt(&mut f, "restart", |v| restart(ctx, v))?.unwrap_or_default();
     let max_message_size = opt(&mut f, "max_message_size", |v| {
         ctx.count("max_message_size", v)
@@ -184,6 +185,7 @@ pub(crate) fn server(
         roots: roots.or_else(|| defaults.roots.clone()).unwrap_or_default(),
         tools: tool_filter,
         restart: restart.or(&defaults.restart),
+        replay: replay.resolve(&defaults.replay),
         health_check: health_check.or(defaults.health_check),
         max_message_size: max_message_size.or(defaults.max_message_size),
         log_level: log_level.or(defaults.log_level),
@@ -220,6 +222,7 @@ pub(crate) fn defaults(
         roots: opt(&mut f, "roots", |v| roots(ctx, v, base_dir))?,
         tools: tools(ctx, &mut f)?,
         restart: opt(&mut f, "restart", |v| restart(ctx, v))?.unwrap_or_default(),
+        replay: super::replay::read(ctx, &mut f)?,
         health_check: match secs(&mut f, "health_check_secs")? {
             Some(d) => Some(d),
             None => secs(&mut f, "health_check")?,

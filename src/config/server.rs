@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::glob::glob_match;
+use crate::client::glob::glob_match;
 use crate::protocol::{LoggingLevel, VersionChoice};
 use crate::transport::{HttpConfig, HttpMode, Source, StdioConfig};
-use crate::{Client, ClientBuilder, ConfigError, Error, RestartPolicy, Result};
+use crate::{Client, ClientBuilder, ConfigError, Error, ReplayPolicy, RestartPolicy, Result};
 
 /// One entry of `mcpServers`, with the file's `defaults` already applied.
 ///
@@ -42,6 +42,10 @@ pub struct ServerConfig {
     pub tools: ToolFilter,
     /// `restart`: how the server is restarted when it dies.
     pub restart: RestartConfig,
+    /// `replay`, `replay_allow`, `replay_deny`: which tool calls cut by a
+    /// restart are sent again (default: read-only and idempotent tools;
+    /// see [`ReplayConfig`](super::ReplayConfig)).
+    pub replay: ReplayPolicy,
     /// `health_check_secs`: how often the server is probed; `Some(ZERO)`
     /// turns probes off.
     pub health_check: Option<Duration>,
@@ -198,6 +202,9 @@ pub struct ServerDefaults {
     pub tools: ToolFilter,
     /// Default for [`ServerConfig::restart`], field by field.
     pub restart: RestartConfig,
+    /// Default for [`ServerConfig::replay`]: the mode, the `allow` globs
+    /// a server without its own gets, and `deny` globs every server adds to.
+    pub replay: super::ReplayConfig,
     /// Default for [`ServerConfig::health_check`].
     pub health_check: Option<Duration>,
     /// Default for [`StdioServer::inherit_env`].
@@ -282,8 +289,9 @@ impl ServerConfig {
     }
 
     /// A [`ClientBuilder`] for this one server, with its name, timeouts,
-    /// protocol choice, roots, message size limit and (unless restarts are
-    /// off) supervision with [`ServerConfig::restart_policy`] set. Add
+    /// protocol choice, roots, message size limit, replay policy and
+    /// (unless restarts are off) supervision with
+    /// [`ServerConfig::restart_policy`] set. Add
     /// handlers and connect.
     pub fn client_builder(&self) -> Result<ClientBuilder> {
         let mut b = Client::builder(self.to_source()?).name(self.name.clone());
@@ -306,6 +314,7 @@ impl ServerConfig {
         if let Some(policy) = self.restart_policy() {
             b = b.restart(policy);
         }
+        b = b.replay(self.replay.clone());
         if let Some(level) = self.log_level {
             b = b.log_level(level);
         }
@@ -395,6 +404,7 @@ impl fmt::Debug for ServerConfig {
             .field("roots", &self.roots)
             .field("tools", &self.tools)
             .field("restart", &self.restart)
+            .field("replay", &self.replay)
             .field("health_check", &self.health_check)
             .field("max_message_size", &self.max_message_size)
             .field("extra", &Keys(self.extra.keys().map(String::as_str)))

@@ -202,6 +202,7 @@ async fn attempt_run(
         run,
         attempt,
         &ctx.worker,
+        agent.tool_rules().replay_policy(),
         origins,
     );
     let agent = agent

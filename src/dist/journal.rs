@@ -21,7 +21,7 @@ use serde_json::{json, Map};
 
 use super::client::entry;
 use super::protocol::Origin;
-use super::replay::{self, JournalState, ReplayAction, ReplaySetting, ToolClass};
+use super::replay::{self, JournalState, ReplayAction, ReplayPolicy};
 use crate::agent::{ChatModel, TextSink, ToolDecision, ToolJournal};
 use crate::model::{ChatReply, ChatRequest, ModelError, ToolCall, Usage};
 use crate::Fleet;
@@ -209,7 +209,7 @@ pub(crate) struct RunToolJournal {
     run: String,
     attempt: u64,
     worker: String,
-    setting: ReplaySetting,
+    replay: ReplayPolicy,
     /// Where each call's result came from (by the model's call id).
     pub(crate) origins: Arc<Mutex<HashMap<String, Origin>>>,
 }
@@ -221,6 +221,7 @@ impl RunToolJournal {
         run: &str,
         attempt: u64,
         worker: &str,
+        replay: ReplayPolicy,
         origins: Arc<Mutex<HashMap<String, Origin>>>,
     ) -> Self {
         RunToolJournal {
@@ -229,7 +230,7 @@ impl RunToolJournal {
             run: run.to_owned(),
             attempt,
             worker: worker.to_owned(),
-            setting: ReplaySetting::default(),
+            replay,
             origins,
         }
     }
@@ -244,18 +245,14 @@ impl RunToolJournal {
         }
     }
 
-    async fn class(&self, name: &str) -> ToolClass {
+    /// Whether the policy lets `name` (namespaced) be called again.
+    async fn replays(&self, name: &str) -> bool {
         let tools = self.fleet.list_tools().await;
-        let safe = tools
+        let annotations = tools
             .iter()
             .find(|t| t.name == name)
-            .and_then(|t| t.annotations.as_ref())
-            .is_some_and(|a| a.read_only() || a.idempotent());
-        if safe {
-            ToolClass::Safe
-        } else {
-            ToolClass::SideEffecting
-        }
+            .and_then(|t| t.annotations.as_ref());
+        self.replay.replays(name, annotations)
     }
 
     fn ledger(&self, state: &str, output: &str, is_error: bool) -> Bytes {
@@ -303,8 +300,8 @@ impl ToolJournal for RunToolJournal {
                 Some(l) if l.state == "done" => JournalState::Done,
                 Some(_) => JournalState::Started,
             };
-            let class = self.class(&call.name).await;
-            match replay::replay_action(state, class, self.setting) {
+            let replays = state == JournalState::Started && self.replays(&call.name).await;
+            match replay::replay_action(state, replays) {
                 ReplayAction::Reuse => {
                     let l = ledger.unwrap_or(CallLedger {
                         state: "done".into(),

@@ -1,17 +1,10 @@
 //! The tool-call replay policy on redelivery (the design's §3.6): a pure
-//! table, so every case is tested.
+//! table, so every case is tested. Whether a tool may be called again is
+//! the same [`ReplayPolicy`] a client applies to calls cut by a restart of
+//! its server (an agent definition's `[tools] replay`, `replay_allow`,
+//! `replay_deny`, over the namespaced names).
 
-/// The operator's setting (`[tools] replay` in the design; default `Safe`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ReplaySetting {
-    /// Never call again a tool whose earlier call's outcome was lost.
-    Never,
-    /// Call again only tools declared `readOnlyHint` or `idempotentHint`.
-    #[default]
-    Safe,
-    /// Call any tool again (at-least-once for everything).
-    Always,
-}
+pub use crate::client::{Replay, ReplayPolicy};
 
 /// What the journal holds for a call when an attempt reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,15 +15,6 @@ pub enum JournalState {
     Started,
     /// An earlier attempt finished it; its result is stored.
     Done,
-}
-
-/// A tool's class, from its annotations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolClass {
-    /// `readOnlyHint` or `idempotentHint` is true.
-    Safe,
-    /// Anything else (destructive, open-world, or no annotations).
-    SideEffecting,
 }
 
 /// What to do with the call.
@@ -44,18 +28,14 @@ pub enum ReplayAction {
     ReportUnknown,
 }
 
-/// The table of §3.6.
-pub fn replay_action(
-    state: JournalState,
-    class: ToolClass,
-    setting: ReplaySetting,
-) -> ReplayAction {
-    match (state, class, setting) {
-        (JournalState::Done, _, _) => ReplayAction::Reuse,
-        (JournalState::Absent, _, _) => ReplayAction::Call,
-        (JournalState::Started, _, ReplaySetting::Always) => ReplayAction::Call,
-        (JournalState::Started, ToolClass::Safe, ReplaySetting::Safe) => ReplayAction::Call,
-        (JournalState::Started, _, _) => ReplayAction::ReportUnknown,
+/// The table of §3.6; `replays` is what the policy says of the tool
+/// ([`ReplayPolicy::replays`]).
+pub fn replay_action(state: JournalState, replays: bool) -> ReplayAction {
+    match (state, replays) {
+        (JournalState::Done, _) => ReplayAction::Reuse,
+        (JournalState::Absent, _) => ReplayAction::Call,
+        (JournalState::Started, true) => ReplayAction::Call,
+        (JournalState::Started, false) => ReplayAction::ReportUnknown,
     }
 }
 
@@ -65,41 +45,55 @@ pub const OUTCOME_UNKNOWN: &str = "Error: outcome unknown: the worker running th
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::ToolAnnotations;
     use JournalState::*;
     use ReplayAction::*;
-    use ReplaySetting::*;
-    use ToolClass::SideEffecting;
 
     #[test]
     fn the_replay_table_has_every_case_of_the_design() {
+        let safe = ToolAnnotations {
+            read_only_hint: Some(true),
+            ..ToolAnnotations::default()
+        };
+        let side_effecting = ToolAnnotations {
+            destructive_hint: Some(true),
+            ..ToolAnnotations::default()
+        };
         // (journal state, class, setting) -> action: 3 x 2 x 3 cases.
         let cases = [
-            (Done, ToolClass::Safe, Never, Reuse),
-            (Done, ToolClass::Safe, ReplaySetting::Safe, Reuse),
-            (Done, ToolClass::Safe, Always, Reuse),
-            (Done, SideEffecting, Never, Reuse),
-            (Done, SideEffecting, ReplaySetting::Safe, Reuse),
-            (Done, SideEffecting, Always, Reuse),
-            (Absent, ToolClass::Safe, Never, Call),
-            (Absent, ToolClass::Safe, ReplaySetting::Safe, Call),
-            (Absent, ToolClass::Safe, Always, Call),
-            (Absent, SideEffecting, Never, Call),
-            (Absent, SideEffecting, ReplaySetting::Safe, Call),
-            (Absent, SideEffecting, Always, Call),
-            (Started, ToolClass::Safe, Never, ReportUnknown),
-            (Started, ToolClass::Safe, ReplaySetting::Safe, Call),
-            (Started, ToolClass::Safe, Always, Call),
-            (Started, SideEffecting, Never, ReportUnknown),
-            (Started, SideEffecting, ReplaySetting::Safe, ReportUnknown),
-            (Started, SideEffecting, Always, Call),
+            (Done, &safe, Replay::Never, Reuse),
+            (Done, &safe, Replay::Safe, Reuse),
+            (Done, &safe, Replay::Always, Reuse),
+            (Done, &side_effecting, Replay::Never, Reuse),
+            (Done, &side_effecting, Replay::Safe, Reuse),
+            (Done, &side_effecting, Replay::Always, Reuse),
+            (Absent, &safe, Replay::Never, Call),
+            (Absent, &safe, Replay::Safe, Call),
+            (Absent, &safe, Replay::Always, Call),
+            (Absent, &side_effecting, Replay::Never, Call),
+            (Absent, &side_effecting, Replay::Safe, Call),
+            (Absent, &side_effecting, Replay::Always, Call),
+            (Started, &safe, Replay::Never, ReportUnknown),
+            (Started, &safe, Replay::Safe, Call),
+            (Started, &safe, Replay::Always, Call),
+            (Started, &side_effecting, Replay::Never, ReportUnknown),
+            (Started, &side_effecting, Replay::Safe, ReportUnknown),
+            (Started, &side_effecting, Replay::Always, Call),
         ];
-        for (state, class, setting, want) in cases {
+        for (state, hints, mode, want) in cases {
+            let replays = ReplayPolicy::new(mode).replays("s_tool", Some(hints));
             assert_eq!(
-                replay_action(state, class, setting),
+                replay_action(state, replays),
                 want,
-                "{state:?} {class:?} {setting:?}"
+                "{state:?} {hints:?} {mode:?}"
             );
         }
-        assert_eq!(ReplaySetting::default(), ReplaySetting::Safe);
+        // The operator has the last word over the annotations.
+        let denied = ReplayPolicy::default().deny(["s_*"]);
+        assert_eq!(
+            replay_action(Started, denied.replays("s_tool", Some(&safe))),
+            ReportUnknown
+        );
+        assert_eq!(ReplayPolicy::default().mode, Replay::Safe);
     }
 }

@@ -7,6 +7,7 @@
 
 mod auth;
 mod config;
+mod fan_out;
 mod from_wire;
 pub(crate) mod model;
 mod policy;
@@ -20,6 +21,7 @@ use serde_json::Value;
 pub use crate::protocol::ProtocolError;
 pub use auth::{AuthError, AuthErrorKind};
 pub use config::ConfigError;
+pub use fan_out::{FanOutError, FanOutErrorKind, LegEnd, LegReport};
 pub use model::ModelError;
 pub use policy::PolicyError;
 pub use skill::SkillError;
@@ -76,7 +78,10 @@ pub enum Error {
         stderr_tail: Vec<String>,
     },
     /// The server's connection was restarted while the call was in flight;
-    /// the call may or may not have run. It is never replayed silently.
+    /// the call may or may not have run. Tool calls are sent again only as
+    /// the client's [`ReplayPolicy`](crate::client::ReplayPolicy) allows,
+    /// and once: this error means the call was not (or its one replay was
+    /// cut too).
     #[error("server restarted while the call was in flight; its outcome is unknown")]
     ServerRestarted,
     /// The server failed too often in a row; calls fail fast until the
@@ -235,6 +240,10 @@ pub enum Error {
     /// An I/O error outside any connection (spawning, files).
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// A race, quorum or gathered read over several servers did not get
+    /// the successes it needed; [`FanOutError`] says how each leg ended.
+    #[error(transparent)]
+    FanOut(#[from] FanOutError),
     /// A call to a model endpoint failed or was refused (sampling, agents);
     /// [`ModelError::code`] names the kind.
     #[error(transparent)]

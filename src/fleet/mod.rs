@@ -26,6 +26,7 @@
 //! nothing left to do.
 
 mod builder;
+mod fan_out;
 mod health;
 mod lookup;
 pub(crate) mod member;
@@ -34,6 +35,7 @@ mod router;
 pub(crate) mod snapshot;
 
 pub use builder::FleetBuilder;
+pub use fan_out::{FanOut, FanOutResult, DEFAULT_FAN_OUT_DEADLINE};
 pub use health::{ServerHealth, ServerState};
 pub use member::{BuilderFactory, Member};
 

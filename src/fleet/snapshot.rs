@@ -321,6 +321,19 @@ impl Snapshot {
             .map(|e| e.server.clone())
             .collect()
     }
+
+    /// The servers whose last resource list has `uri`.
+    pub(crate) fn servers_with_resource(&self, uri: &str) -> Vec<Arc<Server>> {
+        self.entries
+            .values()
+            .filter(|e| {
+                e.resources
+                    .as_ref()
+                    .is_some_and(|l| l.items.iter().any(|r| r.uri == uri))
+            })
+            .map(|e| e.server.clone())
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -503,6 +503,20 @@ impl Session {
         self.inner.id
     }
 
+    /// The hard cap of a request made with `call`: its own `max_time`
+    /// (a per-call cap below the idle deadline wins), else the session's
+    /// `max_request_time`, which never cuts a per-call idle deadline short.
+    pub(crate) fn hard_cap(&self, call: Option<&CallOptions>) -> Duration {
+        let options = &self.shared().options;
+        let idle = call
+            .and_then(|c| c.timeout)
+            .unwrap_or(options.request_timeout);
+        match call.and_then(|c| c.max_time) {
+            Some(max) => max,
+            None => options.max_request_time.max(idle),
+        }
+    }
+
     /// Cap on pages per list call.
     pub fn max_pages(&self) -> usize {
         self.shared().options.max_pages
@@ -767,12 +781,7 @@ impl Session {
         let idle = call
             .and_then(|c| c.timeout)
             .unwrap_or(shared.options.request_timeout);
-        // A per-call cap below the idle deadline wins; the client-wide cap
-        // never cuts a per-call idle deadline short.
-        let cap = match call.and_then(|c| c.max_time) {
-            Some(max) => max,
-            None => shared.options.max_request_time.max(idle),
-        };
+        let cap = self.hard_cap(call);
         // Sending can block on backpressure; it counts against the deadline.
         let started = tokio::time::Instant::now();
         let hard = pending::after(started, cap);

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use switchboard::{Client, ClientBuilder, Source};
 
 pub mod gateway;
+pub mod ledger;
 
 /// Every test body runs under this deadline: a hang is a failure, not a stuck CI.
 pub const TEST_LIMIT: Duration = Duration::from_secs(30);

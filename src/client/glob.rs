@@ -1,4 +1,5 @@
-//! The glob matcher behind tool allow/deny lists.
+//! The glob matcher behind tool allow/deny lists and the replay policy
+//! (here, below `config/`, so the client can match its replay globs).
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters
 /// (including none), `?` matches exactly one character, and every other
