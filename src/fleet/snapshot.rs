@@ -324,14 +324,9 @@ impl Snapshot {
 
     /// The servers whose last resource list has `uri`.
     pub(crate) fn servers_with_resource(&self, uri: &str) -> Vec<Arc<Server>> {
-        self.entries
-            .values()
-            .filter(|e| {
-                e.resources
-                    .as_ref()
-                    .is_some_and(|l| l.items.iter().any(|r| r.uri == uri))
-            })
-            .map(|e| e.server.clone())
+        self.owners_of(uri)
+            .iter()
+            .filter_map(|name| self.server(name).cloned())
             .collect()
     }
 }
