@@ -25,6 +25,7 @@
 pub mod otel;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::protocol::TraceContext;
 
@@ -32,11 +33,23 @@ tokio::task_local! {
     static CURRENT: Option<TraceContext>;
 }
 
+/// Whether any scope with a context has been entered in this process:
+/// until one has, [`current`] is `None` at the cost of one load (it runs
+/// for every request sent).
+static EVER_SCOPED: AtomicBool = AtomicBool::new(false);
+
+fn scoped(ctx: &Option<TraceContext>) {
+    if ctx.is_some() && !EVER_SCOPED.load(Ordering::Relaxed) {
+        EVER_SCOPED.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Runs `work` with `ctx` as the current trace context of its task
 /// (`None` hides an outer one). Nested scopes stack; the context ends with
 /// `work`. A task spawned from `work` does not inherit it: pass
 /// [`current`] along.
 pub async fn scope<F: Future>(ctx: Option<TraceContext>, work: F) -> F::Output {
+    scoped(&ctx);
     CURRENT.scope(ctx, work).await
 }
 
@@ -52,6 +65,7 @@ pub(crate) struct Serving {
 impl Serving {
     /// For a request of `method` that carried `ctx`.
     pub(crate) fn new(ctx: Option<TraceContext>, method: &str) -> Serving {
+        scoped(&ctx);
         #[cfg(not(feature = "otel"))]
         let _ = method;
         Serving {
@@ -73,7 +87,11 @@ impl Serving {
 /// The current trace context: the current span's OpenTelemetry context
 /// (feature `otel`), else the innermost [`scope`]'s, else none.
 pub fn current() -> Option<TraceContext> {
-    let scoped = CURRENT.try_with(Clone::clone).ok().flatten();
+    let scoped = if EVER_SCOPED.load(Ordering::Relaxed) {
+        CURRENT.try_with(Clone::clone).ok().flatten()
+    } else {
+        None
+    };
     #[cfg(feature = "otel")]
     if let Some(span) = otel::current_span_context() {
         // OTel's context has no baggage of ours: the scope's travels on.
