@@ -6,6 +6,9 @@
 #   . .peers/env.sh                    # then export the paths for the tests
 #
 # Layout (all under $SWITCHBOARD_PEERS, default <repo>/.peers, gitignored):
+#   tasks-venv/  a second venv with fastmcp==4.1.4 and fastmcp-tasks==4.1.4, the
+#             real server side of the tasks extension (SEP-2663); fastmcp-tasks
+#             pins fastmcp-slim 4.1.4, which the main venv's 4.2.3 cannot share.
 #   venv/     ONE Python venv holding both fastmcp==4.2.3 and mcp==2.3.0
 #             (fastmcp 4.2.3 depends on mcp 2.x and resolves fine with mcp
 #             2.3.0, so no second venv is needed).
@@ -28,6 +31,7 @@
 #             --port N [llama-server flags]`), SWITCHBOARD_LLAMA_MODEL (the GGUF),
 #             SWITCHBOARD_CONFORMANCE, SWITCHBOARD_CONFORMANCE_NEXT,
 #             SWITCHBOARD_NODE22, SWITCHBOARD_NATS_SERVER (the nats-server binary),
+#             SWITCHBOARD_TASKS_PYTHON (the tasks venv's python),
 #             SWITCHBOARD_NODE_MODULES (also printed at the end).
 #
 # Set SWITCHBOARD_PEERS_FORCE=1 to reinstall regardless of the stamp.
@@ -39,6 +43,10 @@ MCP_VERSION=2.3.0
 # `otel` feature's export (tests/peers/otlp_receiver.py).
 OTEL_PROTO_VERSION=1.45.2
 PROTOBUF_VERSION=7.36.2
+# The tasks extension's server side: fastmcp-tasks 4.1.4 (the newest on the
+# registry) needs fastmcp-slim 4.1.4 exactly, hence fastmcp 4.1.4.
+TASKS_FASTMCP_VERSION=4.1.4
+FASTMCP_TASKS_VERSION=4.1.4
 EVERYTHING_VERSION=2026.8.31
 TS_SDK_VERSION=1.32.2
 # The official conformance suite needs Node 22+; the PyPI wheel ships one.
@@ -70,6 +78,8 @@ mkdir -p "$PEERS" || die "cannot create $PEERS"
 PEERS="$(cd "$PEERS" && pwd)"
 
 VENV="$PEERS/venv"
+TASKS_VENV="$PEERS/tasks-venv"
+TASKS_PY="$TASKS_VENV/bin/python"
 NODE_PREFIX="$PEERS/node"
 STAMP="$PEERS/stamp"
 ENV_FILE="$PEERS/env.sh"
@@ -87,6 +97,8 @@ WANT_STAMP="python=$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])'
 fastmcp=$FASTMCP_VERSION
 mcp=$MCP_VERSION
 opentelemetry-proto=$OTEL_PROTO_VERSION protobuf=$PROTOBUF_VERSION
+tasks-fastmcp=$TASKS_FASTMCP_VERSION
+fastmcp-tasks=$FASTMCP_TASKS_VERSION
 server-everything=$EVERYTHING_VERSION
 sdk=$TS_SDK_VERSION
 conformance=$CONFORMANCE_VERSION
@@ -118,6 +130,7 @@ export SWITCHBOARD_LLAMA_MODEL="$(cat "$PEERS/gguf-path" 2>/dev/null)"
 export SWITCHBOARD_BROWSER_MODULES="$BROWSER_PREFIX/node_modules"
 export SWITCHBOARD_CHROMIUM="$CHROMIUM"
 export SWITCHBOARD_NATS_SERVER="$NATS_SERVER"
+export SWITCHBOARD_TASKS_PYTHON="$TASKS_PY"
 ENV
     echo "--- $ENV_FILE"
     cat "$ENV_FILE"
@@ -199,6 +212,7 @@ if [[ "${SWITCHBOARD_PEERS_FORCE:-0}" != 1 && -f "$STAMP" ]] \
    && [[ -f "$CONFORMANCE_JS" && -f "$CONFORMANCE_NEXT_JS" ]] \
    && [[ -x "$LLAMA_SERVER" && -f "$(cat "$PEERS/gguf-path" 2>/dev/null)" ]] \
    && [[ -x "$NATS_SERVER" ]] \
+   && [[ -x "$TASKS_PY" ]] \
    && [[ -f "$BROWSER_PREFIX/node_modules/playwright-core/package.json" ]]; then
     log "peers up to date in $PEERS"
     write_launcher
@@ -234,6 +248,23 @@ got = {k: version(k) for k in want}
 if got != want:
     sys.exit(f"want {want}, got {got}")
 import fastmcp, mcp.server  # import check
+PYCHECK
+
+# ---- Python: the tasks extension's server, in a venv of its own -----------
+log "pip install fastmcp==$TASKS_FASTMCP_VERSION fastmcp-tasks==$FASTMCP_TASKS_VERSION (in $TASKS_VENV)"
+rm -rf "$TASKS_VENV"
+python3 -m venv "$TASKS_VENV" || die "python3 -m venv $TASKS_VENV failed"
+"$TASKS_PY" -m pip install --quiet --disable-pip-version-check \
+    "fastmcp==$TASKS_FASTMCP_VERSION" "fastmcp-tasks==$FASTMCP_TASKS_VERSION" \
+    || die "pip install fastmcp==$TASKS_FASTMCP_VERSION fastmcp-tasks==$FASTMCP_TASKS_VERSION failed"
+"$TASKS_PY" - "$TASKS_FASTMCP_VERSION" "$FASTMCP_TASKS_VERSION" <<'PYCHECK' || die "the tasks venv's versions do not match the pins"
+import sys
+from importlib.metadata import version
+want = {"fastmcp": sys.argv[1], "fastmcp-tasks": sys.argv[2]}
+got = {k: version(k) for k in want}
+if got != want:
+    sys.exit(f"want {want}, got {got}")
+import fastmcp_tasks  # import check
 PYCHECK
 
 # ---- Node: server-everything + the TS SDK -----------------------------------

@@ -171,11 +171,11 @@ pub mod transport;
 pub use client::skills;
 pub use client::{
     Client, ClientBuilder, Health, HealthState, IntoSource, Replay, ReplayPolicy, RestartPolicy,
-    ToolOutput,
+    TaskStart, ToolOutput, ToolTask,
 };
 pub use error::{
     AuthError, AuthErrorKind, ConfigError, Error, FanOutError, FanOutErrorKind, LegEnd, LegReport,
-    ListLimit, NotFoundKind, PolicyError, Result, SkillError,
+    ListLimit, NotFoundKind, PolicyError, Result, SkillError, TaskError,
 };
 pub use fleet::{Fleet, FleetBuilder, Member, ServerHealth, ServerState};
 pub use policy::Policy;
@@ -184,7 +184,7 @@ pub use sampling::Sampler;
 pub use session::{
     CallOptions, ElicitationHandler, HandlerError, Handlers, ListKind, ListedRoots, ListenFilter,
     MessageHandler, RequestContext, RootsHandler, SamplingHandler, ServerMessage,
-    ServerNotification, Subscription,
+    ServerNotification, Subscription, TaskCallback,
 };
 pub use transport::Source;
 

@@ -10,6 +10,7 @@ pub mod skills;
 mod source;
 mod supervision;
 pub(crate) mod supervisor;
+mod task;
 mod tool_arguments;
 mod tool_output;
 
@@ -27,6 +28,7 @@ pub use list_cache::Freshness;
 pub use replay::{Replay, ReplayPolicy};
 pub use source::{is_config_path, IntoSource};
 pub use supervision::{Health, HealthState, RestartPolicy};
+pub use task::{TaskStart, ToolTask, DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL, MIN_POLL_INTERVAL};
 pub use tool_output::ToolOutput;
 
 use crate::actor_system::ActorRuntime;
@@ -36,11 +38,12 @@ use crate::protocol::request::{
 };
 use crate::protocol::{
     codes, Cacheable, CallToolParams, CompleteContext, CompleteRequestParams, CompleteResult, Era,
-    GetPromptRequestParams, GetPromptResult, Implementation, LoggingLevel, Page,
-    PaginatedRequestParams, Prompt, ProtocolVersion, ReadResourceRequestParams, ReadResourceResult,
-    Reference, Request, Resource, ResourceTemplate, ServerCapabilities, Tool,
+    GetPromptRequestParams, GetPromptResult, Implementation, LegacyCreateTaskResult, LoggingLevel,
+    Page, PaginatedRequestParams, Prompt, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResult, Reference, Request, Resource, ResourceTemplate, ServerCapabilities,
+    TaskCallToolParams, TaskMetadata, TaskSupport, Tool,
 };
-use crate::session::{CallOptions, Session, Subscription, Target};
+use crate::session::{Answered, CallOptions, Session, Subscription, Target};
 use crate::{Error, Result};
 use supervision::HealthCell;
 use supervisor::{Close, Restore, ServerActor, Slot, Spec, Start};
@@ -77,6 +80,8 @@ struct KnownTool {
     param_headers: Vec<param_headers::ParamHeader>,
     /// Its behaviour hints, as last listed (for the replay policy).
     annotations: Option<crate::protocol::ToolAnnotations>,
+    /// Its `execution.taskSupport` (2025-11-25).
+    task_support: Option<TaskSupport>,
 }
 
 impl Drop for ClientInner {
@@ -423,6 +428,7 @@ impl Client {
                 validator,
                 param_headers,
                 annotations: tool.annotations.clone(),
+                task_support: tool.execution.as_ref().and_then(|e| e.task_support.clone()),
             };
             known.insert(tool.name.clone(), Arc::new(entry));
             tools.push(tool);
@@ -472,41 +478,149 @@ impl Client {
     /// it (by default: tools whose last listed annotations say
     /// `readOnlyHint` or `idempotentHint`); otherwise it fails with
     /// [`Error::ServerRestarted`].
+    /// A call the server runs as a task (the tasks extension, or a
+    /// 2025-11-25 tool whose `execution.taskSupport` is `required`) is
+    /// polled to its end under the call's deadlines and cancelled if the
+    /// call is given up; its status changes reach
+    /// [`CallOptions::on_task`].
     pub async fn call_tool_with(
         &self,
         name: &str,
         arguments: impl Serialize + Sync,
         options: CallOptions,
     ) -> Result<ToolOutput> {
+        match self.start_call(name, &arguments, options, false).await? {
+            TaskStart::Done(output) => Ok(output),
+            TaskStart::Task(task) => {
+                let mut guard = task::CancelOnDrop {
+                    client: self.clone(),
+                    task_id: Some(task.id().to_owned()),
+                };
+                let outcome = task.wait().await;
+                if !matches!(outcome, Err(Error::Timeout { .. })) {
+                    guard.task_id = None;
+                }
+                outcome
+            }
+        }
+    }
+
+    /// Calls a tool asking for a task where the server offers one: the
+    /// handle comes back at once, to poll, wait on or cancel (see
+    /// [`ToolTask`]). In 2026-07-28 the server decides (the tasks extension
+    /// is always declared), and may answer at once with the result
+    /// ([`TaskStart::Done`]); in 2025-11-25 the call asks for a task when
+    /// the server accepts task-augmented `tools/call` and the tool does not
+    /// forbid it. A call cut by a restart is sent again as
+    /// [`Client::call_tool_with`] says.
+    pub async fn call_tool_as_task(
+        &self,
+        name: &str,
+        arguments: impl Serialize + Sync,
+        options: CallOptions,
+    ) -> Result<TaskStart> {
+        self.start_call(name, &arguments, options, true).await
+    }
+
+    /// Sends a `tools/call` (with `params.task` in 2025-11-25 when asked
+    /// for, `want_task`, or required by the tool), once more after a
+    /// restart when the replay policy allows it.
+    async fn start_call<A: Serialize + Sync>(
+        &self,
+        name: &str,
+        arguments: &A,
+        options: CallOptions,
+        want_task: bool,
+    ) -> Result<TaskStart> {
         let started = std::time::Instant::now();
         let session = self.ready().await?;
-        let cap = session.hard_cap(Some(&options));
-        let result = match self.send_call(&session, name, &arguments, &options).await {
-            Err(Error::ServerRestarted) => {
-                let (session, options) = self.prepare_replay(name, &options, started, cap).await?;
-                self.send_call(&session, name, &arguments, &options).await?
+        if session.accepts_tool_tasks() {
+            let support = self.task_support(name).await?;
+            let as_task = match support {
+                Some(TaskSupport::Required) => true,
+                Some(TaskSupport::Forbidden) => false,
+                _ => want_task,
+            };
+            if as_task {
+                return self
+                    .start_legacy_task(&session, name, arguments, options)
+                    .await;
             }
-            other => other?,
-        };
-        if let Some(structured) = result
-            .structured_content
-            .as_ref()
-            .filter(|_| result.is_error != Some(true))
-        {
-            self.validate_output(name, structured).await?;
         }
-        Ok(ToolOutput::new(name.to_owned(), result))
+        let cap = session.hard_cap(Some(&options));
+        let (session, options, answered) =
+            match self.send_call(&session, name, arguments, &options).await {
+                Err(Error::ServerRestarted) => {
+                    let (session, options) =
+                        self.prepare_replay(name, &options, started, cap).await?;
+                    let answered = self.send_call(&session, name, arguments, &options).await?;
+                    (session, options, answered)
+                }
+                other => (session, options, other?),
+            };
+        match answered {
+            Answered::Complete(result) => Ok(TaskStart::Done(self.output(name, result).await?)),
+            Answered::Task(created) => Ok(TaskStart::Task(ToolTask::new(
+                self.clone(),
+                &session,
+                name.to_owned(),
+                created.task,
+                options,
+            ))),
+        }
+    }
+
+    /// A 2025-11-25 task-augmented `tools/call`.
+    async fn start_legacy_task<A: Serialize + Sync>(
+        &self,
+        session: &Session,
+        name: &str,
+        arguments: &A,
+        options: CallOptions,
+    ) -> Result<TaskStart> {
+        let metadata = TaskMetadata::default();
+        let params = TaskCallToolParams {
+            name,
+            arguments: ToolArguments::new(arguments)?,
+            task: &metadata,
+        };
+        let created: LegacyCreateTaskResult = session
+            .request_to(
+                CallTool::METHOD,
+                Target::named(name),
+                &params,
+                Some(&options),
+            )
+            .await?;
+        Ok(TaskStart::Task(ToolTask::new(
+            self.clone(),
+            session,
+            name.to_owned(),
+            created.task,
+            options,
+        )))
+    }
+
+    /// A 2025-11-25 tool's `execution.taskSupport`, from its listing
+    /// (listing the tools once if it was not seen yet).
+    async fn task_support(&self, name: &str) -> Result<Option<TaskSupport>> {
+        if let Some(known) = self.known_tool(name) {
+            return Ok(known.task_support.clone());
+        }
+        self.list_tools().await?;
+        Ok(self.known_tool(name).and_then(|k| k.task_support.clone()))
     }
 
     /// Sends one `tools/call` on `session` (and, on a header mismatch,
-    /// refetches the tools and sends it once more).
+    /// refetches the tools and sends it once more): its result, or the
+    /// task the server runs it as.
     async fn send_call(
         &self,
         session: &Session,
         name: &str,
         arguments: &(impl Serialize + Sync),
         options: &CallOptions,
-    ) -> Result<crate::protocol::CallToolResult> {
+    ) -> Result<Answered<crate::protocol::CallToolResult>> {
         let params = CallToolParams {
             name,
             arguments: ToolArguments::new(arguments)?,
@@ -517,7 +631,7 @@ impl Client {
             headers: &headers,
         };
         let first = session
-            .send_with_rounds::<CallTool, _>(target, &params, Some(options))
+            .send_with_rounds_or_task::<CallTool, _>(target, &params, Some(options))
             .await;
         match first {
             // 2026-07-28: the `Mcp-Param-*` headers did not match what the
@@ -534,7 +648,7 @@ impl Client {
                     headers: &headers,
                 };
                 session
-                    .send_with_rounds::<CallTool, _>(target, &params, Some(options))
+                    .send_with_rounds_or_task::<CallTool, _>(target, &params, Some(options))
                     .await
             }
             other => other,

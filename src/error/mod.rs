@@ -12,6 +12,7 @@ mod from_wire;
 pub(crate) mod model;
 mod policy;
 mod skill;
+mod task;
 mod transport;
 
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use fan_out::{FanOutError, FanOutErrorKind, LegEnd, LegReport};
 pub use model::ModelError;
 pub use policy::PolicyError;
 pub use skill::SkillError;
+pub use task::TaskError;
 pub use transport::TransportError;
 
 /// Result alias used across the crate.
@@ -129,6 +131,10 @@ pub enum Error {
     /// was refused (see [`SkillError`]).
     #[error(transparent)]
     Skill(#[from] SkillError),
+    /// A task ended without a result, or could not be followed (see
+    /// [`TaskError`]).
+    #[error(transparent)]
+    Task(#[from] TaskError),
     /// A tool answered with `isError: true` (only from calls that ask for it,
     /// like [`crate::ToolOutput::into_result`]).
     #[error("tool {tool} failed: {message}")]

@@ -27,6 +27,7 @@ use super::skills::{GetSkillRequestParams, GetSkillResult, ListSkillsResult};
 use super::subscriptions::{
     ListenRequestParams, SubscriptionsAcknowledgedParams, SubscriptionsListenResult,
 };
+use super::tasks::{CancelTaskResult, GetTaskResult, TaskIdParams, UpdateTaskParams};
 use super::tools::{CallToolRequestParams, CallToolResult, ListToolsResult};
 
 /// A request: its method, what it carries and what answers it.
@@ -120,6 +121,15 @@ requests! {
     ListSkills = "skills/list", PaginatedRequestParams => ListSkillsResult;
     /// `skills/get` (the skills extension).
     GetSkill = "skills/get", GetSkillRequestParams => GetSkillResult;
+    /// `tasks/get` (the tasks extension; 2025-11-25 core).
+    GetTask = "tasks/get", TaskIdParams => GetTaskResult;
+    /// `tasks/update` (the tasks extension, 2026-07-28).
+    UpdateTask = "tasks/update", UpdateTaskParams => EmptyResult;
+    /// `tasks/cancel` (the tasks extension; 2025-11-25 core).
+    CancelTask = "tasks/cancel", TaskIdParams => CancelTaskResult;
+    /// `tasks/result` (2025-11-25 only; 2026-07-28 inlines the result in
+    /// `tasks/get`).
+    TaskPayload = "tasks/result", TaskIdParams => CallToolResult;
     /// `sampling/createMessage` (server to client).
     CreateMessage = "sampling/createMessage", CreateMessageRequestParams => CreateMessageResult;
     /// `elicitation/create` (server to client).

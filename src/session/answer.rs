@@ -52,9 +52,14 @@ pub(crate) fn client_capabilities(handlers: &Handlers, era: Era) -> ClientCapabi
     // that holds to SEP-2133 serves an extension's methods only to clients
     // that declare it. `extensions` is a 2026-07-28 field; earlier servers
     // ignore it, and those that know the extensions read it there too.
+    // The tasks extension too: a tool the server runs as a task is polled
+    // to its end by `call_tool` (see `client/task.rs`).
     caps.insert(
         "extensions".into(),
-        json!({ crate::protocol::SKILLS_EXTENSION: {} }),
+        json!({
+            crate::protocol::SKILLS_EXTENSION: {},
+            crate::protocol::TASKS_EXTENSION: {},
+        }),
     );
     serde_json::from_value(Value::Object(caps)).unwrap_or_default()
 }

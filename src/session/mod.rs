@@ -27,6 +27,7 @@ mod pending;
 mod renew;
 mod retry;
 mod rounds;
+mod tasks;
 mod typed;
 
 use std::borrow::Cow;
@@ -63,6 +64,7 @@ pub(crate) use frames::Target;
 use outgoing::{MetaOut, ModernIdentity};
 use pending::{Deadline, Pending, PendingMap};
 use retry::Retry;
+pub(crate) use rounds::Answered;
 
 /// What negotiation settled.
 #[derive(Debug, Clone)]
@@ -91,7 +93,12 @@ pub struct CallOptions {
     pub(crate) resume: Option<Resume>,
     pub(crate) asks: Option<Arc<AsksDeclared>>,
     pub(crate) trace: Option<TraceContext>,
+    pub(crate) on_task: Option<TaskCallback>,
 }
+
+/// Called with a task each time a poll sees it change (its status or
+/// status message): the progress of a call the server runs as a task.
+pub type TaskCallback = Arc<dyn Fn(&crate::protocol::Task) + Send + Sync>;
 
 /// The ask capabilities one request declares instead of the client's.
 #[derive(Debug)]
@@ -147,6 +154,13 @@ impl CallOptions {
         f: impl Fn(&ProgressNotificationParams) + Send + Sync + 'static,
     ) -> Self {
         self.on_progress = Some(Arc::new(f));
+        self
+    }
+    /// Called each time a poll of the task this call became (the tasks
+    /// extension) sees it change: its status and status message are its
+    /// progress. Default: none.
+    pub fn on_task(mut self, f: impl Fn(&crate::protocol::Task) + Send + Sync + 'static) -> Self {
+        self.on_task = Some(Arc::new(f));
         self
     }
     /// Extra `_meta` entries to send. A `traceparent` among them replaces
@@ -234,6 +248,7 @@ impl std::fmt::Debug for CallOptions {
             .field("resume", &self.resume.is_some())
             .field("asks", &self.asks)
             .field("trace", &self.trace)
+            .field("on_task", &self.on_task.is_some())
             .finish()
     }
 }
@@ -342,6 +357,8 @@ struct Peek<'a> {
 pub(crate) enum ResultKind {
     Complete,
     InputRequired,
+    /// A task in its place (the tasks extension, 2026-07-28).
+    Task,
 }
 
 pub(crate) fn result_kind(bytes: &[u8]) -> Result<ResultKind> {
@@ -356,10 +373,24 @@ pub(crate) fn result_kind(bytes: &[u8]) -> Result<ResultKind> {
     match peek.result_type.as_deref() {
         None | Some("complete") => Ok(ResultKind::Complete),
         Some("input_required") => Ok(ResultKind::InputRequired),
+        Some(crate::protocol::TASK_RESULT_TYPE) => Ok(ResultKind::Task),
         Some(other) => Err(Error::InvalidMessage(format!(
             "unknown resultType {other:?}"
         ))),
     }
+}
+
+/// The error for a result of a kind `method` may not return.
+pub(crate) fn unexpected_kind(method: &str, kind: ResultKind) -> Error {
+    Error::InvalidMessage(match kind {
+        ResultKind::InputRequired => format!(
+            "{method} returned input_required, which only tools/call, resources/read and prompts/get may"
+        ),
+        ResultKind::Task => {
+            format!("{method} returned a task (resultType \"task\"), which only tools/call may")
+        }
+        ResultKind::Complete => format!("{method} returned an unexpected result"),
+    })
 }
 
 pub(crate) fn decode<R: DeserializeOwned>(method: &str, bytes: &[u8]) -> Result<R> {
@@ -588,6 +619,28 @@ impl Session {
             .map(|(result, _)| result)
     }
 
+    /// [`Session::request`] with what the frame's metadata mirrors (the
+    /// `Mcp-Name` of a `tasks/*` request: its task id).
+    pub(crate) async fn request_to<P, R>(
+        &self,
+        method: &str,
+        target: Target<'_>,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<R>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
+        let bytes = self
+            .request_bytes(method, target, params, call, MetaMode::Negotiated)
+            .await?;
+        match result_kind(&bytes)? {
+            ResultKind::Complete => decode(method, &bytes),
+            kind => Err(unexpected_kind(method, kind)),
+        }
+    }
+
     /// [`Session::request`], with the size of the result in bytes.
     pub(crate) async fn request_sized<P, R>(
         &self,
@@ -610,9 +663,7 @@ impl Session {
             .await?;
         match result_kind(&bytes)? {
             ResultKind::Complete => decode(method, &bytes).map(|r| (r, bytes.len())),
-            ResultKind::InputRequired => Err(Error::InvalidMessage(format!(
-                "{method} returned input_required, which only tools/call, resources/read and prompts/get may"
-            ))),
+            kind => Err(unexpected_kind(method, kind)),
         }
     }
 

@@ -15,9 +15,22 @@ use serde_json::{Map, Value};
 
 use super::handlers::{Handlers, RequestContext};
 use super::outgoing::RoundParams;
-use super::{answer, decode, result_kind, CallOptions, MetaMode, ResultKind, Session, Target};
-use crate::protocol::{Era, InputRequest, InputRequiredResult};
+use super::{
+    answer, decode, result_kind, unexpected_kind, CallOptions, MetaMode, ResultKind, Session,
+    Target,
+};
+use crate::protocol::{CreateTaskResult, Era, InputRequest, InputRequiredResult};
 use crate::{Error, Result};
+
+/// A request's final answer: its result, or a task that will give it.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per call, moved once
+pub(crate) enum Answered<R> {
+    /// The result.
+    Complete(R),
+    /// A task to poll (the tasks extension, 2026-07-28).
+    Task(CreateTaskResult),
+}
 
 impl Session {
     /// Sends a request that may need input-required rounds and decodes the
@@ -49,6 +62,29 @@ impl Session {
         P: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
+        match self
+            .request_with_rounds_or_task(method, target, params, call)
+            .await?
+        {
+            Answered::Complete(result) => Ok(result),
+            Answered::Task(_) => Err(unexpected_kind(method, ResultKind::Task)),
+        }
+    }
+
+    /// [`Session::request_with_rounds_to`] that also accepts a task in
+    /// place of the result (`tools/call` with the tasks extension): the
+    /// rounds before it are met as usual.
+    pub(crate) async fn request_with_rounds_or_task<P, R>(
+        &self,
+        method: &str,
+        target: Target<'_>,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<Answered<R>>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
         let max_rounds = self.shared().options.max_rounds;
         let resume = call.and_then(|c| c.resume.as_ref());
         let mut responses: Option<Map<String, Value>> = resume
@@ -66,7 +102,8 @@ impl Session {
                 .request_bytes(method, target, &with_answers, call, MetaMode::Negotiated)
                 .await?;
             match result_kind(&bytes)? {
-                ResultKind::Complete => return decode(method, &bytes),
+                ResultKind::Complete => return decode(method, &bytes).map(Answered::Complete),
+                ResultKind::Task => return decode(method, &bytes).map(Answered::Task),
                 ResultKind::InputRequired if relay => return Err(relayed(method, &bytes)?),
                 ResultKind::InputRequired if round == max_rounds => break,
                 ResultKind::InputRequired => {
@@ -92,7 +129,7 @@ impl Session {
         })
     }
 
-    async fn fulfil(
+    pub(crate) async fn fulfil(
         &self,
         method: &str,
         asks: BTreeMap<String, InputRequest>,

@@ -6,6 +6,7 @@
 
 use serde::de::DeserializeOwned;
 
+use super::rounds::Answered;
 use super::{CallOptions, Session, Target};
 use crate::protocol::{Encodes, Request};
 use crate::Result;
@@ -48,5 +49,36 @@ impl Session {
     {
         self.request_with_rounds_to(R::METHOD, target, params, call)
             .await
+    }
+
+    /// [`Session::send_with_rounds`] that accepts a task in place of the
+    /// result.
+    pub(crate) async fn send_with_rounds_or_task<R, P>(
+        &self,
+        target: Target<'_>,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<Answered<R::Result>>
+    where
+        R: Request,
+        P: Encodes<R> + Sync + ?Sized,
+    {
+        self.request_with_rounds_or_task(R::METHOD, target, params, call)
+            .await
+    }
+
+    /// Sends `R` with what the frame's metadata mirrors (`target`) and
+    /// decodes its (complete) result.
+    pub(crate) async fn send_to<R, P>(
+        &self,
+        target: Target<'_>,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<R::Result>
+    where
+        R: Request,
+        P: Encodes<R> + Sync + ?Sized,
+    {
+        self.request_to(R::METHOD, target, params, call).await
     }
 }

@@ -73,6 +73,29 @@ pub fn python() -> PathBuf {
     )
 }
 
+/// The tasks venv's python (fastmcp 4.1.4 + fastmcp-tasks 4.1.4).
+pub fn tasks_python() -> PathBuf {
+    peer_path(
+        "SWITCHBOARD_TASKS_PYTHON",
+        manifest_dir().join(".peers/tasks-venv/bin/python"),
+        "the tasks venv (fastmcp 4.1.4 + fastmcp-tasks 4.1.4)",
+    )
+}
+
+/// The tasks extension's real server (`tests/peers/tasks_server.py`) over
+/// stdio, writing what its tasks do to `events`.
+pub fn tasks_server(marker: &str, events: &Path) -> ClientBuilder {
+    let src = Source::stdio(
+        s(&tasks_python()),
+        [
+            s(&peer_script("tasks_server.py")),
+            "--events".into(),
+            s(events),
+        ],
+    );
+    tune(src, marker).name("tasks")
+}
+
 /// server-everything's `dist/index.js`.
 pub fn everything_js() -> PathBuf {
     peer_path(
