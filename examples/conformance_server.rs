@@ -14,7 +14,10 @@
 //!   (`server-stateless`) `test_missing_capability`,
 //!   `test_streaming_elicitation`, `test_logging_tool`,
 //!   `test_trigger_tool_change`, `test_trigger_prompt_change`; the
-//!   input-required tools `test_input_required_result_*`;
+//!   input-required tools `test_input_required_result_*`; the tasks
+//!   extension's `greet`, `slow_compute`, `failing_job`,
+//!   `protocol_error_job`, `confirm_delete`, `multi_input` and
+//!   `test_tool_with_task` (`conformance/tasks.rs`);
 //! - resources `test://static-text`, `test://static-binary`,
 //!   `test://watched-resource`, the template `test://template/{id}/data`,
 //!   and the `SKILL.md` of one skill (the skills extension, SEP-2640);
@@ -40,6 +43,9 @@
 //! node .../conformance/dist/index.js server --url http://127.0.0.1:3000/mcp --scenario tools-call-simple-text
 //! cargo run --example conformance_server -- --stdio
 //! ```
+
+#[path = "conformance/tasks.rs"]
+mod tasks;
 
 use std::future::Future;
 use std::time::Duration;
@@ -284,6 +290,7 @@ fn registry() -> Registry {
     let registry = interaction_tools(registry);
     let registry = stateless_tools(registry);
     let registry = input_required_tools(registry);
+    let registry = tasks::task_tools(registry);
     let registry = resources(registry);
     let registry = prompts(registry);
     skills(registry)

@@ -5,9 +5,8 @@
 //! on 127.0.0.1). Every server scenario each suite lists is run, without a
 //! baseline file: the 0.2.0 ones at their default revision (2025-11-25
 //! unless introduced later) and again at 2026-07-28 where they apply there.
-//! The tasks extension's scenarios (SEP-2663) fail until the server core
-//! serves `tasks/*`; they are run too, and a test fails when one of them
-//! starts passing so that it moves to the passing lists.
+//! The tasks extension's scenarios (SEP-2663) run at 2026-07-28, the
+//! suite's revision for extension scenarios.
 //!
 //! Needs the example built (`cargo test --all-targets` does; alone:
 //! `cargo build --example conformance_server`), `SWITCHBOARD_CONFORMANCE`,
@@ -59,7 +58,7 @@ const SCENARIOS: [&str; 32] = [
 ];
 
 /// The 0.2.0 alpha's server scenarios that pass, at their default revision.
-const NEXT_SCENARIOS: [&str; 56] = [
+const NEXT_SCENARIOS: [&str; 65] = [
     "server-initialize",
     "server-session-lifecycle",
     "server-stateless",
@@ -103,6 +102,17 @@ const NEXT_SCENARIOS: [&str; 56] = [
     "caching",
     "http-header-validation",
     "http-custom-header-server-validation",
+    // The tasks extension (SEP-2663): the core's tasks (`server/tasks.rs`)
+    // and the fixtures of `examples/conformance/tasks.rs`.
+    "tasks-lifecycle",
+    "tasks-capability-negotiation",
+    "tasks-wire-fields",
+    "tasks-request-state-removal",
+    "tasks-mrtr-input",
+    "tasks-request-headers",
+    "tasks-dispatch-and-envelope",
+    "tasks-required-task-error",
+    "tasks-mrtr-composition",
     // Skipped by the suite itself (pending the subscriptions/listen rewrite).
     "tasks-status-notifications",
     "input-required-result-basic-elicitation",
@@ -164,22 +174,6 @@ const NEXT_MODERN_SCENARIOS: [&str; 40] = [
     "input-required-result-capability-check",
     "input-required-result-ignore-extra-params",
     "input-required-result-validate-input",
-];
-
-/// The tasks extension (SEP-2663): the server core has no `tasks/*`
-/// methods, no `resultType: "task"` and no way to declare the extension,
-/// so these fail (tools `greet`, `slow_compute`, `failing_job`,
-/// `protocol_error_job`, `test_tool_with_task` are not served either).
-const NEXT_NOT_YET: [&str; 9] = [
-    "tasks-lifecycle",
-    "tasks-capability-negotiation",
-    "tasks-wire-fields",
-    "tasks-request-state-removal",
-    "tasks-mrtr-input",
-    "tasks-request-headers",
-    "tasks-dispatch-and-envelope",
-    "tasks-required-task-error",
-    "tasks-mrtr-composition",
 ];
 
 fn v1() -> PathBuf {
@@ -384,21 +378,6 @@ fn next_server_scenarios_pass_at_2026_07_28() {
     assert_all_pass(&next(), &NEXT_MODERN_SCENARIOS, Some("2026-07-28"));
 }
 
-/// The scenarios the server cannot pass yet still fail: one that passes
-/// belongs in [`NEXT_SCENARIOS`].
-#[test]
-fn next_server_scenarios_not_yet_served_still_fail() {
-    let failed = run_scenarios(&next(), &NEXT_NOT_YET, None);
-    let passing: Vec<&&str> = NEXT_NOT_YET
-        .iter()
-        .filter(|s| !failed.iter().any(|(f, _)| f == **s))
-        .collect();
-    assert!(
-        passing.is_empty(),
-        "these scenarios pass now: move them to NEXT_SCENARIOS: {passing:?}"
-    );
-}
-
 /// The server scenarios `list` shows, with their revisions.
 fn listed(suite: &Path) -> Vec<(String, String)> {
     let mut command = Command::new(common::node22());
@@ -449,12 +428,7 @@ fn every_listed_server_scenario_is_run() {
 
     let next_listed = listed(&next());
     let names: Vec<&str> = next_listed.iter().map(|(n, _)| n.as_str()).collect();
-    let run: Vec<&str> = NEXT_SCENARIOS
-        .iter()
-        .chain(&NEXT_NOT_YET)
-        .copied()
-        .collect();
-    same_names("0.2.0", &names, &run);
+    same_names("0.2.0", &names, &NEXT_SCENARIOS);
     let modern: Vec<&str> = next_listed
         .iter()
         .filter(|(_, versions)| versions.contains("2026-07-28"))

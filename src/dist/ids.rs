@@ -39,32 +39,7 @@ pub fn valid_run_id(id: &str) -> bool {
 
 /// Now, as `2026-12-02T07:00:00.123Z`.
 pub fn now_rfc3339() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    rfc3339(d.as_secs() as i64, d.subsec_millis())
-}
-
-/// Seconds since the epoch as RFC 3339 UTC with milliseconds.
-fn rfc3339(secs: i64, ms: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::protocol::time::now_rfc3339()
 }
 
 #[cfg(test)]
@@ -86,6 +61,7 @@ mod tests {
 
     #[test]
     fn timestamps_are_rfc3339_utc() {
+        use crate::protocol::time::rfc3339;
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_795_158_000, 5), "2026-11-20T07:00:00.005Z");
         assert_eq!(rfc3339(951_782_400, 999), "2000-02-29T00:00:00.999Z");

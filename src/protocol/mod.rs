@@ -32,6 +32,7 @@ pub mod sampling;
 pub mod skills;
 pub mod subscriptions;
 pub mod tasks;
+pub(crate) mod time;
 mod tool_result_de;
 pub mod tools;
 pub mod trace_context;

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{string_enum, Meta};
-use super::input_required::{InputRequest, InputResponses};
+use super::input_required::InputRequest;
 use super::jsonrpc::ErrorObject;
 use super::result::ResultType;
 use super::tools::CallToolResult;
@@ -194,9 +194,11 @@ impl TaskIdParams {
 pub struct UpdateTaskParams {
     /// The task.
     pub task_id: String,
-    /// The answers, by key.
+    /// The answers, by key: an [`InputResponse`](super::InputResponse)
+    /// each, kept as written (a key the task does not wait for is ignored
+    /// whatever it holds, so it is not checked here).
     #[serde(default)]
-    pub input_responses: InputResponses,
+    pub input_responses: Map<String, Value>,
 }
 
 /// The answer to `tasks/get`: the task, with what it ended with inlined

@@ -20,12 +20,14 @@ use futures_util::future::BoxFuture;
 
 use super::context::Context;
 use super::error::ServerError;
+use super::tasks::{unknown_task, ToolCall};
 use crate::protocol::{
-    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult,
-    GetPromptRequestParams, GetPromptResult, GetSkillRequestParams, GetSkillResult, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListSkillsResult,
-    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResult,
-    ServerCapabilities, Tool,
+    CallToolRequestParams, CallToolResult, CancelTaskResult, CompleteRequestParams, CompleteResult,
+    EmptyResult, GetPromptRequestParams, GetPromptResult, GetSkillRequestParams, GetSkillResult,
+    GetTaskResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListSkillsResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResult, ServerCapabilities, TaskIdParams, TaskSupport,
+    Tool, UpdateTaskParams,
 };
 
 /// What a handler's method returns.
@@ -85,6 +87,56 @@ pub trait ServerHandler: Send + Sync + 'static {
     ) -> HandlerFuture<'_, CallToolResult> {
         let _ = (cx, params);
         not_served("tools/call")
+    }
+
+    /// Whether tool `name` runs as a task (the tasks extension, 2026-07-28,
+    /// served when [`ServerHandler::capabilities`] declares
+    /// [`TASKS_EXTENSION`](crate::protocol::TASKS_EXTENSION)): `Optional`
+    /// and `Required` tools called by a client that declares the extension
+    /// become tasks the core keeps (see
+    /// [`ServerBuilder::task_after`](super::ServerBuilder::task_after));
+    /// a `Required` tool called without it is refused with -32021.
+    /// Default: `Forbidden` (every call is answered with its result).
+    fn task_support(&self, name: &str) -> TaskSupport {
+        let _ = name;
+        TaskSupport::Forbidden
+    }
+
+    /// `tools/call` from a client that declared the tasks extension, for a
+    /// tool whose [`ServerHandler::task_support`] is `Forbidden`: a handler
+    /// that keeps tasks of its own (a proxy whose upstream made one)
+    /// answers [`ToolCall::Task`] here, and serves their ids in
+    /// [`ServerHandler::get_task`], [`ServerHandler::update_task`] and
+    /// [`ServerHandler::cancel_task`]. Default: [`ServerHandler::call_tool`].
+    fn call_tool_or_task(
+        &self,
+        cx: Context,
+        params: CallToolRequestParams,
+    ) -> HandlerFuture<'_, ToolCall> {
+        Box::pin(async move { self.call_tool(cx, params).await.map(ToolCall::Complete) })
+    }
+
+    /// `tasks/get` of a task the core did not make (see
+    /// [`ServerHandler::call_tool_or_task`]). Default: -32602, unknown task.
+    fn get_task(&self, cx: Context, params: TaskIdParams) -> HandlerFuture<'_, GetTaskResult> {
+        let _ = cx;
+        Box::pin(async move { Err(unknown_task(&params.task_id)) })
+    }
+
+    /// `tasks/update` of a task the core did not make. Default: -32602.
+    fn update_task(&self, cx: Context, params: UpdateTaskParams) -> HandlerFuture<'_, EmptyResult> {
+        let _ = cx;
+        Box::pin(async move { Err(unknown_task(&params.task_id)) })
+    }
+
+    /// `tasks/cancel` of a task the core did not make. Default: -32602.
+    fn cancel_task(
+        &self,
+        cx: Context,
+        params: TaskIdParams,
+    ) -> HandlerFuture<'_, CancelTaskResult> {
+        let _ = cx;
+        Box::pin(async move { Err(unknown_task(&params.task_id)) })
     }
 
     /// `resources/list`: one page.
@@ -215,6 +267,29 @@ impl<H: ServerHandler + ?Sized> ServerHandler for Arc<H> {
         params: CallToolRequestParams,
     ) -> HandlerFuture<'_, CallToolResult> {
         (**self).call_tool(cx, params)
+    }
+    fn task_support(&self, name: &str) -> TaskSupport {
+        (**self).task_support(name)
+    }
+    fn call_tool_or_task(
+        &self,
+        cx: Context,
+        params: CallToolRequestParams,
+    ) -> HandlerFuture<'_, ToolCall> {
+        (**self).call_tool_or_task(cx, params)
+    }
+    fn get_task(&self, cx: Context, params: TaskIdParams) -> HandlerFuture<'_, GetTaskResult> {
+        (**self).get_task(cx, params)
+    }
+    fn update_task(&self, cx: Context, params: UpdateTaskParams) -> HandlerFuture<'_, EmptyResult> {
+        (**self).update_task(cx, params)
+    }
+    fn cancel_task(
+        &self,
+        cx: Context,
+        params: TaskIdParams,
+    ) -> HandlerFuture<'_, CancelTaskResult> {
+        (**self).cancel_task(cx, params)
     }
     fn list_resources(
         &self,

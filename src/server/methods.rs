@@ -17,17 +17,18 @@ use super::error::{error, missing_capability, ServerError};
 use super::outgoing::Route;
 use super::request::RequestInfo;
 use super::subscriptions::Listen;
+use super::tasks::{self, ToolCall};
 use super::wire::{decode, encode_error, encode_result, InputRequiredOut, WireResult};
 use crate::protocol::request::{
-    CallTool, Complete, GetPrompt, GetSkill, Initialize, ListPrompts, ListResourceTemplates,
-    ListResources, ListSkills, ListTools, Listen as ListenRequest, ReadResource, Request, SetLevel,
-    Subscribe, SubscriptionsAcknowledged,
+    CallTool, CancelTask, Complete, GetPrompt, GetSkill, GetTask, Initialize, ListPrompts,
+    ListResourceTemplates, ListResources, ListSkills, ListTools, Listen as ListenRequest,
+    ReadResource, Request, SetLevel, Subscribe, SubscriptionsAcknowledged, UpdateTask,
 };
 use crate::protocol::version::meta as keys;
 use crate::protocol::{
-    codes, DiscoverResult, EmptyResult, Era, ErrorObject, InitializeResult, InputResponses,
-    ResultType, ServerCapabilities, SubscriptionFilter, SubscriptionsAcknowledgedParams,
-    SKILLS_EXTENSION,
+    codes, CallToolRequestParams, DiscoverResult, EmptyResult, Era, ErrorObject, InitializeResult,
+    InputResponses, ResultType, ServerCapabilities, SubscriptionFilter,
+    SubscriptionsAcknowledgedParams, TaskSupport, SKILLS_EXTENSION, TASKS_EXTENSION,
 };
 
 type Reply = Result<Bytes, ErrorObject>;
@@ -45,6 +46,7 @@ pub(crate) async fn handle(
     let modern = req.era == Era::Modern;
     let cx = || Context::new(conn.clone(), req.clone(), Map::new());
     let skills = caps.extension(SKILLS_EXTENSION).is_some();
+    let tasks_on = caps.extension(TASKS_EXTENSION).is_some();
     macro_rules! serve {
         ($r:ty, |$p:ident| $call:expr) => {
             match decode::<<$r as Request>::Params>(<$r as Request>::METHOD, params) {
@@ -83,15 +85,38 @@ pub(crate) async fn handle(
         "tools/list" if caps.has_tools() => serve!(ListTools, |p| handler.list_tools(cx(), p)),
         "tools/call" if caps.has_tools() => {
             match decode::<<CallTool as Request>::Params>(CallTool::METHOD, params) {
-                Ok(mut p) => {
-                    let (state, responses) = (p.request_state.take(), p.input_responses.take());
-                    let name = p.name.clone();
-                    rounds(conn, req, &name, state, responses, |cx| {
-                        handler.call_tool(cx, p)
-                    })
-                    .await
-                }
+                Ok(p) => call_tool(conn, req, &caps, p).await,
                 Err(e) => Err(e),
+            }
+        }
+        "tasks/get" | "tasks/update" | "tasks/cancel" if modern && tasks_on => {
+            if !tasks::declared(&req.capabilities) {
+                Err(tasks::extension_required(&req.method))
+            } else {
+                let store = &conn.shared.tasks;
+                match req.method.as_str() {
+                    "tasks/get" => serve!(GetTask, |p| async {
+                        if store.knows(&p.task_id) {
+                            tasks::get(store, &p.task_id)
+                        } else {
+                            handler.get_task(cx(), p).await
+                        }
+                    }),
+                    "tasks/update" => serve!(UpdateTask, |p| async {
+                        if store.knows(&p.task_id) {
+                            tasks::update(store, &p.task_id, p.input_responses)
+                        } else {
+                            handler.update_task(cx(), p).await
+                        }
+                    }),
+                    _ => serve!(CancelTask, |p| async {
+                        if store.knows(&p.task_id) {
+                            tasks::cancel(store, &p.task_id)
+                        } else {
+                            handler.cancel_task(cx(), p).await
+                        }
+                    }),
+                }
             }
         }
         "resources/list" if caps.has_resources() => {
@@ -141,6 +166,39 @@ pub(crate) async fn handle(
         )),
     };
     Some(out.unwrap_or_else(|e| encode_error(&req.raw_id, &e)))
+}
+
+/// `tools/call`: a task where the tool and the request allow one (see
+/// `tasks.rs`), else the handler's result; rounds either way.
+async fn call_tool(
+    conn: &Arc<Conn>,
+    req: &Arc<RequestInfo>,
+    caps: &ServerCapabilities,
+    mut p: CallToolRequestParams,
+) -> Reply {
+    let handler = conn.shared.handler.clone();
+    let (state, responses) = (p.request_state.take(), p.input_responses.take());
+    let name = p.name.clone();
+    let tasks_on = req.era == Era::Modern && caps.extension(TASKS_EXTENSION).is_some();
+    let opted = tasks_on && tasks::declared(&req.capabilities);
+    let support = if tasks_on {
+        handler.task_support(&name)
+    } else {
+        TaskSupport::Forbidden
+    };
+    if support == TaskSupport::Required && !opted {
+        return Err(tasks::extension_required(&format!("tool {name:?}")));
+    }
+    rounds(conn, req, &name, state, responses, |cx| async move {
+        match (opted, support) {
+            (true, TaskSupport::Optional | TaskSupport::Required) => {
+                tasks::call(&conn.shared.tasks, conn, req, cx, p).await
+            }
+            (true, _) => handler.call_tool_or_task(cx, p).await,
+            (false, _) => handler.call_tool(cx, p).await.map(ToolCall::Complete),
+        }
+    })
+    .await
 }
 
 fn encode<R: WireResult>(conn: &Conn, req: &RequestInfo, result: R) -> Reply {
@@ -292,7 +350,8 @@ where
     let cx = Context::new(conn.clone(), req.clone(), answers);
     cx.set_relayed(relayed);
     let outcome = run(cx.clone()).await;
-    if modern {
+    // A task's handler goes on running: its round is the task's.
+    if modern && !outcome.as_ref().is_ok_and(WireResult::is_task) {
         let round = cx.take_round();
         if let Some(capability) = round.missing_capability {
             return Err(missing_capability(capability));

@@ -58,6 +58,7 @@ mod request;
 mod rounds;
 mod stdio;
 mod subscriptions;
+mod tasks;
 pub(crate) mod uri_template;
 mod wire;
 
@@ -79,6 +80,7 @@ pub use intercept::{Interceptor, RequestHead, Rewrite, Verdict};
 pub use paginate::paginate;
 pub use registry::{CompletionRef, Registry};
 pub use subscriptions::Notifier;
+pub use tasks::{ToolCall, DEFAULT_TASK_POLL_INTERVAL, DEFAULT_TASK_TTL, MAX_TASKS};
 
 use rounds::StateSeal;
 pub use rounds::DEFAULT_STATE_TTL;
@@ -114,6 +116,8 @@ pub(crate) struct Shared {
     pub(crate) interceptor: Option<Arc<dyn Interceptor>>,
     /// The capabilities of a client that declared none (before `initialize`).
     pub(crate) no_capabilities: Arc<ClientCapabilities>,
+    /// The tasks the core keeps (the tasks extension).
+    pub(crate) tasks: Arc<tasks::TaskStore>,
 }
 
 /// An MCP server: a [`ServerHandler`] and the protocol around it. Cheap to
@@ -155,6 +159,7 @@ impl Server {
             interceptor: None,
             state_key: None,
             state_ttl: DEFAULT_STATE_TTL,
+            tasks: tasks::TaskOptions::default(),
         }
     }
 
@@ -195,6 +200,7 @@ pub struct ServerBuilder {
     interceptor: Option<Arc<dyn Interceptor>>,
     state_key: Option<Vec<u8>>,
     state_ttl: Duration,
+    tasks: tasks::TaskOptions,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -204,6 +210,7 @@ impl fmt::Debug for ServerBuilder {
             .field("interceptor", &self.interceptor.is_some())
             .field("state_key", &self.state_key.as_ref().map(|_| "<set>"))
             .field("state_ttl", &self.state_ttl)
+            .field("tasks", &self.tasks)
             .finish_non_exhaustive()
     }
 }
@@ -256,6 +263,30 @@ impl ServerBuilder {
         self
     }
 
+    /// How long a task-supporting tool may run inline before its call
+    /// becomes a task (see [`ServerHandler::task_support`]): a call that
+    /// ends, or asks the client something, within it is answered with its
+    /// result or its round. Default: zero (the tool runs until it first
+    /// waits; a tool that waits at all becomes a task).
+    pub fn task_after(mut self, after: Duration) -> Self {
+        self.tasks.after = after;
+        self
+    }
+
+    /// How long the server keeps a task from its creation, its `ttlMs`
+    /// (default [`DEFAULT_TASK_TTL`], one hour).
+    pub fn task_ttl(mut self, ttl: Duration) -> Self {
+        self.tasks.ttl = ttl;
+        self
+    }
+
+    /// The `pollIntervalMs` the server asks of clients following its tasks
+    /// (default [`DEFAULT_TASK_POLL_INTERVAL`], 500 ms).
+    pub fn task_poll_interval(mut self, interval: Duration) -> Self {
+        self.tasks.poll_interval = interval;
+        self
+    }
+
     /// Lets `interceptor` decide the fate of every request (default:
     /// none, every request is served).
     pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
@@ -279,6 +310,7 @@ impl ServerBuilder {
                 hub: Arc::new(Hub::default()),
                 interceptor: self.interceptor,
                 no_capabilities: Arc::new(ClientCapabilities::default()),
+                tasks: Arc::new(tasks::TaskStore::new(self.tasks)),
             }),
         }
     }

@@ -70,6 +70,11 @@ pub(crate) trait WireResult: Serialize {
     fn ready(&mut self, era: Era, ttl_ms: i64);
     /// Where `_meta` lives.
     fn meta_slot(&mut self) -> MetaSlot<'_>;
+    /// True for a task in place of the result: its handler goes on
+    /// running, so its round is not over.
+    fn is_task(&self) -> bool {
+        false
+    }
 }
 
 fn result_type(slot: &mut Option<ResultType>, era: Era) {

@@ -12,9 +12,9 @@ use serde_json::{Map, Value};
 use super::{CallOptions, Session, Target};
 use crate::protocol::request::{CancelTask, GetTask, TaskPayload, UpdateTask};
 use crate::protocol::{
-    CallToolResult, Era, GetTaskResult, InputRequest, InputResponse, TaskIdParams, UpdateTaskParams,
+    CallToolResult, Era, GetTaskResult, InputRequest, TaskIdParams, UpdateTaskParams,
 };
-use crate::{Error, Result};
+use crate::Result;
 
 impl Session {
     /// `tasks/get`: the task as the server sees it now (2026-07-28: with
@@ -46,17 +46,9 @@ impl Session {
         answers: Map<String, Value>,
         call: Option<&CallOptions>,
     ) -> Result<()> {
-        let input_responses = answers
-            .into_iter()
-            .map(|(key, value)| {
-                serde_json::from_value::<InputResponse>(value)
-                    .map(|answer| (key, answer))
-                    .map_err(|e| Error::Encode(format!("an answer to a task's input request: {e}")))
-            })
-            .collect::<Result<_>>()?;
         let params = UpdateTaskParams {
             task_id: task_id.to_owned(),
-            input_responses,
+            input_responses: answers,
         };
         self.send_to::<UpdateTask, _>(Target::named(task_id), &params, call)
             .await

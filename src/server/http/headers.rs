@@ -1,6 +1,6 @@
 //! The standard headers of a 2026-07-28 request (SEP-2243): `Mcp-Method`
-//! on every request, `Mcp-Name` on `tools/call`, `prompts/get` and
-//! `resources/read`, and `MCP-Protocol-Version` equal to the body's
+//! on every request, `Mcp-Name` on `tools/call`, `prompts/get`,
+//! `resources/read` and the tasks extension's `tasks/*` (its task id), and `MCP-Protocol-Version` equal to the body's
 //! `_meta`. They let proxies route without reading bodies, so a server
 //! must refuse a request whose headers say something its body does not:
 //! HTTP 400 with -32020.
@@ -30,6 +30,8 @@ struct Named<'a> {
     name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     uri: Option<Cow<'a, str>>,
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<Cow<'a, str>>,
     #[serde(rename = "_meta", borrow, default)]
     meta: Option<VersionOnly<'a>>,
 }
@@ -92,6 +94,12 @@ pub(crate) fn check_modern(
     let body_name = match method {
         "tools/call" | "prompts/get" => named.name.as_deref(),
         "resources/read" => named.uri.as_deref(),
+        // The tasks extension (SEP-2663) names its task in `Mcp-Name`;
+        // one that is there must match (its absence is tolerated: clients
+        // of earlier drafts do not send it).
+        "tasks/get" | "tasks/update" | "tasks/cancel" if header(headers, NAME).is_some() => {
+            named.task_id.as_deref()
+        }
         _ => return Ok(()),
     };
     let Some(body_name) = body_name else {

@@ -37,7 +37,7 @@ use super::error::ServerError;
 use super::uri_template::UriTemplate;
 use crate::protocol::{
     CallToolResult, GetPromptResult, Implementation, JsonObject, Prompt, ReadResourceResult,
-    Resource, ResourceContents, ResourceTemplate, Skill, Tool,
+    Resource, ResourceContents, ResourceTemplate, Skill, TaskSupport, Tool,
 };
 
 type ToolFn = Arc<
@@ -106,7 +106,8 @@ struct Template {
 /// A server's offer, registered up front. Capabilities follow what was
 /// registered (tools, resources, prompts each with `listChanged`;
 /// resources with `subscribe`; the skills extension when skills were
-/// added), plus `completions` and `logging`. Lists are served whole
+/// added; the tasks extension when task tools were), plus `completions`
+/// and `logging`. Lists are served whole
 /// unless [`Registry::page_size`] is set.
 pub struct Registry {
     info: Implementation,
@@ -117,6 +118,8 @@ pub struct Registry {
     prompts: Vec<(Prompt, PromptFn)>,
     completers: HashMap<(CompletionRef, String), Completer>,
     skills: Vec<Skill>,
+    /// The tools that may run as tasks, with their mode.
+    task_tools: HashMap<String, TaskSupport>,
     page_size: Option<usize>,
 }
 
@@ -145,6 +148,7 @@ impl Registry {
             prompts: Vec::new(),
             completers: HashMap::new(),
             skills: Vec::new(),
+            task_tools: HashMap::new(),
             page_size: None,
         }
     }
@@ -154,6 +158,24 @@ impl Registry {
     pub fn instructions(mut self, text: impl Into<String>) -> Self {
         self.instructions = Some(text.into());
         self
+    }
+
+    /// Adds a tool that may run as a task (the tasks extension, 2026-07-28;
+    /// the registry then declares it): `Optional` runs it as a task for a
+    /// client that declares the extension and as a plain call for one
+    /// that does not; `Required` refuses the latter with -32021 (see
+    /// [`ServerHandler::task_support`](crate::server::ServerHandler::task_support)).
+    /// `Forbidden` is [`Registry::tool`].
+    pub fn task_tool<F, Fut>(mut self, tool: Tool, support: TaskSupport, handler: F) -> Self
+    where
+        F: Fn(Context, JsonObject) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ServerError>> + Send + 'static,
+    {
+        match support {
+            TaskSupport::Forbidden => self.task_tools.remove(&tool.name),
+            support => self.task_tools.insert(tool.name.clone(), support),
+        };
+        self.tool(tool, handler)
     }
 
     /// Adds a tool; `handler` gets the call's arguments (`{}` when absent).

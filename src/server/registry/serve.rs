@@ -11,8 +11,8 @@ use crate::protocol::{
     GetPromptRequestParams, GetPromptResult, GetSkillRequestParams, GetSkillResult, Implementation,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListSkillsResult,
     ListToolsResult, PaginatedRequestParams, PromptsCapability, ReadResourceRequestParams,
-    ReadResourceResult, Reference, ResourcesCapability, ServerCapabilities, Tool, ToolsCapability,
-    SKILLS_EXTENSION,
+    ReadResourceResult, Reference, ResourcesCapability, ServerCapabilities, TaskSupport, Tool,
+    ToolsCapability, SKILLS_EXTENSION, TASKS_EXTENSION,
 };
 use crate::server::{paginate, Context, HandlerFuture, ServerError, ServerHandler};
 
@@ -62,8 +62,16 @@ impl ServerHandler for Registry {
                 list_changed: listed,
                 ..Default::default()
             }),
-            extensions: (!self.skills.is_empty())
-                .then(|| [(SKILLS_EXTENSION.to_owned(), Map::new())].into()),
+            extensions: {
+                let mut on = std::collections::BTreeMap::new();
+                if !self.skills.is_empty() {
+                    on.insert(SKILLS_EXTENSION.to_owned(), Map::new());
+                }
+                if !self.task_tools.is_empty() {
+                    on.insert(TASKS_EXTENSION.to_owned(), Map::new());
+                }
+                (!on.is_empty()).then_some(on)
+            },
             completions: Some(Map::new()),
             logging: Some(Map::new()),
             ..Default::default()
@@ -84,6 +92,13 @@ impl ServerHandler for Registry {
                     ..Default::default()
                 }),
         )
+    }
+
+    fn task_support(&self, name: &str) -> TaskSupport {
+        self.task_tools
+            .get(name)
+            .cloned()
+            .unwrap_or(TaskSupport::Forbidden)
     }
 
     fn tool(&self, name: &str) -> Option<Tool> {
