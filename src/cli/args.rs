@@ -142,6 +142,10 @@ pub enum Command {
         /// One argument (value parsed as JSON when it is JSON, else a string).
         #[arg(long = "arg", value_name = "KEY=VALUE")]
         args: Vec<String>,
+        /// Run the call as a task where the server offers one (the tasks
+        /// extension): its status shows live on stderr, Ctrl-C cancels it.
+        #[arg(long)]
+        task: bool,
     },
     /// List resources.
     Resources {

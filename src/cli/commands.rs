@@ -139,6 +139,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             tool,
             json_args,
             args,
+            task,
             ..
         } => {
             // The schema says how to read `--arg` values: fetched (and
@@ -153,6 +154,9 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
                 .find(|t| t.name == tool)
                 .map(|t| &t.input_schema);
             let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Tool(schema))?;
+            if task {
+                return super::task::call(global, client, &tool, Value::Object(arguments)).await;
+            }
             let (options, bar) = super::progress::call_options(style::live(global), &tool);
             let out = client
                 .call_tool_with(&tool, Value::Object(arguments), options)

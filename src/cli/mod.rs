@@ -25,6 +25,7 @@ mod serve_echo;
 pub(crate) mod shutdown;
 mod source;
 mod style;
+mod task;
 mod telemetry;
 
 use std::process::ExitCode;
@@ -81,6 +82,8 @@ pub fn main() -> ExitCode {
     // reports what it did so far. The gateway drains on any stop signal.
     let handles = match &cli.command {
         Command::Run { .. } | Command::Demo { tour: false } => shutdown::Handles::Interrupt,
+        // A call run as a task cancels it on Ctrl-C and says how it ended.
+        Command::Call { task: true, .. } => shutdown::Handles::Interrupt,
         Command::Gateway { drain_secs, .. } => {
             shutdown::Handles::Stop(Duration::from_secs(drain_secs.saturating_add(12)))
         }

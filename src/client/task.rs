@@ -342,6 +342,37 @@ impl ToolTask {
 }
 
 impl Client {
+    /// `tasks/get` of a task of this server by its id, as the server
+    /// answers it (2026-07-28: the result, error or input requests
+    /// inlined): for a caller that follows a task itself, such as a
+    /// gateway passing it on. [`ToolTask`] does the following for a task
+    /// this client made.
+    pub async fn get_task(&self, task_id: &str, options: CallOptions) -> Result<GetTaskResult> {
+        self.ready().await?.get_task(task_id, Some(&options)).await
+    }
+
+    /// `tasks/update` (2026-07-28): answers to a task's input requests, by
+    /// the keys `tasks/get` gave.
+    pub async fn update_task(
+        &self,
+        task_id: &str,
+        answers: serde_json::Map<String, serde_json::Value>,
+        options: CallOptions,
+    ) -> Result<()> {
+        self.ready()
+            .await?
+            .update_task(task_id, answers, Some(&options))
+            .await
+    }
+
+    /// `tasks/cancel` of a task of this server by its id.
+    pub async fn cancel_task(&self, task_id: &str, options: CallOptions) -> Result<()> {
+        self.ready()
+            .await?
+            .cancel_task(task_id, Some(&options))
+            .await
+    }
+
     /// Turns a tool's result into its output, its structured content
     /// checked against the tool's `outputSchema`.
     pub(super) async fn output(&self, name: &str, result: CallToolResult) -> Result<ToolOutput> {

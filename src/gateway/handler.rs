@@ -7,12 +7,13 @@ use serde_json::{json, Value};
 
 use super::{held, Gateway};
 use crate::protocol::{
-    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, Era,
-    GetPromptRequestParams, GetPromptResult, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResult, Reference, ServerCapabilities, Tool,
+    CallToolRequestParams, CallToolResult, CancelTaskResult, CompleteRequestParams, CompleteResult,
+    EmptyResult, Era, GetPromptRequestParams, GetPromptResult, GetTaskResult, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResult, Reference,
+    ServerCapabilities, TaskIdParams, Tool, UpdateTaskParams,
 };
-use crate::server::{paginate, Context, HandlerFuture, ServerError, ServerHandler};
+use crate::server::{paginate, Context, HandlerFuture, ServerError, ServerHandler, ToolCall};
 use crate::{CallOptions, Error};
 
 /// What the gateway seals into the `requestState` of a relayed round: the
@@ -20,7 +21,7 @@ use crate::{CallOptions, Error};
 /// 2026-07-28 upstream's round), or the id of the call it holds (a
 /// handshake-era upstream's ask, see `held.rs`).
 #[derive(Serialize, Deserialize)]
-struct Relayed {
+pub(super) struct Relayed {
     /// The upstream server.
     s: String,
     /// Its `requestState`.
@@ -28,14 +29,14 @@ struct Relayed {
     r: Option<String>,
     /// The held call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    h: Option<String>,
+    pub(super) h: Option<String>,
 }
 
 impl Gateway {
     /// A fleet error as the downstream client should see it: the
     /// upstream's own JSON-RPC error as it was, an unknown name as invalid
     /// params, anything else as -32603 naming the server and its state.
-    fn upstream_error(&self, server: Option<&str>, e: Error) -> ServerError {
+    pub(super) fn upstream_error(&self, server: Option<&str>, e: Error) -> ServerError {
         if let Error::Protocol {
             code,
             message,
@@ -70,7 +71,11 @@ impl Gateway {
 
     /// What the `requestState` of `cx`'s retry says of its round, checked
     /// to be for `server`.
-    fn relayed(&self, cx: &Context, server: &str) -> Result<Option<Relayed>, ServerError> {
+    pub(super) fn relayed(
+        &self,
+        cx: &Context,
+        server: &str,
+    ) -> Result<Option<Relayed>, ServerError> {
         let Some(state) = cx.relayed_state() else {
             return Ok(None);
         };
@@ -86,10 +91,10 @@ impl Gateway {
 
     /// The options of the upstream call made for downstream request `cx`
     /// on `server`: progress relayed, the log level asked for, the trace
-    /// context passed on, and the rounds relayed (2026-07-28 client: passed
-    /// on as they come, the retry resumed; handshake-era client: its asks
-    /// become requests).
-    fn upstream_options(&self, cx: &Context, relayed: Option<Relayed>) -> CallOptions {
+    /// context passed on, the tasks extension declared as the client did,
+    /// and the rounds relayed (2026-07-28 client: passed on as they come,
+    /// the retry resumed; handshake-era client: its asks become requests).
+    pub(super) fn upstream_options(&self, cx: &Context, relayed: Option<Relayed>) -> CallOptions {
         let relay = cx.clone();
         let mut options = CallOptions::new().on_progress(move |p| {
             relay.progress(p.progress, p.total, p.message.as_deref());
@@ -102,6 +107,11 @@ impl Gateway {
         // the request's trace scope does not reach.
         if let Some(trace) = crate::trace::current() {
             options = options.trace_context(trace);
+        }
+        if cx.era() == Era::Modern && !super::tasks::accepts_tasks(cx) {
+            // Faithful: a tool that needs a task is refused for a client
+            // that takes none, as the upstream says.
+            options = options.declare_tasks(false);
         }
         match cx.era() {
             Era::Modern => {
@@ -116,7 +126,7 @@ impl Gateway {
     }
 
     /// The era `server` speaks, once it is connected.
-    async fn upstream_era(&self, server: &str) -> Option<Era> {
+    pub(super) async fn upstream_era(&self, server: &str) -> Option<Era> {
         self.inner.fleet.client(server).await.ok()?.era()
     }
 
@@ -148,7 +158,7 @@ impl Gateway {
     /// An upstream call's failure for downstream request `cx`: a relayed
     /// round becomes the downstream's round, the rest as
     /// [`Gateway::upstream_error`] says.
-    fn failed(&self, cx: &Context, server: &str, e: Error) -> ServerError {
+    pub(super) fn failed(&self, cx: &Context, server: &str, e: Error) -> ServerError {
         match e {
             Error::InputRequired {
                 input_requests,
@@ -184,8 +194,77 @@ impl Gateway {
         }
     }
 
+    /// `tools/call` passed on to the upstream that owns the tool, its
+    /// result awaited (the fleet follows a task the upstream makes).
+    pub(super) async fn call_tool_plain(
+        &self,
+        cx: Context,
+        params: CallToolRequestParams,
+    ) -> Result<CallToolResult, ServerError> {
+        self.count(&cx);
+        let _in_flight = self.inner.metrics.start();
+
+        let started = std::time::Instant::now();
+        let arguments = params.arguments.map(Value::Object).unwrap_or(json!({}));
+        let fleet = &self.inner.fleet;
+        let server = match &self.inner.only {
+            Some(only) => only.clone(),
+            None => match fleet.resolve_tool(&params.name) {
+                Some((server, _)) => server,
+                // Not listed (yet): the fleet says why, by name.
+                None => {
+                    return match fleet.call_tool(&params.name, arguments).await {
+                        Ok(out) => Ok(out.into_inner()),
+                        Err(e) => Err(self.upstream_error(None, e)),
+                    }
+                }
+            },
+        };
+        let relayed = self.relayed(&cx, &server)?;
+        let held = self.relay().held();
+        let outcome = if let Some(id) = relayed.as_ref().and_then(|r| r.h.as_deref()) {
+            // The retry of a call held for this client's answer.
+            let running = held::resume(held, &cx, &server, id)?;
+            held::drive(held, &cx, &server, running).await?
+        } else {
+            let options = self.upstream_options(&cx, relayed);
+            let modern = cx.era() == Era::Modern;
+            if modern && self.upstream_era(&server).await == Some(Era::Handshake) {
+                // Its asks come as requests mid-call: hold the call
+                // while this client answers them in rounds.
+                let (asks, asked) = tokio::sync::mpsc::channel(1);
+                let route = self.relay().enter_holding(&server, &cx, asks);
+                let call = self.spawn_call(&server, params.name, arguments, options);
+                let running = held::Running {
+                    call,
+                    asks: asked,
+                    rounds: 0,
+                    route,
+                };
+                held::drive(held, &cx, &server, running).await?
+            } else {
+                let _route = self.relay().enter(&server, &cx);
+                match &self.inner.only {
+                    Some(only) => {
+                        fleet
+                            .call_tool_on_with(only, &params.name, arguments, options)
+                            .await
+                    }
+                    None => fleet.call_tool_with(&params.name, arguments, options).await,
+                }
+                .map(crate::ToolOutput::into_inner)
+            }
+        };
+        let calls = self.inner.metrics.server(&server);
+        let failed = outcome
+            .as_ref()
+            .is_err_and(|e| !matches!(e, Error::InputRequired { .. }));
+        calls.record(started.elapsed(), failed);
+        outcome.map_err(|e| self.failed(&cx, &server, e))
+    }
+
     /// Counts a request the handler serves.
-    fn count(&self, cx: &Context) {
+    pub(super) fn count(&self, cx: &Context) {
         self.inner.metrics.request(cx.method(), cx.era());
     }
 
@@ -223,6 +302,7 @@ impl ServerHandler for Gateway {
             "resources": {"listChanged": true, "subscribe": true},
             "logging": {},
             "completions": {},
+            "extensions": {crate::protocol::TASKS_EXTENSION: {}},
         }))
         .unwrap_or_default()
     }
@@ -267,67 +347,31 @@ impl ServerHandler for Gateway {
         cx: Context,
         params: CallToolRequestParams,
     ) -> HandlerFuture<'_, CallToolResult> {
-        self.count(&cx);
-        Box::pin(async move {
-            let _in_flight = self.inner.metrics.start();
-            let started = std::time::Instant::now();
-            let arguments = params.arguments.map(Value::Object).unwrap_or(json!({}));
-            let fleet = &self.inner.fleet;
-            let server = match &self.inner.only {
-                Some(only) => only.clone(),
-                None => match fleet.resolve_tool(&params.name) {
-                    Some((server, _)) => server,
-                    // Not listed (yet): the fleet says why, by name.
-                    None => {
-                        return match fleet.call_tool(&params.name, arguments).await {
-                            Ok(out) => Ok(out.into_inner()),
-                            Err(e) => Err(self.upstream_error(None, e)),
-                        }
-                    }
-                },
-            };
-            let relayed = self.relayed(&cx, &server)?;
-            let held = self.relay().held();
-            let outcome = if let Some(id) = relayed.as_ref().and_then(|r| r.h.as_deref()) {
-                // The retry of a call held for this client's answer.
-                let running = held::resume(held, &cx, &server, id)?;
-                held::drive(held, &cx, &server, running).await?
-            } else {
-                let options = self.upstream_options(&cx, relayed);
-                let modern = cx.era() == Era::Modern;
-                if modern && self.upstream_era(&server).await == Some(Era::Handshake) {
-                    // Its asks come as requests mid-call: hold the call
-                    // while this client answers them in rounds.
-                    let (asks, asked) = tokio::sync::mpsc::channel(1);
-                    let route = self.relay().enter_holding(&server, &cx, asks);
-                    let call = self.spawn_call(&server, params.name, arguments, options);
-                    let running = held::Running {
-                        call,
-                        asks: asked,
-                        rounds: 0,
-                        route,
-                    };
-                    held::drive(held, &cx, &server, running).await?
-                } else {
-                    let _route = self.relay().enter(&server, &cx);
-                    match &self.inner.only {
-                        Some(only) => {
-                            fleet
-                                .call_tool_on_with(only, &params.name, arguments, options)
-                                .await
-                        }
-                        None => fleet.call_tool_with(&params.name, arguments, options).await,
-                    }
-                    .map(crate::ToolOutput::into_inner)
-                }
-            };
-            let calls = self.inner.metrics.server(&server);
-            let failed = outcome
-                .as_ref()
-                .is_err_and(|e| !matches!(e, Error::InputRequired { .. }));
-            calls.record(started.elapsed(), failed);
-            outcome.map_err(|e| self.failed(&cx, &server, e))
-        })
+        Box::pin(self.call_tool_plain(cx, params))
+    }
+
+    fn call_tool_or_task(
+        &self,
+        cx: Context,
+        params: CallToolRequestParams,
+    ) -> HandlerFuture<'_, ToolCall> {
+        Box::pin(self.call_tool_or_task_upstream(cx, params))
+    }
+
+    fn get_task(&self, cx: Context, params: TaskIdParams) -> HandlerFuture<'_, GetTaskResult> {
+        Box::pin(self.get_task_upstream(cx, params))
+    }
+
+    fn update_task(&self, cx: Context, params: UpdateTaskParams) -> HandlerFuture<'_, EmptyResult> {
+        Box::pin(self.update_task_upstream(cx, params))
+    }
+
+    fn cancel_task(
+        &self,
+        cx: Context,
+        params: TaskIdParams,
+    ) -> HandlerFuture<'_, CancelTaskResult> {
+        Box::pin(self.cancel_task_upstream(cx, params))
     }
 
     fn list_prompts(

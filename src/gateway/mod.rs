@@ -37,6 +37,7 @@ mod relay;
 mod resources;
 pub mod shared_uri;
 mod status;
+mod tasks;
 mod watch;
 
 use std::sync::{Arc, OnceLock};

@@ -74,6 +74,13 @@ impl ClientCapabilities {
         self
     }
 
+    /// True when the extension `name` is declared.
+    pub fn has_extension(&self, name: &str) -> bool {
+        self.extensions
+            .as_ref()
+            .is_some_and(|e| e.contains_key(name))
+    }
+
     /// True when form-mode elicitation is declared (`elicitation: {}` means form).
     pub fn elicitation_form(&self) -> bool {
         self.elicitation

@@ -27,6 +27,9 @@ use crate::protocol::{
     RequestId, RequestMeta, TraceContext,
 };
 
+/// What a sealed task id is for (see [`Context::seal_task_id`]).
+const TASK_ID: &str = "task-id";
+
 struct Inner {
     conn: Arc<Conn>,
     req: Arc<RequestInfo>,
@@ -252,6 +255,27 @@ impl Context {
         round.open.extend(asks);
         round.relay = Some(state);
         super::ServerError::InputRequired(first)
+    }
+
+    /// Seals `value` into a task id that opens with
+    /// [`Context::open_task_id`] for `ttl` on every server holding the same
+    /// state key ([`ServerBuilder::state_key`](super::ServerBuilder::state_key),
+    /// HMAC-SHA256 as for `requestState`): for a handler that passes on
+    /// tasks made elsewhere (a gateway binding an upstream's task to its
+    /// server), so that any replica can follow them.
+    pub fn seal_task_id(&self, value: Value, ttl: std::time::Duration) -> String {
+        self.inner.conn.shared.states.seal(TASK_ID, value, ttl)
+    }
+
+    /// The value sealed into a task id by [`Context::seal_task_id`]; a
+    /// forged, altered or expired one is -32602 ("invalid task id").
+    pub fn open_task_id(&self, task_id: &str) -> Result<Value, super::ServerError> {
+        self.inner
+            .conn
+            .shared
+            .states
+            .open(task_id, TASK_ID, "task id")
+            .map_err(super::ServerError::Protocol)
     }
 
     /// Asks the client to sample its model (`sampling/createMessage`).

@@ -123,10 +123,21 @@ impl StateSeal {
         answers: Map<String, Value>,
         relay: Option<Value>,
     ) -> String {
+        self.mint_for(method, target, answers, relay, self.ttl)
+    }
+
+    fn mint_for(
+        &self,
+        method: &str,
+        target: &str,
+        answers: Map<String, Value>,
+        relay: Option<Value>,
+        ttl: Duration,
+    ) -> String {
         let sealed = Sealed {
             m: method.into(),
             t: target.into(),
-            e: now().saturating_add(self.ttl.as_secs()),
+            e: now().saturating_add(ttl.as_secs()),
             a: answers,
             r: relay,
         };
@@ -146,12 +157,39 @@ impl StateSeal {
         method: &str,
         target: &str,
     ) -> Result<Redeemed, ErrorObject> {
-        let invalid = |why: &str| {
-            error(
-                codes::INVALID_PARAMS,
-                format!("invalid requestState: {why}"),
-            )
-        };
+        let sealed = self.verify(token, method, target, "requestState")?;
+        Ok(Redeemed {
+            answers: sealed.a,
+            relayed: sealed.r,
+        })
+    }
+
+    /// Seals `value` for `purpose` into a token that opens for `ttl` on
+    /// every server holding the same key (a proxy's task ids).
+    pub(crate) fn seal(&self, purpose: &str, value: Value, ttl: Duration) -> String {
+        self.mint_for(purpose, "", Map::new(), Some(value), ttl)
+    }
+
+    /// The value [`StateSeal::seal`] sealed for `purpose` (`what` names
+    /// the token in the -32602 of a forged, altered or expired one).
+    pub(crate) fn open(
+        &self,
+        token: &str,
+        purpose: &str,
+        what: &str,
+    ) -> Result<Value, ErrorObject> {
+        let sealed = self.verify(token, purpose, "", what)?;
+        Ok(sealed.r.unwrap_or(Value::Null))
+    }
+
+    fn verify(
+        &self,
+        token: &str,
+        method: &str,
+        target: &str,
+        what: &str,
+    ) -> Result<Sealed, ErrorObject> {
+        let invalid = |why: &str| error(codes::INVALID_PARAMS, format!("invalid {what}: {why}"));
         let (payload, tag) = token
             .split_once('.')
             .ok_or_else(|| invalid("not a token of this server"))?;
@@ -170,10 +208,7 @@ impl StateSeal {
         if sealed.e < now() {
             return Err(invalid("expired: start the request again"));
         }
-        Ok(Redeemed {
-            answers: sealed.a,
-            relayed: sealed.r,
-        })
+        Ok(sealed)
     }
 }
 

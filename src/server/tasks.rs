@@ -116,10 +116,7 @@ impl WireResult for CancelTaskResult {
 
 /// Whether the client declared the tasks extension for this request.
 pub(crate) fn declared(capabilities: &ClientCapabilities) -> bool {
-    capabilities
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.contains_key(TASKS_EXTENSION))
+    capabilities.has_extension(TASKS_EXTENSION)
 }
 
 /// -32021 naming the tasks extension (SEP-2575's Missing Required Client

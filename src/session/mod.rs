@@ -94,6 +94,7 @@ pub struct CallOptions {
     pub(crate) asks: Option<Arc<AsksDeclared>>,
     pub(crate) trace: Option<TraceContext>,
     pub(crate) on_task: Option<TaskCallback>,
+    pub(crate) tasks: Option<bool>,
 }
 
 /// Called with a task each time a poll sees it change (its status or
@@ -109,9 +110,8 @@ pub(crate) struct AsksDeclared {
 }
 
 impl AsksDeclared {
-    /// The client's capabilities (`base`, as serialized) with these asks.
-    fn over(&self, base: &serde_json::value::RawValue) -> Option<Box<serde_json::value::RawValue>> {
-        let mut caps: Map<String, Value> = serde_json::from_str(base.get()).ok()?;
+    /// Puts these asks into capabilities.
+    fn apply(&self, caps: &mut Map<String, Value>) {
         for (key, value) in [
             ("sampling", &self.sampling),
             ("elicitation", &self.elicitation),
@@ -122,8 +122,29 @@ impl AsksDeclared {
                 None => caps.remove(key),
             };
         }
-        serde_json::value::to_raw_value(&caps).ok()
     }
+}
+
+/// The client's capabilities (`base`, as serialized) as one request
+/// declares them: its own asks, and without the tasks extension.
+fn declared_for(
+    base: &serde_json::value::RawValue,
+    asks: Option<&AsksDeclared>,
+    tasks: Option<bool>,
+) -> Option<Box<serde_json::value::RawValue>> {
+    if asks.is_none() && tasks != Some(false) {
+        return None;
+    }
+    let mut caps: Map<String, Value> = serde_json::from_str(base.get()).ok()?;
+    if let Some(asks) = asks {
+        asks.apply(&mut caps);
+    }
+    if tasks == Some(false) {
+        if let Some(Value::Object(extensions)) = caps.get_mut("extensions") {
+            extensions.remove(crate::protocol::TASKS_EXTENSION);
+        }
+    }
+    serde_json::value::to_raw_value(&caps).ok()
 }
 
 /// The answers and state a relayed round's retry starts with.
@@ -161,6 +182,16 @@ impl CallOptions {
     /// progress. Default: none.
     pub fn on_task(mut self, f: impl Fn(&crate::protocol::Task) + Send + Sync + 'static) -> Self {
         self.on_task = Some(Arc::new(f));
+        self
+    }
+    /// (2026-07-28) Whether this request declares the tasks extension
+    /// (`extensions["io.modelcontextprotocol/tasks"]` in its
+    /// capabilities): a caller that passes calls on for a client that does
+    /// not accept tasks (a gateway) declares as that client did, so a tool
+    /// that needs one is refused as it would be. Default: declared (a task
+    /// is followed to its end by the call).
+    pub fn declare_tasks(mut self, declared: bool) -> Self {
+        self.tasks = Some(declared);
         self
     }
     /// Extra `_meta` entries to send. A `traceparent` among them replaces
@@ -249,6 +280,7 @@ impl std::fmt::Debug for CallOptions {
             .field("asks", &self.asks)
             .field("trace", &self.trace)
             .field("on_task", &self.on_task.is_some())
+            .field("tasks", &self.tasks)
             .finish()
     }
 }
@@ -792,9 +824,9 @@ impl Session {
                 Some(identity) => {
                     let mut m = MetaOut::modern(identity);
                     m.log_level = call.and_then(|c| c.log_level).map(|l| l.as_str()).or(level);
-                    declared = call
-                        .and_then(|c| c.asks.as_ref())
-                        .and_then(|a| a.over(&identity.capabilities));
+                    declared = call.and_then(|c| {
+                        declared_for(&identity.capabilities, c.asks.as_deref(), c.tasks)
+                    });
                     if let Some(caps) = &declared {
                         m.client_capabilities = Some(caps);
                     }

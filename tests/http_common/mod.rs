@@ -96,3 +96,19 @@ pub async fn fastmcp(python: &Path, script: &Path) -> Peer {
     peer
 }
 pub mod fake;
+
+/// The tasks extension's server (`tasks_server.py`, fastmcp-tasks) over
+/// Streamable HTTP (`/mcp`), writing its tasks' events to `events`, ready.
+pub async fn tasks(python: &Path, script: &Path, events: &Path) -> Peer {
+    let _one_at_a_time = STARTING.lock().await;
+    let port = free_port();
+    let mut cmd = Command::new(python);
+    cmd.arg(script)
+        .arg("--events")
+        .arg(events)
+        .arg("--http")
+        .arg(port.to_string());
+    let peer = spawn(cmd, port);
+    wait_for_port(port, Duration::from_secs(20)).await;
+    peer
+}

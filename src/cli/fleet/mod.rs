@@ -101,9 +101,10 @@ async fn merged(command: Command, global: &Global, opened: &Opened) -> Result<u8
             tool,
             json_args,
             args,
+            task,
             ..
         } => {
-            let tools = if args.is_empty() {
+            let tools = if args.is_empty() && !task {
                 Vec::new()
             } else {
                 fleet.list_tools().await
@@ -113,6 +114,14 @@ async fn merged(command: Command, global: &Global, opened: &Opened) -> Result<u8
                 .find(|t| t.name == tool)
                 .map(|t| &t.input_schema);
             let arguments = arguments::parse(json_args.as_deref(), &args, ArgTypes::Tool(schema))?;
+            if task {
+                // The task is the server's: followed on its own client.
+                let Some((server, own)) = fleet.resolve_tool(&tool) else {
+                    return Err(Error::not_found(crate::NotFoundKind::Tool, tool, None));
+                };
+                let client = fleet.client(&server).await?;
+                return super::task::call(global, &client, &own, Value::Object(arguments)).await;
+            }
             let (options, bar) = super::progress::call_options(super::style::live(global), &tool);
             let out = fleet
                 .call_tool_with(&tool, Value::Object(arguments), options)
