@@ -312,3 +312,51 @@ fn kill_marked(marker: &str) {
         }
     }
 }
+
+/// Not a timed test: the figures for the report. What a task round costs
+/// (the `tools/call` that makes the task and the first `tasks/get`) next to
+/// a plain call of the same server, p50 and p90 of 40 each after 10 warm-up
+/// calls. `cargo test --test tasks_fastmcp -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run by hand"]
+async fn task_round_overhead() {
+    within(Duration::from_secs(120), async {
+        let dir = tempfile::tempdir().unwrap();
+        let client = connect("task-overhead", dir.path()).await;
+        let args = json!({"text": "x"});
+        for _ in 0..10 {
+            client.call_tool("echo", &args).await.unwrap();
+        }
+        let mut plain = Vec::new();
+        for _ in 0..40 {
+            let t = Instant::now();
+            client.call_tool("echo", &args).await.unwrap();
+            plain.push(t.elapsed());
+        }
+        let mut rounds = Vec::new();
+        for _ in 0..40 {
+            let t = Instant::now();
+            let mut task = started(
+                client
+                    .call_tool_as_task("echo_task", &args, CallOptions::new())
+                    .await
+                    .unwrap(),
+            );
+            task.poll().await.unwrap();
+            rounds.push(t.elapsed());
+        }
+        let pct = |v: &mut Vec<Duration>, p: usize| {
+            v.sort();
+            v[(v.len() * p / 100).min(v.len() - 1)]
+        };
+        eprintln!(
+            "plain call: p50 {:?} p90 {:?}; task round (create + first poll): p50 {:?} p90 {:?}",
+            pct(&mut plain, 50),
+            pct(&mut plain, 90),
+            pct(&mut rounds, 50),
+            pct(&mut rounds, 90)
+        );
+        client.close().await.unwrap();
+    })
+    .await
+}
