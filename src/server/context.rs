@@ -34,6 +34,8 @@ struct Inner {
     conn: Arc<Conn>,
     req: Arc<RequestInfo>,
     round: Mutex<Round>,
+    /// The core's task this run became, if it did (see `tasks.rs`).
+    task: Mutex<Option<String>>,
 }
 
 /// Handed to every handler call: the request's era, version, client
@@ -64,6 +66,7 @@ impl Context {
                     answers,
                     ..Round::default()
                 }),
+                task: Mutex::new(None),
             }),
         }
     }
@@ -133,9 +136,32 @@ impl Context {
         }
     }
 
+    /// This run goes on as task `id` (its progress is the task's status).
+    pub(crate) fn set_task(&self, id: &str) {
+        *self.inner.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.to_owned());
+    }
+
     /// Sends `notifications/progress`, only if the request carried a
-    /// `progressToken`. `progress` must increase from call to call.
+    /// `progressToken`. `progress` must increase from call to call. In a
+    /// run that became a task (the tasks extension), whose request is
+    /// answered, the progress is the task's `statusMessage` instead (the
+    /// message, else `progress/total`), seen by the client's `tasks/get`.
     pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(id) = task {
+            let status = match (message, total) {
+                (Some(m), _) => m.to_owned(),
+                (None, Some(t)) => format!("{progress}/{t}"),
+                (None, None) => progress.to_string(),
+            };
+            self.inner.conn.shared.tasks.status_message(&id, status);
+            return;
+        }
         let Some(token) = self.progress_token() else {
             return;
         };

@@ -229,6 +229,16 @@ impl TaskStore {
         });
     }
 
+    /// Sets the `statusMessage` of a task still running.
+    pub(crate) fn status_message(&self, task_id: &str, message: String) {
+        if let Some(entry) = lock(&self.tasks).get_mut(task_id) {
+            if !entry.task.status.is_terminal() {
+                entry.task.status_message = Some(message);
+                entry.task.last_updated_at = now_rfc3339();
+            }
+        }
+    }
+
     /// Whether the store minted `task_id` (and still has it).
     pub(crate) fn knows(&self, task_id: &str) -> bool {
         let mut tasks = lock(&self.tasks);
@@ -281,6 +291,7 @@ pub(crate) async fn call(
             },
         );
     }
+    cx.set_task(&id);
     spawn_leg(store, &id, run, cx);
     Ok(ToolCall::Task(CreateTaskResult::new(task)))
 }
@@ -393,6 +404,7 @@ pub(crate) fn update(
             entry.leg.req.clone(),
             entry.answers.clone(),
         );
+        cx.set_task(task_id);
         Some((start_leg(&entry.leg, cx.clone()), cx))
     };
     if let Some((run, cx)) = next {
