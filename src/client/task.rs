@@ -97,10 +97,8 @@ impl ToolTask {
         task: Task,
         options: CallOptions,
     ) -> Self {
-        let (idle, max) = session.request_deadlines();
-        // The whole task is one call: its hard cap is the call's, or the
-        // client's (never below the idle deadline, as for any request).
-        let cap = options.max_time.unwrap_or_else(|| max.max(idle));
+        // The whole task is one call, under the hard cap of one request.
+        let cap = session.hard_cap(Some(&options));
         let era = session.era().unwrap_or(Era::Modern);
         let task = ToolTask {
             client,

@@ -92,10 +92,4 @@ impl Session {
                 .and_then(|r| r.tools.as_ref())
                 .is_some_and(|t| t.call.is_some())
     }
-
-    /// The client's idle and hard deadlines of one request.
-    pub(crate) fn request_deadlines(&self) -> (std::time::Duration, std::time::Duration) {
-        let o = &self.shared().options;
-        (o.request_timeout, o.max_request_time)
-    }
 }
