@@ -33,20 +33,6 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn wait_exit(child: &mut Child, limit: Duration) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("switchboard did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn send(child: &Child, signal: i32) {
     // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
     let rc = unsafe { libc::kill(child.id() as i32, signal) };
@@ -75,7 +61,7 @@ fn every_stop_signal_ends_the_servers_and_exits_128_plus_the_signal() {
         std::thread::sleep(Duration::from_millis(300));
         let sent = Instant::now();
         send(&child, signal);
-        let status = wait_exit(&mut child, Duration::from_secs(10));
+        let status = common::wait_exit(&mut child, Duration::from_secs(10));
         let mut stderr = String::new();
         let _ = child
             .stderr
@@ -111,7 +97,7 @@ fn ctrl_c_during_connect_leaves_no_server() {
         !running(&marker).is_empty()
     });
     send(&child, libc::SIGINT);
-    let status = wait_exit(&mut child, Duration::from_secs(10));
+    let status = common::wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
     wait_until("the server is gone", Duration::from_secs(2), || {
         running(&marker).is_empty()
@@ -128,7 +114,7 @@ fn with_closed_stdout(args: &[&str]) -> (ExitStatus, String) {
         .spawn()
         .expect("start switchboard");
     drop(child.stdout.take());
-    let status = wait_exit(&mut child, Duration::from_secs(30));
+    let status = common::wait_exit(&mut child, Duration::from_secs(30));
     let mut stderr = String::new();
     let _ = child
         .stderr

@@ -8,7 +8,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -71,20 +71,6 @@ fn until(
     }
 }
 
-fn wait_exit(child: &mut Child, limit: Duration) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("switchboard did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn events(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -99,7 +85,7 @@ fn a_call_with_task_shows_its_status_and_prints_its_result() {
     let log = dir.path().join("events.txt");
     let mut child = start(&log, r#"{"tag": "cli-ok", "steps": 3, "step_ms": 300}"#);
     let rx = stderr_lines(&mut child);
-    let status = wait_exit(&mut child, Duration::from_secs(40));
+    let status = common::wait_exit(&mut child, Duration::from_secs(40));
     let stderr: Vec<String> = rx.try_iter().collect();
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
@@ -135,7 +121,7 @@ fn ctrl_c_cancels_the_task_on_the_server() {
     let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert_eq!(rc, 0);
     let seen = until(&rx, Duration::from_secs(15), |l| l.contains(": cancelled"));
-    let status = wait_exit(&mut child, Duration::from_secs(15));
+    let status = common::wait_exit(&mut child, Duration::from_secs(15));
     assert_eq!(status.code(), Some(130), "stderr: {seen:#?}");
     // The server's side: the tool body was cancelled, never finished.
     let deadline = Instant::now() + Duration::from_secs(5);

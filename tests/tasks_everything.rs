@@ -112,12 +112,7 @@ async fn a_2025_11_25_task_does_not_survive_a_restart() {
             TaskStart::Task(task) => task,
             TaskStart::Done(out) => panic!("expected a task, got {:?}", out.text()),
         };
-        for (pid, _) in common::processes_with_marker(&tag) {
-            // SAFETY: kill(2) on our own child, found by its marker.
-            unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-            }
-        }
+        common::kill_marked(&tag);
         match task.wait().await {
             Err(switchboard::Error::Task(switchboard::TaskError::Lost { reason, .. })) => {
                 assert!(

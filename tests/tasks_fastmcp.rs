@@ -53,6 +53,24 @@ fn started(start: TaskStart) -> ToolTask {
     }
 }
 
+/// A long `research` task tagged `tag`, once its first step is done.
+async fn running(client: &Client, dir: &Path, tag: &str) -> ToolTask {
+    let args = json!({"tag": tag, "steps": 40, "step_ms": 250});
+    let task = started(
+        client
+            .call_tool_as_task("research", &args, CallOptions::new())
+            .await
+            .unwrap(),
+    );
+    event(
+        &events(dir),
+        &format!("step {tag} 1"),
+        Duration::from_secs(10),
+    )
+    .await;
+    task
+}
+
 /// Waits (bounded) until the events file has `line`.
 async fn event(path: &Path, line: &str, limit: Duration) {
     let path = path.to_owned();
@@ -223,21 +241,9 @@ async fn a_server_killed_mid_task_ends_the_wait_with_a_typed_error() {
             .connect()
             .await
             .unwrap();
-        let args = json!({"tag": "killed", "steps": 40, "step_ms": 250});
-        let task = started(
-            client
-                .call_tool_as_task("research", &args, CallOptions::new())
-                .await
-                .unwrap(),
-        );
-        event(
-            &events(dir.path()),
-            "step killed 1",
-            Duration::from_secs(10),
-        )
-        .await;
+        let task = running(&client, dir.path(), "killed").await;
         let killed = Instant::now();
-        kill_marked(&tag);
+        common::kill_marked(&tag);
         let outcome = within(Duration::from_secs(10), task.wait()).await;
         match outcome {
             Err(Error::Task(TaskError::Lost { server, .. })) => assert_eq!(server, "tasks"),
@@ -268,20 +274,8 @@ async fn a_task_on_a_restarted_server_that_forgot_it_is_lost_not_hung() {
             .connect()
             .await
             .unwrap();
-        let args = json!({"tag": "restarted", "steps": 40, "step_ms": 250});
-        let task = started(
-            client
-                .call_tool_as_task("research", &args, CallOptions::new())
-                .await
-                .unwrap(),
-        );
-        event(
-            &events(dir.path()),
-            "step restarted 1",
-            Duration::from_secs(10),
-        )
-        .await;
-        kill_marked(&tag);
+        let task = running(&client, dir.path(), "restarted").await;
+        common::kill_marked(&tag);
         // The 2026-07-28 task outlives the connection, so the handle polls
         // the restarted server, which (memory backend) never heard of it.
         let outcome = within(Duration::from_secs(20), task.wait()).await;
@@ -297,65 +291,6 @@ async fn a_task_on_a_restarted_server_that_forgot_it_is_lost_not_hung() {
             .await
             .unwrap();
         assert_eq!(out.text(), "back");
-        client.close().await.unwrap();
-    })
-    .await
-}
-
-fn kill_marked(marker: &str) {
-    let found = common::processes_with_marker(marker);
-    assert!(!found.is_empty(), "no server process carries {marker}");
-    for (pid, _) in found {
-        // SAFETY: kill(2) on a pid of our own child, found by its marker.
-        unsafe {
-            libc::kill(pid as i32, libc::SIGKILL);
-        }
-    }
-}
-
-/// Not a timed test: the figures for the report. What a task round costs
-/// (the `tools/call` that makes the task and the first `tasks/get`) next to
-/// a plain call of the same server, p50 and p90 of 40 each after 10 warm-up
-/// calls. `cargo test --test tasks_fastmcp -- --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, run by hand"]
-async fn task_round_overhead() {
-    within(Duration::from_secs(120), async {
-        let dir = tempfile::tempdir().unwrap();
-        let client = connect("task-overhead", dir.path()).await;
-        let args = json!({"text": "x"});
-        for _ in 0..10 {
-            client.call_tool("echo", &args).await.unwrap();
-        }
-        let mut plain = Vec::new();
-        for _ in 0..40 {
-            let t = Instant::now();
-            client.call_tool("echo", &args).await.unwrap();
-            plain.push(t.elapsed());
-        }
-        let mut rounds = Vec::new();
-        for _ in 0..40 {
-            let t = Instant::now();
-            let mut task = started(
-                client
-                    .call_tool_as_task("echo_task", &args, CallOptions::new())
-                    .await
-                    .unwrap(),
-            );
-            task.poll().await.unwrap();
-            rounds.push(t.elapsed());
-        }
-        let pct = |v: &mut Vec<Duration>, p: usize| {
-            v.sort();
-            v[(v.len() * p / 100).min(v.len() - 1)]
-        };
-        eprintln!(
-            "plain call: p50 {:?} p90 {:?}; task round (create + first poll): p50 {:?} p90 {:?}",
-            pct(&mut plain, 50),
-            pct(&mut plain, 90),
-            pct(&mut rounds, 50),
-            pct(&mut rounds, 90)
-        );
         client.close().await.unwrap();
     })
     .await

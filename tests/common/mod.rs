@@ -283,6 +283,35 @@ fn is_zombie(proc_dir: &Path) -> bool {
     }
 }
 
+/// SIGKILLs every live process carrying `marker` (this test's own
+/// children); panics when there is none.
+pub fn kill_marked(marker: &str) {
+    let found = processes_with_marker(marker);
+    assert!(!found.is_empty(), "no process carries {marker}");
+    for (pid, _) in found {
+        // SAFETY: kill(2) on a pid of our own child, found by its marker.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+        }
+    }
+}
+
+/// Waits until `child` exits, for `limit` at most (then kills it and
+/// panics).
+pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the child did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits (up to `limit`) until no process carries `marker`; panics with the
 /// survivors otherwise.
 pub async fn assert_no_process(marker: &str, limit: Duration) {
