@@ -664,13 +664,9 @@ impl Session {
         P: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
-        let bytes = self
-            .request_bytes(method, target, params, call, MetaMode::Negotiated)
-            .await?;
-        match result_kind(&bytes)? {
-            ResultKind::Complete => decode(method, &bytes),
-            kind => Err(unexpected_kind(method, kind)),
-        }
+        self.request_sized_to(method, target, params, call)
+            .await
+            .map(|(result, _)| result)
     }
 
     /// [`Session::request`], with the size of the result in bytes.
@@ -684,14 +680,23 @@ impl Session {
         P: Serialize + ?Sized + Sync,
         R: DeserializeOwned,
     {
+        self.request_sized_to(method, Target::default(), params, call)
+            .await
+    }
+
+    async fn request_sized_to<P, R>(
+        &self,
+        method: &str,
+        target: Target<'_>,
+        params: &P,
+        call: Option<&CallOptions>,
+    ) -> Result<(R, usize)>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
         let bytes = self
-            .request_bytes(
-                method,
-                Target::default(),
-                params,
-                call,
-                MetaMode::Negotiated,
-            )
+            .request_bytes(method, target, params, call, MetaMode::Negotiated)
             .await?;
         match result_kind(&bytes)? {
             ResultKind::Complete => decode(method, &bytes).map(|r| (r, bytes.len())),
