@@ -153,11 +153,16 @@ struct Entry {
     /// Every answer so far, by key.
     answers: Map<String, Value>,
     running: Option<AbortHandle>,
-    leg: Leg,
+    /// What runs its next leg; dropped once it ended (it holds the
+    /// connection it came by).
+    leg: Option<Leg>,
 }
 
 impl Entry {
     fn touch(&mut self, status: TaskStatus) {
+        if status.is_terminal() {
+            self.leg = None;
+        }
         self.task.status = status;
         self.task.last_updated_at = now_rfc3339();
     }
@@ -287,7 +292,7 @@ pub(crate) async fn call(
                 open: Map::new(),
                 answers: Map::new(),
                 running: None,
-                leg,
+                leg: Some(leg),
             },
         );
     }
@@ -398,14 +403,14 @@ pub(crate) fn update(
         if !entry.open.is_empty() {
             return Ok(EmptyResult::default());
         }
-        entry.touch(TaskStatus::Working);
-        let cx = Context::new(
-            entry.leg.conn.clone(),
-            entry.leg.req.clone(),
-            entry.answers.clone(),
-        );
+        let Some(leg) = &entry.leg else {
+            return Ok(EmptyResult::default());
+        };
+        let cx = Context::new(leg.conn.clone(), leg.req.clone(), entry.answers.clone());
         cx.set_task(task_id);
-        Some((start_leg(&entry.leg, cx.clone()), cx))
+        let run = start_leg(leg, cx.clone());
+        entry.touch(TaskStatus::Working);
+        Some((run, cx))
     };
     if let Some((run, cx)) = next {
         spawn_leg(store, task_id, run, cx);
