@@ -126,3 +126,46 @@ async fn a_2025_11_25_task_does_not_survive_a_restart() {
     })
     .await
 }
+
+/// A 2025-11-25 task that needs input: while the client waits on
+/// `tasks/result`, the server sends its elicitation, which the client's
+/// handler answers; the result carries the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2025_11_25_task_asks_while_its_result_is_awaited() {
+    bounded(async {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let client = common::everything(&marker("everything-task-ask"))
+            .elicitation(
+                move |p: switchboard::protocol::ElicitRequestParams,
+                      _cx: switchboard::RequestContext| {
+                    log.lock().unwrap().push(p.message().to_owned());
+                    async move {
+                        Ok(switchboard::protocol::ElicitResult::accept(
+                            serde_json::Map::from_iter([(
+                                "interpretation".to_owned(),
+                                json!("snake"),
+                            )]),
+                        ))
+                    }
+                },
+            )
+            .connect()
+            .await
+            .unwrap();
+        let out = client
+            .call_tool(TOOL, json!({"topic": "python", "ambiguous": true}))
+            .await
+            .expect("the task's result after the elicitation");
+        assert!(
+            out.text().contains("Clarification**: snake"),
+            "{}",
+            out.text()
+        );
+        let asked = asked.lock().unwrap().clone();
+        assert_eq!(asked.len(), 1, "{asked:?}");
+        assert!(asked[0].contains("python"), "{asked:?}");
+        client.close().await.unwrap();
+    })
+    .await
+}

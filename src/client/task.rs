@@ -173,6 +173,15 @@ impl ToolTask {
             if self.last.task.status.is_terminal() {
                 return self.finish().await;
             }
+            if self.last.task.status == TaskStatus::InputRequired && self.era == Era::Handshake {
+                // 2025-11-25: the server delivers its asks while
+                // `tasks/result` waits (the session answers them through
+                // the handlers), and that call ends with the result.
+                return match tokio::time::timeout_at(self.deadline, self.payload()).await {
+                    Ok(out) => out,
+                    Err(_) => Err(self.timeout()),
+                };
+            }
             let next = Instant::now() + self.poll_interval();
             if next >= self.deadline {
                 tokio::time::sleep_until(self.deadline).await;
@@ -261,13 +270,7 @@ impl ToolTask {
             TaskStatus::Completed => {
                 let result = match self.last.result.take() {
                     Some(result) => result,
-                    None if self.era == Era::Handshake => {
-                        let session = self.session().await?;
-                        session
-                            .task_payload(&task_id, Some(&self.options))
-                            .await
-                            .map_err(|e| self.lost_on(e))?
-                    }
+                    None if self.era == Era::Handshake => return self.payload().await,
                     None => {
                         return Err(Error::InvalidMessage(format!(
                             "tasks/get: task {task_id} is completed but carries no result"
@@ -299,6 +302,16 @@ impl ToolTask {
             }
             _ => Err(Error::Task(TaskError::Cancelled { server, task_id })),
         }
+    }
+
+    /// `tasks/result` (2025-11-25): the result of the task, once it ends.
+    async fn payload(&self) -> Result<ToolOutput> {
+        let session = self.session().await?;
+        let result = session
+            .task_payload(self.id(), Some(&self.options))
+            .await
+            .map_err(|e| self.lost_on(e))?;
+        self.client.output(&self.tool, result).await
     }
 
     fn report(&self) {
