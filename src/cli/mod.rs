@@ -3,6 +3,7 @@
 mod args;
 mod arguments;
 mod bench;
+mod check;
 mod child_env;
 mod commands;
 mod connect_lines;
