@@ -94,6 +94,22 @@ async fn one(p: &Probe, c: &mut Checker, tool: &Value) {
             json!({"name": name, "arguments": arguments_for(tool)}),
         )
         .await;
+    if let Err(crate::Error::OutputValidation { message, .. }) = &x.reply {
+        c.find(
+            Finding::error(
+                "tools.structured",
+                format!("tool {name:?}: structuredContent {message}"),
+            )
+            .subject(format!("tool {name:?}"))
+            .sent(x.sent.clone())
+            .received(x.received())
+            .rule(RULE)
+            .fix(
+                "make the result match outputSchema, or change the schema to what the tool returns",
+            ),
+        );
+        return;
+    }
     let Ok(result) = &x.reply else {
         c.find(
             Finding::note(

@@ -160,6 +160,7 @@ async fn pages(p: &Probe, c: &mut Checker, kind: &Kind) -> Result<(Vec<Value>, u
             );
             return Err(x);
         };
+        let before = items.len();
         items.extend(list.iter().cloned());
         let next = match result.get("nextCursor") {
             None | Some(Value::Null) => return Ok((items, page)),
@@ -189,6 +190,8 @@ async fn pages(p: &Probe, c: &mut Checker, kind: &Kind) -> Result<(Vec<Value>, u
                 .rule("utilities/pagination: a missing nextCursor marks the last page; cursors must lead to it")
                 .fix("give each page a new cursor, and none on the last page"),
             );
+            // The page came round again: its items are not new ones.
+            items.truncate(before);
             return Ok((items, page));
         }
         seen.push(next.clone());

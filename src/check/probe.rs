@@ -35,11 +35,44 @@ impl Probe {
     pub(super) async fn ask(&self, method: &str, params: Value) -> Exchange {
         let sent = json!({"method": method, "params": params});
         let start = Instant::now();
-        let reply = self.client.request::<Value>(method, params).await;
+        let reply = self.send(method, params).await;
         Exchange {
             sent,
             reply,
             elapsed: start.elapsed(),
+        }
+    }
+}
+
+impl Probe {
+    /// Requests that name a tool, prompt or resource go through the typed
+    /// calls, which send what 2026-07-28 mirrors in headers (`Mcp-Name`);
+    /// the typed result is handed back as JSON.
+    async fn send(&self, method: &str, params: Value) -> Result<Value, Error> {
+        let text = |key: &str| {
+            params
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let arguments = params.get("arguments").cloned().unwrap_or(Value::Null);
+        let to_json =
+            |v: Result<Value, serde_json::Error>| v.map_err(|e| Error::Encode(e.to_string()));
+        match method {
+            "tools/call" => {
+                let out = self.client.call_tool(&text("name"), arguments).await?;
+                to_json(serde_json::to_value(&*out))
+            }
+            "prompts/get" => {
+                let out = self.client.get_prompt(&text("name"), arguments).await?;
+                to_json(serde_json::to_value(out))
+            }
+            "resources/read" => {
+                let out = self.client.read_resource(&text("uri")).await?;
+                to_json(serde_json::to_value(out))
+            }
+            _ => self.client.request::<Value>(method, params).await,
         }
     }
 }

@@ -14,6 +14,9 @@ use super::shutdown::outln;
 use super::style::{paint, Paint};
 use super::{output, EXIT_TOOL_ERROR};
 
+/// The most characters of a message quoted on one line (`--json` has more).
+const QUOTED: usize = 300;
+
 /// The deadline of each request when `--timeout` is not given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -195,8 +198,13 @@ fn print_finding(f: &Finding, colour: bool) {
             );
         }
     };
-    let quote =
-        |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    let quote = |v: &Option<serde_json::Value>| {
+        let text = v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+        match text.char_indices().nth(QUOTED) {
+            Some((at, _)) => format!("{}…", &text[..at]),
+            None => text,
+        }
+    };
     if f.severity > Severity::Note {
         line("sent", quote(&f.sent));
         line("received", quote(&f.received));

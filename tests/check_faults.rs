@@ -1,0 +1,188 @@
+//! `switchboard check` against deliberately broken servers: a stdio
+//! script with one of each mistake (`tests/peers/sloppy_server.py`), the
+//! fault server (`tests/peers/fault_server.py`), and the in-process test
+//! server with the fault injector (`switchboard::testing::Fault`). Each
+//! expected finding is asserted, with what was sent and what came back.
+
+mod check_common;
+mod common;
+
+use std::time::Duration;
+
+use check_common::{check_json, failing, set};
+use serde_json::{json, Value};
+use switchboard::check::{self, CheckOptions, EraChoice, Severity};
+use switchboard::testing::{Fault, TestServer, ToolDef};
+use switchboard::{ProtocolVersion, Source};
+
+fn finding<'a>(report: &'a Value, check: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} finding: {report:#}"))
+}
+
+#[tokio::test]
+async fn each_mistake_of_the_sloppy_server_is_found() {
+    let marker = common::marker("check-sloppy");
+    let source = format!(
+        "python3 {}",
+        common::peer_script("sloppy_server.py").display()
+    );
+    let (code, report) = check_json(&source, &["--timeout", "3"], Some(&marker)).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        failing(&report),
+        set(&[
+            "negotiation.fallback",
+            "capabilities.consistent",
+            "pagination.terminates",
+            "tools.name",
+            "tools.unique",
+            "tools.input-schema",
+            "tools.output-schema",
+            "tools.annotations",
+            "tools.structured",
+            "resources.uri",
+            "resources.read",
+            "resources.template",
+            "errors.unknown-tool",
+            "errors.bad-arguments",
+            "errors.unknown-method",
+            "errors.ping",
+            "stdio.stdout",
+            "stdio.exit",
+        ]),
+        "{report:#}"
+    );
+    let stdout = finding(&report, "stdio.stdout");
+    assert_eq!(stdout["severity"], "error");
+    assert_eq!(stdout["received"], "sloppy server starting up, hello!");
+    assert!(stdout["rule"]
+        .as_str()
+        .unwrap()
+        .contains("MUST NOT write anything to stdout"));
+    assert!(!stdout["fix"].as_str().unwrap().is_empty());
+    let fallback = finding(&report, "negotiation.fallback");
+    assert_eq!(fallback["sent"]["params"]["protocolVersion"], "2099-01-01");
+    assert_eq!(
+        fallback["received"]["result"]["protocolVersion"],
+        "2099-01-01"
+    );
+    let unique = finding(&report, "tools.unique");
+    assert_eq!(unique["subject"], "tool \"dup\"");
+    assert_eq!(unique["era"], "2025-11-25");
+    let pages = finding(&report, "pagination.terminates");
+    assert_eq!(
+        pages["sent"],
+        json!({"method": "resources/list", "params": {"cursor": "again"}})
+    );
+    let method = finding(&report, "errors.unknown-method");
+    assert_eq!(method["received"], json!({}));
+    let ping = finding(&report, "errors.ping");
+    assert_eq!(ping["received"]["error"]["code"], -32603);
+    let structured = finding(&report, "tools.structured");
+    assert_eq!(structured["subject"], "tool \"liar\"");
+    // One finding per resource, though its page came round again.
+    let uris = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "resources.uri")
+        .count();
+    assert_eq!(uris, 1, "{report:#}");
+    // It ignores stdin closing and SIGTERM: check killed it all the same.
+    common::assert_no_process(&marker, Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn the_fault_server_echoes_any_version() {
+    let marker = common::marker("check-fault-good");
+    let source = format!(
+        "python3 {} good",
+        common::peer_script("fault_server.py").display()
+    );
+    let (code, report) = check_json(&source, &[], Some(&marker)).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        failing(&report),
+        set(&["negotiation.fallback"]),
+        "{report:#}"
+    );
+    // Its `typed` tool answers what its outputSchema says, when not asked to lie.
+    let structured = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "tools.structured")
+        .unwrap();
+    assert_eq!(structured["outcome"], "pass");
+    common::assert_no_process(&marker, Duration::from_secs(5)).await;
+}
+
+/// An in-process server with the fault injector on: ping never answered,
+/// every call of `echo` answered with garbage (and never properly), and a
+/// tool whose structured output breaks its own schema.
+fn faulty() -> TestServer {
+    TestServer::builder("faulty")
+        .tool(
+            ToolDef::new("echo").annotations(json!({"readOnlyHint": true})),
+            |_, args| async move { Ok(args) },
+        )
+        .tool(
+            ToolDef::new("count")
+                .annotations(json!({"readOnlyHint": true}))
+                .output_schema(json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]})),
+            |_, _| async move { Ok(json!({"n": "many"})) },
+        )
+        .method_fault("ping", Fault::Hang)
+        .tool_fault("echo", Fault::Garbage)
+        .build()
+}
+
+#[tokio::test]
+async fn fault_injected_failures_are_found() {
+    let options = CheckOptions {
+        eras: EraChoice::Exact(ProtocolVersion::V2025_11_25),
+        timeout: Duration::from_secs(1),
+        label: Some("faulty".into()),
+    };
+    let report = common::within(
+        Duration::from_secs(60),
+        check::run(Source::memory(faulty()), &options),
+    )
+    .await
+    .expect("a report");
+    assert!(report.failed());
+    let failing: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Note)
+        .map(|f| f.check.as_str())
+        .collect();
+    assert_eq!(
+        failing,
+        ["tools.structured", "errors.ping", "load.burst"],
+        "{report:#?}"
+    );
+    let ping = report.findings_of("errors.ping").next().unwrap();
+    assert_eq!(ping.sent, Some(json!({"method": "ping", "params": {}})));
+    let said = ping.received.as_ref().unwrap()["failure"].as_str().unwrap();
+    assert!(
+        said.contains("timed out") || said.contains("timeout"),
+        "{said}"
+    );
+    let burst = report.findings_of("load.burst").next().unwrap();
+    assert!(burst.message.starts_with("32 of 32"), "{}", burst.message);
+    let structured = report.findings_of("tools.structured").next().unwrap();
+    assert_eq!(structured.subject.as_deref(), Some("tool \"count\""));
+    assert!(
+        structured.message.contains("\"many\""),
+        "{}",
+        structured.message
+    );
+    assert_eq!(report.eras.len(), 1);
+    assert_eq!(report.server.source, "faulty");
+}
