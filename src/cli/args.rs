@@ -213,6 +213,19 @@ pub enum Command {
         #[arg(long, default_value = "auto")]
         era: String,
     },
+    /// Run one command (after --) against SOURCE and record every frame
+    /// both ways, with its time, to --out (JSON lines, secrets redacted);
+    /// `replay://FILE` as a SOURCE serves the recording back.
+    Record {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+        /// The recording to write.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// The command and its arguments, without SOURCE: `call add '{"a":1}'`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
     /// Host an agent (agents/*.toml) over its servers. With no PROMPT, read
     /// prompts from the terminal (one run each), or the whole of stdin when
     /// it is not a terminal. Exit codes: 0 final answer, 1 stopped by a

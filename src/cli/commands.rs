@@ -22,6 +22,11 @@ pub async fn run(cli: Cli) -> u8 {
     );
     let outcome = match cli.command {
         Command::Check { source, era } => super::check::run(&global, &source, &era).await,
+        Command::Record {
+            source,
+            out,
+            command,
+        } => super::record::run(&global, &source, &out, &command).await,
         Command::Demo { tour: true } => demo::run(&global).await,
         Command::Demo { tour: false } => super::demo_agent::run(&global).await,
         Command::Run { agent, prompt } => super::run::run(&global, &agent, &prompt).await,
@@ -88,7 +93,8 @@ fn source_of(command: &Command) -> &str {
         | Command::Prompt { source, .. }
         | Command::Ping { source }
         | Command::Bench { source, .. }
-        | Command::Check { source, .. } => source,
+        | Command::Check { source, .. }
+        | Command::Record { source, .. } => source,
         Command::Demo { .. }
         | Command::ServeEcho { .. }
         | Command::ServeTest { .. }
@@ -263,6 +269,7 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
         }
         Command::Bench { .. }
         | Command::Check { .. }
+        | Command::Record { .. }
         | Command::Demo { .. }
         | Command::ServeEcho { .. }
         | Command::ServeTest { .. }

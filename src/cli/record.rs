@@ -1,0 +1,77 @@
+//! `switchboard record SOURCE --out FILE -- COMMAND ARGS...`: runs one
+//! command against SOURCE (as `switchboard COMMAND SOURCE ARGS...` would)
+//! over a recorded connection ([`crate::transport::Source::record`]), so
+//! `switchboard COMMAND replay://FILE ARGS...` later prints the same with
+//! the server gone.
+
+use std::path::Path;
+
+use clap::Parser;
+
+use super::args::{Cli, Command, Global};
+use crate::{Error, Result};
+
+/// Runs `command` against `source`, recording to `out`.
+pub(super) async fn run(
+    global: &Global,
+    source: &str,
+    out: &Path,
+    command: &[String],
+) -> Result<u8> {
+    if crate::client::is_config_path(source) {
+        return Err(Error::invalid_argument(
+            "record takes one server (a command line, a script or a URL), not a config file",
+        ));
+    }
+    let (name, rest) = command.split_first().ok_or_else(|| {
+        Error::invalid_argument("record needs a command after --, e.g. -- call add '{\"a\":1}'")
+    })?;
+    let argv = ["switchboard", name.as_str(), source]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(rest.iter().cloned());
+    let inner = Cli::try_parse_from(argv).map_err(|e| {
+        Error::invalid_argument(format!("record -- {}: {}", command.join(" "), e.kind()))
+    })?;
+    let global = merged(global, &inner.global);
+    if !matches!(
+        inner.command,
+        Command::Inspect { .. }
+            | Command::Tools { .. }
+            | Command::Call { .. }
+            | Command::Resources { .. }
+            | Command::Templates { .. }
+            | Command::Read { .. }
+            | Command::Prompts { .. }
+            | Command::Prompt { .. }
+            | Command::Ping { .. }
+    ) {
+        return Err(Error::invalid_argument(format!(
+            "record runs one of inspect, tools, call, resources, templates, read, prompts, prompt, ping; not {name}"
+        )));
+    }
+    super::shutdown::set_json_output(global.json);
+    let client = super::builder(source, &global)?
+        .record(out)
+        .connect()
+        .await?;
+    let outcome = super::commands::one(inner.command, &global, &client).await;
+    let _ = client.close().await;
+    outcome
+}
+
+/// The flags given before `record`, with those given after `--` on top.
+fn merged(outer: &Global, inner: &Global) -> Global {
+    let mut global = outer.clone();
+    global.json |= inner.json;
+    global.timeout = inner.timeout.or(outer.timeout);
+    if inner.protocol != "auto" {
+        global.protocol = inner.protocol.clone();
+    }
+    global.roots.extend(inner.roots.iter().cloned());
+    global.env.extend(inner.env.iter().cloned());
+    global.inherit_env |= inner.inherit_env;
+    global.sampling = inner.sampling.clone().or(outer.sampling.clone());
+    global.elicitation = inner.elicitation.clone().or(outer.elicitation.clone());
+    global
+}
