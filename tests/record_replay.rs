@@ -315,3 +315,91 @@ async fn a_request_out_of_turn_names_the_one_due() {
     replayed.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The server asks the client (sampling) in both eras: a request in the
+/// handshake era, input-required rounds in 2026-07-28. The replay gets
+/// the same answer through, and refuses another.
+#[tokio::test]
+async fn the_clients_answers_to_the_server_are_replayed_too() {
+    let dir = tempdir("asks");
+    let server = format!(
+        "{} {}",
+        s(&common::python()),
+        s(&common::peer_script("rounds_server.py"))
+    );
+    for era in ["2025-11-25", "2026-07-28"] {
+        let file = dir.join(format!("{era}.jsonl"));
+        let recorded = run(&[
+            "--protocol",
+            era,
+            "record",
+            &server,
+            "--out",
+            &s(&file),
+            "--",
+            "--sampling",
+            "text:hello",
+            "call",
+            "ask_sampling",
+        ])
+        .await;
+        assert_eq!(
+            recorded.status.code(),
+            Some(0),
+            "{era}: {}",
+            text(&recorded.stderr)
+        );
+        assert!(
+            text(&recorded.stdout).starts_with("hello\n"),
+            "{era}: {}",
+            text(&recorded.stdout)
+        );
+        let replay = format!("replay://{}", s(&file));
+        let same = run(&[
+            "--protocol",
+            era,
+            "--sampling",
+            "text:hello",
+            "call",
+            &replay,
+            "ask_sampling",
+        ])
+        .await;
+        assert_eq!(same.status.code(), Some(0), "{era}: {}", text(&same.stderr));
+        assert_eq!(text(&same.stdout), text(&recorded.stdout), "{era}");
+        let other = run(&[
+            "--protocol",
+            era,
+            "--sampling",
+            "text:bye",
+            "call",
+            &replay,
+            "ask_sampling",
+        ])
+        .await;
+        assert_eq!(
+            other.status.code(),
+            Some(3),
+            "{era}: {}",
+            text(&other.stdout)
+        );
+        let said = text(&other.stderr);
+        assert!(
+            said.contains("replay mismatch at recorded request"),
+            "{era}: {said}"
+        );
+        assert!(
+            said.contains("\"text\":\"hello\"") && said.contains("\"text\":\"bye\""),
+            "{era}: {said}"
+        );
+        if era == "2025-11-25" {
+            assert!(
+                said.contains("expected the answer to sampling/createMessage"),
+                "{said}"
+            );
+        } else {
+            assert!(said.contains("inputResponses"), "{said}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

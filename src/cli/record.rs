@@ -8,8 +8,21 @@ use std::path::Path;
 
 use clap::Parser;
 
-use super::args::{Cli, Command, Global};
+use super::args::{Cli, Global};
 use crate::{Error, Result};
+
+/// The commands `record` runs: those of one server's client.
+const RECORDED: [&str; 9] = [
+    "inspect",
+    "tools",
+    "call",
+    "resources",
+    "templates",
+    "read",
+    "prompts",
+    "prompt",
+    "ping",
+];
 
 /// Runs `command` against `source`, recording to `out`.
 pub(super) async fn run(
@@ -23,33 +36,31 @@ pub(super) async fn run(
             "record takes one server (a command line, a script or a URL), not a config file",
         ));
     }
-    let (name, rest) = command.split_first().ok_or_else(|| {
-        Error::invalid_argument("record needs a command after --, e.g. -- call add '{\"a\":1}'")
-    })?;
-    let argv = ["switchboard", name.as_str(), source]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(rest.iter().cloned());
+    // SOURCE goes after the command's name (the first word naming one
+    // of the commands recorded; flags may come before it).
+    let at = command
+        .iter()
+        .position(|w| RECORDED.contains(&w.as_str()))
+        .ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "record needs one of {} after --, e.g. -- call add '{{\"a\":1}}'",
+                RECORDED.join(", ")
+            ))
+        })?;
+    let mut argv = vec!["switchboard".to_owned()];
+    argv.extend(command[..=at].iter().cloned());
+    argv.push(source.to_owned());
+    argv.extend(command[at + 1..].iter().cloned());
     let inner = Cli::try_parse_from(argv).map_err(|e| {
-        Error::invalid_argument(format!("record -- {}: {}", command.join(" "), e.kind()))
+        let said = e.to_string();
+        let first = said
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        Error::invalid_argument(format!("record -- {}: {first}", command.join(" ")))
     })?;
     let global = merged(global, &inner.global);
-    if !matches!(
-        inner.command,
-        Command::Inspect { .. }
-            | Command::Tools { .. }
-            | Command::Call { .. }
-            | Command::Resources { .. }
-            | Command::Templates { .. }
-            | Command::Read { .. }
-            | Command::Prompts { .. }
-            | Command::Prompt { .. }
-            | Command::Ping { .. }
-    ) {
-        return Err(Error::invalid_argument(format!(
-            "record runs one of inspect, tools, call, resources, templates, read, prompts, prompt, ping; not {name}"
-        )));
-    }
     super::shutdown::set_json_output(global.json);
     let client = super::builder(source, &global)?
         .record(out)
