@@ -29,6 +29,11 @@ async fn run(args: &[&str]) -> Output {
         .expect("run switchboard")
 }
 
+/// Asserts the command succeeded (saying `what` and its stderr if not).
+fn ok(out: &Output, what: &str) {
+    assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -66,12 +71,7 @@ async fn a_recorded_call_prints_the_same_with_the_server_gone() {
         args,
     ])
     .await;
-    assert_eq!(
-        recorded.status.code(),
-        Some(0),
-        "{}",
-        text(&recorded.stderr)
-    );
+    ok(&recorded, "");
     assert!(
         text(&recorded.stdout).contains("\"sum\": 3"),
         "{}",
@@ -94,12 +94,7 @@ async fn a_recorded_call_prints_the_same_with_the_server_gone() {
 
     let replay = format!("replay://{}", s(&file));
     let replayed = run(&["call", &replay, "add", args]).await;
-    assert_eq!(
-        replayed.status.code(),
-        Some(0),
-        "{}",
-        text(&replayed.stderr)
-    );
+    ok(&replayed, "");
     assert_eq!(text(&replayed.stdout), text(&recorded.stdout));
 
     let other = run(&["call", &replay, "add", r#"{"a":1,"b":3}"#]).await;
@@ -140,12 +135,7 @@ async fn handshake_era_recordings_replay_and_keep_no_secrets() {
         "get-env",
     ])
     .await;
-    assert_eq!(
-        recorded.status.code(),
-        Some(0),
-        "{}",
-        text(&recorded.stderr)
-    );
+    ok(&recorded, "");
     assert!(text(&recorded.stdout).contains(secret), "the server saw it");
     let raw = std::fs::read_to_string(&file).unwrap();
     assert!(
@@ -179,12 +169,7 @@ async fn handshake_era_recordings_replay_and_keep_no_secrets() {
         "get-env",
     ])
     .await;
-    assert_eq!(
-        replayed.status.code(),
-        Some(0),
-        "{}",
-        text(&replayed.stderr)
-    );
+    ok(&replayed, "");
     let printed = text(&replayed.stdout);
     assert!(
         printed.contains("MY_API_KEY") && !printed.contains(secret),
@@ -343,12 +328,7 @@ async fn the_clients_answers_to_the_server_are_replayed_too() {
             "ask_sampling",
         ])
         .await;
-        assert_eq!(
-            recorded.status.code(),
-            Some(0),
-            "{era}: {}",
-            text(&recorded.stderr)
-        );
+        ok(&recorded, era);
         assert!(
             text(&recorded.stdout).starts_with("hello\n"),
             "{era}: {}",
@@ -365,7 +345,7 @@ async fn the_clients_answers_to_the_server_are_replayed_too() {
             "ask_sampling",
         ])
         .await;
-        assert_eq!(same.status.code(), Some(0), "{era}: {}", text(&same.stderr));
+        ok(&same, era);
         assert_eq!(text(&same.stdout), text(&recorded.stdout), "{era}");
         let other = run(&[
             "--protocol",
