@@ -186,3 +186,58 @@ async fn fault_injected_failures_are_found() {
     assert_eq!(report.eras.len(), 1);
     assert_eq!(report.server.source, "faulty");
 }
+
+/// A config file's entry is checked like its command line; the human
+/// report groups the findings and quotes what was sent and came back,
+/// without colour when piped.
+#[tokio::test]
+async fn a_config_entry_gets_a_readable_report() {
+    let dir = std::env::temp_dir().join(common::marker("check-config"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("mcp.json");
+    let script = common::peer_script("fault_server.py");
+    let entry = json!({"mcpServers": {
+        "good": {"command": "python3", "args": [script, "good"]},
+        "other": {"command": "python3", "args": [script, "silent"]},
+    }});
+    std::fs::write(&config, entry.to_string()).unwrap();
+    let bin = env!("CARGO_BIN_EXE_switchboard");
+    let run = |args: Vec<String>| async move {
+        let mut cmd = tokio::process::Command::new(bin);
+        cmd.args(args).kill_on_drop(true);
+        tokio::time::timeout(Duration::from_secs(60), cmd.output())
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let path = config.to_string_lossy().into_owned();
+    let several = run(vec!["check".into(), path.clone()]).await;
+    assert_eq!(several.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&several.stderr).contains("--server NAME"));
+
+    let out = run(vec!["--server".into(), "good".into(), "check".into(), path]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.starts_with("check fault-server-good 0.0.1  (python3 "),
+        "{report}"
+    );
+    assert!(report.contains("\n! negotiation "), "{report}");
+    assert!(
+        report.contains(
+            "  ! warning negotiation.fallback: initialize with protocolVersion 2099-01-01"
+        ),
+        "{report}"
+    );
+    for label in ["sent", "received", "rule", "fix"] {
+        assert!(
+            report.contains(&format!("\n      {label:<9} ")),
+            "{label}: {report}"
+        );
+    }
+    assert!(report.contains("\n✓ tools "), "{report}");
+    assert!(report.contains("\nfigures: start-up "), "{report}");
+    assert!(report.contains("1 warnings"), "{report}");
+    assert!(!report.contains('\x1b'), "no colour when piped: {report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

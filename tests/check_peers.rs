@@ -139,7 +139,12 @@ async fn fastmcp_over_http_lacks_only_an_origin_check() {
     assert_eq!(origin["sent"]["Origin"], "http://switchboard-check.invalid");
     assert_eq!(origin["received"]["status"], 200);
     assert!(origin["rule"].as_str().unwrap().contains("403"));
-    for check in ["http.accept", "http.session", "http.headers"] {
+    for check in [
+        "http.accept",
+        "http.session",
+        "http.headers",
+        "negotiation.fallback-modern",
+    ] {
         let run = report["checks"]
             .as_array()
             .unwrap()

@@ -8,8 +8,8 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, ORIGIN};
 use serde_json::{json, Value};
 
 use super::checker::Checker;
+use super::raw;
 use super::report::Finding;
-use crate::protocol::version::meta;
 use crate::protocol::ProtocolVersion;
 use crate::transport::HttpConfig;
 
@@ -105,20 +105,6 @@ fn parse(bytes: &[u8]) -> Option<Value> {
     })
 }
 
-fn info() -> Value {
-    json!({"name": "switchboard-check", "version": env!("CARGO_PKG_VERSION")})
-}
-
-fn initialize(id: i64) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
-        "protocolVersion": ProtocolVersion::LATEST_HANDSHAKE.as_str(), "capabilities": {}, "clientInfo": info()}})
-}
-
-fn modern(id: i64, method: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"_meta": {
-        meta::PROTOCOL_VERSION: ProtocolVersion::LATEST.as_str(), meta::CLIENT_CAPABILITIES: {}, meta::CLIENT_INFO: info()}}})
-}
-
 fn is_loopback(url: &str) -> bool {
     url::Url::parse(url)
         .ok()
@@ -152,10 +138,13 @@ pub(super) async fn check(
         timeout,
     };
     let (first, headers): (Value, Vec<(&str, &str)>) = if handshake {
-        (initialize(1), vec![])
+        (
+            raw::initialize(1, ProtocolVersion::LATEST_HANDSHAKE.as_str()),
+            vec![],
+        )
     } else {
         (
-            modern(1, "server/discover"),
+            raw::modern(1, "server/discover", ProtocolVersion::LATEST.as_str()),
             vec![
                 ("mcp-protocol-version", ProtocolVersion::LATEST.as_str()),
                 ("mcp-method", "server/discover"),
@@ -175,6 +164,7 @@ pub(super) async fn check(
     }
     if modern_era {
         standard_headers(&http, c).await;
+        modern_fallback(&http, c).await;
     } else {
         c.skip("http.headers", "the server does not speak 2026-07-28");
     }
@@ -218,7 +208,13 @@ async fn accept(http: &Http, c: &mut Checker, body: &Value, headers: &[(&str, &s
 async fn session(http: &Http, c: &mut Checker) {
     c.ran("http.session");
     let both = [("accept", BOTH)];
-    let Ok(reply) = http.post(&initialize(10), &both).await else {
+    let Ok(reply) = http
+        .post(
+            &raw::initialize(10, ProtocolVersion::LATEST_HANDSHAKE.as_str()),
+            &both,
+        )
+        .await
+    else {
         return;
     };
     let Some(id) = reply.headers.get(SESSION).map(|v| v.as_bytes().to_vec()) else {
@@ -314,7 +310,7 @@ async fn origin(http: &Http, c: &mut Checker, body: &Value, headers: &[(&str, &s
 
 async fn standard_headers(http: &Http, c: &mut Checker) {
     c.ran("http.headers");
-    let body = modern(20, "tools/list");
+    let body = raw::modern(20, "tools/list", ProtocolVersion::LATEST.as_str());
     let version = ProtocolVersion::LATEST.as_str();
     let wrong = [
         ("accept", BOTH),
@@ -338,4 +334,19 @@ async fn standard_headers(http: &Http, c: &mut Checker) {
                 .fix("compare the standard headers with the body and refuse a mismatch with 400 and error -32020"),
         );
     }
+}
+
+async fn modern_fallback(http: &Http, c: &mut Checker) {
+    let body = raw::modern(30, "tools/list", raw::FUTURE);
+    let headers = [
+        ("accept", BOTH),
+        ("mcp-protocol-version", raw::FUTURE),
+        ("mcp-method", "tools/list"),
+    ];
+    let reply = http
+        .post(&body, &headers)
+        .await
+        .ok()
+        .and_then(|r| r.message);
+    raw::modern_fallback(c, &body, reply.as_ref());
 }

@@ -31,6 +31,7 @@ mod lists;
 mod load;
 mod probe;
 mod prompts;
+mod raw;
 mod report;
 mod resources;
 mod stdio;
@@ -117,7 +118,14 @@ pub async fn run(source: impl IntoSource, options: &CheckOptions) -> Result<Repo
     if handshake || modern {
         match &source {
             Source::Stdio(cfg) => {
-                stdio::check(cfg, handshake, options.timeout, &mut c, &mut figures).await
+                stdio::check(
+                    cfg,
+                    (handshake, modern),
+                    options.timeout,
+                    &mut c,
+                    &mut figures,
+                )
+                .await
             }
             Source::Http(cfg) => http::check(cfg, handshake, modern, options.timeout, &mut c).await,
             _ => {}

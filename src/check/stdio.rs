@@ -13,6 +13,7 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
 use super::checker::Checker;
+use super::raw::{self, FUTURE};
 use super::report::{Figures, Finding};
 use crate::protocol::ProtocolVersion;
 use crate::transport::StdioConfig;
@@ -23,8 +24,6 @@ const EXIT_GRACE: Duration = Duration::from_secs(5);
 const SLOW_START: Duration = Duration::from_secs(10);
 /// More stderr lines than this while idle is noise worth a note.
 const NOISY: usize = 20;
-/// The version the fallback probe asks for: one no server speaks.
-const FUTURE: &str = "2099-01-01";
 
 /// What the raw connection saw on stdout that was not JSON-RPC.
 #[derive(Default)]
@@ -146,22 +145,30 @@ impl Raw {
 }
 
 fn opening(handshake: bool) -> Value {
-    let info = json!({"name": "switchboard-check", "version": env!("CARGO_PKG_VERSION")});
     if handshake {
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-               "params": {"protocolVersion": FUTURE, "capabilities": {}, "clientInfo": info}})
+        raw::initialize(1, FUTURE)
     } else {
-        json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": {
-            crate::protocol::version::meta::PROTOCOL_VERSION: ProtocolVersion::LATEST.as_str(),
-            crate::protocol::version::meta::CLIENT_CAPABILITIES: {},
-            crate::protocol::version::meta::CLIENT_INFO: info}}})
+        raw::modern(1, "server/discover", ProtocolVersion::LATEST.as_str())
     }
 }
 
-/// Runs the stdio hygiene checks; `handshake` when the server speaks that era.
+/// A 2026-07-28 request in a version nobody speaks, on a connection of
+/// its own (a connection that began `initialize` stays in that era).
+async fn modern_fallback(cfg: &StdioConfig, timeout: Duration, c: &mut Checker) {
+    let Ok(mut raw) = spawn(cfg) else { return };
+    let sent = raw::modern(1, "tools/list", FUTURE);
+    raw.send(&sent).await;
+    let reply = raw.reply(1, timeout).await;
+    raw::modern_fallback(c, &sent, reply.as_ref());
+    raw.kill();
+    let _ = tokio::time::timeout(EXIT_GRACE, raw.child.wait()).await;
+}
+
+/// Runs the stdio hygiene checks, knowing which eras the server speaks
+/// (handshake, 2026-07-28).
 pub(super) async fn check(
     cfg: &StdioConfig,
-    handshake: bool,
+    (handshake, modern): (bool, bool),
     timeout: Duration,
     c: &mut Checker,
     figures: &mut Figures,
@@ -220,7 +227,7 @@ pub(super) async fn check(
                 );
             }
             if handshake {
-                fallback(c, &open, &reply);
+                raw::handshake_fallback(c, &open, &reply);
                 raw.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
                     .await;
                 stray_cancel(&mut raw, c, timeout).await;
@@ -254,6 +261,9 @@ pub(super) async fn check(
             );
         }
     }
+    if modern {
+        modern_fallback(cfg, timeout, c).await;
+    }
     let seen = raw.stdout.lock().unwrap_or_else(|p| p.into_inner());
     if seen.junk > 0 {
         c.find(
@@ -263,25 +273,6 @@ pub(super) async fn check(
                 .fix("send logs and prints to stderr (print(..., file=sys.stderr), console.error)"),
         );
     }
-}
-
-/// `initialize` with a version nobody speaks gets a version the server
-/// does speak, not an error.
-fn fallback(c: &mut Checker, sent: &Value, reply: &Value) {
-    c.ran("negotiation.fallback");
-    let agreed = reply
-        .pointer("/result/protocolVersion")
-        .and_then(Value::as_str);
-    if agreed.is_some_and(|v| v != FUTURE) {
-        return;
-    }
-    c.find(
-        Finding::warning("negotiation.fallback", format!("initialize with protocolVersion {FUTURE} is not countered with a version the server speaks"))
-            .sent(sent.clone())
-            .received(reply.clone())
-            .rule("basic/lifecycle (version negotiation): if the server does not support the requested version, it MUST respond with another version it supports")
-            .fix("answer initialize with your newest version when the client's is unknown"),
-    );
 }
 
 /// A cancellation of a request that does not exist is ignored.
