@@ -38,6 +38,7 @@ async fn each_mistake_of_the_sloppy_server_is_found() {
         set(&[
             "negotiation.fallback",
             "capabilities.consistent",
+            "capabilities.completions",
             "pagination.terminates",
             "tools.name",
             "tools.unique",

@@ -8,7 +8,7 @@ use crate::Client;
 use super::checker::Checker;
 use super::probe::Probe;
 use super::report::{EraReport, Figures, Finding};
-use super::{calls, errors, lists, load, prompts, resources, tools, CheckOptions, EraChoice};
+use super::{calls, caps, errors, lists, load, prompts, resources, tools, CheckOptions, EraChoice};
 
 /// What negotiation found.
 pub(super) struct Spoken {
@@ -110,6 +110,7 @@ pub(super) async fn check(
 async fn battery(p: &Probe, c: &mut Checker, figures: &mut Figures, measure: bool) {
     server_info(p, c);
     let lists = lists::fetch(p, c).await;
+    caps::check(p, c, &lists.prompts, &lists.templates).await;
     tools::check(c, &lists.tools);
     calls::check(p, c, &lists.tools).await;
     resources::check(p, c, &lists.resources).await;

@@ -22,6 +22,7 @@
 //! (hygiene over a raw connection) and `http` (raw requests).
 
 mod calls;
+mod caps;
 mod checker;
 mod eras;
 mod errors;

@@ -8,6 +8,7 @@ on purpose, one mistake per check:
 - prints a banner on stdout before anything else (stdio.stdout);
 - echoes any protocolVersion in `initialize`, even 2099-01-01 (negotiation.fallback);
 - does not declare `prompts` but answers prompts/list with one (capabilities.consistent);
+- declares `completions` but answers completion/complete with `{}` (capabilities.completions);
 - tools/list: a name of 70 characters and one with a space (tools.name), `dup`
   twice (tools.unique), `stringly` whose inputSchema has type "string"
   (tools.input-schema), `shaky` whose outputSchema does not compile
@@ -62,7 +63,7 @@ def answer(msg):
     if method == "server/discover":
         err(-32601, "Method not found")
     elif method == "initialize":
-        ok({"protocolVersion": params.get("protocolVersion"), "capabilities": {"tools": {}, "resources": {}},
+        ok({"protocolVersion": params.get("protocolVersion"), "capabilities": {"tools": {}, "resources": {}, "completions": {}},
             "serverInfo": {"name": "sloppy", "version": "0.0.1"}})
     elif method == "ping":
         err(-32603, "ping is not my thing")
