@@ -28,6 +28,7 @@ mod eras;
 mod errors;
 mod excerpt;
 mod http;
+mod lines;
 mod lists;
 mod load;
 mod probe;

@@ -8,16 +8,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
 use super::checker::Checker;
+use super::lines::each_line;
 use super::raw::{self, FUTURE};
 use super::report::{Figures, Finding};
 use crate::protocol::ProtocolVersion;
 use crate::transport::StdioConfig;
 
+/// The longest stdout line read whole (longer ones count as not JSON-RPC).
+const MAX_LINE: usize = 32 * 1024 * 1024;
 /// How long the server gets to exit once stdin is closed.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
 /// A start-up slower than this is worth a warning (hosts give up).
@@ -34,6 +37,8 @@ struct Stdout {
 
 struct Raw {
     child: Child,
+    /// The child's pid, which is its process group's id.
+    pid: Option<u32>,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<Value>,
     stdout: Arc<Mutex<Stdout>>,
@@ -62,47 +67,31 @@ fn spawn(cfg: &StdioConfig) -> std::io::Result<Raw> {
     let stdout = Arc::new(Mutex::new(Stdout::default()));
     if let Some(out) = child.stdout.take() {
         let seen = stdout.clone();
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(out);
-            let mut line = Vec::new();
-            while reader
-                .read_until(b'\n', &mut line)
-                .await
-                .is_ok_and(|n| n > 0)
-            {
-                let text = String::from_utf8_lossy(&line).trim().to_owned();
-                line.clear();
-                match serde_json::from_str::<Value>(&text) {
-                    Ok(v) if v.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => {
-                        let _ = tx.try_send(v);
-                    }
-                    _ if text.is_empty() => {}
-                    _ => {
-                        let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
-                        s.junk += 1;
-                        s.first_junk.get_or_insert(text.chars().take(200).collect());
-                    }
+        tokio::spawn(each_line(out, MAX_LINE, move |line| {
+            let text = String::from_utf8_lossy(line);
+            let text = text.trim();
+            match serde_json::from_str::<Value>(text) {
+                Ok(v) if v.get("jsonrpc").and_then(Value::as_str) == Some("2.0") => {
+                    let _ = tx.try_send(v);
+                }
+                _ if text.is_empty() => {}
+                _ => {
+                    let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
+                    s.junk += 1;
+                    s.first_junk.get_or_insert(text.chars().take(200).collect());
                 }
             }
-        });
+        }));
     }
     let stderr = Arc::new(AtomicUsize::new(0));
     if let Some(err) = child.stderr.take() {
         let count = stderr.clone();
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(err);
-            let mut line = Vec::new();
-            while reader
-                .read_until(b'\n', &mut line)
-                .await
-                .is_ok_and(|n| n > 0)
-            {
-                count.fetch_add(1, Ordering::Relaxed);
-                line.clear();
-            }
-        });
+        tokio::spawn(each_line(err, 1024, move |_| {
+            count.fetch_add(1, Ordering::Relaxed);
+        }));
     }
     Ok(Raw {
+        pid: child.id(),
         child,
         stdin,
         lines,
@@ -136,8 +125,9 @@ impl Raw {
         }
     }
 
+    /// Ends the whole group (what a server started and left behind too).
     fn kill(&mut self) {
-        if let Some(pid) = self.child.id() {
+        if let Some(pid) = self.pid {
             // SAFETY: killpg sends a signal; the group is the child's own.
             unsafe { libc::killpg(pid as libc::pid_t, libc::SIGKILL) };
         }
@@ -235,7 +225,7 @@ pub(super) async fn check(
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    figures.rss_kib = raw.child.id().and_then(group_rss_kib);
+    figures.rss_kib = raw.pid.and_then(group_rss_kib);
     let stderr_lines = raw.stderr.load(Ordering::Relaxed);
     figures.stderr_lines = Some(stderr_lines);
     if stderr_lines > NOISY {
@@ -251,7 +241,10 @@ pub(super) async fn check(
     raw.stdin = None;
     let closed = Instant::now();
     match tokio::time::timeout(EXIT_GRACE, raw.child.wait()).await {
-        Ok(_) => figures.exit_ms = Some(closed.elapsed().as_secs_f64() * 1000.0),
+        Ok(_) => {
+            figures.exit_ms = Some(closed.elapsed().as_secs_f64() * 1000.0);
+            raw.kill();
+        }
         Err(_) => {
             raw.kill();
             c.find(
