@@ -10,9 +10,14 @@ use crate::check::{self, CheckOptions, EraChoice, Finding, Outcome, Report, Seve
 use crate::{Error, Result, Source};
 
 use super::args::Global;
-use super::shutdown::outln;
 use super::style::{paint, Paint};
 use super::{output, EXIT_TOOL_ERROR};
+
+/// Prints one line of the report: coloured by us, a server's text in it
+/// escaped (`output::terminal_safe`) before it got here.
+macro_rules! styled {
+    ($($arg:tt)*) => { super::shutdown::write_stdout_styled(&format!($($arg)*)) };
+}
 
 /// The most characters of a message quoted on one line (`--json` has more).
 const QUOTED: usize = 300;
@@ -93,19 +98,19 @@ pub(super) fn print(report: &Report, colour: bool) {
         (Some(n), None) => n.clone(),
         _ => "server".to_owned(),
     };
-    outln!(
+    styled!(
         "check {}  ({})",
         output::terminal_safe(&who),
         output::terminal_safe(&report.server.source)
     );
     for era in &report.eras {
         match &era.negotiated {
-            Some(v) => outln!(
+            Some(v) => styled!(
                 "  {}  {} negotiated {v}",
                 era.era,
                 paint("✓", Paint::Green, colour)
             ),
-            None => outln!(
+            None => styled!(
                 "  {}  {} not spoken",
                 era.era,
                 paint("-", Paint::Dim, colour)
@@ -129,7 +134,7 @@ pub(super) fn print(report: &Report, colour: bool) {
     } else {
         paint("✓", Paint::Green, colour)
     };
-    outln!(
+    styled!(
         "\n{verdict} {} errors, {} warnings, {} notes; {} checks: {} passed, {} failed, {} skipped",
         s.errors,
         s.warnings,
@@ -165,7 +170,7 @@ fn print_group(report: &Report, group: &str, colour: bool) {
         0 => String::new(),
         n => format!(", {n} skipped"),
     };
-    outln!(
+    styled!(
         "\n{head} {group:<12} {} passed, {} failed{skipped}",
         count(Outcome::Pass),
         count(Outcome::Fail)
@@ -182,7 +187,7 @@ fn print_finding(f: &Finding, colour: bool) {
         .as_deref()
         .map(|e| format!(" [{e}]"))
         .unwrap_or_default();
-    outln!(
+    styled!(
         "  {} {} {}{era}: {}",
         paint(m, p, colour),
         paint(f.severity.as_str(), p, colour),
@@ -191,7 +196,7 @@ fn print_finding(f: &Finding, colour: bool) {
     );
     let line = |label: &str, text: String| {
         if !text.is_empty() {
-            outln!(
+            styled!(
                 "      {} {}",
                 paint(&format!("{label:<9}"), Paint::Dim, colour),
                 output::terminal_safe(&text)
@@ -239,6 +244,6 @@ fn print_figures(report: &Report) {
         parts.push(format!("exit after stdin closed {ms:.0} ms"));
     }
     if !parts.is_empty() {
-        outln!("\nfigures: {}", parts.join(" · "));
+        styled!("\nfigures: {}", parts.join(" · "));
     }
 }
