@@ -58,6 +58,39 @@ async fn each_mistake_of_the_sloppy_server_is_found() {
         ]),
         "{report:#}"
     );
+    // The documented shape of the report (schema switchboard.check/1).
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&report),
+        ["checks", "eras", "figures", "findings", "schema", "server", "summary"]
+    );
+    assert_eq!(keys(&report["server"]), ["name", "source", "version"]);
+    assert_eq!(
+        keys(&report["summary"]),
+        ["checks", "errors", "failed", "notes", "passed", "skipped", "warnings"]
+    );
+    assert_eq!(
+        keys(&report["figures"]),
+        [
+            "burst_ms",
+            "exit_ms",
+            "rss_kib",
+            "startup_ms",
+            "stderr_lines",
+            "tools_list_p50_us",
+            "tools_list_p99_us"
+        ]
+    );
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(
+            keys(f),
+            ["check", "era", "fix", "message", "received", "rule", "sent", "severity", "subject"]
+        );
+    }
+    assert!(report["checks"].as_array().unwrap().iter().all(|c| {
+        let k = keys(c);
+        k == ["check", "era", "outcome"] || k == ["check", "era", "outcome", "reason"]
+    }));
     let stdout = finding(&report, "stdio.stdout");
     assert_eq!(stdout["severity"], "error");
     assert_eq!(stdout["received"], "sloppy server starting up, hello!");
