@@ -144,6 +144,7 @@ mod actor_system;
 #[cfg_attr(docsrs, doc(cfg(feature = "agent")))]
 pub mod agent;
 pub mod auth;
+pub mod check;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;

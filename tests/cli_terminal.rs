@@ -239,3 +239,25 @@ fn errors_are_red_on_a_terminal_and_plain_when_piped_or_with_no_color() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_check_report_is_coloured_on_a_terminal_only() {
+    let script = common::peer_script("fault_server.py");
+    let source = format!("python3 {} good", script.display());
+    let args = ["check", source.as_str()];
+    let (code, shown) = on_a_terminal(&format!("'{BIN}' {}", quoted(&args)), &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    // The failing group's mark and the finding's severity in yellow; a
+    // passing group's mark in green.
+    assert!(shown.contains("\x1b[33m!\x1b[0m negotiation"), "{shown:?}");
+    assert!(
+        shown.contains("\x1b[33mwarning\x1b[0m negotiation.fallback"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\x1b[32m✓\x1b[0m tools"), "{shown:?}");
+    let (_, shown) = on_a_terminal(&format!("'{BIN}' {}", quoted(&args)), &[("NO_COLOR", "1")]);
+    assert!(
+        shown.contains("! negotiation") && !shown.contains("\x1b["),
+        "{shown:?}"
+    );
+}

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("client", 5),
     ("server", 5),
     ("testing", 6),
+    ("check", 6),
     ("sampling", 6),
     ("config", 7),
     ("policy", 8),

@@ -204,6 +204,32 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         concurrency: usize,
     },
+    /// Check a server against the spec: negotiation, tools and their
+    /// schemas, pagination, resources, prompts, errors, hygiene (stdio) and
+    /// HTTP behaviour. Each finding says what was sent, what came back, the
+    /// rule it breaks and the fix; --json prints the report object (schema
+    /// switchboard.check/1). Exit 0 when nothing is wrong, 1 when something is.
+    Check {
+        /// The server: a command line, a script (.py, .js), a URL, or a
+        /// config file's entry (--server NAME).
+        source: String,
+        /// Which eras: auto (each one the server speaks), both, 2026-07-28, 2025-11-25.
+        #[arg(long, default_value = "auto")]
+        era: String,
+    },
+    /// Run one command (after --) against SOURCE and record every frame
+    /// both ways, with its time, to --out (JSON lines, secrets redacted);
+    /// `replay://FILE` as a SOURCE serves the recording back.
+    Record {
+        /// The server: a command line, a script (.py, .js) or a URL.
+        source: String,
+        /// The recording to write.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// The command and its arguments, without SOURCE: `call add '{"a":1}'`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
     /// Host an agent (agents/*.toml) over its servers. With no PROMPT, read
     /// prompts from the terminal (one run each), or the whole of stdin when
     /// it is not a terminal. Exit codes: 0 final answer, 1 stopped by a

@@ -21,6 +21,12 @@ pub async fn run(cli: Cli) -> u8 {
         Ok(crate::Source::Stdio(_))
     );
     let outcome = match cli.command {
+        Command::Check { source, era } => super::check::run(&global, &source, &era).await,
+        Command::Record {
+            source,
+            out,
+            command,
+        } => super::record::run(&global, &source, &out, &command).await,
         Command::Demo { tour: true } => demo::run(&global).await,
         Command::Demo { tour: false } => super::demo_agent::run(&global).await,
         Command::Run { agent, prompt } => super::run::run(&global, &agent, &prompt).await,
@@ -86,7 +92,9 @@ fn source_of(command: &Command) -> &str {
         | Command::Prompts { source }
         | Command::Prompt { source, .. }
         | Command::Ping { source }
-        | Command::Bench { source, .. } => source,
+        | Command::Bench { source, .. }
+        | Command::Check { source, .. }
+        | Command::Record { source, .. } => source,
         Command::Demo { .. }
         | Command::ServeEcho { .. }
         | Command::ServeTest { .. }
@@ -264,6 +272,8 @@ pub(super) async fn one(command: Command, global: &Global, client: &Client) -> R
             Ok(0)
         }
         Command::Bench { .. }
+        | Command::Check { .. }
+        | Command::Record { .. }
         | Command::Demo { .. }
         | Command::ServeEcho { .. }
         | Command::ServeTest { .. }

@@ -3,6 +3,7 @@
 mod args;
 mod arguments;
 mod bench;
+mod check;
 mod child_env;
 mod commands;
 mod connect_lines;
@@ -20,6 +21,7 @@ mod log_format;
 mod modes;
 mod output;
 mod progress;
+mod record;
 mod run;
 mod serve_echo;
 pub(crate) mod shutdown;
@@ -132,6 +134,11 @@ pub fn exit_code(e: &Error) -> u8 {
 
 /// Connects to SOURCE with the global flags applied.
 pub async fn connect(source: &str, global: &Global) -> Result<Client> {
+    builder(source, global)?.connect().await
+}
+
+/// A client for SOURCE with the global flags applied, not yet connected.
+fn builder(source: &str, global: &Global) -> Result<crate::ClientBuilder> {
     let timeout = global.timeout();
     let version: VersionChoice = global.protocol.parse()?;
     let server = child_env::apply(source::server(source)?, global)?;
@@ -149,7 +156,7 @@ pub async fn connect(source: &str, global: &Global) -> Result<Client> {
     if let Some(mode) = &global.elicitation {
         builder = builder.elicitation(ElicitationMode::parse(mode)?.policy()?);
     }
-    builder.connect().await
+    Ok(builder)
 }
 
 /// The name a single server goes by in logs: a URL's host (never its

@@ -141,6 +141,20 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Writes a line of human output as it is: its control characters are
+/// the CLI's own (colour), so every piece of a server's text in it must
+/// have been escaped already ([`super::output::terminal_safe`]).
+pub(super) fn write_stdout_styled(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(line.as_bytes())
+        .and_then(|_| out.write_all(b"\n"))
+        .is_err()
+    {
+        stdout_closed();
+    }
+}
+
 /// Like [`write_stdout`], for output that must reach the reader now (text
 /// streamed as it comes).
 pub fn flush_stdout() {

@@ -43,6 +43,11 @@ pub(super) fn stderr_colour() -> bool {
     std::io::stderr().is_terminal() && !no_color()
 }
 
+/// Whether stdout gets colour: a terminal, no `NO_COLOR`, no `--json`.
+pub(super) fn stdout_colour(global: &Global) -> bool {
+    !global.json && std::io::stdout().is_terminal() && !no_color()
+}
+
 /// `text` in `paint` when `on`, else as it is.
 pub(super) fn paint(text: &str, paint: Paint, on: bool) -> Cow<'_, str> {
     if on {

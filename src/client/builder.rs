@@ -112,6 +112,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Records every frame of the connection, both ways and timed, to
+    /// `path` (JSON lines, secrets redacted; see [`Source::record`]), for
+    /// [`Source::replay`] to serve back. Default: not recorded.
+    pub fn record(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.source = self.source.map(|s| s.record(path));
+        self
+    }
+
     /// Supervises the connection: a server that dies (exits, is killed, stops
     /// answering health probes) is restarted with backoff and jitter, tool
     /// calls in flight are sent again once as [`ClientBuilder::replay`]

@@ -18,6 +18,7 @@ pub fn is_config_path(text: &str) -> bool {
 impl Source {
     /// Infers the source from one string:
     /// - `http://` / `https://`: Streamable HTTP (a path ending in `/sse`: legacy SSE);
+    /// - `replay://PATH`: a recorded session served back ([`Source::replay`]);
     /// - a path ending `.json` or `.toml` is refused: it is an `mcpServers`
     ///   config of many servers (see [`is_config_path`] and `Fleet::from_config`);
     /// - a command whose program ends `.py` runs with `python3`, `.js`/`.mjs`/`.cjs` with `node`;
@@ -33,6 +34,9 @@ impl Source {
                 "{trimmed}: an in-process server is built in code (Source::memory); \
                  memory://demo is known to the CLI and to config files"
             )));
+        }
+        if lower.starts_with("replay://") {
+            return Ok(Source::replay(&trimmed["replay://".len()..]));
         }
         if lower.starts_with("http://") || lower.starts_with("https://") {
             return Ok(Source::Http(HttpConfig::new(trimmed)));
@@ -79,15 +83,23 @@ pub(crate) fn transport_for(
     source: Source,
     options: &SessionOptions,
 ) -> Result<Box<dyn Transport>> {
-    let source = match source {
+    deadlines(source, options).into_transport(options.max_message_size)
+}
+
+/// `source` with the session's deadlines on its HTTP config (a recorded
+/// source's too).
+fn deadlines(source: Source, options: &SessionOptions) -> Source {
+    match source {
         Source::Http(mut config) => {
             config.session_cap = options.max_request_time.max(options.request_timeout);
             config.connect_deadline = options.connect_timeout;
             Source::Http(config)
         }
+        Source::Record(recording) => {
+            Source::Record(recording.map_inner(|inner| deadlines(inner, options)))
+        }
         other => other,
-    };
-    source.into_transport(options.max_message_size)
+    }
 }
 
 /// Anything that names a server: a string to infer from, a path, a [`Source`].

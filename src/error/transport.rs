@@ -75,6 +75,18 @@ pub enum TransportError {
         /// What failed.
         message: String,
     },
+    /// A replayed session ([`crate::transport::Source::replay`]) was sent a
+    /// request its recording does not hold next: the application asked
+    /// something other than what was recorded.
+    #[error("replay mismatch at recorded request {index}: expected {expected}, got {got}")]
+    ReplayMismatch {
+        /// The position (from 1) in the recording of the request expected.
+        index: usize,
+        /// The request expected: its method and params, as recorded.
+        expected: String,
+        /// The request sent instead: its method and params.
+        got: String,
+    },
     /// A failure after which the session did not send the request again,
     /// because it may have acted (a `tools/call`): its outcome is unknown.
     #[error("{cause}; {method} was not re-sent: its outcome is unknown (the server may have acted on it)")]
@@ -112,7 +124,8 @@ impl TransportError {
             TransportError::NotResent { cause, .. } => cause.status(),
             TransportError::Connection { .. }
             | TransportError::Timeout { .. }
-            | TransportError::StreamLost { .. } => None,
+            | TransportError::StreamLost { .. }
+            | TransportError::ReplayMismatch { .. } => None,
         }
     }
 

@@ -8,13 +8,18 @@
 //! [`TransportError`], never as a made-up JSON-RPC error.
 //!
 //! [`Source`] says which transport reaches a server (the client infers one
-//! from what a user types).
+//! from what a user types). Any source can be recorded
+//! ([`Source::record`]: every frame both ways, timed, secrets redacted)
+//! and a recording served back ([`Source::replay`]).
 
 mod auth;
 mod frame;
 pub mod http;
 mod memory;
 mod outbound;
+mod record;
+pub mod redact;
+mod replay;
 mod source;
 mod sse;
 mod sse_parse;
@@ -31,6 +36,7 @@ pub use frame::{Frame, FrameKind, FrameMeta};
 pub use http::{HttpConfig, HttpMode};
 pub use memory::{InProcessServer, ServerEnd};
 pub use outbound::{Outbound, SendError};
+pub use record::Recording;
 pub use source::Source;
 pub use stdio::StdioConfig;
 

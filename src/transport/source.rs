@@ -2,10 +2,13 @@
 //! source from what a user types is the client's job (`client/source.rs`).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::http::{HttpConfig, HttpTransport};
 use super::memory::{InProcessServer, MemoryTransport};
+use super::record::Recording;
+use super::replay::ReplayTransport;
 use super::stdio::{StdioConfig, StdioTransport};
 use super::Transport;
 use crate::Result;
@@ -21,6 +24,11 @@ pub enum Source {
     Http(HttpConfig),
     /// A server running in this process.
     Memory(Arc<dyn InProcessServer>),
+    /// Another source, every frame of its sessions recorded to a file
+    /// ([`Source::record`]).
+    Record(Recording),
+    /// A recorded session served back ([`Source::replay`]): no server.
+    Replay(PathBuf),
 }
 
 impl fmt::Debug for Source {
@@ -29,6 +37,8 @@ impl fmt::Debug for Source {
             Source::Stdio(c) => write!(f, "Stdio({})", c.command_line()),
             Source::Http(c) => write!(f, "Http({})", c.redacted_url()),
             Source::Memory(_) => f.write_str("Memory"),
+            Source::Record(r) => write!(f, "Record({:?} to {})", r.inner, r.path().display()),
+            Source::Replay(path) => write!(f, "Replay({})", path.display()),
         }
     }
 }
@@ -81,6 +91,28 @@ impl Source {
         Source::Memory(Arc::new(server))
     }
 
+    /// This source, with every frame of its sessions written to `path` as
+    /// JSON lines with their times (the file is created on the first
+    /// connection; a restart appends). Values under secret-looking keys
+    /// (`authorization`, `apiKey`, `token`, `password`, ...), bearer
+    /// tokens, and the values this source was given (environment values,
+    /// header values, URL query values) are written as `[redacted]`.
+    pub fn record(self, path: impl Into<PathBuf>) -> Source {
+        Source::Record(Recording::new(self, path.into()))
+    }
+
+    /// A recorded session ([`Source::record`], `switchboard record`)
+    /// served back: each request is matched against the recorded ones by
+    /// method and params (ids, progress tokens and trace context ignored)
+    /// and gets what the server sent then, in order; a request the
+    /// recording does not hold fails with
+    /// [`crate::transport::TransportError::ReplayMismatch`] naming the
+    /// recorded request that was due. The file is read when the client
+    /// connects. As a string: `replay://session.jsonl`.
+    pub fn replay(path: impl Into<PathBuf>) -> Source {
+        Source::Replay(path.into())
+    }
+
     /// Builds the transport for a single server, whose frames are at most
     /// `max_message_size` bytes.
     pub(crate) fn into_transport(self, max_message_size: usize) -> Result<Box<dyn Transport>> {
@@ -97,6 +129,8 @@ impl Source {
                 config.max_message_size = max_message_size;
                 Ok(Box::new(HttpTransport { config }))
             }
+            Source::Record(recording) => recording.into_transport(max_message_size),
+            Source::Replay(path) => Ok(Box::new(ReplayTransport { path })),
         }
     }
 }
