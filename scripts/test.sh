@@ -17,7 +17,7 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --all-targets --locked --features distributed -- -D warnings
 # The bare library (no default features) and each optional part alone:
 # each builds lint-clean, and the bare one links no CLI dependency.
-for features in "" testing agent http-server distributed otel; do
+for features in "" fuzzing testing agent http-server distributed otel; do
     cargo clippy --lib --no-default-features --features "$features" --locked -- -D warnings
 done
 if cargo tree --no-default-features -e normal --prefix none | grep -E '^(clap|tracing-subscriber|axum) '; then

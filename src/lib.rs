@@ -155,6 +155,9 @@ pub mod config;
 pub mod dist;
 pub mod error;
 pub mod fleet;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gateway;
 mod http_client;
 pub mod model;

@@ -108,3 +108,28 @@ async fn a_call_to_a_down_server_names_it_and_runs_nothing_else() {
     })
     .await
 }
+
+/// Issue 12 (fuzzing, target `names`): servers `a.b` and `a_b` would both
+/// name their tools `a_b_...`, so a name could mean either (and naming
+/// one's tools never ended); a fleet refuses the pair, naming both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_whose_names_share_a_prefix_are_refused() {
+    common::bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mcp.json");
+        let down = json!({"command": DOWN});
+        std::fs::write(
+            &path,
+            json!({"mcpServers": {"a.b": down, "a_b": down, "c": down}}).to_string(),
+        )
+        .unwrap();
+        let err = Fleet::from_config(&path).await.expect_err("refused");
+        let message = err.to_string();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+        assert!(
+            message.contains(r#""a.b""#) && message.contains(r#""a_b""#),
+            "{message}"
+        );
+    })
+    .await
+}

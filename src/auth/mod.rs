@@ -53,14 +53,14 @@
 mod assertion;
 mod atomic_write;
 mod browser;
-mod challenge;
+pub(crate) mod challenge;
 mod dpop;
 mod file_lock;
 mod flow;
 mod handler;
 mod http;
 mod jwt;
-mod metadata;
+pub(crate) mod metadata;
 mod oauth;
 mod pkce;
 mod provider;

@@ -19,7 +19,7 @@ use crate::{ConfigError, Error, Result};
 const SERVER_TABLES: &[&str] = &["mcpServers", "servers", "mcp_servers"];
 
 /// Where a text came from.
-pub(super) struct Origin<'a> {
+pub(crate) struct Origin<'a> {
     /// For error messages.
     pub name: &'a str,
     /// The file, when read from one.
@@ -40,7 +40,7 @@ fn workspace_folder(path: &Path) -> Option<PathBuf> {
     }
 }
 
-pub(super) fn load(
+pub(crate) fn load(
     text: &str,
     format: Format,
     from: &Origin<'_>,

@@ -175,7 +175,7 @@ pub use server::{
 pub use unresolved::{Unresolved, UnresolvedServer};
 
 use crate::{ConfigError, Error, Result};
-use load::{load, Origin};
+pub(crate) use load::{load, Origin};
 
 /// A config file's syntax.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -41,6 +41,13 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// What a server's names start with: its name with every character
+/// outside `[A-Za-z0-9_-]` made `_`. Two members with one prefix (`a.b`
+/// and `a_b`) cannot tell their names apart, so a fleet refuses the pair.
+pub fn prefix(server: &str) -> String {
+    sanitize(server)
+}
+
 fn hash6(server: &str, name: &str) -> String {
     // FNV-1a 64: stable across runs and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -120,7 +127,13 @@ impl NameTable {
             return existing.clone();
         }
         let members: Vec<&str> = members.into_iter().collect();
-        let ours = |n: &str| owner(n, members.iter().copied()).is_none_or(|o| o == server);
+        // A member with the same prefix (which a fleet refuses) counts as
+        // this server: else no name would ever be ours, and the search
+        // below would not end.
+        let prefix = sanitize(server);
+        let ours = |n: &str| {
+            owner(n, members.iter().copied()).is_none_or(|o| o == server || sanitize(o) == prefix)
+        };
         let base = sanitize(&format!("{server}_{name}"));
         let mut candidate = if base.len() > MAX_NAME || !ours(&base) {
             hashed(server, name, &base)
@@ -136,6 +149,9 @@ impl NameTable {
             true => hashed_after(server, salt, name),
             false => hashed(server, salt, &base),
         };
+        // Ends: each salt hashes anew, and a salted name keeps this server's
+        // prefix, which only a longer member could own (up to one per
+        // salted name it shares a start with).
         let mut n = 0;
         while self.reverse.contains_key(&candidate) || (keeps_prefix && !ours(&candidate)) {
             candidate = match n {
@@ -180,6 +196,33 @@ mod tests {
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    }
+
+    /// Issue 12 (fuzzing, target `names`): with members `a.b` and `a_b`
+    /// (one prefix, `a_b`), the member that is not the prefix's longest
+    /// owner could never get a name of its own, and naming looped forever.
+    #[test]
+    fn members_with_one_prefix_still_get_names() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut t = NameTable::new();
+            let members = ["a.b", "a_b"];
+            let names: Vec<String> = ["a.b", "a_b", "a.b", "a_b"]
+                .iter()
+                .zip(["x", "x", "y", "x"])
+                .map(|(s, tool)| t.insert_among(s, tool, members))
+                .collect();
+            let _ = done.send((names, t));
+        });
+        let (names, t) = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("naming ends");
+        assert_eq!(names[1], names[3], "stable");
+        for (name, want) in names.iter().zip([("a.b", "x"), ("a_b", "x"), ("a.b", "y")]) {
+            assert!(valid(name) && name.starts_with("a_b_"), "{name}");
+            assert_eq!(t.resolve(name), Some(want));
+        }
+        assert_ne!(names[0], names[1]);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! on the actor's thread: starts, closes and fetches run on the runtime
 //! the fleet was built on.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +28,7 @@ use tokio::sync::watch;
 use crate::actor_system::ActorRuntime;
 use crate::error::NotFoundKind;
 use crate::fleet::member::{ChangeSignal, Fetch, Member, Server};
+use crate::fleet::names;
 use crate::fleet::snapshot::{Entry, Kind, Snapshot, Tables};
 use crate::{Error, Result};
 
@@ -158,6 +159,28 @@ impl RouterActor {
     }
 }
 
+/// Refuses new members whose names' prefix ([`names::prefix`]) is another
+/// member's: `a.b` and `a_b` would both name their tools `a_b_...`, and a
+/// name could mean either server.
+fn distinct_prefixes<'a>(
+    present: impl Iterator<Item = &'a String>,
+    new: &'a [Member],
+) -> Result<()> {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for name in present
+        .map(String::as_str)
+        .chain(new.iter().map(|m| m.name.as_str()))
+    {
+        if let Some(other) = seen.insert(names::prefix(name), name) {
+            return Err(Error::invalid_argument(format!(
+                "servers {other:?} and {name:?} cannot be in one fleet: both name their tools \"{}_...\"",
+                names::prefix(name)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Adds members; eager ones are started (in parallel) before the answer.
 struct Add(Vec<Member>);
 
@@ -178,6 +201,9 @@ impl Handler<Add> for RouterActor {
                 ));
                 return Box::pin(async move { Err(e) });
             }
+        }
+        if let Err(e) = distinct_prefixes(self.tables.entries.keys(), &msg.0) {
+            return Box::pin(async move { Err(e) });
         }
         let weak = ctx.address().downgrade();
         let signal: ChangeSignal = Arc::new(move |name: &str| {

@@ -171,7 +171,7 @@ pub fn for_each_message(frame: &Bytes, mut f: impl FnMut(Incoming)) -> Result<()
 /// caller at once. Anything else (other spacing, key order or members,
 /// string ids) returns `None` and takes the general path, which accepts the
 /// same messages.
-fn compact_response(frame: &Bytes) -> Option<Incoming> {
+pub(crate) fn compact_response(frame: &Bytes) -> Option<Incoming> {
     const HEAD: &[u8] = br#"{"jsonrpc":"2.0","id":"#;
     const RESULT: &[u8] = br#","result":"#;
     let bytes = frame.as_ref();
@@ -274,9 +274,15 @@ fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
 
 /// Classifies a single (non-batch) message.
 pub fn parse_one(frame: &Bytes) -> Result<Incoming, MalformedFrame> {
-    if let Some(reply) = compact_response(frame) {
-        return Ok(reply);
+    match compact_response(frame) {
+        Some(reply) => Ok(reply),
+        None => parse_general(frame),
     }
+}
+
+/// [`parse_one`] without the compact-reply fast path: the general
+/// envelope parser, which the fast path is held to.
+pub(crate) fn parse_general(frame: &Bytes) -> Result<Incoming, MalformedFrame> {
     let env: Envelope<'_> =
         serde_json::from_slice(frame).map_err(|e| MalformedFrame(e.to_string()))?;
     let id = env.id.filter(|raw| raw.get() != "null");

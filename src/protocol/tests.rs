@@ -1460,3 +1460,26 @@ fn blob_bytes_decode_padded_and_unpadded_base64_and_refuse_the_rest() {
         serde_json::from_value(json!({"uri": "file:///t", "text": "hi"})).unwrap();
     assert_eq!(text.blob_bytes().unwrap(), None);
 }
+
+/// Issue 12 (fuzzing, target `content`): a number in a result reads as the
+/// nearest f64, so it survives a decode and an encode (a result passed on
+/// keeps its numbers). serde_json's default reader was one unit in the last
+/// place off: `1.1111111911111111e30` came back as `...113e30`.
+#[test]
+fn numbers_in_results_read_exactly_and_survive_an_encode() {
+    for text in [
+        "1.1111111911111111e30",
+        "999000000159089797835941478400",
+        "0.1",
+        "2.2250738585072014e-308",
+        "1.7976931348623157e308",
+    ] {
+        let raw = format!(r#"{{"content":[],"structuredContent":{{"x":{text}}}}}"#);
+        let once: CallToolResult = serde_json::from_str(&raw).unwrap();
+        let x = once.structured_content.as_ref().unwrap()["x"].as_f64();
+        assert_eq!(x, text.parse::<f64>().ok(), "{text}");
+        let again: CallToolResult =
+            serde_json::from_slice(&serde_json::to_vec(&once).unwrap()).unwrap();
+        assert_eq!(again, once, "{text}");
+    }
+}

@@ -21,7 +21,7 @@ mod log_budget;
 pub mod messages;
 mod negotiate;
 pub mod options;
-mod outgoing;
+pub(crate) mod outgoing;
 mod oversized;
 mod pending;
 mod renew;

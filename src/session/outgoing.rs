@@ -72,8 +72,8 @@ impl MetaOut<'_> {
 }
 
 /// Params with `_meta` merged in, by serde: the reference the hand-written
-/// [`encode_request`] is tested against.
-#[cfg(test)]
+/// [`encode_request`] is tested against (and fuzzed against).
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Serialize)]
 pub(crate) struct WithMeta<'a, P: Serialize + ?Sized> {
     #[serde(flatten)]

@@ -22,7 +22,7 @@ pub mod redact;
 mod replay;
 mod source;
 mod sse;
-mod sse_parse;
+pub(crate) mod sse_parse;
 mod stdin_writer;
 pub mod stdio;
 

@@ -48,7 +48,13 @@ pub(crate) struct SseParser {
     overflow: Option<Overflow>,
     /// The current line is being discarded into `overflow`.
     line_overflow: bool,
+    /// The `id:` of the event being read: it becomes the cursor only when
+    /// the event ends (a stream cut inside it has not delivered it).
+    id_buffer: Option<String>,
     last_id: Option<String>,
+    /// Bytes of a leading byte-order mark matched so far, until the stream
+    /// has shown whether it starts with one (`None` once it has).
+    bom: Option<usize>,
     retry: Option<Duration>,
     /// Fields seen since the last check (an `id:` counts as progress).
     activity: bool,
@@ -85,7 +91,9 @@ impl SseParser {
             has_data: false,
             overflow: None,
             line_overflow: false,
+            id_buffer: None,
             last_id: None,
+            bom: Some(0),
             retry: None,
             activity: false,
         }
@@ -98,6 +106,7 @@ impl SseParser {
 
     /// Starts from a cursor carried over from an earlier connection.
     pub(crate) fn set_last_event_id(&mut self, id: Option<String>) {
+        self.id_buffer.clone_from(&id);
         self.last_id = id;
     }
 
@@ -113,6 +122,9 @@ impl SseParser {
 
     /// Feeds bytes; completed events are pushed onto `out`.
     pub(crate) fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<SseItem>) {
+        if self.bom.is_some() {
+            chunk = self.skip_bom(chunk);
+        }
         // An empty chunk says nothing, not even that a `\r` was a line end
         // on its own: the `\n` of its `\r\n` may still come.
         if self.after_cr && !chunk.is_empty() {
@@ -148,6 +160,27 @@ impl SseParser {
     pub(crate) fn finish(&mut self) {
         self.line.clear();
         self.reset_event();
+    }
+
+    /// One leading U+FEFF is not part of the stream (the format says so):
+    /// matched across chunks, and what turns out not to be one is the
+    /// start of the first line.
+    fn skip_bom<'a>(&mut self, mut chunk: &'a [u8]) -> &'a [u8] {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        while let Some(matched) = self.bom {
+            match chunk.first() {
+                None => break,
+                Some(&b) if b == BOM[matched] => {
+                    chunk = &chunk[1..];
+                    self.bom = (matched + 1 < BOM.len()).then_some(matched + 1);
+                }
+                Some(_) => {
+                    self.bom = None;
+                    self.push_line_bytes(&BOM[..matched]);
+                }
+            }
+        }
+        chunk
     }
 
     fn push_line_bytes(&mut self, bytes: &[u8]) {
@@ -225,10 +258,12 @@ impl SseParser {
                 self.activity = true;
                 // An id containing NUL is ignored, per the format.
                 if !value.contains(&0) {
-                    self.last_id = Some(String::from_utf8_lossy(value).into_owned());
+                    self.id_buffer = Some(String::from_utf8_lossy(value).into_owned());
                 }
             }
-            b"retry" => {
+            // Only ASCII digits, per the format (`u64::from_str` also
+            // takes a leading `+`).
+            b"retry" if value.iter().all(u8::is_ascii_digit) => {
                 if let Some(ms) = std::str::from_utf8(value)
                     .ok()
                     .and_then(|s| s.parse::<u64>().ok())
@@ -242,6 +277,9 @@ impl SseParser {
     }
 
     fn dispatch(&mut self, out: &mut Vec<SseItem>) {
+        // The event is whole: its id (or the last one set) is the cursor,
+        // with or without data.
+        self.last_id.clone_from(&self.id_buffer);
         if let Some(o) = self.overflow.take() {
             let tail_start = o.tail.len().saturating_sub(TAIL_KEEP);
             out.push(SseItem::Oversized {
@@ -338,6 +376,67 @@ mod tests {
                 }
                 assert_eq!(out, want, "cut at {cut}, chunks {chunks:?}");
             }
+        }
+    }
+
+    /// Issue 12 (fuzzing, target `sse`): one leading byte-order mark is not
+    /// part of the stream (the format says so), however it is chunked; the
+    /// first event was lost behind it (its field was `\u{feff}data`).
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_in_any_chunking() {
+        let input: &[u8] = b"\xEF\xBB\xBFdata: a\n\n\xEF\xBB\xBFdata: b\n\n";
+        for piece in 1..=input.len() {
+            let (out, _) = parse_in_pieces(input, piece, 1024);
+            // Only the first is a byte-order mark; the second starts a field name.
+            assert_eq!(out, vec![ev("", "a")], "piece {piece}");
+        }
+        // Bytes that only start like one are the first line's.
+        let (out, _) = parse_in_pieces(b"\xEF\xBBdata: a\n\ndata: b\n\n", 1, 1024);
+        assert_eq!(out, vec![ev("", "b")]);
+        let (out, _) = parse_in_pieces(b"\xEFdata: a\n\n", 1, 1024);
+        assert_eq!(out, vec![]);
+        let (out, _) = parse_in_pieces(b"\xEF\n\ndata: a\n\n", 2, 1024);
+        assert_eq!(out, vec![ev("", "a")]);
+    }
+
+    /// Issue 12 (fuzzing, target `sse`): an `id:` becomes the resumption
+    /// cursor when its event ends, not when the line is read: a stream cut
+    /// inside event 5 has not delivered it, and resuming "after 5" would
+    /// lose it. An id with no data moves the cursor too, at its blank line.
+    #[test]
+    fn the_cursor_moves_when_an_event_ends() {
+        let mut p = SseParser::new(1024);
+        let mut out = Vec::new();
+        p.feed(b"id: 4\ndata: a\n\nid: 5\ndata: {\"half", &mut out);
+        assert_eq!(out, vec![ev("", "a")]);
+        assert_eq!(p.last_event_id(), Some("4"));
+        p.feed(b"\"}\n", &mut out);
+        assert_eq!(p.last_event_id(), Some("4"), "event 5 has not ended");
+        p.feed(b"\n", &mut out);
+        assert_eq!(p.last_event_id(), Some("5"));
+        p.feed(b"id: 6\n\n", &mut out);
+        assert_eq!(p.last_event_id(), Some("6"), "an id alone");
+        // A cursor carried over from an earlier connection stays until
+        // the stream sets another.
+        let mut p = SseParser::new(1024);
+        p.set_last_event_id(Some("9".into()));
+        p.feed(b"data: x\n\n", &mut out);
+        assert_eq!(p.last_event_id(), Some("9"));
+    }
+
+    /// Issue 12 (fuzzing, target `sse`): `retry:` takes ASCII digits only,
+    /// as the format says; `+0` set a zero delay.
+    #[test]
+    fn retry_takes_digits_only() {
+        for (line, want) in [
+            (&b"retry: +00\n"[..], None),
+            (b"retry: -5\n", None),
+            (b"retry: 1 \n", None),
+            (b"retry: \n", None),
+            (b"retry: 0250\n", Some(Duration::from_millis(250))),
+        ] {
+            let (_, p) = parse_in_pieces(line, 64, 1024);
+            assert_eq!(p.retry(), want, "{}", String::from_utf8_lossy(line));
         }
     }
 

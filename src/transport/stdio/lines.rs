@@ -10,8 +10,8 @@ use bytes::{Bytes, BytesMut};
 use crate::transport::Inbound;
 
 /// Splits stdout into frames: one per line, without the newline.
-pub(super) struct LineSplitter {
-    pub(super) buf: BytesMut,
+pub(crate) struct LineSplitter {
+    pub(crate) buf: BytesMut,
     scanned: usize,
     limit: usize,
     /// While discarding an oversized line: its size so far, last bytes.
@@ -22,7 +22,7 @@ const HEAD_KEEP: usize = 4096;
 const TAIL_KEEP: usize = 256;
 
 impl LineSplitter {
-    pub(super) fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         LineSplitter {
             buf: BytesMut::with_capacity(64 * 1024),
             scanned: 0,
@@ -35,7 +35,7 @@ impl LineSplitter {
     /// whose newline has not come yet is reported at once (`tail` empty),
     /// then discarded as it arrives; its newline reports its end (`head`
     /// empty, the whole size and the tail).
-    pub(super) fn drain(&mut self, out: &mut Vec<Inbound>) {
+    pub(crate) fn drain(&mut self, out: &mut Vec<Inbound>) {
         loop {
             if let Some((size, tail)) = &mut self.discarding {
                 match memchr::memchr(b'\n', &self.buf) {

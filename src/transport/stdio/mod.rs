@@ -11,7 +11,7 @@
 //!   so no child outlives us.
 
 mod groups;
-mod lines;
+pub(crate) mod lines;
 mod stderr;
 
 pub use groups::{live_groups, terminate_all};

@@ -1,0 +1,3 @@
+#![no_main]
+//! `switchboard::fuzzing::names`, which `tests/fuzz_corpus.rs` replays.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| switchboard::fuzzing::names(data));
