@@ -228,14 +228,39 @@ pub struct EmbeddedResource {
 }
 
 /// The contents of a resource: text or binary, told apart by which of
-/// `text` / `blob` is present.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `text` / `blob` is present (`text` when a peer sends both; the `blob`
+/// is then kept in `extra`, so the value encodes and decodes to itself).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ResourceContents {
     /// Text contents.
     Text(TextResourceContents),
     /// Binary contents (base64).
     Blob(BlobResourceContents),
+}
+
+impl<'de> Deserialize<'de> for ResourceContents {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        // One object, its keys made unique, then the variant by key: an
+        // untagged try of each in turn chose by whichever parsed first,
+        // which a repeated key could flip between encodings.
+        let map = Map::<String, Value>::deserialize(d)?;
+        let kind = if map.contains_key("text") {
+            true
+        } else if map.contains_key("blob") {
+            false
+        } else {
+            return Err(D::Error::custom("resource contents need \"text\" or \"blob\""));
+        };
+        let value = Value::Object(map);
+        if kind {
+            TextResourceContents::deserialize(value).map(ResourceContents::Text)
+        } else {
+            BlobResourceContents::deserialize(value).map(ResourceContents::Blob)
+        }
+        .map_err(D::Error::custom)
+    }
 }
 
 impl ResourceContents {

@@ -1483,3 +1483,21 @@ fn numbers_in_results_read_exactly_and_survive_an_encode() {
         assert_eq!(again, once, "{text}");
     }
 }
+
+#[test]
+fn resource_contents_with_both_text_and_blob_are_text_and_stay_so() {
+    for json in [
+        r#"{"uri":"a:b","blob":"aGk=","text":"t","x":1,"x":2}"#,
+        r#"{"text":"t","uri":"a:b","blob":"aGk="}"#,
+    ] {
+        let first: ResourceContents = serde_json::from_str(json).unwrap();
+        assert_eq!(first.as_text(), Some("t"), "{json}");
+        let again: ResourceContents =
+            serde_json::from_slice(&serde_json::to_vec(&first).unwrap()).unwrap();
+        assert_eq!(again, first, "{json}");
+    }
+    let blob: ResourceContents = serde_json::from_str(r#"{"uri":"a:b","blob":"aGk="}"#).unwrap();
+    assert_eq!(blob.as_blob(), Some("aGk="));
+    let err = serde_json::from_str::<ResourceContents>(r#"{"uri":"a:b"}"#).unwrap_err();
+    assert!(err.to_string().contains("\"text\" or \"blob\""), "{err}");
+}
