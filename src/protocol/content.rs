@@ -251,7 +251,9 @@ impl<'de> Deserialize<'de> for ResourceContents {
         } else if map.contains_key("blob") {
             false
         } else {
-            return Err(D::Error::custom("resource contents need \"text\" or \"blob\""));
+            return Err(D::Error::custom(
+                "resource contents need \"text\" or \"blob\"",
+            ));
         };
         let value = Value::Object(map);
         if kind {
