@@ -255,6 +255,7 @@ impl AgentDefinition {
     }
 
     fn parse(text: &str, origin: &str, path: Option<&Path>) -> Result<AgentDefinition> {
+        crate::config::toml_depth::bounded(text, origin)?;
         let raw: RawAgent = toml::from_str(text)
             .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(&*origin)))?;
         let field = |name: &str, msg: String| {

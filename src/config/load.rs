@@ -53,6 +53,9 @@ pub(crate) fn load(
             ConfigError::new("the file is empty; expected a \"mcpServers\" table").in_file(origin),
         ));
     }
+    if format == Format::Toml {
+        super::toml_depth::bounded(text, origin)?;
+    }
     let tree = read_tree(text, format, origin)?;
     let Value::Object(mut top) = tree else {
         return Err(Error::Config(

@@ -154,6 +154,7 @@ pub(crate) use parse::root_uri;
 mod prompt;
 mod replay;
 mod server;
+pub(crate) mod toml_depth;
 mod unresolved;
 mod vars;
 
