@@ -44,6 +44,10 @@ cargo test --locked --no-fail-fast --features distributed --lib -- dist:: 2>&1 |
 # The otel feature: spans exported over OTLP/HTTP to a real receiver
 # (tests/trace_otel.rs).
 cargo test --locked --no-fail-fast --features otel --test trace_otel 2>&1 | tee -a "$results" || status=1
+# Each fuzz target for a few seconds from a copy of the saved corpus
+# (cargo-fuzz on stable, installed by the script; the corpus replay itself
+# runs in cargo test above).
+FUZZ_JOBS=2 bash scripts/fuzz.sh --check 5 || status=1
 summary() {
     awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
          END { printf "%d passed, %d failed\n", p, f }' "$results"
