@@ -155,3 +155,33 @@ fn the_tools_table_sets_the_replay_policy_of_distributed_runs() {
         "{e}"
     );
 }
+
+/// A definition pushed to NATS names secrets the workers hold, not the
+/// machine that pushes it: `check_for_elsewhere` (what `agents push` runs)
+/// accepts a `${VAR}` unset here and still refuses every other mistake.
+#[test]
+fn a_definition_for_another_machine_may_name_variables_unset_here() {
+    let text = |temperature: &str| {
+        format!(
+            "name = \"remote\"\n[model]\ntemperature = {temperature}\n\
+             [servers.shared]\nurl = \"http://gateway.example:8931/mcp\"\n\
+             auth = \"${{SWITCHBOARD_TEST_UNSET_TOKEN_4711}}\"\n"
+        )
+    };
+    assert!(std::env::var_os("SWITCHBOARD_TEST_UNSET_TOKEN_4711").is_none());
+    let here = AgentDefinition::from_toml_str(&text("0.2")).unwrap_err();
+    assert!(
+        here.to_string()
+            .contains("SWITCHBOARD_TEST_UNSET_TOKEN_4711"),
+        "{here}"
+    );
+    let elsewhere = AgentDefinition::check_for_elsewhere(&text("0.2")).expect("accepted");
+    assert_eq!(elsewhere.name, "remote");
+    let bad = AgentDefinition::check_for_elsewhere(&text("7")).unwrap_err();
+    assert!(bad.to_string().contains("model.temperature"), "{bad}");
+    let no_servers = AgentDefinition::check_for_elsewhere("name = \"x\"\n").unwrap_err();
+    assert!(
+        no_servers.to_string().contains("no servers"),
+        "{no_servers}"
+    );
+}

@@ -245,16 +245,33 @@ impl AgentDefinition {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::Config(ConfigError::new(format!("cannot read: {e}")).in_file(&*origin))
         })?;
-        Self::parse(&text, &origin, Some(path))
+        Self::parse(&text, &origin, Some(path), Environment::Here)
     }
 
     /// Reads an agent from TOML text (relative paths resolve against the
     /// current directory).
     pub fn from_toml_str(text: &str) -> Result<AgentDefinition> {
-        Self::parse(text, "<toml>", None)
+        Self::parse(text, "<toml>", None, Environment::Here)
     }
 
-    fn parse(text: &str, origin: &str, path: Option<&Path>) -> Result<AgentDefinition> {
+    /// Checks a definition that another machine will run (a worker that
+    /// reads it from NATS): everything [`from_toml_str`] checks, except
+    /// that a `${VAR}` unset here is accepted, since its value is the
+    /// worker's (its secrets, which the machine pushing the definition
+    /// need not hold). Returns the definition as read here, with such
+    /// servers left out of [`AgentDefinition::servers`].
+    ///
+    /// [`from_toml_str`]: AgentDefinition::from_toml_str
+    pub fn check_for_elsewhere(text: &str) -> Result<AgentDefinition> {
+        Self::parse(text, "<toml>", None, Environment::Elsewhere)
+    }
+
+    fn parse(
+        text: &str,
+        origin: &str,
+        path: Option<&Path>,
+        environment: Environment,
+    ) -> Result<AgentDefinition> {
         crate::config::toml_depth::bounded(text, origin)?;
         let raw: RawAgent = toml::from_str(text)
             .map_err(|e| Error::Config(ConfigError::new(e.to_string()).in_file(&*origin)))?;
@@ -336,10 +353,20 @@ impl AgentDefinition {
             }
         };
         // An agent needs every server it names: one missing a value fails
-        // the definition, as it always has.
-        if let Some(missing) = servers.unresolved.iter().find(|s| !s.disabled) {
+        // the definition, as it always has (but for a variable the machine
+        // running it will have).
+        let elsewhere = |s: &crate::config::UnresolvedServer| {
+            environment == Environment::Elsewhere
+                && matches!(s.reason, crate::config::Unresolved::EnvVar { .. })
+        };
+        if let Some(missing) = servers
+            .unresolved
+            .iter()
+            .find(|s| !s.disabled && !elsewhere(s))
+        {
             return Err(missing.error());
         }
+        let resolved_elsewhere = servers.unresolved.iter().any(|s| !s.disabled);
         let mut servers = servers;
         if let Some(roots) = raw.roots {
             let roots = roots
@@ -359,7 +386,7 @@ impl AgentDefinition {
         if let Some(t) = raw.elicitation {
             servers.elicitation = Some(table_to_json(t));
         }
-        if servers.enabled().next().is_none() {
+        if servers.enabled().next().is_none() && !resolved_elsewhere {
             return Err(field("servers", "every server is disabled".into()));
         }
         Ok(AgentDefinition {
@@ -373,6 +400,15 @@ impl AgentDefinition {
             limits,
         })
     }
+}
+
+/// Whose environment fills a definition's `${VAR}`s.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Environment {
+    /// This process's: an unset variable is an error.
+    Here,
+    /// Another machine's: an unset variable is left to it.
+    Elsewhere,
 }
 
 fn limits(raw: Option<RawLimits>, field: &dyn Fn(&str, String) -> Error) -> Result<Limits> {

@@ -102,9 +102,10 @@ impl Client {
 
     /// Validates a definition (TOML) and stores it as `sb_agents/<name>`;
     /// returns its name and revision. Secrets stay out of it
-    /// (`api_key_env`, `${VAR}` are expanded on the worker).
+    /// (`api_key_env`, `${VAR}` are expanded on the worker, so a variable
+    /// unset where it is pushed is no error here).
     pub async fn push_agent(&self, toml: &str) -> DistResult<(String, u64)> {
-        let definition = crate::agent::AgentDefinition::from_toml_str(toml)?;
+        let definition = crate::agent::AgentDefinition::check_for_elsewhere(toml)?;
         if !valid_token(&definition.name) {
             return Err(DistError::InvalidArgument(format!(
                 "agent name {:?} must be letters, digits, - and _ to be a subject token",
