@@ -143,3 +143,45 @@ async fn a_task_made_through_one_replica_is_followed_through_another() {
     })
     .await
 }
+
+/// The tool filter of the gateway's config holds on the task path too: a
+/// denied tool of a tasks upstream is refused whether or not the client
+/// asks for a task, prefixed and `--unprefixed`, and the upstream never
+/// runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_tool_is_refused_on_the_task_path() {
+    common::within(Duration::from_secs(120), async {
+        let dir = tempfile::tempdir().unwrap();
+        let upstream = http_common::tasks(
+            &common::tasks_python(),
+            &common::peer_script("tasks_server.py"),
+            &dir.path().join("events.txt"),
+        )
+        .await;
+        let servers =
+            json!({"tasks": {"url": upstream.url("/mcp"), "tools": {"deny": ["research"]}}});
+        for (flags, name) in [
+            (&[][..], "tasks_research"),
+            (&["--unprefixed"][..], "research"),
+        ] {
+            let gateway = GatewayProcess::start(servers.clone(), flags, &[]);
+            let client = connect(&gateway.url).await;
+            let args = json!({"tag": "denied", "steps": 1, "step_ms": 10});
+            let as_task = client
+                .call_tool_as_task(name, &args, CallOptions::new())
+                .await;
+            assert!(
+                as_task.is_err(),
+                "{flags:?}: a denied tool started as a task"
+            );
+            let plain = client.call_tool(name, &args).await;
+            assert!(plain.is_err(), "{flags:?}: a denied tool ran");
+        }
+        assert!(
+            !events(dir.path()).iter().any(|l| l.contains("denied")),
+            "the upstream ran a denied tool: {:?}",
+            events(dir.path())
+        );
+    })
+    .await
+}

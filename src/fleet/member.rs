@@ -18,7 +18,9 @@ use super::health::{ServerHealth, ServerState};
 use super::snapshot::{Kind, Lists};
 use crate::config::ToolFilter;
 use crate::error::NotFoundKind;
-use crate::{CallOptions, Client, ClientBuilder, Error, HealthState, Result, ToolOutput};
+use crate::{
+    CallOptions, Client, ClientBuilder, Error, HealthState, Result, TaskStart, ToolOutput,
+};
 
 /// Makes a server's client builder (again, for each start attempt).
 pub type BuilderFactory = Arc<dyn Fn() -> ClientBuilder + Send + Sync>;
@@ -306,6 +308,35 @@ impl Server {
         arguments: &Value,
         options: CallOptions,
     ) -> Result<ToolOutput> {
+        self.guarded(tool, |client| async move {
+            client.call_tool_with(tool, arguments, options).await
+        })
+        .await
+    }
+
+    /// [`Server::call_with`] as a task where the server supports one
+    /// ([`Client::call_tool_as_task`]): the tool filter and the concurrency
+    /// limit apply while the task is started, not for its whole life.
+    pub(crate) async fn call_as_task(
+        &self,
+        tool: &str,
+        arguments: &Value,
+        options: CallOptions,
+    ) -> Result<TaskStart> {
+        self.guarded(tool, |client| async move {
+            client.call_tool_as_task(tool, arguments, options).await
+        })
+        .await
+    }
+
+    /// Runs `call` on this server's client for `tool`: refused when the
+    /// tool filter does not allow it, under the concurrency limit, counted
+    /// in the call, latency and error counters.
+    async fn guarded<T, F, Fut>(&self, tool: &str, call: F) -> Result<T>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
         if !self.allows(tool) {
             let hint = format!(
                 "server {} has it, but its tool filter does not allow it",
@@ -320,7 +351,7 @@ impl Server {
             .map_err(|_| Error::NotConnected("the fleet is closed".into()))?;
         let client = self.client().await?;
         let start = Instant::now();
-        let out = client.call_tool_with(tool, arguments, options).await;
+        let out = call(client).await;
         let us = start.elapsed().as_micros() as u64;
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.latency_us.fetch_add(us, Ordering::Relaxed);

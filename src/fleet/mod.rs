@@ -305,6 +305,23 @@ impl Fleet {
             .await
     }
 
+    /// [`Fleet::call_tool_on_with`] as a task where the server supports one
+    /// ([`Client::call_tool_as_task`]); the tool filter and the concurrency
+    /// limit apply while the task is started.
+    pub async fn call_tool_as_task_on(
+        &self,
+        server: &str,
+        tool: &str,
+        arguments: impl Serialize,
+        options: CallOptions,
+    ) -> Result<crate::TaskStart> {
+        let arguments =
+            serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))?;
+        self.server(server)?
+            .call_as_task(tool, &arguments, options)
+            .await
+    }
+
     /// Calls the same tool on every server that has it, in parallel;
     /// returns each server's outcome.
     pub async fn call_all(

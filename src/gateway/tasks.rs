@@ -84,12 +84,12 @@ impl Gateway {
         let started = std::time::Instant::now();
         let options = self.upstream_options(&cx, relayed);
         let arguments = params.arguments.map(Value::Object).unwrap_or(json!({}));
-        let outcome = match self.inner.fleet.client(&server).await {
-            Ok(client) => {
-                let _route = self.relay().enter(&server, &cx);
-                client.call_tool_as_task(&own, arguments, options).await
-            }
-            Err(e) => Err(e),
+        let outcome = {
+            let _route = self.relay().enter(&server, &cx);
+            self.inner
+                .fleet
+                .call_tool_as_task_on(&server, &own, arguments, options)
+                .await
         };
         let failed = outcome
             .as_ref()
