@@ -157,3 +157,20 @@ async fn fastmcp_over_http_lacks_only_an_origin_check() {
         );
     }
 }
+
+/// Our own servers hold to what `check` asks of others: the bench peer
+/// (`serve-echo`: version fallback in both eras, -32602 for an unknown
+/// tool, annotations) and the built-in server, whose registry checks
+/// arguments against `inputSchema` (a call without `echo`'s required
+/// `text` gets `isError`).
+#[tokio::test]
+async fn our_own_servers_pass_with_no_error_or_warning() {
+    let bin = env!("CARGO_BIN_EXE_switchboard");
+    for source in [format!("{bin} serve-echo"), "memory://demo".to_owned()] {
+        let (code, report) = check_json(&source, &[], None).await;
+        assert_eq!(code, 0, "{source}: {report:#}");
+        assert!(failing(&report).is_empty(), "{source}: {report:#}");
+    }
+    let (_, report) = check_json(&format!("{bin} serve-echo"), &[], None).await;
+    assert!(noted(&report).is_empty(), "serve-echo: {report:#}");
+}

@@ -22,10 +22,28 @@ struct Request<'a> {
 #[derive(Deserialize)]
 struct Params<'a> {
     #[serde(borrow, default)]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
     arguments: Option<EchoArguments<'a>>,
     #[serde(borrow, default, rename = "protocolVersion")]
     protocol_version: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default, rename = "_meta")]
+    meta: Option<Meta<'a>>,
 }
+
+/// The one `_meta` entry read: a 2026-07-28 request's revision.
+#[derive(Deserialize)]
+struct Meta<'a> {
+    #[serde(borrow, default, rename = "io.modelcontextprotocol/protocolVersion")]
+    protocol_version: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The handshake revisions, newest first: `initialize` answers with the
+/// client's when it is one of them, else with the first.
+const HANDSHAKE_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+/// The per-request revision.
+const MODERN_VERSION: &str = "2026-07-28";
 
 #[derive(Deserialize)]
 struct EchoArguments<'a> {
@@ -70,7 +88,34 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
         let (Some(id), Some(method)) = (req.id, req.method.as_deref()) else {
             continue; // notifications need no answer
         };
+        let params = req.params.as_ref();
+        if let Some(asked) = params
+            .and_then(|p| p.meta.as_ref())
+            .and_then(|m| m.protocol_version.as_deref())
+            .filter(|v| *v != MODERN_VERSION)
+        {
+            let data = json!({"supported": [MODERN_VERSION], "requested": asked});
+            let error = json!({"code": -32022, "message": format!("unsupported protocol version {asked}"), "data": data});
+            reply(
+                &mut out,
+                &input,
+                &json!({"jsonrpc": "2.0", "id": id, "error": error}),
+            )?;
+            continue;
+        }
         if method == "tools/call" {
+            if let Some(other) = params
+                .and_then(|p| p.name.as_deref())
+                .filter(|n| *n != "echo")
+            {
+                let error = json!({"code": -32602, "message": format!("unknown tool: {other}")});
+                reply(
+                    &mut out,
+                    &input,
+                    &json!({"jsonrpc": "2.0", "id": id, "error": error}),
+                )?;
+                continue;
+            }
             // The hot path: copy the text argument through without decoding it.
             let text = req
                 .params
@@ -89,10 +134,12 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
             }
             continue;
         }
-        let params = req.params.as_ref();
         let result = match method {
             "initialize" => json!({
-                "protocolVersion": params.and_then(|p| p.protocol_version.as_deref()).unwrap_or("2025-11-25"),
+                "protocolVersion": params
+                    .and_then(|p| p.protocol_version.as_deref())
+                    .filter(|v| HANDSHAKE_VERSIONS.contains(v))
+                    .unwrap_or(HANDSHAKE_VERSIONS[0]),
                 "capabilities": {"tools": {}},
                 "serverInfo": {"name": "switchboard-echo", "version": env!("CARGO_PKG_VERSION")},
             }),
@@ -116,31 +163,42 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
                     "name": "echo",
                     "description": "Echoes its text argument",
                     "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}},
+                    "annotations": {"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false},
                 }],
             }),
             other => {
-                serde_json::to_writer(
+                let error =
+                    json!({"code": -32601, "message": format!("method not found: {other}")});
+                reply(
                     &mut out,
-                    &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("method not found: {other}")}}),
+                    &input,
+                    &json!({"jsonrpc": "2.0", "id": id, "error": error}),
                 )?;
-                out.write_all(b"\n")?;
-                if input.buffer().is_empty() {
-                    out.flush()?;
-                }
                 continue;
             }
         };
-        serde_json::to_writer(
+        reply(
             &mut out,
+            &input,
             &json!({"jsonrpc": "2.0", "id": id, "result": result}),
         )?;
-        out.write_all(b"\n")?;
-        // Flush only when no more requests are already waiting: pipelined
-        // requests get their replies in one write.
-        if input.buffer().is_empty() {
-            out.flush()?;
-        }
     }
+}
+
+/// Writes one message and a newline; flushes only when no more requests
+/// are already waiting, so pipelined requests get their replies in one
+/// write.
+fn reply(
+    out: &mut impl Write,
+    input: &std::io::BufReader<std::io::StdinLock<'_>>,
+    message: &serde_json::Value,
+) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, message)?;
+    out.write_all(b"\n")?;
+    if input.buffer().is_empty() {
+        out.flush()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -639,7 +639,7 @@ async fn handshake_sampling_is_a_server_request_on_the_same_connection() {
         .result(
             1,
             "tools/call",
-            json!({"name": "summarize", "arguments": {}}),
+            json!({"name": "summarize", "arguments": {"text": "abc"}}),
         )
         .await;
     assert_eq!(r["isError"], true);

@@ -24,6 +24,7 @@
 //! # let _ = server;
 //! ```
 
+mod arguments;
 mod serve;
 
 use std::collections::{BTreeMap, HashMap};
@@ -178,14 +179,21 @@ impl Registry {
         self.tool(tool, handler)
     }
 
-    /// Adds a tool; `handler` gets the call's arguments (`{}` when absent).
-    /// A later tool with the same name replaces it.
+    /// Adds a tool; `handler` gets the call's arguments (`{}` when absent),
+    /// once they are checked against the tool's `inputSchema`: arguments
+    /// that break it get a result with `isError` naming what is wrong, and
+    /// the handler is not called. A later tool with the same name replaces
+    /// it.
     pub fn tool<F, Fut>(mut self, tool: Tool, handler: F) -> Self
     where
         F: Fn(Context, JsonObject) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<CallToolResult, ServerError>> + Send + 'static,
     {
-        let handler: ToolFn = Arc::new(move |cx, args| Box::pin(handler(cx, args)));
+        let check = arguments::ArgumentCheck::for_tool(&tool);
+        let handler: ToolFn = Arc::new(move |cx, args| match check.check(args) {
+            Ok(args) => Box::pin(handler(cx, args)),
+            Err(refused) => Box::pin(std::future::ready(Ok(refused))),
+        });
         match self.tools.iter_mut().find(|(t, _)| t.name == tool.name) {
             Some(slot) => *slot = (tool, handler),
             None => self.tools.push((tool, handler)),
