@@ -41,7 +41,7 @@ impl ArgumentCheck {
 
     /// The arguments back when they fit the schema; else the result to
     /// answer with.
-    pub(super) fn check(&self, arguments: JsonObject) -> Result<JsonObject, CallToolResult> {
+    pub(super) fn check(&self, arguments: JsonObject) -> Result<JsonObject, Box<CallToolResult>> {
         let Some(validator) = &self.validator else {
             return Ok(arguments);
         };
@@ -65,11 +65,11 @@ impl ArgumentCheck {
                 }
             })
             .collect();
-        Err(CallToolResult::error(format!(
+        Err(Box::new(CallToolResult::error(format!(
             "invalid arguments for tool {}: {}",
             self.tool,
             problems.join("; ")
-        )))
+        ))))
     }
 }
 

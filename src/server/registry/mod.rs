@@ -192,7 +192,7 @@ impl Registry {
         let check = arguments::ArgumentCheck::for_tool(&tool);
         let handler: ToolFn = Arc::new(move |cx, args| match check.check(args) {
             Ok(args) => Box::pin(handler(cx, args)),
-            Err(refused) => Box::pin(std::future::ready(Ok(refused))),
+            Err(refused) => Box::pin(std::future::ready(Ok(*refused))),
         });
         match self.tools.iter_mut().find(|(t, _)| t.name == tool.name) {
             Some(slot) => *slot = (tool, handler),
