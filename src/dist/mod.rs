@@ -37,6 +37,7 @@ mod attempt;
 mod client;
 mod error;
 mod events;
+mod gateway_health;
 mod handle;
 mod health;
 mod ids;
@@ -50,8 +51,11 @@ mod worker;
 pub use client::{Client, DEFAULT_NATS_URL};
 pub use error::{DistError, DistResult};
 pub use events::PREVIEW_BYTES;
+pub use gateway_health::{
+    new_gateway_id, GatewayHealth, GatewayHealthPublisher, GATEWAY_HEALTH_EVERY,
+};
 pub use handle::{Events, RunEvent, RunHandle};
-pub use health::{MemberHealth, Status, WorkerHealth, HEALTH_EVERY};
+pub use health::{MemberHealth, Status, WorkerHealth, CHECK_EVERY, HEALTH_EVERY};
 pub use ids::{new_run_id, valid_run_id};
 pub use journal::{JournalStats, IDEMPOTENCY_KEY};
 pub use protocol::{Event, EventKind, JobLimits, Origin, RunRecord, RunState};

@@ -21,8 +21,12 @@ pub const RUNS_BUCKET: &str = "sb_runs";
 pub const JOURNAL_BUCKET: &str = "sb_journal";
 /// KV bucket of agent definitions.
 pub const AGENTS_BUCKET: &str = "sb_agents";
-/// KV bucket of shared health (entries expire after 30 s).
+/// KV bucket of shared health (entries expire after
+/// [`crate::dist::Setup::health_max_age`], 30 s by default).
 pub const HEALTH_BUCKET: &str = "sb_health";
+/// KV bucket of leases (`conv.<id>`); an entry lives as long as the
+/// lease ([`crate::dist::Setup::lease`]) unless renewed.
+pub const LOCKS_BUCKET: &str = "sb_locks";
 /// Object store of transcripts.
 pub const TRANSCRIPTS_BUCKET: &str = "sb_transcripts";
 /// The pool when none is named.
