@@ -131,6 +131,12 @@ pub enum DistCommand {
         /// The pool.
         #[arg(long, default_value = "default")]
         pool: String,
+        /// The conversation the run belongs to (letters, digits, - and _):
+        /// its runs run one at a time, in submission order, and each
+        /// starts after the earlier ones' prompts and final answers (the
+        /// last 32 turns, at most 64 KiB).
+        #[arg(long, value_name = "ID")]
+        conversation: Option<String>,
     },
     /// Live workers and gateways and their servers' health, from the
     /// shared bucket (sb_health). Exits 3 when a server is down,
@@ -364,10 +370,18 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
             follow,
             run_id,
             pool,
+            conversation,
         } => {
             let d = dist::Client::connect(&nats.url).await?;
-            super::dist_runs::submit(global, &d, &agent, &prompt.join(" "), follow, run_id, &pool)
-                .await
+            let submit = super::dist_runs::Submitting {
+                agent: &agent,
+                prompt: &prompt.join(" "),
+                follow,
+                run_id,
+                pool: &pool,
+                conversation,
+            };
+            super::dist_runs::submit(global, &d, submit).await
         }
         DistCommand::Status { nats } => {
             let d = dist::Client::connect(&nats.url).await?;

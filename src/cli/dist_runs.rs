@@ -8,15 +8,29 @@ use super::shutdown::outln;
 use crate::agent::{RunObserver, StopReason, Transcript};
 use crate::dist::{self, DistError, EventKind, RunEvent, RunState};
 
+/// What `switchboard submit` was asked.
+pub(super) struct Submitting<'a> {
+    pub(super) agent: &'a str,
+    pub(super) prompt: &'a str,
+    pub(super) follow: bool,
+    pub(super) run_id: Option<String>,
+    pub(super) pool: &'a str,
+    pub(super) conversation: Option<String>,
+}
+
 pub(super) async fn submit(
     global: &Global,
     d: &dist::Client,
-    agent: &str,
-    prompt: &str,
-    follow: bool,
-    run_id: Option<String>,
-    pool: &str,
+    submitting: Submitting<'_>,
 ) -> Result<u8, DistError> {
+    let Submitting {
+        agent,
+        prompt,
+        follow,
+        run_id,
+        pool,
+        conversation,
+    } = submitting;
     let (name, rev) = match agent.split_once('@') {
         Some((name, rev)) => {
             let rev = rev.parse::<u64>().map_err(|_| {
@@ -34,6 +48,9 @@ pub(super) async fn submit(
     }
     if let Some(rev) = rev {
         s = s.revision(rev);
+    }
+    if let Some(id) = conversation {
+        s = s.conversation(id);
     }
     let run = s.await?;
     if !follow {

@@ -35,6 +35,7 @@
 mod agents;
 mod attempt;
 mod client;
+mod conversation;
 mod error;
 mod events;
 mod gateway_health;
@@ -49,6 +50,9 @@ mod submit;
 mod worker;
 
 pub use client::{Client, DEFAULT_NATS_URL};
+pub use conversation::{
+    valid_conversation_id, MAX_HISTORY_BYTES, MAX_TURNS, WAIT as CONVERSATION_WAIT,
+};
 pub use error::{DistError, DistResult};
 pub use events::PREVIEW_BYTES;
 pub use gateway_health::{

@@ -92,6 +92,10 @@ pub struct Job {
     pub agent_rev: u64,
     /// The user's prompt.
     pub prompt: String,
+    /// The conversation it belongs to: its runs run one at a time, in
+    /// submission order, each after the earlier ones' prompts and answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
     /// Tighter limits than the definition's.
     #[serde(default)]
     pub limits: JobLimits,
@@ -346,6 +350,7 @@ mod tests {
             agent: "researcher".into(),
             agent_rev: 7,
             prompt: "What is MCP?".into(),
+            conversation_id: Some("c-1".into()),
             limits: JobLimits {
                 max_steps: Some(12),
                 deadline_secs: None,
