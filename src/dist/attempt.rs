@@ -168,7 +168,7 @@ async fn take_and_run(
         if let (Some(id), None) = (&job.conversation_id, turn.as_ref()) {
             match conversation::enter(ctx, id, job).await? {
                 Entered::Wait => return Ok(Ended::Wait),
-                Entered::Turn(t) => *turn = Some(t),
+                Entered::Turn(t) => *turn = Some(*t),
             }
         }
         let lost_worker = record.worker.clone();

@@ -156,7 +156,7 @@ pub(crate) struct TurnLease {
 /// What a run of a conversation does now.
 pub(crate) enum Entered {
     /// Its turn: run it after the history.
-    Turn(TurnLease),
+    Turn(Box<TurnLease>),
     /// Not its turn: wait.
     Wait,
 }
@@ -193,7 +193,7 @@ pub(crate) async fn enter(ctx: &Context, id: &str, job: &Job) -> DistResult<Ente
     let run = job.run_id.clone();
     let mine = update(&ctx.journal, id, |s| {
         settle(s, &finished);
-        if !s.pending.iter().any(|r| *r == run) {
+        if !s.pending.contains(&run) {
             // Its submitter died before queueing it: it goes last.
             s.pending.push(run.clone());
         }
@@ -201,7 +201,7 @@ pub(crate) async fn enter(ctx: &Context, id: &str, job: &Job) -> DistResult<Ente
     })
     .await;
     match mine {
-        Ok(Some(history)) => Ok(Entered::Turn(TurnLease { history, ..lease })),
+        Ok(Some(history)) => Ok(Entered::Turn(Box::new(TurnLease { history, ..lease }))),
         Ok(None) => {
             lease.release().await;
             Ok(Entered::Wait)
