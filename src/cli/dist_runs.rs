@@ -23,14 +23,7 @@ pub(super) async fn submit(
     d: &dist::Client,
     submitting: Submitting<'_>,
 ) -> Result<u8, DistError> {
-    let Submitting {
-        agent,
-        prompt,
-        follow,
-        run_id,
-        pool,
-        conversation,
-    } = submitting;
+    let agent = submitting.agent;
     let (name, rev) = match agent.split_once('@') {
         Some((name, rev)) => {
             let rev = rev.parse::<u64>().map_err(|_| {
@@ -42,18 +35,21 @@ pub(super) async fn submit(
         }
         None => (agent, None),
     };
-    let mut s = d.submit(name, prompt).pool(pool).submitter("cli");
-    if let Some(id) = run_id {
+    let mut s = d
+        .submit(name, submitting.prompt)
+        .pool(submitting.pool)
+        .submitter("cli");
+    if let Some(id) = submitting.run_id {
         s = s.id(id);
     }
     if let Some(rev) = rev {
         s = s.revision(rev);
     }
-    if let Some(id) = conversation {
+    if let Some(id) = submitting.conversation {
         s = s.conversation(id);
     }
     let run = s.await?;
-    if !follow {
+    if !submitting.follow {
         if global.json {
             output::json(&serde_json::json!({
                 "run_id": run.id(),
