@@ -3,7 +3,7 @@
 //! real stdio server, a real nats-server, and `switchboard status` reading
 //! the shared bucket. The gateway and its member show up ready; a member
 //! killed under it shows its restart at once; a gateway killed with -9 vanishes
-//! after the bucket's max_age (3 s here); NATS lost under a gateway does not
+//! after the bucket's max_age (3 s here), one stopped withdraws at once; NATS lost under a gateway does not
 //! stop it serving MCP, and its health is written again after NATS is back;
 //! NATS unreachable at start is an error naming the URL; a gateway without
 //! `--nats` never touches NATS.
@@ -148,6 +148,23 @@ async fn a_gateway_killed_with_9_vanishes_from_status_after_max_age() {
         "gone after {gone:?}"
     );
     common::assert_no_process(&marker, Duration::from_secs(10)).await;
+
+    // One that stops (SIGTERM) withdraws at once, not after max_age.
+    let mut gw = GatewayProcess::start(servers(&marker), &["--nats", &url, "--id", "gw4"], &[]);
+    status_until(&d, "gw4 and its server ready", |s| {
+        member(s, "gw4").is_some_and(|m| m.state == "ready")
+    })
+    .await;
+    let pid = i32::try_from(gw.child.id()).expect("a pid");
+    // SAFETY: kill(2) on our own child's PID; no memory is touched.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let status = common::wait_exit(&mut gw.child, LIMIT);
+    assert_eq!(status.code(), Some(143), "SIGTERM's exit code");
+    let s = d.status().await.unwrap();
+    assert!(!s.gateways.iter().any(|g| g.gateway == "gw4"), "{s:?}");
+    assert!(member(&s, "gw4").is_none(), "{s:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
