@@ -143,8 +143,10 @@ async fn a_gateway_killed_with_9_vanishes_from_status_after_max_age() {
     .await;
     let gone = killed.elapsed();
     eprintln!("gateway gone {gone:?} after kill -9 (max_age {MAX_AGE:?})");
+    // Not before its last write aged out (written every max_age / 3), and
+    // not long after (the bound is loose: two loaded cores).
     assert!(
-        gone <= MAX_AGE + Duration::from_secs(2),
+        gone >= MAX_AGE / 2 && gone <= MAX_AGE + Duration::from_secs(5),
         "gone after {gone:?}"
     );
     common::assert_no_process(&marker, Duration::from_secs(10)).await;
