@@ -239,9 +239,23 @@ impl Agent {
     /// A conversation: runs that remember the earlier prompts, answers and
     /// tool results (what an interactive session wants).
     pub fn conversation(&self) -> Conversation {
+        self.conversation_after(std::iter::empty::<(&str, &str)>())
+    }
+
+    /// A conversation that continues earlier turns kept elsewhere (e.g. a
+    /// distributed conversation's): each `(prompt, answer)`, oldest first,
+    /// becomes a user and an assistant message after the system prompt.
+    pub fn conversation_after<'a>(
+        &self,
+        turns: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Conversation {
         let mut messages = Vec::new();
         if let Some(system) = &self.inner.system_prompt {
             messages.push(ChatMessage::system(system.clone()));
+        }
+        for (prompt, answer) in turns {
+            messages.push(ChatMessage::user(prompt));
+            messages.push(ChatMessage::assistant(answer));
         }
         Conversation {
             agent: self.clone(),

@@ -272,6 +272,10 @@ pub enum Command {
         /// Who may call it (HTTP only).
         #[command(flatten)]
         auth: super::gateway::AuthArgs,
+        /// Its health in NATS (feature `distributed`).
+        #[cfg(feature = "distributed")]
+        #[command(flatten)]
+        nats: super::dist::GatewayNats,
     },
     /// The embedded default: an agent over built-in servers, no network, no key.
     Demo {

@@ -38,7 +38,15 @@ pub async fn run(cli: Cli) -> u8 {
             unprefixed,
             ready_min,
             auth,
+            #[cfg(feature = "distributed")]
+            nats,
         } => {
+            // Before any server starts: NATS unreachable fails fast.
+            #[cfg(feature = "distributed")]
+            let health = match nats.connect().await {
+                Ok(health) => health,
+                Err(code) => return code,
+            };
             let serving = super::gateway::Serving {
                 listen: &listen,
                 stdio,
@@ -46,6 +54,8 @@ pub async fn run(cli: Cli) -> u8 {
                 unprefixed,
                 ready_min,
                 auth,
+                #[cfg(feature = "distributed")]
+                health,
             };
             super::gateway::run(&global, &config, serving).await
         }

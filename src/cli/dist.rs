@@ -23,6 +23,47 @@ pub struct Nats {
     pub url: String,
 }
 
+/// `switchboard gateway ... --nats URL [--id ID]`: the gateway's health in
+/// NATS. Only the flag turns it on: a gateway without it never touches
+/// NATS (not even `$SWITCHBOARD_NATS`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GatewayNats {
+    /// Publish this gateway's health and its servers' to NATS (sb_health,
+    /// for `switchboard status`): at once on a change, else every 10 s.
+    /// NATS unreachable at start is an error; lost later, the gateway
+    /// keeps serving and publishes again after the reconnect.
+    #[arg(long = "nats", value_name = "URL")]
+    pub nats: Option<String>,
+    /// The gateway's id in sb_health (default: gw- and 8 random characters).
+    #[arg(long, requires = "nats", value_name = "ID")]
+    pub id: Option<String>,
+}
+
+impl GatewayNats {
+    /// Connects (and checks that `dist init` made the health bucket) when
+    /// `--nats` was given; a failure is printed, and its exit code returned.
+    pub(super) async fn connect(&self) -> Result<Option<(dist::Client, String)>, u8> {
+        let Some(url) = &self.nats else {
+            return Ok(None);
+        };
+        let connected = async {
+            let d = dist::Client::connect(url).await?;
+            d.status().await?;
+            Ok::<_, DistError>(d)
+        };
+        match connected.await {
+            Ok(d) => Ok(Some((
+                d,
+                self.id.clone().unwrap_or_else(dist::new_gateway_id),
+            ))),
+            Err(e) => {
+                eprintln!("error: --nats: {}", output::terminal_safe(&e.to_string()));
+                Err(exit_code(&e))
+            }
+        }
+    }
+}
+
 /// The distributed commands.
 #[derive(Debug, Subcommand)]
 pub enum DistCommand {
@@ -90,10 +131,16 @@ pub enum DistCommand {
         /// The pool.
         #[arg(long, default_value = "default")]
         pool: String,
+        /// The conversation the run belongs to (letters, digits, - and _):
+        /// its runs run one at a time, in submission order, and each
+        /// starts after the earlier ones' prompts and final answers (the
+        /// last 32 turns, at most 64 KiB).
+        #[arg(long, value_name = "ID")]
+        conversation: Option<String>,
     },
-    /// Live workers and their servers' health, from the shared bucket
-    /// (sb_health). Exits 3 when a server is down, restarting or its
-    /// breaker open.
+    /// Live workers and gateways and their servers' health, from the
+    /// shared bucket (sb_health). Exits 3 when a server is down,
+    /// restarting or its breaker open.
     Status {
         /// The NATS server.
         #[command(flatten)]
@@ -130,6 +177,14 @@ pub enum DistSub {
         /// The pool whose consumer is set up.
         #[arg(long, default_value = "default")]
         pool: String,
+        /// Seconds a health entry lives unless rewritten (dead workers and
+        /// gateways vanish from `status` after it).
+        #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+        health_max_age: f64,
+        /// Seconds a lease (a conversation's) lives unless its holder
+        /// renews it (a dead holder's ends after it).
+        #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+        lease: f64,
     },
 }
 
@@ -239,12 +294,20 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                     max_deliver,
                     max_queued,
                     pool,
+                    health_max_age,
+                    lease,
                 },
         } => {
-            if !(ack_wait.is_finite() && ack_wait > 0.0 && ack_wait <= 86_400.0) {
-                return Err(DistError::InvalidArgument(
-                    "--ack-wait must be a positive number of seconds, at most a day".into(),
-                ));
+            for (flag, secs) in [
+                ("--ack-wait", ack_wait),
+                ("--health-max-age", health_max_age),
+                ("--lease", lease),
+            ] {
+                if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+                    return Err(DistError::InvalidArgument(format!(
+                        "{flag} must be a positive number of seconds, at most a day"
+                    )));
+                }
             }
             let d = dist::Client::connect(&nats.url).await?;
             let setup = dist::Setup {
@@ -253,6 +316,8 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                 ack_wait: Duration::from_secs_f64(ack_wait),
                 max_deliver,
                 max_queued,
+                health_max_age: Duration::from_secs_f64(health_max_age),
+                lease: Duration::from_secs_f64(lease),
                 ..dist::Setup::default()
             };
             d.init(&setup).await?;
@@ -305,10 +370,18 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
             follow,
             run_id,
             pool,
+            conversation,
         } => {
             let d = dist::Client::connect(&nats.url).await?;
-            super::dist_runs::submit(global, &d, &agent, &prompt.join(" "), follow, run_id, &pool)
-                .await
+            let submit = super::dist_runs::Submitting {
+                agent: &agent,
+                prompt: &prompt.join(" "),
+                follow,
+                run_id,
+                pool: &pool,
+                conversation,
+            };
+            super::dist_runs::submit(global, &d, submit).await
         }
         DistCommand::Status { nats } => {
             let d = dist::Client::connect(&nats.url).await?;
@@ -330,13 +403,33 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                     })
                     .collect();
                 output::table(&["WORKER", "POOL", "SLOTS", "RUNNING", "SINCE"], &rows);
+                if !status.gateways.is_empty() {
+                    let rows: Vec<Vec<String>> = status
+                        .gateways
+                        .iter()
+                        .map(|g| {
+                            vec![
+                                g.gateway.clone(),
+                                g.url.clone(),
+                                format!("{}/{}", g.ready, g.total),
+                                g.since.clone(),
+                            ]
+                        })
+                        .collect();
+                    super::shutdown::outln!();
+                    output::table(&["GATEWAY", "URL", "READY", "SINCE"], &rows);
+                }
                 let rows: Vec<Vec<String>> = status
                     .servers
                     .iter()
                     .map(|s| {
                         vec![
-                            s.worker.clone(),
-                            s.agent.clone(),
+                            s.node().to_owned(),
+                            if s.agent.is_empty() {
+                                "-".into()
+                            } else {
+                                s.agent.clone()
+                            },
                             s.server.clone(),
                             s.state.clone(),
                             s.restarts.to_string(),
@@ -350,7 +443,7 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                     super::shutdown::outln!();
                     output::table(
                         &[
-                            "WORKER",
+                            "NODE",
                             "AGENT",
                             "SERVER",
                             "STATE",

@@ -8,15 +8,22 @@ use super::shutdown::outln;
 use crate::agent::{RunObserver, StopReason, Transcript};
 use crate::dist::{self, DistError, EventKind, RunEvent, RunState};
 
+/// What `switchboard submit` was asked.
+pub(super) struct Submitting<'a> {
+    pub(super) agent: &'a str,
+    pub(super) prompt: &'a str,
+    pub(super) follow: bool,
+    pub(super) run_id: Option<String>,
+    pub(super) pool: &'a str,
+    pub(super) conversation: Option<String>,
+}
+
 pub(super) async fn submit(
     global: &Global,
     d: &dist::Client,
-    agent: &str,
-    prompt: &str,
-    follow: bool,
-    run_id: Option<String>,
-    pool: &str,
+    submitting: Submitting<'_>,
 ) -> Result<u8, DistError> {
+    let agent = submitting.agent;
     let (name, rev) = match agent.split_once('@') {
         Some((name, rev)) => {
             let rev = rev.parse::<u64>().map_err(|_| {
@@ -28,15 +35,21 @@ pub(super) async fn submit(
         }
         None => (agent, None),
     };
-    let mut s = d.submit(name, prompt).pool(pool).submitter("cli");
-    if let Some(id) = run_id {
+    let mut s = d
+        .submit(name, submitting.prompt)
+        .pool(submitting.pool)
+        .submitter("cli");
+    if let Some(id) = submitting.run_id {
         s = s.id(id);
     }
     if let Some(rev) = rev {
         s = s.revision(rev);
     }
+    if let Some(id) = submitting.conversation {
+        s = s.conversation(id);
+    }
     let run = s.await?;
-    if !follow {
+    if !submitting.follow {
         if global.json {
             output::json(&serde_json::json!({
                 "run_id": run.id(),

@@ -130,7 +130,45 @@ pub(super) struct Serving<'a> {
     pub(super) unprefixed: bool,
     pub(super) ready_min: usize,
     pub(super) auth: AuthArgs,
+    /// With `--nats`: the connection and the gateway's id, to publish
+    /// its health.
+    #[cfg(feature = "distributed")]
+    pub(super) health: Option<(crate::dist::Client, String)>,
 }
+
+/// The gateway's health being published (`--nats`), or nothing.
+#[cfg(feature = "distributed")]
+type Health = Option<crate::dist::GatewayHealthPublisher>;
+#[cfg(not(feature = "distributed"))]
+type Health = ();
+
+/// Starts publishing the health of the gateway reached at `url`.
+#[cfg(feature = "distributed")]
+async fn publish_health(serving: &Serving<'_>, url: &str, fleet: &crate::Fleet) -> Result<Health> {
+    let Some((d, id)) = &serving.health else {
+        return Ok(None);
+    };
+    let publisher = d
+        .publish_gateway_health(id, url, fleet.clone())
+        .await
+        .map_err(|e| Error::invalid_argument(format!("--nats: {e}")))?;
+    tracing::info!(gateway = %id, nats = %d.url(), "publishing health");
+    Ok(Some(publisher))
+}
+#[cfg(not(feature = "distributed"))]
+async fn publish_health(_: &Serving<'_>, _: &str, _: &crate::Fleet) -> Result<Health> {
+    Ok(())
+}
+
+/// Stops publishing and withdraws the gateway's entries.
+#[cfg(feature = "distributed")]
+async fn withdraw_health(health: Health) {
+    if let Some(h) = health {
+        let _ = tokio::time::timeout(Duration::from_secs(5), h.withdraw()).await;
+    }
+}
+#[cfg(not(feature = "distributed"))]
+async fn withdraw_health(_: Health) {}
 
 /// Resolves when the process is told to stop (SIGINT, SIGTERM, SIGHUP).
 async fn stop_signal() {
@@ -175,7 +213,9 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
         Some(key) => b.state_key(key.into_bytes()),
         None => b,
     });
+    let health: Health;
     let served = if serving.stdio {
+        health = publish_health(&serving, "stdio", &fleet).await?;
         tokio::select! {
             served = server.serve_stdio() => served.map_err(Error::Io),
             () = stop_signal() => Ok(()),
@@ -194,6 +234,7 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
         if !auth.is_enabled() && !addr.ip().is_loopback() {
             tracing::warn!(%addr, "no --token-file or --jwt-issuer: anyone who reaches this address may use every server");
         }
+        health = publish_health(&serving, &public, &fleet).await?;
         outln!("listening on http://{addr}/mcp");
         super::shutdown::flush_stdout();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
@@ -224,6 +265,7 @@ pub(super) async fn run(global: &Global, config: &Path, serving: Serving<'_>) ->
             }
         }
     };
+    withdraw_health(health).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), fleet.close()).await;
     served.map(|()| 0)
 }

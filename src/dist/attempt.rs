@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::agents::AgentCache;
 use super::client::{entry, Client};
+use super::conversation::{self, Entered, TurnLease};
 use super::error::{DistError, DistResult};
 use super::events::{publish_final, EventPublisher};
 use super::ids;
@@ -42,6 +43,8 @@ enum Ended {
     Finished,
     /// Stopped for a hand-off: `nak`, so another worker takes it now.
     HandedOff,
+    /// Not its conversation's turn: set aside (see [`conversation::wait`]).
+    Wait,
 }
 
 /// Runs one delivery; never fails (what goes wrong is logged, and the job
@@ -86,6 +89,12 @@ pub(crate) async fn run(ctx: Arc<Context>, message: Message) {
         r.remove(&run);
     }
     match outcome {
+        Ok(Ended::Wait) => {
+            tracing::debug!(%run, "its conversation is busy: waiting");
+            // Off the slot: the slot is free as soon as this returns.
+            let ctx = ctx.clone();
+            tokio::spawn(async move { conversation::wait(&ctx, &job, &message).await });
+        }
         Ok(Ended::HandedOff) => {
             tracing::info!(%run, attempt, "handing the run off (nak)");
             if let Err(e) = message.ack_with(AckKind::Nak(None)).await {
@@ -104,10 +113,28 @@ pub(crate) async fn run(ctx: Arc<Context>, message: Message) {
     }
 }
 
+/// [`take_and_run`], then the end of the conversation's turn, if it took one.
 async fn attempt_run(
     ctx: &Context,
     job: &Job,
     attempt: u64,
+    cancel_rx: watch::Receiver<bool>,
+    hand_off: watch::Receiver<bool>,
+) -> DistResult<Ended> {
+    let mut turn = None;
+    let outcome = take_and_run(ctx, job, attempt, &mut turn, cancel_rx, hand_off).await;
+    if let Some(turn) = turn {
+        let finished = matches!(outcome, Ok(Ended::Finished));
+        turn.end(ctx, &job.run_id, finished).await;
+    }
+    outcome
+}
+
+async fn take_and_run(
+    ctx: &Context,
+    job: &Job,
+    attempt: u64,
+    turn: &mut Option<TurnLease>,
     mut cancel_rx: watch::Receiver<bool>,
     mut hand_off: watch::Receiver<bool>,
 ) -> DistResult<Ended> {
@@ -126,11 +153,23 @@ async fn attempt_run(
                 .await
                 .map(|_| Ended::Finished);
         }
+        // A conversation's run counts its attempts in the record: the
+        // deliveries it waited do not count.
+        let attempt = match job.conversation_id {
+            Some(_) => record.attempt + 1,
+            None => attempt,
+        };
         if record.cancel.is_some() {
             let t = empty_transcript(job, StopReason::Cancelled);
             return finish(ctx, job, attempt, 1, &t, None)
                 .await
                 .map(|_| Ended::Finished);
+        }
+        if let (Some(id), None) = (&job.conversation_id, turn.as_ref()) {
+            match conversation::enter(ctx, id, job).await? {
+                Entered::Wait => return Ok(Ended::Wait),
+                Entered::Turn(t) => *turn = Some(*t),
+            }
         }
         let lost_worker = record.worker.clone();
         let retrying = attempt > 1 || record.state != RunState::Queued;
@@ -144,11 +183,11 @@ async fn attempt_run(
             .await
             .is_ok()
         {
-            taken = Some((retrying, lost_worker));
+            taken = Some((retrying, lost_worker, attempt));
             break;
         }
     }
-    let Some((retrying, lost_worker)) = taken else {
+    let Some((retrying, lost_worker, attempt)) = taken else {
         return Err(DistError::Nats("the run record kept changing".into()));
     };
     let origins = Arc::new(Mutex::new(HashMap::new()));
@@ -221,7 +260,16 @@ async fn attempt_run(
             }
         }
     };
-    let transcript = agent.run_with(&job.prompt, &publisher, cancel).await;
+    let history = turn
+        .as_ref()
+        .map(|t| t.history.as_slice())
+        .unwrap_or_default();
+    let mut conversation = agent.conversation_after(
+        history
+            .iter()
+            .map(|t| (t.prompt.as_str(), t.answer.as_str())),
+    );
+    let transcript = conversation.run_with(&job.prompt, &publisher, cancel).await;
     if handing_off.load(std::sync::atomic::Ordering::SeqCst) {
         // Not finished: the next attempt resumes from the journal.
         publisher.close().await;

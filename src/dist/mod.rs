@@ -35,8 +35,10 @@
 mod agents;
 mod attempt;
 mod client;
+mod conversation;
 mod error;
 mod events;
+mod gateway_health;
 mod handle;
 mod health;
 mod ids;
@@ -48,10 +50,16 @@ mod submit;
 mod worker;
 
 pub use client::{Client, DEFAULT_NATS_URL};
+pub use conversation::{
+    valid_conversation_id, MAX_HISTORY_BYTES, MAX_TURNS, WAIT as CONVERSATION_WAIT,
+};
 pub use error::{DistError, DistResult};
 pub use events::PREVIEW_BYTES;
+pub use gateway_health::{
+    new_gateway_id, GatewayHealth, GatewayHealthPublisher, GATEWAY_HEALTH_EVERY,
+};
 pub use handle::{Events, RunEvent, RunHandle};
-pub use health::{MemberHealth, Status, WorkerHealth, HEALTH_EVERY};
+pub use health::{MemberHealth, Status, WorkerHealth, CHECK_EVERY, HEALTH_EVERY};
 pub use ids::{new_run_id, valid_run_id};
 pub use journal::{JournalStats, IDEMPOTENCY_KEY};
 pub use protocol::{Event, EventKind, JobLimits, Origin, RunRecord, RunState};

@@ -21,8 +21,12 @@ pub const RUNS_BUCKET: &str = "sb_runs";
 pub const JOURNAL_BUCKET: &str = "sb_journal";
 /// KV bucket of agent definitions.
 pub const AGENTS_BUCKET: &str = "sb_agents";
-/// KV bucket of shared health (entries expire after 30 s).
+/// KV bucket of shared health (entries expire after
+/// [`crate::dist::Setup::health_max_age`], 30 s by default).
 pub const HEALTH_BUCKET: &str = "sb_health";
+/// KV bucket of leases (`conv.<id>`); an entry lives as long as the
+/// lease ([`crate::dist::Setup::lease`]) unless renewed.
+pub const LOCKS_BUCKET: &str = "sb_locks";
 /// Object store of transcripts.
 pub const TRANSCRIPTS_BUCKET: &str = "sb_transcripts";
 /// The pool when none is named.
@@ -88,6 +92,10 @@ pub struct Job {
     pub agent_rev: u64,
     /// The user's prompt.
     pub prompt: String,
+    /// The conversation it belongs to: its runs run one at a time, in
+    /// submission order, each after the earlier ones' prompts and answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
     /// Tighter limits than the definition's.
     #[serde(default)]
     pub limits: JobLimits,
@@ -342,6 +350,7 @@ mod tests {
             agent: "researcher".into(),
             agent_rev: 7,
             prompt: "What is MCP?".into(),
+            conversation_id: Some("c-1".into()),
             limits: JobLimits {
                 max_steps: Some(12),
                 deadline_secs: None,

@@ -28,6 +28,12 @@ pub struct Setup {
     pub duplicate_window: Duration,
     /// How long events, run records and the journal are kept (default 7 days).
     pub retention: Duration,
+    /// How long a health entry (`sb_health`) lives unless rewritten
+    /// (default 30 s): dead workers and gateways vanish after it.
+    pub health_max_age: Duration,
+    /// How long a lease (`sb_locks`, e.g. a conversation's) lives unless its
+    /// holder renews it (default 30 s): a dead holder's lease ends after it.
+    pub lease: Duration,
 }
 
 impl Default for Setup {
@@ -40,6 +46,8 @@ impl Default for Setup {
             max_queued: 100_000,
             duplicate_window: Duration::from_secs(600),
             retention: Duration::from_secs(7 * 24 * 3600),
+            health_max_age: Duration::from_secs(30),
+            lease: Duration::from_secs(30),
         }
     }
 }
@@ -107,6 +115,7 @@ pub async fn init(js: &jetstream::Context, setup: &Setup) -> DistResult<()> {
         (RUNS_BUCKET, 10, setup.retention),
         (JOURNAL_BUCKET, 1, setup.retention),
         (AGENTS_BUCKET, 20, Duration::ZERO),
+        (LOCKS_BUCKET, 1, setup.lease),
     ] {
         js.create_or_update_key_value(kv::Config {
             bucket: bucket.into(),
@@ -119,16 +128,23 @@ pub async fn init(js: &jetstream::Context, setup: &Setup) -> DistResult<()> {
         .await
         .map_err(|e| DistError::nats(&format!("creating bucket {bucket}"), e))?;
     }
-    js.create_or_update_key_value(kv::Config {
+    // On file, so it outlives a NATS restart (its writers do not create
+    // it). One made in memory by an older build cannot change its storage:
+    // it holds nothing that lasts, so it is made again.
+    let health = kv::Config {
         bucket: HEALTH_BUCKET.into(),
         history: 1,
-        max_age: Duration::from_secs(30),
+        max_age: setup.health_max_age,
         num_replicas: setup.replicas,
-        storage: stream::StorageType::Memory,
+        storage: stream::StorageType::File,
         ..Default::default()
-    })
-    .await
-    .map_err(|e| DistError::nats("creating bucket sb_health", e))?;
+    };
+    if js.create_or_update_key_value(health.clone()).await.is_err() {
+        let _ = js.delete_key_value(HEALTH_BUCKET).await;
+        js.create_key_value(health)
+            .await
+            .map_err(|e| DistError::nats("creating bucket sb_health", e))?;
+    }
     if js.get_object_store(TRANSCRIPTS_BUCKET).await.is_err() {
         js.create_object_store(object_store::Config {
             bucket: TRANSCRIPTS_BUCKET.into(),

@@ -29,6 +29,7 @@ pub struct Submit {
     pool: String,
     limits: JobLimits,
     submitter: Option<String>,
+    conversation: Option<String>,
 }
 
 impl Submit {
@@ -42,6 +43,7 @@ impl Submit {
             pool: DEFAULT_POOL.to_owned(),
             limits: JobLimits::default(),
             submitter: None,
+            conversation: None,
         }
     }
     /// The run id (default a new ULID). Give the same one when retrying a
@@ -71,6 +73,17 @@ impl Submit {
         self
     }
 
+    /// The conversation the run belongs to (default none): the runs of one
+    /// conversation run one at a time, in the order they were submitted,
+    /// and each starts after the earlier ones' prompts and final answers
+    /// (the last [`MAX_TURNS`](super::MAX_TURNS) turns, at most
+    /// [`MAX_HISTORY_BYTES`](super::MAX_HISTORY_BYTES)). An id is 1 to 128
+    /// letters, digits, `-` and `_`.
+    pub fn conversation(mut self, id: impl Into<String>) -> Self {
+        self.conversation = Some(id.into());
+        self
+    }
+
     async fn send(self) -> DistResult<RunHandle> {
         let run_id = self.run_id.unwrap_or_else(ids::new_run_id);
         if !ids::valid_run_id(&run_id) {
@@ -82,6 +95,13 @@ impl Submit {
             if !valid_token(name) {
                 return Err(DistError::InvalidArgument(format!(
                     "{name:?} is not an {what} name: use letters, digits, - and _"
+                )));
+            }
+        }
+        if let Some(id) = &self.conversation {
+            if !super::conversation::valid_conversation_id(id) {
+                return Err(DistError::InvalidArgument(format!(
+                    "{id:?} is not a conversation id: 1 to 128 letters, digits, - and _"
                 )));
             }
         }
@@ -97,6 +117,7 @@ impl Submit {
             agent: self.agent.clone(),
             agent_rev,
             prompt: self.prompt,
+            conversation_id: self.conversation.clone(),
             limits: self.limits,
             submitted_at: now.clone(),
             submitter: self.submitter,
@@ -134,8 +155,24 @@ impl Submit {
             }
             Err(e) => return Err(DistError::nats("creating the run record", e)),
         }
+        // In its conversation's queue before it can be fetched: the queue
+        // is the submission order.
+        let journal = match &self.conversation {
+            Some(id) => {
+                let journal = bucket(&c.js, JOURNAL_BUCKET).await?;
+                if let Err(e) = super::conversation::enqueue(&journal, id, &run_id).await {
+                    let _ = runs.purge(&run_id).await;
+                    return Err(e);
+                }
+                Some((journal, id))
+            }
+            None => None,
+        };
         if let Err(e) = publish(c, &self.pool, &job).await {
             // Refused: forget the record so the same id may be submitted later.
+            if let Some((journal, id)) = journal {
+                let _ = super::conversation::dequeue(&journal, id, &run_id).await;
+            }
             let _ = runs.purge(&run_id).await;
             return Err(e);
         }

@@ -4,7 +4,8 @@
 //! MCP server whose tools count their executions, and real worker
 //! processes of the built binary.
 //!
-//! Prompts say what the model does: `PLAN <tool> <tag> <sleep_ms>` calls
+//! Prompts (the last user message: a conversation's earlier ones come
+//! first) say what the model does: `PLAN <tool> <tag> <sleep_ms>` calls
 //! `fx_<tool>` once with that tag, then answers `done <tag>: <result>`;
 //! anything else is answered at once with `ok`. A trailing `DELAY <ms>`
 //! makes every turn take that long.
@@ -28,13 +29,19 @@ use crate::common::nats::NatsServer;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
-/// The model: counts requests per (tag, turn).
+/// The model: counts requests per (tag, turn), and keeps every request.
 #[derive(Clone, Default)]
 pub struct Model {
     asked: Arc<Mutex<HashMap<(String, usize), u32>>>,
+    requests: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Model {
+    /// Every request's `messages`, in the order they came.
+    pub fn requests(&self) -> Vec<Value> {
+        self.requests.lock().unwrap().clone()
+    }
+
     /// How many times turn `turn` (0-based) of the run tagged `tag` was asked.
     pub fn asked(&self, tag: &str, turn: usize) -> u32 {
         self.asked
@@ -48,8 +55,14 @@ impl Model {
 
 async fn complete(State(model): State<Model>, Json(body): Json<Value>) -> Json<Value> {
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    model
+        .requests
+        .lock()
+        .unwrap()
+        .push(Value::Array(messages.clone()));
     let prompt = messages
         .iter()
+        .rev()
         .find(|m| m["role"] == "user")
         .and_then(|m| m["content"].as_str())
         .unwrap_or("")
