@@ -241,7 +241,7 @@ async fn attempt_run(
         .map(|_| Ended::Finished)
 }
 
-fn empty_transcript(job: &Job, stop: StopReason) -> Transcript {
+pub(crate) fn empty_transcript(job: &Job, stop: StopReason) -> Transcript {
     Transcript {
         agent: job.agent.clone(),
         model: String::new(),
@@ -256,7 +256,7 @@ fn empty_transcript(job: &Job, stop: StopReason) -> Transcript {
 
 /// Stores the transcript, marks the record final (compare-and-set), and
 /// publishes the one final event.
-async fn finish(
+pub(crate) async fn finish(
     ctx: &Context,
     job: &Job,
     attempt: u64,

@@ -42,6 +42,7 @@ mod health;
 mod ids;
 mod journal;
 pub mod protocol;
+mod reaper;
 pub mod replay;
 mod setup;
 mod submit;

@@ -138,6 +138,7 @@ impl WorkerBuilder {
             .subscribe(CANCEL_WILDCARD)
             .await
             .map_err(|e| DistError::nats("subscribing to cancels", e))?;
+        let reaper = super::reaper::start(ctx.clone(), stream.clone(), &self.pool).await?;
         let running = ctx.running.clone();
         let cancel_task = tokio::spawn(async move {
             while let Some(m) = cancels.next().await {
@@ -216,6 +217,7 @@ impl WorkerBuilder {
         }
         tasks.abort_all();
         cancel_task.abort();
+        reaper.abort();
         health.abort();
         super::health::withdraw(&health_store, &id).await;
         ctx.agents.close().await;
