@@ -1,7 +1,7 @@
 //! The distributed runtime's operational guarantees (issue 16), against a
 //! real nats-server and real worker processes, kills triggered by events:
 //! the max-deliver reaper (a run whose worker dies on every attempt is
-//! given up once, as failed).
+//! given up once, as failed) and per-agent queue caps.
 
 #![cfg(feature = "distributed")]
 
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use dist_common::{all_events, final_events, wait_event, Cluster, BIN};
 use switchboard::agent::StopReason;
-use switchboard::dist::{EventKind, RunState};
+use switchboard::dist::{DistError, EventKind, RunState};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// `switchboard`'s exit code for a run that failed (as a model error does).
@@ -104,4 +104,50 @@ async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
     assert_eq!(out.status.code(), Some(EXIT_FAILED));
     // Nothing else runs it: the surviving workers stay idle.
     assert_eq!(c.executions("doomed") as u64, max_deliver);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_agent_queue_refuses_that_agent_while_others_still_admit() {
+    let mut c = Cluster::start(&["--max-queued-per-agent", "3"]).await;
+    let d = c.client().await;
+    c.push(&c.planner_definition("other")).await;
+    // No worker yet: the runs wait in the queue.
+    for i in 0..3 {
+        d.submit("fx", "PLAN read capped 0")
+            .id(format!("fx-{i}"))
+            .await
+            .unwrap();
+    }
+    let refused = d.submit("fx", "PLAN read capped 0").id("fx-3").await;
+    match refused {
+        Err(e @ DistError::QueueFull { .. }) => {
+            assert!(
+                matches!(&e, DistError::QueueFull { agent: Some(a) } if a == "fx"),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("\"fx\""), "{e}");
+        }
+        other => panic!("the fourth run of fx was not refused: {other:?}"),
+    }
+    // The refused id is free again, and nothing of it is stored.
+    assert!(d.run("fx-3").record().await.is_err());
+    // Another agent still admits.
+    for i in 0..3 {
+        d.submit("other", "hello")
+            .id(format!("other-{i}"))
+            .await
+            .expect("another agent admits");
+    }
+    // The CLI says which queue is full, with the exit code for it.
+    let out = c.cli(&["submit", "fx", "PLAN read capped 0"]).await;
+    assert_eq!(out.status.code(), Some(75));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("queue of agent \"fx\" is full"), "{stderr}");
+    // Once runs of fx finish, fx admits again.
+    c.worker("w1", 4);
+    all_events(&d, "fx-0", LIMIT).await;
+    d.submit("fx", "PLAN read capped 0")
+        .id("fx-3")
+        .await
+        .expect("admitted once the queue has room");
 }

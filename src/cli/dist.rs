@@ -127,6 +127,11 @@ pub enum DistSub {
         /// Most queued runs; more are refused (exit 75).
         #[arg(long, default_value_t = 100_000)]
         max_queued: i64,
+        /// Most queued or running runs of one agent; more of that agent
+        /// are refused (exit 75) while others still admit (default:
+        /// unlimited).
+        #[arg(long, value_name = "N")]
+        max_queued_per_agent: Option<i64>,
         /// The pool whose consumer is set up.
         #[arg(long, default_value = "default")]
         pool: String,
@@ -219,7 +224,7 @@ async fn stop_signal() {
 
 fn exit_code(e: &DistError) -> u8 {
     match e {
-        DistError::QueueFull => EXIT_QUEUE_FULL,
+        DistError::QueueFull { .. } => EXIT_QUEUE_FULL,
         DistError::InvalidArgument(_)
         | DistError::RunNotFound(_)
         | DistError::AgentNotFound(_)
@@ -238,6 +243,7 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                     ack_wait,
                     max_deliver,
                     max_queued,
+                    max_queued_per_agent,
                     pool,
                 },
         } => {
@@ -253,6 +259,7 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                 ack_wait: Duration::from_secs_f64(ack_wait),
                 max_deliver,
                 max_queued,
+                max_queued_per_agent,
                 ..dist::Setup::default()
             };
             d.init(&setup).await?;

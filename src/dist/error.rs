@@ -14,10 +14,15 @@ pub enum DistError {
         /// Why.
         message: String,
     },
-    /// The queue is full (the stream's `max_msgs`, JetStream error 10077):
-    /// try again later (HTTP 429 in an API).
-    #[error("the queue is full: the run was not submitted; try again later")]
-    QueueFull,
+    /// The queue is full (the stream's `max_msgs`, JetStream error 10077),
+    /// or this agent's share of it (`Setup::max_queued_per_agent`): try
+    /// again later (HTTP 429 in an API).
+    #[error("{}: the run was not submitted; try again later", full_queue(.agent.as_deref()))]
+    QueueFull {
+        /// The agent whose own cap was reached; `None` when the whole
+        /// queue is full.
+        agent: Option<String>,
+    },
     /// No such run.
     #[error("no run {0:?}")]
     RunNotFound(String),
@@ -39,6 +44,14 @@ pub enum DistError {
     /// NATS or JetStream failed (after async-nats' own reconnects).
     #[error("NATS: {0}")]
     Nats(String),
+}
+
+/// Which queue is full, for [`DistError::QueueFull`].
+fn full_queue(agent: Option<&str>) -> String {
+    match agent {
+        Some(agent) => format!("the queue of agent {agent:?} is full"),
+        None => "the queue is full".to_owned(),
+    }
 }
 
 impl DistError {
