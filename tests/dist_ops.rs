@@ -1,7 +1,9 @@
 //! The distributed runtime's operational guarantees (issue 16), against a
 //! real nats-server and real worker processes, kills triggered by events:
 //! the max-deliver reaper (a run whose worker dies on every attempt is
-//! given up once, as failed) and per-agent queue caps.
+//! given up once, as failed), per-agent queue caps, and zombie fencing
+//! (a worker cut off from NATS by a frozen proxy stops its run and writes
+//! nothing more; the run finishes once on another worker).
 
 #![cfg(feature = "distributed")]
 
@@ -9,11 +11,12 @@ mod common;
 mod dist_common;
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use dist_common::proxy::Proxy;
 use dist_common::{all_events, final_events, wait_event, Cluster, BIN};
 use switchboard::agent::StopReason;
-use switchboard::dist::{DistError, EventKind, RunState};
+use switchboard::dist::{self, DistError, EventKind, Origin, RunState};
 
 const LIMIT: Duration = Duration::from_secs(60);
 /// `switchboard`'s exit code for a run that failed (as a model error does).
@@ -150,4 +153,134 @@ async fn a_full_agent_queue_refuses_that_agent_while_others_still_admit() {
         .id("fx-3")
         .await
         .expect("admitted once the queue has room");
+}
+
+/// The events of `run` stored so far (read until 300 ms pass without one).
+async fn history(d: &dist::Client, run: &str) -> Vec<dist::Event> {
+    let mut events = d.run(run).events_from(0).await.expect("events");
+    let mut out = Vec::new();
+    // Bounded: stops at the first gap of 300 ms once the history is read.
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(300), events.next()).await {
+        out.push(e.expect("an event").event);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_cut_off_from_nats_fences_itself_and_its_run_finishes_once_elsewhere() {
+    // Fenced after ack_wait/2 = 2 s of silence; redelivered after 4 s.
+    let ack_wait_ms = 4000.0;
+    let mut c = Cluster::start(&["--ack-wait", "4"]).await;
+    let d = c.client().await;
+    let proxy = Proxy::start(&c.nats.url()).await;
+    c.worker_with("zombie", 1, &["--nats", &proxy.url()]);
+    let run = d
+        .submit("fx", "PLAN write zz 60000")
+        .id("zombie-run")
+        .await
+        .unwrap();
+    wait_event(&d, run.id(), LIMIT, |e| {
+        matches!(e.event.kind, EventKind::ToolStarted { .. })
+    })
+    .await;
+    common::eventually("the side effect under way", LIMIT, || async {
+        (c.executions("zz") == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        run.record().await.unwrap().worker.as_deref(),
+        Some("zombie")
+    );
+    // The other worker, warm, with spare slots (the zombie's one is busy).
+    c.worker("survivor", 2);
+    let warm = d.submit("fx", "PLAN read warm 0").await.unwrap();
+    all_events(&d, warm.id(), LIMIT).await;
+    assert_eq!(
+        warm.record().await.unwrap().worker.as_deref(),
+        Some("survivor")
+    );
+    let before = history(&d, run.id()).await;
+    assert!(before.iter().all(|e| e.attempt == 1));
+
+    // The partition: the zombie's sockets stay open, nothing gets through.
+    proxy.freeze();
+    let frozen = Instant::now();
+    common::eventually("the zombie fenced itself", LIMIT, || async {
+        c.worker_log("zombie")
+            .contains("fenced: NATS")
+            .then_some(())
+    })
+    .await;
+    let fenced_ms = dist_common::ms_since(frozen);
+    eprintln!("fenced {fenced_ms:.0} ms after the partition (ack_wait 4 s)");
+    assert!(
+        fenced_ms < ack_wait_ms,
+        "fenced only after {fenced_ms:.0} ms, when the run may be redelivered"
+    );
+    // Its call in flight was dropped: the server was told at once (not
+    // when the call would have timed out), before any redelivery.
+    let soon = Duration::from_secs(4);
+    common::eventually("the call cancelled on the zombie", soon, || async {
+        (c.cancellations() == 1).then_some(())
+    })
+    .await;
+
+    // Redelivered to the survivor; finished once; the write not repeated,
+    // and the model told its outcome is unknown.
+    let events = all_events(&d, run.id(), LIMIT).await;
+    let EventKind::Finished { stop, .. } = &events.last().unwrap().event.kind else {
+        panic!("no final event");
+    };
+    assert_eq!(*stop, StopReason::FinalAnswer);
+    let origin = events.iter().find_map(|e| match &e.event.kind {
+        EventKind::ToolFinished { origin, .. } if e.event.attempt == 2 => Some(*origin),
+        _ => None,
+    });
+    assert_eq!(origin, Some(Origin::Unknown));
+    let t = run.transcript().await.unwrap().unwrap();
+    assert!(t.steps[0].tool_calls[0].output.contains("outcome unknown"));
+    assert!(t.steps[0].tool_calls[0].is_error);
+    assert_eq!(c.executions("zz"), 1, "the side effect ran once");
+
+    // Heal the partition: the zombie takes work again (the only worker
+    // left), and what it held back reaches the server before its new work
+    // (one connection, in order).
+    proxy.thaw();
+    c.kill_worker("survivor");
+    let after = d.submit("fx", "PLAN read after 0").await.unwrap();
+    all_events(&d, after.id(), LIMIT).await;
+    assert_eq!(
+        after.record().await.unwrap().worker.as_deref(),
+        Some("zombie"),
+        "a reconnected worker takes work again"
+    );
+    // The zombie wrote nothing for the run after it was fenced: no event
+    // of its attempt, no change to the record, no result in the journal.
+    let attempt_1: Vec<u64> = history(&d, run.id())
+        .await
+        .iter()
+        .filter(|e| e.attempt == 1)
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(
+        attempt_1,
+        before.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        "events of the fenced attempt"
+    );
+    assert_eq!(final_events(&d, run.id()).await, 1, "one completion");
+    let record = run.record().await.unwrap();
+    assert_eq!(
+        (record.state, record.attempt, record.worker.as_deref()),
+        (RunState::Done, 2, Some("survivor"))
+    );
+    let journal = d.jetstream().get_key_value("sb_journal").await.unwrap();
+    let ledger = journal
+        .get("zombie-run.s1.ccall_zz")
+        .await
+        .unwrap()
+        .expect("the call's ledger");
+    let ledger: serde_json::Value = serde_json::from_slice(&ledger).unwrap();
+    assert_eq!(ledger["state"], "started", "{ledger}");
+    assert_eq!(ledger["worker"], "zombie", "{ledger}");
+    assert_eq!(c.executions("zz"), 1);
 }

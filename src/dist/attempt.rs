@@ -34,6 +34,9 @@ pub(crate) struct Context {
     /// Set when the worker stops and its drain time is up: the runs still
     /// going stop at once and are handed to another worker (`nak`).
     pub(crate) hand_off: watch::Receiver<bool>,
+    /// Set while the worker is cut off from NATS ([`super::fence`]): the
+    /// runs stop at once and write nothing more.
+    pub(crate) fenced: super::fence::Fenced,
 }
 
 /// How an attempt ended.
@@ -42,6 +45,9 @@ enum Ended {
     Finished,
     /// Stopped for a hand-off: `nak`, so another worker takes it now.
     HandedOff,
+    /// Stopped because the worker is fenced: nothing more is written (no
+    /// ack, no nak); the server redelivers the job after `ack_wait`.
+    Fenced,
 }
 
 /// Runs one delivery; never fails (what goes wrong is logged, and the job
@@ -91,6 +97,9 @@ pub(crate) async fn run(ctx: Arc<Context>, message: Message) {
             if let Err(e) = message.ack_with(AckKind::Nak(None)).await {
                 tracing::warn!(%run, "nak failed (redelivered after ack_wait instead): {e}");
             }
+        }
+        Ok(Ended::Fenced) => {
+            tracing::warn!(%run, attempt, "fenced: the run stopped here without writing; it is redelivered after ack_wait");
         }
         Ok(Ended::Finished) => {
             if let Err(e) = message.double_ack().await {
@@ -210,18 +219,28 @@ async fn attempt_run(
         .with_tool_journal(Arc::new(tools))
         .with_limits(limits);
     let handing_off = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let fenced = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let cancel = {
         let handing_off = handing_off.clone();
+        let (fenced, mut fence) = (fenced.clone(), ctx.fenced.clone());
         async move {
             tokio::select! {
                 _ = cancel_rx.wait_for(|c| *c) => {}
                 _ = hand_off.wait_for(|h| *h) => {
                     handing_off.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
+                Ok(_) = fence.wait_for(|f| *f) => {
+                    fenced.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
             }
         }
     };
     let transcript = agent.run_with(&job.prompt, &publisher, cancel).await;
+    if fenced.load(std::sync::atomic::Ordering::SeqCst) {
+        // Cut off: the events not yet sent are dropped, not published late.
+        publisher.abandon();
+        return Ok(Ended::Fenced);
+    }
     if handing_off.load(std::sync::atomic::Ordering::SeqCst) {
         // Not finished: the next attempt resumes from the journal.
         publisher.close().await;
@@ -266,6 +285,13 @@ pub(crate) async fn finish(
 ) -> DistResult<()> {
     let run = &job.run_id;
     let started = Instant::now();
+    if let Some(e) = entry(&ctx.runs, run).await? {
+        let record: RunRecord = decode(&e.value, "run record")?;
+        if super::fence::superseded(&record, attempt) {
+            // A later attempt owns the run: its transcript is not ours to write.
+            return Err(DistError::Superseded(run.clone()));
+        }
+    }
     let json = serde_json::to_vec_pretty(t).unwrap_or_default();
     retried("storing the transcript", || async {
         ctx.transcripts
@@ -287,6 +313,9 @@ pub(crate) async fn finish(
         let mut record: RunRecord = decode(&e.value, "run record")?;
         if record.state.is_terminal() {
             break; // another attempt finished first
+        }
+        if super::fence::superseded(&record, attempt) {
+            return Err(DistError::Superseded(run.clone()));
         }
         record.state = state;
         record.attempt = attempt;

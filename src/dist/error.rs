@@ -41,6 +41,10 @@ pub enum DistError {
     /// A definition that does not parse.
     #[error(transparent)]
     Definition(#[from] crate::Error),
+    /// A later attempt of the run took it over (this one's worker was
+    /// presumed lost): this attempt's writes are refused.
+    #[error("run {0:?} was taken over by a later attempt")]
+    Superseded(String),
     /// NATS or JetStream failed (after async-nats' own reconnects).
     #[error("NATS: {0}")]
     Nats(String),

@@ -45,6 +45,12 @@ impl EventPublisher {
         let _ = self.tx.send(kind);
     }
 
+    /// Stops at once: the events not yet handed to NATS are dropped (a
+    /// fenced attempt must not publish them late).
+    pub(crate) fn abandon(self) {
+        self.task.abort();
+    }
+
     /// Publishes what is left; returns the last sequence used.
     pub(crate) async fn close(self) -> u64 {
         drop(self.tx);

@@ -37,6 +37,7 @@ mod attempt;
 mod client;
 mod error;
 mod events;
+mod fence;
 mod handle;
 mod health;
 mod ids;

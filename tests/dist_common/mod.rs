@@ -26,6 +26,8 @@ use switchboard::dist::{self, EventKind, RunEvent};
 use crate::common;
 use crate::common::nats::NatsServer;
 
+pub mod proxy;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 /// The model: counts requests per (tag, turn).
@@ -333,6 +335,16 @@ args = ["{script}", "{effects}"]
                 inflight: v["inflight"].as_u64().unwrap_or(0),
             })
             .collect()
+    }
+
+    /// How many `notifications/cancelled` the effect servers received.
+    pub fn cancellations(&self) -> usize {
+        let mut path = self.effects.clone().into_os_string();
+        path.push(".cancelled");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .count()
     }
 
     /// Executions of the run tagged `tag`.
