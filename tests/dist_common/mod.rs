@@ -141,6 +141,10 @@ impl Cluster {
     /// and pushes the agent `fx`.
     pub async fn start(init_args: &[&str]) -> Cluster {
         let nats = NatsServer::start();
+        eprintln!(
+            "nats-server JetStream-healthy in {:.1} ms",
+            nats.started_in.as_secs_f64() * 1000.0
+        );
         let model = Model::default();
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
