@@ -18,9 +18,11 @@
 //! Writes of a fenced attempt that were already under way lose anyway:
 //! journal entries are `KV create` (the first writer wins), and a run
 //! record taken by a later attempt is never written by an earlier one
-//! ([`superseded`]). Not covered: a side effect a tool started during the
-//! window between the partition and the fence (at most `ack_wait / 2`) is
-//! not known to the next attempt unless its intent was journaled first.
+//! ([`superseded`]). Not covered: a side effect already started when the
+//! partition begins cannot be called back; the dropped call's server may
+//! still finish it after the run moved on. The next attempt reports that
+//! call's outcome as unknown and does not repeat it (unless the tool is
+//! replayable, when two executions may overlap).
 
 use std::time::{Duration, Instant};
 

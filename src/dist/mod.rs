@@ -31,6 +31,13 @@
 //! repeated unless the tool is declared read-only or idempotent: the model
 //! is told its outcome is unknown. Every `tools/call` carries the
 //! idempotency key [`IDEMPOTENCY_KEY`] in `_meta`.
+//!
+//! Operations: a run whose worker is lost on each of the consumer's
+//! `max_deliver` deliveries is given up (failed, stop reason
+//! `worker_lost_too_often`, one final event) by one worker of its pool; a
+//! worker cut off from NATS for half the ack wait fences itself (its runs
+//! stop and write nothing more); [`Setup::max_queued_per_agent`] caps each
+//! agent's share of the queue.
 
 mod agents;
 mod attempt;
