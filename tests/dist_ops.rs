@@ -103,7 +103,10 @@ async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // So does `runs get`.
+    // So do `runs watch` and `runs get`.
+    let out = c.cli(&["runs", "watch", "doomed"]).await;
+    assert_eq!(out.status.code(), Some(EXIT_FAILED));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("worker_lost_too_often"));
     let out = c.cli(&["runs", "get", "doomed"]).await;
     assert_eq!(out.status.code(), Some(EXIT_FAILED));
     // Nothing else runs it: the surviving workers stay idle.
@@ -193,13 +196,7 @@ async fn a_worker_cut_off_from_nats_fences_itself_and_its_run_finishes_once_else
         Some("zombie")
     );
     // The other worker, warm, with spare slots (the zombie's one is busy).
-    c.worker("survivor", 2);
-    let warm = d.submit("fx", "PLAN read warm 0").await.unwrap();
-    all_events(&d, warm.id(), LIMIT).await;
-    assert_eq!(
-        warm.record().await.unwrap().worker.as_deref(),
-        Some("survivor")
-    );
+    c.warm_worker("survivor", 2).await;
     let before = history(&d, run.id()).await;
     assert!(before.iter().all(|e| e.attempt == 1));
 

@@ -164,7 +164,8 @@ pub enum RunsSub {
         run: String,
     },
     /// Print the run's events as JSON lines, from the start or from a
-    /// cursor, until the final one.
+    /// cursor, until the final one; then exit with the run's code, as
+    /// `submit --follow` does (0, 1, 3, 4, 130).
     Watch {
         /// The NATS server.
         #[command(flatten)]

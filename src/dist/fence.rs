@@ -95,3 +95,38 @@ pub(crate) fn watch(
 pub(crate) fn superseded(record: &RunRecord, attempt: u64) -> bool {
     record.attempt > attempt
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(attempt: u64) -> RunRecord {
+        serde_json::from_value(serde_json::json!({
+            "v": 1, "run_id": "r", "agent": "a", "state": "running",
+            "attempt": attempt, "worker": "w-2",
+            "submitted_at": "2026-12-04T00:00:00Z", "updated_at": "2026-12-04T00:00:00Z",
+        }))
+        .expect("a run record")
+    }
+
+    #[test]
+    fn only_a_later_attempt_supersedes_an_attempt() {
+        assert!(superseded(&record(2), 1), "attempt 1 lost the run to 2");
+        assert!(!superseded(&record(2), 2), "attempt 2 owns it");
+        // The reaper and a cancel at start come with the newest count.
+        assert!(!superseded(&record(2), 3));
+    }
+
+    #[test]
+    fn the_probe_runs_ten_times_per_ack_wait_within_bounds() {
+        assert_eq!(probe_every(Duration::from_secs(30)), Duration::from_secs(2));
+        assert_eq!(
+            probe_every(Duration::from_secs(4)),
+            Duration::from_millis(400)
+        );
+        assert_eq!(
+            probe_every(Duration::from_millis(100)),
+            Duration::from_millis(50)
+        );
+    }
+}

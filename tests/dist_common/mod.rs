@@ -281,6 +281,22 @@ args = ["{script}", "{effects}"]
         }
     }
 
+    /// Starts worker `id` and waits until it ran a quick run (its agent
+    /// built), asserting that it did: call it while the other workers'
+    /// slots are busy.
+    pub async fn warm_worker(&mut self, id: &str, concurrency: usize) {
+        self.worker(id, concurrency);
+        let d = self.client().await;
+        let warm = d.submit("fx", "PLAN read warm 0").await.expect("submit");
+        all_events(&d, warm.id(), Duration::from_secs(60)).await;
+        let record = warm.record().await.expect("a record");
+        assert_eq!(
+            record.worker.as_deref(),
+            Some(id),
+            "the warm-up ran on {id}"
+        );
+    }
+
     /// Starts a worker process with more flags.
     pub fn worker_with(&mut self, id: &str, concurrency: usize, extra: &[&str]) {
         let log = std::fs::File::create(self.dir.path().join(format!("{id}.log"))).unwrap();
