@@ -285,12 +285,17 @@ pub(crate) async fn finish(
 ) -> DistResult<()> {
     let run = &job.run_id;
     let started = Instant::now();
-    if let Some(e) = entry(&ctx.runs, run).await? {
-        let record: RunRecord = decode(&e.value, "run record")?;
-        if super::fence::superseded(&record, attempt) {
-            // A later attempt owns the run: its transcript is not ours to write.
-            return Err(DistError::Superseded(run.clone()));
-        }
+    let Some(mut e) = entry(&ctx.runs, run).await? else {
+        return Err(DistError::RunNotFound(run.clone()));
+    };
+    let record: RunRecord = decode(&e.value, "run record")?;
+    if record.state.is_terminal() {
+        // Another attempt finished first: its transcript and final event stand.
+        return republish_final(ctx, job, &record).await;
+    }
+    if super::fence::superseded(&record, attempt) {
+        // A later attempt owns the run: its transcript is not ours to write.
+        return Err(DistError::Superseded(run.clone()));
     }
     let json = serde_json::to_vec_pretty(t).unwrap_or_default();
     retried("storing the transcript", || async {
@@ -307,9 +312,6 @@ pub(crate) async fn finish(
         _ => RunState::Done,
     };
     for _ in 0..20 {
-        let Some(e) = entry(&ctx.runs, run).await? else {
-            return Err(DistError::RunNotFound(run.clone()));
-        };
         let mut record: RunRecord = decode(&e.value, "run record")?;
         if record.state.is_terminal() {
             break; // another attempt finished first
@@ -331,6 +333,9 @@ pub(crate) async fn finish(
         {
             break;
         }
+        e = entry(&ctx.runs, run)
+            .await?
+            .ok_or_else(|| DistError::RunNotFound(run.clone()))?;
     }
     let kind = EventKind::Finished {
         stop: t.stop.clone(),

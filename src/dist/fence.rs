@@ -36,7 +36,7 @@ fn probe_subject(worker: &str) -> String {
 }
 
 /// How often the probe runs for `ack_wait`: a tenth of it, within
-/// 50 ms and 2 s (3 s for the default 30 s ack wait).
+/// 50 ms and 2 s (2 s for the default 30 s ack wait).
 pub(crate) fn probe_every(ack_wait: Duration) -> Duration {
     (ack_wait / 10).clamp(Duration::from_millis(50), Duration::from_secs(2))
 }
