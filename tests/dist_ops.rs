@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use dist_common::proxy::Proxy;
 use dist_common::{all_events, final_events, wait_event, Cluster, BIN};
+use futures_util::StreamExt;
 use switchboard::agent::StopReason;
 use switchboard::dist::{self, DistError, EventKind, Origin, RunState};
 
@@ -23,12 +24,13 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// `switchboard`'s exit code for a run that failed (as a model error does).
 const EXIT_FAILED: i32 = 3;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
-    let max_deliver = 2u64;
-    let mut c = Cluster::start(&["--ack-wait", "1", "--max-deliver", "2"]).await;
+/// A cluster with `max_deliver` deliveries per job, a follower of the run `doomed`
+/// (a 30 s call to the read-only tool, so it is replayed on each attempt)
+/// started as a user starts it, and the run submitted.
+async fn doomed_run(max_deliver: u64) -> (Cluster, dist::Client, tokio::process::Child) {
+    let n = max_deliver.to_string();
+    let c = Cluster::start(&["--ack-wait", "1", "--max-deliver", &n]).await;
     let d = c.client().await;
-    // A follower from the start, as a user runs it.
     let follower = tokio::process::Command::new(BIN)
         .args(["submit", "fx", "PLAN read doomed 30000"])
         .args(["--follow", "--run-id", "doomed"])
@@ -43,39 +45,51 @@ async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
         d.run("doomed").record().await.ok()
     })
     .await;
-    // Every attempt dies mid-call: kill -9 once the (read-only, so
-    // replayed) tool started on that attempt.
-    for attempt in 1..=max_deliver {
-        let id = format!("w{attempt}");
-        c.worker(&id, 1);
-        wait_event(&d, "doomed", LIMIT, |e| {
-            e.event.attempt == attempt && matches!(e.event.kind, EventKind::ToolStarted { .. })
-        })
-        .await;
-        common::eventually("the tool counted the call", LIMIT, || async {
-            (c.executions("doomed") as u64 == attempt).then_some(())
-        })
-        .await;
-        c.kill_worker(&id);
-    }
-    // No worker is up now. Two start; one of them reaps the dead job.
-    c.worker("r1", 1);
-    c.worker("r2", 1);
-    let events = all_events(&d, "doomed", LIMIT).await;
+    (c, d, follower)
+}
+
+/// Starts worker `w<attempt>` and waits (event-triggered) until attempt
+/// `attempt` of `doomed` is mid-call on it.
+async fn mid_call(c: &mut Cluster, d: &dist::Client, attempt: u64) {
+    c.worker(&format!("w{attempt}"), 1);
+    wait_event(d, "doomed", LIMIT, |e| {
+        e.event.attempt == attempt && matches!(e.event.kind, EventKind::ToolStarted { .. })
+    })
+    .await;
+    common::eventually("the tool counted the call", LIMIT, || async {
+        (c.executions("doomed") as u64 == attempt).then_some(())
+    })
+    .await;
+}
+
+/// `doomed` ended failed with `worker_lost_too_often`, once, by one of
+/// `reapers`, as other runs end; its job left the queue; its followers
+/// exit 3.
+async fn given_up(
+    c: &Cluster,
+    d: &dist::Client,
+    follower: tokio::process::Child,
+    max_deliver: u64,
+    reapers: &[&str],
+) {
+    let lost = u32::try_from(max_deliver).unwrap();
+    let events = all_events(d, "doomed", LIMIT).await;
     let EventKind::Finished { stop, error, .. } = &events.last().unwrap().event.kind else {
         panic!("no final event");
     };
-    assert_eq!(*stop, StopReason::WorkerLostTooOften(2));
+    assert_eq!(*stop, StopReason::WorkerLostTooOften(lost));
     assert!(
-        error.as_deref().is_some_and(|e| e.contains("lost 2 times")),
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains(&format!("lost {lost} times"))),
         "{error:?}"
     );
-    assert_eq!(final_events(&d, "doomed").await, 1, "one completion");
+    assert_eq!(final_events(d, "doomed").await, 1, "one completion");
     let record = d.run("doomed").record().await.unwrap();
     assert_eq!(record.state, RunState::Failed);
-    assert_eq!(record.stop, Some(StopReason::WorkerLostTooOften(2)));
+    assert_eq!(record.stop, Some(StopReason::WorkerLostTooOften(lost)));
     let reaper = record.worker.clone().unwrap_or_default();
-    assert!(reaper == "r1" || reaper == "r2", "reaped by {reaper}");
+    assert!(reapers.contains(&reaper.as_str()), "reaped by {reaper}");
     // The transcript is there, as for other finished runs.
     let t = d
         .run("doomed")
@@ -83,7 +97,7 @@ async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
         .await
         .unwrap()
         .expect("a transcript");
-    assert_eq!(t.stop, StopReason::WorkerLostTooOften(2));
+    assert_eq!(t.stop, StopReason::WorkerLostTooOften(lost));
     // A read-only tool is replayed at most once per delivery.
     assert_eq!(c.executions("doomed") as u64, max_deliver);
     // The dead job is gone from the work queue.
@@ -93,7 +107,8 @@ async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
         async move { (jobs.info().await.ok()?.state.messages == 0).then_some(()) }
     })
     .await;
-    // The follower ends with the failure exit code.
+    // The follower ends with the failure exit code; so do `runs watch`
+    // and `runs get`.
     let out = common::within(LIMIT, follower.wait_with_output())
         .await
         .unwrap();
@@ -103,14 +118,49 @@ async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // So do `runs watch` and `runs get`.
     let out = c.cli(&["runs", "watch", "doomed"]).await;
     assert_eq!(out.status.code(), Some(EXIT_FAILED));
     assert!(String::from_utf8_lossy(&out.stdout).contains("worker_lost_too_often"));
     let out = c.cli(&["runs", "get", "doomed"]).await;
     assert_eq!(out.status.code(), Some(EXIT_FAILED));
-    // Nothing else runs it: the surviving workers stay idle.
+    // Nothing ran it again.
     assert_eq!(c.executions("doomed") as u64, max_deliver);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_worker_dies_on_every_attempt_is_given_up_once_as_failed() {
+    let (mut c, d, follower) = doomed_run(2).await;
+    // Every attempt dies mid-call (kill -9 once its tool started).
+    mid_call(&mut c, &d, 1).await;
+    c.kill_worker("w1");
+    mid_call(&mut c, &d, 2).await;
+    c.kill_worker("w2");
+    // No worker is up. Two start: the server's advisory (sent once a
+    // worker asks for work) goes to one of them.
+    c.worker("r1", 1);
+    c.worker("r2", 1);
+    given_up(&c, &d, follower, 2, &["r1", "r2"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_run_whose_advisory_nobody_heard_is_given_up_by_the_next_worker() {
+    // With one delivery, the server gives the job up (and says so, once)
+    // when that delivery's ack wait runs out, whoever listens.
+    let (mut c, d, follower) = doomed_run(1).await;
+    let mut advisories = d
+        .nats()
+        .subscribe("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.SB_JOBS.pool-default")
+        .await
+        .unwrap();
+    mid_call(&mut c, &d, 1).await;
+    c.kill_worker("w1");
+    // No worker is up when it does.
+    let advisory = common::within(LIMIT, advisories.next()).await.unwrap();
+    let advisory: serde_json::Value = serde_json::from_slice(&advisory.payload).unwrap();
+    assert_eq!(advisory["deliveries"], 1);
+    // The next worker to start finds the dead job by itself.
+    c.worker("late", 1);
+    given_up(&c, &d, follower, 1, &["late"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,25 +6,40 @@
 //! record, one final event `<run>.final`) and deletes the dead job from
 //! the work queue.
 //!
-//! The advisory is core NATS (not stored): one sent while no worker of the
-//! pool listens is lost. The server sends it when it would deliver the job
-//! again, which for a pull consumer is when a worker asks for work, and a
-//! worker listens before its first fetch; so in practice the next worker
-//! to start reaps the run. Should an advisory be lost anyway, the dead job
-//! stays in `SB_JOBS` (never delivered again) and its run stays
-//! `retrying`/`running` until `switchboard runs cancel`.
+//! The advisory is core NATS, sent once and not stored. nats-server 2.15.1
+//! sends it when it would deliver the job again: at the next pull of a
+//! worker, which listens before its first fetch (so with no worker up,
+//! the next one to start hears it), but with `max_deliver` 1 as soon as
+//! the delivery's `ack_wait` runs out. One sent while no worker of the
+//! pool listens (none was up, or the one that took it died) is lost. So
+//! every worker also sweeps, when it starts and every [`SWEEP_EVERY`]: the
+//! dead jobs sit right after the consumer's ack floor (they are never
+//! acknowledged); a job there whose run record says its last delivery
+//! happened (`attempt >= max_deliver`) and is not over is dead when no job
+//! of the pool is in flight (`num_ack_pending` 0: the pool was idle, the
+//! case of a pool without workers) or when the worker of that delivery is
+//! gone from `sb_health` (its entry expires 30 s after its last write).
+//! The sweep looks at most [`SWEEP_SCAN`] sequences per round.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::stream::Stream;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::attempt::{empty_transcript, finish, Context};
-use super::client::entry;
+use super::client::{bucket, entry};
 use super::error::{DistError, DistResult};
 use super::protocol::*;
 use crate::agent::StopReason;
+
+/// How often each worker sweeps for dead jobs whose advisory was lost.
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Most stream sequences one sweep looks at.
+const SWEEP_SCAN: u64 = 1000;
 
 /// The queue group of a pool's reapers: one worker takes each advisory.
 fn reaper_group(pool: &str) -> String {
@@ -75,6 +90,86 @@ pub(crate) async fn start(
     }))
 }
 
+/// Sweeps now and every [`SWEEP_EVERY`] (the returned task).
+pub(crate) fn start_sweeps(
+    ctx: Arc<Context>,
+    stream: Stream,
+    consumer: PullConsumer,
+    pool: String,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            match sweep(&ctx, &stream, &consumer, &pool).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pool = %pool, reaped = n, "swept dead jobs"),
+                Err(e) => tracing::warn!(pool = %pool, "sweeping for dead jobs failed: {e}"),
+            }
+        }
+    })
+}
+
+/// Reaps the dead jobs of `pool` found after the consumer's ack floor;
+/// returns how many.
+async fn sweep(
+    ctx: &Context,
+    stream: &Stream,
+    consumer: &PullConsumer,
+    pool: &str,
+) -> DistResult<usize> {
+    let info = consumer
+        .clone()
+        .info()
+        .await
+        .map_err(|e| DistError::nats("reading the pool consumer", e))?
+        .clone();
+    let max_deliver = u64::try_from(info.config.max_deliver).unwrap_or(0);
+    if max_deliver == 0 {
+        return Ok(0); // unlimited deliveries: nothing ever dies
+    }
+    let idle = info.num_ack_pending == 0;
+    let first = info.ack_floor.stream_sequence + 1;
+    let last = info.delivered.stream_sequence.min(first + SWEEP_SCAN - 1);
+    let prefix = format!("sb.v1.jobs.{pool}.");
+    let health = bucket(&ctx.client.js, HEALTH_BUCKET).await?;
+    let mut reaped = 0;
+    for seq in first..=last {
+        // Gaps are jobs acknowledged (deleted) already.
+        let Ok(message) = stream.get_raw_message(seq).await else {
+            continue;
+        };
+        if !message.subject.starts_with(&prefix) {
+            continue;
+        }
+        let Ok(job) = decode::<Job>(&message.payload, "job") else {
+            continue;
+        };
+        let Some(e) = entry(&ctx.runs, &job.run_id).await? else {
+            continue;
+        };
+        let record: RunRecord = decode(&e.value, "run record")?;
+        if record.state.is_terminal() || record.attempt < max_deliver {
+            continue;
+        }
+        let gone = match &record.worker {
+            Some(w) => entry(&health, &format!("worker.{}", super::journal::key_part(w)))
+                .await?
+                .is_none(),
+            None => true,
+        };
+        if idle || gone {
+            let advisory = MaxDeliveries {
+                stream_seq: seq,
+                deliveries: record.attempt,
+            };
+            reap(ctx, stream, &advisory).await?;
+            reaped += 1;
+        }
+    }
+    Ok(reaped)
+}
+
 /// Ends the run of the dead job at `advisory.stream_seq` as failed and
 /// deletes the job.
 async fn reap(ctx: &Context, stream: &Stream, advisory: &MaxDeliveries) -> DistResult<()> {
@@ -103,9 +198,9 @@ async fn reap(ctx: &Context, stream: &Stream, advisory: &MaxDeliveries) -> DistR
         let t = empty_transcript(&job, stop);
         finish(ctx, &job, advisory.deliveries, u64::MAX, &t, Some(error)).await?;
     }
-    stream
-        .delete_message(seq)
-        .await
-        .map_err(|e| DistError::nats("deleting a dead job", e))?;
+    if let Err(e) = stream.delete_message(seq).await {
+        // Another reaper may have deleted it first.
+        tracing::debug!(seq, "deleting a dead job: {e}");
+    }
     Ok(())
 }

@@ -141,6 +141,12 @@ impl WorkerBuilder {
             .await
             .map_err(|e| DistError::nats("subscribing to cancels", e))?;
         let reaper = super::reaper::start(ctx.clone(), stream.clone(), &self.pool).await?;
+        let sweeps = super::reaper::start_sweeps(
+            ctx.clone(),
+            stream.clone(),
+            consumer.clone(),
+            self.pool.clone(),
+        );
         let running = ctx.running.clone();
         let cancel_task = tokio::spawn(async move {
             while let Some(m) = cancels.next().await {
@@ -226,6 +232,7 @@ impl WorkerBuilder {
         tasks.abort_all();
         cancel_task.abort();
         reaper.abort();
+        sweeps.abort();
         fence.abort();
         health.abort();
         super::health::withdraw(&health_store, &id).await;
