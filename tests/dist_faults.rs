@@ -54,13 +54,7 @@ async fn a_worker_killed_mid_call_loses_no_run_and_repeats_no_side_effect() {
         );
     }
     // The survivor, with spare slots and its agent already built.
-    c.worker("survivor", 8);
-    let warm = d.submit("fx", "PLAN read warm 0").await.unwrap();
-    all_events(&d, warm.id(), LIMIT).await;
-    assert_eq!(
-        warm.record().await.unwrap().worker.as_deref(),
-        Some("survivor")
-    );
+    c.warm_worker("survivor", 8).await;
 
     // Every call is in flight on the victim now: the tool counted each
     // (the kill waits for that, not for a timer).
@@ -233,9 +227,7 @@ async fn sigterm_drains_finishing_runs_and_hands_off_the_rest_at_once() {
         })
         .await;
     }
-    c.worker("staying", 2);
-    let warm = d.submit("fx", "PLAN read warm 0").await.unwrap();
-    all_events(&d, warm.id(), LIMIT).await;
+    c.warm_worker("staying", 2).await;
     let mut long_events = long.events_from(0).await.unwrap();
     assert_eq!(
         short.record().await.unwrap().state,

@@ -178,7 +178,7 @@ async fn a_full_queue_refuses_submissions_with_queue_full() {
             .await
         {
             Ok(_) => {}
-            Err(DistError::QueueFull) => refused += 1,
+            Err(DistError::QueueFull { agent: None }) => refused += 1,
             Err(e) => panic!("unexpected: {e}"),
         }
     }

@@ -19,6 +19,9 @@ pub enum StopReason {
     Cancelled,
     /// The model failed (endpoint error, timeout, garbage).
     ModelError(String),
+    /// Distributed runs: the worker running it was lost this many times
+    /// (the pool's `max_deliver`), so the run was given up.
+    WorkerLostTooOften(u32),
 }
 
 impl std::fmt::Display for StopReason {
@@ -33,6 +36,9 @@ impl std::fmt::Display for StopReason {
             StopReason::Deadline(ms) => write!(f, "deadline of {} s passed", *ms as f64 / 1000.0),
             StopReason::Cancelled => f.write_str("cancelled"),
             StopReason::ModelError(e) => write!(f, "the model failed: {e}"),
+            StopReason::WorkerLostTooOften(n) => {
+                write!(f, "given up: the worker running it was lost {n} times")
+            }
         }
     }
 }

@@ -174,6 +174,11 @@ pub enum DistSub {
         /// Most queued runs; more are refused (exit 75).
         #[arg(long, default_value_t = 100_000)]
         max_queued: i64,
+        /// Most queued or running runs of one agent; more of that agent
+        /// are refused (exit 75) while others still admit (default:
+        /// unlimited).
+        #[arg(long, value_name = "N")]
+        max_queued_per_agent: Option<i64>,
         /// The pool whose consumer is set up.
         #[arg(long, default_value = "default")]
         pool: String,
@@ -214,7 +219,8 @@ pub enum RunsSub {
         run: String,
     },
     /// Print the run's events as JSON lines, from the start or from a
-    /// cursor, until the final one.
+    /// cursor, until the final one; then exit with the run's code, as
+    /// `submit --follow` does (0, 1, 3, 4, 130).
     Watch {
         /// The NATS server.
         #[command(flatten)]
@@ -274,7 +280,7 @@ async fn stop_signal() {
 
 fn exit_code(e: &DistError) -> u8 {
     match e {
-        DistError::QueueFull => EXIT_QUEUE_FULL,
+        DistError::QueueFull { .. } => EXIT_QUEUE_FULL,
         DistError::InvalidArgument(_)
         | DistError::RunNotFound(_)
         | DistError::AgentNotFound(_)
@@ -293,6 +299,7 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                     ack_wait,
                     max_deliver,
                     max_queued,
+                    max_queued_per_agent,
                     pool,
                     health_max_age,
                     lease,
@@ -318,6 +325,7 @@ async fn dispatch(global: &Global, command: DistCommand) -> Result<u8, DistError
                 max_queued,
                 health_max_age: Duration::from_secs_f64(health_max_age),
                 lease: Duration::from_secs_f64(lease),
+                max_queued_per_agent,
                 ..dist::Setup::default()
             };
             d.init(&setup).await?;

@@ -133,15 +133,20 @@ pub(super) async fn runs(global: &Global, command: RunsSub) -> Result<u8, DistEr
             let d = dist::Client::connect(&nats.url).await?;
             let h = d.run(&run);
             h.record().await?;
-            h.follow(from, |e| {
-                let mut line = serde_json::to_value(&e.event).unwrap_or_default();
-                if let Some(o) = line.as_object_mut() {
-                    o.insert("cursor".into(), e.cursor.into());
-                }
-                outln!("{line}");
-            })
-            .await?;
-            Ok(0)
+            let last = h
+                .follow(from, |e| {
+                    let mut line = serde_json::to_value(&e.event).unwrap_or_default();
+                    if let Some(o) = line.as_object_mut() {
+                        o.insert("cursor".into(), e.cursor.into());
+                    }
+                    outln!("{line}");
+                })
+                .await?;
+            // The run's own exit code, as `submit --follow` returns it.
+            let EventKind::Finished { stop, .. } = &last.event.kind else {
+                return Ok(super::EXIT_CONNECT);
+            };
+            Ok(super::run::exit_code(stop))
         }
         RunsSub::Cancel { nats, run } => {
             let d = dist::Client::connect(&nats.url).await?;

@@ -103,7 +103,7 @@ pub(super) fn exit_code(stop: &StopReason) -> u8 {
     match stop {
         StopReason::FinalAnswer => 0,
         StopReason::MaxSteps(_) | StopReason::TokenBudget(_) => super::EXIT_TOOL_ERROR,
-        StopReason::ModelError(_) => super::EXIT_CONNECT,
+        StopReason::ModelError(_) | StopReason::WorkerLostTooOften(_) => super::EXIT_CONNECT,
         StopReason::Deadline(_) => super::EXIT_TIMEOUT,
         StopReason::Cancelled => EXIT_CANCELLED,
     }

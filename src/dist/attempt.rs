@@ -35,6 +35,9 @@ pub(crate) struct Context {
     /// Set when the worker stops and its drain time is up: the runs still
     /// going stop at once and are handed to another worker (`nak`).
     pub(crate) hand_off: watch::Receiver<bool>,
+    /// Set while the worker is cut off from NATS ([`super::fence`]): the
+    /// runs stop at once and write nothing more.
+    pub(crate) fenced: super::fence::Fenced,
 }
 
 /// How an attempt ended.
@@ -45,6 +48,9 @@ enum Ended {
     HandedOff,
     /// Not its conversation's turn: set aside (see [`conversation::wait`]).
     Wait,
+    /// Stopped because the worker is fenced: nothing more is written (no
+    /// ack, no nak); the server redelivers the job after `ack_wait`.
+    Fenced,
 }
 
 /// Runs one delivery; never fails (what goes wrong is logged, and the job
@@ -101,6 +107,9 @@ pub(crate) async fn run(ctx: Arc<Context>, message: Message) {
                 tracing::warn!(%run, "nak failed (redelivered after ack_wait instead): {e}");
             }
         }
+        Ok(Ended::Fenced) => {
+            tracing::warn!(%run, attempt, "fenced: the run stopped here without writing; it is redelivered after ack_wait");
+        }
         Ok(Ended::Finished) => {
             if let Err(e) = message.double_ack().await {
                 tracing::warn!(%run, "ack failed (the run is finished; a redelivery will see that): {e}");
@@ -123,9 +132,14 @@ async fn attempt_run(
 ) -> DistResult<Ended> {
     let mut turn = None;
     let outcome = take_and_run(ctx, job, attempt, &mut turn, cancel_rx, hand_off).await;
-    if let Some(turn) = turn {
-        let finished = matches!(outcome, Ok(Ended::Finished));
-        turn.end(ctx, &job.run_id, finished).await;
+    match (turn, &outcome) {
+        // Fenced: nothing more is written; the lease runs out by itself.
+        (Some(turn), Ok(Ended::Fenced)) => turn.abandon(),
+        (Some(turn), _) => {
+            let finished = matches!(outcome, Ok(Ended::Finished));
+            turn.end(ctx, &job.run_id, finished).await;
+        }
+        (None, _) => {}
     }
     outcome
 }
@@ -249,13 +263,18 @@ async fn take_and_run(
         .with_tool_journal(Arc::new(tools))
         .with_limits(limits);
     let handing_off = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let fenced = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let cancel = {
         let handing_off = handing_off.clone();
+        let (fenced, mut fence) = (fenced.clone(), ctx.fenced.clone());
         async move {
             tokio::select! {
                 _ = cancel_rx.wait_for(|c| *c) => {}
                 _ = hand_off.wait_for(|h| *h) => {
                     handing_off.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                Ok(_) = fence.wait_for(|f| *f) => {
+                    fenced.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
         }
@@ -270,6 +289,11 @@ async fn take_and_run(
             .map(|t| (t.prompt.as_str(), t.answer.as_str())),
     );
     let transcript = conversation.run_with(&job.prompt, &publisher, cancel).await;
+    if fenced.load(std::sync::atomic::Ordering::SeqCst) {
+        // Cut off: the events not yet sent are dropped, not published late.
+        publisher.abandon();
+        return Ok(Ended::Fenced);
+    }
     if handing_off.load(std::sync::atomic::Ordering::SeqCst) {
         // Not finished: the next attempt resumes from the journal.
         publisher.close().await;
@@ -289,7 +313,7 @@ async fn take_and_run(
         .map(|_| Ended::Finished)
 }
 
-fn empty_transcript(job: &Job, stop: StopReason) -> Transcript {
+pub(crate) fn empty_transcript(job: &Job, stop: StopReason) -> Transcript {
     Transcript {
         agent: job.agent.clone(),
         model: String::new(),
@@ -304,7 +328,7 @@ fn empty_transcript(job: &Job, stop: StopReason) -> Transcript {
 
 /// Stores the transcript, marks the record final (compare-and-set), and
 /// publishes the one final event.
-async fn finish(
+pub(crate) async fn finish(
     ctx: &Context,
     job: &Job,
     attempt: u64,
@@ -314,6 +338,18 @@ async fn finish(
 ) -> DistResult<()> {
     let run = &job.run_id;
     let started = Instant::now();
+    let Some(mut e) = entry(&ctx.runs, run).await? else {
+        return Err(DistError::RunNotFound(run.clone()));
+    };
+    let record: RunRecord = decode(&e.value, "run record")?;
+    if record.state.is_terminal() {
+        // Another attempt finished first: its transcript and final event stand.
+        return republish_final(ctx, job, &record).await;
+    }
+    if super::fence::superseded(&record, attempt) {
+        // A later attempt owns the run: its transcript is not ours to write.
+        return Err(DistError::Superseded(run.clone()));
+    }
     let json = serde_json::to_vec_pretty(t).unwrap_or_default();
     retried("storing the transcript", || async {
         ctx.transcripts
@@ -329,12 +365,12 @@ async fn finish(
         _ => RunState::Done,
     };
     for _ in 0..20 {
-        let Some(e) = entry(&ctx.runs, run).await? else {
-            return Err(DistError::RunNotFound(run.clone()));
-        };
         let mut record: RunRecord = decode(&e.value, "run record")?;
         if record.state.is_terminal() {
             break; // another attempt finished first
+        }
+        if super::fence::superseded(&record, attempt) {
+            return Err(DistError::Superseded(run.clone()));
         }
         record.state = state;
         record.attempt = attempt;
@@ -350,6 +386,9 @@ async fn finish(
         {
             break;
         }
+        e = entry(&ctx.runs, run)
+            .await?
+            .ok_or_else(|| DistError::RunNotFound(run.clone()))?;
     }
     let kind = EventKind::Finished {
         stop: t.stop.clone(),

@@ -332,6 +332,12 @@ impl TurnLease {
         self.release().await;
     }
 
+    /// Stops renewing the lease without a word to NATS (a fenced worker
+    /// writes nothing): it runs out after its TTL.
+    pub(crate) fn abandon(self) {
+        self.renew.abort();
+    }
+
     /// Lets the lease go (only if still ours: compare-and-set).
     async fn release(self) {
         self.renew.abort();

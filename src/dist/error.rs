@@ -14,10 +14,15 @@ pub enum DistError {
         /// Why.
         message: String,
     },
-    /// The queue is full (the stream's `max_msgs`, JetStream error 10077):
-    /// try again later (HTTP 429 in an API).
-    #[error("the queue is full: the run was not submitted; try again later")]
-    QueueFull,
+    /// The queue is full (the stream's `max_msgs`, JetStream error 10077),
+    /// or this agent's share of it (`Setup::max_queued_per_agent`): try
+    /// again later (HTTP 429 in an API).
+    #[error("{}: the run was not submitted; try again later", full_queue(.agent.as_deref()))]
+    QueueFull {
+        /// The agent whose own cap was reached; `None` when the whole
+        /// queue is full.
+        agent: Option<String>,
+    },
     /// No such run.
     #[error("no run {0:?}")]
     RunNotFound(String),
@@ -36,9 +41,21 @@ pub enum DistError {
     /// A definition that does not parse.
     #[error(transparent)]
     Definition(#[from] crate::Error),
+    /// A later attempt of the run took it over (this one's worker was
+    /// presumed lost): this attempt's writes are refused.
+    #[error("run {0:?} was taken over by a later attempt")]
+    Superseded(String),
     /// NATS or JetStream failed (after async-nats' own reconnects).
     #[error("NATS: {0}")]
     Nats(String),
+}
+
+/// Which queue is full, for [`DistError::QueueFull`].
+fn full_queue(agent: Option<&str>) -> String {
+    match agent {
+        Some(agent) => format!("the queue of agent {agent:?} is full"),
+        None => "the queue is full".to_owned(),
+    }
 }
 
 impl DistError {

@@ -45,6 +45,12 @@ impl EventPublisher {
         let _ = self.tx.send(kind);
     }
 
+    /// Stops at once: the events not yet handed to NATS are dropped (a
+    /// fenced attempt must not publish them late).
+    pub(crate) fn abandon(self) {
+        self.task.abort();
+    }
+
     /// Publishes what is left; returns the last sequence used.
     pub(crate) async fn close(self) -> u64 {
         drop(self.tx);
@@ -58,7 +64,6 @@ async fn publish_loop(
     attempt: u64,
     mut rx: mpsc::UnboundedReceiver<EventKind>,
 ) -> u64 {
-    let subject = event_subject(&run);
     let mut seq = 0u64;
     let mut text = String::new();
     let mut acks = Vec::new();
@@ -71,9 +76,7 @@ async fn publish_loop(
                 Err(_) => {
                     seq += 1;
                     let delta = std::mem::take(&mut text);
-                    acks.extend(
-                        send(&js, &subject, &run, attempt, seq, EventKind::Text { delta }).await,
-                    );
+                    acks.extend(send(&js, &run, attempt, seq, EventKind::Text { delta }).await);
                     continue;
                 }
             }
@@ -86,21 +89,17 @@ async fn publish_loop(
                 }
                 seq += 1;
                 let delta = std::mem::take(&mut text);
-                acks.extend(
-                    send(&js, &subject, &run, attempt, seq, EventKind::Text { delta }).await,
-                );
+                acks.extend(send(&js, &run, attempt, seq, EventKind::Text { delta }).await);
             }
             other => {
                 if !text.is_empty() {
                     seq += 1;
                     let delta = std::mem::take(&mut text);
-                    acks.extend(
-                        send(&js, &subject, &run, attempt, seq, EventKind::Text { delta }).await,
-                    );
+                    acks.extend(send(&js, &run, attempt, seq, EventKind::Text { delta }).await);
                 }
                 let Some(kind) = other else { break };
                 seq += 1;
-                acks.extend(send(&js, &subject, &run, attempt, seq, kind).await);
+                acks.extend(send(&js, &run, attempt, seq, kind).await);
             }
         }
         // Bounded: the context's in-flight limit applies back-pressure; the
@@ -121,14 +120,15 @@ async fn publish_loop(
     seq
 }
 
-async fn send(
+/// Sends one event with `Nats-Msg-Id: id`; returns its ack to wait for.
+async fn send_event(
     js: &jetstream::Context,
-    subject: &str,
     run: &str,
     attempt: u64,
     seq: u64,
     kind: EventKind,
-) -> Option<jetstream::context::PublishAckFuture> {
+    id: String,
+) -> Result<jetstream::context::PublishAckFuture, jetstream::context::PublishError> {
     let event = Event {
         v: VERSION,
         run_id: run.to_owned(),
@@ -139,8 +139,21 @@ async fn send(
     };
     let publish = Publish::build()
         .payload(Bytes::from(encode(&event)))
-        .message_id(format!("{run}.{attempt}.{seq}"));
-    match js.send_publish(subject.to_owned(), publish).await {
+        .message_id(id);
+    js.send_publish(event_subject(run), publish).await
+}
+
+/// Sends event `seq` of an attempt (`<run>.<attempt>.<seq>`); a failure is
+/// logged (a follower sees a gap in the sequence, not a stall).
+async fn send(
+    js: &jetstream::Context,
+    run: &str,
+    attempt: u64,
+    seq: u64,
+    kind: EventKind,
+) -> Option<jetstream::context::PublishAckFuture> {
+    let id = format!("{run}.{attempt}.{seq}");
+    match send_event(js, run, attempt, seq, kind, id).await {
         Ok(ack) => Some(ack),
         Err(e) => {
             tracing::warn!(%run, "cannot publish an event: {e}");
@@ -158,23 +171,11 @@ pub(crate) async fn publish_final(
     seq: u64,
     kind: EventKind,
 ) -> DistResult<()> {
-    let event = Event {
-        v: VERSION,
-        run_id: run.to_owned(),
-        attempt,
-        seq,
-        t: ids::now_rfc3339(),
-        kind,
-    };
-    let publish = Publish::build()
-        .payload(Bytes::from(encode(&event)))
-        .message_id(format!("{run}.final"));
-    let ack = js
-        .send_publish(event_subject(run), publish)
+    let failed = |e: &dyn std::fmt::Display| DistError::nats("publishing the final event", e);
+    let ack = send_event(js, run, attempt, seq, kind, format!("{run}.final"))
         .await
-        .map_err(|e| DistError::nats("publishing the final event", e))?;
-    ack.await
-        .map_err(|e| DistError::nats("publishing the final event", e))?;
+        .map_err(|e| failed(&e))?;
+    ack.await.map_err(|e| failed(&e))?;
     Ok(())
 }
 

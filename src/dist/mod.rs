@@ -31,6 +31,13 @@
 //! repeated unless the tool is declared read-only or idempotent: the model
 //! is told its outcome is unknown. Every `tools/call` carries the
 //! idempotency key [`IDEMPOTENCY_KEY`] in `_meta`.
+//!
+//! Operations: a run whose worker is lost on each of the consumer's
+//! `max_deliver` deliveries is given up (failed, stop reason
+//! `worker_lost_too_often`, one final event) by one worker of its pool; a
+//! worker cut off from NATS for half the ack wait fences itself (its runs
+//! stop and write nothing more); [`Setup::max_queued_per_agent`] caps each
+//! agent's share of the queue.
 
 mod agents;
 mod attempt;
@@ -38,12 +45,14 @@ mod client;
 mod conversation;
 mod error;
 mod events;
+mod fence;
 mod gateway_health;
 mod handle;
 mod health;
 mod ids;
 mod journal;
 pub mod protocol;
+mod reaper;
 pub mod replay;
 mod setup;
 mod submit;

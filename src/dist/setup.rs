@@ -24,6 +24,13 @@ pub struct Setup {
     /// Most queued jobs; more are refused with [`DistError::QueueFull`]
     /// (default 100 000).
     pub max_queued: i64,
+    /// Most jobs of one agent in the queue (waiting or running: a job
+    /// leaves `SB_JOBS` when its run finishes); more for that agent are
+    /// refused with [`DistError::QueueFull`] naming it, while other agents
+    /// still admit (the stream's `max_msgs_per_subject` with
+    /// `discard_new_per_subject`). Default `None`: unlimited (only
+    /// `max_queued` applies).
+    pub max_queued_per_agent: Option<i64>,
     /// The de-duplication window of submissions and events (default 10 min).
     pub duplicate_window: Duration,
     /// How long events, run records and the journal are kept (default 7 days).
@@ -44,6 +51,7 @@ impl Default for Setup {
             ack_wait: Duration::from_secs(30),
             max_deliver: 5,
             max_queued: 100_000,
+            max_queued_per_agent: None,
             duplicate_window: Duration::from_secs(600),
             retention: Duration::from_secs(7 * 24 * 3600),
             health_max_age: Duration::from_secs(30),
@@ -67,6 +75,11 @@ pub(crate) fn pool_consumer_config(setup: &Setup) -> consumer::pull::Config {
 
 /// Creates or updates everything in `setup`.
 pub async fn init(js: &jetstream::Context, setup: &Setup) -> DistResult<()> {
+    if setup.max_queued_per_agent.is_some_and(|n| n < 1) {
+        return Err(DistError::InvalidArgument(
+            "the per-agent queue cap must be at least 1".into(),
+        ));
+    }
     if !valid_token(&setup.pool) {
         return Err(DistError::InvalidArgument(format!(
             "{:?} is not a pool name: use letters, digits, - and _",
@@ -83,6 +96,9 @@ pub async fn init(js: &jetstream::Context, setup: &Setup) -> DistResult<()> {
             duplicate_window: setup.duplicate_window,
             max_messages: setup.max_queued,
             discard: stream::DiscardPolicy::New,
+            // Unlimited is -1 (0 would keep a limit set before).
+            max_messages_per_subject: setup.max_queued_per_agent.unwrap_or(-1),
+            discard_new_per_subject: setup.max_queued_per_agent.is_some(),
             ..Default::default()
         })
         .await

@@ -195,12 +195,13 @@ async fn publish(c: &Client, pool: &str, job: &Job) -> DistResult<()> {
             }
             Ok(())
         }
-        Err(e) => Err(publish_error(&e)),
+        Err(e) => Err(publish_error(&e, &job.agent)),
     }
 }
 
-/// A refused publish: `QueueFull` for the stream's message limit (10077).
-fn publish_error(e: &async_nats::jetstream::context::PublishError) -> DistError {
+/// A refused publish: `QueueFull` for the stream's message limits (10077),
+/// naming `agent` when its own cap (per subject) was reached.
+fn publish_error(e: &async_nats::jetstream::context::PublishError, agent: &str) -> DistError {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -208,8 +209,12 @@ fn publish_error(e: &async_nats::jetstream::context::PublishError) -> DistError 
         text.push_str(&s.to_string());
         source = s.source();
     }
-    if text.contains("10077") || text.contains("maximum messages exceeded") {
-        DistError::QueueFull
+    if text.contains("maximum messages per subject exceeded") {
+        DistError::QueueFull {
+            agent: Some(agent.to_owned()),
+        }
+    } else if text.contains("10077") || text.contains("maximum messages exceeded") {
+        DistError::QueueFull { agent: None }
     } else {
         DistError::Nats(format!("publishing the job: {text}"))
     }

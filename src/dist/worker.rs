@@ -121,6 +121,7 @@ impl WorkerBuilder {
         };
         let heartbeat = (ack_wait / 3).max(Duration::from_millis(100));
         let (hand_off_tx, hand_off) = watch::channel(false);
+        let (mut fenced, fence) = super::fence::watch(c.nats.clone(), ack_wait, id.clone());
         let ctx = Arc::new(super::attempt::Context {
             client: c.clone(),
             worker: id.clone(),
@@ -132,12 +133,20 @@ impl WorkerBuilder {
             running: Running::default(),
             heartbeat,
             hand_off,
+            fenced: fenced.clone(),
         });
         let mut cancels = c
             .nats
             .subscribe(CANCEL_WILDCARD)
             .await
             .map_err(|e| DistError::nats("subscribing to cancels", e))?;
+        let reaper = super::reaper::start(ctx.clone(), stream.clone(), &self.pool).await?;
+        let sweeps = super::reaper::start_sweeps(
+            ctx.clone(),
+            stream.clone(),
+            consumer.clone(),
+            self.pool.clone(),
+        );
         let running = ctx.running.clone();
         let cancel_task = tokio::spawn(async move {
             while let Some(m) = cancels.next().await {
@@ -176,6 +185,12 @@ impl WorkerBuilder {
                 },
             };
             while tasks.try_join_next().is_some() {}
+            // A fenced worker takes no work until NATS answers again.
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                _ = fenced.wait_for(|f| !*f) => {}
+            }
             let fetched = tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
@@ -216,6 +231,9 @@ impl WorkerBuilder {
         }
         tasks.abort_all();
         cancel_task.abort();
+        reaper.abort();
+        sweeps.abort();
+        fence.abort();
         health.abort();
         super::health::withdraw(&health_store, &id).await;
         ctx.agents.close().await;

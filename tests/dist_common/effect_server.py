@@ -3,6 +3,9 @@ executions: each call appends one JSON line to the file named by argv[1]
 *before* it does its work (sleeping `sleep_ms`), so a call killed mid-way
 is still counted, and "executed twice" is measured.
 
+Each `notifications/cancelled` the client sends appends its `requestId`
+to argv[1] + ".cancelled", so a dropped call is seen to be cancelled.
+
 Calls run on threads of their own (the client sends several at once);
 each line also says how many calls of this process were in flight.
 Tools: `write` (a side effect: destructiveHint true), `read` (readOnlyHint
@@ -58,6 +61,12 @@ for line in sys.stdin:
     except ValueError:
         continue
     id, method, params = msg.get("id"), msg.get("method"), msg.get("params") or {}
+    if method == "notifications/cancelled":
+        with OUT:
+            with open(LOG + ".cancelled", "a") as f:
+                f.write(json.dumps({"cancelled": params.get("requestId")}) + "\n")
+                f.flush()
+        continue
     if id is None or method is None:
         continue
     if method == "initialize":

@@ -27,6 +27,8 @@ use switchboard::dist::{self, EventKind, RunEvent};
 use crate::common;
 use crate::common::nats::NatsServer;
 
+pub mod proxy;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 /// The model: counts requests per (tag, turn), and keeps every request.
@@ -152,6 +154,10 @@ impl Cluster {
     /// and pushes the agent `fx`.
     pub async fn start(init_args: &[&str]) -> Cluster {
         let nats = NatsServer::start();
+        eprintln!(
+            "nats-server JetStream-healthy in {:.1} ms",
+            nats.started_in.as_secs_f64() * 1000.0
+        );
         let model = Model::default();
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
@@ -288,6 +294,22 @@ args = ["{script}", "{effects}"]
         }
     }
 
+    /// Starts worker `id` and waits until it ran a quick run (its agent
+    /// built), asserting that it did: call it while the other workers'
+    /// slots are busy.
+    pub async fn warm_worker(&mut self, id: &str, concurrency: usize) {
+        self.worker(id, concurrency);
+        let d = self.client().await;
+        let warm = d.submit("fx", "PLAN read warm 0").await.expect("submit");
+        all_events(&d, warm.id(), Duration::from_secs(60)).await;
+        let record = warm.record().await.expect("a record");
+        assert_eq!(
+            record.worker.as_deref(),
+            Some(id),
+            "the warm-up ran on {id}"
+        );
+    }
+
     /// Starts a worker process with more flags.
     pub fn worker_with(&mut self, id: &str, concurrency: usize, extra: &[&str]) {
         let log = std::fs::File::create(self.dir.path().join(format!("{id}.log"))).unwrap();
@@ -346,6 +368,16 @@ args = ["{script}", "{effects}"]
                 inflight: v["inflight"].as_u64().unwrap_or(0),
             })
             .collect()
+    }
+
+    /// How many `notifications/cancelled` the effect servers received.
+    pub fn cancellations(&self) -> usize {
+        let mut path = self.effects.clone().into_os_string();
+        path.push(".cancelled");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .count()
     }
 
     /// Executions of the run tagged `tag`.
