@@ -45,7 +45,12 @@ fi
 # No sanitizer (the code under test is safe Rust; panics and the
 # differential asserts are what we look for), debug assertions on.
 flags=(-O -a -s none --target-dir "$target_dir")
-nice -n 19 cargo fuzz build "${flags[@]}"
+# `cargo fuzz run` builds what it runs, and after `cargo fuzz build` (all
+# targets at once) its first run builds the crates once more: a check
+# leaves the build to the runs.
+if [ "$check" = 0 ]; then
+    nice -n 19 cargo fuzz build "${flags[@]}"
+fi
 
 run() {
     local t="${1%%=*}"
