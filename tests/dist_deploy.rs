@@ -148,11 +148,9 @@ fn keda_scales_the_consumer_dist_init_creates() {
     );
 }
 
-#[test]
-fn the_worker_grace_period_covers_its_drain_and_hand_off() {
-    let docs = documents();
-    let worker = named(&docs, "Deployment", "switchboard-worker");
-    let spec = pod_spec(worker);
+/// A workload's `--drain-secs` and grace period, and its first container.
+fn drain_and_grace<'a>(docs: &'a [(String, Yaml)], name: &str) -> (i64, i64, &'a Yaml) {
+    let spec = pod_spec(named(docs, "Deployment", name));
     let args = strings(&spec["containers"][0]["args"]);
     let drain: i64 = flag(&args, "drain-secs")
         .expect("--drain-secs")
@@ -161,23 +159,21 @@ fn the_worker_grace_period_covers_its_drain_and_hand_off() {
     let grace = spec["terminationGracePeriodSeconds"]
         .as_i64()
         .expect("a grace period");
+    (drain, grace, &spec["containers"][0])
+}
+
+#[test]
+fn the_worker_grace_period_covers_its_drain_and_hand_off() {
+    let docs = documents();
+    let (drain, grace, _) = drain_and_grace(&docs, "switchboard-worker");
     // The hand-off after the drain takes up to 10 s (dist::worker).
     assert!(
         grace >= drain + 10,
         "grace {grace} s < drain {drain} s + 10 s hand-off"
     );
-    let gateway = named(&docs, "Deployment", "switchboard-gateway");
-    let spec = pod_spec(gateway);
-    let args = strings(&spec["containers"][0]["args"]);
-    let drain: i64 = flag(&args, "drain-secs")
-        .expect("--drain-secs")
-        .parse()
-        .expect("a number");
-    let grace = spec["terminationGracePeriodSeconds"]
-        .as_i64()
-        .expect("a grace period");
+    let (drain, grace, container) = drain_and_grace(&docs, "switchboard-gateway");
     assert!(grace > drain, "gateway grace {grace} s <= drain {drain} s");
-    let probe = &spec["containers"][0]["readinessProbe"]["httpGet"]["path"];
+    let probe = &container["readinessProbe"]["httpGet"]["path"];
     assert_eq!(probe.as_str(), Some("/readyz"));
 }
 

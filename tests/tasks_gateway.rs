@@ -43,16 +43,22 @@ async fn event(dir: &std::path::Path, line: &str) {
     .await
 }
 
+/// The tasks server over HTTP, logging its events in a fresh directory.
+async fn tasks_upstream() -> (tempfile::TempDir, http_common::Peer) {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = http_common::tasks(
+        &common::tasks_python(),
+        &common::peer_script("tasks_server.py"),
+        &dir.path().join("events.txt"),
+    )
+    .await;
+    (dir, upstream)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_made_through_one_replica_is_followed_through_another() {
     common::within(Duration::from_secs(120), async {
-        let dir = tempfile::tempdir().unwrap();
-        let upstream = http_common::tasks(
-            &common::tasks_python(),
-            &common::peer_script("tasks_server.py"),
-            &dir.path().join("events.txt"),
-        )
-        .await;
+        let (dir, upstream) = tasks_upstream().await;
         let servers = json!({"tasks": {"url": upstream.url("/mcp")}});
         let key = [("SWITCHBOARD_GATEWAY_KEY", "tasks-replicas")];
         let a = GatewayProcess::start(servers.clone(), &[], &key);
@@ -151,13 +157,7 @@ async fn a_task_made_through_one_replica_is_followed_through_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_tool_is_refused_on_the_task_path() {
     common::within(Duration::from_secs(120), async {
-        let dir = tempfile::tempdir().unwrap();
-        let upstream = http_common::tasks(
-            &common::tasks_python(),
-            &common::peer_script("tasks_server.py"),
-            &dir.path().join("events.txt"),
-        )
-        .await;
+        let (dir, upstream) = tasks_upstream().await;
         let servers =
             json!({"tasks": {"url": upstream.url("/mcp"), "tools": {"deny": ["research"]}}});
         for (flags, name) in [

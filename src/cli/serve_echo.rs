@@ -96,11 +96,7 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
         {
             let data = json!({"supported": [MODERN_VERSION], "requested": asked});
             let error = json!({"code": -32022, "message": format!("unsupported protocol version {asked}"), "data": data});
-            reply(
-                &mut out,
-                &input,
-                &json!({"jsonrpc": "2.0", "id": id, "error": error}),
-            )?;
+            reply_error(&mut out, &input, id, error)?;
             continue;
         }
         if method == "tools/call" {
@@ -109,11 +105,7 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
                 .filter(|n| *n != "echo")
             {
                 let error = json!({"code": -32602, "message": format!("unknown tool: {other}")});
-                reply(
-                    &mut out,
-                    &input,
-                    &json!({"jsonrpc": "2.0", "id": id, "error": error}),
-                )?;
+                reply_error(&mut out, &input, id, error)?;
                 continue;
             }
             // The hot path: copy the text argument through without decoding it.
@@ -169,11 +161,7 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
             other => {
                 let error =
                     json!({"code": -32601, "message": format!("method not found: {other}")});
-                reply(
-                    &mut out,
-                    &input,
-                    &json!({"jsonrpc": "2.0", "id": id, "error": error}),
-                )?;
+                reply_error(&mut out, &input, id, error)?;
                 continue;
             }
         };
@@ -183,6 +171,20 @@ pub fn serve(start_delay_ms: u64) -> std::io::Result<()> {
             &json!({"jsonrpc": "2.0", "id": id, "result": result}),
         )?;
     }
+}
+
+/// [`reply`] with the error `error` to the request `id`.
+fn reply_error(
+    out: &mut impl Write,
+    input: &std::io::BufReader<std::io::StdinLock<'_>>,
+    id: &RawValue,
+    error: serde_json::Value,
+) -> std::io::Result<()> {
+    reply(
+        out,
+        input,
+        &json!({"jsonrpc": "2.0", "id": id, "error": error}),
+    )
 }
 
 /// Writes one message and a newline; flushes only when no more requests
