@@ -678,8 +678,10 @@ impl Session {
             guard.done = true;
             return Err(closed_error_for(shared, &closed));
         }
-        // Scoped, so that what waits for the reply below may reuse the
-        // send's room in this future.
+        // No `Result` stays alive across an await below (an `Error` is
+        // 120 bytes): each is taken apart, or passed on whole, before the
+        // next await, so none of them takes room in this future; the send
+        // is scoped so that what waits for the reply may reuse its room.
         let sent = {
             let send = async {
                 let out = self.outbound()?;
@@ -692,8 +694,7 @@ impl Session {
             };
             // Almost always sent on the first poll: a timer only when not.
             let mut send = std::pin::pin!(send);
-            let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
-            match first {
+            match std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await {
                 Poll::Ready(sent) => sent,
                 // Boxed: the timer is no part of the request's future
                 // unless it is needed.
@@ -703,7 +704,7 @@ impl Session {
                 },
             }
         };
-        if let Err(e) = sent {
+        if let Some(e) = sent.err() {
             shared.pending.remove(id);
             guard.done = true;
             return Err(e);
@@ -719,13 +720,12 @@ impl Session {
             Err(_) => Err(Error::NotConnected("the session ended".into())),
         };
         guard.done = true;
-        match outcome {
-            Err(Error::Transport(failure)) if attempt == Attempt::First => {
-                self.resend(failure, generation, method, target, params, call, mode)
-                    .await
-            }
-            outcome => outcome,
-        }
+        let failure = match retryable(outcome, attempt) {
+            Ok(failure) => failure,
+            Err(outcome) => return outcome,
+        };
+        self.resend(failure, generation, method, target, params, call, mode)
+            .await
     }
 
     /// Closes the connection gracefully (bounded in time). In-flight
@@ -742,6 +742,19 @@ impl Session {
         // Watchers hear of the end once the transport is down.
         self.inner.control.close().await;
         let _ = shared.closed_tx.send(true);
+    }
+}
+
+/// The failure the transport reported for the first attempt of a
+/// request, which [`Session::resend`] may retry; else the outcome as it
+/// is. Takes the outcome whole, so that none of it outlives the call.
+fn retryable(
+    outcome: Result<Bytes>,
+    attempt: Attempt,
+) -> std::result::Result<TransportError, Result<Bytes>> {
+    match outcome {
+        Err(Error::Transport(failure)) if attempt == Attempt::First => Ok(failure),
+        outcome => Err(outcome),
     }
 }
 
