@@ -503,10 +503,10 @@ impl Client {
         options: CallOptions,
     ) -> Result<ToolOutput> {
         match self.start_call(name, &arguments, options, false).await? {
-            TaskStart::Done(output) => Ok(output),
+            Started::Done(output) => Ok(output),
             // Boxed, as every path a plain call does not take here: the
             // call's future stays the size of what it does hold.
-            TaskStart::Task(task) => Box::pin(self.follow(task)).await,
+            Started::Task(task) => Box::pin(self.follow(*task)).await,
         }
     }
 
@@ -538,7 +538,12 @@ impl Client {
         arguments: impl Serialize + Sync,
         options: CallOptions,
     ) -> Result<TaskStart> {
-        self.start_call(name, &arguments, options, true).await
+        Ok(
+            match self.start_call(name, &arguments, options, true).await? {
+                Started::Done(output) => TaskStart::Done(output),
+                Started::Task(task) => TaskStart::Task(*task),
+            },
+        )
     }
 
     /// Sends a `tools/call` (with `params.task` in 2025-11-25 when asked
@@ -550,7 +555,7 @@ impl Client {
         arguments: &A,
         options: CallOptions,
         want_task: bool,
-    ) -> Result<TaskStart> {
+    ) -> Result<Started> {
         let started = std::time::Instant::now();
         let session = self.ready().await?;
         if session.accepts_tool_tasks() && Box::pin(self.as_legacy_task(name, want_task)).await? {
@@ -582,14 +587,14 @@ impl Client {
             }
         };
         match answered {
-            Answered::Complete(result) => Ok(TaskStart::Done(self.output(name, result).await?)),
-            Answered::Task(created) => Ok(TaskStart::Task(ToolTask::new(
+            Answered::Complete(result) => Ok(Started::Done(self.output(name, result).await?)),
+            Answered::Task(created) => Ok(Started::Task(Box::new(ToolTask::new(
                 self.clone(),
                 &session,
                 name.to_owned(),
                 created.task,
                 options,
-            ))),
+            )))),
         }
     }
 
@@ -670,7 +675,7 @@ impl Client {
         name: &str,
         arguments: &A,
         options: CallOptions,
-    ) -> Result<TaskStart> {
+    ) -> Result<Started> {
         let metadata = TaskMetadata::default();
         let params = TaskCallToolParams {
             name,
@@ -685,13 +690,13 @@ impl Client {
                 Some(&options),
             )
             .await?;
-        Ok(TaskStart::Task(ToolTask::new(
+        Ok(Started::Task(Box::new(ToolTask::new(
             self.clone(),
             session,
             name.to_owned(),
             created.task,
             options,
-        )))
+        ))))
     }
 
     /// A 2025-11-25 tool's `execution.taskSupport`, from its listing
@@ -968,6 +973,13 @@ impl Client {
 /// (Streamable HTTP) and the era has `x-mcp-header` (2026-07-28).
 fn mirrors_params(session: &Session) -> bool {
     session.transport_wants_meta() && session.era() == Some(Era::Modern)
+}
+
+/// [`TaskStart`] as the call path returns it inside the crate: the task
+/// boxed, so that a plain call's answer is the size of its output.
+enum Started {
+    Task(Box<ToolTask>),
+    Done(ToolOutput),
 }
 
 /// What a `tools/call` whose first send failed carries into

@@ -25,12 +25,13 @@ use crate::{Error, Result};
 
 /// A request's final answer: its result, or a task that will give it.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)] // one per call, moved once
 pub(crate) enum Answered<R> {
     /// The result.
     Complete(R),
-    /// A task to poll (the tasks extension, 2026-07-28).
-    Task(CreateTaskResult),
+    /// A task to poll (the tasks extension, 2026-07-28); boxed, so that a
+    /// plain call's answer is the size of its result as it is returned
+    /// through the call's futures.
+    Task(Box<CreateTaskResult>),
 }
 
 impl Session {
@@ -104,7 +105,9 @@ impl Session {
                 .await?;
             match result_kind(&bytes)? {
                 ResultKind::Complete => return decode(method, &bytes).map(Answered::Complete),
-                ResultKind::Task => return decode(method, &bytes).map(Answered::Task),
+                ResultKind::Task => {
+                    return decode(method, &bytes).map(|t| Answered::Task(Box::new(t)))
+                }
                 ResultKind::InputRequired if relay => return Err(relayed(method, &bytes)?),
                 ResultKind::InputRequired if round == max_rounds => break,
                 ResultKind::InputRequired => {
