@@ -15,6 +15,7 @@ mod tool_arguments;
 mod tool_output;
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -187,13 +188,10 @@ impl Client {
     /// The session to use, waiting (up to the connect deadline) while a
     /// supervised server restarts.
     async fn session(&self) -> Result<Session> {
-        let supervised = self.inner.supervised;
-        // The common case, without waiting machinery: a live session.
-        if let Slot::Ready(session) = &*self.inner.slot.borrow() {
-            if !(supervised && session.is_closed()) {
-                return Ok(session.clone());
-            }
+        if let Some(session) = self.live_session() {
+            return Ok(session);
         }
+        let supervised = self.inner.supervised;
         let mut slot = self.inner.slot.clone();
         // Wait while (re)starting, and, when supervised, while the current
         // session is already dead but the supervisor has not said so yet:
@@ -233,9 +231,25 @@ impl Client {
         }
     }
 
+    /// The common case of [`Client::session`], without waiting machinery:
+    /// a live session.
+    fn live_session(&self) -> Option<Session> {
+        match &*self.inner.slot.borrow() {
+            Slot::Ready(session) if !(self.inner.supervised && session.is_closed()) => {
+                Some(session.clone())
+            }
+            _ => None,
+        }
+    }
+
     /// The session, negotiated.
     async fn ready(&self) -> Result<Session> {
-        let session = self.session().await?;
+        let session = match self.live_session() {
+            Some(session) => session,
+            // Boxed: the wait (and its timer) is no part of a call's
+            // future unless it happens.
+            None => Box::pin(self.session()).await?,
+        };
         if session.server_state().is_none() {
             return Err(Error::NotConnected(
                 "not initialized: call initialize() first".into(),
@@ -462,13 +476,12 @@ impl Client {
     /// Calls a tool. `arguments` is any serializable object (`json!({...})`,
     /// a struct, or `()` for none). An `isError` result is returned, not
     /// raised: see [`ToolOutput::is_error`] and [`ToolOutput::into_result`].
-    pub async fn call_tool(
-        &self,
-        name: &str,
-        arguments: impl Serialize + Sync,
-    ) -> Result<ToolOutput> {
+    pub fn call_tool<'a>(
+        &'a self,
+        name: &'a str,
+        arguments: impl Serialize + Sync + 'a,
+    ) -> impl Future<Output = Result<ToolOutput>> + 'a {
         self.call_tool_with(name, arguments, CallOptions::new())
-            .await
     }
 
     /// Calls a tool with per-call options (deadline, progress callback).
@@ -490,19 +503,25 @@ impl Client {
         options: CallOptions,
     ) -> Result<ToolOutput> {
         match self.start_call(name, &arguments, options, false).await? {
-            TaskStart::Done(output) => Ok(output),
-            TaskStart::Task(task) => {
-                let mut guard = task::CancelOnDrop {
-                    client: self.clone(),
-                    task_id: Some(task.id().to_owned()),
-                };
-                let outcome = task.wait().await;
-                if !matches!(outcome, Err(Error::Timeout { .. })) {
-                    guard.task_id = None;
-                }
-                outcome
-            }
+            Started::Done(output) => Ok(output),
+            // Boxed, as every path a plain call does not take here: the
+            // call's future stays the size of what it does hold.
+            Started::Task(task) => Box::pin(self.follow(*task)).await,
         }
+    }
+
+    /// Waits for the task a call became, cancelling it if the wait is
+    /// given up before its end.
+    async fn follow(&self, task: ToolTask) -> Result<ToolOutput> {
+        let mut guard = task::CancelOnDrop {
+            client: self.clone(),
+            task_id: Some(task.id().to_owned()),
+        };
+        let outcome = task.wait().await;
+        if !matches!(outcome, Err(Error::Timeout { .. })) {
+            guard.task_id = None;
+        }
+        outcome
     }
 
     /// Calls a tool asking for a task where the server offers one: the
@@ -519,54 +538,133 @@ impl Client {
         arguments: impl Serialize + Sync,
         options: CallOptions,
     ) -> Result<TaskStart> {
-        self.start_call(name, &arguments, options, true).await
+        Ok(
+            match self.start_call(name, &arguments, options, true).await? {
+                Started::Done(output) => TaskStart::Done(output),
+                Started::Task(task) => TaskStart::Task(*task),
+            },
+        )
     }
 
     /// Sends a `tools/call` (with `params.task` in 2025-11-25 when asked
     /// for, `want_task`, or required by the tool), once more after a
-    /// restart when the replay policy allows it.
+    /// header mismatch or a restart (see [`Client::call_again`]).
     async fn start_call<A: Serialize + Sync>(
         &self,
         name: &str,
         arguments: &A,
         options: CallOptions,
         want_task: bool,
-    ) -> Result<TaskStart> {
+    ) -> Result<Started> {
         let started = std::time::Instant::now();
         let session = self.ready().await?;
-        if session.accepts_tool_tasks() {
-            let support = self.task_support(name).await?;
-            let as_task = match support {
-                Some(TaskSupport::Required) => true,
-                Some(TaskSupport::Forbidden) => false,
-                _ => want_task,
-            };
-            if as_task {
-                return self
-                    .start_legacy_task(&session, name, arguments, options)
-                    .await;
-            }
+        if session.accepts_tool_tasks() && Box::pin(self.as_legacy_task(name, want_task)).await? {
+            return Box::pin(self.start_legacy_task(&session, name, arguments, options)).await;
         }
-        let cap = session.hard_cap(Some(&options));
-        let (session, options, answered) =
-            match self.send_call(&session, name, arguments, &options).await {
-                Err(Error::ServerRestarted) => {
-                    let (session, options) =
-                        self.prepare_replay(name, &options, started, cap).await?;
-                    let answered = self.send_call(&session, name, arguments, &options).await?;
-                    (session, options, answered)
-                }
-                other => (session, options, other?),
-            };
+        let params = CallToolParams {
+            name,
+            arguments: ToolArguments::new(arguments)?,
+        };
+        // The first send, written out here rather than through
+        // `send_call`: one future fewer around the request.
+        let headers = self.param_headers(&session, name, arguments)?;
+        let target = Target {
+            name: Some(name),
+            headers: &headers,
+        };
+        let first = session
+            .send_with_rounds_or_task::<CallTool, _>(target, &params, Some(&options))
+            .await;
+        let (session, options, answered) = match first {
+            Ok(answered) => (session, options, answered),
+            Err(error) => {
+                let again = Again {
+                    session,
+                    options,
+                    started,
+                };
+                Box::pin(self.call_again(error, again, &params)).await?
+            }
+        };
         match answered {
-            Answered::Complete(result) => Ok(TaskStart::Done(self.output(name, result).await?)),
-            Answered::Task(created) => Ok(TaskStart::Task(ToolTask::new(
+            Answered::Complete(result) => Ok(Started::Done(self.output(name, result).await?)),
+            Answered::Task(created) => Ok(Started::Task(Box::new(ToolTask::new(
                 self.clone(),
                 &session,
                 name.to_owned(),
                 created.task,
                 options,
-            ))),
+            )))),
+        }
+    }
+
+    /// Whether a 2025-11-25 call of `name` is task-augmented.
+    async fn as_legacy_task(&self, name: &str, want_task: bool) -> Result<bool> {
+        Ok(match self.task_support(name).await? {
+            Some(TaskSupport::Required) => true,
+            Some(TaskSupport::Forbidden) => false,
+            _ => want_task,
+        })
+    }
+
+    /// The first send of a `tools/call` failed with `error`: on a header
+    /// mismatch, sends it once more with fresh headers; when cut by a
+    /// restart, sends it again once as the replay policy allows (with one
+    /// more header retry). The session and options the answer came on.
+    async fn call_again<A: Serialize + Sync>(
+        &self,
+        error: Error,
+        again: Again,
+        params: &CallToolParams<'_, ToolArguments<'_, A>>,
+    ) -> Result<(
+        Session,
+        CallOptions,
+        Answered<crate::protocol::CallToolResult>,
+    )> {
+        let Again {
+            session,
+            options,
+            started,
+        } = again;
+        match self.after_mismatch(error, &session, params, &options).await {
+            Err(Error::ServerRestarted) => {
+                let cap = session.hard_cap(Some(&options));
+                let (session, options) = self
+                    .prepare_replay(params.name, &options, started, cap)
+                    .await?;
+                let answered = match self.send_call(&session, params, &options).await {
+                    Err(error) => {
+                        self.after_mismatch(error, &session, params, &options)
+                            .await?
+                    }
+                    Ok(answered) => answered,
+                };
+                Ok((session, options, answered))
+            }
+            outcome => outcome.map(|answered| (session, options, answered)),
+        }
+    }
+
+    /// 2026-07-28: a call failed because its `Mcp-Param-*` headers did
+    /// not match what the server expects, so our tool definitions are
+    /// stale: refetch them (learning the new annotations) and send it once
+    /// more with the new headers; a second mismatch is the caller's. Any
+    /// other `error` is returned.
+    async fn after_mismatch<A: Serialize + Sync>(
+        &self,
+        error: Error,
+        session: &Session,
+        params: &CallToolParams<'_, ToolArguments<'_, A>>,
+        options: &CallOptions,
+    ) -> Result<Answered<crate::protocol::CallToolResult>> {
+        match error {
+            Error::Protocol { code, message, .. } if code == codes::HEADER_MISMATCH => {
+                tracing::debug!(server = %self.inner.name, tool = %params.name, %message, "header mismatch: refetching tools/list and retrying once");
+                self.inner.list_cache.invalidate("tools/list");
+                self.list_tools().await?;
+                self.send_call(session, params, options).await
+            }
+            other => Err(other),
         }
     }
 
@@ -577,7 +675,7 @@ impl Client {
         name: &str,
         arguments: &A,
         options: CallOptions,
-    ) -> Result<TaskStart> {
+    ) -> Result<Started> {
         let metadata = TaskMetadata::default();
         let params = TaskCallToolParams {
             name,
@@ -592,13 +690,13 @@ impl Client {
                 Some(&options),
             )
             .await?;
-        Ok(TaskStart::Task(ToolTask::new(
+        Ok(Started::Task(Box::new(ToolTask::new(
             self.clone(),
             session,
             name.to_owned(),
             created.task,
             options,
-        )))
+        ))))
     }
 
     /// A 2025-11-25 tool's `execution.taskSupport`, from its listing
@@ -611,48 +709,23 @@ impl Client {
         Ok(self.known_tool(name).and_then(|k| k.task_support.clone()))
     }
 
-    /// Sends one `tools/call` on `session` (and, on a header mismatch,
-    /// refetches the tools and sends it once more): its result, or the
-    /// task the server runs it as.
-    async fn send_call(
+    /// Sends one `tools/call` on `session`, with the `Mcp-Param-*` headers
+    /// of the tool as last listed: its result, or the task the server runs
+    /// it as.
+    async fn send_call<A: Serialize + Sync>(
         &self,
         session: &Session,
-        name: &str,
-        arguments: &(impl Serialize + Sync),
+        params: &CallToolParams<'_, ToolArguments<'_, A>>,
         options: &CallOptions,
     ) -> Result<Answered<crate::protocol::CallToolResult>> {
-        let params = CallToolParams {
-            name,
-            arguments: ToolArguments::new(arguments)?,
-        };
-        let headers = self.param_headers(session, name, arguments)?;
+        let headers = self.param_headers(session, params.name, &params.arguments)?;
         let target = Target {
-            name: Some(name),
+            name: Some(params.name),
             headers: &headers,
         };
-        let first = session
-            .send_with_rounds_or_task::<CallTool, _>(target, &params, Some(options))
-            .await;
-        match first {
-            // 2026-07-28: the `Mcp-Param-*` headers did not match what the
-            // server expects, so our tool definitions are stale. Refetch
-            // them (learning the new annotations) and retry once with the
-            // new headers; a second mismatch is the caller's.
-            Err(Error::Protocol { code, message, .. }) if code == codes::HEADER_MISMATCH => {
-                tracing::debug!(server = %self.inner.name, tool = %name, %message, "header mismatch: refetching tools/list and retrying once");
-                self.inner.list_cache.invalidate("tools/list");
-                self.list_tools().await?;
-                let headers = self.param_headers(session, name, arguments)?;
-                let target = Target {
-                    name: Some(name),
-                    headers: &headers,
-                };
-                session
-                    .send_with_rounds_or_task::<CallTool, _>(target, &params, Some(options))
-                    .await
-            }
-            other => other,
-        }
+        session
+            .send_with_rounds_or_task::<CallTool, _>(target, params, Some(options))
+            .await
     }
 
     async fn validate_output(&self, name: &str, structured: &Value) -> Result<()> {
@@ -661,8 +734,8 @@ impl Client {
             Some(k) => Some(k),
             None => {
                 // First structured result from a tool we have not listed:
-                // fetch its schema once.
-                self.list_tools().await?;
+                // fetch its schema once (boxed: rare, and a large future).
+                Box::pin(self.list_tools()).await?;
                 self.known_tool(name)
             }
         };
@@ -899,7 +972,23 @@ impl Client {
 /// True if the session's transport sends headers that mirror requests
 /// (Streamable HTTP) and the era has `x-mcp-header` (2026-07-28).
 fn mirrors_params(session: &Session) -> bool {
-    session.era() == Some(Era::Modern) && session.transport_wants_meta()
+    session.transport_wants_meta() && session.era() == Some(Era::Modern)
+}
+
+/// [`TaskStart`] as the call path returns it inside the crate: the task
+/// boxed, so that a plain call's answer is the size of its output.
+enum Started {
+    Task(Box<ToolTask>),
+    Done(ToolOutput),
+}
+
+/// What a `tools/call` whose first send failed carries into
+/// [`Client::call_again`]: the session and options it was sent with, and
+/// when the call started (the replay's deadline runs from there).
+struct Again {
+    session: Session,
+    options: CallOptions,
+    started: std::time::Instant,
 }
 
 /// Prompt and completion arguments, which are strings: other JSON values

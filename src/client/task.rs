@@ -315,7 +315,7 @@ impl ToolTask {
     }
 
     fn report(&self) {
-        if let Some(on_task) = &self.options.on_task {
+        if let Some(on_task) = self.options.rare().and_then(|r| r.on_task.as_ref()) {
             on_task(&self.last.task);
         }
     }

@@ -187,13 +187,20 @@ pub(crate) fn compact_response(frame: &Bytes) -> Option<Incoming> {
         .enumerate()
         .take_while(|&(i, b)| b.is_ascii_digit() || (i == 0 && *b == b'-'))
         .count();
-    // Up to 18 digits always fit in an i64; JSON has no leading zeros.
+    // 1 to 18 digits always fit in an i64; JSON has no leading zeros.
     let unsigned = rest[..digits].strip_prefix(b"-").unwrap_or(&rest[..digits]);
-    if !(1..=18).contains(&digits) || (unsigned.len() > 1 && unsigned[0] == b'0') {
+    if !(1..=18).contains(&unsigned.len()) || (unsigned.len() > 1 && unsigned[0] == b'0') {
         return None;
     }
-    let id_text = std::str::from_utf8(&rest[..digits]).ok()?;
-    let id: i64 = id_text.parse().ok()?;
+    // At most 18 ASCII digits: read in place, no overflow possible.
+    let magnitude = unsigned
+        .iter()
+        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    let id = if digits > unsigned.len() {
+        -magnitude
+    } else {
+        magnitude
+    };
     let body = rest[digits..].strip_prefix(RESULT)?.strip_suffix(b"}")?;
     // Exactly one value (a trailing member would make this fail), in
     // UTF-8 as the general parser requires even of strings nobody reads.

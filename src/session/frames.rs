@@ -30,6 +30,7 @@ impl<'a> Target<'a> {
 }
 
 /// A request's frame.
+#[inline]
 pub(crate) fn request(
     out: &Outbound,
     bytes: Bytes,

@@ -9,6 +9,7 @@
 
 mod answer;
 mod ask_limit;
+mod call_options;
 mod deadlines;
 mod dispatch;
 mod era_cache;
@@ -41,17 +42,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::protocol::{
-    ClientCapabilities, Era, Implementation, LoggingLevel, ProgressNotificationParams,
-    ProtocolVersion, ServerCapabilities, TraceContext,
+    ClientCapabilities, Era, Implementation, LoggingLevel, ProtocolVersion, ServerCapabilities,
 };
 use crate::transport::{Closed, Outbound, Transport, TransportControl, TransportError};
 use crate::{Error, Result};
 
+pub use call_options::{CallOptions, TaskCallback};
 pub use handlers::{
     ElicitationHandler, HandlerError, Handlers, ListedRoots, ProgressCallback, RequestContext,
     RootsHandler, SamplingHandler, ServerNotification,
@@ -61,7 +61,7 @@ pub use messages::{ListKind, MessageHandler, ServerMessage};
 pub use options::SessionOptions;
 
 pub(crate) use frames::Target;
-use outgoing::{MetaOut, ModernIdentity};
+use outgoing::{Encoded, ModernIdentity};
 use pending::{Deadline, Pending, PendingMap};
 use retry::Retry;
 pub(crate) use rounds::Answered;
@@ -77,212 +77,6 @@ pub struct ServerState {
     pub capabilities: ServerCapabilities,
     /// Its instructions for the model, if any.
     pub instructions: Option<String>,
-}
-
-/// Per-call settings: deadlines, progress, extra `_meta`, and how a
-/// 2026-07-28 call's input-required rounds are met.
-#[derive(Clone, Default)]
-pub struct CallOptions {
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) max_time: Option<Duration>,
-    pub(crate) on_progress: Option<ProgressCallback>,
-    pub(crate) meta: Option<Map<String, Value>>,
-    pub(crate) log_level: Option<LoggingLevel>,
-    pub(crate) handlers: Option<Arc<Handlers>>,
-    pub(crate) relay_input: bool,
-    pub(crate) resume: Option<Resume>,
-    pub(crate) asks: Option<Arc<AsksDeclared>>,
-    pub(crate) trace: Option<TraceContext>,
-    pub(crate) on_task: Option<TaskCallback>,
-    pub(crate) tasks: Option<bool>,
-}
-
-/// Called with a task each time a poll sees it change (its status or
-/// status message): the progress of a call the server runs as a task.
-pub type TaskCallback = Arc<dyn Fn(&crate::protocol::Task) + Send + Sync>;
-
-/// The ask capabilities one request declares instead of the client's.
-#[derive(Debug)]
-pub(crate) struct AsksDeclared {
-    sampling: Option<Value>,
-    elicitation: Option<Value>,
-    roots: Option<Value>,
-}
-
-impl AsksDeclared {
-    /// Puts these asks into capabilities.
-    fn apply(&self, caps: &mut Map<String, Value>) {
-        for (key, value) in [
-            ("sampling", &self.sampling),
-            ("elicitation", &self.elicitation),
-            ("roots", &self.roots),
-        ] {
-            match value {
-                Some(v) => caps.insert(key.to_owned(), v.clone()),
-                None => caps.remove(key),
-            };
-        }
-    }
-}
-
-/// The client's capabilities (`base`, as serialized) as one request
-/// declares them: its own asks, and without the tasks extension.
-fn declared_for(
-    base: &serde_json::value::RawValue,
-    asks: Option<&AsksDeclared>,
-    tasks: Option<bool>,
-) -> Option<Box<serde_json::value::RawValue>> {
-    if asks.is_none() && tasks != Some(false) {
-        return None;
-    }
-    let mut caps: Map<String, Value> = serde_json::from_str(base.get()).ok()?;
-    if let Some(asks) = asks {
-        asks.apply(&mut caps);
-    }
-    if tasks == Some(false) {
-        if let Some(Value::Object(extensions)) = caps.get_mut("extensions") {
-            extensions.remove(crate::protocol::TASKS_EXTENSION);
-        }
-    }
-    serde_json::value::to_raw_value(&caps).ok()
-}
-
-/// The answers and state a relayed round's retry starts with.
-#[derive(Clone)]
-pub(crate) struct Resume {
-    pub(crate) input_responses: Map<String, Value>,
-    pub(crate) request_state: Option<String>,
-}
-
-impl CallOptions {
-    /// Defaults: the client's deadlines, no callback.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Idle deadline for this call (reset by progress).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-    /// Hard cap for this call, progress or not.
-    pub fn max_time(mut self, max: Duration) -> Self {
-        self.max_time = Some(max);
-        self
-    }
-    /// Progress callback for this call only.
-    pub fn on_progress(
-        mut self,
-        f: impl Fn(&ProgressNotificationParams) + Send + Sync + 'static,
-    ) -> Self {
-        self.on_progress = Some(Arc::new(f));
-        self
-    }
-    /// Called each time a poll of the task this call became (the tasks
-    /// extension) sees it change: its status and status message are its
-    /// progress. Default: none.
-    pub fn on_task(mut self, f: impl Fn(&crate::protocol::Task) + Send + Sync + 'static) -> Self {
-        self.on_task = Some(Arc::new(f));
-        self
-    }
-    /// (2026-07-28) Whether this request declares the tasks extension
-    /// (`extensions["io.modelcontextprotocol/tasks"]` in its
-    /// capabilities): a caller that passes calls on for a client that does
-    /// not accept tasks (a gateway) declares as that client did, so a tool
-    /// that needs one is refused as it would be. Default: declared (a task
-    /// is followed to its end by the call).
-    pub fn declare_tasks(mut self, declared: bool) -> Self {
-        self.tasks = Some(declared);
-        self
-    }
-    /// Extra `_meta` entries to send. A `traceparent` among them replaces
-    /// the trace context the call would carry.
-    pub fn meta(mut self, meta: Map<String, Value>) -> Self {
-        self.meta = Some(meta);
-        self
-    }
-    /// Sends this call (and its rounds' retries) in trace `ctx`
-    /// (SEP-414: `traceparent`, `tracestate`, `baggage` in `_meta`).
-    /// Default: the current context of [`crate::trace::current`], for a
-    /// call made on a task of its own that the caller's scope does not
-    /// reach.
-    pub fn trace_context(mut self, ctx: TraceContext) -> Self {
-        self.trace = Some(ctx);
-        self
-    }
-    /// (2026-07-28) Asks the server for log messages of this call at
-    /// `level` and above, over the client's
-    /// [`set_log_level`](crate::Client::set_log_level). Default: the
-    /// client's level. (Handshake-era servers log per connection.)
-    pub fn log_level(mut self, level: LoggingLevel) -> Self {
-        self.log_level = Some(level);
-        self
-    }
-    /// (2026-07-28) Answers this call's input-required rounds with these
-    /// handlers; a kind they lack goes to the client's own. The client's
-    /// handlers still decide which capabilities are declared, and
-    /// handshake-era server requests, which no call owns, always go to the
-    /// client's. Default: the client's handlers.
-    pub fn handlers(mut self, handlers: Handlers) -> Self {
-        self.handlers = Some(Arc::new(handlers));
-        self
-    }
-    /// (2026-07-28) Declares, for this request, the `sampling`,
-    /// `elicitation` and `roots` capabilities of `asks` (present or not)
-    /// instead of the client's; the rest of the client's capabilities
-    /// stand. For a caller that relays rounds for someone else, who may
-    /// declare less (a gateway declares its downstream client's). Default:
-    /// the client's.
-    pub fn declare_asks(mut self, asks: &ClientCapabilities) -> Self {
-        let value = |v: Option<Value>| v.filter(|v| !v.is_null());
-        self.asks = Some(Arc::new(AsksDeclared {
-            sampling: value(serde_json::to_value(&asks.sampling).ok()),
-            elicitation: value(serde_json::to_value(&asks.elicitation).ok()),
-            roots: value(serde_json::to_value(&asks.roots).ok()),
-        }));
-        self
-    }
-    /// (2026-07-28) Ends the call at an `input_required` result with
-    /// [`Error::InputRequired`] (the asks and
-    /// `requestState` as the server sent them) instead of answering it:
-    /// for a caller that passes the round on to someone else, as a
-    /// gateway does. Default: rounds are answered through the handlers.
-    pub fn relay_input_required(mut self) -> Self {
-        self.relay_input = true;
-        self
-    }
-    /// (2026-07-28) Sends the call with these `inputResponses` and
-    /// `requestState`: the retry of a round relayed with
-    /// [`CallOptions::relay_input_required`]. Default: a first request.
-    pub fn resume(
-        mut self,
-        input_responses: Map<String, Value>,
-        request_state: Option<String>,
-    ) -> Self {
-        self.resume = Some(Resume {
-            input_responses,
-            request_state,
-        });
-        self
-    }
-}
-
-impl std::fmt::Debug for CallOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallOptions")
-            .field("timeout", &self.timeout)
-            .field("max_time", &self.max_time)
-            .field("on_progress", &self.on_progress.is_some())
-            .field("meta", &self.meta)
-            .field("log_level", &self.log_level)
-            .field("handlers", &self.handlers.is_some())
-            .field("relay_input", &self.relay_input)
-            .field("resume", &self.resume.is_some())
-            .field("asks", &self.asks)
-            .field("trace", &self.trace)
-            .field("on_task", &self.on_task.is_some())
-            .field("tasks", &self.tasks)
-            .finish()
-    }
 }
 
 struct Diagnostics {
@@ -377,6 +171,14 @@ enum MetaMode<'a> {
     Modern(&'a ModernIdentity),
     /// No identity (initialize).
     Bare,
+}
+
+/// Whether a request is sent for the first time (a transport failure may
+/// then be retried, see [`Session::resend`]) or again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    First,
+    Again,
 }
 
 #[derive(Deserialize)]
@@ -636,19 +438,17 @@ impl Session {
     }
 
     /// Sends a request and decodes its (complete) result.
-    pub async fn request<P, R>(
-        &self,
-        method: &str,
-        params: &P,
-        call: Option<&CallOptions>,
-    ) -> Result<R>
+    pub fn request<'a, P, R>(
+        &'a self,
+        method: &'a str,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<R>> + 'a
     where
         P: Serialize + ?Sized + Sync,
-        R: DeserializeOwned,
+        R: DeserializeOwned + 'a,
     {
-        self.request_sized(method, params, call)
-            .await
-            .map(|(result, _)| result)
+        self.request_to(method, Target::default(), params, call)
     }
 
     /// [`Session::request`] with what the frame's metadata mirrors (the
@@ -670,18 +470,17 @@ impl Session {
     }
 
     /// [`Session::request`], with the size of the result in bytes.
-    pub(crate) async fn request_sized<P, R>(
-        &self,
-        method: &str,
-        params: &P,
-        call: Option<&CallOptions>,
-    ) -> Result<(R, usize)>
+    pub(crate) fn request_sized<'a, P, R>(
+        &'a self,
+        method: &'a str,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<(R, usize)>> + 'a
     where
         P: Serialize + ?Sized + Sync,
-        R: DeserializeOwned,
+        R: DeserializeOwned + 'a,
     {
         self.request_sized_to(method, Target::default(), params, call)
-            .await
     }
 
     async fn request_sized_to<P, R>(
@@ -751,44 +550,66 @@ impl Session {
     /// resumption), and one that is safe to repeat is re-sent once under a
     /// new id (a late reply to the old id is ignored as unknown); an
     /// expired HTTP session is renewed and the request re-sent.
-    async fn request_bytes<P>(
-        &self,
-        method: &str,
-        target: Target<'_>,
-        params: &P,
-        call: Option<&CallOptions>,
-        mode: MetaMode<'_>,
-    ) -> Result<Bytes>
+    ///
+    /// A plain function over the first attempt: the retries are a boxed
+    /// future of their own ([`Session::resend`]), so the common request
+    /// is one future, not one inside another.
+    fn request_bytes<'a, P>(
+        &'a self,
+        method: &'a str,
+        target: Target<'a>,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+        mode: MetaMode<'a>,
+    ) -> impl Future<Output = Result<Bytes>> + Send + 'a
     where
         P: Serialize + ?Sized + Sync,
     {
-        let generation = self.shared().renewal.generation();
-        let first = self.request_once(method, target, params, call, mode).await;
-        let failure = match first {
-            Err(Error::Transport(failure)) => failure,
-            other => return other,
-        };
-        let not_resent = |cause: TransportError| {
-            Err(Error::Transport(TransportError::NotResent {
-                method: method.to_owned(),
-                cause: Box::new(cause),
-            }))
-        };
-        match retry::decide(method, &failure, self.is_modern_request(mode)) {
-            Retry::Fail => Err(Error::Transport(failure)),
-            Retry::NotResent => not_resent(failure),
-            Retry::Resend => {
-                tracing::debug!(server = %self.name(), %method, error = %failure, "re-sending under a new id");
-                self.request_once(method, target, params, call, mode).await
-            }
-            Retry::Renew => {
-                self.renew(generation, &failure).await?;
-                if !retry::resend_after_renewal(method) {
-                    return not_resent(failure);
+        self.request_once(method, target, params, call, mode, Attempt::First)
+    }
+
+    /// What `retry.rs` says to do with the failure the transport reported
+    /// for the first attempt of a request, `generation` the HTTP session
+    /// it was sent in.
+    #[allow(clippy::too_many_arguments)]
+    fn resend<'a, P>(
+        &'a self,
+        failure: TransportError,
+        generation: u64,
+        method: &'a str,
+        target: Target<'a>,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+        mode: MetaMode<'a>,
+    ) -> futures_util::future::BoxFuture<'a, Result<Bytes>>
+    where
+        P: Serialize + ?Sized + Sync,
+    {
+        Box::pin(async move {
+            let not_resent = |cause: TransportError| {
+                Err(Error::Transport(TransportError::NotResent {
+                    method: method.to_owned(),
+                    cause: Box::new(cause),
+                }))
+            };
+            match retry::decide(method, &failure, self.is_modern_request(mode)) {
+                Retry::Fail => Err(Error::Transport(failure)),
+                Retry::NotResent => not_resent(failure),
+                Retry::Resend => {
+                    tracing::debug!(server = %self.name(), %method, error = %failure, "re-sending under a new id");
+                    self.request_once(method, target, params, call, mode, Attempt::Again)
+                        .await
                 }
-                self.request_once(method, target, params, call, mode).await
+                Retry::Renew => {
+                    self.renew(generation, &failure).await?;
+                    if !retry::resend_after_renewal(method) {
+                        return not_resent(failure);
+                    }
+                    self.request_once(method, target, params, call, mode, Attempt::Again)
+                        .await
+                }
             }
-        }
+        })
     }
 
     fn is_modern_request(&self, mode: MetaMode<'_>) -> bool {
@@ -810,62 +631,21 @@ impl Session {
         params: &P,
         call: Option<&CallOptions>,
         mode: MetaMode<'_>,
+        attempt: Attempt,
     ) -> Result<Bytes>
     where
         P: Serialize + ?Sized + Sync,
     {
         let shared = self.shared();
-        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let wants_progress = call.is_some_and(|c| c.on_progress.is_some())
-            || (shared.options.progress_tokens
-                && matches!(method, "tools/call" | "resources/read" | "prompts/get"));
-
-        let negotiated = shared.negotiated.get();
-        let level = lock(&shared.log_level).map(|l| l.as_str());
-        let declared: Option<Box<serde_json::value::RawValue>>;
-        let mut meta = match mode {
-            MetaMode::Modern(identity) => MetaOut::modern(identity),
-            MetaMode::Negotiated => match negotiated.and_then(|n| n.modern.as_ref()) {
-                Some(identity) => {
-                    let mut m = MetaOut::modern(identity);
-                    m.log_level = call.and_then(|c| c.log_level).map(|l| l.as_str()).or(level);
-                    declared = call.and_then(|c| {
-                        declared_for(&identity.capabilities, c.asks.as_deref(), c.tasks)
-                    });
-                    if let Some(caps) = &declared {
-                        m.client_capabilities = Some(caps);
-                    }
-                    m
-                }
-                None => MetaOut::default(),
-            },
-            MetaMode::Bare => MetaOut::default(),
-        };
-        if wants_progress {
-            meta.progress_token = Some(id);
-        }
-        meta.extra = call.and_then(|c| c.meta.as_ref());
-        let ambient;
-        if !meta
-            .extra
-            .is_some_and(|m| m.contains_key(crate::protocol::trace_context::TRACEPARENT))
-        {
-            meta.trace = match call.and_then(|c| c.trace.as_ref()) {
-                Some(explicit) => Some(explicit),
-                None => {
-                    ambient = crate::trace::current();
-                    ambient.as_ref()
-                }
-            };
-        }
-        let bytes = outgoing::encode_request(id, method, params, &meta)
-            .map_err(|e| Error::Encode(e.to_string()))?;
-        let version = match mode {
-            MetaMode::Modern(identity) => Some(identity.version),
-            MetaMode::Negotiated => negotiated.map(|n| n.state.version),
-            MetaMode::Bare => None,
-        };
-
+        let generation = shared.renewal.generation();
+        // Encoded before the first await: nothing the encoding uses is
+        // part of this future.
+        let Encoded {
+            id,
+            bytes,
+            version,
+            wants_progress,
+        } = self.encode(method, params, call, mode)?;
         let idle = call
             .and_then(|c| c.timeout)
             .unwrap_or(shared.options.request_timeout);
@@ -898,49 +678,54 @@ impl Session {
             guard.done = true;
             return Err(closed_error_for(shared, &closed));
         }
-        let send = async {
-            let out = self.outbound()?;
-            let frame = frames::request(out, bytes, id, method, version, target);
-            // Alone on the connection: latency matters most, write now.
-            // Otherwise let the transport batch.
-            let sent = if in_flight == 1 {
-                out.send_now(frame).await
-            } else {
-                out.send(frame).await
+        // No `Result` stays alive across an await below (an `Error` is
+        // 120 bytes): each is taken apart, or passed on whole, before the
+        // next await, so none of them takes room in this future; the send
+        // is scoped so that what waits for the reply may reuse its room.
+        let sent = {
+            let send = async {
+                let out = self.outbound()?;
+                let frame = frames::request(out, bytes, id, method, version, target);
+                // Alone on the connection: latency matters most, write now.
+                // Otherwise let the transport batch.
+                out.send_maybe_now(frame, in_flight == 1)
+                    .await
+                    .map_err(|_| shared.connection_error())
             };
-            sent.map_err(|_| shared.connection_error())
+            // Almost always sent on the first poll: a timer only when not.
+            let mut send = std::pin::pin!(send);
+            match std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await {
+                Poll::Ready(sent) => sent,
+                // Boxed: the timer is no part of the request's future
+                // unless it is needed.
+                Poll::Pending => match Box::pin(tokio::time::timeout_at(hard, send)).await {
+                    Ok(sent) => sent,
+                    Err(_) => return Err(shared.timeout_error(method, started.elapsed())),
+                },
+            }
         };
-        // Almost always sent on the first poll: a timer only when not.
-        let mut send = std::pin::pin!(send);
-        let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
-        let sent = match first {
-            Poll::Ready(sent) => sent,
-            Poll::Pending => match tokio::time::timeout_at(hard, send).await {
-                Ok(sent) => sent,
-                Err(_) => return Err(shared.timeout_error(method, started.elapsed())),
-            },
-        };
-        if let Err(e) = sent {
+        if let Some(e) = sent.err() {
             shared.pending.remove(id);
             guard.done = true;
             return Err(e);
         }
         // The session's sweeper enforces the deadline (`deadlines.rs`).
-        match rx.await {
+        let outcome = match rx.await {
             Ok(Err(e)) if pending::is_deadline_marker(&e) => {
                 // Still registered: the guard removes it and tells the
                 // server to stop.
-                Err(shared.timeout_error(method, started.elapsed()))
+                return Err(shared.timeout_error(method, started.elapsed()));
             }
-            Ok(outcome) => {
-                guard.done = true;
-                outcome
-            }
-            Err(_) => {
-                guard.done = true;
-                Err(Error::NotConnected("the session ended".into()))
-            }
-        }
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::NotConnected("the session ended".into())),
+        };
+        guard.done = true;
+        let failure = match retryable(outcome, attempt) {
+            Ok(failure) => failure,
+            Err(outcome) => return outcome,
+        };
+        self.resend(failure, generation, method, target, params, call, mode)
+            .await
     }
 
     /// Closes the connection gracefully (bounded in time). In-flight
@@ -957,6 +742,19 @@ impl Session {
         // Watchers hear of the end once the transport is down.
         self.inner.control.close().await;
         let _ = shared.closed_tx.send(true);
+    }
+}
+
+/// The failure the transport reported for the first attempt of a
+/// request, which [`Session::resend`] may retry; else the outcome as it
+/// is. Takes the outcome whole, so that none of it outlives the call.
+fn retryable(
+    outcome: Result<Bytes>,
+    attempt: Attempt,
+) -> std::result::Result<TransportError, Result<Bytes>> {
+    match outcome {
+        Err(Error::Transport(failure)) if attempt == Attempt::First => Ok(failure),
+        outcome => Err(outcome),
     }
 }
 

@@ -4,11 +4,17 @@
 //! Params are written straight into the output buffer with `_meta`
 //! flattened in; no intermediate `Value` tree is built.
 
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::protocol::TraceContext;
+use super::call_options::declared_for;
+use super::{lock, CallOptions, MetaMode, Session};
+use crate::protocol::{ProtocolVersion, TraceContext};
+use crate::{Error, Result};
 
 /// The modern era's identity fields, serialized once per session.
 #[derive(Debug)]
@@ -16,6 +22,88 @@ pub(crate) struct ModernIdentity {
     pub(crate) version: crate::protocol::ProtocolVersion,
     pub(crate) capabilities: Box<RawValue>,
     pub(crate) client_info: Box<RawValue>,
+}
+
+/// A request as [`Session::encode`] wrote it.
+pub(super) struct Encoded {
+    pub(super) id: i64,
+    pub(super) bytes: Bytes,
+    /// The revision the request speaks, once known.
+    pub(super) version: Option<ProtocolVersion>,
+    /// Whether it carries a progress token (its id).
+    pub(super) wants_progress: bool,
+}
+
+impl Session {
+    /// Takes the next id and encodes a request with its `_meta`: the
+    /// modern identity (or the one `mode` gives), the call's log level,
+    /// asks and extra entries, a progress token, the trace context. A
+    /// plain function, so that none of what it uses is held in the
+    /// request's future.
+    pub(super) fn encode<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+        call: Option<&CallOptions>,
+        mode: MetaMode<'_>,
+    ) -> Result<Encoded> {
+        let shared = self.shared();
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let wants_progress = call.is_some_and(|c| c.on_progress.is_some())
+            || (shared.options.progress_tokens
+                && matches!(method, "tools/call" | "resources/read" | "prompts/get"));
+
+        let negotiated = shared.negotiated.get();
+        let rare = call.and_then(CallOptions::rare);
+        let level = lock(&shared.log_level).map(|l| l.as_str());
+        let declared: Option<Box<serde_json::value::RawValue>>;
+        let mut meta = match mode {
+            MetaMode::Modern(identity) => MetaOut::modern(identity),
+            MetaMode::Negotiated => match negotiated.and_then(|n| n.modern.as_ref()) {
+                Some(identity) => {
+                    let mut m = MetaOut::modern(identity);
+                    m.log_level = rare.and_then(|r| r.log_level).map(|l| l.as_str()).or(level);
+                    declared = rare.and_then(|r| declared_for(&identity.capabilities, r));
+                    if let Some(caps) = &declared {
+                        m.client_capabilities = Some(caps);
+                    }
+                    m
+                }
+                None => MetaOut::default(),
+            },
+            MetaMode::Bare => MetaOut::default(),
+        };
+        if wants_progress {
+            meta.progress_token = Some(id);
+        }
+        meta.extra = rare.and_then(|r| r.meta.as_ref());
+        let ambient;
+        if !meta
+            .extra
+            .is_some_and(|m| m.contains_key(crate::protocol::trace_context::TRACEPARENT))
+        {
+            meta.trace = match rare.and_then(|r| r.trace.as_ref()) {
+                Some(explicit) => Some(explicit),
+                None => {
+                    ambient = crate::trace::current();
+                    ambient.as_ref()
+                }
+            };
+        }
+        let bytes =
+            encode_request(id, method, params, &meta).map_err(|e| Error::Encode(e.to_string()))?;
+        let version = match mode {
+            MetaMode::Modern(identity) => Some(identity.version),
+            MetaMode::Negotiated => negotiated.map(|n| n.state.version),
+            MetaMode::Bare => None,
+        };
+        Ok(Encoded {
+            id,
+            bytes,
+            version,
+            wants_progress,
+        })
+    }
 }
 
 /// The `_meta` object of one request.

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
@@ -24,29 +25,29 @@ use crate::{Error, Result};
 
 /// A request's final answer: its result, or a task that will give it.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)] // one per call, moved once
 pub(crate) enum Answered<R> {
     /// The result.
     Complete(R),
-    /// A task to poll (the tasks extension, 2026-07-28).
-    Task(CreateTaskResult),
+    /// A task to poll (the tasks extension, 2026-07-28); boxed, so that a
+    /// plain call's answer is the size of its result as it is returned
+    /// through the call's futures.
+    Task(Box<CreateTaskResult>),
 }
 
 impl Session {
     /// Sends a request that may need input-required rounds and decodes the
     /// final (complete) result.
-    pub async fn request_with_rounds<P, R>(
-        &self,
-        method: &str,
-        params: &P,
-        call: Option<&CallOptions>,
-    ) -> Result<R>
+    pub fn request_with_rounds<'a, P, R>(
+        &'a self,
+        method: &'a str,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<R>> + 'a
     where
         P: Serialize + ?Sized + Sync,
-        R: DeserializeOwned,
+        R: DeserializeOwned + 'a,
     {
         self.request_with_rounds_to(method, Target::default(), params, call)
-            .await
     }
 
     /// [`Session::request_with_rounds`] with what the frame's metadata
@@ -86,12 +87,13 @@ impl Session {
         R: DeserializeOwned,
     {
         let max_rounds = self.shared().options.max_rounds;
-        let resume = call.and_then(|c| c.resume.as_ref());
+        let rare = call.and_then(CallOptions::rare);
+        let resume = rare.and_then(|r| r.resume.as_ref());
         let mut responses: Option<Map<String, Value>> = resume
             .map(|r| r.input_responses.clone())
             .filter(|r| !r.is_empty());
         let mut state: Option<String> = resume.and_then(|r| r.request_state.clone());
-        let relay = call.is_some_and(|c| c.relay_input);
+        let relay = rare.is_some_and(|r| r.relay_input);
         for round in 0..=max_rounds {
             let with_answers = RoundParams {
                 params,
@@ -103,7 +105,9 @@ impl Session {
                 .await?;
             match result_kind(&bytes)? {
                 ResultKind::Complete => return decode(method, &bytes).map(Answered::Complete),
-                ResultKind::Task => return decode(method, &bytes).map(Answered::Task),
+                ResultKind::Task => {
+                    return decode(method, &bytes).map(|t| Answered::Task(Box::new(t)))
+                }
                 ResultKind::InputRequired if relay => return Err(relayed(method, &bytes)?),
                 ResultKind::InputRequired if round == max_rounds => break,
                 ResultKind::InputRequired => {
@@ -113,7 +117,7 @@ impl Session {
                             "{method}: input_required result with neither inputRequests nor requestState"
                         )));
                     }
-                    let own = call.and_then(|c| c.handlers.as_deref());
+                    let own = rare.and_then(|r| r.handlers.as_deref());
                     responses = match asked.input_requests {
                         Some(asks) => Some(self.fulfil(method, asks, own).await?),
                         None => None,

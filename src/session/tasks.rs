@@ -73,7 +73,9 @@ impl Session {
         asks: BTreeMap<String, InputRequest>,
         call: Option<&CallOptions>,
     ) -> Result<Map<String, Value>> {
-        let own = call.and_then(|c| c.handlers.as_deref());
+        let own = call
+            .and_then(CallOptions::rare)
+            .and_then(|r| r.handlers.as_deref());
         self.fulfil(method, asks, own).await
     }
 

@@ -2,7 +2,12 @@
 //! come from one [`Request`] marker of `protocol/`, so a method can no
 //! longer be paired with the wrong params or decoded as the wrong result.
 //! `Session::request` stays as the untyped path for methods this crate
-//! has no type for (`Client::request`).
+//! has no type for (`Client::request`). Each of these is a plain function
+//! returning the untyped path's future, not an `async fn` around it: a
+//! wrapper future would hold (and move on its first poll) the whole
+//! request's state once more for nothing.
+
+use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
@@ -13,72 +18,74 @@ use crate::Result;
 
 impl Session {
     /// Sends `R` and decodes its (complete) result.
-    pub async fn send<R, P>(&self, params: &P, call: Option<&CallOptions>) -> Result<R::Result>
+    pub fn send<'a, R, P>(
+        &'a self,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<R::Result>> + 'a
     where
         R: Request,
         R::Result: DeserializeOwned,
         P: Encodes<R> + Sync + ?Sized,
     {
-        self.request(R::METHOD, params, call).await
+        self.request(R::METHOD, params, call)
     }
 
     /// [`Session::send`], with the size of the result in bytes.
-    pub(crate) async fn send_sized<R, P>(
-        &self,
-        params: &P,
-        call: Option<&CallOptions>,
-    ) -> Result<(R::Result, usize)>
+    pub(crate) fn send_sized<'a, R, P>(
+        &'a self,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<(R::Result, usize)>> + 'a
     where
         R: Request,
         P: Encodes<R> + Sync + ?Sized,
     {
-        self.request_sized(R::METHOD, params, call).await
+        self.request_sized(R::METHOD, params, call)
     }
 
     /// Sends `R`, which may need input-required rounds, with what the
     /// frame's metadata mirrors (`target`), and decodes the final result.
-    pub(crate) async fn send_with_rounds<R, P>(
-        &self,
-        target: Target<'_>,
-        params: &P,
-        call: Option<&CallOptions>,
-    ) -> Result<R::Result>
+    pub(crate) fn send_with_rounds<'a, R, P>(
+        &'a self,
+        target: Target<'a>,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<R::Result>> + 'a
     where
         R: Request,
         P: Encodes<R> + Sync + ?Sized,
     {
         self.request_with_rounds_to(R::METHOD, target, params, call)
-            .await
     }
 
     /// [`Session::send_with_rounds`] that accepts a task in place of the
     /// result.
-    pub(crate) async fn send_with_rounds_or_task<R, P>(
-        &self,
-        target: Target<'_>,
-        params: &P,
-        call: Option<&CallOptions>,
-    ) -> Result<Answered<R::Result>>
+    pub(crate) fn send_with_rounds_or_task<'a, R, P>(
+        &'a self,
+        target: Target<'a>,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<Answered<R::Result>>> + 'a
     where
         R: Request,
         P: Encodes<R> + Sync + ?Sized,
     {
         self.request_with_rounds_or_task(R::METHOD, target, params, call)
-            .await
     }
 
     /// Sends `R` with what the frame's metadata mirrors (`target`) and
     /// decodes its (complete) result.
-    pub(crate) async fn send_to<R, P>(
-        &self,
-        target: Target<'_>,
-        params: &P,
-        call: Option<&CallOptions>,
-    ) -> Result<R::Result>
+    pub(crate) fn send_to<'a, R, P>(
+        &'a self,
+        target: Target<'a>,
+        params: &'a P,
+        call: Option<&'a CallOptions>,
+    ) -> impl Future<Output = Result<R::Result>> + 'a
     where
         R: Request,
         P: Encodes<R> + Sync + ?Sized,
     {
-        self.request_to(R::METHOD, target, params, call).await
+        self.request_to(R::METHOD, target, params, call)
     }
 }

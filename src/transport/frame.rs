@@ -145,6 +145,7 @@ impl Frame {
     /// A frame whose metadata is built only when `wanted` (the session
     /// passes [`Outbound::wants_meta`](super::Outbound::wants_meta)), so a
     /// byte transport costs nothing extra per message.
+    #[inline]
     pub fn with_meta_if(bytes: Bytes, wanted: bool, meta: impl FnOnce() -> FrameMeta) -> Self {
         Frame {
             bytes,

@@ -2,6 +2,7 @@
 //! task (of bytes, or of [`Frame`]s with their metadata), or (stdio) a
 //! writer the caller may write through directly.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -54,24 +55,30 @@ impl Outbound {
     }
 
     /// Queues a frame; waits while the transport is backed up.
-    pub async fn send(&self, frame: impl Into<Frame>) -> Result<(), SendError> {
-        let frame = frame.into();
-        match &self.0 {
-            Kind::Bytes(tx) => tx.send(frame.into_bytes()).await.map_err(|_| SendError),
-            Kind::Frames(tx) => tx.send(frame).await.map_err(|_| SendError),
-            Kind::Stdin(w) => w.send(frame.into_bytes(), false).await,
-        }
+    pub fn send(
+        &self,
+        frame: impl Into<Frame>,
+    ) -> impl Future<Output = Result<(), SendError>> + Send + '_ {
+        self.send_maybe_now(frame.into(), false)
     }
 
     /// Sends a frame when nothing else is in flight: a transport that can
     /// write it on the caller's own thread does (saving a task hand-off per
     /// call); otherwise the same as [`Outbound::send`].
-    pub async fn send_now(&self, frame: impl Into<Frame>) -> Result<(), SendError> {
-        let frame = frame.into();
+    pub fn send_now(
+        &self,
+        frame: impl Into<Frame>,
+    ) -> impl Future<Output = Result<(), SendError>> + Send + '_ {
+        self.send_maybe_now(frame.into(), true)
+    }
+
+    /// [`Outbound::send_now`] when `now`, else [`Outbound::send`]: one
+    /// future for a caller that decides at run time.
+    pub(crate) async fn send_maybe_now(&self, frame: Frame, now: bool) -> Result<(), SendError> {
         match &self.0 {
             Kind::Bytes(tx) => tx.send(frame.into_bytes()).await.map_err(|_| SendError),
             Kind::Frames(tx) => tx.send(frame).await.map_err(|_| SendError),
-            Kind::Stdin(w) => w.send(frame.into_bytes(), true).await,
+            Kind::Stdin(w) => w.send(frame.into_bytes(), now).await,
         }
     }
 
