@@ -1,6 +1,7 @@
 //! `Client`: the handle for one server.
 
 mod builder;
+mod call_end;
 pub(crate) mod glob;
 mod list_cache;
 mod list_limits;
@@ -46,6 +47,8 @@ use crate::protocol::{
 };
 use crate::session::{Answered, CallOptions, Session, Subscription, Target};
 use crate::{Error, Result};
+use call_end::CallEnd;
+use futures_util::future::BoxFuture;
 use supervision::HealthCell;
 use supervisor::{Close, Restore, ServerActor, Slot, Spec, Start};
 use tool_arguments::ToolArguments;
@@ -496,18 +499,13 @@ impl Client {
     /// polled to its end under the call's deadlines and cancelled if the
     /// call is given up; its status changes reach
     /// [`CallOptions::on_task`].
-    pub async fn call_tool_with(
-        &self,
-        name: &str,
-        arguments: impl Serialize + Sync,
+    pub fn call_tool_with<'a>(
+        &'a self,
+        name: &'a str,
+        arguments: impl Serialize + Sync + 'a,
         options: CallOptions,
-    ) -> Result<ToolOutput> {
-        match self.start_call(name, &arguments, options, false).await? {
-            Started::Done(output) => Ok(output),
-            // Boxed, as every path a plain call does not take here: the
-            // call's future stays the size of what it does hold.
-            Started::Task(task) => Box::pin(self.follow(*task)).await,
-        }
+    ) -> impl Future<Output = Result<ToolOutput>> + 'a {
+        self.start_call(name, arguments, options, false)
     }
 
     /// Waits for the task a call became, cancelling it if the wait is
@@ -532,42 +530,39 @@ impl Client {
     /// the server accepts task-augmented `tools/call` and the tool does not
     /// forbid it. A call cut by a restart is sent again as
     /// [`Client::call_tool_with`] says.
-    pub async fn call_tool_as_task(
-        &self,
-        name: &str,
-        arguments: impl Serialize + Sync,
+    pub fn call_tool_as_task<'a>(
+        &'a self,
+        name: &'a str,
+        arguments: impl Serialize + Sync + 'a,
         options: CallOptions,
-    ) -> Result<TaskStart> {
-        Ok(
-            match self.start_call(name, &arguments, options, true).await? {
-                Started::Done(output) => TaskStart::Done(output),
-                Started::Task(task) => TaskStart::Task(*task),
-            },
-        )
+    ) -> impl Future<Output = Result<TaskStart>> + 'a {
+        self.start_call(name, arguments, options, true)
     }
 
     /// Sends a `tools/call` (with `params.task` in 2025-11-25 when asked
     /// for, `want_task`, or required by the tool), once more after a
     /// header mismatch or a restart (see [`Client::call_again`]).
-    async fn start_call<A: Serialize + Sync>(
+    async fn start_call<A: Serialize + Sync, E: CallEnd>(
         &self,
         name: &str,
-        arguments: &A,
+        arguments: A,
         options: CallOptions,
         want_task: bool,
-    ) -> Result<Started> {
+    ) -> Result<E> {
         let started = std::time::Instant::now();
         let session = self.ready().await?;
         if session.accepts_tool_tasks() && Box::pin(self.as_legacy_task(name, want_task)).await? {
-            return Box::pin(self.start_legacy_task(&session, name, arguments, options)).await;
+            let task =
+                Box::pin(self.start_legacy_task(&session, name, &arguments, options)).await?;
+            return E::task(self, task).await;
         }
         let params = CallToolParams {
             name,
-            arguments: ToolArguments::new(arguments)?,
+            arguments: ToolArguments::new(&arguments)?,
         };
         // The first send, written out here rather than through
         // `send_call`: one future fewer around the request.
-        let headers = self.param_headers(&session, name, arguments)?;
+        let headers = self.param_headers(&session, name, &arguments)?;
         let target = Target {
             name: Some(name),
             headers: &headers,
@@ -575,27 +570,51 @@ impl Client {
         let first = session
             .send_with_rounds_or_task::<CallTool, _>(target, &params, Some(&options))
             .await;
-        let (session, options, answered) = match first {
-            Ok(answered) => (session, options, answered),
+        // The common end (a result with nothing to validate) is taken
+        // apart here; every other one is boxed, so that this future and
+        // its answer stay the size of a plain call's.
+        let rest: BoxFuture<'_, Result<E>> = match first {
+            Ok(Answered::Complete(result)) if !checks_output(&result) => {
+                return Ok(E::output(ToolOutput::new(name.to_owned(), result)));
+            }
+            Ok(answered) => self.end_call(name, session, options, answered),
             Err(error) => {
                 let again = Again {
                     session,
                     options,
                     started,
                 };
-                Box::pin(self.call_again(error, again, &params)).await?
+                Box::pin(self.call_again(error, again, &params))
             }
         };
-        match answered {
-            Answered::Complete(result) => Ok(Started::Done(self.output(name, result).await?)),
-            Answered::Task(created) => Ok(Started::Task(Box::new(ToolTask::new(
-                self.clone(),
-                &session,
-                name.to_owned(),
-                created.task,
-                options,
-            )))),
-        }
+        rest.await
+    }
+
+    /// A call's answer, as its caller wants it ([`CallEnd`]): a result's
+    /// structured content is checked against the tool's `outputSchema`; a
+    /// task is followed or handed back.
+    fn end_call<'a, E: CallEnd + 'a>(
+        &'a self,
+        name: &'a str,
+        session: Session,
+        options: CallOptions,
+        answered: Answered<crate::protocol::CallToolResult>,
+    ) -> BoxFuture<'a, Result<E>> {
+        Box::pin(async move {
+            match answered {
+                Answered::Complete(result) => self.output(name, result).await.map(E::output),
+                Answered::Task(created) => {
+                    let task = ToolTask::new(
+                        self.clone(),
+                        &session,
+                        name.to_owned(),
+                        created.task,
+                        options,
+                    );
+                    E::task(self, task).await
+                }
+            }
+        })
     }
 
     /// Whether a 2025-11-25 call of `name` is task-augmented.
@@ -611,16 +630,12 @@ impl Client {
     /// mismatch, sends it once more with fresh headers; when cut by a
     /// restart, sends it again once as the replay policy allows (with one
     /// more header retry). The session and options the answer came on.
-    async fn call_again<A: Serialize + Sync>(
+    async fn call_again<A: Serialize + Sync, E: CallEnd>(
         &self,
         error: Error,
         again: Again,
         params: &CallToolParams<'_, ToolArguments<'_, A>>,
-    ) -> Result<(
-        Session,
-        CallOptions,
-        Answered<crate::protocol::CallToolResult>,
-    )> {
+    ) -> Result<E> {
         let Again {
             session,
             options,
@@ -639,9 +654,9 @@ impl Client {
                     }
                     Ok(answered) => answered,
                 };
-                Ok((session, options, answered))
+                self.end_call(params.name, session, options, answered).await
             }
-            outcome => outcome.map(|answered| (session, options, answered)),
+            outcome => self.end_call(params.name, session, options, outcome?).await,
         }
     }
 
@@ -675,7 +690,7 @@ impl Client {
         name: &str,
         arguments: &A,
         options: CallOptions,
-    ) -> Result<Started> {
+    ) -> Result<ToolTask> {
         let metadata = TaskMetadata::default();
         let params = TaskCallToolParams {
             name,
@@ -690,13 +705,13 @@ impl Client {
                 Some(&options),
             )
             .await?;
-        Ok(Started::Task(Box::new(ToolTask::new(
+        Ok(ToolTask::new(
             self.clone(),
             session,
             name.to_owned(),
             created.task,
             options,
-        ))))
+        ))
     }
 
     /// A 2025-11-25 tool's `execution.taskSupport`, from its listing
@@ -975,11 +990,10 @@ fn mirrors_params(session: &Session) -> bool {
     session.transport_wants_meta() && session.era() == Some(Era::Modern)
 }
 
-/// [`TaskStart`] as the call path returns it inside the crate: the task
-/// boxed, so that a plain call's answer is the size of its output.
-enum Started {
-    Task(Box<ToolTask>),
-    Done(ToolOutput),
+/// True if a result's structured content is to be checked against the
+/// tool's `outputSchema` (not for an `isError` result).
+fn checks_output(result: &crate::protocol::CallToolResult) -> bool {
+    result.structured_content.is_some() && result.is_error != Some(true)
 }
 
 /// What a `tools/call` whose first send failed carries into

@@ -12,8 +12,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::call_options::declared_for;
-use super::{lock, CallOptions, MetaMode, Session};
-use crate::protocol::{ProtocolVersion, TraceContext};
+use super::{CallOptions, MetaMode, Session};
+use crate::protocol::{LoggingLevel, ProtocolVersion, TraceContext};
 use crate::{Error, Result};
 
 /// The modern era's identity fields, serialized once per session.
@@ -55,14 +55,16 @@ impl Session {
 
         let negotiated = shared.negotiated.get();
         let rare = call.and_then(CallOptions::rare);
-        let level = lock(&shared.log_level).map(|l| l.as_str());
         let declared: Option<Box<serde_json::value::RawValue>>;
         let mut meta = match mode {
             MetaMode::Modern(identity) => MetaOut::modern(identity),
             MetaMode::Negotiated => match negotiated.and_then(|n| n.modern.as_ref()) {
                 Some(identity) => {
                     let mut m = MetaOut::modern(identity);
-                    m.log_level = rare.and_then(|r| r.log_level).map(|l| l.as_str()).or(level);
+                    m.log_level = rare
+                        .and_then(|r| r.log_level)
+                        .or_else(|| shared.log_level.get())
+                        .map(LoggingLevel::as_str);
                     declared = rare.and_then(|r| declared_for(&identity.capabilities, r));
                     if let Some(caps) = &declared {
                         m.client_capabilities = Some(caps);

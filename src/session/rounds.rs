@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use bytes::Bytes;
+
 use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -75,12 +77,55 @@ impl Session {
     /// [`Session::request_with_rounds_to`] that also accepts a task in
     /// place of the result (`tools/call` with the tasks extension): the
     /// rounds before it are met as usual.
+    ///
+    /// The first send is written out here and the rounds are a boxed
+    /// future of their own ([`Session::rounds`]): a request that needs no
+    /// input (nearly all) is one future, without the room the answering of
+    /// questions takes.
     pub(crate) async fn request_with_rounds_or_task<P, R>(
         &self,
         method: &str,
         target: Target<'_>,
         params: &P,
         call: Option<&CallOptions>,
+    ) -> Result<Answered<R>>
+    where
+        P: Serialize + ?Sized + Sync,
+        R: DeserializeOwned,
+    {
+        let resumed = call
+            .and_then(CallOptions::rare)
+            .is_some_and(|r| r.resume.is_some());
+        if resumed {
+            return Box::pin(self.rounds(method, target, params, call, None)).await;
+        }
+        let plain = RoundParams {
+            params,
+            input_responses: None,
+            request_state: None,
+        };
+        let bytes = self
+            .request_bytes(method, target, &plain, call, MetaMode::Negotiated)
+            .await?;
+        match result_kind(&bytes)? {
+            ResultKind::Complete => decode(method, &bytes).map(Answered::Complete),
+            ResultKind::Task => decode(method, &bytes).map(|t| Answered::Task(Box::new(t))),
+            ResultKind::InputRequired => {
+                Box::pin(self.rounds(method, target, params, call, Some(bytes))).await
+            }
+        }
+    }
+
+    /// The rounds of a request: sends it (with the answers of a resumed
+    /// call) unless `first` already holds its answer, and while the server
+    /// asks for input, answers and sends it again, up to the cap.
+    async fn rounds<P, R>(
+        &self,
+        method: &str,
+        target: Target<'_>,
+        params: &P,
+        call: Option<&CallOptions>,
+        mut first: Option<Bytes>,
     ) -> Result<Answered<R>>
     where
         P: Serialize + ?Sized + Sync,
@@ -95,14 +140,18 @@ impl Session {
         let mut state: Option<String> = resume.and_then(|r| r.request_state.clone());
         let relay = rare.is_some_and(|r| r.relay_input);
         for round in 0..=max_rounds {
-            let with_answers = RoundParams {
-                params,
-                input_responses: responses.as_ref(),
-                request_state: state.as_deref(),
+            let bytes = match first.take() {
+                Some(bytes) => bytes,
+                None => {
+                    let with_answers = RoundParams {
+                        params,
+                        input_responses: responses.as_ref(),
+                        request_state: state.as_deref(),
+                    };
+                    self.request_bytes(method, target, &with_answers, call, MetaMode::Negotiated)
+                        .await?
+                }
             };
-            let bytes = self
-                .request_bytes(method, target, &with_answers, call, MetaMode::Negotiated)
-                .await?;
             match result_kind(&bytes)? {
                 ResultKind::Complete => return decode(method, &bytes).map(Answered::Complete),
                 ResultKind::Task => {

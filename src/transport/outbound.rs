@@ -74,10 +74,23 @@ impl Outbound {
 
     /// [`Outbound::send_now`] when `now`, else [`Outbound::send`]: one
     /// future for a caller that decides at run time.
+    ///
+    /// There is nearly always room: a wait for it is boxed, so that this
+    /// future (a part of every request's) is small.
     pub(crate) async fn send_maybe_now(&self, frame: Frame, now: bool) -> Result<(), SendError> {
         match &self.0 {
-            Kind::Bytes(tx) => tx.send(frame.into_bytes()).await.map_err(|_| SendError),
-            Kind::Frames(tx) => tx.send(frame).await.map_err(|_| SendError),
+            Kind::Bytes(tx) => match tx.try_send(frame.into_bytes()) {
+                Err(mpsc::error::TrySendError::Full(bytes)) => {
+                    Box::pin(tx.send(bytes)).await.map_err(|_| SendError)
+                }
+                sent => sent.map_err(|_| SendError),
+            },
+            Kind::Frames(tx) => match tx.try_send(frame) {
+                Err(mpsc::error::TrySendError::Full(frame)) => {
+                    Box::pin(tx.send(frame)).await.map_err(|_| SendError)
+                }
+                sent => sent.map_err(|_| SendError),
+            },
             Kind::Stdin(w) => w.send(frame.into_bytes(), now).await,
         }
     }

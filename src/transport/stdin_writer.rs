@@ -69,22 +69,41 @@ impl StdinWriter {
     /// Sends one frame (a newline is added). With `direct`, an idle pipe is
     /// written at once from this thread.
     pub(crate) async fn send(&self, frame: Bytes, direct: bool) -> Result<(), SendError> {
+        match self.try_send(&frame, direct) {
+            Some(sent) => sent,
+            // Boxed: the wait (and its `Notified`) is no part of a
+            // request's future unless the buffer is full.
+            None => Box::pin(self.send_when_room(frame, direct)).await,
+        }
+    }
+
+    /// Writes or queues `frame` if there is room now (`None` if not).
+    fn try_send(&self, frame: &[u8], direct: bool) -> Option<Result<(), SendError>> {
+        let mut st = self.lock();
+        if st.closed {
+            return Some(Err(SendError));
+        }
+        if direct && st.buf.is_empty() && !st.busy {
+            return Some(self.write_direct(&mut st, frame));
+        }
+        if st.buf.len() < BUFFER_LIMIT {
+            self.queue(st, frame);
+            return Some(Ok(()));
+        }
+        None
+    }
+
+    /// Waits until the writer has drained the buffer below its limit, then
+    /// queues `frame`.
+    async fn send_when_room(&self, frame: Bytes, direct: bool) -> Result<(), SendError> {
         loop {
+            // Registered before the check: a drain between the two is not
+            // missed.
             let room = self.drained.notified();
             tokio::pin!(room);
-            {
-                let mut st = self.lock();
-                if st.closed {
-                    return Err(SendError);
-                }
-                if direct && st.buf.is_empty() && !st.busy {
-                    return self.write_direct(&mut st, &frame);
-                }
-                if st.buf.len() < BUFFER_LIMIT {
-                    self.queue(st, &frame);
-                    return Ok(());
-                }
-                room.as_mut().enable();
+            room.as_mut().enable();
+            if let Some(sent) = self.try_send(&frame, direct) {
+                return sent;
             }
             room.await;
         }
@@ -257,4 +276,70 @@ fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A reader that does not read: senders fill the buffer, then wait for
+    /// room (and lose nothing), and go on once the reader drains the pipe.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_buffer_makes_senders_wait_and_loses_nothing() {
+        let (mut reader, pipe_writer) = std::io::pipe().expect("pipe");
+        let (writer, task_fd) = StdinWriter::new(OwnedFd::from(pipe_writer)).expect("writer");
+        let writer = Arc::new(writer);
+        tokio::spawn(writer.clone().run(task_fd));
+        let frame = Bytes::from(vec![b'x'; 1024 * 1024]);
+        // Room for the buffer, the chunk the writer task holds and what the
+        // pipe takes: about 17 frames of 1 MiB. A send that has no room
+        // within the deadline was not queued (it is dropped unsent).
+        let mut queued = 0usize;
+        loop {
+            let send = writer.send(frame.clone(), false);
+            match tokio::time::timeout(Duration::from_millis(300), send).await {
+                Ok(sent) => {
+                    sent.expect("queued");
+                    queued += 1;
+                    assert!(queued < 64, "the sender never waited for room");
+                }
+                Err(_) => break,
+            }
+        }
+        assert!(
+            queued >= 8,
+            "waited with {queued} MiB queued, under the limit"
+        );
+        let waiting = tokio::spawn({
+            let writer = writer.clone();
+            let frame = frame.clone();
+            async move { writer.send(frame, false).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "a send found room in a full buffer");
+        let expected = (queued + 1) * (frame.len() + 1);
+        let drained = tokio::task::spawn_blocking(move || {
+            let mut all = vec![0u8; expected];
+            reader.read_exact(&mut all).map(|()| all)
+        });
+        tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the waiting send went on once the pipe drained")
+            .expect("send task")
+            .expect("sent");
+        let all = tokio::time::timeout(Duration::from_secs(10), drained)
+            .await
+            .expect("every queued byte arrived")
+            .expect("reader task")
+            .expect("read");
+        for line in all.chunks(frame.len() + 1) {
+            assert_eq!(&line[..frame.len()], &frame[..]);
+            assert_eq!(line[frame.len()], b'\n');
+        }
+        writer.close();
+    }
 }
