@@ -574,7 +574,7 @@ impl Client {
         // apart here; every other one is boxed, so that this future and
         // its answer stay the size of a plain call's.
         let rest: BoxFuture<'_, Result<E>> = match first {
-            Ok(Answered::Complete(result)) if !checks_output(&result) => {
+            Ok(Answered::Complete(result)) if output_to_check(&result).is_none() => {
                 return Ok(E::output(ToolOutput::new(name.to_owned(), result)));
             }
             Ok(answered) => self.end_call(name, session, options, answered),
@@ -629,7 +629,7 @@ impl Client {
     /// The first send of a `tools/call` failed with `error`: on a header
     /// mismatch, sends it once more with fresh headers; when cut by a
     /// restart, sends it again once as the replay policy allows (with one
-    /// more header retry). The session and options the answer came on.
+    /// more header retry). Ends the call as its caller wants it.
     async fn call_again<A: Serialize + Sync, E: CallEnd>(
         &self,
         error: Error,
@@ -990,10 +990,13 @@ fn mirrors_params(session: &Session) -> bool {
     session.transport_wants_meta() && session.era() == Some(Era::Modern)
 }
 
-/// True if a result's structured content is to be checked against the
-/// tool's `outputSchema` (not for an `isError` result).
-fn checks_output(result: &crate::protocol::CallToolResult) -> bool {
-    result.structured_content.is_some() && result.is_error != Some(true)
+/// The structured content of a result that is to be checked against the
+/// tool's `outputSchema` (none for an `isError` result).
+fn output_to_check(result: &crate::protocol::CallToolResult) -> Option<&Value> {
+    result
+        .structured_content
+        .as_ref()
+        .filter(|_| result.is_error != Some(true))
 }
 
 /// What a `tools/call` whose first send failed carries into

@@ -387,11 +387,7 @@ impl Client {
     /// Turns a tool's result into its output, its structured content
     /// checked against the tool's `outputSchema`.
     pub(super) async fn output(&self, name: &str, result: CallToolResult) -> Result<ToolOutput> {
-        if let Some(structured) = result
-            .structured_content
-            .as_ref()
-            .filter(|_| result.is_error != Some(true))
-        {
+        if let Some(structured) = super::output_to_check(&result) {
             self.validate_output(name, structured).await?;
         }
         Ok(ToolOutput::new(name.to_owned(), result))

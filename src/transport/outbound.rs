@@ -79,18 +79,8 @@ impl Outbound {
     /// future (a part of every request's) is small.
     pub(crate) async fn send_maybe_now(&self, frame: Frame, now: bool) -> Result<(), SendError> {
         match &self.0 {
-            Kind::Bytes(tx) => match tx.try_send(frame.into_bytes()) {
-                Err(mpsc::error::TrySendError::Full(bytes)) => {
-                    Box::pin(tx.send(bytes)).await.map_err(|_| SendError)
-                }
-                sent => sent.map_err(|_| SendError),
-            },
-            Kind::Frames(tx) => match tx.try_send(frame) {
-                Err(mpsc::error::TrySendError::Full(frame)) => {
-                    Box::pin(tx.send(frame)).await.map_err(|_| SendError)
-                }
-                sent => sent.map_err(|_| SendError),
-            },
+            Kind::Bytes(tx) => send_or_wait(tx, frame.into_bytes()).await,
+            Kind::Frames(tx) => send_or_wait(tx, frame).await,
             Kind::Stdin(w) => w.send(frame.into_bytes(), now).await,
         }
     }
@@ -105,5 +95,17 @@ impl Outbound {
             Kind::Frames(tx) => tx.try_send(frame).map_err(|_| SendError),
             Kind::Stdin(w) => w.push(frame.into_bytes()),
         }
+    }
+}
+
+/// Sends `item` on a channel that has room at once; a wait for room is
+/// boxed, so that it takes no room in the caller's future unless it
+/// happens.
+async fn send_or_wait<T>(tx: &mpsc::Sender<T>, item: T) -> Result<(), SendError> {
+    match tx.try_send(item) {
+        Err(mpsc::error::TrySendError::Full(item)) => {
+            Box::pin(tx.send(item)).await.map_err(|_| SendError)
+        }
+        sent => sent.map_err(|_| SendError),
     }
 }
